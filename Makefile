@@ -1,0 +1,98 @@
+# evkit — see README.md.  `make`, `make check`, `make check SANITIZE=1`,
+# `make demo`, `make fuzz`, `make install PREFIX=/usr/local DESTDIR=`.
+VERSION   = 0.1.0
+PREFIX   ?= /usr/local
+BINDIR   ?= $(PREFIX)/bin
+MANDIR   ?= $(PREFIX)/share/man
+DATADIR  ?= $(PREFIX)/share
+INSTALL  ?= install
+CC       ?= cc
+PKG_CONFIG ?= pkg-config
+
+CFLAGS   ?= -O2 -g
+WARN      = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wformat=2 -Wvla -Wimplicit-fallthrough
+DEPLIBS   = -ljq -lsqlite3 -lz -lm
+ifeq ($(SANITIZE),1)
+SANFLAGS  = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+BUILD     = build/san
+else
+BUILD     = build/opt
+endif
+ALL_CFLAGS  = -std=c17 -D_GNU_SOURCE -DEVKIT_VERSION='"$(VERSION)"' -Ilib $(WARN) $(CFLAGS) $(SANFLAGS) -MMD -MP
+ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
+
+CMDS      = $(patsubst cmd/%.c,%,$(wildcard cmd/*.c))
+LIB_SRC   = $(wildcard lib/*.c)
+LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC  = $(wildcard tests/unit/*.c)
+UNITS     = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
+BINS      = $(CMDS:%=bin/%)
+
+all: deps $(BINS)
+
+# bin/ always holds the flavour last built; the objects live apart per flavour.
+bin/%: $(BUILD)/cmd/%.o $(BUILD)/libevkit.a | bin
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libevkit.a $(DEPLIBS)
+
+$(BUILD)/libevkit.a: $(LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/%.o: %.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/libevkit.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libevkit.a $(DEPLIBS)
+
+bin:
+	mkdir -p bin
+
+# Installs missing Debian packages when root, else prints the apt-get line.
+deps:
+	@sh tests/deps.sh
+
+units: $(UNITS)
+
+check: all units
+	@sh tests/run.sh $(BUILD)
+
+demo: all
+	@sh tests/demo.sh
+
+bench: all
+	@sh tests/bench/run.sh
+
+FUZZ_TIME ?= 30
+fuzz: deps
+	@sh tests/fuzz/run.sh $(FUZZ_TIME)
+
+lint:
+	mandoc -T lint -W warning man/man1/*.1 man/man7/*.7
+
+install: all
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 \
+	    $(DESTDIR)$(DATADIR)/bash-completion/completions \
+	    $(DESTDIR)$(DATADIR)/zsh/site-functions \
+	    $(DESTDIR)$(DATADIR)/fish/vendor_completions.d
+	$(INSTALL) -m 0755 $(BINS) $(DESTDIR)$(BINDIR)
+	$(INSTALL) -m 0644 man/man1/*.1 $(DESTDIR)$(MANDIR)/man1
+	$(INSTALL) -m 0644 man/man7/*.7 $(DESTDIR)$(MANDIR)/man7
+	$(INSTALL) -m 0644 completions/bash/* $(DESTDIR)$(DATADIR)/bash-completion/completions
+	$(INSTALL) -m 0644 completions/zsh/* $(DESTDIR)$(DATADIR)/zsh/site-functions
+	$(INSTALL) -m 0644 completions/fish/* $(DESTDIR)$(DATADIR)/fish/vendor_completions.d
+
+uninstall:
+	for c in $(CMDS); do rm -f $(DESTDIR)$(BINDIR)/$$c $(DESTDIR)$(MANDIR)/man1/$$c.1 \
+	    $(DESTDIR)$(DATADIR)/bash-completion/completions/$$c \
+	    $(DESTDIR)$(DATADIR)/zsh/site-functions/_$$c \
+	    $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/$$c.fish; done
+	rm -f $(DESTDIR)$(MANDIR)/man7/evkit.7
+
+clean:
+	rm -rf bin build
+
+.PHONY: all deps units check demo bench fuzz lint install uninstall clean
+.PRECIOUS: $(BUILD)/%.o $(BUILD)/cmd/%.o $(BUILD)/tests/unit/%.o
+-include $(shell find build -name '*.d' 2>/dev/null)

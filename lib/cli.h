@@ -1,0 +1,50 @@
+/* cli — option conventions shared by every command: --help, --version,
+ * -q, --line-buffered, --errors FILE, --max-line-bytes N; number and
+ * duration parsing; usage errors (exit 2). */
+#ifndef EVKIT_CLI_H
+#define EVKIT_CLI_H
+
+#include <getopt.h>
+#include <stddef.h>
+#include <stdnoreturn.h>
+
+struct cli_common {
+	int line_buffered;
+	const char *errors_path;	/* --errors FILE */
+	size_t max_line_bytes;		/* --max-line-bytes, default 1 MiB */
+};
+extern struct cli_common cli;
+
+/* Long-only option codes, above any short option letter. */
+enum {
+	CLI_VERSION = 0x100, CLI_LINE_BUFFERED, CLI_ERRORS, CLI_MAX_LINE,
+	CLI_FIRST_FREE = 0x120,		/* commands number their own from here */
+};
+
+#define CLI_BASIC_OPTS \
+	{ "help", no_argument, NULL, 'h' }, \
+	{ "version", no_argument, NULL, CLI_VERSION }, \
+	{ "quiet", no_argument, NULL, 'q' }, \
+	{ "line-buffered", no_argument, NULL, CLI_LINE_BUFFERED }
+#define CLI_INPUT_OPTS \
+	{ "errors", required_argument, NULL, CLI_ERRORS }, \
+	{ "max-line-bytes", required_argument, NULL, CLI_MAX_LINE }
+
+/* Names the program, sets umask 077 (files 0600, directories 0700) and
+ * SIGPIPE to ignored (EPIPE is handled where it happens).  help is the
+ * whole --help text; its first line is the usage line. */
+void cli_init(char **argv, const char *help);
+
+/* Handles a common option; returns 0 if c is not one (the caller then
+ * treats it as unknown).  '?' and ':' from getopt are usage errors. */
+int cli_common_opt(int c, const char *arg);
+
+noreturn void cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Whole number in [min, max], or a usage error naming opt. */
+long long cli_num(const char *opt, const char *arg, long long min, long long max);
+/* Duration: a number with an optional ms, s (default), m or h suffix;
+ * returns milliseconds in [min_ms, max_ms], or a usage error. */
+long long cli_duration_ms(const char *opt, const char *arg, long long min_ms, long long max_ms);
+
+#endif

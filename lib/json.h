@@ -1,0 +1,34 @@
+/* json — a fast, allocation-free JSON validator and a JSON string writer.
+ * Validation is what evkit needs on the hot path (is this line one JSON
+ * value, in valid UTF-8?); building values is left to libjq's jv. */
+#ifndef EVKIT_JSON_H
+#define EVKIT_JSON_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+enum {
+	JSON_MAX_DEPTH = 10000,
+	JSON_SQS_CHARS = 1,	/* also reject U+FFFE and U+FFFF, as SQS does */
+};
+
+struct json_err {
+	size_t col;		/* 1-based byte column of the fault */
+	const char *what;	/* static text */
+};
+
+/* Checks that p[0..n) is exactly one JSON value, surrounded by optional
+ * white space.  Returns the kind's first byte ('{', '[', '"', 'n', 't',
+ * 'f', or '0' for a number) or 0 with *err filled in. */
+int json_validate(const char *p, size_t n, int flags, struct json_err *err);
+
+/* Checks UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
+ * With JSON_SQS_CHARS, also the SQS body alphabet: no control characters
+ * but TAB, LF and CR, no U+FFFE or U+FFFF.  0 if valid, else 1-based col. */
+size_t utf8_check(const char *p, size_t n, int flags);
+
+/* Appends s as a JSON string literal; invalid UTF-8 becomes U+FFFD. */
+void json_add_string(struct buf *b, const char *s, size_t n);
+
+#endif

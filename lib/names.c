@@ -1,0 +1,125 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "buf.h"
+#include "cli.h"
+#include "msg.h"
+#include "names.h"
+
+int
+name_is_path(const char *arg)
+{
+	return strchr(arg, '/') != NULL || arg[0] == '.';
+}
+
+const char *
+name_check(const char *name, int allow_fifo)
+{
+	size_t n = strlen(name), base = n;
+
+	if (allow_fifo && n > 5 && strcmp(name + n - 5, ".fifo") == 0)
+		base = n - 5;
+	if (n == 0)
+		return "empty name";
+	if (n > 80)
+		return "longer than 80 characters";
+	for (size_t i = 0; i < base; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '_' || c == '-'))
+			return allow_fifo ?
+			    "only A-Z, a-z, 0-9, '_' and '-' are allowed, and a '.fifo' suffix" :
+			    "only A-Z, a-z, 0-9, '_' and '-' are allowed";
+	}
+	return NULL;
+}
+
+char *
+name_home(void)
+{
+	const char *env = getenv("EVKIT_HOME");
+	struct buf b = { 0 };
+
+	if (env != NULL && *env != '\0') {
+		buf_adds(&b, env);
+	} else if ((env = getenv("XDG_DATA_HOME")) != NULL && *env == '/') {
+		buf_printf(&b, "%s/evkit", env);
+	} else {
+		const char *home = getenv("HOME");
+		if (home == NULL || *home == '\0')
+			msg_die(EV_USAGE, "neither EVKIT_HOME nor HOME is set");
+		buf_printf(&b, "%s/.local/share/evkit", home);
+	}
+	return buf_detach(&b);
+}
+
+char *
+name_resolve(const char *arg, const char *kind, const char *suffix, int allow_fifo)
+{
+	if (name_is_path(arg)) {
+		char *p = strdup(arg);
+		if (p == NULL)
+			msg_die(EV_SOFTWARE, "out of memory");
+		return p;
+	}
+	const char *why = name_check(arg, allow_fifo);
+	if (why != NULL)
+		cli_usage_error("invalid %s name '%s': %s", kind, arg, why);
+	char *home = name_home();
+	struct buf b = { 0 };
+	buf_printf(&b, "%s/%ss/%s%s", home, kind, arg, suffix);
+	free(home);
+	return buf_detach(&b);
+}
+
+int
+name_mkdirs(const char *dir)
+{
+	char *p = strdup(dir);
+	struct stat st;
+
+	if (p == NULL)
+		return -1;
+	for (char *s = p + 1; ; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char c = *s;
+		*s = '\0';
+		if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+			int e = errno;
+			free(p);
+			errno = e;
+			return -1;
+		}
+		*s = c;
+		if (c == '\0')
+			break;
+	}
+	int r = stat(p, &st);
+	if (r == 0 && !S_ISDIR(st.st_mode)) {
+		r = -1;
+		errno = ENOTDIR;
+	}
+	free(p);
+	return r;
+}
+
+int
+name_mkparent(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL || slash == path)
+		return 0;
+	char *dir = strndup(path, (size_t)(slash - path));
+	if (dir == NULL)
+		return -1;
+	int r = name_mkdirs(dir);
+	int e = errno;
+	free(dir);
+	errno = e;
+	return r;
+}

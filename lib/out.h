@@ -1,0 +1,30 @@
+/* out — the one stdout writer.  Block-buffered, or line-buffered on a
+ * terminal and with --line-buffered.  It knows exactly how many bytes
+ * reached the kernel, so a receiver can tell which lines were delivered
+ * when the reader goes away (EPIPE) and put the rest back. */
+#ifndef EVKIT_OUT_H
+#define EVKIT_OUT_H
+
+#include <stddef.h>
+#include <stdnoreturn.h>
+
+void out_init(int line_buffered);
+void out_write(const void *p, size_t n);
+/* Appends p and a newline; in line-buffered mode the line goes out now. */
+void out_line(const char *p, size_t n);
+void out_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Bytes waiting in the buffer. */
+size_t out_pending(void);
+/* Writes the buffer.  0 on success; -1 with errno on failure, and then
+ * out_flushed() tells how many bytes of it did get written. */
+int out_flush(void);
+size_t out_flushed(void);
+/* out_flush(), or die: quietly by SIGPIPE on EPIPE (after the msg_at_die
+ * hook), else with exit 74. */
+void out_flush_or_die(void);
+/* Ends the process the way a filter whose reader left does. */
+noreturn void out_epipe(void);
+/* Final flush and close of stdout (gnulib close_stdout); dies 74 on error. */
+void out_close_or_die(void);
+
+#endif

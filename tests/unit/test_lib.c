@@ -1,0 +1,146 @@
+/* Unit tests of the shared library's pure parts. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "clock.h"
+#include "digest.h"
+#include "json.h"
+#include "names.h"
+#include "unit.h"
+
+static int
+valid(const char *s)
+{
+	struct json_err e;
+
+	return json_validate(s, strlen(s), 0, &e) != 0;
+}
+
+static void
+test_json(void)
+{
+	CHECK(valid("{}"));
+	CHECK(valid(" [1, 2.5e-3, -0, \"x\", true, false, null, {\"a\":[]}] "));
+	CHECK(valid("\"\\u00e9\\n\""));
+	CHECK(valid("\"caf\xc3\xa9\""));
+	CHECK(valid("123"));
+	CHECK(!valid(""));
+	CHECK(!valid("{"));
+	CHECK(!valid("{\"a\"}"));
+	CHECK(!valid("{\"a\":1,}"));
+	CHECK(!valid("[1,]"));
+	CHECK(!valid("01"));
+	CHECK(!valid("1."));
+	CHECK(!valid("-"));
+	CHECK(!valid("tru"));
+	CHECK(!valid("{} {}"));
+	CHECK(!valid("\"a\tb\""));
+	CHECK(!valid("\"\\x\""));
+	CHECK(!valid("\"\\u12g4\""));
+	CHECK(!valid("\"\xc3\""));		/* truncated sequence */
+	CHECK(!valid("\"\xc0\xaf\""));		/* overlong */
+	CHECK(!valid("\"\xed\xa0\x80\""));	/* surrogate */
+	CHECK(!valid("\"\xf4\x90\x80\x80\""));	/* past U+10FFFF */
+	CHECK(!valid("{'a':1}"));
+
+	struct json_err e;
+	CHECK(json_validate("{\"a\":x}", 7, 0, &e) == 0 && e.col == 6);
+	CHECK(json_validate("[1,2", 4, 0, &e) == 0 && strcmp(e.what, "unexpected end of input") == 0);
+
+	/* Deep nesting: up to the limit is fine, one more is refused. */
+	size_t deep = JSON_MAX_DEPTH;
+	char *s = malloc(2 * deep + 2);
+	memset(s, '[', deep);
+	memset(s + deep, ']', deep);
+	CHECK(json_validate(s, 2 * deep, 0, &e) == '[');
+	s[deep] = '[';
+	s[2 * deep] = ']';
+	CHECK(json_validate(s, 2 * deep + 1, 0, &e) == 0);
+	free(s);
+
+	CHECK(json_validate("\"\xef\xbf\xbf\"", 5, 0, &e) == '"');
+	CHECK(json_validate("\"\xef\xbf\xbf\"", 5, JSON_SQS_CHARS, &e) == 0);
+	CHECK(utf8_check("a\tb", 3, JSON_SQS_CHARS) == 0);
+	CHECK(utf8_check("a\x01" "b", 3, JSON_SQS_CHARS) == 2);
+	CHECK(utf8_check("ab\xff", 3, 0) == 3);
+
+	struct buf b = { 0 };
+	json_add_string(&b, "a\"b\\\n\x01\xff", 7);
+	CHECK_STR(b.p, "\"a\\\"b\\\\\\n\\u0001\xef\xbf\xbd\"");
+	buf_free(&b);
+}
+
+static void
+test_digest(void)
+{
+	char h[65];
+
+	md5_hex_of("", 0, h);
+	CHECK_STR(h, "d41d8cd98f00b204e9800998ecf8427e");
+	md5_hex_of("The quick brown fox jumps over the lazy dog", 43, h);
+	CHECK_STR(h, "9e107d9d372bb6826bd81d3542a419d6");
+	sha256_hex_of("abc", 3, h);
+	CHECK_STR(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	sha256_hex_of("a1", 2, h);
+	CHECK_STR(h, "f55ff16f66f43360266b95db6f8fec01d76031054306ae4a4b380598f6cfd114");
+	/* Multi-block input crossing the 56-byte padding edge. */
+	char big[1000];
+	memset(big, 'a', sizeof big);
+	md5_hex_of(big, sizeof big, h);
+	CHECK_STR(h, "cabe45dcc9ae5b66ba86600cca6b8ba8");
+	sha256_hex_of(big, 56, h);
+	CHECK_STR(h, "b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a");
+}
+
+static void
+test_clock(void)
+{
+	char t[25];
+	int64_t ms;
+
+	clock_rfc3339(1795435200123LL, t);
+	CHECK_STR(t, "2026-11-23T12:00:00.123Z");
+	CHECK(clock_parse_rfc3339("2026-11-23T12:00:00.123Z", &ms) == 0 && ms == 1795435200123LL);
+	CHECK(clock_parse_rfc3339("2026-11-23T13:00:00+01:00", &ms) == 0 && ms == 1795435200000LL);
+	CHECK(clock_parse_rfc3339("2026-11-23", &ms) == -1);
+	CHECK(clock_parse_rfc3339("2026-13-01T00:00:00Z", &ms) == -1);
+
+	char u[37], v[37];
+	uuid_v4(u);
+	uuid_v4(v);
+	CHECK(strlen(u) == 36 && u[14] == '4' && strcmp(u, v) != 0);
+	uuid_v7(u);
+	CHECK(strlen(u) == 36 && u[14] == '7');
+}
+
+static void
+test_names(void)
+{
+	CHECK(name_check("orders", 0) == NULL);
+	CHECK(name_check("a-b_C9", 0) == NULL);
+	CHECK(name_check("jobs.fifo", 1) == NULL);
+	CHECK(name_check("jobs.fifo", 0) != NULL);
+	CHECK(name_check("", 1) != NULL);
+	CHECK(name_check("a b", 1) != NULL);
+	char long81[82];
+	memset(long81, 'x', 81);
+	long81[81] = '\0';
+	CHECK(name_check(long81, 1) != NULL);
+	long81[80] = '\0';
+	CHECK(name_check(long81, 1) == NULL);
+	CHECK(name_is_path("./q"));
+	CHECK(name_is_path("/tmp/q"));
+	CHECK(name_is_path(".hidden"));
+	CHECK(!name_is_path("q"));
+}
+
+int
+main(void)
+{
+	test_json();
+	test_digest();
+	test_clock();
+	test_names();
+	return UNIT_DONE();
+}
