@@ -21,6 +21,12 @@ out_init(int line_buffered)
 	line_mode = line_buffered || isatty(STDOUT_FILENO);
 }
 
+int
+out_line_mode(void)
+{
+	return line_mode;
+}
+
 static void
 reserve(size_t n)
 {

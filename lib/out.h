@@ -9,6 +9,8 @@
 #include <stdnoreturn.h>
 
 void out_init(int line_buffered);
+/* 1 when every line is to go out at once (a terminal, --line-buffered). */
+int out_line_mode(void);
 void out_write(const void *p, size_t n);
 /* Appends p and a newline; in line-buffered mode the line goes out now. */
 void out_line(const char *p, size_t n);

@@ -1,0 +1,348 @@
+/* evq-recv — receive messages from a queue: consume (print, then delete),
+ * lease (print envelopes; ack later), peek, or acknowledge. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "clock.h"
+#include "cli.h"
+#include "json.h"
+#include "msg.h"
+#include "ndjson.h"
+#include "out.h"
+#include "queue.h"
+
+static const char help[] =
+"usage: evq-recv [OPTIONS] QUEUE\n"
+"       evq-recv --ack|--release QUEUE [FILE...]\n"
+"Receive messages from QUEUE.  By default print each body, byte for byte as\n"
+"sent, and delete each message once its line is written.\n"
+"\n"
+"  -n, --max N              at most N messages (default: all visible now)\n"
+"  -w, --wait S             wait up to S seconds for a first message\n"
+"                           (default: the queue's ReceiveMessageWaitTimeSeconds)\n"
+"  -f, --follow             keep receiving as messages arrive, until killed\n"
+"  -e, --envelope           print AWS Lambda SQS event records\n"
+"  -l, --lease S            at-least-once: lease for S seconds and print\n"
+"                           envelopes; acknowledge with --ack\n"
+"      --peek               print without changing anything\n"
+"      --ack                delete the messages whose envelopes or receipt\n"
+"                           handles are read from FILEs or stdin\n"
+"      --release            make them visible again at once\n"
+"      --line-buffered      flush output after every line\n"
+"      --errors FILE        with --ack/--release: record bad lines and go on\n"
+"  -q, --quiet              no warnings\n"
+"  -h, --help               this help\n"
+"      --version            print the version\n"
+"\n"
+"Exit status: 0 at least one message printed (or every handle acknowledged),\n"
+"1 none, 2 usage, 65 bad handle line, 66 no such queue, 74 I/O error,\n"
+"75 lock timeout.\n";
+
+enum { OPT_PEEK = CLI_FIRST_FREE, OPT_ACK, OPT_RELEASE };
+
+static const struct option longopts[] = {
+	CLI_BASIC_OPTS, CLI_INPUT_OPTS,
+	{ "max", required_argument, NULL, 'n' },
+	{ "wait", required_argument, NULL, 'w' },
+	{ "follow", no_argument, NULL, 'f' },
+	{ "envelope", no_argument, NULL, 'e' },
+	{ "lease", required_argument, NULL, 'l' },
+	{ "peek", no_argument, NULL, OPT_PEEK },
+	{ "ack", no_argument, NULL, OPT_ACK },
+	{ "release", no_argument, NULL, OPT_RELEASE },
+	{ NULL, 0, NULL, 0 },
+};
+
+enum { BATCH = 1000 };
+
+struct receiver {
+	struct queue *q;
+	long max;		/* -1: all */
+	int64_t wait_ms;	/* -1: the queue's */
+	int follow, envelope, peek;
+	int64_t lease_ms;	/* -1: consume mode */
+	struct q_msg *batch;
+	size_t *ends;
+	struct buf env;
+	long printed;
+};
+
+static volatile sig_atomic_t stop_signal;
+
+static void
+on_stop(int sig)
+{
+	stop_signal = sig;
+}
+
+/* Ends the process as the signal asked, once nothing is half done. */
+static void
+stop_if_asked(void)
+{
+	if (stop_signal == 0)
+		return;
+	out_close_or_die();
+	signal(stop_signal, SIG_DFL);
+	raise(stop_signal);
+}
+
+static void
+format_msg(struct receiver *r, const struct q_msg *m)
+{
+	if (r->envelope) {
+		buf_reset(&r->env);
+		q_envelope(r->q, m, &r->env);
+		out_write(r->env.p, r->env.n);
+	} else {
+		out_write(m->body, m->len);
+	}
+	out_write("\n", 1);
+}
+
+/* Writes the batch; returns how many lines reached stdout whole.  *err
+ * is 0, or the errno of a failed write. */
+static size_t
+write_batch(struct receiver *r, size_t n, int *err)
+{
+	size_t delivered = 0;
+
+	*err = 0;
+	for (size_t i = 0; i < n; i++) {
+		format_msg(r, &r->batch[i]);
+		r->ends[i] = out_pending();
+		if (!out_line_mode() && out_pending() < (1 << 16) && i + 1 < n)
+			continue;
+		if (out_flush() != 0) {
+			*err = errno;
+			size_t w = out_flushed();
+			while (delivered <= i && r->ends[delivered] <= w)
+				delivered++;
+			return delivered;
+		}
+		delivered = i + 1;	/* ends[] of later lines count from here */
+	}
+	return delivered;
+}
+
+/* Settles a written batch: consume mode deletes what was delivered;
+ * whatever did not reach the reader goes back, its receive not counted. */
+static void
+settle(struct receiver *r, size_t n, size_t delivered, int err)
+{
+	if (r->lease_ms < 0 && delivered > 0) {
+		size_t gone = q_delete(r->q, r->batch, delivered, NULL);
+		if (gone < delivered)
+			msg_warn("queue '%s': %zu message(s) outlived their visibility timeout before "
+			    "deletion and may be delivered again", q_name(r->q), delivered - gone);
+	}
+	if (delivered < n)
+		q_release(r->q, r->batch + delivered, n - delivered, 0, 1, NULL);
+	r->printed += (long)delivered;
+	if (err == EPIPE)
+		out_epipe();
+	if (err != 0) {
+		errno = err;
+		msg_die_sys(EV_IOERR, "write error");
+	}
+}
+
+static size_t
+batch_size(const struct receiver *r)
+{
+	if (r->max < 0)
+		return BATCH;
+	long left = r->max - r->printed;
+	return left < BATCH ? (size_t)left : BATCH;
+}
+
+static void
+receive_loop(struct receiver *r)
+{
+	int64_t wait = r->wait_ms >= 0 ? r->wait_ms : q_attrs(r->q)->wait_ms;
+	int64_t deadline = clock_mono_ms() + wait;
+
+	for (;;) {
+		size_t want = batch_size(r);
+		if (want == 0)
+			return;
+		stop_if_asked();
+		size_t n = q_receive(r->q, want, r->lease_ms, r->batch);
+		if (n > 0) {
+			int err;
+			size_t delivered = write_batch(r, n, &err);
+			settle(r, n, delivered, err);
+			continue;
+		}
+		/* Nothing visible: wait for a first message, or forever with -f. */
+		if (r->follow) {
+			out_flush_or_die();
+			q_wait(r->q, -1);
+		} else if (r->printed == 0 && clock_mono_ms() < deadline) {
+			q_wait(r->q, deadline);
+		} else {
+			return;
+		}
+	}
+}
+
+static void
+peek_loop(struct receiver *r)
+{
+	int64_t after = 0;
+	size_t n;
+
+	while ((n = q_peek(r->q, after, batch_size(r), r->batch)) > 0) {
+		for (size_t i = 0; i < n; i++)
+			format_msg(r, &r->batch[i]);
+		out_flush_or_die();
+		r->printed += (long)n;
+		after = r->batch[n - 1].rowid;
+	}
+}
+
+/* A line of --ack input: an envelope, a JSON string, or a bare handle. */
+static const char *
+parse_handle_line(const struct ndj_line *l, struct q_msg *m)
+{
+	char hbuf[128];
+	const char *h = NULL;
+	struct json_err e;
+	int kind = json_validate(l->p, l->n, 0, &e);
+
+	if (kind == '{' || kind == '"') {
+		const char *key = kind == '{' ? strstr(l->p, "\"receiptHandle\"") : l->p;
+		if (key == NULL || key >= l->p + l->n)
+			return "no receiptHandle in this object";
+		const char *q1 = kind == '{' ? strchr(key + 15, '"') : key;
+		const char *q2 = q1 != NULL ? memchr(q1 + 1, '"', (size_t)(l->p + l->n - q1 - 1)) : NULL;
+		if (q2 == NULL || (size_t)(q2 - q1 - 1) >= sizeof hbuf)
+			return "not a receipt handle";
+		snprintf(hbuf, sizeof hbuf, "%.*s", (int)(q2 - q1 - 1), q1 + 1);
+		h = hbuf;
+	} else {
+		if (l->n >= sizeof hbuf)
+			return "not a receipt handle";
+		snprintf(hbuf, sizeof hbuf, "%.*s", (int)l->n, l->p);
+		h = hbuf;
+	}
+	memset(m, 0, sizeof *m);
+	if (q_parse_handle(h, &m->rowid, &m->receipt) != 0)
+		return "not a receipt handle";
+	if (strlen(h) >= sizeof m->handle)
+		return "not a receipt handle";
+	memcpy(m->handle, h, strlen(h) + 1);
+	return NULL;
+}
+
+static void
+flush_acks(struct receiver *r, size_t n, int release, long *stale)
+{
+	unsigned char ok[BATCH];
+
+	if (release)
+		q_release(r->q, r->batch, n, 0, 0, ok);
+	else
+		q_delete(r->q, r->batch, n, ok);
+	for (size_t i = 0; i < n; i++)
+		if (!ok[i]) {
+			msg_warn("receipt handle %s: lease expired or message already gone", r->batch[i].handle);
+			(*stale)++;
+		}
+}
+
+static int
+ack_loop(struct receiver *r, char *const *files, int nfiles, int release)
+{
+	struct ndj_reader *in = ndj_open(files, nfiles, cli.max_line_bytes);
+	struct ndj_line l;
+	size_t n = 0;
+	long stale = 0;
+	int kind, status = EV_OK;
+
+	while ((kind = ndj_next(in, &l)) != NDJ_EOF) {
+		const char *why = kind == NDJ_TOOLONG ? "line longer than --max-line-bytes" :
+		    parse_handle_line(&l, &r->batch[n]);
+		if (why != NULL) {
+			if (ndj_reject(&l, why)) {
+				status = EV_DATAERR;
+				break;
+			}
+			continue;
+		}
+		if (++n == BATCH) {
+			flush_acks(r, n, release, &stale);
+			n = 0;
+		}
+	}
+	flush_acks(r, n, release, &stale);
+	if (status == EV_OK)
+		status = ndj_status(in);
+	ndj_close(in);
+	return status != EV_OK ? status : stale > 0 ? EV_NONE : EV_OK;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct receiver r = { .max = -1, .wait_ms = -1, .lease_ms = -1 };
+	int c, ack = 0, release = 0;
+
+	cli_init(argv, help);
+	while ((c = getopt_long(argc, argv, "+hqn:w:fel:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'n': r.max = (long)cli_num("--max", optarg, 1, 1L << 40); break;
+		case 'w': r.wait_ms = cli_duration_ms("--wait", optarg, 0, 86400000); break;
+		case 'f': r.follow = 1; break;
+		case 'e': r.envelope = 1; break;
+		case 'l': r.lease_ms = cli_duration_ms("--lease", optarg, 0, 43200000); break;
+		case OPT_PEEK: r.peek = 1; break;
+		case OPT_ACK: ack = 1; break;
+		case OPT_RELEASE: release = 1; break;
+		default:
+			if (!cli_common_opt(c, optarg))
+				cli_usage_error("unknown option");
+		}
+	}
+	if (optind >= argc)
+		cli_usage_error("missing QUEUE");
+	if (ack + release + r.peek + (r.lease_ms >= 0) > 1)
+		cli_usage_error("--ack, --release, --peek and --lease exclude each other");
+	if (r.peek && r.follow)
+		cli_usage_error("--peek and --follow exclude each other");
+	if (!ack && !release && optind + 1 < argc)
+		cli_usage_error("unexpected argument '%s'", argv[optind + 1]);
+	if (r.lease_ms >= 0)
+		r.envelope = 1;
+
+	struct sigaction sa = { .sa_handler = on_stop };
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	r.q = q_open(argv[optind], Q_OPEN, NULL);
+	r.batch = calloc(BATCH, sizeof *r.batch);
+	r.ends = calloc(BATCH, sizeof *r.ends);
+	if (r.batch == NULL || r.ends == NULL)
+		msg_die(EV_SOFTWARE, "out of memory");
+	out_init(cli.line_buffered);
+
+	int status;
+	if (ack || release) {
+		status = ack_loop(&r, argv + optind + 1, argc - optind - 1, release);
+	} else {
+		if (r.peek)
+			peek_loop(&r);
+		else
+			receive_loop(&r);
+		status = r.printed > 0 ? EV_OK : EV_NONE;
+	}
+	q_close(r.q);
+	free(r.batch);
+	free(r.ends);
+	buf_free(&r.env);
+	out_close_or_die();
+	stop_if_asked();
+	return status;
+}

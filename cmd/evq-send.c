@@ -1,0 +1,232 @@
+/* evq-send — send each input line to a queue as one message. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "cli.h"
+#include "digest.h"
+#include "json.h"
+#include "jx.h"
+#include "msg.h"
+#include "ndjson.h"
+#include "out.h"
+#include "queue.h"
+
+static const char help[] =
+"usage: evq-send [OPTIONS] QUEUE [FILE...]\n"
+"Send each NDJSON line of the FILEs (or stdin) to QUEUE as one message.\n"
+"QUEUE is created (a standard queue, or FIFO for a .fifo name) if missing.\n"
+"\n"
+"  -d, --delay S            make the messages visible after S seconds (0-900)\n"
+"  -a, --attr NAME[:TYPE]=VALUE\n"
+"                           a message attribute (String, Number or Binary\n"
+"                           in base64; repeatable, at most 10)\n"
+"  -g, --group-id ID        FIFO message group id\n"
+"  -G, --group-from PATH    take the group id from each message (jq path,\n"
+"                           e.g. .detail.orderId)\n"
+"  -D, --dedup-id ID        FIFO deduplication id\n"
+"      --dedup-from PATH    take the deduplication id from each message\n"
+"  -p, --print-ids          print {\"MessageId\",\"MD5OfMessageBody\",...} per\n"
+"                           message once it is committed\n"
+"  -r, --raw                a line is any UTF-8 text, not necessarily JSON\n"
+"  -b, --batch N            commit every N messages (default 10000)\n"
+"      --errors FILE        record bad lines in FILE and go on\n"
+"      --max-line-bytes N   longest line accepted (default 1048576)\n"
+"      --line-buffered      flush output after every line\n"
+"  -q, --quiet              no warnings\n"
+"  -h, --help               this help\n"
+"      --version            print the version\n"
+"\n"
+"Exit status: 0 all sent, 2 usage, 65 bad input (the lines before it are\n"
+"committed), 66 missing input file, 74 I/O error or full disk, 75 lock timeout.\n";
+
+enum { OPT_DEDUP_FROM = CLI_FIRST_FREE };
+
+static const struct option longopts[] = {
+	CLI_BASIC_OPTS, CLI_INPUT_OPTS,
+	{ "delay", required_argument, NULL, 'd' },
+	{ "attr", required_argument, NULL, 'a' },
+	{ "group-id", required_argument, NULL, 'g' },
+	{ "group-from", required_argument, NULL, 'G' },
+	{ "dedup-id", required_argument, NULL, 'D' },
+	{ "dedup-from", required_argument, NULL, OPT_DEDUP_FROM },
+	{ "print-ids", no_argument, NULL, 'p' },
+	{ "raw", no_argument, NULL, 'r' },
+	{ "batch", required_argument, NULL, 'b' },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct sender {
+	struct queue *q;
+	int64_t delay_ms;
+	char *attrs, attrs_md5[33];
+	long attrs_size;
+	const char *group_id, *dedup_id;
+	struct jx *group_from, *dedup_from;
+	int print_ids, raw;
+	long batch, in_batch;
+	struct buf ids;		/* --print-ids lines waiting for the commit */
+};
+
+/* Commits the batch, then tells what was committed. */
+static void
+commit(void *ctx)
+{
+	struct sender *s = ctx;
+
+	q_send_commit(s->q);
+	s->in_batch = 0;
+	if (s->ids.n > 0) {
+		out_write(s->ids.p, s->ids.n);
+		buf_reset(&s->ids);
+	}
+	out_flush_or_die();
+}
+
+static void
+note_id(struct sender *s, const struct q_sent *sent, const char *body, size_t len)
+{
+	char md5[33];
+
+	md5_hex_of(body, len, md5);
+	buf_printf(&s->ids, "{\"MessageId\":\"%s\",\"MD5OfMessageBody\":\"%s\"", sent->id, md5);
+	if (s->attrs != NULL)
+		buf_printf(&s->ids, ",\"MD5OfMessageAttributes\":\"%s\"", s->attrs_md5);
+	if (sent->seq[0] != '\0')
+		buf_printf(&s->ids, ",\"SequenceNumber\":\"%s\"", sent->seq);
+	buf_adds(&s->ids, "}\n");
+}
+
+/* Sends one line; returns the reason it is bad, or NULL. */
+static const char *
+send_line(struct sender *s, const struct ndj_line *l, char *why_buf, size_t why_len)
+{
+	const struct q_attrs *a = q_attrs(s->q);
+	struct json_err e;
+	const char *why = NULL;
+	char *group = NULL, *dedup = NULL;
+
+	if (s->raw) {
+		size_t col = utf8_check(l->p, l->n, JSON_SQS_CHARS);
+		if (col != 0)
+			return snprintf(why_buf, why_len, "invalid UTF-8 or a character SQS refuses at column %zu", col), why_buf;
+	} else if (json_validate(l->p, l->n, JSON_SQS_CHARS, &e) == 0) {
+		return snprintf(why_buf, why_len, "invalid JSON: %s at column %zu", e.what, e.col), why_buf;
+	}
+	if ((long)l->n + (s->attrs_size > 0 ? s->attrs_size : 0) > a->max_bytes)
+		return snprintf(why_buf, why_len, "message of %zu bytes is over the queue's MaximumMessageSize (%ld)",
+		    l->n + (size_t)(s->attrs_size > 0 ? s->attrs_size : 0), a->max_bytes), why_buf;
+	if (s->group_from != NULL && (group = jx_key(s->group_from, l->p, l->n, &why)) == NULL)
+		return snprintf(why_buf, why_len, "--group-from: %s", why), why_buf;
+	if (s->dedup_from != NULL && (dedup = jx_key(s->dedup_from, l->p, l->n, &why)) == NULL) {
+		free(group);
+		return snprintf(why_buf, why_len, "--dedup-from: %s", why), why_buf;
+	}
+	struct q_out m = { l->p, l->n, group ? group : s->group_id, dedup ? dedup : s->dedup_id,
+	    s->delay_ms, s->attrs, s->attrs_md5 };
+	struct q_sent sent;
+	int rc = q_send_add(s->q, &m, &sent, &why);
+	free(group);
+	free(dedup);
+	if (rc != 0)
+		return why;
+	if (s->print_ids)
+		note_id(s, &sent, l->p, l->n);
+	if (++s->in_batch >= s->batch)
+		commit(s);
+	return NULL;
+}
+
+static struct jx *
+compile_path(const char *opt, const char *prog)
+{
+	char *err;
+	struct jx *x = jx_compile(prog, &err);
+
+	if (x == NULL)
+		cli_usage_error("%s: invalid jq path '%s': %s", opt, prog, err);
+	return x;
+}
+
+static void
+check_fifo_options(struct sender *s)
+{
+	const struct q_attrs *a = q_attrs(s->q);
+
+	if (!a->fifo) {
+		if (s->dedup_id != NULL || s->dedup_from != NULL)
+			cli_usage_error("queue '%s' is not FIFO: deduplication ids apply to FIFO queues", q_name(s->q));
+		return;
+	}
+	if (s->group_id == NULL && s->group_from == NULL)
+		cli_usage_error("queue '%s' is FIFO: give --group-id or --group-from", q_name(s->q));
+	if (s->dedup_id == NULL && s->dedup_from == NULL && !a->content_dedup)
+		cli_usage_error("queue '%s' is FIFO without ContentBasedDeduplication: give --dedup-id or --dedup-from",
+		    q_name(s->q));
+	if (s->delay_ms >= 0)
+		cli_usage_error("queue '%s' is FIFO: FIFO queues take no per-message --delay", q_name(s->q));
+}
+
+int
+main(int argc, char **argv)
+{
+	struct sender s = { .delay_ms = -1, .batch = 10000 };
+	char *attr_specs[16];
+	int nattrs = 0, c;
+	const char *why;
+
+	cli_init(argv, help);
+	while ((c = getopt_long(argc, argv, "+hqd:a:g:G:D:prb:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd': s.delay_ms = cli_duration_ms("--delay", optarg, 0, 900000); break;
+		case 'a':
+			if (nattrs >= 11)
+				cli_usage_error("--attr: at most 10 message attributes");
+			attr_specs[nattrs++] = optarg;
+			break;
+		case 'g': s.group_id = optarg; break;
+		case 'G': s.group_from = compile_path("--group-from", optarg); break;
+		case 'D': s.dedup_id = optarg; break;
+		case OPT_DEDUP_FROM: s.dedup_from = compile_path("--dedup-from", optarg); break;
+		case 'p': s.print_ids = 1; break;
+		case 'r': s.raw = 1; break;
+		case 'b': s.batch = (long)cli_num("--batch", optarg, 1, 1000000); break;
+		default:
+			if (!cli_common_opt(c, optarg))
+				cli_usage_error("unknown option");
+		}
+	}
+	if (optind >= argc)
+		cli_usage_error("missing QUEUE");
+	if (nattrs > 0 && (s.attrs_size = q_attrs_render(attr_specs, nattrs, &s.attrs, s.attrs_md5, &why)) < 0)
+		cli_usage_error("--attr: %s", why);
+	s.q = q_open(argv[optind], Q_CREATE, NULL);
+	check_fifo_options(&s);
+	out_init(cli.line_buffered);
+
+	struct ndj_reader *r = ndj_open(argv + optind + 1, argc - optind - 1, cli.max_line_bytes);
+	struct ndj_line l;
+	char why_buf[256];
+	int kind, status = EV_OK;
+	ndj_set_idle(r, commit, &s);
+	while ((kind = ndj_next(r, &l)) != NDJ_EOF) {
+		why = kind == NDJ_TOOLONG ? "line longer than --max-line-bytes" :
+		    send_line(&s, &l, why_buf, sizeof why_buf);
+		if (why != NULL && ndj_reject(&l, why)) {
+			status = EV_DATAERR;
+			break;
+		}
+	}
+	commit(&s);
+	if (status == EV_OK)
+		status = ndj_status(r);
+	ndj_close(r);
+	q_close(s.q);
+	jx_free(s.group_from);
+	jx_free(s.dedup_from);
+	free(s.attrs);
+	buf_free(&s.ids);
+	out_close_or_die();
+	return status;
+}

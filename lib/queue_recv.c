@@ -1,0 +1,417 @@
+#include <errno.h>
+#include <libgen.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "msg.h"
+#include "names.h"
+#include "queue_impl.h"
+
+/* Message groups that have a message in flight ahead: nothing behind it in
+ * the group may go out (SQS FIFO).  A small open-addressing string set. */
+struct groupset {
+	char **slot;
+	size_t cap, n;
+};
+
+static uint64_t
+hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return h;
+}
+
+static int
+gs_has(const struct groupset *g, const char *s)
+{
+	if (g->cap == 0)
+		return 0;
+	for (size_t i = hash_str(s) & (g->cap - 1); g->slot[i] != NULL; i = (i + 1) & (g->cap - 1))
+		if (strcmp(g->slot[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+gs_add(struct groupset *g, const char *s)
+{
+	if (gs_has(g, s))
+		return;
+	if (2 * (g->n + 1) > g->cap) {
+		struct groupset ng = { calloc(g->cap ? 2 * g->cap : 64, sizeof(char *)),
+		    g->cap ? 2 * g->cap : 64, 0 };
+		if (ng.slot == NULL)
+			msg_die(EV_SOFTWARE, "out of memory");
+		for (size_t i = 0; i < g->cap; i++)
+			if (g->slot[i] != NULL) {
+				size_t j = hash_str(g->slot[i]) & (ng.cap - 1);
+				while (ng.slot[j] != NULL)
+					j = (j + 1) & (ng.cap - 1);
+				ng.slot[j] = g->slot[i];
+				ng.n++;
+			}
+		free(g->slot);
+		*g = ng;
+	}
+	size_t i = hash_str(s) & (g->cap - 1);
+	while (g->slot[i] != NULL)
+		i = (i + 1) & (g->cap - 1);
+	if ((g->slot[i] = strdup(s)) == NULL)
+		msg_die(EV_SOFTWARE, "out of memory");
+	g->n++;
+}
+
+static void
+gs_free(struct groupset *g)
+{
+	for (size_t i = 0; i < g->cap; i++)
+		free(g->slot[i]);
+	free(g->slot);
+}
+
+void
+ids_add(struct idlist *l, int64_t id)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 64;
+		l->v = realloc(l->v, l->cap * sizeof *l->v);
+		if (l->v == NULL)
+			msg_die(EV_SOFTWARE, "out of memory");
+	}
+	l->v[l->n++] = id;
+}
+
+static int64_t
+data_version(struct queue *q)
+{
+	sqlite3_stmt *s;
+	int64_t v = 0;
+
+	if (sqlite3_prepare_v2(q->db, "PRAGMA data_version", -1, &s, NULL) == SQLITE_OK) {
+		if (sqlite3_step(s) == SQLITE_ROW)
+			v = sqlite3_column_int64(s, 0);
+		sqlite3_finalize(s);
+	}
+	return v;
+}
+
+/* One pass over the queue in order: what to claim, what is poison (past
+ * maxReceiveCount: to the dead-letter queue), what is past retention. */
+static void
+scan(struct queue *q, int64_t now, size_t max, struct idlist *claim,
+    struct idlist *poison, struct idlist *expired)
+{
+	const struct q_attrs *a = &q->a;
+	int64_t cutoff = now - a->retention_ms;
+	struct groupset blocked = { 0 };
+	sqlite3_stmt *s = qdb_stmt(q, ST_SCAN,
+	    "SELECT id, visible_at, receives, sent_at, grp FROM msg ORDER BY id");
+
+	q->next_visible = 0;
+	while (claim->n < max && qdb_step(q, s)) {
+		int64_t id = sqlite3_column_int64(s, 0), vis = sqlite3_column_int64(s, 1);
+		long rec = (long)sqlite3_column_int64(s, 2);
+		const char *grp = (const char *)sqlite3_column_text(s, 4);
+		if (sqlite3_column_int64(s, 3) < cutoff) {
+			ids_add(expired, id);
+			continue;
+		}
+		if (vis > now) {
+			if (q->next_visible == 0 || vis < q->next_visible)
+				q->next_visible = vis;
+			if (a->fifo && grp != NULL)
+				gs_add(&blocked, grp);
+			continue;
+		}
+		if (a->fifo && grp != NULL && gs_has(&blocked, grp))
+			continue;
+		if (a->max_receives > 0 && a->dlq[0] != '\0' && rec >= a->max_receives) {
+			ids_add(poison, id);
+			continue;
+		}
+		ids_add(claim, id);
+	}
+	sqlite3_reset(s);
+	gs_free(&blocked);
+}
+
+/* Offsets into the arena, turned into pointers once it stops moving. */
+struct pending {
+	size_t body, group, dedup, attrs, attrs_md5, src;
+};
+
+static size_t
+arena_put(struct buf *b, sqlite3_stmt *s, int col)
+{
+	if (sqlite3_column_type(s, col) == SQLITE_NULL)
+		return (size_t)-1;
+	const void *p = sqlite3_column_blob(s, col);
+	size_t off = b->n;
+	buf_add(b, p, (size_t)sqlite3_column_bytes(s, col));
+	buf_addc(b, '\0');
+	return off;
+}
+
+static const char *
+arena_ptr(const struct buf *b, size_t off)
+{
+	return off == (size_t)-1 ? NULL : b->p + off;
+}
+
+/* Fills m from a row (uuid, body, receives, sent_at, first_recv, grp,
+ * dedup, attrs, attrs_md5, src, id, receipt). */
+static void
+fill_msg(struct queue *q, sqlite3_stmt *s, struct q_msg *m, struct pending *p)
+{
+	memset(m, 0, sizeof *m);
+	snprintf(m->id, sizeof m->id, "%s", (const char *)sqlite3_column_text(s, 0));
+	p->body = arena_put(&q->arena, s, 1);
+	m->len = (size_t)sqlite3_column_bytes(s, 1);
+	m->receives = (long)sqlite3_column_int64(s, 2);
+	m->sent_ms = sqlite3_column_int64(s, 3);
+	m->first_ms = sqlite3_column_int64(s, 4);
+	p->group = arena_put(&q->arena, s, 5);
+	p->dedup = arena_put(&q->arena, s, 6);
+	p->attrs = arena_put(&q->arena, s, 7);
+	p->attrs_md5 = arena_put(&q->arena, s, 8);
+	p->src = arena_put(&q->arena, s, 9);
+	m->rowid = sqlite3_column_int64(s, 10);
+	m->receipt = sqlite3_column_int64(s, 11);
+	if (q->a.fifo)
+		snprintf(m->seq, sizeof m->seq, "%020lld", (long long)m->rowid);
+	if (m->receipt != 0)
+		snprintf(m->handle, sizeof m->handle, "%lld.%016llx",
+		    (long long)m->rowid, (unsigned long long)m->receipt);
+}
+
+static void
+fix_pointers(struct queue *q, struct q_msg *m, const struct pending *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		m[i].body = arena_ptr(&q->arena, p[i].body);
+		if (m[i].body == NULL)
+			m[i].body = "";
+		m[i].group = arena_ptr(&q->arena, p[i].group);
+		m[i].dedup = arena_ptr(&q->arena, p[i].dedup);
+		m[i].attrs = arena_ptr(&q->arena, p[i].attrs);
+		m[i].attrs_md5 = arena_ptr(&q->arena, p[i].attrs_md5);
+		m[i].src = arena_ptr(&q->arena, p[i].src);
+	}
+}
+
+#define ROW_COLS "uuid, body, receives, sent_at, first_recv, grp, dedup, attrs, attrs_md5, src, id, receipt"
+
+static void
+delete_ids(struct queue *q, const struct idlist *l)
+{
+	sqlite3_stmt *s = qdb_stmt(q, ST_EXPIRE_ONE, "DELETE FROM msg WHERE id = ?1");
+
+	for (size_t i = 0; i < l->n; i++) {
+		sqlite3_reset(s);
+		sqlite3_bind_int64(s, 1, l->v[i]);
+		qdb_step(q, s);
+	}
+}
+
+size_t
+q_receive(struct queue *q, size_t max, int64_t lease_ms, struct q_msg *out)
+{
+	struct idlist claim = { 0 }, poison = { 0 }, expired = { 0 };
+	struct pending *pend;
+	size_t n = 0;
+
+	if (max == 0)
+		return 0;
+	buf_reset(&q->arena);
+	qdb_begin(q);
+	qdb_load_attrs(q);
+	int64_t now = clock_now_ms();
+	int64_t lease = lease_ms >= 0 ? lease_ms : q->a.visibility_ms;
+	scan(q, now, max, &claim, &poison, &expired);
+	delete_ids(q, &expired);
+	q->data_version = data_version(q);	/* q_wait() wakes on any later commit */
+	if ((pend = calloc(claim.n + 1, sizeof *pend)) == NULL)
+		msg_die(EV_SOFTWARE, "out of memory");
+	sqlite3_stmt *s = qdb_stmt(q, ST_CLAIM,
+	    "UPDATE msg SET visible_at = ?2, receives = receives + 1, receipt = ?3,"
+	    " first_recv = coalesce(first_recv, ?4) WHERE id = ?1 RETURNING " ROW_COLS);
+	for (size_t i = 0; i < claim.n; i++) {
+		sqlite3_reset(s);
+		sqlite3_bind_int64(s, 1, claim.v[i]);
+		sqlite3_bind_int64(s, 2, now + lease);
+		sqlite3_bind_int64(s, 3, (int64_t)(rand64() >> 1) | 1);
+		sqlite3_bind_int64(s, 4, now);
+		if (qdb_step(q, s))
+			fill_msg(q, s, &out[n], &pend[n]), n++;
+		while (qdb_step(q, s))
+			;
+	}
+	qdb_commit(q);
+	fix_pointers(q, out, pend, n);
+	free(pend);
+	if (poison.n > 0)
+		qdl_move(q, &poison);
+	free(claim.v);
+	free(poison.v);
+	free(expired.v);
+	return n;
+}
+
+size_t
+q_peek(struct queue *q, int64_t after, size_t max, struct q_msg *out)
+{
+	struct pending *pend = calloc(max + 1, sizeof *pend);
+	size_t n = 0;
+
+	if (pend == NULL)
+		msg_die(EV_SOFTWARE, "out of memory");
+	buf_reset(&q->arena);
+	qdb_exec(q, "BEGIN");
+	qdb_load_attrs(q);
+	int64_t now = clock_now_ms();
+	sqlite3_stmt *s = qdb_stmt(q, ST_PEEK, "SELECT " ROW_COLS " FROM msg"
+	    " WHERE id > ?4 AND visible_at <= ?1 AND sent_at >= ?2 ORDER BY id LIMIT ?3");
+	sqlite3_bind_int64(s, 1, now);
+	sqlite3_bind_int64(s, 2, now - q->a.retention_ms);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)max);
+	sqlite3_bind_int64(s, 4, after);
+	while (n < max && qdb_step(q, s)) {
+		fill_msg(q, s, &out[n], &pend[n]);
+		out[n].handle[0] = '\0';	/* a peek leases nothing */
+		n++;
+	}
+	sqlite3_reset(s);
+	qdb_commit(q);
+	fix_pointers(q, out, pend, n);
+	free(pend);
+	return n;
+}
+
+int
+q_parse_handle(const char *s, int64_t *rowid, int64_t *receipt)
+{
+	char *end;
+
+	errno = 0;
+	long long id = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || *end != '.' || id <= 0)
+		return -1;
+	const char *r = end + 1;
+	unsigned long long rc = strtoull(r, &end, 16);
+	if (errno != 0 || end - r != 16 || *end != '\0' || rc == 0)
+		return -1;
+	*rowid = id;
+	*receipt = (int64_t)rc;
+	return 0;
+}
+
+size_t
+q_delete(struct queue *q, const struct q_msg *m, size_t n, unsigned char *ok)
+{
+	size_t done = 0;
+
+	if (n == 0)
+		return 0;
+	qdb_begin(q);
+	int64_t now = clock_now_ms();
+	sqlite3_stmt *s = qdb_stmt(q, ST_DELETE,
+	    "DELETE FROM msg WHERE id = ?1 AND receipt = ?2 AND visible_at > ?3");
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_reset(s);
+		sqlite3_bind_int64(s, 1, m[i].rowid);
+		sqlite3_bind_int64(s, 2, m[i].receipt);
+		sqlite3_bind_int64(s, 3, now);
+		qdb_step(q, s);
+		int changed = sqlite3_changes(q->db) > 0;
+		if (ok != NULL)
+			ok[i] = (unsigned char)changed;
+		done += (size_t)changed;
+	}
+	qdb_commit(q);
+	return done;
+}
+
+size_t
+q_release(struct queue *q, const struct q_msg *m, size_t n, int64_t delay_ms, int undeliver,
+    unsigned char *ok)
+{
+	size_t done = 0;
+
+	if (n == 0)
+		return 0;
+	qdb_begin(q);
+	int64_t now = clock_now_ms();
+	sqlite3_stmt *s = undeliver ?
+	    qdb_stmt(q, ST_UNDELIVER, "UPDATE msg SET visible_at = ?4, receives = receives - 1,"
+		" receipt = NULL, first_recv = CASE WHEN receives = 1 THEN NULL ELSE first_recv END"
+		" WHERE id = ?1 AND receipt = ?2 AND visible_at > ?3") :
+	    qdb_stmt(q, ST_RELEASE, "UPDATE msg SET visible_at = ?4"
+		" WHERE id = ?1 AND receipt = ?2 AND visible_at > ?3");
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_reset(s);
+		sqlite3_bind_int64(s, 1, m[i].rowid);
+		sqlite3_bind_int64(s, 2, m[i].receipt);
+		sqlite3_bind_int64(s, 3, now);
+		sqlite3_bind_int64(s, 4, now + delay_ms);
+		qdb_step(q, s);
+		int changed = sqlite3_changes(q->db) > 0;
+		if (ok != NULL)
+			ok[i] = (unsigned char)changed;
+		done += (size_t)changed;
+	}
+	qdb_commit(q);
+	return done;
+}
+
+static void
+watch_dir(struct queue *q)
+{
+	char *tmp = strdup(q->path);
+
+	q->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (q->ino_fd >= 0 && inotify_add_watch(q->ino_fd, dirname(tmp),
+	    IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE) < 0) {
+		close(q->ino_fd);
+		q->ino_fd = -2;		/* polling only */
+	}
+	free(tmp);
+}
+
+void
+q_wait(struct queue *q, int64_t deadline)
+{
+	int64_t version = q->data_version;
+
+	if (q->ino_fd == -1)
+		watch_dir(q);
+	for (;;) {
+		int64_t now = clock_mono_ms(), timeout = 100;
+		if (deadline >= 0 && deadline - now < timeout)
+			timeout = deadline - now;
+		if (q->next_visible > 0) {
+			int64_t due = q->next_visible - clock_now_ms();
+			if (due < timeout)
+				timeout = due;
+		}
+		if (timeout <= 0)
+			return;
+		struct pollfd pfd = { q->ino_fd >= 0 ? q->ino_fd : -1, POLLIN, 0 };
+		if (poll(&pfd, 1, (int)timeout) > 0) {
+			char ev[4096];
+			while (read(q->ino_fd, ev, sizeof ev) > 0)
+				;
+		}
+		if (data_version(q) != version)
+			return;
+		if (q->next_visible > 0 && clock_now_ms() >= q->next_visible)
+			return;
+	}
+}
