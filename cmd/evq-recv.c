@@ -69,6 +69,7 @@ struct receiver {
 	size_t *ends;
 	struct buf env;
 	long printed;
+	int64_t after;		/* last rowid this run received */
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -170,8 +171,9 @@ receive_loop(struct receiver *r)
 		if (want == 0)
 			return;
 		stop_if_asked();
-		size_t n = q_receive(r->q, want, r->lease_ms, r->batch);
+		size_t n = q_receive(r->q, r->after, want, r->lease_ms, r->batch);
 		if (n > 0) {
+			r->after = r->batch[n - 1].rowid;
 			int err;
 			size_t delivered = write_batch(r, n, &err);
 			settle(r, n, delivered, err);
@@ -181,6 +183,7 @@ receive_loop(struct receiver *r)
 		if (r->follow) {
 			out_flush_or_die();
 			q_wait(r->q, -1);
+			r->after = 0;	/* leases that expired meanwhile are due again */
 		} else if (r->printed == 0 && clock_mono_ms() < deadline) {
 			q_wait(r->q, deadline);
 		} else {

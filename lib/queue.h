@@ -83,10 +83,13 @@ void q_send_commit(struct queue *q);
 void q_send_rollback(struct queue *q);
 int q_send_active(const struct queue *q);
 
-/* Leases up to max visible messages for lease_ms (-1: VisibilityTimeout)
- * into out[]; poison messages are moved to the dead-letter queue and
- * expired ones dropped on the way.  Returns the number leased. */
-size_t q_receive(struct queue *q, size_t max, int64_t lease_ms, struct q_msg *out);
+/* Leases up to max visible messages past after_rowid (0: from the start;
+ * a receiver passes the last rowid it got, so one run never sees a
+ * message twice) for lease_ms (-1: VisibilityTimeout) into out[]; poison
+ * messages are moved to the dead-letter queue and expired ones dropped on
+ * the way.  Returns the number leased. */
+size_t q_receive(struct queue *q, int64_t after_rowid, size_t max, int64_t lease_ms,
+    struct q_msg *out);
 /* Reads up to max visible messages past after_rowid (0: from the start)
  * without changing anything. */
 size_t q_peek(struct queue *q, int64_t after_rowid, size_t max, struct q_msg *out);
@@ -102,8 +105,9 @@ size_t q_release(struct queue *q, const struct q_msg *m, size_t n, int64_t delay
 /* Parses a receipt handle; 0 on success. */
 int q_parse_handle(const char *s, int64_t *rowid, int64_t *receipt);
 
-/* Waits until a message may be visible, something changed, or deadline
- * (monotonic ms; -1 = forever) passes.  Wakes within ~100 ms of a send. */
+/* Waits until a message may be visible, something changed, a signal
+ * arrived, or deadline (monotonic ms; -1 = forever) passes.  Wakes within
+ * ~100 ms of a send. */
 void q_wait(struct queue *q, int64_t deadline);
 
 /* Queue administration. */

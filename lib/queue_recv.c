@@ -106,15 +106,17 @@ data_version(struct queue *q)
 /* One pass over the queue in order: what to claim, what is poison (past
  * maxReceiveCount: to the dead-letter queue), what is past retention. */
 static void
-scan(struct queue *q, int64_t now, size_t max, struct idlist *claim,
+scan(struct queue *q, int64_t now, int64_t after, size_t max, struct idlist *claim,
     struct idlist *poison, struct idlist *expired)
 {
 	const struct q_attrs *a = &q->a;
 	int64_t cutoff = now - a->retention_ms;
 	struct groupset blocked = { 0 };
 	sqlite3_stmt *s = qdb_stmt(q, ST_SCAN,
-	    "SELECT id, visible_at, receives, sent_at, grp FROM msg ORDER BY id");
+	    "SELECT id, visible_at, receives, sent_at, grp FROM msg WHERE id > ?1 ORDER BY id");
 
+	/* FIFO must see every earlier row: one in flight blocks its group. */
+	sqlite3_bind_int64(s, 1, a->fifo ? 0 : after);
 	q->next_visible = 0;
 	while (claim->n < max && qdb_step(q, s)) {
 		int64_t id = sqlite3_column_int64(s, 0), vis = sqlite3_column_int64(s, 1);
@@ -133,6 +135,11 @@ scan(struct queue *q, int64_t now, size_t max, struct idlist *claim,
 		}
 		if (a->fifo && grp != NULL && gs_has(&blocked, grp))
 			continue;
+		if (id <= after) {
+			if (a->fifo && grp != NULL)
+				gs_add(&blocked, grp);	/* this run had it: keep order */
+			continue;
+		}
 		if (a->max_receives > 0 && a->dlq[0] != '\0' && rec >= a->max_receives) {
 			ids_add(poison, id);
 			continue;
@@ -222,7 +229,7 @@ delete_ids(struct queue *q, const struct idlist *l)
 }
 
 size_t
-q_receive(struct queue *q, size_t max, int64_t lease_ms, struct q_msg *out)
+q_receive(struct queue *q, int64_t after, size_t max, int64_t lease_ms, struct q_msg *out)
 {
 	struct idlist claim = { 0 }, poison = { 0 }, expired = { 0 };
 	struct pending *pend;
@@ -235,7 +242,7 @@ q_receive(struct queue *q, size_t max, int64_t lease_ms, struct q_msg *out)
 	qdb_load_attrs(q);
 	int64_t now = clock_now_ms();
 	int64_t lease = lease_ms >= 0 ? lease_ms : q->a.visibility_ms;
-	scan(q, now, max, &claim, &poison, &expired);
+	scan(q, now, after, max, &claim, &poison, &expired);
 	delete_ids(q, &expired);
 	q->data_version = data_version(q);	/* q_wait() wakes on any later commit */
 	if ((pend = calloc(claim.n + 1, sizeof *pend)) == NULL)
@@ -404,7 +411,10 @@ q_wait(struct queue *q, int64_t deadline)
 		if (timeout <= 0)
 			return;
 		struct pollfd pfd = { q->ino_fd >= 0 ? q->ino_fd : -1, POLLIN, 0 };
-		if (poll(&pfd, 1, (int)timeout) > 0) {
+		int rc = poll(&pfd, 1, (int)timeout);
+		if (rc < 0 && errno == EINTR)
+			return;
+		if (rc > 0) {
 			char ev[4096];
 			while (read(q->ino_fd, ev, sizeof ev) > 0)
 				;
