@@ -104,7 +104,7 @@ set_or_die(struct queue *q, const char *name, const char *value)
 	const char *why;
 
 	if (q_set(q, name, value, &why) != 0)
-		cli_usage_error("%s: invalid %s '%s': %s", q_name(q), name, value, why);
+		msg_die(EV_USAGE, "%s: invalid %s '%s': %s", q_name(q), name, value, why);
 }
 
 static int

@@ -99,14 +99,19 @@ set_redrive(struct queue *q, struct q_attrs *a, const char *value, const char **
 	jv_free(m);
 	if (!ok)
 		return *why = "RedrivePolicy needs deadLetterTargetArn and maxReceiveCount (1-1000)", -1;
+	if (strchr(target, '/') == NULL && target[0] != '.' && name_check(target, 1) != NULL)
+		return *why = "invalid dead-letter queue name", -1;
+	char *tpath = name_resolve(target, "queue", ".db", 1), rt[4096], rq[4096];
+	int same = realpath(tpath, rt) != NULL && realpath(q->path, rq) != NULL && strcmp(rt, rq) == 0;
+	free(tpath);
+	if (same)
+		return *why = "a queue cannot be its own dead-letter queue", -1;
 	struct queue *d = qdb_try_open(target);
 	if (d == NULL)
 		return *why = "the dead-letter queue does not exist", -1;
-	int same = strcmp(d->path, q->path) == 0, fifo = d->a.fifo;
+	int fifo = d->a.fifo;
 	snprintf(a->dlq, sizeof a->dlq, "%s", qdb_ref(d));
 	q_close(d);
-	if (same)
-		return *why = "a queue cannot be its own dead-letter queue", -1;
 	if (fifo != a->fifo)
 		return *why = "the dead-letter queue of a FIFO queue must be FIFO, and of a standard queue standard", -1;
 	a->max_receives = (int)max;

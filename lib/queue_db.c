@@ -327,7 +327,7 @@ q_open(const char *arg, int flags, const struct q_attrs *init)
 		qdb_die(q, rc, "open");
 	qdb_exec(q, "PRAGMA synchronous=FULL; PRAGMA cache_size=-16384; PRAGMA temp_store=MEMORY");
 	init_schema(q, flags & Q_CREATE, init);
-	qdb_begin(q);
+	qdb_exec(q, "BEGIN");	/* a read: never waits for a writer */
 	qdb_load_attrs(q);
 	qdb_commit(q);
 	return q;
