@@ -14,6 +14,7 @@
 #include "ndjson.h"
 #include "out.h"
 #include "queue.h"
+#include "sig.h"
 
 static const char help[] =
 "usage: evq-recv [OPTIONS] QUEUE\n"
@@ -71,25 +72,6 @@ struct receiver {
 	long printed;
 	int64_t after;		/* last rowid this run received */
 };
-
-static volatile sig_atomic_t stop_signal;
-
-static void
-on_stop(int sig)
-{
-	stop_signal = sig;
-}
-
-/* Ends the process as the signal asked, once nothing is half done. */
-static void
-stop_if_asked(void)
-{
-	if (stop_signal == 0)
-		return;
-	out_close_or_die();
-	signal(stop_signal, SIG_DFL);
-	raise(stop_signal);
-}
 
 static void
 format_msg(struct receiver *r, const struct q_msg *m)
@@ -170,7 +152,7 @@ receive_loop(struct receiver *r)
 		size_t want = batch_size(r);
 		if (want == 0)
 			return;
-		stop_if_asked();
+		sig_reraise();
 		size_t n = q_receive(r->q, r->after, want, r->lease_ms, r->batch);
 		if (n > 0) {
 			r->after = r->batch[n - 1].rowid;
@@ -321,9 +303,7 @@ main(int argc, char **argv)
 	if (r.lease_ms >= 0)
 		r.envelope = 1;
 
-	struct sigaction sa = { .sa_handler = on_stop };
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	sig_catch_stop();
 	r.q = q_open(argv[optind], Q_OPEN, NULL);
 	r.batch = calloc(BATCH, sizeof *r.batch);
 	r.ends = calloc(BATCH, sizeof *r.ends);
@@ -346,6 +326,6 @@ main(int argc, char **argv)
 	free(r.ends);
 	buf_free(&r.env);
 	out_close_or_die();
-	stop_if_asked();
+	sig_reraise();
 	return status;
 }

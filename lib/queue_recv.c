@@ -11,6 +11,7 @@
 #include "msg.h"
 #include "names.h"
 #include "queue_impl.h"
+#include "sig.h"
 
 /* Message groups that have a message in flight ahead: nothing behind it in
  * the group may go out (SQS FIFO).  A small open-addressing string set. */
@@ -400,6 +401,8 @@ q_wait(struct queue *q, int64_t deadline)
 	if (q->ino_fd == -1)
 		watch_dir(q);
 	for (;;) {
+		if (sig_stop)
+			return;		/* asked to stop: the caller settles and exits */
 		int64_t now = clock_mono_ms(), timeout = 100;
 		if (deadline >= 0 && deadline - now < timeout)
 			timeout = deadline - now;

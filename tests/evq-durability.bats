@@ -7,12 +7,12 @@ load test_helper
 @test "4 producers and 4 consumers at once: every message exactly once, no lock errors" {
 	evq-ctl create q
 	for c in 1 2 3 4; do
-		evq-recv -f q > "out.$c" 2> "err.c$c" &
+		evq-recv -f q > "out.$c" 2> "err.c$c" 3>&- &
 		echo $! >> consumers
 	done
 	for p in 1 2 3 4; do
 		seq 1 5000 | sed "s/.*/{\"p\":$p,\"n\":&}/" > "in.$p"
-		evq-send -b 500 q "in.$p" 2> "err.p$p" &
+		evq-send -b 500 q "in.$p" 2> "err.p$p" 3>&- &
 		echo $! >> producers
 	done
 	for pid in $(cat producers); do wait "$pid"; done
@@ -33,7 +33,7 @@ load test_helper
 	for g in A B C D; do seq 1 500 | sed "s/.*/{\"g\":\"$g\",\"n\":&}/"; done > in
 	evq-send --group-from .g f.fifo in
 	for c in 1 2 3; do
-		evq-recv -f -n 1000000 f.fifo > "out.$c" 2> "err.$c" &
+		evq-recv -f -n 1000000 f.fifo > "out.$c" 2> "err.$c" 3>&- &
 		echo $! >> consumers
 	done
 	wait_for '[ "$(evq-ctl stat f.fifo | jq ".ApproximateNumberOfMessages + .ApproximateNumberOfMessagesNotVisible")" -eq 0 ]' 60
@@ -50,7 +50,7 @@ load test_helper
 
 @test "kill -9 of a producer loses no message whose MessageId was printed" {
 	seq 1 300000 | sed 's/.*/{"n":&,"pad":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}/' > in
-	evq-send -p -b 1000 q in > ids &
+	evq-send -p -b 1000 q in > ids 3>&- &
 	pid=$!
 	wait_for '[ "$(wc -l < ids)" -ge 20000 ]' 30
 	kill -9 "$pid"
@@ -69,7 +69,7 @@ load test_helper
 	evq-ctl create q --visibility 1
 	seq 1 50000 | evq-send q
 	mkfifo pipe
-	evq-recv q > pipe &
+	evq-recv q > pipe 3>&- &
 	pid=$!
 	exec 6<pipe
 	# The pipe fills and evq-recv blocks mid-batch, holding leases.
@@ -87,7 +87,7 @@ load test_helper
 }
 
 @test "kill -9 in the middle of a send leaves a consistent queue" {
-	seq 1 200000 | evq-send -b 100 q &
+	seq 1 200000 | evq-send -b 100 q 3>&- &
 	pid=$!
 	wait_for '[ "$(evq-ctl stat q 2>/dev/null | jq .ApproximateNumberOfMessages)" -gt 1000 ]' 30
 	kill -9 "$pid"
@@ -125,7 +125,7 @@ load test_helper
 @test "a writer holding the lock for 2 s makes others wait, not fail" {
 	seq 1 1000 | evq-send q
 	{ echo "begin immediate; update attr set value = value;"; sleep 2; echo "commit;"; } |
-	    sqlite3 "$EVKIT_HOME/queues/q.db" &
+	    sqlite3 "$EVKIT_HOME/queues/q.db" 3>&- &
 	sleep 0.3
 	start=$(date +%s%N)
 	run --separate-stderr evq-recv -n 10 q

@@ -142,7 +142,7 @@ send() {
 
 @test "--wait returns as soon as a message is sent (long polling)" {
 	evq-ctl create q
-	( sleep 0.5; send q '{"late":1}' ) &
+	( sleep 0.5; send q '{"late":1}' ) 3>&- &
 	start=$(date +%s%N)
 	run evq-recv --wait 10 q
 	end=$(date +%s%N)
@@ -155,7 +155,7 @@ send() {
 
 @test "--wait wakes within about 100 ms of a send" {
 	evq-ctl create q
-	evq-recv --wait 10 q > got &
+	evq-recv --wait 10 q > got 3>&- &
 	pid=$!
 	sleep 0.5
 	t0=$(date +%s%N)
@@ -195,7 +195,7 @@ send() {
 
 @test "--follow keeps receiving until killed, and SIGTERM ends it cleanly" {
 	evq-ctl create q
-	evq-recv -f --line-buffered q > got &
+	evq-recv -f --line-buffered q > got 3>&- &
 	pid=$!
 	send q 1
 	wait_for '[ "$(nlines got)" -ge 1 ]'

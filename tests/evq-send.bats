@@ -106,8 +106,8 @@ load test_helper
 }
 
 @test "the default limit is 1 MiB, as SQS since 2025" {
-	python3 -c 'print("\"" + "x" * (1048576 - 2) + "\"")' > max
-	python3 -c 'print("\"" + "x" * (1048576 - 1) + "\"")' > over
+	printf '"%s"\n' "$(head -c 1048574 /dev/zero | tr '\0' x)" > max
+	printf '"%s"\n' "$(head -c 1048575 /dev/zero | tr '\0' x)" > over
 	run evq-send --max-line-bytes 2000000 q max
 	assert_success
 	run evq-send --max-line-bytes 2000000 q over
@@ -294,7 +294,7 @@ load test_helper
 
 @test "a slow producer's lines are committed before it sends more" {
 	mkfifo in
-	evq-send -p q < in > ids &
+	evq-send -p q < in > ids 3>&- &
 	pid=$!
 	exec 5>in
 	echo '{"n":1}' >&5

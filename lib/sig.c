@@ -1,0 +1,40 @@
+#include <string.h>
+
+#include "out.h"
+#include "sig.h"
+
+volatile sig_atomic_t sig_stop;
+
+static void
+on_stop(int sig)
+{
+	sig_stop = sig;
+}
+
+void
+sig_catch_stop(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+void
+sig_reraise(void)
+{
+	int sig = sig_stop;
+	struct sigaction sa;
+
+	if (sig == 0)
+		return;
+	out_close_or_die();
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	sigaction(sig, &sa, NULL);
+	raise(sig);
+}
