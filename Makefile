@@ -31,9 +31,14 @@ BINS      = $(CMDS:%=bin/%)
 
 all: deps $(BINS)
 
-# bin/ always holds the flavour last built; the objects live apart per flavour.
-bin/%: $(BUILD)/cmd/%.o $(BUILD)/libevkit.a | bin
+# bin/ holds the flavour last built; the objects live apart per flavour.
+# The stamp makes a change of flavour relink bin/.
+STAMP = build/flavour-$(notdir $(BUILD))
+bin/%: $(BUILD)/cmd/%.o $(BUILD)/libevkit.a $(STAMP) | bin
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libevkit.a $(DEPLIBS)
+
+$(STAMP):
+	@mkdir -p build && rm -f build/flavour-* && touch $@
 
 $(BUILD)/libevkit.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^

@@ -58,7 +58,7 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-enum { BATCH = 1000 };
+enum { BATCH = 5000 };
 
 struct receiver {
 	struct queue *q;
@@ -116,14 +116,14 @@ write_batch(struct receiver *r, size_t n, int *err)
 static void
 settle(struct receiver *r, size_t n, size_t delivered, int err)
 {
-	if (r->lease_ms < 0 && delivered > 0) {
-		size_t gone = q_delete(r->q, r->batch, delivered, NULL);
+	if (r->lease_ms < 0) {
+		size_t gone = q_consume_done(r->q, r->batch, delivered);
 		if (gone < delivered)
 			msg_warn("queue '%s': %zu message(s) outlived their visibility timeout before "
 			    "deletion and may be delivered again", q_name(r->q), delivered - gone);
-	}
-	if (delivered < n)
+	} else if (delivered < n) {
 		q_release(r->q, r->batch + delivered, n - delivered, 0, 1, NULL);
+	}
 	r->printed += (long)delivered;
 	if (err == EPIPE)
 		out_epipe();
@@ -153,7 +153,8 @@ receive_loop(struct receiver *r)
 		if (want == 0)
 			return;
 		sig_reraise();
-		size_t n = q_receive(r->q, r->after, want, r->lease_ms, r->batch);
+		size_t n = r->lease_ms < 0 ? q_consume(r->q, r->after, want, r->batch) :
+		    q_receive(r->q, r->after, want, r->lease_ms, r->batch);
 		if (n > 0) {
 			r->after = r->batch[n - 1].rowid;
 			int err;

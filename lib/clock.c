@@ -117,9 +117,10 @@ clock_parse_rfc3339(const char *s, int64_t *ms)
 	return 0;
 }
 
-/* xoshiro256** seeded from the kernel; reseeded in a forked child. */
+/* xoshiro256** seeded once from the kernel.  evkit's children exec at
+ * once, so a forked copy of the state never makes ids. */
 static uint64_t rs[4];
-static pid_t seeded_pid;
+static int seeded;
 
 static uint64_t
 rotl(uint64_t x, int k)
@@ -130,10 +131,10 @@ rotl(uint64_t x, int k)
 uint64_t
 rand64(void)
 {
-	if (seeded_pid != getpid()) {
+	if (!seeded) {
 		if (getrandom(rs, sizeof rs, 0) != (ssize_t)sizeof rs)
 			msg_die_sys(EV_SOFTWARE, "getrandom");
-		seeded_pid = getpid();
+		seeded = 1;
 	}
 	uint64_t r = rotl(rs[1] * 5, 7) * 9, t = rs[1] << 17;
 	rs[2] ^= rs[0];

@@ -90,6 +90,14 @@ int q_send_active(const struct queue *q);
  * the way.  Returns the number leased. */
 size_t q_receive(struct queue *q, int64_t after_rowid, size_t max, int64_t lease_ms,
     struct q_msg *out);
+/* Consume mode: like q_receive with the queue's VisibilityTimeout, but one
+ * claim leases each run of consecutive messages, so no message is
+ * rewritten.  End it with q_consume_done(). */
+size_t q_consume(struct queue *q, int64_t after_rowid, size_t max, struct q_msg *out);
+/* Deletes the first delivered messages of the last q_consume (out as it
+ * filled it) and makes the rest visible again, their receive not counted.
+ * Returns how many it deleted: fewer when a lease ran out first. */
+size_t q_consume_done(struct queue *q, const struct q_msg *out, size_t delivered);
 /* Reads up to max visible messages past after_rowid (0: from the start)
  * without changing anything. */
 size_t q_peek(struct queue *q, int64_t after_rowid, size_t max, struct q_msg *out);

@@ -35,6 +35,17 @@ q_stat(struct queue *q, struct q_stat *st)
 		st->delayed = (long)sqlite3_column_int64(s, 2);
 	}
 	sqlite3_finalize(s);
+	/* Messages under a running consume-mode claim are in flight. */
+	if (sqlite3_prepare_v2(q->db, "SELECT count(*) FROM msg m, claim c WHERE m.id BETWEEN c.lo AND c.hi"
+	    " AND c.until > ?1 AND m.visible_at <= ?1", -1, &s, NULL) != SQLITE_OK)
+		qdb_die(q, sqlite3_errcode(q->db), "prepare");
+	sqlite3_bind_int64(s, 1, now);
+	if (qdb_step(q, s)) {
+		long claimed = (long)sqlite3_column_int64(s, 0);
+		st->visible -= claimed;
+		st->in_flight += claimed;
+	}
+	sqlite3_finalize(s);
 	qdb_commit(q);
 }
 
@@ -44,6 +55,7 @@ q_purge(struct queue *q)
 	qdb_begin(q);
 	qdb_exec(q, "DELETE FROM msg");
 	long n = (long)sqlite3_changes(q->db);
+	qdb_exec(q, "DELETE FROM claim");
 	qdb_commit(q);
 	return n;
 }

@@ -29,7 +29,10 @@ static const char schema[] =
 	/* Messages moved in from another queue, by their source MessageId:
 	 * makes a move that crashed half-way safe to repeat. */
 	"CREATE TABLE moved(uuid TEXT PRIMARY KEY, expires_at INTEGER NOT NULL) WITHOUT ROWID;"
-	"CREATE TABLE attr(name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;";
+	"CREATE TABLE attr(name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+	/* Consume mode leases runs of consecutive messages, one row a run. */
+	"CREATE TABLE claim(lo INTEGER PRIMARY KEY, hi INTEGER NOT NULL, until INTEGER NOT NULL,"
+	" token INTEGER NOT NULL, at INTEGER NOT NULL);";
 
 void
 qdb_die(struct queue *q, int rc, const char *what)
@@ -325,7 +328,10 @@ q_open(const char *arg, int flags, const struct q_attrs *init)
 	}
 	if (rc != SQLITE_ROW)
 		qdb_die(q, rc, "open");
-	qdb_exec(q, "PRAGMA synchronous=FULL; PRAGMA cache_size=-16384; PRAGMA temp_store=MEMORY");
+	/* Checkpoints copy the WAL into the database: fewer, larger ones make
+	 * big batches cheaper. */
+	qdb_exec(q, "PRAGMA synchronous=FULL; PRAGMA cache_size=-32768; PRAGMA temp_store=MEMORY;"
+	    " PRAGMA wal_autocheckpoint=1000");
 	init_schema(q, flags & Q_CREATE, init);
 	qdb_exec(q, "BEGIN");	/* a read: never waits for a writer */
 	qdb_load_attrs(q);
@@ -345,6 +351,7 @@ q_close(struct queue *q)
 	if (q->ino_fd >= 0)
 		close(q->ino_fd);
 	buf_free(&q->arena);
+	free(q->runs.v);
 	free(q->arg);
 	free(q->path);
 	free(q->name);

@@ -15,11 +15,18 @@ enum {
 	MOVED_KEEP_MS = 14LL * 24 * 3600 * 1000,	/* longest retention */
 };
 
+struct idlist {
+	int64_t *v;
+	size_t n, cap;
+};
+void ids_add(struct idlist *l, int64_t id);
+
 /* Cached prepared statements. */
 enum {
 	ST_INSERT, ST_DEDUP_GET, ST_DEDUP_PUT, ST_SCAN, ST_CLAIM, ST_PEEK,
 	ST_DELETE, ST_RELEASE, ST_UNDELIVER, ST_EXPIRE_ONE, ST_ATTRS,
-	ST_MOVED_PUT, ST_INSERT_MOVED, ST_DELETE_MOVED, ST_COUNT
+	ST_MOVED_PUT, ST_INSERT_MOVED, ST_DELETE_MOVED, ST_CLAIMS, ST_REAP, ST_UNCLAIM,
+	ST_CLAIM_RUN, ST_RUN_ROWS, ST_UNCLAIM_LIVE, ST_DELETE_RUN, ST_COUNT
 };
 
 struct queue {
@@ -33,6 +40,8 @@ struct queue {
 	int64_t data_version;
 	int ino_fd;			/* inotify on the queue's directory, or -1 */
 	int64_t next_visible;		/* earliest future visible_at seen, or 0 */
+	struct idlist runs;		/* the last q_consume's claimed runs: lo, hi pairs */
+	int64_t run_token;
 };
 
 /* Dies with the SPEC status for an SQLite failure (75 busy, 74 I/O or
@@ -49,11 +58,6 @@ void qdb_rollback(struct queue *q);
 /* Re-reads the attribute table into q->a (inside a transaction). */
 void qdb_load_attrs(struct queue *q);
 
-struct idlist {
-	int64_t *v;
-	size_t n, cap;
-};
-void ids_add(struct idlist *l, int64_t id);
 
 /* Moves poison messages (rowids in l) to the dead-letter queue.  Safe to
  * repeat after a crash at any point: the dead-letter queue remembers what

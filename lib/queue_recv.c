@@ -104,51 +104,120 @@ data_version(struct queue *q)
 	return v;
 }
 
-/* One pass over the queue in order: what to claim, what is poison (past
- * maxReceiveCount: to the dead-letter queue), what is past retention. */
+/* Range claims of consume mode that are still running, in id order;
+ * with reap (inside a write transaction) expired ones are ended: their
+ * messages count one more receive and are visible again. */
 static void
-scan(struct queue *q, int64_t now, int64_t after, size_t max, struct idlist *claim,
-    struct idlist *poison, struct idlist *expired)
+claims_load(struct queue *q, int64_t now, int reap, struct idlist *active)
+{
+	sqlite3_stmt *s = qdb_stmt(q, ST_CLAIMS, "SELECT lo, hi, until, token, at FROM claim ORDER BY lo");
+	struct idlist dead = { 0 };
+
+	while (qdb_step(q, s)) {
+		int64_t lo = sqlite3_column_int64(s, 0), hi = sqlite3_column_int64(s, 1);
+		if (sqlite3_column_int64(s, 2) > now) {
+			ids_add(active, lo);
+			ids_add(active, hi);
+			if (q->next_visible == 0 || sqlite3_column_int64(s, 2) < q->next_visible)
+				q->next_visible = sqlite3_column_int64(s, 2);
+		} else if (reap) {
+			ids_add(&dead, lo);
+			ids_add(&dead, sqlite3_column_int64(s, 3));
+			ids_add(&dead, hi);
+			ids_add(&dead, sqlite3_column_int64(s, 4));
+		}
+	}
+	for (size_t i = 0; i < dead.n; i += 4) {
+		sqlite3_stmt *u = qdb_stmt(q, ST_REAP, "UPDATE msg SET receives = receives + 1,"
+		    " first_recv = coalesce(first_recv, ?3) WHERE id BETWEEN ?1 AND ?2");
+		sqlite3_bind_int64(u, 1, dead.v[i]);
+		sqlite3_bind_int64(u, 2, dead.v[i + 2]);
+		sqlite3_bind_int64(u, 3, dead.v[i + 3]);
+		qdb_step(q, u);
+		sqlite3_stmt *d = qdb_stmt(q, ST_UNCLAIM, "DELETE FROM claim WHERE lo = ?1 AND token = ?2");
+		sqlite3_bind_int64(d, 1, dead.v[i]);
+		sqlite3_bind_int64(d, 2, dead.v[i + 1]);
+		qdb_step(q, d);
+	}
+	free(dead.v);
+}
+
+/* 1 if id lies in an active claim; *at walks the ranges as ids grow. */
+static int
+claimed(const struct idlist *active, size_t *at, int64_t id)
+{
+	while (*at < active->n && active->v[*at + 1] < id)
+		*at += 2;
+	return *at < active->n && active->v[*at] <= id;
+}
+
+struct scan_out {
+	struct idlist take, poison, expired;
+	struct idlist runs;	/* lo, hi pairs of consecutive messages taken */
+};
+
+/* One pass over the queue in order: what to take, what is poison (past
+ * maxReceiveCount: to the dead-letter queue), what is past retention.
+ * A run of taken messages breaks wherever a message that stays lies
+ * between two taken ones. */
+static void
+scan(struct queue *q, int64_t now, int64_t after, size_t max, const struct idlist *active,
+    struct scan_out *o)
 {
 	const struct q_attrs *a = &q->a;
 	int64_t cutoff = now - a->retention_ms;
 	struct groupset blocked = { 0 };
+	size_t at = 0;
+	int open = 0;		/* the last run may grow */
 	sqlite3_stmt *s = qdb_stmt(q, ST_SCAN,
 	    "SELECT id, visible_at, receives, sent_at, grp FROM msg WHERE id > ?1 ORDER BY id");
 
 	/* FIFO must see every earlier row: one in flight blocks its group. */
 	sqlite3_bind_int64(s, 1, a->fifo ? 0 : after);
-	q->next_visible = 0;
-	while (claim->n < max && qdb_step(q, s)) {
+	while (o->take.n < max && qdb_step(q, s)) {
 		int64_t id = sqlite3_column_int64(s, 0), vis = sqlite3_column_int64(s, 1);
 		long rec = (long)sqlite3_column_int64(s, 2);
 		const char *grp = (const char *)sqlite3_column_text(s, 4);
+		int busy = vis > now || claimed(active, &at, id);
 		if (sqlite3_column_int64(s, 3) < cutoff) {
-			ids_add(expired, id);
+			ids_add(&o->expired, id);	/* deleted before the runs end */
 			continue;
 		}
-		if (vis > now) {
-			if (q->next_visible == 0 || vis < q->next_visible)
+		if (busy || id <= after || (a->fifo && grp != NULL && gs_has(&blocked, grp))) {
+			if (vis > now && (q->next_visible == 0 || vis < q->next_visible))
 				q->next_visible = vis;
-			if (a->fifo && grp != NULL)
+			/* In flight, or had by this run: later ones of its
+			 * group wait, to keep the group's order. */
+			if (a->fifo && grp != NULL && (busy || id <= after))
 				gs_add(&blocked, grp);
-			continue;
-		}
-		if (a->fifo && grp != NULL && gs_has(&blocked, grp))
-			continue;
-		if (id <= after) {
-			if (a->fifo && grp != NULL)
-				gs_add(&blocked, grp);	/* this run had it: keep order */
+			open = 0;
 			continue;
 		}
 		if (a->max_receives > 0 && a->dlq[0] != '\0' && rec >= a->max_receives) {
-			ids_add(poison, id);
+			ids_add(&o->poison, id);
+			open = 0;
 			continue;
 		}
-		ids_add(claim, id);
+		ids_add(&o->take, id);
+		if (open) {
+			o->runs.v[o->runs.n - 1] = id;
+		} else {
+			ids_add(&o->runs, id);
+			ids_add(&o->runs, id);
+			open = 1;
+		}
 	}
 	sqlite3_reset(s);
 	gs_free(&blocked);
+}
+
+static void
+scan_free(struct scan_out *o)
+{
+	free(o->take.v);
+	free(o->poison.v);
+	free(o->expired.v);
+	free(o->runs.v);
 }
 
 /* Offsets into the arena, turned into pointers once it stops moving. */
@@ -229,31 +298,61 @@ delete_ids(struct queue *q, const struct idlist *l)
 	}
 }
 
+/* Starts a receive: the transaction, attributes, claims, the scan. */
+static void
+receive_begin(struct queue *q, int64_t after, size_t max, struct idlist *active,
+    struct scan_out *o, int64_t *now)
+{
+	buf_reset(&q->arena);
+	/* A lease need not survive a power cut: lost, it only makes the
+	 * message visible again.  The next synced commit carries it anyway. */
+	qdb_exec(q, "PRAGMA synchronous=NORMAL");
+	qdb_begin(q);
+	qdb_load_attrs(q);
+	*now = clock_now_ms();
+	q->next_visible = 0;
+	claims_load(q, *now, 1, active);
+	scan(q, *now, after, max, active, o);
+	delete_ids(q, &o->expired);
+	q->data_version = data_version(q);	/* q_wait() wakes on any later commit */
+}
+
+static size_t
+receive_end(struct queue *q, struct q_msg *out, struct pending *pend, size_t n,
+    struct idlist *active, struct scan_out *o)
+{
+	qdb_commit(q);
+	qdb_exec(q, "PRAGMA synchronous=FULL");
+	fix_pointers(q, out, pend, n);
+	free(pend);
+	if (o->poison.n > 0)
+		qdl_move(q, &o->poison);
+	free(active->v);
+	scan_free(o);
+	return n;
+}
+
 size_t
 q_receive(struct queue *q, int64_t after, size_t max, int64_t lease_ms, struct q_msg *out)
 {
-	struct idlist claim = { 0 }, poison = { 0 }, expired = { 0 };
+	struct idlist active = { 0 };
+	struct scan_out o = { 0 };
 	struct pending *pend;
+	int64_t now;
 	size_t n = 0;
 
 	if (max == 0)
 		return 0;
-	buf_reset(&q->arena);
-	qdb_begin(q);
-	qdb_load_attrs(q);
-	int64_t now = clock_now_ms();
+	receive_begin(q, after, max, &active, &o, &now);
 	int64_t lease = lease_ms >= 0 ? lease_ms : q->a.visibility_ms;
-	scan(q, now, after, max, &claim, &poison, &expired);
-	delete_ids(q, &expired);
-	q->data_version = data_version(q);	/* q_wait() wakes on any later commit */
-	if ((pend = calloc(claim.n + 1, sizeof *pend)) == NULL)
+	if ((pend = calloc(o.take.n + 1, sizeof *pend)) == NULL)
 		msg_die(EV_SOFTWARE, "out of memory");
 	sqlite3_stmt *s = qdb_stmt(q, ST_CLAIM,
 	    "UPDATE msg SET visible_at = ?2, receives = receives + 1, receipt = ?3,"
 	    " first_recv = coalesce(first_recv, ?4) WHERE id = ?1 RETURNING " ROW_COLS);
-	for (size_t i = 0; i < claim.n; i++) {
+	for (size_t i = 0; i < o.take.n; i++) {
 		sqlite3_reset(s);
-		sqlite3_bind_int64(s, 1, claim.v[i]);
+		sqlite3_bind_int64(s, 1, o.take.v[i]);
 		sqlite3_bind_int64(s, 2, now + lease);
 		sqlite3_bind_int64(s, 3, (int64_t)(rand64() >> 1) | 1);
 		sqlite3_bind_int64(s, 4, now);
@@ -262,15 +361,90 @@ q_receive(struct queue *q, int64_t after, size_t max, int64_t lease_ms, struct q
 		while (qdb_step(q, s))
 			;
 	}
+	return receive_end(q, out, pend, n, &active, &o);
+}
+
+size_t
+q_consume(struct queue *q, int64_t after, size_t max, struct q_msg *out)
+{
+	struct idlist active = { 0 };
+	struct scan_out o = { 0 };
+	struct pending *pend;
+	int64_t now, token = (int64_t)(rand64() >> 1) | 1;
+	size_t n = 0;
+
+	if (max == 0)
+		return 0;
+	receive_begin(q, after, max, &active, &o, &now);
+	if ((pend = calloc(o.take.n + 1, sizeof *pend)) == NULL)
+		msg_die(EV_SOFTWARE, "out of memory");
+	/* One claim row leases a whole run: no message row is rewritten. */
+	for (size_t r = 0; r < o.runs.n; r += 2) {
+		sqlite3_stmt *c = qdb_stmt(q, ST_CLAIM_RUN, "INSERT INTO claim VALUES(?1, ?2, ?3, ?4, ?5)");
+		sqlite3_bind_int64(c, 1, o.runs.v[r]);
+		sqlite3_bind_int64(c, 2, o.runs.v[r + 1]);
+		sqlite3_bind_int64(c, 3, now + q->a.visibility_ms);
+		sqlite3_bind_int64(c, 4, token);
+		sqlite3_bind_int64(c, 5, now);
+		qdb_step(q, c);
+		sqlite3_stmt *s = qdb_stmt(q, ST_RUN_ROWS, "SELECT " ROW_COLS
+		    " FROM msg WHERE id BETWEEN ?1 AND ?2 ORDER BY id");
+		sqlite3_bind_int64(s, 1, o.runs.v[r]);
+		sqlite3_bind_int64(s, 2, o.runs.v[r + 1]);
+		while (qdb_step(q, s)) {
+			struct q_msg *m = &out[n];
+			fill_msg(q, s, m, &pend[n++]);
+			m->receives++;
+			if (m->first_ms == 0)
+				m->first_ms = now;
+			m->receipt = token;
+			snprintf(m->handle, sizeof m->handle, "%lld.%016llx",
+			    (long long)m->rowid, (unsigned long long)token);
+		}
+	}
+	if (q->runs.cap < o.runs.n) {
+		q->runs.v = realloc(q->runs.v, o.runs.n * sizeof *q->runs.v);
+		if (q->runs.v == NULL)
+			msg_die(EV_SOFTWARE, "out of memory");
+		q->runs.cap = o.runs.n;
+	}
+	memcpy(q->runs.v, o.runs.v, o.runs.n * sizeof *o.runs.v);
+	q->runs.n = o.runs.n;
+	q->run_token = token;
+	return receive_end(q, out, pend, n, &active, &o);
+}
+
+size_t
+q_consume_done(struct queue *q, const struct q_msg *out, size_t delivered)
+{
+	size_t deleted = 0, i = 0;
+
+	if (q->runs.n == 0)
+		return 0;
+	qdb_begin(q);
+	int64_t now = clock_now_ms();
+	for (size_t r = 0; r < q->runs.n; r += 2) {
+		int64_t lo = q->runs.v[r], hi = q->runs.v[r + 1], last = 0;
+		size_t first = i;
+		for (; i < delivered && out[i].rowid <= hi; i++)
+			last = out[i].rowid;
+		sqlite3_stmt *c = qdb_stmt(q, ST_UNCLAIM_LIVE,
+		    "DELETE FROM claim WHERE lo = ?1 AND token = ?2 AND until > ?3");
+		sqlite3_bind_int64(c, 1, lo);
+		sqlite3_bind_int64(c, 2, q->run_token);
+		sqlite3_bind_int64(c, 3, now);
+		qdb_step(q, c);
+		if (sqlite3_changes(q->db) == 0 || i == first)
+			continue;	/* lease gone (someone may have them), or none delivered */
+		sqlite3_stmt *d = qdb_stmt(q, ST_DELETE_RUN, "DELETE FROM msg WHERE id BETWEEN ?1 AND ?2");
+		sqlite3_bind_int64(d, 1, lo);
+		sqlite3_bind_int64(d, 2, last);
+		qdb_step(q, d);
+		deleted += (size_t)sqlite3_changes(q->db);
+	}
 	qdb_commit(q);
-	fix_pointers(q, out, pend, n);
-	free(pend);
-	if (poison.n > 0)
-		qdl_move(q, &poison);
-	free(claim.v);
-	free(poison.v);
-	free(expired.v);
-	return n;
+	q->runs.n = 0;
+	return deleted;
 }
 
 size_t
@@ -285,8 +459,10 @@ q_peek(struct queue *q, int64_t after, size_t max, struct q_msg *out)
 	qdb_exec(q, "BEGIN");
 	qdb_load_attrs(q);
 	int64_t now = clock_now_ms();
-	sqlite3_stmt *s = qdb_stmt(q, ST_PEEK, "SELECT " ROW_COLS " FROM msg"
-	    " WHERE id > ?4 AND visible_at <= ?1 AND sent_at >= ?2 ORDER BY id LIMIT ?3");
+	sqlite3_stmt *s = qdb_stmt(q, ST_PEEK, "SELECT " ROW_COLS " FROM msg m"
+	    " WHERE id > ?4 AND visible_at <= ?1 AND sent_at >= ?2 AND NOT EXISTS"
+	    " (SELECT 1 FROM claim WHERE m.id BETWEEN lo AND hi AND until > ?1)"
+	    " ORDER BY id LIMIT ?3");
 	sqlite3_bind_int64(s, 1, now);
 	sqlite3_bind_int64(s, 2, now - q->a.retention_ms);
 	sqlite3_bind_int64(s, 3, (sqlite3_int64)max);
