@@ -12,9 +12,11 @@
 #include "names.h"
 #include "queue_impl.h"
 
+/* %s: FIFO queues never reuse an id, so SequenceNumbers only grow; a
+ * standard queue saves the cost (a reused id is fenced by its receipt). */
 static const char schema[] =
 	"CREATE TABLE msg("
-	" id INTEGER PRIMARY KEY AUTOINCREMENT,"	/* order; never reused */
+	" id INTEGER PRIMARY KEY %s,"			/* order */
 	" uuid TEXT NOT NULL,"				/* MessageId */
 	" body BLOB NOT NULL,"
 	" sent_at INTEGER NOT NULL,"
@@ -259,7 +261,6 @@ init_schema(struct queue *q, int create, const struct q_attrs *init)
 		qdb_rollback(q);
 		msg_die(EV_DATAERR, "queue '%s': %s is not an evkit queue", q->arg, q->path);
 	}
-	qdb_exec(q, schema);
 	struct q_attrs a;
 	if (init != NULL) {
 		a = *init;
@@ -267,12 +268,15 @@ init_schema(struct queue *q, int create, const struct q_attrs *init)
 		size_t n = strlen(q->name);
 		attrs_default(&a, n > 5 && strcmp(q->name + n - 5, ".fifo") == 0);
 	}
+	char sql[sizeof schema + 16];
+	snprintf(sql, sizeof sql, schema, a.fifo ? "AUTOINCREMENT" : "");
+	qdb_exec(q, sql);
 	a.created_ms = a.modified_ms = clock_now_ms();
 	attrs_store(q, &a);
-	char sql[96];
-	snprintf(sql, sizeof sql, "PRAGMA application_id=%d; PRAGMA user_version=%d",
+	char mark[96];
+	snprintf(mark, sizeof mark, "PRAGMA application_id=%d; PRAGMA user_version=%d",
 	    QUEUE_APP_ID, QUEUE_SCHEMA);
-	qdb_exec(q, sql);
+	qdb_exec(q, mark);
 	qdb_commit(q);
 }
 
@@ -331,7 +335,7 @@ q_open(const char *arg, int flags, const struct q_attrs *init)
 	/* Checkpoints copy the WAL into the database: fewer, larger ones make
 	 * big batches cheaper. */
 	qdb_exec(q, "PRAGMA synchronous=FULL; PRAGMA cache_size=-32768; PRAGMA temp_store=MEMORY;"
-	    " PRAGMA wal_autocheckpoint=1000");
+	    "");
 	init_schema(q, flags & Q_CREATE, init);
 	qdb_exec(q, "BEGIN");	/* a read: never waits for a writer */
 	qdb_load_attrs(q);
