@@ -104,6 +104,72 @@ data_version(struct queue *q)
 	return v;
 }
 
+/* Offsets into the arena, turned into pointers once it stops moving. */
+struct pending {
+	size_t body, group, dedup, attrs, attrs_md5, src;
+};
+
+static size_t
+arena_put(struct buf *b, sqlite3_stmt *s, int col)
+{
+	if (sqlite3_column_type(s, col) == SQLITE_NULL)
+		return (size_t)-1;
+	const void *p = sqlite3_column_blob(s, col);
+	size_t off = b->n;
+	buf_add(b, p, (size_t)sqlite3_column_bytes(s, col));
+	buf_addc(b, '\0');
+	return off;
+}
+
+static const char *
+arena_ptr(const struct buf *b, size_t off)
+{
+	return off == (size_t)-1 ? NULL : b->p + off;
+}
+
+/* Fills m from a row (uuid, body, receives, sent_at, first_recv, grp,
+ * dedup, attrs, attrs_md5, src, id, receipt). */
+static void
+fill_msg(struct queue *q, sqlite3_stmt *s, int b, struct q_msg *m, struct pending *p)
+{
+	memset(m, 0, sizeof *m);
+	snprintf(m->id, sizeof m->id, "%s", (const char *)sqlite3_column_text(s, b + 0));
+	p->body = arena_put(&q->arena, s, b + 1);
+	m->len = (size_t)sqlite3_column_bytes(s, b + 1);
+	m->receives = (long)sqlite3_column_int64(s, b + 2);
+	m->sent_ms = sqlite3_column_int64(s, b + 3);
+	m->first_ms = sqlite3_column_int64(s, b + 4);
+	p->group = arena_put(&q->arena, s, b + 5);
+	p->dedup = arena_put(&q->arena, s, b + 6);
+	p->attrs = arena_put(&q->arena, s, b + 7);
+	p->attrs_md5 = arena_put(&q->arena, s, b + 8);
+	p->src = arena_put(&q->arena, s, b + 9);
+	m->rowid = sqlite3_column_int64(s, b + 10);
+	m->receipt = sqlite3_column_int64(s, b + 11);
+	if (q->a.fifo)
+		snprintf(m->seq, sizeof m->seq, "%020lld", (long long)m->rowid);
+	if (m->receipt != 0)
+		snprintf(m->handle, sizeof m->handle, "%lld.%016llx",
+		    (long long)m->rowid, (unsigned long long)m->receipt);
+}
+
+static void
+fix_pointers(struct queue *q, struct q_msg *m, const struct pending *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		m[i].body = arena_ptr(&q->arena, p[i].body);
+		if (m[i].body == NULL)
+			m[i].body = "";
+		m[i].group = arena_ptr(&q->arena, p[i].group);
+		m[i].dedup = arena_ptr(&q->arena, p[i].dedup);
+		m[i].attrs = arena_ptr(&q->arena, p[i].attrs);
+		m[i].attrs_md5 = arena_ptr(&q->arena, p[i].attrs_md5);
+		m[i].src = arena_ptr(&q->arena, p[i].src);
+	}
+}
+
+#define ROW_COLS "uuid, body, receives, sent_at, first_recv, grp, dedup, attrs, attrs_md5, src, id, receipt"
+
 /* Range claims of consume mode that are still running, in id order;
  * with reap (inside a write transaction) expired ones are ended: their
  * messages count one more receive and are visible again. */
@@ -162,15 +228,19 @@ struct scan_out {
  * between two taken ones. */
 static void
 scan(struct queue *q, int64_t now, int64_t after, size_t max, const struct idlist *active,
-    struct scan_out *o)
+    struct scan_out *o, struct q_msg *out, struct pending *pend)
 {
 	const struct q_attrs *a = &q->a;
 	int64_t cutoff = now - a->retention_ms;
 	struct groupset blocked = { 0 };
 	size_t at = 0;
 	int open = 0;		/* the last run may grow */
-	sqlite3_stmt *s = qdb_stmt(q, ST_SCAN,
-	    "SELECT id, visible_at, receives, sent_at, grp FROM msg WHERE id > ?1 ORDER BY id");
+	/* With out, the messages taken are read in the same pass. */
+	sqlite3_stmt *s = out == NULL ?
+	    qdb_stmt(q, ST_SCAN, "SELECT id, visible_at, receives, sent_at, grp FROM msg"
+		" WHERE id > ?1 ORDER BY id") :
+	    qdb_stmt(q, ST_SCAN_FULL, "SELECT id, visible_at, receives, sent_at, grp, " ROW_COLS
+		" FROM msg WHERE id > ?1 ORDER BY id");
 
 	/* FIFO must see every earlier row: one in flight blocks its group. */
 	sqlite3_bind_int64(s, 1, a->fifo ? 0 : after);
@@ -198,6 +268,8 @@ scan(struct queue *q, int64_t now, int64_t after, size_t max, const struct idlis
 			open = 0;
 			continue;
 		}
+		if (out != NULL)
+			fill_msg(q, s, 5, &out[o->take.n], &pend[o->take.n]);
 		ids_add(&o->take, id);
 		if (open) {
 			o->runs.v[o->runs.n - 1] = id;
@@ -220,71 +292,6 @@ scan_free(struct scan_out *o)
 	free(o->runs.v);
 }
 
-/* Offsets into the arena, turned into pointers once it stops moving. */
-struct pending {
-	size_t body, group, dedup, attrs, attrs_md5, src;
-};
-
-static size_t
-arena_put(struct buf *b, sqlite3_stmt *s, int col)
-{
-	if (sqlite3_column_type(s, col) == SQLITE_NULL)
-		return (size_t)-1;
-	const void *p = sqlite3_column_blob(s, col);
-	size_t off = b->n;
-	buf_add(b, p, (size_t)sqlite3_column_bytes(s, col));
-	buf_addc(b, '\0');
-	return off;
-}
-
-static const char *
-arena_ptr(const struct buf *b, size_t off)
-{
-	return off == (size_t)-1 ? NULL : b->p + off;
-}
-
-/* Fills m from a row (uuid, body, receives, sent_at, first_recv, grp,
- * dedup, attrs, attrs_md5, src, id, receipt). */
-static void
-fill_msg(struct queue *q, sqlite3_stmt *s, struct q_msg *m, struct pending *p)
-{
-	memset(m, 0, sizeof *m);
-	snprintf(m->id, sizeof m->id, "%s", (const char *)sqlite3_column_text(s, 0));
-	p->body = arena_put(&q->arena, s, 1);
-	m->len = (size_t)sqlite3_column_bytes(s, 1);
-	m->receives = (long)sqlite3_column_int64(s, 2);
-	m->sent_ms = sqlite3_column_int64(s, 3);
-	m->first_ms = sqlite3_column_int64(s, 4);
-	p->group = arena_put(&q->arena, s, 5);
-	p->dedup = arena_put(&q->arena, s, 6);
-	p->attrs = arena_put(&q->arena, s, 7);
-	p->attrs_md5 = arena_put(&q->arena, s, 8);
-	p->src = arena_put(&q->arena, s, 9);
-	m->rowid = sqlite3_column_int64(s, 10);
-	m->receipt = sqlite3_column_int64(s, 11);
-	if (q->a.fifo)
-		snprintf(m->seq, sizeof m->seq, "%020lld", (long long)m->rowid);
-	if (m->receipt != 0)
-		snprintf(m->handle, sizeof m->handle, "%lld.%016llx",
-		    (long long)m->rowid, (unsigned long long)m->receipt);
-}
-
-static void
-fix_pointers(struct queue *q, struct q_msg *m, const struct pending *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		m[i].body = arena_ptr(&q->arena, p[i].body);
-		if (m[i].body == NULL)
-			m[i].body = "";
-		m[i].group = arena_ptr(&q->arena, p[i].group);
-		m[i].dedup = arena_ptr(&q->arena, p[i].dedup);
-		m[i].attrs = arena_ptr(&q->arena, p[i].attrs);
-		m[i].attrs_md5 = arena_ptr(&q->arena, p[i].attrs_md5);
-		m[i].src = arena_ptr(&q->arena, p[i].src);
-	}
-}
-
-#define ROW_COLS "uuid, body, receives, sent_at, first_recv, grp, dedup, attrs, attrs_md5, src, id, receipt"
 
 static void
 delete_ids(struct queue *q, const struct idlist *l)
@@ -301,7 +308,7 @@ delete_ids(struct queue *q, const struct idlist *l)
 /* Starts a receive: the transaction, attributes, claims, the scan. */
 static void
 receive_begin(struct queue *q, int64_t after, size_t max, struct idlist *active,
-    struct scan_out *o, int64_t *now)
+    struct scan_out *o, int64_t *now, struct q_msg *out, struct pending *pend)
 {
 	buf_reset(&q->arena);
 	/* A lease need not survive a power cut: lost, it only makes the
@@ -312,7 +319,7 @@ receive_begin(struct queue *q, int64_t after, size_t max, struct idlist *active,
 	*now = clock_now_ms();
 	q->next_visible = 0;
 	claims_load(q, *now, 1, active);
-	scan(q, *now, after, max, active, o);
+	scan(q, *now, after, max, active, o, out, pend);
 	delete_ids(q, &o->expired);
 	q->data_version = data_version(q);	/* q_wait() wakes on any later commit */
 }
@@ -343,7 +350,7 @@ q_receive(struct queue *q, int64_t after, size_t max, int64_t lease_ms, struct q
 
 	if (max == 0)
 		return 0;
-	receive_begin(q, after, max, &active, &o, &now);
+	receive_begin(q, after, max, &active, &o, &now, NULL, NULL);
 	int64_t lease = lease_ms >= 0 ? lease_ms : q->a.visibility_ms;
 	if ((pend = calloc(o.take.n + 1, sizeof *pend)) == NULL)
 		msg_die(EV_SOFTWARE, "out of memory");
@@ -357,7 +364,7 @@ q_receive(struct queue *q, int64_t after, size_t max, int64_t lease_ms, struct q
 		sqlite3_bind_int64(s, 3, (int64_t)(rand64() >> 1) | 1);
 		sqlite3_bind_int64(s, 4, now);
 		if (qdb_step(q, s))
-			fill_msg(q, s, &out[n], &pend[n]), n++;
+			fill_msg(q, s, 0, &out[n], &pend[n]), n++;
 		while (qdb_step(q, s))
 			;
 	}
@@ -369,15 +376,16 @@ q_consume(struct queue *q, int64_t after, size_t max, struct q_msg *out)
 {
 	struct idlist active = { 0 };
 	struct scan_out o = { 0 };
-	struct pending *pend;
+	struct pending *pend = calloc(max + 1, sizeof *pend);
 	int64_t now, token = (int64_t)(rand64() >> 1) | 1;
-	size_t n = 0;
 
-	if (max == 0)
-		return 0;
-	receive_begin(q, after, max, &active, &o, &now);
-	if ((pend = calloc(o.take.n + 1, sizeof *pend)) == NULL)
+	if (pend == NULL)
 		msg_die(EV_SOFTWARE, "out of memory");
+	if (max == 0) {
+		free(pend);
+		return 0;
+	}
+	receive_begin(q, after, max, &active, &o, &now, out, pend);
 	/* One claim row leases a whole run: no message row is rewritten. */
 	for (size_t r = 0; r < o.runs.n; r += 2) {
 		sqlite3_stmt *c = qdb_stmt(q, ST_CLAIM_RUN, "INSERT INTO claim VALUES(?1, ?2, ?3, ?4, ?5)");
@@ -387,20 +395,15 @@ q_consume(struct queue *q, int64_t after, size_t max, struct q_msg *out)
 		sqlite3_bind_int64(c, 4, token);
 		sqlite3_bind_int64(c, 5, now);
 		qdb_step(q, c);
-		sqlite3_stmt *s = qdb_stmt(q, ST_RUN_ROWS, "SELECT " ROW_COLS
-		    " FROM msg WHERE id BETWEEN ?1 AND ?2 ORDER BY id");
-		sqlite3_bind_int64(s, 1, o.runs.v[r]);
-		sqlite3_bind_int64(s, 2, o.runs.v[r + 1]);
-		while (qdb_step(q, s)) {
-			struct q_msg *m = &out[n];
-			fill_msg(q, s, m, &pend[n++]);
-			m->receives++;
-			if (m->first_ms == 0)
-				m->first_ms = now;
-			m->receipt = token;
-			snprintf(m->handle, sizeof m->handle, "%lld.%016llx",
-			    (long long)m->rowid, (unsigned long long)token);
-		}
+	}
+	for (size_t i = 0; i < o.take.n; i++) {
+		struct q_msg *m = &out[i];
+		m->receives++;
+		if (m->first_ms == 0)
+			m->first_ms = now;
+		m->receipt = token;
+		snprintf(m->handle, sizeof m->handle, "%lld.%016llx",
+		    (long long)m->rowid, (unsigned long long)token);
 	}
 	if (q->runs.cap < o.runs.n) {
 		q->runs.v = realloc(q->runs.v, o.runs.n * sizeof *q->runs.v);
@@ -411,7 +414,7 @@ q_consume(struct queue *q, int64_t after, size_t max, struct q_msg *out)
 	memcpy(q->runs.v, o.runs.v, o.runs.n * sizeof *o.runs.v);
 	q->runs.n = o.runs.n;
 	q->run_token = token;
-	return receive_end(q, out, pend, n, &active, &o);
+	return receive_end(q, out, pend, o.take.n, &active, &o);
 }
 
 size_t
@@ -468,7 +471,7 @@ q_peek(struct queue *q, int64_t after, size_t max, struct q_msg *out)
 	sqlite3_bind_int64(s, 3, (sqlite3_int64)max);
 	sqlite3_bind_int64(s, 4, after);
 	while (n < max && qdb_step(q, s)) {
-		fill_msg(q, s, &out[n], &pend[n]);
+		fill_msg(q, s, 0, &out[n], &pend[n]);
 		out[n].handle[0] = '\0';	/* a peek leases nothing */
 		n++;
 	}
