@@ -500,22 +500,23 @@ q_parse_handle(const char *s, int64_t *rowid, int64_t *receipt)
 	return 0;
 }
 
-size_t
-q_delete(struct queue *q, const struct q_msg *m, size_t n, unsigned char *ok)
+/* Runs s (?1 rowid, ?2 receipt, ?3 now, ?4 now + delay_ms) for each handle
+ * in one transaction; the statement's own WHERE fences stale handles. */
+static size_t
+by_handle(struct queue *q, sqlite3_stmt *s, const struct q_msg *m, size_t n, int64_t delay_ms,
+    unsigned char *ok)
 {
 	size_t done = 0;
 
-	if (n == 0)
-		return 0;
 	qdb_begin(q);
 	int64_t now = clock_now_ms();
-	sqlite3_stmt *s = qdb_stmt(q, ST_DELETE,
-	    "DELETE FROM msg WHERE id = ?1 AND receipt = ?2 AND visible_at > ?3");
 	for (size_t i = 0; i < n; i++) {
 		sqlite3_reset(s);
 		sqlite3_bind_int64(s, 1, m[i].rowid);
 		sqlite3_bind_int64(s, 2, m[i].receipt);
 		sqlite3_bind_int64(s, 3, now);
+		if (sqlite3_bind_parameter_count(s) >= 4)
+			sqlite3_bind_int64(s, 4, now + delay_ms);
 		qdb_step(q, s);
 		int changed = sqlite3_changes(q->db) > 0;
 		if (ok != NULL)
@@ -527,35 +528,27 @@ q_delete(struct queue *q, const struct q_msg *m, size_t n, unsigned char *ok)
 }
 
 size_t
+q_delete(struct queue *q, const struct q_msg *m, size_t n, unsigned char *ok)
+{
+	if (n == 0)
+		return 0;
+	return by_handle(q, qdb_stmt(q, ST_DELETE,
+	    "DELETE FROM msg WHERE id = ?1 AND receipt = ?2 AND visible_at > ?3"), m, n, 0, ok);
+}
+
+size_t
 q_release(struct queue *q, const struct q_msg *m, size_t n, int64_t delay_ms, int undeliver,
     unsigned char *ok)
 {
-	size_t done = 0;
-
 	if (n == 0)
 		return 0;
-	qdb_begin(q);
-	int64_t now = clock_now_ms();
 	sqlite3_stmt *s = undeliver ?
 	    qdb_stmt(q, ST_UNDELIVER, "UPDATE msg SET visible_at = ?4, receives = receives - 1,"
 		" receipt = NULL, first_recv = CASE WHEN receives = 1 THEN NULL ELSE first_recv END"
 		" WHERE id = ?1 AND receipt = ?2 AND visible_at > ?3") :
 	    qdb_stmt(q, ST_RELEASE, "UPDATE msg SET visible_at = ?4"
 		" WHERE id = ?1 AND receipt = ?2 AND visible_at > ?3");
-	for (size_t i = 0; i < n; i++) {
-		sqlite3_reset(s);
-		sqlite3_bind_int64(s, 1, m[i].rowid);
-		sqlite3_bind_int64(s, 2, m[i].receipt);
-		sqlite3_bind_int64(s, 3, now);
-		sqlite3_bind_int64(s, 4, now + delay_ms);
-		qdb_step(q, s);
-		int changed = sqlite3_changes(q->db) > 0;
-		if (ok != NULL)
-			ok[i] = (unsigned char)changed;
-		done += (size_t)changed;
-	}
-	qdb_commit(q);
-	return done;
+	return by_handle(q, s, m, n, delay_ms, ok);
 }
 
 static void
