@@ -144,3 +144,18 @@ load test_helper
 	[ "$ms" -ge 1000 ] || { echo "did not wait for the lock (${ms}ms)"; false; }
 	wait
 }
+
+@test "a damaged queue file is refused with 65 by a receiver, which delivers nothing" {
+	seq 1 20000 | evq-send q
+	sqlite3 "$EVKIT_HOME/queues/q.db" 'pragma wal_checkpoint(truncate)' > /dev/null
+	printf '\xde\xad\xbe\xef%.0s' $(seq 1 2000) |
+	    dd of="$EVKIT_HOME/queues/q.db" bs=1 seek=40960 conv=notrunc 2>/dev/null
+	sum=$(md5sum < "$EVKIT_HOME/queues/q.db")
+	run --separate-stderr evq-recv q
+	assert_failure 65
+	assert_equal "$output" ""
+	assert_equal "$stderr" "evq-recv: queue 'q': database: not an evkit queue (not a database, or damaged)"
+	assert_equal "$(md5sum < "$EVKIT_HOME/queues/q.db")" "$sum"
+	run evq-ctl stat q
+	assert_failure 65
+}
