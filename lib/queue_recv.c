@@ -170,6 +170,8 @@ fix_pointers(struct queue *q, struct q_msg *m, const struct pending *p, size_t n
 
 #define ROW_COLS "uuid, body, receives, sent_at, first_recv, grp, dedup, attrs, attrs_md5, src, id, receipt"
 
+enum { BATCH_BYTES = 64 << 20 };
+
 /* Range claims of consume mode that are still running, in id order;
  * with reap (inside a write transaction) expired ones are ended: their
  * messages count one more receive and are visible again. */
@@ -237,14 +239,15 @@ scan(struct queue *q, int64_t now, int64_t after, size_t max, const struct idlis
 	int open = 0;		/* the last run may grow */
 	/* With out, the messages taken are read in the same pass. */
 	sqlite3_stmt *s = out == NULL ?
-	    qdb_stmt(q, ST_SCAN, "SELECT id, visible_at, receives, sent_at, grp FROM msg"
+	    qdb_stmt(q, ST_SCAN, "SELECT id, visible_at, receives, sent_at, grp, length(body) FROM msg"
 		" WHERE id > ?1 ORDER BY id") :
 	    qdb_stmt(q, ST_SCAN_FULL, "SELECT id, visible_at, receives, sent_at, grp, " ROW_COLS
 		" FROM msg WHERE id > ?1 ORDER BY id");
 
 	/* FIFO must see every earlier row: one in flight blocks its group. */
 	sqlite3_bind_int64(s, 1, a->fifo ? 0 : after);
-	while (o->take.n < max && qdb_step(q, s)) {
+	size_t bytes = 0;	/* a batch holds at most BATCH_BYTES, or one message */
+	while (o->take.n < max && bytes < BATCH_BYTES && qdb_step(q, s)) {
 		int64_t id = sqlite3_column_int64(s, 0), vis = sqlite3_column_int64(s, 1);
 		long rec = (long)sqlite3_column_int64(s, 2);
 		const char *grp = (const char *)sqlite3_column_text(s, 4);
@@ -270,6 +273,7 @@ scan(struct queue *q, int64_t now, int64_t after, size_t max, const struct idlis
 		}
 		if (out != NULL)
 			fill_msg(q, s, 5, &out[o->take.n], &pend[o->take.n]);
+		bytes += (size_t)sqlite3_column_bytes(s, out != NULL ? 6 : 5);
 		ids_add(&o->take, id);
 		if (open) {
 			o->runs.v[o->runs.n - 1] = id;

@@ -159,3 +159,13 @@ load test_helper
 	run evq-ctl stat q
 	assert_failure 65
 }
+
+@test "receiving large messages keeps memory bounded" {
+	ldd "$TOP/bin/evq-recv" | grep -q libasan && skip "ASan reserves terabytes of address space"
+	for i in $(seq 1 200); do printf '"%s"\n' "$(head -c 1000000 /dev/zero | tr '\0' x)"; done > big
+	evq-send q big
+	# 200 MB of messages through a 400 MB address-space limit.
+	run bash -c 'ulimit -v 400000; evq-recv q | wc -l'
+	assert_success
+	assert_output 200
+}
