@@ -171,7 +171,8 @@ run(struct elog *l, struct fold *f)
 			if (w == 0)
 				continue;
 			if (f != NULL) {
-				fold_step(f, r.event, r.event_n, elog_reader_where(rd));
+				fold_step(f, r.event, r.event_n, elog_reader_segment(rd),
+				    elog_reader_line(rd));
 				folded++;
 			} else if (o.events) {
 				out_line(r.event, r.event_n);

@@ -74,6 +74,12 @@ size_t elog_batch_bytes(const struct elog_batch *b);
 int elog_batch_add(struct elog_batch *b, const char *stream, size_t stream_n,
     const char *event, size_t n, const char **why);
 
+/* Walks the top-level members of a compact JSON object (an event as the
+ * log stores it): *it starts at 0; 1 with the key (quotes included) and
+ * the value, or 0 at the end. */
+int elog_json_member(const char *obj, size_t n, size_t *it, const char **k, size_t *kn,
+    const char **v, size_t *vn);
+
 struct elog_result {
 	size_t appended, skipped;	/* skipped: ids already in their stream */
 	uint64_t first_seq, last_seq;	/* 0 when nothing was appended */
@@ -106,6 +112,10 @@ int elog_reader_next(struct elog_reader *rd, struct elog_rec *r);
 void elog_reader_wait(struct elog_reader *rd, int timeout_ms);
 /* "SEGMENT:LINE" of the last record returned, for messages. */
 const char *elog_reader_where(struct elog_reader *rd);
+/* The same in parts, without formatting: the segment's file name (valid
+ * until the reader moves to the next segment) and the line number. */
+const char *elog_reader_segment(const struct elog_reader *rd);
+unsigned long elog_reader_line(const struct elog_reader *rd);
 void elog_reader_close(struct elog_reader *rd);
 
 /* Checks every segment: CRCs, the JSON of every event, seq gap-free and

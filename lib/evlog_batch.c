@@ -142,27 +142,43 @@ skip_value(const char *p, const char *end)
 	return end;
 }
 
+int
+elog_json_member(const char *obj, size_t n, size_t *it, const char **k, size_t *kn,
+    const char **v, size_t *vn)
+{
+	const char *end = obj + n - 1, *q = obj + (*it > 0 ? *it : 1);
+
+	if (n < 2 || q >= end || *q != '"')
+		return 0;
+	*k = q;
+	q = skip_value(q, end);		/* the key */
+	*kn = (size_t)(q - *k);
+	if (q + 1 >= end || *q != ':')
+		return 0;		/* not compact JSON after all */
+	*v = ++q;
+	q = skip_value(q, end);
+	*vn = (size_t)(q - *v);
+	if (q < end && *q == ',')
+		q++;
+	*it = (size_t)(q - obj);
+	return 1;
+}
+
 /* The top-level "id" member of a compact object, when a non-empty string
  * (quotes included); NULL otherwise.  Keys are compared as written. */
 static const char *
 find_id(const char *p, size_t n, size_t *len)
 {
-	const char *end = p + n - 1, *q = p + 1;
+	const char *k, *v;
+	size_t it = 0, kn, vn;
 
-	while (q < end && *q == '"') {
-		const char *k = q;
-		q = skip_value(q, end);		/* the key */
-		int is_id = q - k == 4 && memcmp(k, "\"id\"", 4) == 0;
-		const char *v = ++q;		/* past ':' */
-		q = skip_value(q, end);
-		if (is_id) {
-			if (*v != '"' || q - v <= 2)
+	while (elog_json_member(p, n, &it, &k, &kn, &v, &vn)) {
+		if (kn == 4 && memcmp(k, "\"id\"", 4) == 0) {
+			if (*v != '"' || vn <= 2)
 				return NULL;
-			*len = (size_t)(q - v);
+			*len = vn;
 			return v;
 		}
-		if (q < end && *q == ',')
-			q++;
 	}
 	return NULL;
 }

@@ -64,6 +64,13 @@ void elog_src_close(struct elog_src *s);
 int elog_lock(struct elog *l, int how);
 void elog_unlock(struct elog *l);
 
+/* elog_decode(), with the CRC check only when crc is set: a sealed
+ * segment's records are covered by gzip's own CRC-32 of the whole file,
+ * checked as it is read, so plain reading of sealed segments skips them
+ * (--verify checks every one). */
+int elog_decode_crc(const char *line, size_t n, struct elog_rec *r, const char **why,
+    int crc);
+
 /* The record encoder. */
 void elog_encode(struct buf *b, uint64_t seq, const char *stream, size_t stream_n,
     uint64_t version, const char time[24], const char *id, size_t id_n,

@@ -83,6 +83,18 @@ elog_reader_close(struct elog_reader *rd)
 }
 
 const char *
+elog_reader_segment(const struct elog_reader *rd)
+{
+	return rd->src.name;
+}
+
+unsigned long
+elog_reader_line(const struct elog_reader *rd)
+{
+	return rd->src.lineno;
+}
+
+const char *
 elog_reader_where(struct elog_reader *rd)
 {
 	snprintf(rd->where, sizeof rd->where, "%s:%lu", rd->src.name, rd->src.lineno);
@@ -171,7 +183,7 @@ elog_reader_next(struct elog_reader *rd, struct elog_rec *r)
 	for (;;) {
 		int k = rd->have_src ? elog_src_line(&rd->src, &p, &n) : 0;
 		if (k == 1) {
-			int bad = elog_decode(p, n, r, &why) != 0;
+			int bad = elog_decode_crc(p, n, r, &why, rd->src.gz == NULL) != 0;
 			if (!bad && r->seq != rd->next) {
 				bad = 1;
 				why = "seq out of order";

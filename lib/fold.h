@@ -13,8 +13,9 @@ struct fold;
  * either is invalid. */
 struct fold *fold_new(const char *prog, const char *init);
 /* Folds one event (JSON text).  A jq error dies with exit 65, naming
- * where (e.g. "SEGMENT:LINE"). */
-void fold_step(struct fold *f, const char *event, size_t n, const char *where);
+ * where it was as "FILE:LINE". */
+void fold_step(struct fold *f, const char *event, size_t n, const char *file,
+    unsigned long line);
 /* Prints the current state as one line on stdout (out.h). */
 void fold_print(struct fold *f);
 void fold_free(struct fold *f);
