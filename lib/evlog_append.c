@@ -18,7 +18,7 @@ size_t elog_batch_get(const struct elog_batch *b, size_t i, const char **stream,
  * has seen and the heads of its streams, ahead of the index. */
 struct bmap {
 	struct { uint64_t key, val; } *s;
-	uint64_t mask;
+	uint64_t mask, n;
 };
 
 static void
@@ -31,6 +31,33 @@ bmap_init(struct bmap *m, size_t n)
 	if ((m->s = calloc(cap, sizeof *m->s)) == NULL)
 		msg_die(EV_SOFTWARE, "out of memory");
 	m->mask = cap - 1;
+	m->n = 0;
+}
+
+static int
+bmap_full(const struct bmap *m)
+{
+	return 2 * (m->n + 1) > m->mask + 1;
+}
+
+/* Doubles the table (the heads map starts small: most batches have few
+ * streams). */
+static void
+bmap_grow(struct bmap *m)
+{
+	struct bmap old = *m;
+
+	bmap_init(m, (size_t)(old.mask + 1));
+	m->n = old.n;
+	for (uint64_t i = 0; i <= old.mask; i++) {
+		if (old.s[i].key == 0)
+			continue;
+		uint64_t j = old.s[i].key & m->mask;
+		while (m->s[j].key != 0)
+			j = (j + 1) & m->mask;
+		m->s[j] = old.s[i];
+	}
+	free(old.s);
 }
 
 /* The slot of key: its own, or the empty one where it belongs. */
@@ -45,26 +72,37 @@ bmap_slot(const struct bmap *m, uint64_t key)
 }
 
 struct put {
-	uint64_t idk, hk, version, seq;
+	uint64_t idk, seq;
+};
+
+/* What the index learns from a batch: the ids, then each stream's head. */
+struct learnt {
+	struct put *puts;
+	struct bmap heads;
 };
 
 /* Numbers the batch into res->records; puts[] gets what the index will
  * learn once the records are written. */
 static int
 number(struct elog *l, struct elog_batch *b, long long expect, struct elog_result *res,
-    struct put *puts, const char time[24])
+    struct learnt *lt, const char time[24])
 {
 	struct bmap ids, heads;
+	struct put *puts = lt->puts;
 	const char *st, *id, *ev;
 	size_t sn, in, en, nb = elog_batch_count(b);
 	uint64_t seq = elog_idx_pos(l)->seq;
 	int rc = 0;
 
 	bmap_init(&ids, nb);
-	bmap_init(&heads, nb);
+	bmap_init(&heads, nb < 64 ? nb : 64);
 	for (size_t i = 0; i < nb; i++) {
 		elog_batch_get(b, i, &st, &sn, &id, &in, &ev, &en);
 		uint64_t hk = elog_key_head(st, sn), j = bmap_slot(&heads, hk);
+		if (heads.s[j].key == 0 && bmap_full(&heads)) {
+			bmap_grow(&heads);
+			j = bmap_slot(&heads, hk);
+		}
 		if (heads.s[j].key == 0) {
 			uint64_t cur = elog_idx_get(l, hk);
 			if (expect != ELOG_EXPECT_ANY && cur != (expect == ELOG_EXPECT_NONE ?
@@ -78,6 +116,7 @@ number(struct elog *l, struct elog_batch *b, long long expect, struct elog_resul
 			}
 			heads.s[j].key = hk;
 			heads.s[j].val = cur;
+			heads.n++;
 		}
 		uint64_t idk = elog_key_id(st, sn, id, in), k = bmap_slot(&ids, idk);
 		if (ids.s[k].key != 0 || elog_idx_get(l, idk) != 0) {
@@ -85,12 +124,11 @@ number(struct elog *l, struct elog_batch *b, long long expect, struct elog_resul
 			continue;
 		}
 		ids.s[k].key = idk;
-		struct put *p = &puts[res->appended++];
-		*p = (struct put){ idk, hk, ++heads.s[j].val, ++seq };
-		elog_encode(&res->records, p->seq, st, sn, p->version, time, id, in, ev, en);
+		puts[res->appended++] = (struct put){ idk, ++seq };
+		elog_encode(&res->records, seq, st, sn, ++heads.s[j].val, time, id, in, ev, en);
 	}
 	free(ids.s);
-	free(heads.s);
+	lt->heads = heads;
 	return rc;
 }
 
@@ -164,18 +202,22 @@ write_records(struct elog *l, const struct buf *rec)
  * disk while it grows) costs only speed: the index is dropped and the
  * next writer rebuilds it from the log. */
 static void
-learn(struct elog *l, const struct put *puts, size_t n, int64_t ms)
+learn(struct elog *l, const struct learnt *lt, size_t n, int64_t ms)
 {
-	for (size_t i = 0; i < n; i++) {
-		if (elog_idx_put(l, puts[i].idk, puts[i].seq) != 0 ||
-		    elog_idx_put(l, puts[i].hk, puts[i].version) != 0) {
-			msg_warn("%s (the index will be rebuilt)", elog_error(l));
-			unlinkat(l->dirfd, "index", 0);
-			elog_idx_close(l);
-			return;
-		}
+	int rc = 0;
+
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = elog_idx_put(l, lt->puts[i].idk, lt->puts[i].seq);
+	for (uint64_t i = 0; i <= lt->heads.mask && rc == 0; i++)
+		if (lt->heads.s[i].key != 0)
+			rc = elog_idx_put(l, lt->heads.s[i].key, lt->heads.s[i].val);
+	if (rc != 0) {
+		msg_warn("%s (the index will be rebuilt)", elog_error(l));
+		unlinkat(l->dirfd, "index", 0);
+		elog_idx_close(l);
+		return;
 	}
-	struct elog_pos p = { puts[n - 1].seq, l->segfirst, l->segsize, ms };
+	struct elog_pos p = { lt->puts[n - 1].seq, l->segfirst, l->segsize, ms };
 	elog_idx_set_pos(l, &p);
 }
 
@@ -192,11 +234,11 @@ elog_append(struct elog *l, struct elog_batch *b, long long expect, struct elog_
 		return 0;
 	if (!l->writer)
 		return elog_fail(l, EV_SOFTWARE, "%s: not opened for writing", l->dir);
-	struct put *puts = malloc(elog_batch_count(b) * sizeof *puts);
-	if (puts == NULL)
+	struct learnt lt = { malloc(elog_batch_count(b) * sizeof *lt.puts), { NULL, 0, 0 } };
+	if (lt.puts == NULL)
 		msg_die(EV_SOFTWARE, "out of memory");
 	if ((rc = elog_lock(l, LOCK_EX)) != 0) {
-		free(puts);
+		free(lt.puts);
 		return rc;
 	}
 	rc = elog_recover(l);
@@ -206,16 +248,16 @@ elog_append(struct elog *l, struct elog_batch *b, long long expect, struct elog_
 		ms = elog_idx_pos(l)->time_ms;
 	clock_rfc3339(ms, time);
 	if (rc == 0)
-		rc = number(l, b, expect, res, puts, time);
+		rc = number(l, b, expect, res, &lt, time);
 	if (rc == 0 && res->appended > 0) {
-		res->first_seq = puts[0].seq;
-		res->last_seq = puts[res->appended - 1].seq;
+		res->first_seq = lt.puts[0].seq;
+		res->last_seq = lt.puts[res->appended - 1].seq;
 		rc = rotate(l, res->first_seq);
 		if (rc == 0)
 			rc = write_records(l, &res->records);
 		if (rc == 0) {
 			l->segsize += res->records.n;
-			learn(l, puts, res->appended, ms);
+			learn(l, &lt, res->appended, ms);
 		}
 	}
 	if (rc != 0) {
@@ -224,7 +266,8 @@ elog_append(struct elog *l, struct elog_batch *b, long long expect, struct elog_
 		buf_reset(&res->records);
 	}
 	elog_unlock(l);
-	free(puts);
+	free(lt.puts);
+	free(lt.heads.s);
 	return rc;
 }
 

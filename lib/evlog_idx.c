@@ -138,14 +138,42 @@ rebuild(struct elog *l, uint64_t cap, const struct elog_pos *posp)
 		return elog_fail_sys(l, EV_IOERR, "cannot create '%s/index.tmp'", l->dir);
 	nx.fd = fd;
 	nx.len = HDR + cap * sizeof(struct slot);
-	/* Blocks reserved now: a full disk must fail here, not as SIGBUS
-	 * when a page of the mapping is first written. */
-	int e = posix_fallocate(fd, 0, (off_t)nx.len);
-	if (e != 0) {
-		close(fd);
-		errno = e;
-		return elog_fail_sys(l, EV_IOERR, "%s/index.tmp", l->dir);
+	/* The table is filled in private memory and written in one go: stores
+	 * into a fresh shared file mapping fault page by page.  The write
+	 * also reserves the blocks, so a full disk fails here and not as
+	 * SIGBUS on a later store. */
+	char *mem = calloc(1, nx.len);
+	if (mem == NULL)
+		msg_die(EV_SOFTWARE, "out of memory");
+	struct ihdr *h = (struct ihdr *)mem;
+	struct slot *s = (struct slot *)(mem + HDR);
+	h->cap = cap;
+	if (old != NULL && old->h != NULL) {
+		for (uint64_t i = 0; i < old->h->cap; i++) {
+			struct slot *o = &old->s[i];
+			if (o->key == 0)
+				continue;
+			uint64_t j = o->key & (cap - 1);
+			while (s[j].key != 0)
+				j = (j + 1) & (cap - 1);
+			s[j] = *o;
+			h->used++;
+		}
 	}
+	size_t off = 0;
+	while (off < nx.len) {
+		ssize_t w = pwrite(fd, mem + off, nx.len - off, (off_t)off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			int rc = elog_fail_sys(l, EV_IOERR, "%s/index.tmp", l->dir);
+			free(mem);
+			close(fd);
+			return rc;
+		}
+		off += (size_t)w;
+	}
+	free(mem);
 	void *m = mmap(NULL, nx.len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (m == MAP_FAILED) {
 		close(fd);
@@ -153,19 +181,6 @@ rebuild(struct elog *l, uint64_t cap, const struct elog_pos *posp)
 	}
 	nx.h = m;
 	nx.s = (struct slot *)((char *)m + HDR);
-	nx.h->cap = cap;
-	if (old != NULL && old->h != NULL) {
-		for (uint64_t i = 0; i < old->h->cap; i++) {
-			struct slot *o = &old->s[i];
-			if (o->key == 0)
-				continue;
-			uint64_t j = o->key & (cap - 1);
-			while (nx.s[j].key != 0)
-				j = (j + 1) & (cap - 1);
-			nx.s[j] = *o;
-			nx.h->used++;
-		}
-	}
 	nx.pos = *pos;
 	if (renameat(l->dirfd, "index.tmp", l->dirfd, "index") != 0) {
 		unmap(&nx);
@@ -240,9 +255,10 @@ elog_idx_put(struct elog *l, uint64_t key, uint64_t val)
 {
 	struct elog_idx *x = l->idx;
 
-	/* Grow at half full: linear probing stays short. */
+	/* Grow at half full, so that linear probing stays short; by four,
+	 * so that a big first append rebuilds few times. */
 	if (x->h->used + 1 > x->h->cap / 2) {
-		int rc = rebuild(l, x->h->cap * 2, &x->pos);
+		int rc = rebuild(l, x->h->cap * 4, &x->pos);
 		if (rc != 0)
 			return rc;
 		x = l->idx;
