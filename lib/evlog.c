@@ -197,7 +197,8 @@ elog_list(struct elog *l, struct elog_seg **out, size_t *n, int clean)
 			s[i].gz = 1;
 	}
 	closedir(d);
-	qsort(s, ns, sizeof *s, cmp_seg);
+	if (ns > 1)
+		qsort(s, ns, sizeof *s, cmp_seg);
 	*out = s;
 	*n = ns;
 	return 0;
