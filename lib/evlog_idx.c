@@ -124,6 +124,48 @@ map(struct elog_idx *x, int fd)
 	return 0;
 }
 
+/* A new table of cap slots (len bytes with the header) in private
+ * memory, holding the entries of old, if any. */
+static char *
+table(const struct elog_idx *old, uint64_t cap, size_t len)
+{
+	char *mem = calloc(1, len);
+
+	if (mem == NULL)
+		msg_die(EV_SOFTWARE, "out of memory");
+	struct ihdr *h = (struct ihdr *)mem;
+	struct slot *s = (struct slot *)(mem + HDR);
+	h->cap = cap;
+	if (old == NULL || old->h == NULL)
+		return mem;
+	for (uint64_t i = 0; i < old->h->cap; i++) {
+		const struct slot *o = &old->s[i];
+		if (o->key == 0)
+			continue;
+		uint64_t j = o->key & (cap - 1);
+		while (s[j].key != 0)
+			j = (j + 1) & (cap - 1);
+		s[j] = *o;
+		h->used++;
+	}
+	return mem;
+}
+
+static int
+write_all_at(int fd, const char *p, size_t n)
+{
+	size_t off = 0;
+
+	while (off < n) {
+		ssize_t w = pwrite(fd, p + off, n - off, (off_t)off);
+		if (w < 0 && errno != EINTR)
+			return -1;
+		if (w > 0)
+			off += (size_t)w;
+	}
+	return 0;
+}
+
 /* Writes a new index file with room for cap slots holding the entries of
  * old (if any), and renames it in place.  The header is written last. */
 static int
@@ -142,36 +184,12 @@ rebuild(struct elog *l, uint64_t cap, const struct elog_pos *posp)
 	 * into a fresh shared file mapping fault page by page.  The write
 	 * also reserves the blocks, so a full disk fails here and not as
 	 * SIGBUS on a later store. */
-	char *mem = calloc(1, nx.len);
-	if (mem == NULL)
-		msg_die(EV_SOFTWARE, "out of memory");
-	struct ihdr *h = (struct ihdr *)mem;
-	struct slot *s = (struct slot *)(mem + HDR);
-	h->cap = cap;
-	if (old != NULL && old->h != NULL) {
-		for (uint64_t i = 0; i < old->h->cap; i++) {
-			struct slot *o = &old->s[i];
-			if (o->key == 0)
-				continue;
-			uint64_t j = o->key & (cap - 1);
-			while (s[j].key != 0)
-				j = (j + 1) & (cap - 1);
-			s[j] = *o;
-			h->used++;
-		}
-	}
-	size_t off = 0;
-	while (off < nx.len) {
-		ssize_t w = pwrite(fd, mem + off, nx.len - off, (off_t)off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			int rc = elog_fail_sys(l, EV_IOERR, "%s/index.tmp", l->dir);
-			free(mem);
-			close(fd);
-			return rc;
-		}
-		off += (size_t)w;
+	char *mem = table(old, cap, nx.len);
+	if (write_all_at(fd, mem, nx.len) != 0) {
+		int rc = elog_fail_sys(l, EV_IOERR, "%s/index.tmp", l->dir);
+		free(mem);
+		close(fd);
+		return rc;
 	}
 	free(mem);
 	void *m = mmap(NULL, nx.len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
