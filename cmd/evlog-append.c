@@ -113,12 +113,20 @@ commit(void)
 	int rc = elog_append(log_, batch, o.expect, &res);
 
 	if (rc != 0)
-		msg_die(rc, "%s", elog_error(log_));
+		msg_die(rc, "%s", elog_error(log_));	/* printed before at_die() */
 	if (o.print && res.records.n > 0) {
 		out_write(res.records.p, res.records.n);
 		out_flush_or_die();
 	}
 	elog_batch_clear(batch);
+}
+
+/* On the way out by msg_die(): let a seal in progress finish. */
+static void
+at_die(void)
+{
+	elog_close(log_);
+	log_ = NULL;
 }
 
 static void
@@ -206,6 +214,7 @@ main(int argc, char **argv)
 	int rc = elog_open(path, &o.lo, &log_);
 	if (rc != 0)
 		msg_die(rc, "%s", elog_error(log_));
+	msg_at_die(at_die);
 	if (o.stream_from != NULL) {
 		if ((jq = jq_init()) == NULL)
 			msg_die(EV_SOFTWARE, "out of memory");
@@ -220,6 +229,7 @@ main(int argc, char **argv)
 	while ((kind = ndj_next(r, &line)) != NDJ_EOF) {
 		if (add(&line, kind) != 0) {
 			commit();	/* everything before the bad line */
+			elog_close(log_);
 			out_close_or_die();
 			exit(EV_DATAERR);
 		}

@@ -87,6 +87,7 @@ elog_close(struct elog *l)
 {
 	if (l == NULL)
 		return;
+	elog_seal_wait(l);
 	elog_idx_close(l);
 	if (l->segfd >= 0)
 		close(l->segfd);
@@ -177,7 +178,7 @@ elog_list(struct elog *l, struct elog_seg **out, size_t *n, int clean)
 		uint64_t first;
 		int k = strlen(de->d_name) >= 27 ? seg_kind(de->d_name, &first) : -1;
 		if (k == 2 && clean)
-			unlinkat(l->dirfd, de->d_name, 0);
+			elog_seal_stale_tmp(l, de->d_name, first);
 		if (k < 0 || k == 2)
 			continue;
 		size_t i;

@@ -137,15 +137,13 @@ static int
 rotate(struct elog *l, uint64_t first)
 {
 	char name[40];
-	int rc;
 
 	if (l->segfd >= 0 && l->segsize < l->o.segment_bytes)
 		return 0;
 	if (l->segfd >= 0) {
 		close(l->segfd);
 		l->segfd = -1;
-		if ((rc = elog_seal(l, l->segfirst)) != 0)
-			return rc;
+		l->seal_next = l->segfirst;	/* once the lock is released */
 	}
 	elog_seg_name(name, first, 0);
 	l->segfd = openat(l->dirfd, name, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -266,6 +264,10 @@ elog_append(struct elog *l, struct elog_batch *b, long long expect, struct elog_
 		buf_reset(&res->records);
 	}
 	elog_unlock(l);
+	if (l->seal_next != 0) {
+		elog_seal_later(l, l->seal_next);
+		l->seal_next = 0;
+	}
 	free(lt.puts);
 	free(lt.heads.s);
 	return rc;

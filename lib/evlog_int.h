@@ -2,6 +2,7 @@
 #ifndef EVKIT_EVLOG_INT_H
 #define EVKIT_EVLOG_INT_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <zlib.h>
 
@@ -19,6 +20,10 @@ struct elog {
 	struct elog_idx *idx;
 	int segfd;		/* the active segment, O_APPEND; -1 when none */
 	uint64_t segfirst, segsize;
+	uint64_t seal_next;	/* rotated out under the lock, to seal after it */
+	pthread_t sealer;	/* the thread sealing seal_first */
+	int sealing;
+	uint64_t seal_first;
 };
 
 /* Sets l->err from a printf format; returns code, so that callers can
@@ -100,9 +105,17 @@ int elog_idx_add(struct elog *l, const struct elog_rec *r);
 /* Recovery under the writer lock (evlog_recover.c): brings the index up
  * to the end of the log, cuts a torn tail, finishes half-done seals. */
 int elog_recover(struct elog *l);
-/* Seals segment first: gzip to a temp file, fsync, rename, fsync the
- * directory, unlink the plain file. */
+/* Seals segment first (evlog_seal.c): gzip to a temp file, fsync,
+ * rename, fsync the directory, unlink the plain file.  Skipped, with
+ * success, when another sealer holds the segment. */
 int elog_seal(struct elog *l, uint64_t first);
+/* The same in a thread, after the writer lock is released; one at a
+ * time per handle.  elog_seal_wait() joins it (elog_close() does). */
+void elog_seal_later(struct elog *l, uint64_t first);
+void elog_seal_wait(struct elog *l);
+/* Removes the leftover temp file tmp of segment first, unless a sealer
+ * is writing it; 1 if removed. */
+int elog_seal_stale_tmp(struct elog *l, const char *tmp, uint64_t first);
 int elog_fsync_dir(struct elog *l);
 
 #endif
