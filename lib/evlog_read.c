@@ -24,6 +24,7 @@ struct elog_reader {
 	struct elog *l;
 	struct elog_src src;
 	int have_src;
+	uint64_t cur;		/* the first seq of the segment being read */
 	uint64_t next, from;
 	int ifd;		/* inotify, or -1 */
 	struct stat seen;	/* the active segment when last sampled */
@@ -34,6 +35,8 @@ struct elog_reader {
 static int
 seg_at(struct elog *l, uint64_t first, struct elog_seg *seg)
 {
+	if (first == 0)
+		return 0;
 	char name[40];
 	struct stat st;
 
@@ -114,6 +117,16 @@ rewind_src(struct elog_src *s, uint64_t at, unsigned long lineno)
 	s->lineno = lineno;
 }
 
+/* The seq that a segment after the current one would start at; 0 if
+ * nothing of the current one was read yet (a writer that died just after
+ * starting a segment leaves it with a torn first record: it is not
+ * followed by anything). */
+static uint64_t
+later(const struct elog_reader *rd)
+{
+	return rd->have_src && rd->cur == rd->next ? 0 : rd->next;
+}
+
 /* At the end of what is readable now: look again under the shared lock.
  * 1 if there is more to read, 0 if not, or an exit status. */
 static int
@@ -134,10 +147,11 @@ refresh(struct elog_reader *rd)
 		rd->src.limit = (uint64_t)st.st_size;
 		rd->seen = st;
 		more = 1;
-	} else if (seg_at(rd->l, rd->next, &seg)) {
+	} else if (seg_at(rd->l, later(rd), &seg)) {
 		if (rd->have_src)
 			elog_src_close(&rd->src);
 		rd->have_src = 0;
+		rd->cur = seg.first;
 		rc = elog_src_open(rd->l, &rd->src, &seg, 0);
 		if (rc == 0 && rd->src.gz == NULL && fstat(rd->src.fd, &st) == 0) {
 			rd->src.limit = (uint64_t)st.st_size;
@@ -163,7 +177,7 @@ bad_record(struct elog_reader *rd, uint64_t at, unsigned long lineno, const char
 	struct elog_rec r;
 	int valid = 0;
 
-	if (s->gz == NULL && !seg_at(rd->l, rd->next, &seg)) {
+	if (s->gz == NULL && !seg_at(rd->l, later(rd), &seg)) {
 		while (!valid && elog_src_line(s, &p, &n) == 1)
 			valid = elog_decode(p, n, &r, &w) == 0;
 		rewind_src(s, at, lineno);

@@ -180,6 +180,27 @@ mklog() {
 	assert_equal "$(cat err)" ""
 }
 
+@test "a writer that died just after starting a segment: readers stop, the next append cuts" {
+	printf '{"n":1}\n{"n":2}\n' | evlog-append ./log
+	printf '{"seq":3,"stream":"def' > log/00000000000000000003.ndjson
+	run timeout 5 evlog-read -e ./log
+	assert_success
+	assert_output $'{"n":1}\n{"n":2}'
+	timeout 10 evlog-read -f -e --line-buffered ./log > out &
+	pid=$!
+	wait_for '[ "$(wc -l < out)" -ge 2 ]'
+	run timeout 5 evlog-read --verify ./log
+	assert_success
+	printf '{"n":3}\n' | evlog-append -q ./log
+	wait_for '[ "$(wc -l < out)" -ge 3 ]'
+	kill "$pid"
+	wait "$pid" || true
+	run cat out
+	assert_output $'{"n":1}\n{"n":2}\n{"n":3}'
+	run evlog-read --verify ./log
+	assert_output '{"records":3,"damaged":0}'
+}
+
 @test "--verify: a clean log" {
 	mklog
 	run evlog-read --verify ./log
