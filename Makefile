@@ -74,15 +74,17 @@ fuzz: deps
 	@sh tests/fuzz/run.sh $(FUZZ_TIME)
 
 lint:
-	mandoc -T lint -W warning man/man1/*.1 man/man7/*.7
+	mandoc -T lint -W warning man/man1/*.1 man/man5/*.5 man/man7/*.7
 
 install: all
-	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 \
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man7 \
 	    $(DESTDIR)$(DATADIR)/bash-completion/completions \
 	    $(DESTDIR)$(DATADIR)/zsh/site-functions \
 	    $(DESTDIR)$(DATADIR)/fish/vendor_completions.d
 	$(INSTALL) -m 0755 $(BINS) $(DESTDIR)$(BINDIR)
 	$(INSTALL) -m 0644 man/man1/*.1 $(DESTDIR)$(MANDIR)/man1
+	$(INSTALL) -m 0644 man/man5/*.5 $(DESTDIR)$(MANDIR)/man5
 	$(INSTALL) -m 0644 man/man7/*.7 $(DESTDIR)$(MANDIR)/man7
 	$(INSTALL) -m 0644 completions/bash/* $(DESTDIR)$(DATADIR)/bash-completion/completions
 	$(INSTALL) -m 0644 completions/zsh/* $(DESTDIR)$(DATADIR)/zsh/site-functions
@@ -93,7 +95,7 @@ uninstall:
 	    $(DESTDIR)$(DATADIR)/bash-completion/completions/$$c \
 	    $(DESTDIR)$(DATADIR)/zsh/site-functions/_$$c \
 	    $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/$$c.fish; done
-	rm -f $(DESTDIR)$(MANDIR)/man7/evkit.7
+	rm -f $(DESTDIR)$(MANDIR)/man5/evlog.5 $(DESTDIR)$(MANDIR)/man7/evkit.7
 
 clean:
 	rm -rf bin build

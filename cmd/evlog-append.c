@@ -1,0 +1,251 @@
+/* evlog-append — append NDJSON events to an event log (SPEC.md 4).
+ * Events are gathered into batches (4096 events or 1 MiB, or whatever
+ * has arrived when the input would block) and each batch is one write
+ * and one fdatasync under the log's lock.  With --expect-version the
+ * whole input is one batch, so that the check covers all of it. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jq.h>
+#include <jv.h>
+
+#include "cli.h"
+#include "evlog.h"
+#include "msg.h"
+#include "names.h"
+#include "ndjson.h"
+#include "out.h"
+
+static const char help[] =
+"usage: evlog-append [-pq] [-s NAME | --stream-from PATH] [--expect-version N|none|any]\n"
+"                    [--fsync always|batch|never] [--segment-bytes N] LOG [FILE ...]\n"
+"Appends each input event (a JSON object a line) to the event log LOG.\n"
+"  -s, --stream NAME         the stream of every event (default: default)\n"
+"      --stream-from PATH    the stream from each event, a jq path (.subject)\n"
+"      --expect-version V    append only if the stream is at version V (none: new)\n"
+"  -p, --print               print each stored record\n"
+"      --fsync MODE          always, batch (default) or never\n"
+"      --segment-bytes N     rotate segments at N bytes (default 64 MiB)\n"
+"      --errors FILE         record bad lines in FILE and go on\n"
+"      --max-line-bytes N    longest input line (default 1 MiB)\n"
+"      --line-buffered       flush each printed record\n"
+"  -q, --quiet               no warnings\n"
+"  -h, --help                this help\n"
+"      --version             print the version\n";
+
+enum { BATCH_EVENTS = 4096, BATCH_BYTES = 1 << 20 };
+enum { OPT_STREAM_FROM = CLI_FIRST_FREE, OPT_EXPECT, OPT_FSYNC, OPT_SEGMENT };
+
+static const struct option opts[] = {
+	CLI_BASIC_OPTS, CLI_INPUT_OPTS,
+	{ "stream", required_argument, NULL, 's' },
+	{ "stream-from", required_argument, NULL, OPT_STREAM_FROM },
+	{ "expect-version", required_argument, NULL, OPT_EXPECT },
+	{ "print", no_argument, NULL, 'p' },
+	{ "fsync", required_argument, NULL, OPT_FSYNC },
+	{ "segment-bytes", required_argument, NULL, OPT_SEGMENT },
+	{ NULL, 0, NULL, 0 },
+};
+
+static struct {
+	const char *stream, *stream_from;
+	long long expect;
+	int print;
+	struct elog_opts lo;
+} o = { "default", NULL, ELOG_EXPECT_ANY, 0, { 1, ELOG_FSYNC_BATCH, 0 } };
+
+static struct elog *log_;
+static struct elog_batch *batch;
+static struct elog_result res;
+static jq_state *jq;
+
+static void
+parse(int argc, char **argv)
+{
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+hqps:", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			o.stream = optarg;
+			break;
+		case OPT_STREAM_FROM:
+			o.stream_from = optarg;
+			break;
+		case OPT_EXPECT:
+			if (strcmp(optarg, "any") == 0)
+				o.expect = ELOG_EXPECT_ANY;
+			else if (strcmp(optarg, "none") == 0)
+				o.expect = ELOG_EXPECT_NONE;
+			else
+				o.expect = cli_num("--expect-version", optarg, 0, 1LL << 53);
+			break;
+		case 'p':
+			o.print = 1;
+			break;
+		case OPT_FSYNC:
+			if (strcmp(optarg, "always") == 0)
+				o.lo.fsync = ELOG_FSYNC_ALWAYS;
+			else if (strcmp(optarg, "batch") == 0)
+				o.lo.fsync = ELOG_FSYNC_BATCH;
+			else if (strcmp(optarg, "never") == 0)
+				o.lo.fsync = ELOG_FSYNC_NEVER;
+			else
+				cli_usage_error("--fsync: '%s' is not always, batch or never", optarg);
+			break;
+		case OPT_SEGMENT:
+			o.lo.segment_bytes = (uint64_t)cli_num("--segment-bytes", optarg, 1, 1LL << 40);
+			break;
+		default:
+			if (!cli_common_opt(c, optarg))
+				cli_usage_error("unknown option");
+		}
+	}
+	if (o.stream_from != NULL && strcmp(o.stream, "default") != 0)
+		cli_usage_error("--stream and --stream-from exclude each other");
+	if (optind >= argc)
+		cli_usage_error("missing LOG");
+}
+
+static void
+commit(void)
+{
+	int rc = elog_append(log_, batch, o.expect, &res);
+
+	if (rc != 0)
+		msg_die(rc, "%s", elog_error(log_));	/* printed before at_die() */
+	if (o.print && res.records.n > 0) {
+		out_write(res.records.p, res.records.n);
+		out_flush_or_die();
+	}
+	elog_batch_clear(batch);
+}
+
+/* On the way out by msg_die(): let a seal in progress finish. */
+static void
+at_die(void)
+{
+	elog_close(log_);
+	log_ = NULL;
+}
+
+static void
+idle(void *ctx)
+{
+	(void)ctx;
+	if (elog_batch_count(batch) > 0)
+		commit();
+}
+
+static void
+jq_error(void *ctx, jv msg)
+{
+	(void)ctx;
+	jv s = jv_dump_string(msg, 0);
+	msg_error("--stream-from: %s", jv_string_value(s));
+	jv_free(s);
+}
+
+/* The stream named by --stream-from in line l: 0 and *out (to be freed),
+ * or -1 and *why. */
+static int
+stream_of(const struct ndj_line *l, jv *out, const char **why)
+{
+	jv v = jv_parse_sized(l->p, (int)l->n);
+
+	if (!jv_is_valid(v)) {
+		jv_free(v);
+		*why = NULL;	/* elog_batch_add says what is wrong */
+		return -1;
+	}
+	jq_start(jq, v, 0);
+	jv r = jq_next(jq), s = jv_invalid();
+	if (jv_get_kind(r) == JV_KIND_STRING)
+		s = jv_copy(r);
+	else if (jv_get_kind(r) == JV_KIND_NUMBER)
+		s = jv_dump_string(jv_copy(r), 0);
+	jv_free(r);
+	while (jv_is_valid(r = jq_next(jq)))
+		jv_free(r);
+	jv_free(r);
+	if (!jv_is_valid(s)) {
+		*why = "--stream-from: the path is not a string or number in this event";
+		return -1;
+	}
+	*out = s;
+	return 0;
+}
+
+/* Adds line l to the batch; 0, or 1 if the line was bad and not recorded
+ * by --errors (then the caller stops). */
+static int
+add(const struct ndj_line *l, int kind)
+{
+	const char *why = "line longer than --max-line-bytes";
+	jv s = jv_invalid();
+
+	if (kind == NDJ_LINE) {
+		const char *st = o.stream;
+		size_t sn = strlen(st);
+		if (o.stream_from != NULL && stream_of(l, &s, &why) == 0) {
+			st = jv_string_value(s);
+			sn = (size_t)jv_string_length_bytes(jv_copy(s));
+		} else if (o.stream_from != NULL && why != NULL) {
+			return ndj_reject(l, why);
+		}
+		int bad = elog_batch_add(batch, st, sn, l->p, l->n, &why);
+		jv_free(s);
+		if (!bad)
+			return 0;
+	}
+	return ndj_reject(l, why);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct ndj_line line;
+	int kind;
+
+	cli_init(argv, help);
+	parse(argc, argv);
+	out_init(cli.line_buffered);
+	char *path = name_resolve(argv[optind], "log", "", 0);
+	int rc = elog_open(path, &o.lo, &log_);
+	if (rc != 0)
+		msg_die(rc, "%s", elog_error(log_));
+	msg_at_die(at_die);
+	if (o.stream_from != NULL) {
+		if ((jq = jq_init()) == NULL)
+			msg_die(EV_SOFTWARE, "out of memory");
+		jq_set_error_cb(jq, jq_error, NULL);
+		if (!jq_compile(jq, o.stream_from))
+			cli_usage_error("--stream-from: invalid path '%s'", o.stream_from);
+	}
+	batch = elog_batch_new();
+	struct ndj_reader *r = ndj_open(argv + optind + 1, argc - optind - 1, cli.max_line_bytes);
+	if (o.expect == ELOG_EXPECT_ANY)
+		ndj_set_idle(r, idle, NULL);
+	while ((kind = ndj_next(r, &line)) != NDJ_EOF) {
+		if (add(&line, kind) != 0) {
+			commit();	/* everything before the bad line */
+			elog_close(log_);
+			out_close_or_die();
+			exit(EV_DATAERR);
+		}
+		if (o.expect == ELOG_EXPECT_ANY && (elog_batch_count(batch) >= BATCH_EVENTS ||
+		    elog_batch_bytes(batch) >= BATCH_BYTES))
+			commit();
+	}
+	commit();
+	rc = ndj_status(r);
+	ndj_close(r);
+	elog_batch_free(batch);
+	elog_result_free(&res);
+	elog_close(log_);
+	if (jq != NULL)
+		jq_teardown(&jq);
+	free(path);
+	out_close_or_die();
+	return rc;
+}
