@@ -41,4 +41,13 @@ evq-recv signups || echo "(nothing left in signups)"
 evq-recv -e signups-dlq | jq -c '{dead: (.body | fromjson | .id),
     receives: .attributes.ApproximateReceiveCount, from: .attributes.DeadLetterQueueSourceArn}'
 
+step "ledger: the welcomes go into an event log, one stream per plan"
+jq -c '.body | fromjson | select(.detail | type == "object") |
+    {id, user: .detail.user, plan: .detail.plan}' batch | evlog-append -p --stream-from .plan welcomes |
+    jq -c '{seq, stream, version, user: .event.user}'
+
+step "replay: fold the log back into state (welcomes per plan)"
+evlog-read --fold '.[$event.plan] += 1' --init '{}' welcomes
+evlog-read --verify welcomes && echo "log verified: every CRC, seq and version"
+
 step "done"
