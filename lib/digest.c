@@ -16,6 +16,45 @@ ror(uint32_t x, int k)
 	return (x >> k) | (x << (32 - k));
 }
 
+/* Both digests take their input in 64-byte blocks: feed() buffers a
+ * partial block in blk and hands each whole one to block(). */
+typedef void block_fn(void *ctx, const unsigned char *p);
+
+static void
+feed(unsigned char blk[64], uint64_t *len, const unsigned char *p, size_t n, block_fn *block,
+    void *ctx)
+{
+	size_t have = (size_t)(*len % 64);
+
+	*len += n;
+	if (have > 0) {
+		size_t take = 64 - have < n ? 64 - have : n;
+		memcpy(blk + have, p, take);
+		p += take;
+		n -= take;
+		if (have + take < 64)
+			return;
+		block(ctx, blk);
+	}
+	for (; n >= 64; p += 64, n -= 64)
+		block(ctx, p);
+	memcpy(blk, p, n);
+}
+
+/* The common padding: 0x80, zeros, then the bit length in 8 bytes,
+ * little-endian for MD5, big-endian for SHA-256. */
+static void
+pad(unsigned char blk[64], uint64_t *len, int big_endian, block_fn *block, void *ctx)
+{
+	uint64_t bits = *len * 8;
+	unsigned char tail[72] = { 0x80 };
+	size_t padn = (size_t)((*len % 64) < 56 ? 56 - *len % 64 : 120 - *len % 64);
+
+	for (int i = 0; i < 8; i++)
+		tail[padn + (size_t)i] = (unsigned char)(bits >> (big_endian ? 56 - 8 * i : 8 * i));
+	feed(blk, len, tail, padn + 8, block, ctx);
+}
+
 /* MD5: per-round shift amounts and the sine-derived constants. */
 static const int md5_s[64] = {
 	7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22,
@@ -73,6 +112,12 @@ md5_block(struct md5 *c, const unsigned char *p)
 	c->h[3] += d;
 }
 
+static void
+md5_block_cb(void *ctx, const unsigned char *p)
+{
+	md5_block(ctx, p);
+}
+
 void
 md5_init(struct md5 *c)
 {
@@ -84,36 +129,15 @@ md5_init(struct md5 *c)
 }
 
 void
-md5_update(struct md5 *c, const void *data, size_t n)
+md5_update(struct md5 *c, const void *p, size_t n)
 {
-	const unsigned char *p = data;
-	size_t have = (size_t)(c->len % 64);
-
-	c->len += n;
-	if (have > 0) {
-		size_t take = 64 - have < n ? 64 - have : n;
-		memcpy(c->blk + have, p, take);
-		p += take;
-		n -= take;
-		if (have + take < 64)
-			return;
-		md5_block(c, c->blk);
-	}
-	for (; n >= 64; p += 64, n -= 64)
-		md5_block(c, p);
-	memcpy(c->blk, p, n);
+	feed(c->blk, &c->len, p, n, md5_block_cb, c);
 }
 
 void
 md5_hex(struct md5 *c, char out[33])
 {
-	uint64_t bits = c->len * 8;
-	unsigned char pad[72] = { 0x80 };
-	size_t padn = (size_t)((c->len % 64) < 56 ? 56 - c->len % 64 : 120 - c->len % 64);
-
-	for (int i = 0; i < 8; i++)
-		pad[padn + (size_t)i] = (unsigned char)(bits >> (8 * i));
-	md5_update(c, pad, padn + 8);
+	pad(c->blk, &c->len, 0, md5_block_cb, c);
 	for (int i = 0; i < 16; i++) {
 		unsigned v = (c->h[i / 4] >> (8 * (i % 4))) & 0xff;
 		out[2 * i] = hexd[v >> 4];
@@ -164,6 +188,12 @@ sha256_block(struct sha256 *c, const unsigned char *p)
 		c->h[i] += v[i];
 }
 
+static void
+sha256_block_cb(void *ctx, const unsigned char *p)
+{
+	sha256_block(ctx, p);
+}
+
 void
 sha256_init(struct sha256 *c)
 {
@@ -176,36 +206,15 @@ sha256_init(struct sha256 *c)
 }
 
 void
-sha256_update(struct sha256 *c, const void *data, size_t n)
+sha256_update(struct sha256 *c, const void *p, size_t n)
 {
-	const unsigned char *p = data;
-	size_t have = (size_t)(c->len % 64);
-
-	c->len += n;
-	if (have > 0) {
-		size_t take = 64 - have < n ? 64 - have : n;
-		memcpy(c->blk + have, p, take);
-		p += take;
-		n -= take;
-		if (have + take < 64)
-			return;
-		sha256_block(c, c->blk);
-	}
-	for (; n >= 64; p += 64, n -= 64)
-		sha256_block(c, p);
-	memcpy(c->blk, p, n);
+	feed(c->blk, &c->len, p, n, sha256_block_cb, c);
 }
 
 void
 sha256_hex(struct sha256 *c, char out[65])
 {
-	uint64_t bits = c->len * 8;
-	unsigned char pad[72] = { 0x80 };
-	size_t padn = (size_t)((c->len % 64) < 56 ? 56 - c->len % 64 : 120 - c->len % 64);
-
-	for (int i = 0; i < 8; i++)
-		pad[padn + (size_t)i] = (unsigned char)(bits >> (56 - 8 * i));
-	sha256_update(c, pad, padn + 8);
+	pad(c->blk, &c->len, 1, sha256_block_cb, c);
 	for (int i = 0; i < 32; i++) {
 		unsigned v = (c->h[i / 4] >> (24 - 8 * (i % 4))) & 0xff;
 		out[2 * i] = hexd[v >> 4];

@@ -42,6 +42,16 @@ msg_warn(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* "prog: fmt: strerror(e)" on stderr. */
+static void
+vreport_sys(int e, const char *fmt, va_list ap)
+{
+	out_flush();
+	fprintf(stderr, "%s: ", msg_prog);
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, ": %s\n", strerror(e));
+}
+
 void
 msg_warn_sys(const char *fmt, ...)
 {
@@ -50,12 +60,9 @@ msg_warn_sys(const char *fmt, ...)
 
 	if (msg_quiet)
 		return;
-	out_flush();
-	fprintf(stderr, "%s: ", msg_prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vreport_sys(e, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, ": %s\n", strerror(e));
 }
 
 void
@@ -104,11 +111,8 @@ msg_die_sys(int code, const char *fmt, ...)
 	va_list ap;
 	int e = errno;
 
-	out_flush();
-	fprintf(stderr, "%s: ", msg_prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vreport_sys(e, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, ": %s\n", strerror(e));
 	die_exit(code);
 }
