@@ -1,0 +1,477 @@
+/* The event scanner: one pass over the raw line that validates all of it
+ * and walks the trie of member names alongside.  Members no pattern names
+ * are skipped by a tight, allocation-free validator; leaves on named paths
+ * go to patmatch.c.  Then the sub-patterns that were hit are checked for
+ * array consistency and exists:false. */
+#include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+#include "json.h"
+#include "msg.h"
+#include "patint.h"
+
+struct sc {
+	const unsigned char *p, *end, *start;
+	struct pat_set *s;
+	struct pat_err *err;
+	int depth;
+};
+
+/* 1: white space; 2: a plain string byte (printable ASCII but " and \). */
+static unsigned char cls[256];
+
+static void
+init_cls(void)
+{
+	cls[' '] = cls['\t'] = cls['\n'] = cls['\r'] = 1;
+	for (int c = 0x20; c < 0x80; c++)
+		if (c != '"' && c != '\\')
+			cls[c] |= 2;
+}
+
+static int
+fail(struct sc *sc, const unsigned char *at, const char *what)
+{
+	sc->err->col = (size_t)(at - sc->start) + 1;
+	sc->err->what = what;
+	return -1;
+}
+
+#define WS(sc) while ((sc)->p < (sc)->end && (cls[*(sc)->p] & 1)) (sc)->p++
+
+/* Length of the valid UTF-8 sequence at p (lead byte >= 0x80), or 0. */
+static size_t
+utf8_len(const unsigned char *p, const unsigned char *end)
+{
+	unsigned c = p[0];
+	size_t len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 :
+	    c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+
+	if (len == 0 || (size_t)(end - p) < len)
+		return 0;
+	for (size_t i = 1; i < len; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f) ||
+	    (c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] > 0x8f))
+		return 0;	/* overlong, surrogate, beyond U+10FFFF */
+	return len;
+}
+
+static int
+is_hex(unsigned c)
+{
+	return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
+}
+
+/* sc->p at the opening quote; leaves it past the closing one.  The raw
+ * contents are [*q, *q + *n); *esc says whether they hold escapes. */
+static int
+string(struct sc *sc, const unsigned char **q, size_t *n, int *esc)
+{
+	const unsigned char *p = sc->p + 1, *end = sc->end;
+
+	*q = p;
+	*esc = 0;
+	for (;;) {
+#ifdef __SSE2__
+		const __m128i quote = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
+		const __m128i space = _mm_set1_epi8(0x20);
+		while (end - p >= 16) {
+			__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+			/* signed compare: < 0x20 catches controls and bytes >= 0x80 */
+			int m = _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(
+			    _mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bs)),
+			    _mm_cmplt_epi8(x, space)));
+			if (m != 0) {
+				p += __builtin_ctz((unsigned)m);
+				break;
+			}
+			p += 16;
+		}
+#endif
+		while (p < end && (cls[*p] & 2))
+			p++;
+		if (p >= end)
+			return fail(sc, p, "unterminated string");
+		if (*p == '"') {
+			*n = (size_t)(p - *q);
+			sc->p = p + 1;
+			return 0;
+		}
+		if (*p == '\\') {
+			*esc = 1;
+			if (end - p < 2)
+				return fail(sc, p, "unterminated string");
+			if (p[1] == 'u') {
+				if (end - p < 6 || !is_hex(p[2]) || !is_hex(p[3]) ||
+				    !is_hex(p[4]) || !is_hex(p[5]))
+					return fail(sc, p, "invalid \\u escape");
+				p += 6;
+			} else if (strchr("\"\\/bfnrt", p[1]) != NULL && p[1] != '\0') {
+				p += 2;
+			} else {
+				return fail(sc, p, "invalid escape in string");
+			}
+			continue;
+		}
+		if (*p < 0x20)
+			return fail(sc, p, "control character in string");
+		size_t len = utf8_len(p, end);
+		if (len == 0)
+			return fail(sc, p, "invalid UTF-8");
+		p += len;
+	}
+}
+
+static const unsigned char *
+digits(const unsigned char *p, const unsigned char *end)
+{
+#ifdef __SSE2__
+	const __m128i bias = _mm_set1_epi8((char)0x50), lim = _mm_set1_epi8(-118);
+	while (end - p >= 16) {
+		__m128i x = _mm_add_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), bias);
+		/* '0'..'9' land on -128..-119 */
+		int m = ~_mm_movemask_epi8(_mm_cmplt_epi8(x, lim)) & 0xffff;
+		if (m != 0)
+			return p + __builtin_ctz((unsigned)m);
+		p += 16;
+	}
+#endif
+	while (p < end && *p >= '0' && *p <= '9')
+		p++;
+	return p;
+}
+
+/* A JSON number at sc->p: its text is [start, sc->p) afterwards. */
+static int
+number(struct sc *sc)
+{
+	const unsigned char *p = sc->p, *end = sc->end, *d;
+
+	if (*p == '-')
+		p++;
+	if (p < end && *p == '0') {
+		p++;
+	} else {
+		d = digits(p, end);
+		if (d == p)
+			return fail(sc, p, "invalid number");
+		p = d;
+	}
+	if (p < end && *p == '.') {
+		d = digits(p + 1, end);
+		if (d == p + 1)
+			return fail(sc, d, "invalid number");
+		p = d;
+	}
+	if (p < end && (*p | 0x20) == 'e') {
+		p++;
+		if (p < end && (*p == '+' || *p == '-'))
+			p++;
+		d = digits(p, end);
+		if (d == p)
+			return fail(sc, d, "invalid number");
+		p = d;
+	}
+	sc->p = p;
+	return 0;
+}
+
+/* true, false or null at sc->p: 0, 1 or 2. */
+static int
+literal(struct sc *sc)
+{
+	static const struct { const char *s; size_t n; } lit[3] = {
+		{ "true", 4 }, { "false", 5 }, { "null", 4 } };
+	int k = *sc->p == 't' ? 0 : *sc->p == 'f' ? 1 : 2;
+
+	if ((size_t)(sc->end - sc->p) < lit[k].n || memcmp(sc->p, lit[k].s, lit[k].n) != 0)
+		return fail(sc, sc->p, "invalid literal");
+	sc->p += lit[k].n;
+	return k;
+}
+
+/* "name": with sc->p at the quote; leaves sc->p at the value. */
+static int
+member_name(struct sc *sc, const unsigned char **q, size_t *n, int *esc)
+{
+	if (sc->p >= sc->end || *sc->p != '"')
+		return fail(sc, sc->p, "expected a member name");
+	if (string(sc, q, n, esc) < 0)
+		return -1;
+	WS(sc);
+	if (sc->p >= sc->end || *sc->p != ':')
+		return fail(sc, sc->p, "expected ':'");
+	sc->p++;
+	WS(sc);
+	return 0;
+}
+
+/* Skips one value, validating it; iterative, so depth costs no stack. */
+static int
+skip_value(struct sc *sc)
+{
+	unsigned char stack[JSON_MAX_DEPTH];	/* '{' or '[' */
+	int top = 0;
+	const unsigned char *q;
+	size_t n;
+	int esc;
+
+value:
+	if (sc->p >= sc->end)
+		return fail(sc, sc->p, "unexpected end of line");
+	switch (*sc->p) {
+	case '{':
+	case '[':
+		if (sc->depth + top >= JSON_MAX_DEPTH)
+			return fail(sc, sc->p, "nesting too deep");
+		stack[top++] = *sc->p++;
+		WS(sc);
+		if (sc->p < sc->end && *sc->p == (stack[top - 1] == '{' ? '}' : ']')) {
+			sc->p++;
+			top--;
+			goto after;
+		}
+		if (stack[top - 1] == '{' && member_name(sc, &q, &n, &esc) < 0)
+			return -1;
+		goto value;
+	case '"':
+		if (string(sc, &q, &n, &esc) < 0)
+			return -1;
+		break;
+	case 't': case 'f': case 'n':
+		if (literal(sc) < 0)
+			return -1;
+		break;
+	default:
+		if ((*sc->p < '0' || *sc->p > '9') && *sc->p != '-')
+			return fail(sc, sc->p, "invalid value");
+		if (number(sc) < 0)
+			return -1;
+		break;
+	}
+after:
+	if (top == 0)
+		return 0;
+	WS(sc);
+	if (sc->p >= sc->end)
+		return fail(sc, sc->p, "unexpected end of line");
+	if (*sc->p == ',') {
+		sc->p++;
+		WS(sc);
+		if (stack[top - 1] == '{' && member_name(sc, &q, &n, &esc) < 0)
+			return -1;
+		goto value;
+	}
+	if (*sc->p != (stack[top - 1] == '{' ? '}' : ']'))
+		return fail(sc, sc->p, stack[top - 1] == '{' ? "expected ',' or '}'" :
+		    "expected ',' or ']'");
+	sc->p++;
+	top--;
+	goto after;
+}
+
+static int scan_value(struct sc *sc, uint32_t node);
+
+/* The raw bytes, or their decoded copy in the scratch space. */
+static const char *
+text(struct sc *sc, const unsigned char *q, size_t *n, int esc)
+{
+	if (!esc)
+		return (const char *)q;
+	*n = pat_unescape((const char *)q, *n, sc->s->scratch);
+	return sc->s->scratch;
+}
+
+static int
+scan_object(struct sc *sc, uint32_t node)
+{
+	const unsigned char *q;
+	size_t n;
+	int esc;
+
+	if (++sc->depth >= JSON_MAX_DEPTH)
+		return fail(sc, sc->p, "nesting too deep");
+	sc->p++;
+	WS(sc);
+	if (sc->p < sc->end && *sc->p == '}') {
+		sc->p++;
+		sc->depth--;
+		return 0;
+	}
+	for (;;) {
+		if (member_name(sc, &q, &n, &esc) < 0)
+			return -1;
+		const struct pmap *kids = &sc->s->nodes.v[node].kids;
+		uint32_t kid = PAT_NONE;
+		if (!sc->s->decided && (esc || (kids->lens >> (n & 63) & 1))) {
+			const char *k = text(sc, q, &n, esc);
+			kid = pmap_get(kids, k, n);
+		}
+		if ((kid != PAT_NONE ? scan_value(sc, kid) : skip_value(sc)) < 0)
+			return -1;
+		WS(sc);
+		if (sc->p < sc->end && *sc->p == ',') {
+			sc->p++;
+			WS(sc);
+			continue;
+		}
+		if (sc->p >= sc->end || *sc->p != '}')
+			return fail(sc, sc->p, "expected ',' or '}'");
+		sc->p++;
+		sc->depth--;
+		return 0;
+	}
+}
+
+/* Arrays are crushed: their elements are values of the same path, and the
+ * (array, index) pair they sit at is kept for array consistency. */
+static int
+scan_array(struct sc *sc, uint32_t node)
+{
+	struct pat_set *s = sc->s;
+
+	if (++sc->depth >= JSON_MAX_DEPTH)
+		return fail(sc, sc->p, "nesting too deep");
+	sc->p++;
+	WS(sc);
+	if (sc->p < sc->end && *sc->p == ']') {
+		sc->p++;
+		sc->depth--;
+		return 0;
+	}
+	PPUSH(s->stk, ++s->narr);
+	PPUSH(s->stk, 0);
+	for (;;) {
+		if (scan_value(sc, node) < 0)
+			return -1;
+		WS(sc);
+		if (sc->p < sc->end && *sc->p == ',') {
+			sc->p++;
+			WS(sc);
+			s->stk.v[s->stk.n - 1]++;
+			continue;
+		}
+		if (sc->p >= sc->end || *sc->p != ']')
+			return fail(sc, sc->p, "expected ',' or ']'");
+		sc->p++;
+		sc->depth--;
+		s->stk.n -= 2;
+		return 0;
+	}
+}
+
+static int
+scan_value(struct sc *sc, uint32_t node)
+{
+	struct pat_set *s = sc->s;
+	const struct pnode *nd = &s->nodes.v[node];
+	struct pvm *vm = nd->vm != PAT_NONE && !s->decided ? &s->vms.v[nd->vm] : NULL;
+	const unsigned char *q, *start = sc->p;
+	size_t n;
+	int esc, k;
+
+	if (sc->p >= sc->end)
+		return fail(sc, sc->p, "unexpected end of line");
+	switch (*sc->p) {
+	case '{':
+		return nd->kids.e.n > 0 && !s->decided ? scan_object(sc, node) : skip_value(sc);
+	case '[':
+		return s->decided ? skip_value(sc) : scan_array(sc, node);
+	case '"':
+		if (string(sc, &q, &n, &esc) < 0)
+			return -1;
+		if (vm != NULL) {
+			const char *t = text(sc, q, &n, esc);
+			pat_leaf_string(s, vm, t, n);
+		}
+		return 0;
+	case 't': case 'f': case 'n':
+		if ((k = literal(sc)) < 0)
+			return -1;
+		if (vm != NULL)
+			pat_leaf_literal(s, vm, k);
+		return 0;
+	default:
+		if ((*sc->p < '0' || *sc->p > '9') && *sc->p != '-')
+			return fail(sc, sc->p, "invalid value");
+		if (number(sc) < 0)
+			return -1;
+		if (vm != NULL)
+			pat_leaf_number(s, vm, (const char *)start, (size_t)(sc->p - start));
+		return 0;
+	}
+}
+
+static void
+matched(struct pat_set *s, uint32_t pat)
+{
+	if (s->patstamp.v[pat] == s->gen)
+		return;
+	s->patstamp.v[pat] = s->gen;
+	PPUSH(s->out, pat);
+	if (!s->all)
+		s->decided = 1;
+}
+
+void
+pat_hit(struct pat_set *s, uint32_t slot)
+{
+	struct pslot *sl = &s->slots.v[slot];
+	int first = sl->stamp != s->gen;
+
+	if (s->decided)
+		return;
+	if (first) {
+		sl->stamp = s->gen;
+		sl->head = PAT_NONE;
+		sl->freehit = 0;
+	} else if (sl->freehit) {
+		return;		/* a hit outside arrays goes with any other: enough */
+	}
+	struct phit h = { slot, sl->head, s->ctxa.n, s->stk.n };
+	for (uint32_t i = 0; i < s->stk.n; i++)
+		PPUSH(s->ctxa, s->stk.v[i]);
+	PPUSH(s->hits, h);
+	sl->head = s->hits.n - 1;
+	sl->freehit = s->stk.n == 0;
+	struct psub *sub = &s->subs.v[sl->sub];
+	if (sub->stamp != s->gen) {
+		sub->stamp = s->gen;
+		sub->count = 0;
+		sub->ctx = 0;
+	}
+	if (s->stk.n != 0)
+		sub->ctx = 1;
+	if (first && sl->kind == SLOT_REQ && ++sub->count == sub->nreq) {
+		if (!sub->has_pres && !sub->ctx && sub->nf == sub->nreq)
+			matched(s, sub->pat);
+		else
+			PPUSH(s->cand, sl->sub);
+	}
+}
+
+int
+pat_scan(struct pat_set *s, const char *p, size_t n, struct pat_err *err)
+{
+	struct sc sc = { (const unsigned char *)p, (const unsigned char *)p + n,
+	    (const unsigned char *)p, s, err, 0 };
+
+	if (cls[' '] == 0)
+		init_cls();
+	WS(&sc);
+	if (sc.p >= sc.end || *sc.p != '{') {
+		if (sc.p < sc.end && strchr("[\"tfn-0123456789", *sc.p) != NULL && *sc.p != '\0')
+			return fail(&sc, sc.p, "not a JSON object");
+		return fail(&sc, sc.p, "invalid JSON");
+	}
+	if (scan_object(&sc, 0) < 0)
+		return -1;
+	WS(&sc);
+	if (sc.p != sc.end)
+		return fail(&sc, sc.p, "trailing characters after the JSON object");
+	return 0;
+}

@@ -1,0 +1,297 @@
+/* Value-level matchers of pattern.c: numbers by value, wildcards,
+ * equals-ignore-case and IP addresses. */
+#include <arpa/inet.h>
+#include <locale.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wctype.h>
+
+#include "patint.h"
+
+int
+pdec_parse(const char *p, size_t n, struct pdec *d)
+{
+	const char *end = p + n;
+	long point = 0, e10 = 0;
+	int started = 0;
+	size_t zeros = 0;	/* trailing zeros not yet committed */
+
+	memset(d, 0, sizeof *d);
+	if (p < end && *p == '-') {
+		d->neg = 1;
+		p++;
+	}
+	for (int frac = 0; p < end; p++) {
+		if (*p == '.') {
+			frac = 1;
+			continue;
+		}
+		if (*p < '0' || *p > '9')
+			break;
+		if (!frac)
+			point++;
+		if (*p == '0' && !started) {
+			point--;	/* a leading zero moves the point */
+			continue;
+		}
+		started = 1;
+		if (*p == '0') {
+			zeros++;
+			continue;
+		}
+		if (d->nd + zeros + 1 > 17)
+			return -1;
+		for (; zeros > 0; zeros--)
+			d->d[d->nd++] = '0';
+		d->d[d->nd++] = *p;
+	}
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		int eneg = 0;
+		p++;
+		if (p < end && (*p == '+' || *p == '-'))
+			eneg = *p++ == '-';
+		for (; p < end; p++)
+			if (e10 < 100000000)
+				e10 = e10 * 10 + (*p - '0');
+		if (eneg)
+			e10 = -e10;
+	}
+	if (d->nd > 17)
+		return -1;
+	if (d->nd > 0)
+		d->exp = (int32_t)(point + e10);
+	return 0;
+}
+
+/* Orders -x < -0 < 0 < x, as event-ruler's encoding of doubles does. */
+static int
+pdec_class(const struct pdec *a)
+{
+	if (a->nd == 0)
+		return a->neg ? 1 : 2;
+	return a->neg ? 0 : 3;
+}
+
+int
+pdec_cmp(const struct pdec *a, const struct pdec *b)
+{
+	int ca = pdec_class(a), cb = pdec_class(b);
+
+	if (ca != cb)
+		return ca < cb ? -1 : 1;
+	if (a->nd == 0)
+		return 0;
+	int m;
+	if (a->exp != b->exp) {
+		m = a->exp < b->exp ? -1 : 1;
+	} else {
+		int k = a->nd < b->nd ? a->nd : b->nd;
+		m = memcmp(a->d, b->d, (size_t)k);
+		if (m == 0)
+			m = a->nd == b->nd ? 0 : a->nd < b->nd ? -1 : 1;
+		else
+			m = m < 0 ? -1 : 1;
+	}
+	return a->neg ? -m : m;
+}
+
+int
+pdec_comparable(const char *p, size_t n, struct pdec *key)
+{
+	struct pdec t;
+	char small[64], tmp[40];
+
+	if (pdec_parse(p, n, &t) < 0)
+		return 0;
+	/* Up to 15 significant digits always survive the double round trip
+	 * (DBL_DIG) away from the subnormal and overflow ranges. */
+	if (t.nd <= 15 && t.exp > -290 && t.exp < 300) {
+		*key = t;
+		return 1;
+	}
+	char *buf = n < sizeof small ? small : malloc(n + 1);
+	if (buf == NULL)
+		return 0;
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	double v = strtod(buf, NULL);
+	if (buf != small)
+		free(buf);
+	if (!isfinite(v))
+		return 0;
+	for (int prec = 0; prec < 17; prec++) {
+		snprintf(tmp, sizeof tmp, "%.*e", prec, v);
+		if (strtod(tmp, NULL) == v)
+			break;
+	}
+	pdec_parse(tmp, strlen(tmp), key);
+	return pdec_cmp(&t, key) == 0;
+}
+
+const char *
+pwild_check(const char *w, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (w[i] == '\\') {
+			if (i + 1 == n)
+				return "wildcard pattern ends with an unescaped backslash";
+			if (w[i + 1] != '*' && w[i + 1] != '\\')
+				return "wildcard pattern has an invalid escape (only \\* and \\\\)";
+			i++;
+		} else if (w[i] == '*' && i + 1 < n && w[i + 1] == '*') {
+			return "wildcard pattern has consecutive '*' characters";
+		}
+	}
+	return NULL;
+}
+
+/* Glob with '*' only: on a mismatch, back up to the last star and let it
+ * take one more byte.  Linear enough for event-sized strings. */
+int
+pwild_match(const char *w, size_t wn, const char *s, size_t n)
+{
+	size_t wi = 0, si = 0, star_w = 0, star_s = 0;
+	int star = 0;
+
+	while (si < n) {
+		if (wi < wn && w[wi] == '*') {
+			star = 1;
+			star_w = ++wi;
+			star_s = si;
+			continue;
+		}
+		if (wi < wn) {
+			size_t len = w[wi] == '\\' ? 2 : 1;
+			if (w[wi + len - 1] == s[si]) {
+				wi += len;
+				si++;
+				continue;
+			}
+		}
+		if (!star)
+			return 0;
+		wi = star_w;
+		si = ++star_s;
+	}
+	while (wi < wn && w[wi] == '*')
+		wi++;
+	return wi == wn;
+}
+
+/* Decodes one code point of valid UTF-8 at *p. */
+static unsigned
+utf8_next(const unsigned char **pp)
+{
+	const unsigned char *p = *pp;
+	unsigned c = *p;
+
+	if (c < 0x80) {
+		*pp = p + 1;
+		return c;
+	}
+	int len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+	c &= 0x3f >> (len - 1);
+	for (int i = 1; i < len; i++)
+		c = (c << 6) | (p[i] & 0x3f);
+	*pp = p + len;
+	return c;
+}
+
+static locale_t
+utf8_locale(void)
+{
+	static locale_t loc;
+	static int tried;
+
+	if (!tried) {
+		tried = 1;
+		loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	}
+	return loc;
+}
+
+/* Java's Character.toLowerCase/toUpperCase work on UTF-16 units, so a
+ * character outside the BMP only ever matches itself. */
+static int
+eic_char(unsigned pc, unsigned ec)
+{
+	if (pc < 0x80) {
+		unsigned lo = pc >= 'A' && pc <= 'Z' ? pc + 32 : pc;
+		unsigned up = pc >= 'a' && pc <= 'z' ? pc - 32 : pc;
+		return ec == lo || ec == up;
+	}
+	if (pc > 0xffff)
+		return ec == pc;
+	locale_t loc = utf8_locale();
+	if (loc == (locale_t)0)
+		return ec == pc;
+	return ec == (unsigned)towlower_l((wint_t)pc, loc) ||
+	    ec == (unsigned)towupper_l((wint_t)pc, loc);
+}
+
+/* Matches pattern characters against the start of s; returns the bytes of
+ * s consumed, or -1. */
+static long
+eic_run(const char *pat, size_t pn, const char *s, size_t n)
+{
+	const unsigned char *pp = (const unsigned char *)pat, *pe = pp + pn;
+	const unsigned char *sp = (const unsigned char *)s, *se = sp + n;
+
+	while (pp < pe) {
+		if (sp >= se)
+			return -1;
+		unsigned pc = utf8_next(&pp), ec = utf8_next(&sp);
+		if (!eic_char(pc, ec))
+			return -1;
+	}
+	return (long)(sp - (const unsigned char *)s);
+}
+
+int
+peic_equal(const char *pat, size_t pn, const char *s, size_t n)
+{
+	return eic_run(pat, pn, s, n) == (long)n;
+}
+
+int
+peic_prefix(const char *pat, size_t pn, const char *s, size_t n)
+{
+	return eic_run(pat, pn, s, n) >= 0;
+}
+
+int
+peic_suffix(const char *pat, size_t pn, const char *s, size_t n)
+{
+	size_t chars = 0, at = n;
+
+	for (size_t i = 0; i < pn; i++)
+		chars += ((unsigned char)pat[i] & 0xc0) != 0x80;
+	/* Each pattern character matches exactly one character of s. */
+	while (chars > 0) {
+		if (at == 0)
+			return 0;
+		at--;
+		if (((unsigned char)s[at] & 0xc0) != 0x80)
+			chars--;
+	}
+	return peic_equal(pat, pn, s + at, n - at);
+}
+
+int
+pip_parse(const char *p, size_t n, unsigned char out[16])
+{
+	char buf[64];
+
+	if (n == 0 || n >= sizeof buf)
+		return 0;
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	memset(out, 0, 16);
+	if (inet_pton(AF_INET, buf, out) == 1)
+		return 4;
+	if (inet_pton(AF_INET6, buf, out) == 1)
+		return 6;
+	return 0;
+}
