@@ -163,7 +163,7 @@ pat_leaf_number(struct pat_set *s, struct pvm *vm, const char *p, size_t n)
 		int comp = -1;	/* not yet known */
 		for (uint32_t i = 0; i < vm->ranges.n; i++) {
 			const struct prange *r = &vm->ranges.v[i];
-			if (!in_range(r, &d))
+			if (!in_range(r, &d) || s->patstamp.v[s->subs.v[s->slots.v[r->slot].sub].pat] == s->gen)
 				continue;
 			if (comp < 0)
 				comp = pdec_comparable(p, n, &key);

@@ -68,7 +68,7 @@ is_hex(unsigned c)
 
 /* sc->p at the opening quote; leaves it past the closing one.  The raw
  * contents are [*q, *q + *n); *esc says whether they hold escapes. */
-static int
+static inline __attribute__((always_inline)) int
 string(struct sc *sc, const unsigned char **q, size_t *n, int *esc)
 {
 	const unsigned char *p = sc->p + 1, *end = sc->end;
@@ -126,7 +126,7 @@ string(struct sc *sc, const unsigned char **q, size_t *n, int *esc)
 	}
 }
 
-static const unsigned char *
+static inline __attribute__((always_inline)) const unsigned char *
 digits(const unsigned char *p, const unsigned char *end)
 {
 #ifdef __SSE2__
@@ -146,7 +146,7 @@ digits(const unsigned char *p, const unsigned char *end)
 }
 
 /* A JSON number at sc->p: its text is [start, sc->p) afterwards. */
-static int
+static inline __attribute__((always_inline)) int
 number(struct sc *sc)
 {
 	const unsigned char *p = sc->p, *end = sc->end, *d;
@@ -181,7 +181,7 @@ number(struct sc *sc)
 }
 
 /* true, false or null at sc->p: 0, 1 or 2. */
-static int
+static inline __attribute__((always_inline)) int
 literal(struct sc *sc)
 {
 	static const struct { const char *s; size_t n; } lit[3] = {
@@ -423,8 +423,8 @@ pat_hit(struct pat_set *s, uint32_t slot)
 	struct pslot *sl = &s->slots.v[slot];
 	int first = sl->stamp != s->gen;
 
-	if (s->decided)
-		return;
+	if (s->decided || s->patstamp.v[s->subs.v[sl->sub].pat] == s->gen)
+		return;		/* its pattern has matched already */
 	if (first) {
 		sl->stamp = s->gen;
 		sl->head = PAT_NONE;
@@ -447,7 +447,8 @@ pat_hit(struct pat_set *s, uint32_t slot)
 	if (s->stk.n != 0)
 		sub->ctx = 1;
 	if (first && sl->kind == SLOT_REQ && ++sub->count == sub->nreq) {
-		if (!sub->has_pres && !sub->ctx && sub->nf == sub->nreq)
+		/* One field, or all outside arrays: nothing to reconcile. */
+		if (!sub->has_pres && sub->nf == sub->nreq && (sub->nf == 1 || !sub->ctx))
 			matched(s, sub->pat);
 		else
 			PPUSH(s->cand, sl->sub);

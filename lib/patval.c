@@ -121,7 +121,11 @@ pdec_comparable(const char *p, size_t n, struct pdec *key)
 		free(buf);
 	if (!isfinite(v))
 		return 0;
-	for (int prec = 0; prec < 17; prec++) {
+	/* The shortest decimal that converts back to v has at most 17
+	 * digits.  A text of 16 or more digits can only be it if no 15-digit
+	 * one does (and every shorter one is a 15-digit one too). */
+	int prec = t.nd >= 16 ? 14 : 0;
+	for (; prec < 17; prec++) {
 		snprintf(tmp, sizeof tmp, "%.*e", prec, v);
 		if (strtod(tmp, NULL) == v)
 			break;
