@@ -16,6 +16,14 @@ add_map(struct pat_set *s, struct pmap *m, const void *k, size_t n, uint32_t slo
 }
 
 static void
+bloom_add(struct pvm *vm, const struct pdec *d)
+{
+	uint32_t b = pdec_bloom(d);
+
+	vm->numbloom[b / 64] |= 1ULL << (b % 64);
+}
+
+static void
 add_len(struct plist *lens, uint32_t n)
 {
 	for (uint32_t i = 0; i < lens->n; i++)
@@ -159,6 +167,7 @@ numeric(struct pcomp *c, const struct jnode *v, struct pvm *vm, uint32_t slot)
 	vm->need_num = 1;
 	if (eq) {
 		add_map(c->s, &vm->numeq, &r.lo, sizeof r.lo, slot);
+		bloom_add(vm, &r.lo);
 		return 0;
 	}
 	r.flags |= lo ? R_LO | (open ? R_LO_OPEN : 0) : R_HI | (open ? R_HI_OPEN : 0);
@@ -198,6 +207,7 @@ anything_values(struct pcomp *c, const struct jnode *v, struct pvm *vm, uint32_t
 		} else {
 			pdec_comparable(e->s, e->n, &key);
 			add_map(c->s, &vm->abn, &key, sizeof key, vm->abv.n - 1);
+			bloom_add(vm, &key);
 			vm->need_num = 1;
 		}
 	}
@@ -342,10 +352,14 @@ value(struct pcomp *c, const struct jnode *v, struct pvm *vm, uint32_t slot)
 	case '0':
 		if (vm == NULL)
 			return 0;
-		add_map(c->s, &vm->numtext, v->s, v->n, slot);
+		/* A number with an exact float64 value matches by value, which
+		 * covers its own text too; any other matches its text only. */
 		if (pdec_comparable(v->s, v->n, &key)) {
 			add_map(c->s, &vm->numeq, &key, sizeof key, slot);
+			bloom_add(vm, &key);
 			vm->need_num = 1;
+		} else {
+			add_map(c->s, &vm->numtext, v->s, v->n, slot);
 		}
 		return 0;
 	default:

@@ -45,6 +45,17 @@ struct pdec {
  * digits (then no double holds it exactly and it compares as text only). */
 int pdec_parse(const char *p, size_t n, struct pdec *d);
 int pdec_cmp(const struct pdec *a, const struct pdec *b);
+/* A 12-bit digest of a number's value, for a Bloom filter in front of the
+ * hash maps: most numbers of an event equal no pattern number. */
+static inline uint32_t
+pdec_bloom(const struct pdec *d)
+{
+	uint32_t h = (uint32_t)d->exp * 2654435761u ^ d->nd * 40503u ^ d->neg;
+
+	h ^= (uint32_t)(unsigned char)d->d[0] * 97u;
+	h ^= (uint32_t)(unsigned char)d->d[d->nd ? d->nd - 1 : 0] * 7919u;
+	return (h ^ h >> 12) & 4095;
+}
 /* 1 if the number text p[0..n) is what event-ruler calls comparable: its
  * value survives a round trip through the nearest double and back to the
  * shortest decimal that converts to it.  *key gets that value. */
@@ -123,6 +134,7 @@ struct pvm {
 	PVEC(uint32_t) any;	/* exists:true and presence slots */
 	PVEC(struct pabv { uint32_t slot, stamp; }) abv;	/* anything-but values; stamp: excluded */
 	PVEC(struct pab) abo;
+	uint64_t numbloom[64];	/* numeq and abn keys, by pdec_bloom() */
 	uint8_t need_num, need_ip;
 	uint32_t leafgen;	/* per leaf: abv stamps */
 };

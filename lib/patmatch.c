@@ -158,8 +158,11 @@ pat_leaf_number(struct pat_set *s, struct pvm *vm, const char *p, size_t n)
 	hit_list(s, pmap_get(&vm->numtext, p, n));
 	if (vm->need_num && pdec_parse(p, n, &d) == 0) {
 		/* Equal to a pattern's shortest form means comparable too. */
-		hit_list(s, pmap_get(&vm->numeq, &d, sizeof d));
-		abx = pmap_get(&vm->abn, &d, sizeof d);
+		uint32_t b = pdec_bloom(&d);
+		if (vm->numbloom[b / 64] >> (b % 64) & 1) {
+			hit_list(s, pmap_get(&vm->numeq, &d, sizeof d));
+			abx = pmap_get(&vm->abn, &d, sizeof d);
+		}
 		int comp = -1;	/* not yet known */
 		for (uint32_t i = 0; i < vm->ranges.n; i++) {
 			const struct prange *r = &vm->ranges.v[i];

@@ -10,43 +10,35 @@
 
 #include "patint.h"
 
+static const char *
+digit_run(const char *p, const char *end)
+{
+	while (p < end && *p >= '0' && *p <= '9')
+		p++;
+	return p;
+}
+
+/* Works on the two digit runs (integer and fraction) as spans: this runs
+ * for every number on a path with a numeric matcher. */
 int
 pdec_parse(const char *p, size_t n, struct pdec *d)
 {
-	const char *end = p + n;
-	long point = 0, e10 = 0;
-	int started = 0;
-	size_t zeros = 0;	/* trailing zeros not yet committed */
+	const char *end = p + n, *ip, *ie, *fp, *fe;
+	long e10 = 0;
 
 	memset(d, 0, sizeof *d);
 	if (p < end && *p == '-') {
 		d->neg = 1;
 		p++;
 	}
-	for (int frac = 0; p < end; p++) {
-		if (*p == '.') {
-			frac = 1;
-			continue;
-		}
-		if (*p < '0' || *p > '9')
-			break;
-		if (!frac)
-			point++;
-		if (*p == '0' && !started) {
-			point--;	/* a leading zero moves the point */
-			continue;
-		}
-		started = 1;
-		if (*p == '0') {
-			zeros++;
-			continue;
-		}
-		if (d->nd + zeros + 1 > 17)
-			return -1;
-		for (; zeros > 0; zeros--)
-			d->d[d->nd++] = '0';
-		d->d[d->nd++] = *p;
+	ip = p;
+	ie = digit_run(ip, end);
+	fp = fe = ie;
+	if (ie < end && *ie == '.') {
+		fp = ie + 1;
+		fe = digit_run(fp, end);
 	}
+	p = fe;
 	if (p < end && (*p == 'e' || *p == 'E')) {
 		int eneg = 0;
 		p++;
@@ -58,8 +50,29 @@ pdec_parse(const char *p, size_t n, struct pdec *d)
 		if (eneg)
 			e10 = -e10;
 	}
-	if (d->nd > 17)
+	long point = ie - ip;
+	/* Leading zeros, through the point if the integer part is all zero. */
+	while (ip < ie && *ip == '0') {
+		ip++;
+		point--;
+	}
+	if (ip == ie)
+		while (fp < fe && *fp == '0') {
+			fp++;
+			point--;
+		}
+	/* Trailing zeros, through the point if the fraction is all zero. */
+	while (fe > fp && fe[-1] == '0')
+		fe--;
+	if (fe == fp)
+		while (ie > ip && ie[-1] == '0')
+			ie--;
+	size_t ni = (size_t)(ie - ip), nf = (size_t)(fe - fp);
+	if (ni + nf > 17)
 		return -1;
+	memcpy(d->d, ip, ni);
+	memcpy(d->d + ni, fp, nf);
+	d->nd = (uint8_t)(ni + nf);
 	if (d->nd > 0)
 		d->exp = (int32_t)(point + e10);
 	return 0;
