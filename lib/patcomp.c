@@ -39,6 +39,7 @@ add_str(struct pat_set *s, const char *p, size_t n)
 
 	for (size_t i = 0; i < n; i++)
 		PPUSH(s->strs, p[i]);
+	PPUSH(s->strs, '\0');	/* so even "" has an address */
 	return off;
 }
 

@@ -85,7 +85,7 @@ pmap_get(const struct pmap *m, const void *k, size_t n)
 	uint64_t h = hash(k, n);
 	for (uint32_t j = (uint32_t)h & m->mask; m->tab[j] != 0; j = (j + 1) & m->mask) {
 		const struct pment *e = &m->e.v[m->tab[j] - 1];
-		if (e->h == h && e->len == n && memcmp(m->keys.v + e->off, k, n) == 0)
+		if (e->h == h && e->len == n && (n == 0 || memcmp(m->keys.v + e->off, k, n) == 0))
 			return e->val;
 	}
 	return PAT_NONE;
@@ -99,7 +99,7 @@ pmap_put(struct pmap *m, const void *k, size_t n)
 	if (m->mask != 0 || m->tab != NULL) {
 		for (uint32_t j = (uint32_t)h & m->mask; m->tab[j] != 0; j = (j + 1) & m->mask) {
 			struct pment *e = &m->e.v[m->tab[j] - 1];
-			if (e->h == h && e->len == n && memcmp(m->keys.v + e->off, k, n) == 0)
+			if (e->h == h && e->len == n && (n == 0 || memcmp(m->keys.v + e->off, k, n) == 0))
 				return &e->val;
 		}
 	}

@@ -145,7 +145,23 @@ digits(const unsigned char *p, const unsigned char *end)
 	return p;
 }
 
-/* A JSON number at sc->p: its text is [start, sc->p) afterwards. */
+#ifdef __SSE2__
+/* Bit i set when p[i] is a digit, for i < 32. */
+static inline uint32_t
+digit_mask32(const unsigned char *p)
+{
+	const __m128i bias = _mm_set1_epi8((char)0x50), lim = _mm_set1_epi8(-118);
+	__m128i a = _mm_add_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), bias);
+	__m128i b = _mm_add_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 16)), bias);
+
+	return (uint32_t)_mm_movemask_epi8(_mm_cmplt_epi8(a, lim)) |
+	    (uint32_t)_mm_movemask_epi8(_mm_cmplt_epi8(b, lim)) << 16;
+}
+#endif
+
+/* A JSON number at sc->p: its text is [start, sc->p) afterwards.  The
+ * common shape, -?digits(.digits)? within 32 bytes, is read from one
+ * digit mask; anything else takes the byte-by-byte path. */
 static inline __attribute__((always_inline)) int
 number(struct sc *sc)
 {
@@ -153,6 +169,26 @@ number(struct sc *sc)
 
 	if (*p == '-')
 		p++;
+#ifdef __SSE2__
+	if (end - p >= 32) {
+		uint32_t m = digit_mask32(p);
+		unsigned ni = m == 0xffffffffu ? 32 : (unsigned)__builtin_ctz(~m);
+		if (ni > 0 && ni < 31 && (p[0] != '0' || ni == 1)) {
+			if (p[ni] == '.') {
+				uint32_t f = ~(m >> (ni + 1));
+				unsigned nf = (unsigned)__builtin_ctz(f | 1u << (31 - ni));
+				const unsigned char *q = p + ni + 1 + nf;
+				if (nf > 0 && q < p + 31 && (*q | 0x20) != 'e') {
+					sc->p = q;
+					return 0;
+				}
+			} else if ((p[ni] | 0x20) != 'e') {
+				sc->p = p + ni;
+				return 0;
+			}
+		}
+	}
+#endif
 	if (p < end && *p == '0') {
 		p++;
 	} else {
