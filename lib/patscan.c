@@ -231,7 +231,7 @@ literal(struct sc *sc)
 }
 
 /* "name": with sc->p at the quote; leaves sc->p at the value. */
-static int
+static inline __attribute__((always_inline)) int
 member_name(struct sc *sc, const unsigned char **q, size_t *n, int *esc)
 {
 	if (sc->p >= sc->end || *sc->p != '"')
@@ -259,6 +259,11 @@ skip_value(struct sc *sc)
 value:
 	if (sc->p >= sc->end)
 		return fail(sc, sc->p, "unexpected end of line");
+	if ((*sc->p >= '0' && *sc->p <= '9') || *sc->p == '-') {
+		if (number(sc) < 0)
+			return -1;
+		goto after;
+	}
 	switch (*sc->p) {
 	case '{':
 	case '[':
@@ -292,6 +297,16 @@ value:
 after:
 	if (top == 0)
 		return 0;
+	/* Arrays of numbers (coordinates and the like) are most of many
+	 * events: go from one number straight to the next. */
+	while (stack[top - 1] == '[' && sc->end - sc->p >= 2 && sc->p[0] == ',') {
+		const unsigned char *p = sc->p + 1 + (sc->p[1] == ' ');
+		if (p >= sc->end || ((*p < '0' || *p > '9') && *p != '-'))
+			break;
+		sc->p = p;
+		if (number(sc) < 0)
+			return -1;
+	}
 	WS(sc);
 	if (sc->p >= sc->end)
 		return fail(sc, sc->p, "unexpected end of line");
