@@ -8,6 +8,22 @@
 
 #include "pattern.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+/* Bit i set when p[i] is an ASCII digit, for i < 32 (32 bytes readable). */
+static inline uint32_t
+pat_digits32(const unsigned char *p)
+{
+	const __m128i bias = _mm_set1_epi8((char)0x50), lim = _mm_set1_epi8(-118);
+	__m128i a = _mm_add_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), bias);
+	__m128i b = _mm_add_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 16)), bias);
+
+	/* '0'..'9' land on -128..-119, below every other byte */
+	return (uint32_t)_mm_movemask_epi8(_mm_cmplt_epi8(a, lim)) |
+	    (uint32_t)_mm_movemask_epi8(_mm_cmplt_epi8(b, lim)) << 16;
+}
+#endif
+
 #define PAT_NONE UINT32_MAX
 
 /* A growable array.  pat_grow() dies with 70 when out of memory. */
@@ -41,20 +57,38 @@ struct pdec {
 	uint8_t neg, nd;
 	char d[18];
 };
-/* Parses a valid JSON number; -1 if it has more than 17 significant
- * digits (then no double holds it exactly and it compares as text only). */
-int pdec_parse(const char *p, size_t n, struct pdec *d);
+/* Parses a valid JSON number p[0..n); -1 if it has more than 17
+ * significant digits (then no double holds it exactly and it compares as
+ * text only).  pdec_parse_in() may read up to p + avail (avail >= n). */
+int pdec_parse_in(const char *p, size_t n, size_t avail, struct pdec *d);
+/* The same number as spans of the text, before copying any digit. */
+struct pnum {
+	const char *ip, *fp;	/* significant integer and fraction digits */
+	size_t ni, nf;
+	int32_t exp;
+	uint8_t neg, nd;
+};
+int pnum_spans(const char *p, size_t n, size_t avail, struct pnum *sn);
+void pnum_dec(const struct pnum *sn, struct pdec *d);
+#define pdec_parse(p, n, d) pdec_parse_in((p), (n), (n), (d))
 int pdec_cmp(const struct pdec *a, const struct pdec *b);
 /* A 12-bit digest of a number's value, for a Bloom filter in front of the
  * hash maps: most numbers of an event equal no pattern number. */
 static inline uint32_t
+pbloom(int32_t exp, unsigned nd, unsigned neg, unsigned char first, unsigned char last)
+{
+	uint32_t h = (uint32_t)exp * 2654435761u ^ nd * 40503u ^ neg;
+
+	h ^= first * 97u;
+	h ^= last * 7919u;
+	return (h ^ h >> 12) & 4095;
+}
+
+static inline uint32_t
 pdec_bloom(const struct pdec *d)
 {
-	uint32_t h = (uint32_t)d->exp * 2654435761u ^ d->nd * 40503u ^ d->neg;
-
-	h ^= (uint32_t)(unsigned char)d->d[0] * 97u;
-	h ^= (uint32_t)(unsigned char)d->d[d->nd ? d->nd - 1 : 0] * 7919u;
-	return (h ^ h >> 12) & 4095;
+	return pbloom(d->exp, d->nd, d->neg, (unsigned char)d->d[0],
+	    (unsigned char)d->d[d->nd ? d->nd - 1 : 0]);
 }
 /* 1 if the number text p[0..n) is what event-ruler calls comparable: its
  * value survives a round trip through the nearest double and back to the
@@ -172,6 +206,7 @@ struct pat_set {
 	PVEC(uint32_t) cand;
 	PVEC(uint32_t) out;
 	PVEC(uint32_t) chosen;
+	const char *line_end;	/* of the line being scanned */
 	PVEC(uint8_t) absent;
 	uint32_t narr;
 	int all, decided;

@@ -16,7 +16,7 @@ hit_list(struct pat_set *s, uint32_t l)
 		pat_hit(s, pl->v[i]);
 }
 
-static void
+static inline void
 hit_any(struct pat_set *s, const struct pvm *vm)
 {
 	for (uint32_t i = 0; i < vm->any.n; i++)
@@ -25,7 +25,7 @@ hit_any(struct pat_set *s, const struct pvm *vm)
 
 /* anything-but value lists: every one matches but those excluding this
  * leaf (list l of abv indices). */
-static void
+static inline void
 hit_anything(struct pat_set *s, struct pvm *vm, uint32_t l)
 {
 	if (vm->abv.n == 0)
@@ -155,17 +155,31 @@ pat_leaf_number(struct pat_set *s, struct pvm *vm, const char *p, size_t n)
 
 	if (s->decided)
 		return;
-	hit_list(s, pmap_get(&vm->numtext, p, n));
-	if (vm->need_num && pdec_parse(p, n, &d) == 0) {
-		/* Equal to a pattern's shortest form means comparable too. */
-		uint32_t b = pdec_bloom(&d);
+	if (vm->numtext.e.n != 0)
+		hit_list(s, pmap_get(&vm->numtext, p, n));
+	struct pnum sn;
+	if (vm->need_num && pnum_spans(p, n, (size_t)(s->line_end - p), &sn) == 0) {
+		/* Most numbers equal no pattern number: the Bloom filter says
+		 * so before any digit is copied. */
+		unsigned char first = sn.nd == 0 ? 0 : (unsigned char)(sn.ni ? sn.ip[0] : sn.fp[0]);
+		unsigned char last = sn.nd == 0 ? 0 :
+		    (unsigned char)(sn.nf ? sn.fp[sn.nf - 1] : sn.ip[sn.ni - 1]);
+		uint32_t b = pbloom(sn.exp, sn.nd, sn.neg, first, last);
+		int have = 0;
 		if (vm->numbloom[b / 64] >> (b % 64) & 1) {
+			pnum_dec(&sn, &d);
+			have = 1;
+			/* Equal to a pattern's shortest form means comparable too. */
 			hit_list(s, pmap_get(&vm->numeq, &d, sizeof d));
 			abx = pmap_get(&vm->abn, &d, sizeof d);
 		}
 		int comp = -1;	/* not yet known */
 		for (uint32_t i = 0; i < vm->ranges.n; i++) {
 			const struct prange *r = &vm->ranges.v[i];
+			if (!have) {
+				pnum_dec(&sn, &d);
+				have = 1;
+			}
 			if (!in_range(r, &d) || s->patstamp.v[s->subs.v[s->slots.v[r->slot].sub].pat] == s->gen)
 				continue;
 			if (comp < 0)

@@ -145,20 +145,6 @@ digits(const unsigned char *p, const unsigned char *end)
 	return p;
 }
 
-#ifdef __SSE2__
-/* Bit i set when p[i] is a digit, for i < 32. */
-static inline uint32_t
-digit_mask32(const unsigned char *p)
-{
-	const __m128i bias = _mm_set1_epi8((char)0x50), lim = _mm_set1_epi8(-118);
-	__m128i a = _mm_add_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), bias);
-	__m128i b = _mm_add_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 16)), bias);
-
-	return (uint32_t)_mm_movemask_epi8(_mm_cmplt_epi8(a, lim)) |
-	    (uint32_t)_mm_movemask_epi8(_mm_cmplt_epi8(b, lim)) << 16;
-}
-#endif
-
 /* A JSON number at sc->p: its text is [start, sc->p) afterwards.  The
  * common shape, -?digits(.digits)? within 32 bytes, is read from one
  * digit mask; anything else takes the byte-by-byte path. */
@@ -171,7 +157,7 @@ number(struct sc *sc)
 		p++;
 #ifdef __SSE2__
 	if (end - p >= 32) {
-		uint32_t m = digit_mask32(p);
+		uint32_t m = pat_digits32(p);
 		unsigned ni = m == 0xffffffffu ? 32 : (unsigned)__builtin_ctz(~m);
 		if (ni > 0 && ni < 31 && (p[0] != '0' || ni == 1)) {
 			if (p[ni] == '.') {
@@ -396,9 +382,19 @@ scan_array(struct sc *sc, uint32_t node)
 	}
 	PPUSH(s->stk, ++s->narr);
 	PPUSH(s->stk, 0);
+	uint32_t vmi = s->nodes.v[node].vm;
 	for (;;) {
-		if (scan_value(sc, node) < 0)
+		/* Numbers, the usual array elements, without the call. */
+		const unsigned char *start = sc->p;
+		if (start < sc->end && ((*start >= '0' && *start <= '9') || *start == '-')) {
+			if (number(sc) < 0)
+				return -1;
+			if (vmi != PAT_NONE)
+				pat_leaf_number(s, &s->vms.v[vmi], (const char *)start,
+				    (size_t)(sc->p - start));
+		} else if (scan_value(sc, node) < 0) {
 			return -1;
+		}
 		WS(sc);
 		if (sc->p < sc->end && *sc->p == ',') {
 			sc->p++;
@@ -514,6 +510,7 @@ pat_scan(struct pat_set *s, const char *p, size_t n, struct pat_err *err)
 
 	if (cls[' '] == 0)
 		init_cls();
+	s->line_end = p + n;
 	WS(&sc);
 	if (sc.p >= sc.end || *sc.p != '{') {
 		if (sc.p < sc.end && strchr("[\"tfn-0123456789", *sc.p) != NULL && *sc.p != '\0')

@@ -10,9 +10,16 @@
 
 #include "patint.h"
 
-static const char *
-digit_run(const char *p, const char *end)
+static inline const char *
+digit_run(const char *p, const char *end, const char *limit)
 {
+#ifdef __SSE2__
+	if (limit - p >= 32) {
+		uint32_t m = pat_digits32((const unsigned char *)p);
+		if (m != 0xffffffffu)
+			return p + __builtin_ctz(~m);	/* at most end: a non-digit follows */
+	}
+#endif
 	while (p < end && *p >= '0' && *p <= '9')
 		p++;
 	return p;
@@ -21,22 +28,22 @@ digit_run(const char *p, const char *end)
 /* Works on the two digit runs (integer and fraction) as spans: this runs
  * for every number on a path with a numeric matcher. */
 int
-pdec_parse(const char *p, size_t n, struct pdec *d)
+pnum_spans(const char *p, size_t n, size_t avail, struct pnum *sn)
 {
-	const char *end = p + n, *ip, *ie, *fp, *fe;
+	const char *end = p + n, *limit = p + avail, *ip, *ie, *fp, *fe;
 	long e10 = 0;
 
-	memset(d, 0, sizeof *d);
+	sn->neg = 0;
 	if (p < end && *p == '-') {
-		d->neg = 1;
+		sn->neg = 1;
 		p++;
 	}
 	ip = p;
-	ie = digit_run(ip, end);
+	ie = digit_run(ip, end, limit);
 	fp = fe = ie;
 	if (ie < end && *ie == '.') {
 		fp = ie + 1;
-		fe = digit_run(fp, end);
+		fe = digit_run(fp, end, limit);
 	}
 	p = fe;
 	if (p < end && (*p == 'e' || *p == 'E')) {
@@ -67,14 +74,36 @@ pdec_parse(const char *p, size_t n, struct pdec *d)
 	if (fe == fp)
 		while (ie > ip && ie[-1] == '0')
 			ie--;
-	size_t ni = (size_t)(ie - ip), nf = (size_t)(fe - fp);
-	if (ni + nf > 17)
+	sn->ip = ip;
+	sn->fp = fp;
+	sn->ni = (size_t)(ie - ip);
+	sn->nf = (size_t)(fe - fp);
+	if (sn->ni + sn->nf > 17)
 		return -1;
-	memcpy(d->d, ip, ni);
-	memcpy(d->d + ni, fp, nf);
-	d->nd = (uint8_t)(ni + nf);
-	if (d->nd > 0)
-		d->exp = (int32_t)(point + e10);
+	sn->nd = (uint8_t)(sn->ni + sn->nf);
+	sn->exp = sn->nd > 0 ? (int32_t)(point + e10) : 0;
+	return 0;
+}
+
+void
+pnum_dec(const struct pnum *sn, struct pdec *d)
+{
+	memset(d, 0, sizeof *d);
+	memcpy(d->d, sn->ip, sn->ni);
+	memcpy(d->d + sn->ni, sn->fp, sn->nf);
+	d->nd = sn->nd;
+	d->neg = sn->neg;
+	d->exp = sn->exp;
+}
+
+int
+pdec_parse_in(const char *p, size_t n, size_t avail, struct pdec *d)
+{
+	struct pnum sn;
+
+	if (pnum_spans(p, n, avail, &sn) < 0)
+		return -1;
+	pnum_dec(&sn, d);
 	return 0;
 }
 
