@@ -75,20 +75,33 @@ int pdec_cmp(const struct pdec *a, const struct pdec *b);
 /* A 12-bit digest of a number's value, for a Bloom filter in front of the
  * hash maps: most numbers of an event equal no pattern number. */
 static inline uint32_t
-pbloom(int32_t exp, unsigned nd, unsigned neg, unsigned char first, unsigned char last)
+pbloom(int32_t exp, unsigned nd, unsigned neg, const unsigned char dig[4])
 {
 	uint32_t h = (uint32_t)exp * 2654435761u ^ nd * 40503u ^ neg;
 
-	h ^= first * 97u;
-	h ^= last * 7919u;
-	return (h ^ h >> 12) & 4095;
+	h = (h ^ dig[0]) * 0x9e3779b1u;
+	h = (h ^ dig[1]) * 0x85ebca6bu;
+	h = (h ^ dig[2]) * 0xc2b2ae35u;
+	h = (h ^ dig[3]) * 0x27d4eb2fu;
+	return (h ^ h >> 15) & 4095;
 }
+
+/* Digits 0, 1, nd/2 and nd-1 (0 when absent) of a number, by index. */
+#define PBLOOM_DIGITS(out, nd, at) do { \
+	(out)[0] = (nd) > 0 ? at(0) : 0; \
+	(out)[1] = (nd) > 1 ? at(1) : 0; \
+	(out)[2] = (nd) > 0 ? at((nd) / 2) : 0; \
+	(out)[3] = (nd) > 0 ? at((nd) - 1) : 0; \
+} while (0)
 
 static inline uint32_t
 pdec_bloom(const struct pdec *d)
 {
-	return pbloom(d->exp, d->nd, d->neg, (unsigned char)d->d[0],
-	    (unsigned char)d->d[d->nd ? d->nd - 1 : 0]);
+	unsigned char dig[4];
+#define PDEC_AT(i) ((unsigned char)d->d[i])
+	PBLOOM_DIGITS(dig, d->nd, PDEC_AT);
+#undef PDEC_AT
+	return pbloom(d->exp, d->nd, d->neg, dig);
 }
 /* 1 if the number text p[0..n) is what event-ruler calls comparable: its
  * value survives a round trip through the nearest double and back to the

@@ -161,10 +161,11 @@ pat_leaf_number(struct pat_set *s, struct pvm *vm, const char *p, size_t n)
 	if (vm->need_num && pnum_spans(p, n, (size_t)(s->line_end - p), &sn) == 0) {
 		/* Most numbers equal no pattern number: the Bloom filter says
 		 * so before any digit is copied. */
-		unsigned char first = sn.nd == 0 ? 0 : (unsigned char)(sn.ni ? sn.ip[0] : sn.fp[0]);
-		unsigned char last = sn.nd == 0 ? 0 :
-		    (unsigned char)(sn.nf ? sn.fp[sn.nf - 1] : sn.ip[sn.ni - 1]);
-		uint32_t b = pbloom(sn.exp, sn.nd, sn.neg, first, last);
+		unsigned char dig[4];
+#define SPAN_AT(i) ((unsigned char)((size_t)(i) < sn.ni ? sn.ip[i] : sn.fp[(size_t)(i) - sn.ni]))
+		PBLOOM_DIGITS(dig, sn.nd, SPAN_AT);
+#undef SPAN_AT
+		uint32_t b = pbloom(sn.exp, sn.nd, sn.neg, dig);
 		int have = 0;
 		if (vm->numbloom[b / 64] >> (b % 64) & 1) {
 			pnum_dec(&sn, &d);
