@@ -51,6 +51,26 @@ add_strm(struct pat_set *s, struct pvm *vm, const struct jnode *v, int kind, uin
 	PPUSH(vm->strm, m);
 }
 
+/* Wildcards are filed under their literal prefix, so a value is tried
+ * against the few whose prefix it has, not against all of them. */
+static void
+add_wild(struct pat_set *s, struct pvm *vm, const struct jnode *v, uint32_t slot)
+{
+	struct pstrm m = { slot, add_str(s, v->s, v->n), (uint32_t)v->n, SM_WILD };
+	uint32_t idx = vm->wild.n;
+	size_t lit = 0;
+
+	PPUSH(vm->wild, m);
+	while (lit < v->n && v->s[lit] != '*' && v->s[lit] != '\\')
+		lit++;
+	if (lit == 0) {
+		PPUSH(vm->wany, idx);
+		return;
+	}
+	pat_listadd(s, pmap_put(&vm->wpre, v->s, lit), idx);
+	add_len(&vm->wlen, (uint32_t)lit);
+}
+
 /* A string literal; one that reads as an IP address matches that address
  * in any spelling, as event-ruler compiles it to a one-address range. */
 static void
@@ -282,6 +302,8 @@ string_op(struct pcomp *c, const struct jnode *v, const char *op, struct pvm *vm
 	} else if (kind == SM_SEIC) {	/* plain suffix */
 		add_map(c->s, &vm->suffix, v->s, v->n, slot);
 		add_len(&vm->slen, (uint32_t)v->n);
+	} else if (kind == SM_WILD) {
+		add_wild(c->s, vm, v, slot);
 	} else {
 		add_strm(c->s, vm, v, kind, slot);
 	}

@@ -176,7 +176,11 @@ struct pvm {
 	uint32_t lit[3];	/* true, false, null: list or PAT_NONE */
 	struct plist plen, slen;	/* distinct prefix / suffix lengths */
 	PVEC(struct prange) ranges;
-	PVEC(struct pstrm) strm;
+	PVEC(struct pstrm) strm;	/* ignore-case matchers */
+	PVEC(struct pstrm) wild;	/* wildcards, found by their literal prefix: */
+	struct pmap wpre;	/* prefix before the first '*' or '\\' → list of wild */
+	struct plist wlen;	/* distinct prefix lengths */
+	PVEC(uint32_t) wany;	/* wildcards starting with '*' or '\\' */
 	PVEC(struct pip) ips;
 	PVEC(uint32_t) any;	/* exists:true and presence slots */
 	PVEC(struct pabv { uint32_t slot, stamp; }) abv;	/* anything-but values; stamp: excluded */

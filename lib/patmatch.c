@@ -91,6 +91,32 @@ strm_match(const struct pat_set *s, const struct pstrm *m, const char *p, size_t
 }
 
 static void
+try_wild(struct pat_set *s, const struct pvm *vm, uint32_t i, const char *p, size_t n)
+{
+	const struct pstrm *m = &vm->wild.v[i];
+
+	if (pwild_match(s->strs.v + m->off, m->len, p, n))
+		pat_hit(s, m->slot);
+}
+
+static void
+match_wild(struct pat_set *s, const struct pvm *vm, const char *p, size_t n)
+{
+	for (uint32_t i = 0; i < vm->wany.n; i++)
+		try_wild(s, vm, vm->wany.v[i], p, n);
+	for (uint32_t i = 0; i < vm->wlen.n; i++) {
+		if (vm->wlen.v[i] > n)
+			continue;
+		uint32_t l = pmap_get(&vm->wpre, p, vm->wlen.v[i]);
+		if (l == PAT_NONE)
+			continue;
+		const struct plist *pl = &s->lists.v[l];
+		for (uint32_t j = 0; j < pl->n; j++)
+			try_wild(s, vm, pl->v[j], p, n);
+	}
+}
+
+static void
 match_ip(struct pat_set *s, const struct pvm *vm, const char *p, size_t n)
 {
 	unsigned char a[16];
@@ -122,6 +148,8 @@ pat_leaf_string(struct pat_set *s, struct pvm *vm, const char *p, size_t n)
 	for (uint32_t i = 0; i < vm->strm.n; i++)
 		if (strm_match(s, &vm->strm.v[i], p, n))
 			pat_hit(s, vm->strm.v[i].slot);
+	if (vm->wild.n != 0)
+		match_wild(s, vm, p, n);
 	if (vm->need_ip)
 		match_ip(s, vm, p, n);
 	hit_any(s, vm);

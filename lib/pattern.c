@@ -38,6 +38,10 @@ free_vm(struct pvm *vm)
 	free(vm->slen.v);
 	free(vm->ranges.v);
 	free(vm->strm.v);
+	free(vm->wild.v);
+	pmap_free(&vm->wpre);
+	free(vm->wlen.v);
+	free(vm->wany.v);
 	free(vm->ips.v);
 	free(vm->any.v);
 	free(vm->abv.v);
