@@ -274,3 +274,19 @@ oneline() {
 	perl -e 'print "{\"d\":[", join(",", map { $_ % 2 ? "{\"a\":$_}" : "{\"b\":$_}" } 1..4000), "]}\n"' > split.ndjson
 	run -1 evbus-route -c -p '{"d":{"a":[{"exists":true}],"b":[{"exists":true}]}}' split.ndjson
 }
+
+@test "skipped arrays are still validated (fast paths agree with JSON)" {
+	local pad='"pad":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"'
+	for ok in '[1, []]' '[1,[[ ]]]' '[1, [2, 3], [4]]' '[1, {"a":2}]' '[ [ [ -1.5, 2e3 ], [ 0.25, 4 ] ] ]'; do
+		run -0 evbus-route -c -p '{"k":["v"]}' <<< "{\"z\":$ok,\"k\":\"v\",$pad}"
+	done
+	for bad in '[1, ]' '[1,,2]' '[1, [,]]' '[1, [2] 3]' '[1 2]' '[1, [2,]]' '[01]' '[1.]' '[-]' '[1e]'; do
+		run -65 evbus-route -c -p '{"k":["v"]}' <<< "{\"z\":$bad,\"k\":\"v\",$pad}"
+	done
+}
+
+@test "skipped arrays accept any JSON white space between elements" {
+	printf '{"z":[".0.1",\r\t"x",\t[\r1,\r[]\t]\r],"k":"v","pad":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}\n' > ws.ndjson
+	run -0 evbus-route -c -p '{"k":["v"]}' ws.ndjson
+	assert_output 1
+}
