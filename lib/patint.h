@@ -107,6 +107,10 @@ pdec_bloom(const struct pdec *d)
  * value survives a round trip through the nearest double and back to the
  * shortest decimal that converts to it.  *key gets that value. */
 int pdec_comparable(const char *p, size_t n, struct pdec *key);
+/* The reference way (printf and strtod), for tests: t parsed from p, v
+ * its nearest double. */
+int pdec_comparable_slow(const char *p, size_t n, const struct pdec *t, double v,
+    struct pdec *key);
 
 /* Wildcard (compile-time checked): '*' any run, "\*" star, "\\" backslash. */
 const char *pwild_check(const char *w, size_t n);

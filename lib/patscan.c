@@ -283,15 +283,51 @@ value:
 after:
 	if (top == 0)
 		return 0;
-	/* Arrays of numbers (coordinates and the like) are most of many
-	 * events: go from one number straight to the next. */
-	while (stack[top - 1] == '[' && sc->end - sc->p >= 2 && sc->p[0] == ',') {
-		const unsigned char *p = sc->p + 1 + (sc->p[1] == ' ');
-		if (p >= sc->end || ((*p < '0' || *p > '9') && *p != '-'))
-			break;
+	/* Arrays of numbers and arrays of them (coordinates and the like)
+	 * are most of many events: a tight loop over , [ ] and numbers,
+	 * leaving anything else to the general path below. */
+	if (stack[top - 1] == '[') {
+		const unsigned char *p = sc->p, *end = sc->end;
+		for (;;) {
+			while (p < end && *p == ' ')
+				p++;
+			if (p >= end)
+				break;
+			if (*p == ']') {
+				p++;
+				if (--top == 0 || stack[top - 1] != '[') {
+					sc->p = p;
+					goto after;
+				}
+				continue;
+			}
+			if (*p != ',')
+				break;
+			p++;
+			while (p < end && (cls[*p] & 1))
+				p++;
+			int opened = 0;
+			while (p < end && *p == '[') {
+				if (sc->depth + top >= JSON_MAX_DEPTH)
+					return fail(sc, p, "nesting too deep");
+				stack[top++] = '[';
+				opened = 1;
+				p++;
+				while (p < end && (cls[*p] & 1))
+					p++;
+			}
+			if (opened && p < end && *p == ']')
+				continue;	/* an empty array */
+			if (p >= end || ((*p < '0' || *p > '9') && *p != '-')) {
+				sc->p = p;
+				goto value;	/* also takes "[]" and other values */
+			}
+			sc->p = p;
+			if (number(sc) < 0)
+				return -1;
+			p = sc->p;
+		}
 		sc->p = p;
-		if (number(sc) < 0)
-			return -1;
 	}
 	WS(sc);
 	if (sc->p >= sc->end)
@@ -348,8 +384,19 @@ scan_object(struct sc *sc, uint32_t node)
 			const char *k = text(sc, q, &n, esc);
 			kid = pmap_get(kids, k, n);
 		}
-		if ((kid != PAT_NONE ? scan_value(sc, kid) : skip_value(sc)) < 0)
+		if (kid != PAT_NONE) {
+			if (scan_value(sc, kid) < 0)
+				return -1;
+		} else if (sc->p < sc->end && *sc->p == '"') {
+			/* Scalars, most members, skipped without the call. */
+			if (string(sc, &q, &n, &esc) < 0)
+				return -1;
+		} else if (sc->p < sc->end && ((*sc->p >= '0' && *sc->p <= '9') || *sc->p == '-')) {
+			if (number(sc) < 0)
+				return -1;
+		} else if (skip_value(sc) < 0) {
 			return -1;
+		}
 		WS(sc);
 		if (sc->p < sc->end && *sc->p == ',') {
 			sc->p++;

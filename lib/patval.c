@@ -139,11 +139,78 @@ pdec_cmp(const struct pdec *a, const struct pdec *b)
 	return a->neg ? -m : m;
 }
 
+typedef unsigned __int128 u128;
+
+/* Is the 16- or 17-digit decimal t the shortest one that rounds to v
+ * (closest to v among the shortest), as Java's Double.toString() gives
+ * it?  Decided in exact 128-bit arithmetic: t, v and v's rounding
+ * interval are scaled to integers by 10^f * 2^S.  1 yes, 0 no, -1 when
+ * out of that arithmetic's reach (or a tie): ask pdec_comparable_slow(). */
+static int
+shortest_fast(const struct pdec *t, double v)
+{
+	uint64_t m10 = 0, p10 = 1;
+	int f = t->nd - t->exp, ex;
+
+	for (int i = 0; i < t->nd; i++)
+		m10 = m10 * 10 + (uint64_t)(t->d[i] - '0');
+	for (int i = 1; i < t->nd; i++)
+		p10 *= 10;
+	/* Near a power of ten a shorter decimal may sit just below it. */
+	if (f < 0 || f > 22 || m10 < p10 + 8 || !isnormal(v))
+		return -1;
+	double fr = frexp(fabs(v), &ex);
+	uint64_t m = (uint64_t)ldexp(fr, 53);	/* 2^52 <= m < 2^53 */
+	int e2 = ex - 53 + f;			/* v * 10^f = m * 5^f * 2^e2 */
+	int sh = e2 < 0 ? 2 - e2 : 2;
+	if (sh > 69 || e2 + sh > 20)
+		return -1;
+	u128 p5 = 1;
+	for (int i = 0; i < f; i++)
+		p5 *= 5;
+	u128 t2 = (u128)m10 << sh;
+	u128 v2 = ((u128)m * p5) << (e2 + sh);
+	u128 half_ulp = p5 << (e2 + sh - 1);
+	/* Below a power of two the next double down is half as far. */
+	u128 lo = v2 - (m == 1ULL << 52 ? half_ulp / 2 : half_ulp), hi = v2 + half_ulp;
+	int even = (m & 1) == 0;	/* ties round to even: bounds included */
+	if (t2 < lo || t2 > hi)
+		return -1;
+	u128 z = (u128)10 << sh;	/* one fewer digit: a multiple of z */
+	u128 c = (lo + z - 1) / z * z;
+	if (c == lo && !even)
+		c += z;
+	if (c < hi || (c == hi && even))
+		return 0;
+	u128 d = t2 > v2 ? t2 - v2 : v2 - t2, half = (u128)1 << (sh - 1);
+	return d < half ? 1 : d == half ? -1 : 0;
+}
+
+int
+pdec_comparable_slow(const char *p, size_t n, const struct pdec *t, double v, struct pdec *key)
+{
+	char tmp[40];
+
+	(void)p;
+	(void)n;
+	/* The shortest decimal that converts back to v has at most 17
+	 * digits.  A text of 16 or more digits can only be it if no 15-digit
+	 * one does (and every shorter one is a 15-digit one too). */
+	int prec = t->nd >= 16 ? 14 : 0;
+	for (; prec < 17; prec++) {
+		snprintf(tmp, sizeof tmp, "%.*e", prec, v);
+		if (strtod(tmp, NULL) == v)
+			break;
+	}
+	pdec_parse(tmp, strlen(tmp), key);
+	return pdec_cmp(t, key) == 0;
+}
+
 int
 pdec_comparable(const char *p, size_t n, struct pdec *key)
 {
 	struct pdec t;
-	char small[64], tmp[40];
+	char small[64];
 
 	if (pdec_parse(p, n, &t) < 0)
 		return 0;
@@ -163,17 +230,11 @@ pdec_comparable(const char *p, size_t n, struct pdec *key)
 		free(buf);
 	if (!isfinite(v))
 		return 0;
-	/* The shortest decimal that converts back to v has at most 17
-	 * digits.  A text of 16 or more digits can only be it if no 15-digit
-	 * one does (and every shorter one is a 15-digit one too). */
-	int prec = t.nd >= 16 ? 14 : 0;
-	for (; prec < 17; prec++) {
-		snprintf(tmp, sizeof tmp, "%.*e", prec, v);
-		if (strtod(tmp, NULL) == v)
-			break;
-	}
-	pdec_parse(tmp, strlen(tmp), key);
-	return pdec_cmp(&t, key) == 0;
+	int r = t.nd >= 16 ? shortest_fast(&t, v) : -1;
+	if (r < 0)
+		return pdec_comparable_slow(p, n, &t, v, key);
+	*key = t;
+	return r;
 }
 
 const char *

@@ -1,5 +1,7 @@
 /* Unit tests of lib/pattern: the pat_ API (which patterns matched, bad
  * lines, error paths) and its value helpers. */
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,6 +99,35 @@ test_numbers(void)
 	CHECK(!comparable("1e-400"));
 }
 
+/* The 128-bit shortest-decimal test against printf/strtod, on numbers
+ * of 16 to 18 digits, half of them nudged off their shortest form. */
+static void
+test_comparable_fast(void)
+{
+	long n = 0, bad = 0;
+	char buf[64];
+
+	srand48(42);
+	for (long i = 0; i < 200000; i++) {
+		double v = i % 3 == 0 ? (drand48() - 0.5) * 400 :
+		    i % 3 == 1 ? ldexp(drand48(), (int)(lrand48() % 120) - 60) :
+		    1e15 + drand48() * 9e16;
+		snprintf(buf, sizeof buf, "%.*e", 15 + (int)(lrand48() % 3), v);
+		char *e = strchr(buf, 'e');
+		if (lrand48() % 2 && e != NULL && e[-1] >= '1' && e[-1] <= '8')
+			e[-1] = (char)(e[-1] + (lrand48() % 2 ? 1 : -1));
+		struct pdec t, k1, k2;
+		if (pdec_parse(buf, strlen(buf), &t) < 0 || t.nd < 16)
+			continue;
+		n++;
+		if (pdec_comparable(buf, strlen(buf), &k1) !=
+		    pdec_comparable_slow(buf, strlen(buf), &t, strtod(buf, NULL), &k2))
+			bad++;
+	}
+	CHECK(n > 100000);
+	CHECK(bad == 0);
+}
+
 static void
 test_strings(void)
 {
@@ -122,6 +153,7 @@ main(void)
 {
 	test_api();
 	test_numbers();
+	test_comparable_fast();
 	test_strings();
 	return UNIT_DONE();
 }
