@@ -232,6 +232,57 @@ member_name(struct sc *sc, const unsigned char **q, size_t *n, int *esc)
 	return 0;
 }
 
+/* Arrays of numbers and arrays of them (coordinates and the like) are
+ * most of many events: a tight loop over , [ ] and numbers, inside the
+ * array on top of skip_value()'s stack.  Returns -1 on bad JSON; 1 when
+ * that array closed (go on after it), 2 at some other value (go parse
+ * it), 0 at anything else (the general path takes it from sc->p). */
+static inline __attribute__((always_inline)) int
+skip_numbers(struct sc *sc, unsigned char *stack, int *top)
+{
+	const unsigned char *p = sc->p, *end = sc->end;
+
+	for (;;) {
+		while (p < end && *p == ' ')
+			p++;
+		if (p >= end)
+			break;
+		if (*p == ']') {
+			p++;
+			if (--*top == 0 || stack[*top - 1] != '[') {
+				sc->p = p;
+				return 1;
+			}
+			continue;
+		}
+		if (*p != ',')
+			break;
+		p++;
+		while (p < end && (cls[*p] & 1))
+			p++;
+		int opened = 0;
+		while (p < end && *p == '[') {
+			if (sc->depth + *top >= JSON_MAX_DEPTH)
+				return fail(sc, p, "nesting too deep");
+			stack[(*top)++] = '[';
+			opened = 1;
+			p++;
+			while (p < end && (cls[*p] & 1))
+				p++;
+		}
+		if (opened && p < end && *p == ']')
+			continue;	/* an empty array */
+		sc->p = p;
+		if (p >= end || ((*p < '0' || *p > '9') && *p != '-'))
+			return 2;	/* also after "[" */
+		if (number(sc) < 0)
+			return -1;
+		p = sc->p;
+	}
+	sc->p = p;
+	return 0;
+}
+
 /* Skips one value, validating it; iterative, so depth costs no stack. */
 static int
 skip_value(struct sc *sc)
@@ -283,51 +334,15 @@ value:
 after:
 	if (top == 0)
 		return 0;
-	/* Arrays of numbers and arrays of them (coordinates and the like)
-	 * are most of many events: a tight loop over , [ ] and numbers,
-	 * leaving anything else to the general path below. */
 	if (stack[top - 1] == '[') {
-		const unsigned char *p = sc->p, *end = sc->end;
-		for (;;) {
-			while (p < end && *p == ' ')
-				p++;
-			if (p >= end)
-				break;
-			if (*p == ']') {
-				p++;
-				if (--top == 0 || stack[top - 1] != '[') {
-					sc->p = p;
-					goto after;
-				}
-				continue;
-			}
-			if (*p != ',')
-				break;
-			p++;
-			while (p < end && (cls[*p] & 1))
-				p++;
-			int opened = 0;
-			while (p < end && *p == '[') {
-				if (sc->depth + top >= JSON_MAX_DEPTH)
-					return fail(sc, p, "nesting too deep");
-				stack[top++] = '[';
-				opened = 1;
-				p++;
-				while (p < end && (cls[*p] & 1))
-					p++;
-			}
-			if (opened && p < end && *p == ']')
-				continue;	/* an empty array */
-			if (p >= end || ((*p < '0' || *p > '9') && *p != '-')) {
-				sc->p = p;
-				goto value;	/* also takes "[]" and other values */
-			}
-			sc->p = p;
-			if (number(sc) < 0)
-				return -1;
-			p = sc->p;
+		switch (skip_numbers(sc, stack, &top)) {
+		case -1:
+			return -1;
+		case 1:
+			goto after;
+		case 2:
+			goto value;
 		}
-		sc->p = p;
 	}
 	WS(sc);
 	if (sc->p >= sc->end)
