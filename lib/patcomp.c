@@ -325,9 +325,8 @@ expr(struct pcomp *c, const struct jnode *o, struct pvm *vm, uint32_t slot)
 	if (KEY(k, "exists")) {
 		if (k->t != 't' && k->t != 'f')
 			return pc_fail(c, "exists match pattern must be either true or false");
-		if (k->t == 'f')
-			r = 1;		/* the caller makes it a presence slot */
-		else if ((r = 0, vm != NULL))
+		r = k->t == 'f';	/* exists:false: the caller makes a presence slot */
+		if (!r && vm != NULL)
 			PPUSH(vm->any, slot);
 	} else if (KEY(k, "prefix")) {
 		r = string_op(c, k, "prefix", vm, slot, SM_PEIC);
@@ -340,7 +339,8 @@ expr(struct pcomp *c, const struct jnode *o, struct pvm *vm, uint32_t slot)
 	} else if (KEY(k, "exactly")) {
 		if (k->t != '"')
 			return pc_fail(c, "exactly match pattern must be a string");
-		if ((r = 0, vm != NULL))
+		r = 0;
+		if (vm != NULL)
 			add_exact(c->s, vm, k, slot, 0);
 	} else if (KEY(k, "numeric")) {
 		r = numeric(c, k, vm, slot);
