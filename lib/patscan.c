@@ -41,25 +41,6 @@ fail(struct sc *sc, const unsigned char *at, const char *what)
 
 #define WS(sc) while ((sc)->p < (sc)->end && (cls[*(sc)->p] & 1)) (sc)->p++
 
-/* Length of the valid UTF-8 sequence at p (lead byte >= 0x80), or 0. */
-static size_t
-utf8_len(const unsigned char *p, const unsigned char *end)
-{
-	unsigned c = p[0];
-	size_t len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 :
-	    c >= 0xf0 && c <= 0xf4 ? 4 : 0;
-
-	if (len == 0 || (size_t)(end - p) < len)
-		return 0;
-	for (size_t i = 1; i < len; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f) ||
-	    (c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] > 0x8f))
-		return 0;	/* overlong, surrogate, beyond U+10FFFF */
-	return len;
-}
-
 static int
 is_hex(unsigned c)
 {
@@ -119,10 +100,13 @@ string(struct sc *sc, const unsigned char **q, size_t *n, int *esc)
 		}
 		if (*p < 0x20)
 			return fail(sc, p, "control character in string");
-		size_t len = utf8_len(p, end);
-		if (len == 0)
-			return fail(sc, p, "invalid UTF-8");
-		p += len;
+		/* A run of bytes >= 0x80 holds whole UTF-8 sequences or is bad. */
+		const unsigned char *run = p;
+		while (p < end && *p >= 0x80)
+			p++;
+		size_t bad = utf8_check((const char *)run, (size_t)(p - run), 0);
+		if (bad != 0)
+			return fail(sc, run + bad - 1, "invalid UTF-8");
 	}
 }
 
