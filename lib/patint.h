@@ -77,13 +77,11 @@ int pdec_cmp(const struct pdec *a, const struct pdec *b);
 static inline uint32_t
 pbloom(int32_t exp, unsigned nd, unsigned neg, const unsigned char dig[4])
 {
-	uint32_t h = (uint32_t)exp * 2654435761u ^ nd * 40503u ^ neg;
+	uint64_t k = (uint64_t)(uint16_t)exp | (uint64_t)nd << 16 | (uint64_t)neg << 24 |
+	    (uint64_t)dig[0] << 32 | (uint64_t)dig[1] << 40 | (uint64_t)dig[2] << 48 |
+	    (uint64_t)dig[3] << 56;
 
-	h = (h ^ dig[0]) * 0x9e3779b1u;
-	h = (h ^ dig[1]) * 0x85ebca6bu;
-	h = (h ^ dig[2]) * 0xc2b2ae35u;
-	h = (h ^ dig[3]) * 0x27d4eb2fu;
-	return (h ^ h >> 15) & 4095;
+	return (uint32_t)((k * 0x9e3779b97f4a7c15ULL) >> 52);	/* 12 bits */
 }
 
 /* Digits 0, 1, nd/2 and nd-1 (0 when absent) of a number, by index. */
