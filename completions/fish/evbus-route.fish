@@ -1,0 +1,10 @@
+# fish completion for evbus-route(1)
+complete -c evbus-route -s p -l pattern -r -d 'Event pattern (JSON text or @FILE)'
+complete -c evbus-route -s v -l invert-match -d 'Select events that match no pattern'
+complete -c evbus-route -s c -l count -d 'Print only the number of selected events'
+complete -c evbus-route -s q -l quiet -d 'No warnings'
+complete -c evbus-route -l line-buffered -d 'Write each selected event at once'
+complete -c evbus-route -l errors -r -F -d 'Record bad input lines in FILE and go on'
+complete -c evbus-route -l max-line-bytes -x -d 'Longest input line in bytes'
+complete -c evbus-route -s h -l help -d 'Print usage'
+complete -c evbus-route -l version -d 'Print the version'

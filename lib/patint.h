@@ -1,0 +1,287 @@
+/* patint — the inside of pattern.c and its helpers: the compiled set, its
+ * hash maps and value matchers.  Not for commands: they use pattern.h. */
+#ifndef EVKIT_PATINT_H
+#define EVKIT_PATINT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pattern.h"
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+/* Bit i set when p[i] is an ASCII digit, for i < 32 (32 bytes readable). */
+static inline uint32_t
+pat_digits32(const unsigned char *p)
+{
+	const __m128i bias = _mm_set1_epi8((char)0x50), lim = _mm_set1_epi8(-118);
+	__m128i a = _mm_add_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), bias);
+	__m128i b = _mm_add_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 16)), bias);
+
+	/* '0'..'9' land on -128..-119, below every other byte */
+	return (uint32_t)_mm_movemask_epi8(_mm_cmplt_epi8(a, lim)) |
+	    (uint32_t)_mm_movemask_epi8(_mm_cmplt_epi8(b, lim)) << 16;
+}
+#endif
+
+#define PAT_NONE UINT32_MAX
+
+/* A growable array.  pat_grow() dies with 70 when out of memory. */
+#define PVEC(...) struct { __VA_ARGS__ *v; uint32_t n, cap; }
+void *pat_grow(void *v, uint32_t *cap, uint32_t need, size_t elem);
+#define PPUSH(vec, x) do { \
+	if ((vec).n == (vec).cap) \
+		(vec).v = pat_grow((vec).v, &(vec).cap, (vec).n + 1, sizeof *(vec).v); \
+	(vec).v[(vec).n++] = (x); \
+} while (0)
+
+/* Byte-string keys to uint32 values, open addressing; keys are copied. */
+struct pmap {
+	uint32_t *tab;		/* entry index + 1; 0 is empty */
+	uint32_t mask;
+	PVEC(struct pment { uint64_t h; uint32_t off, len, val; }) e;
+	PVEC(char) keys;
+	uint64_t lens;		/* bit (len & 63) set for every key length */
+};
+/* The value of key k, created as PAT_NONE if new. */
+uint32_t *pmap_put(struct pmap *m, const void *k, size_t n);
+/* The value of key k, or PAT_NONE. */
+uint32_t pmap_get(const struct pmap *m, const void *k, size_t n);
+void pmap_free(struct pmap *m);
+
+/* A JSON number reduced to its value: 0.d[0]d[1]… × 10^exp, no leading or
+ * trailing zeros in d; nd == 0 is zero (neg keeps -0 apart from 0, as
+ * event-ruler's IEEE-754 encoding does).  Hashable as raw bytes. */
+struct pdec {
+	int32_t exp;
+	uint8_t neg, nd;
+	char d[18];
+};
+/* Parses a valid JSON number p[0..n); -1 if it has more than 17
+ * significant digits (then no double holds it exactly and it compares as
+ * text only).  pdec_parse_in() may read up to p + avail (avail >= n). */
+int pdec_parse_in(const char *p, size_t n, size_t avail, struct pdec *d);
+/* The same number as spans of the text, before copying any digit. */
+struct pnum {
+	const char *ip, *fp;	/* significant integer and fraction digits */
+	size_t ni, nf;
+	int32_t exp;
+	uint8_t neg, nd;
+};
+int pnum_spans(const char *p, size_t n, size_t avail, struct pnum *sn);
+void pnum_dec(const struct pnum *sn, struct pdec *d);
+#define pdec_parse(p, n, d) pdec_parse_in((p), (n), (n), (d))
+int pdec_cmp(const struct pdec *a, const struct pdec *b);
+/* A 12-bit digest of a number's value, for a Bloom filter in front of the
+ * hash maps: most numbers of an event equal no pattern number. */
+static inline uint32_t
+pbloom(int32_t exp, unsigned nd, unsigned neg, const unsigned char dig[4])
+{
+	uint64_t k = (uint64_t)(uint16_t)exp | (uint64_t)nd << 16 | (uint64_t)neg << 24 |
+	    (uint64_t)dig[0] << 32 | (uint64_t)dig[1] << 40 | (uint64_t)dig[2] << 48 |
+	    (uint64_t)dig[3] << 56;
+
+	return (uint32_t)((k * 0x9e3779b97f4a7c15ULL) >> 52);	/* 12 bits */
+}
+
+/* Digits 0, 1, nd/2 and nd-1 (0 when absent) of a number, by index. */
+#define PBLOOM_DIGITS(out, nd, at) do { \
+	(out)[0] = (nd) > 0 ? at(0) : 0; \
+	(out)[1] = (nd) > 1 ? at(1) : 0; \
+	(out)[2] = (nd) > 0 ? at((nd) / 2) : 0; \
+	(out)[3] = (nd) > 0 ? at((nd) - 1) : 0; \
+} while (0)
+
+static inline uint32_t
+pdec_bloom(const struct pdec *d)
+{
+	unsigned char dig[4];
+#define PDEC_AT(i) ((unsigned char)d->d[i])
+	PBLOOM_DIGITS(dig, d->nd, PDEC_AT);
+#undef PDEC_AT
+	return pbloom(d->exp, d->nd, d->neg, dig);
+}
+/* 1 if the number text p[0..n) is what event-ruler calls comparable: its
+ * value survives a round trip through the nearest double and back to the
+ * shortest decimal that converts to it.  *key gets that value. */
+int pdec_comparable(const char *p, size_t n, struct pdec *key);
+/* The reference way (printf and strtod), for tests: t parsed from p, v
+ * its nearest double. */
+int pdec_comparable_slow(const char *p, size_t n, const struct pdec *t, double v,
+    struct pdec *key);
+
+/* Wildcard (compile-time checked): '*' any run, "\*" star, "\\" backslash. */
+const char *pwild_check(const char *w, size_t n);
+int pwild_match(const char *w, size_t wn, const char *s, size_t n);
+/* event-ruler's equals-ignore-case: every character of the pattern must
+ * appear in the value as its lower-case or its upper-case form. */
+int peic_equal(const char *pat, size_t pn, const char *s, size_t n);
+int peic_prefix(const char *pat, size_t pn, const char *s, size_t n);
+int peic_suffix(const char *pat, size_t pn, const char *s, size_t n);
+/* IPv4/IPv6 text to 16 bytes (IPv4 in the first 4); 4, 6 or 0. */
+int pip_parse(const char *p, size_t n, unsigned char out[16]);
+
+enum { SLOT_REQ, SLOT_OPT, SLOT_PRES };
+
+struct pslot {
+	uint32_t sub;
+	uint8_t kind;
+	uint8_t freehit;	/* has a hit outside any array this event */
+	uint32_t stamp, head;	/* per event: generation, first hit */
+};
+
+struct pfield {
+	uint32_t req;		/* REQ or OPT slot, or PAT_NONE */
+	uint32_t pres;		/* PRES slot (exists:false), or PAT_NONE */
+};
+
+struct psub {
+	uint32_t pat, f0, nf;
+	uint32_t nreq;
+	uint8_t has_pres;
+	uint8_t ctx;		/* per event: some hit of it is inside an array */
+	uint32_t stamp, count;	/* per event: REQ slots hit */
+};
+
+struct pstrm {			/* ignore-case and wildcard matchers */
+	uint32_t slot, off, len;
+	uint8_t kind;
+};
+enum { SM_EIC, SM_PEIC, SM_SEIC, SM_WILD };
+
+struct prange {
+	struct pdec lo, hi;
+	uint8_t flags;
+	uint32_t slot;
+};
+enum { R_LO = 1, R_LO_OPEN = 2, R_HI = 4, R_HI_OPEN = 8 };
+
+struct pip {
+	unsigned char lo[16], hi[16];
+	uint8_t v6;
+	uint32_t slot;
+};
+
+struct pab {			/* anything-but prefix/suffix/ignore-case/wildcard */
+	uint32_t slot, first, n;	/* strings: strs[first..first+n) */
+	uint8_t kind;
+};
+
+/* The matchers on one path.  Lists (map values) index pat_set.lists. */
+struct plist {
+	uint32_t *v;
+	uint32_t n, cap;
+};
+
+struct pvm {
+	struct pmap exact, numtext, numeq, prefix, suffix, abs, abn;
+	uint32_t lit[3];	/* true, false, null: list or PAT_NONE */
+	struct plist plen, slen;	/* distinct prefix / suffix lengths */
+	PVEC(struct prange) ranges;
+	PVEC(struct pstrm) strm;	/* ignore-case matchers */
+	PVEC(struct pstrm) wild;	/* wildcards, found by their literal prefix: */
+	struct pmap wpre;	/* prefix before the first '*' or '\\' → list of wild */
+	struct plist wlen;	/* distinct prefix lengths */
+	PVEC(uint32_t) wany;	/* wildcards starting with '*' or '\\' */
+	PVEC(struct pip) ips;
+	PVEC(uint32_t) any;	/* exists:true and presence slots */
+	PVEC(struct pabv { uint32_t slot, stamp; }) abv;	/* anything-but values; stamp: excluded */
+	PVEC(struct pab) abo;
+	uint64_t numbloom[64];	/* numeq and abn keys, by pdec_bloom() */
+	uint8_t need_num, need_ip;
+	uint32_t leafgen;	/* per leaf: abv stamps */
+};
+
+struct pspan {
+	uint32_t off, len;
+};
+
+struct pnode {
+	struct pmap kids;	/* member name → node */
+	uint32_t vm;		/* index into vms, or PAT_NONE */
+};
+
+struct phit {
+	uint32_t slot, next, ctx, nctx;
+};
+
+struct pat_set {
+	PVEC(struct pnode) nodes;
+	PVEC(struct pvm) vms;
+	PVEC(struct pslot) slots;
+	PVEC(struct pfield) fields;
+	PVEC(struct psub) subs;
+	PVEC(struct plist) lists;
+	PVEC(char) strs;	/* string bytes of strm / abo matchers */
+	PVEC(struct pspan) abstr;
+	PVEC(uint32_t) always;	/* subs with no REQ slot: checked every event */
+	uint32_t npat;
+	/* per event */
+	uint32_t gen;
+	PVEC(uint32_t) patstamp;
+	PVEC(struct phit) hits;
+	PVEC(uint32_t) ctxa;	/* saved hit contexts */
+	PVEC(uint32_t) stk;	/* (array id, index) pairs of the arrays we are in */
+	PVEC(uint32_t) cand;
+	PVEC(uint32_t) out;
+	PVEC(uint32_t) chosen;
+	const char *line_end;	/* of the line being scanned */
+	PVEC(uint8_t) absent;
+	uint32_t narr;
+	int all, decided;
+	char *scratch;
+	size_t scap;
+};
+
+/* The slot list l of s, as a pointer and count. */
+#define PLIST(s, l) ((s)->lists.v[(l)])
+
+/* Compiler side: a new list, and appending to one. */
+uint32_t pat_newlist(struct pat_set *s);
+void pat_listadd(struct pat_set *s, uint32_t *l, uint32_t slot);
+
+/* Scanner side (patscan.c): records that slot matched at the current
+ * array position. */
+void pat_hit(struct pat_set *s, uint32_t slot);
+/* Validates and scans one line, hitting slots; -1 on bad JSON. */
+int pat_scan(struct pat_set *s, const char *p, size_t n, struct pat_err *err);
+/* Value matching (patmatch.c): one leaf at node vm. */
+void pat_leaf_string(struct pat_set *s, struct pvm *vm, const char *p, size_t n);
+void pat_leaf_number(struct pat_set *s, struct pvm *vm, const char *p, size_t n);
+void pat_leaf_literal(struct pat_set *s, struct pvm *vm, int which);
+
+/* Decodes the inside of a valid JSON string literal p[0..n) into out
+ * (room for n bytes: decoding never grows); returns its length.  A lone
+ * surrogate escape becomes U+FFFD. */
+size_t pat_unescape(const char *p, size_t n, char *out);
+
+/* The compiler's view of a pattern: a parsed JSON tree. */
+struct jnode {
+	char t;			/* '{' '[' '"' '0' (number) 't' 'f' 'n' */
+	const char *s, *k;	/* string (decoded) or number text; member name */
+	size_t n, kn;
+	uint32_t nkid;
+	struct jnode *kid, *next;
+};
+
+/* The tree of valid JSON text p[0..n); *mem is for pat_tree_free(). */
+struct jnode *pat_tree(const char *p, size_t n, void **mem);
+void pat_tree_free(void *mem);
+
+/* Compiling: the JSON path of the value at hand, for error messages. */
+struct pcomp {
+	struct pat_set *s;
+	char path[512];
+	size_t plen;
+	char *why;		/* set on the first error */
+};
+int pc_fail(struct pcomp *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+size_t pc_push_key(struct pcomp *c, const char *k, size_t n);
+size_t pc_push_index(struct pcomp *c, uint32_t i);
+void pc_pop(struct pcomp *c, size_t mark);
+/* Checks (vm == PAT_NONE) or compiles (into vm, slots of sub) the value
+ * list of one field; -1 on a pattern error. */
+int pc_field(struct pcomp *c, const struct jnode *vals, uint32_t vm, uint32_t sub,
+    struct pfield *f);
+
+#endif

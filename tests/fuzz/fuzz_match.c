@@ -1,0 +1,61 @@
+/* Fuzzes the event scanner of lib/pattern: against a fixed set of patterns
+ * that uses every matcher, any input must be accepted exactly when
+ * json_validate() says it is one JSON object, never read past its end, and
+ * give the same yes/no in all-patterns and first-match modes. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "pattern.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const char *const patterns[] = {
+	"{\"a\":[\"x\",1,true,null,{\"prefix\":\"p\"},{\"suffix\":\"s\"}]}",
+	"{\"a\":{\"b\":[{\"numeric\":[\">\",0,\"<=\",5]}],\"c\":[{\"exists\":false}]}}",
+	"{\"a\":[{\"anything-but\":[\"x\",\"y\"]}],\"b\":[{\"exists\":true}]}",
+	"{\"a\":[{\"anything-but\":{\"wildcard\":\"*z*\"}},{\"anything-but\":[1,2]}]}",
+	"{\"b\":[{\"wildcard\":\"a*b\\\\*\"},{\"equals-ignore-case\":\"\xc3\xa9t\xc3\xa9\"}]}",
+	"{\"b\":[{\"cidr\":\"10.0.0.0/8\"},{\"cidr\":\"2001:db8::/32\"},\"::1\"]}",
+	"{\"$or\":[{\"a\":[{\"prefix\":{\"equals-ignore-case\":\"X\"}}]},{\"c\":{\"d\":[300]}}]}",
+	"{\"c\":{\"d\":[{\"suffix\":{\"equals-ignore-case\":\"Y\"}},{\"anything-but\":{\"prefix\":\"q\"}}]}}",
+	"{\"c\":[{\"exists\":false}],\"a\":[{\"anything-but\":\"x\"},{\"exists\":false}]}",
+	"{\"a\":{\"b\":[1e300,{\"numeric\":[\"=\",0.5]}],\"c\":[123456789012345678]}}",
+};
+
+static struct pat_set *set;
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct pat_err err;
+	struct json_err je;
+	char *why;
+
+	if (set == NULL) {
+		set = pat_new();
+		for (size_t i = 0; i < sizeof patterns / sizeof *patterns; i++)
+			if (pat_add(set, patterns[i], strlen(patterns[i]), &why) < 0)
+				abort();
+	}
+	char *copy = malloc(size ? size : 1);	/* exact size: ASan sees overreads */
+	memcpy(copy, data, size);
+	int all = pat_match(set, copy, size, 1, &err);
+	int kind = json_validate(copy, size, 0, &je);
+	if ((all >= 0) != (kind == '{'))
+		abort();
+	if (all < 0 && (err.col < 1 || err.col > size + 1 || err.what == NULL))
+		abort();
+	if (all >= 0) {
+		const uint32_t *hits = pat_hits(set);
+		for (int i = 0; i < all; i++)
+			if (hits[i] >= pat_count(set))
+				abort();
+		int any = pat_match(set, copy, size, 0, &err);
+		if ((any > 0) != (all > 0) || any > 1)
+			abort();
+	}
+	free(copy);
+	return 0;
+}
