@@ -9,6 +9,7 @@ PATH="$(pwd)/bin:$PATH"
 EVKIT_HOME=$(mktemp -d)
 export EVKIT_HOME
 trap 'rm -rf "$EVKIT_HOME"' EXIT
+cd "$EVKIT_HOME"
 
 step() { printf '\n== %s\n' "$*"; }
 
@@ -17,13 +18,20 @@ evq-ctl create signups-dlq
 evq-ctl create signups --visibility 1 --max-receives 2 --dlq signups-dlq
 evq-ctl list
 
-step "producer: three sign-up events (and one that no worker can handle)"
-cat <<'JSON' | evq-send -p signups
-{"id":"e1","detail-type":"UserRegistered","detail":{"user":"ada","plan":"pro"}}
-{"id":"e2","detail-type":"UserRegistered","detail":{"user":"grace","plan":"free"}}
-{"id":"e3","detail-type":"UserRegistered","detail":{"user":"linus","plan":"pro"}}
-{"id":"e4","detail-type":"UserRegistered","detail":"garbled"}
+step "bus: an EventBridge pattern picks the sign-ups out of the event stream"
+cat > events.ndjson <<'JSON'
+{"id":"e1","source":"app.users","detail-type":"UserRegistered","detail":{"user":"ada","plan":"pro"}}
+{"id":"e0","source":"app.billing","detail-type":"InvoicePaid","detail":{"amount":12.5}}
+{"id":"e2","source":"app.users","detail-type":"UserRegistered","detail":{"user":"grace","plan":"free"}}
+{"id":"e3","source":"app.users","detail-type":"UserRegistered","detail":{"user":"linus","plan":"pro"}}
+{"id":"e4","source":"app.users","detail-type":"UserRegistered","detail":"garbled"}
+{"id":"e5","source":"app.users","detail-type":"UserDeleted","detail":{"user":"old"}}
 JSON
+evbus-route -c -p '{"source":[{"prefix":"app."}],"detail-type":["UserRegistered"]}' events.ndjson
+
+step "producer: the sign-ups go into the queue (one of them no worker can handle)"
+evbus-route -p '{"source":[{"prefix":"app."}],"detail-type":["UserRegistered"]}' events.ndjson |
+    evq-send -p signups
 evq-ctl stat signups | jq -c '{visible: .ApproximateNumberOfMessages}'
 
 step "worker: lease everything, welcome the good ones, ack only those"
