@@ -127,13 +127,40 @@ arena_ptr(const struct buf *b, size_t off)
 	return off == (size_t)-1 ? NULL : b->p + off;
 }
 
+/* "<rowid>.<receipt as 16 hex digits>", as q_parse_handle() reads it. */
+static void
+format_handle(char out[64], int64_t rowid, int64_t receipt)
+{
+	static const char hex[] = "0123456789abcdef";
+	char digits[24];
+	int n = 0;
+	uint64_t r = (uint64_t)rowid;
+
+	do {
+		digits[n++] = (char)('0' + r % 10);
+		r /= 10;
+	} while (r > 0);
+	while (n > 0)
+		*out++ = digits[--n];
+	*out++ = '.';
+	for (int i = 15; i >= 0; i--)
+		*out++ = hex[((uint64_t)receipt >> (4 * i)) & 15];
+	*out = '\0';
+}
+
 /* Fills m from a row (uuid, body, receives, sent_at, first_recv, grp,
  * dedup, attrs, attrs_md5, src, id, receipt). */
 static void
 fill_msg(struct queue *q, sqlite3_stmt *s, int b, struct q_msg *m, struct pending *p)
 {
 	memset(m, 0, sizeof *m);
-	snprintf(m->id, sizeof m->id, "%s", (const char *)sqlite3_column_text(s, b + 0));
+	/* On the hot path: copies and formats by hand, not by snprintf. */
+	const char *id = (const char *)sqlite3_column_text(s, b + 0);
+	size_t idlen = id != NULL ? (size_t)sqlite3_column_bytes(s, b + 0) : 0;
+	if (idlen >= sizeof m->id)
+		idlen = sizeof m->id - 1;
+	memcpy(m->id, id != NULL ? id : "", idlen);
+	m->id[idlen] = '\0';
 	p->body = arena_put(&q->arena, s, b + 1);
 	m->len = (size_t)sqlite3_column_bytes(s, b + 1);
 	m->receives = (long)sqlite3_column_int64(s, b + 2);
@@ -149,8 +176,7 @@ fill_msg(struct queue *q, sqlite3_stmt *s, int b, struct q_msg *m, struct pendin
 	if (q->a.fifo)
 		snprintf(m->seq, sizeof m->seq, "%020lld", (long long)m->rowid);
 	if (m->receipt != 0)
-		snprintf(m->handle, sizeof m->handle, "%lld.%016llx",
-		    (long long)m->rowid, (unsigned long long)m->receipt);
+		format_handle(m->handle, m->rowid, m->receipt);
 }
 
 static void
@@ -406,8 +432,7 @@ q_consume(struct queue *q, int64_t after, size_t max, struct q_msg *out)
 		if (m->first_ms == 0)
 			m->first_ms = now;
 		m->receipt = token;
-		snprintf(m->handle, sizeof m->handle, "%lld.%016llx",
-		    (long long)m->rowid, (unsigned long long)token);
+		format_handle(m->handle, m->rowid, token);
 	}
 	if (q->runs.cap < o.runs.n) {
 		q->runs.v = realloc(q->runs.v, o.runs.n * sizeof *q->runs.v);
