@@ -153,7 +153,8 @@ receive_loop(struct receiver *r)
 		if (want == 0)
 			return;
 		sig_reraise();
-		size_t n = r->lease_ms < 0 ? q_consume(r->q, r->after, want, r->batch) :
+		size_t n = r->lease_ms < 0 ?
+		    q_consume(r->q, r->after, want, r->envelope ? 0 : Q_BODY_ONLY, r->batch) :
 		    q_receive(r->q, r->after, want, r->lease_ms, r->batch);
 		if (n > 0) {
 			r->after = r->batch[n - 1].rowid;

@@ -92,8 +92,10 @@ size_t q_receive(struct queue *q, int64_t after_rowid, size_t max, int64_t lease
     struct q_msg *out);
 /* Consume mode: like q_receive with the queue's VisibilityTimeout, but one
  * claim leases each run of consecutive messages, so no message is
- * rewritten.  End it with q_consume_done(). */
-size_t q_consume(struct queue *q, int64_t after_rowid, size_t max, struct q_msg *out);
+ * rewritten.  With Q_BODY_ONLY, out[] holds only rowid, body and counts
+ * (for receivers that print bodies).  End it with q_consume_done(). */
+enum { Q_BODY_ONLY = 1 };
+size_t q_consume(struct queue *q, int64_t after_rowid, size_t max, int flags, struct q_msg *out);
 /* Deletes the first delivered messages of the last q_consume (out as it
  * filled it) and makes the rest visible again, their receive not counted.
  * Returns how many it deleted: fewer when a lease ran out first. */

@@ -254,9 +254,23 @@ struct scan_out {
  * maxReceiveCount: to the dead-letter queue), what is past retention.
  * A run of taken messages breaks wherever a message that stays lies
  * between two taken ones. */
+/* The lean fill of a body-only consume: rowid, body, counts. */
+static void
+fill_body(struct queue *q, sqlite3_stmt *s, struct q_msg *m, struct pending *p)
+{
+	memset(p, 0xff, sizeof *p);	/* every string absent... */
+	p->body = arena_put(&q->arena, s, 5);	/* ...but the body */
+	m->rowid = sqlite3_column_int64(s, 0);
+	m->receives = (long)sqlite3_column_int64(s, 2);
+	m->sent_ms = sqlite3_column_int64(s, 3);
+	m->len = (size_t)sqlite3_column_bytes(s, 5);
+	m->first_ms = 0;
+	m->id[0] = m->seq[0] = '\0';
+}
+
 static void
 scan(struct queue *q, int64_t now, int64_t after, size_t max, const struct idlist *active,
-    struct scan_out *o, struct q_msg *out, struct pending *pend)
+    struct scan_out *o, struct q_msg *out, struct pending *pend, int body_only)
 {
 	const struct q_attrs *a = &q->a;
 	int64_t cutoff = now - a->retention_ms;
@@ -266,6 +280,8 @@ scan(struct queue *q, int64_t now, int64_t after, size_t max, const struct idlis
 	/* With out, the messages taken are read in the same pass. */
 	sqlite3_stmt *s = out == NULL ?
 	    qdb_stmt(q, ST_SCAN, "SELECT id, visible_at, receives, sent_at, grp, length(body) FROM msg"
+		" WHERE id > ?1 ORDER BY id") : body_only ?
+	    qdb_stmt(q, ST_SCAN_BODY, "SELECT id, visible_at, receives, sent_at, grp, body FROM msg"
 		" WHERE id > ?1 ORDER BY id") :
 	    qdb_stmt(q, ST_SCAN_FULL, "SELECT id, visible_at, receives, sent_at, grp, " ROW_COLS
 		" FROM msg WHERE id > ?1 ORDER BY id");
@@ -297,9 +313,11 @@ scan(struct queue *q, int64_t now, int64_t after, size_t max, const struct idlis
 			open = 0;
 			continue;
 		}
-		if (out != NULL)
+		if (out != NULL && body_only)
+			fill_body(q, s, &out[o->take.n], &pend[o->take.n]);
+		else if (out != NULL)
 			fill_msg(q, s, 5, &out[o->take.n], &pend[o->take.n]);
-		bytes += (size_t)sqlite3_column_bytes(s, out != NULL ? 6 : 5);
+		bytes += (size_t)sqlite3_column_bytes(s, out != NULL && !body_only ? 6 : 5);
 		ids_add(&o->take, id);
 		if (open) {
 			o->runs.v[o->runs.n - 1] = id;
@@ -338,7 +356,7 @@ delete_ids(struct queue *q, const struct idlist *l)
 /* Starts a receive: the transaction, attributes, claims, the scan. */
 static void
 receive_begin(struct queue *q, int64_t after, size_t max, struct idlist *active,
-    struct scan_out *o, int64_t *now, struct q_msg *out, struct pending *pend)
+    struct scan_out *o, int64_t *now, struct q_msg *out, struct pending *pend, int body_only)
 {
 	buf_reset(&q->arena);
 	/* A lease need not survive a power cut: lost, it only makes the
@@ -349,7 +367,7 @@ receive_begin(struct queue *q, int64_t after, size_t max, struct idlist *active,
 	*now = clock_now_ms();
 	q->next_visible = 0;
 	claims_load(q, *now, 1, active);
-	scan(q, *now, after, max, active, o, out, pend);
+	scan(q, *now, after, max, active, o, out, pend, body_only);
 	delete_ids(q, &o->expired);
 	q->data_version = data_version(q);	/* q_wait() wakes on any later commit */
 }
@@ -380,7 +398,7 @@ q_receive(struct queue *q, int64_t after, size_t max, int64_t lease_ms, struct q
 
 	if (max == 0)
 		return 0;
-	receive_begin(q, after, max, &active, &o, &now, NULL, NULL);
+	receive_begin(q, after, max, &active, &o, &now, NULL, NULL, 0);
 	int64_t lease = lease_ms >= 0 ? lease_ms : q->a.visibility_ms;
 	if ((pend = calloc(o.take.n + 1, sizeof *pend)) == NULL)
 		msg_die(EV_SOFTWARE, "out of memory");
@@ -402,7 +420,7 @@ q_receive(struct queue *q, int64_t after, size_t max, int64_t lease_ms, struct q
 }
 
 size_t
-q_consume(struct queue *q, int64_t after, size_t max, struct q_msg *out)
+q_consume(struct queue *q, int64_t after, size_t max, int flags, struct q_msg *out)
 {
 	struct idlist active = { 0 };
 	struct scan_out o = { 0 };
@@ -415,7 +433,7 @@ q_consume(struct queue *q, int64_t after, size_t max, struct q_msg *out)
 		free(pend);
 		return 0;
 	}
-	receive_begin(q, after, max, &active, &o, &now, out, pend);
+	receive_begin(q, after, max, &active, &o, &now, out, pend, flags & Q_BODY_ONLY);
 	/* One claim row leases a whole run: no message row is rewritten. */
 	for (size_t r = 0; r < o.runs.n; r += 2) {
 		sqlite3_stmt *c = qdb_stmt(q, ST_CLAIM_RUN, "INSERT INTO claim VALUES(?1, ?2, ?3, ?4, ?5)");
@@ -432,7 +450,8 @@ q_consume(struct queue *q, int64_t after, size_t max, struct q_msg *out)
 		if (m->first_ms == 0)
 			m->first_ms = now;
 		m->receipt = token;
-		format_handle(m->handle, m->rowid, token);
+		if (!(flags & Q_BODY_ONLY))
+			format_handle(m->handle, m->rowid, token);
 	}
 	if (q->runs.cap < o.runs.n) {
 		q->runs.v = realloc(q->runs.v, o.runs.n * sizeof *q->runs.v);
