@@ -430,20 +430,22 @@ fn_idle(void *ctx)
 	struct fn_runner *r = ctx;
 
 	out_flush_or_die();
-	while (busy(r) && !sig_stop) {
+	while (!sig_stop) {
 		if (r->o.input_fd < 0) {
-			pump(r, -1, -1);	/* cannot tell when input comes: finish first */
+			/* Cannot tell when input comes: finish what runs first. */
+			if (!busy(r))
+				return;
+			pump(r, -1, -1);
 			continue;
 		}
+		/* Wait in poll, not in read, so a stop request is seen. */
 		if (pump(r, r->o.input_fd, -1))
 			return;
 		out_flush_or_die();
 	}
-	if (sig_stop) {
-		/* The read would block past the stop: end here. */
-		fn_finish(r);
-		sig_reraise();
-	}
+	/* The read would block past the stop: end here. */
+	fn_finish(r);
+	sig_reraise();
 }
 
 int

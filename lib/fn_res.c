@@ -98,9 +98,11 @@ process_error(struct fn_runner *r, struct fn_inv *v)
 	else if (WIFSIGNALED(v->status))
 		fn_res_error(&v->res, "Runtime.ExitError", "Runtime exited with error: signal %d (%s)",
 		    WTERMSIG(v->status), strsignal(WTERMSIG(v->status)));
-	else if (WEXITSTATUS(v->status) != 0 && !stdout_error(&v->res, &v->out))
-		fn_res_error(&v->res, "Runtime.ExitError", "Runtime exited with error: exit status %d",
-		    WEXITSTATUS(v->status));
+	else if (WEXITSTATUS(v->status) != 0) {
+		if (!stdout_error(&v->res, &v->out))
+			fn_res_error(&v->res, "Runtime.ExitError",
+			    "Runtime exited with error: exit status %d", WEXITSTATUS(v->status));
+	}
 	else if (v->out_total > FN_MAX_RESULT)
 		fn_res_error(&v->res, "Function.ResponseSizeTooLarge",
 		    "Response payload size (%zu bytes) exceeded maximum allowed payload size (%d bytes).",
