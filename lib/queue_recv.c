@@ -415,7 +415,8 @@ q_consume(struct queue *q, int64_t after, size_t max, struct q_msg *out)
 			msg_die(EV_SOFTWARE, "out of memory");
 		q->runs.cap = o.runs.n;
 	}
-	memcpy(q->runs.v, o.runs.v, o.runs.n * sizeof *o.runs.v);
+	if (o.runs.n > 0)	/* o.runs.v is NULL when nothing was found */
+		memcpy(q->runs.v, o.runs.v, o.runs.n * sizeof *o.runs.v);
 	q->runs.n = o.runs.n;
 	q->run_token = token;
 	return receive_end(q, out, pend, o.take.n, &active, &o);

@@ -166,7 +166,7 @@ no_orphans() {
 @test "--dlq queue: sends the record to an evq queue" {
 	run fnrun -q --dlq queue:dead -- false <<< '{"k":"v"}'
 	assert_success
-	run evq-recv dead
+	run evq-recv -n 1 dead
 	assert_success
 	assert_equal "$(jq -c .requestPayload <<< "$output")" '{"k":"v"}'
 }
