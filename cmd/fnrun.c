@@ -20,7 +20,8 @@ static const char help[] =
 "own process group, with the event on stdin; its stdout is the result (JSON\n"
 "as is, empty is null, other text a JSON string); its stderr is its log.\n"
 "\n"
-"  -j, --jobs N             run up to N invocations at once (default 1)\n"
+"  -j, --jobs N             run up to N invocations at once (default 1,\n"
+"                           at most 256)\n"
 "  -u, --unordered          print results as they finish, not in input order\n"
 "  -t, --timeout S          kill a handler after S seconds (default 3)\n"
 "  -r, --retries N          retry a failed invocation N times (default 0),\n"
@@ -69,7 +70,7 @@ parse(int argc, char **argv, struct fn_opts *o, int *nfiles)
 
 	while ((c = getopt_long(argc, argv, "+hqj:ut:r:en:E:", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'j': o->jobs = (int)cli_num("--jobs", optarg, 1, 1024); break;
+		case 'j': o->jobs = (int)cli_num("--jobs", optarg, 1, 256); break;
 		case 'u': o->unordered = 1; break;
 		case 't': o->timeout_ms = cli_duration_ms("--timeout", optarg, 1, 86400000); break;
 		case 'r': o->retries = (int)cli_num("--retries", optarg, 0, 100); break;

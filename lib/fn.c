@@ -154,6 +154,8 @@ fn_env(const char *kv)
 	return NULL;
 }
 
+static void conclude(struct fn_runner *r, struct fn_inv *v);
+
 /* An attempt ended: retry it after a back-off, or settle it (--dlq on a
  * final failure) and make it due for output. */
 static void
@@ -166,6 +168,14 @@ settle(struct fn_runner *r, struct fn_inv *v)
 		v->state = FN_READY;
 		return;
 	}
+	conclude(r, v);
+}
+
+/* A final outcome: a failure is warned about and goes to the --dlq, or
+ * counts against the exit status. */
+static void
+conclude(struct fn_runner *r, struct fn_inv *v)
+{
 	v->state = FN_DONE;
 	if (v->failed) {
 		if (!msg_quiet)
@@ -361,13 +371,20 @@ pump(struct fn_runner *r, int watch_fd, int wait_ms)
 }
 
 /* A stop request: events not yet started are dropped (not written, not
- * run); running ones go on to their end or their timeout. */
+ * run), a pending retry ends as a failure; running ones go on to their
+ * end or their timeout. */
 static void
 drop_unstarted(struct fn_runner *r)
 {
 	for (size_t i = 0; i < r->ninv; i++) {
 		struct fn_inv *v = &r->inv[i];
-		if (v->state == FN_READY) {
+		if (v->state != FN_READY)
+			continue;
+		if (v->attempt > 1) {
+			/* A retry that will not happen: its last error stands. */
+			v->attempt--;
+			conclude(r, v);
+		} else {
 			v->state = FN_DONE;
 			v->skip = 1;
 			r->dropped++;
@@ -391,8 +408,11 @@ fn_submit(struct fn_runner *r, const char *event, size_t n)
 {
 	struct fn_inv *v = NULL;
 
-	while (!has_room(r))
+	while (!has_room(r)) {
+		if (sig_stop)
+			drop_unstarted(r);	/* else a pending retry could block the way */
 		pump(r, -1, -1);
+	}
 	for (size_t i = 0; v == NULL && i < r->ninv; i++)
 		if (r->inv[i].state == FN_FREE)
 			v = &r->inv[i];

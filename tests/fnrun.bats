@@ -267,6 +267,8 @@ no_orphans() {
 	assert_failure 2
 	run fnrun -j 0 -- cat <<< 1
 	assert_failure 2
+	run fnrun -j 257 -- cat <<< 1
+	assert_failure 2
 	run fnrun -t abc -- cat <<< 1
 	assert_failure 2
 }
@@ -316,6 +318,24 @@ no_orphans() {
 	exec 4>&-
 	assert_equal "$st" 143
 	assert_equal "$(cat out)" "$(printf '"done-1"\n"done-2"')"
+}
+
+@test "SIGTERM during a retry back-off: the event ends as a failure, to the --dlq" {
+	mkfifo feed
+	fnrun -q -r 8 -e --dlq file:dead -- false < feed > out 3>&- &
+	pid=$!
+	exec 4> feed
+	echo 1 >&4
+	sleep 0.5
+	kill -TERM "$pid"
+	st=0
+	wait "$pid" || st=$?
+	exec 4>&-
+	assert_equal "$st" 143
+	assert_equal "$(jq -r .status out)" error
+	n=$(jq .attempts out)
+	[ "$n" -ge 2 ] && [ "$n" -le 8 ]
+	assert_equal "$(jq .requestContext.approximateInvokeCount dead)" "$n"
 }
 
 @test "SIGINT while a handler hangs: it still times out and no process is left" {
