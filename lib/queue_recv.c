@@ -459,7 +459,7 @@ q_consume(struct queue *q, int64_t after, size_t max, int flags, struct q_msg *o
 			msg_die(EV_SOFTWARE, "out of memory");
 		q->runs.cap = o.runs.n;
 	}
-	if (o.runs.n > 0)
+	if (o.runs.n > 0)	/* o.runs.v is NULL when nothing was found */
 		memcpy(q->runs.v, o.runs.v, o.runs.n * sizeof *o.runs.v);
 	q->runs.n = o.runs.n;
 	q->run_token = token;

@@ -68,3 +68,12 @@ complete_words() {
 	assert_success
 	assert_output ""
 }
+
+@test "bash: fnrun completes its options, then the handler command after --" {
+	run complete_words fnrun --unor
+	assert_output --unordered
+	run complete_words fnrun --dlq q
+	assert_output queue:
+	run complete_words fnrun -j 4 -- ech
+	assert_line echo
+}

@@ -1,0 +1,146 @@
+/* fnrun — Lambda-style functions for pipelines: invoke a handler for
+ * each NDJSON event, write one result line per event. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "fn.h"
+#include "json.h"
+#include "msg.h"
+#include "ndjson.h"
+#include "out.h"
+#include "sig.h"
+
+static const char help[] =
+"usage: fnrun [OPTIONS] [FILE...] -- CMD [ARG...]\n"
+"       fnrun [OPTIONS] --jq PROGRAM [FILE...]\n"
+"Invoke a function for each event (one JSON value per line) of the FILEs or\n"
+"stdin and print one result line per event.  CMD runs once per event, in its\n"
+"own process group, with the event on stdin; its stdout is the result (JSON\n"
+"as is, empty is null, other text a JSON string); its stderr is its log.\n"
+"\n"
+"  -j, --jobs N             run up to N invocations at once (default 1,\n"
+"                           at most 256)\n"
+"  -u, --unordered          print results as they finish, not in input order\n"
+"  -t, --timeout S          kill a handler after S seconds (default 3)\n"
+"  -r, --retries N          retry a failed invocation N times (default 0),\n"
+"                           after 100 ms, 200 ms, 400 ms ...\n"
+"      --dlq URI            send events that failed finally, with their error,\n"
+"                           to file:PATH or queue:QUEUE\n"
+"  -e, --envelope           print {\"requestId\",\"status\",\"result\"|\"error\",...}\n"
+"      --report FILE        append one line per invocation: requestId, status,\n"
+"                           durationMs, billedDurationMs, memorySizeMB,\n"
+"                           maxMemoryUsedMB\n"
+"  -n, --name NAME          the function name (AWS_LAMBDA_FUNCTION_NAME)\n"
+"  -E, --env K=V            set a variable in the function's environment\n"
+"      --jq PROGRAM         run a jq program in-process instead of CMD\n"
+"      --line-buffered      flush output after every line\n"
+"      --errors FILE        record bad input lines in FILE and go on\n"
+"      --max-line-bytes N   longest input line (default 1048576)\n"
+"  -q, --quiet              no warnings\n"
+"  -h, --help               this help\n"
+"      --version            print the version\n"
+"\n"
+"Exit status: 0 every event succeeded or went to --dlq, 1 some failed,\n"
+"2 usage, 65 bad input line, 66 missing input file, 74 I/O error.\n";
+
+enum { OPT_DLQ = CLI_FIRST_FREE, OPT_REPORT, OPT_JQ };
+
+static const struct option longopts[] = {
+	CLI_BASIC_OPTS, CLI_INPUT_OPTS,
+	{ "jobs", required_argument, NULL, 'j' },
+	{ "unordered", no_argument, NULL, 'u' },
+	{ "timeout", required_argument, NULL, 't' },
+	{ "retries", required_argument, NULL, 'r' },
+	{ "dlq", required_argument, NULL, OPT_DLQ },
+	{ "envelope", no_argument, NULL, 'e' },
+	{ "report", required_argument, NULL, OPT_REPORT },
+	{ "name", required_argument, NULL, 'n' },
+	{ "env", required_argument, NULL, 'E' },
+	{ "jq", required_argument, NULL, OPT_JQ },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void
+parse(int argc, char **argv, struct fn_opts *o, int *nfiles)
+{
+	int c;
+	const char *why;
+
+	while ((c = getopt_long(argc, argv, "+hqj:ut:r:en:E:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j': o->jobs = (int)cli_num("--jobs", optarg, 1, 256); break;
+		case 'u': o->unordered = 1; break;
+		case 't': o->timeout_ms = cli_duration_ms("--timeout", optarg, 1, 86400000); break;
+		case 'r': o->retries = (int)cli_num("--retries", optarg, 0, 100); break;
+		case OPT_DLQ: o->dlq = optarg; break;
+		case 'e': o->envelope = 1; break;
+		case OPT_REPORT: o->report = optarg; break;
+		case 'n': o->name = optarg; break;
+		case 'E':
+			if ((why = fn_env(optarg)) != NULL)
+				cli_usage_error("--env '%s': %s", optarg, why);
+			break;
+		case OPT_JQ: o->jq = optarg; break;
+		default:
+			if (!cli_common_opt(c, optarg))
+				cli_usage_error("unknown option");
+		}
+	}
+	/* FILEs up to "--", then the handler command; getopt has eaten
+	 * the "--" when no FILE came before it. */
+	int i = optind;
+	if (optind > 1 && strcmp(argv[optind - 1], "--") == 0)
+		i = --optind;
+	while (i < argc && strcmp(argv[i], "--") != 0)
+		i++;
+	*nfiles = i - optind;
+	if (i < argc)
+		o->argv = argv + i + 1;
+	if (o->argv != NULL && o->argv[0] == NULL)
+		cli_usage_error("missing CMD after '--'");
+	if ((o->argv != NULL) == (o->jq != NULL))
+		cli_usage_error(o->jq != NULL ? "--jq and '-- CMD' exclude each other" :
+		    "missing '-- CMD' or --jq PROGRAM");
+}
+
+int
+main(int argc, char **argv)
+{
+	struct fn_opts o = { .jobs = 1, .timeout_ms = 3000, .input_fd = -1 };
+	struct ndj_line l;
+	int nfiles, kind, status = EV_OK;
+
+	cli_init(argv, help);
+	parse(argc, argv, &o, &nfiles);
+	/* Without FILEs the input is stdin, the one pipe fn_idle() can watch. */
+	if (nfiles == 0)
+		o.input_fd = 0;
+	sig_catch_stop();
+	out_init(cli.line_buffered);
+	struct fn_runner *r = fn_open(&o);
+	struct ndj_reader *in = ndj_open(argv + optind, nfiles, cli.max_line_bytes);
+	ndj_set_idle(in, fn_idle, r);
+	while (!sig_stop && (kind = ndj_next(in, &l)) != NDJ_EOF) {
+		struct json_err e;
+		const char *why = kind == NDJ_TOOLONG ? "line longer than --max-line-bytes" : NULL;
+		if (why == NULL && json_validate(l.p, l.n, 0, &e) == 0)
+			why = e.what;
+		if (why == NULL) {
+			fn_submit(r, l.p, l.n);
+		} else if (ndj_reject(&l, why)) {
+			status = EV_DATAERR;
+			break;
+		}
+	}
+	int run = fn_finish(r);
+	if (status == EV_OK)
+		status = ndj_status(in);
+	if (status == EV_OK)
+		status = run;
+	ndj_close(in);
+	out_close_or_die();
+	sig_reraise();
+	return status;
+}

@@ -1,0 +1,375 @@
+#!/usr/bin/env bats
+# fnrun: process and --jq handlers, results, errors, -j order, timeouts,
+# retries, --dlq, --report, --envelope, environment, signals, bad input.
+load test_helper
+
+# No handler process of this test may survive fnrun.
+no_orphans() {
+	! pgrep -f "$1" > /dev/null
+}
+
+@test "stdout is the result: JSON as is, empty is null, text a JSON string" {
+	printf '{"a":1}\n[1, 2]\n"s"\n' > in
+	run fnrun in -- cat
+	assert_success
+	assert_output "$(printf '{"a":1}\n[1, 2]\n"s"')"
+	run fnrun -- true < in
+	assert_output "$(printf 'null\nnull\nnull')"
+	run fnrun -- echo 'hello "world"' < in
+	assert_line -n 0 '"hello \"world\""'
+}
+
+@test "a result that spans lines is made compact" {
+	echo 1 | fnrun -- printf '{\n  "a": [1,\n 2]\n}\n' > out
+	assert_equal "$(cat out)" '{"a":[1,2]}'
+}
+
+@test "the event arrives on stdin, never on the command line or through a shell" {
+	printf '%s\n' '"$(touch pwned1)"' '"`touch pwned2`"' '"; touch pwned3"' \
+	    '{"x":"$(touch pwned4); rm -rf ."}' > in
+	run fnrun in -- cat
+	assert_success
+	assert_line -n 0 '"$(touch pwned1)"'
+	assert_line -n 1 '"`touch pwned2`"'
+	run fnrun in -- sh -c 'read -r e; printf "%s\n" "$e"'
+	assert_success
+	run fnrun in -- sh -c 'echo "$#"'
+	assert_output "$(printf '0\n0\n0\n0')"
+	assert_file_not_exists pwned1
+	assert_file_not_exists pwned2
+	assert_file_not_exists pwned3
+	assert_file_not_exists pwned4
+	assert_file_exists in
+}
+
+@test "a non-zero exit is an error in Lambda's shape; exit 1" {
+	run --separate-stderr fnrun -- sh -c 'exit 3' <<< '{}'
+	assert_failure 1
+	assert_output '{"errorMessage":"Runtime exited with error: exit status 3","errorType":"Runtime.ExitError"}'
+	[[ $stderr == *"failed"* ]]
+	run --separate-stderr fnrun -q -- sh -c 'exit 3' <<< '{}'
+	assert_equal "$stderr" ""
+}
+
+@test "a failing handler may give its own error object on stdout" {
+	run fnrun -q -- sh -c 'echo "{\"errorMessage\":\"boom\",\"errorType\":\"ValueError\"}"; exit 1' <<< 1
+	assert_failure 1
+	assert_output '{"errorMessage":"boom","errorType":"ValueError"}'
+}
+
+@test "a handler killed by a signal is an error" {
+	run fnrun -- sh -c 'kill -SEGV $$' <<< 1
+	assert_failure 1
+	assert_output --partial '"errorMessage":"Runtime exited with error: signal 11'
+}
+
+@test "a missing command is Runtime.InvalidEntrypoint" {
+	run fnrun -- ./no-such-handler <<< 1
+	assert_failure 1
+	assert_output --partial '"errorType":"Runtime.InvalidEntrypoint"'
+}
+
+@test "stderr passes through as the function's log" {
+	run --separate-stderr fnrun -- sh -c 'echo log line >&2; echo 7' <<< 1
+	assert_success
+	assert_output 7
+	assert_equal "$stderr" "log line"
+}
+
+@test "a handler that never reads stdin gets a large event without a hang" {
+	head -c 900000 /dev/zero | tr '\0' a | sed 's/.*/"&"/' > in
+	run timeout 10 fnrun in -- echo done
+	assert_success
+	assert_output '"done"'
+}
+
+@test "a handler that writes megabytes: the whole result arrives" {
+	run timeout 20 fnrun -- sh -c 'head -c 4000000 /dev/zero | tr "\0" x' <<< 1
+	assert_success
+	assert_equal "${#output}" 4000002
+}
+
+@test "a result over 6 MB is Function.ResponseSizeTooLarge, and nothing hangs" {
+	run timeout 20 fnrun -- sh -c 'head -c 7000000 /dev/zero | tr "\0" x' <<< 1
+	assert_failure 1
+	assert_output --partial '"errorType":"Function.ResponseSizeTooLarge"'
+}
+
+@test "a handler that forks children and exits: the children die with it" {
+	run timeout 10 fnrun -- sh -c 'sleep 1234.5 & sleep 1234.5 & echo ok' <<< 1
+	assert_success
+	assert_output '"ok"'
+	sleep 0.2
+	no_orphans 'sleep 1234.5'
+}
+
+@test "--timeout kills a handler that ignores SIGTERM, and its whole group" {
+	start=$(date +%s%N)
+	run fnrun -q -t 0.5 -- sh -c 'trap "" TERM; sleep 1235.5 & sleep 1235.5' <<< 1
+	end=$(date +%s%N)
+	assert_failure 1
+	assert_output '{"errorMessage":"Task timed out after 0.50 seconds","errorType":"Runtime.Timeout"}'
+	[ $(( (end - start) / 1000000 )) -lt 3000 ]
+	sleep 0.2
+	no_orphans 'sleep 1235.5'
+}
+
+@test "the default timeout is 3 seconds" {
+	run fnrun -- sleep 10 <<< 1
+	assert_failure 1
+	assert_output --partial 'Task timed out after 3.00 seconds'
+}
+
+@test "-j 4 runs at once and keeps input order" {
+	seq 1 12 > in
+	start=$(date +%s%N)
+	run fnrun -j 4 in -- sh -c 'read x; sleep 0.$(( (13 - x) % 4 + 2 )); echo $x'
+	end=$(date +%s%N)
+	assert_success
+	assert_output "$(seq 1 12)"
+	# 12 sleeps of 0.2-0.5 s, 4 at a time: well under their 4.2 s sum.
+	[ $(( (end - start) / 1000000 )) -lt 3000 ]
+}
+
+@test "--unordered prints results as they finish" {
+	printf '3\n1\n' > in
+	run fnrun -j 2 -u in -- sh -c 'read x; sleep 0.$((x * 2)); echo $x'
+	assert_success
+	assert_output "$(printf '1\n3')"
+}
+
+@test "--retries retries a failure with back-off, with the same requestId" {
+	run fnrun -r 2 -e --report rep -- sh -c 'n=$(cat count 2>/dev/null || echo 0); echo $((n+1)) > count; [ $n -ge 2 ] && echo ok || exit 1' <<< 1
+	assert_success
+	assert_output --partial '"status":"success","result":"ok","attempts":3}'
+	assert_equal "$(nlines rep)" 3
+	assert_equal "$(jq -r .requestId rep | sort -u | wc -l)" 1
+	assert_equal "$(jq -r .status rep | tr '\n' ' ')" "error error success "
+}
+
+@test "--retries gives up after N retries" {
+	run fnrun -q -r 1 --report rep -- false <<< 1
+	assert_failure 1
+	assert_equal "$(nlines rep)" 2
+}
+
+@test "--dlq file: gets the event with its error; exit 0" {
+	printf '{"id":1}\n{"id":2}\n' > in
+	run fnrun -q --dlq file:dead.ndjson in -- sh -c 'grep -q "\"id\":2" && exit 4; echo fine'
+	assert_success
+	assert_line -n 0 '"fine"'
+	assert_equal "$(nlines dead.ndjson)" 1
+	run jq -c '[.requestPayload, .responsePayload.errorType, .requestContext.condition]' dead.ndjson
+	assert_output '[{"id":2},"Runtime.ExitError","RetriesExhausted"]'
+}
+
+@test "--dlq queue: sends the record to an evq queue" {
+	run fnrun -q --dlq queue:dead -- false <<< '{"k":"v"}'
+	assert_success
+	run evq-recv -n 1 dead
+	assert_success
+	assert_equal "$(jq -c .requestPayload <<< "$output")" '{"k":"v"}'
+}
+
+@test "--dlq with a bad URI is a usage error" {
+	run fnrun --dlq s3:bucket -- cat <<< 1
+	assert_failure 2
+	assert_output --partial "file:PATH or queue:QUEUE"
+}
+
+@test "--envelope wraps results and errors" {
+	printf '1\n2\n' > in
+	run fnrun -q -e in -- sh -c 'read x; [ $x = 1 ]'
+	assert_failure 1
+	assert_equal "$(jq -c '[.status, .result, .error.errorType]' <<< "${lines[0]}")" '["success",null,null]'
+	assert_equal "$(jq -c '[.status, .error.errorType]' <<< "${lines[1]}")" '["error","Runtime.ExitError"]'
+	run jq -r .requestId <<< "${lines[0]}"
+	assert_output --regexp '^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$'
+}
+
+@test "--envelope marks a timeout" {
+	run fnrun -q -e -t 0.2 -- sleep 5 <<< 1
+	assert_equal "$(jq -r .status <<< "$output")" timeout
+}
+
+@test "--report writes one line per invocation with Lambda's REPORT fields" {
+	seq 1 3 > in
+	run fnrun --report rep in -- cat
+	assert_success
+	assert_equal "$(nlines rep)" 3
+	run jq -c 'keys_unsorted' rep
+	assert_line -n 0 '["requestId","status","attempt","durationMs","billedDurationMs","memorySizeMB","maxMemoryUsedMB"]'
+	run jq -e 'select(.billedDurationMs >= 1 and .maxMemoryUsedMB >= 1 and .memorySizeMB == 128)' rep
+	assert_success
+}
+
+@test "--report measures the handler's peak memory" {
+	run fnrun --report rep -- python3 -c 'b = bytearray(80 * 1024 * 1024); print(len(b))' <<< 1
+	assert_success
+	run jq -e '.maxMemoryUsedMB >= 80' rep
+	assert_success
+}
+
+@test "--name and the Lambda environment" {
+	run fnrun -n greeter -- sh -c 'echo "$AWS_LAMBDA_FUNCTION_NAME $AWS_LAMBDA_FUNCTION_VERSION $AWS_LAMBDA_FUNCTION_MEMORY_SIZE $AWS_LAMBDA_LOG_GROUP_NAME $_HANDLER"' <<< 1
+	assert_output '"greeter $LATEST 128 /aws/lambda/greeter sh"'
+	run fnrun -- sh -c 'echo "$AWS_LAMBDA_FUNCTION_NAME $AWS_LAMBDA_FUNCTION_TIMEOUT ${AWS_REGION:+set} ${AWS_LAMBDA_LOG_STREAM_NAME:+set}"' <<< 1
+	assert_output '"sh 3 set set"'
+}
+
+@test "--env K=V reaches the function; bad and reserved keys are refused" {
+	run fnrun -E GREETING=hi -E Other_2='a b' -- sh -c 'echo "$GREETING/$Other_2"' <<< 1
+	assert_output '"hi/a b"'
+	run fnrun -E 1X=y -- cat <<< 1
+	assert_failure 2
+	run fnrun -E X=y -- cat <<< 1
+	assert_failure 2
+	run fnrun -E AWS_LAMBDA_FUNCTION_NAME=x -- cat <<< 1
+	assert_failure 2
+	assert_output --partial reserved
+	run fnrun -E NOEQUALS -- cat <<< 1
+	assert_failure 2
+}
+
+@test "signal dispositions are reset for the handler" {
+	# fnrun ignores SIGPIPE; the handler must not inherit that.
+	run fnrun -- grep -E "^SigIgn" /proc/self/status <<< 1
+	assert_output --regexp '^"SigIgn:\\t[0-9a-f]{16}"$'
+	# Signals 1-31 (SIGPIPE among them); glibc keeps 32 and 33 for itself.
+	mask=${output:10:16}
+	assert_equal $(( 16#$mask & 16#7fffffff )) 0
+}
+
+@test "each handler runs in its own process group" {
+	run fnrun -- sh -c 'ps -o pgid= -p $$ | tr -d " "; echo "/$$"' <<< 1
+	[[ $output =~ ^\"([0-9]+)\\n/([0-9]+)\"$ ]]
+	assert_equal "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}"
+}
+
+@test "--jq runs in-process; errors are Lambda-shaped" {
+	printf '{"a":1}\n{"a":"x"}\n' > in
+	run fnrun -q --jq '.a + 1' in
+	assert_failure 1
+	assert_line -n 0 2
+	assert_line -n 1 --partial '"errorType":"JqError"'
+	run fnrun --jq 'empty' <<< 1
+	assert_output null
+	run fnrun --jq '.[' <<< 1
+	assert_failure 2
+}
+
+@test "--jq and -- CMD exclude each other; one is needed" {
+	run fnrun --jq . -- cat <<< 1
+	assert_failure 2
+	run fnrun <<< 1
+	assert_failure 2
+	run fnrun -- <<< 1
+	assert_failure 2
+	run fnrun -j 0 -- cat <<< 1
+	assert_failure 2
+	run fnrun -j 257 -- cat <<< 1
+	assert_failure 2
+	run fnrun -t abc -- cat <<< 1
+	assert_failure 2
+}
+
+@test "bad input: stops with 65 after finishing the lines before it" {
+	printf '1\n{bad\n3\n' > in
+	run --separate-stderr fnrun in -- cat
+	assert_failure 65
+	assert_output 1
+	[[ $stderr == "fnrun: in:2: "* ]]
+}
+
+@test "bad input with --errors FILE: recorded, the rest runs" {
+	printf '1\n{bad\n3\n' > in
+	run fnrun --errors err in -- cat
+	assert_success
+	assert_output "$(printf '1\n3')"
+	assert_equal "$(jq -r .line err)" 2
+}
+
+@test "a missing input file: the others run, exit 66" {
+	echo 1 > in
+	run --separate-stderr fnrun nosuch in -- cat
+	assert_failure 66
+	assert_output 1
+}
+
+@test "--help and --version" {
+	run fnrun --help
+	assert_success
+	assert_line -n 0 --partial 'usage: fnrun'
+	run fnrun --version
+	assert_output --regexp '^fnrun \(evkit\) [0-9.]+$'
+}
+
+@test "SIGTERM: running invocations finish, nothing new starts, the signal is re-raised" {
+	mkfifo feed
+	fnrun -j 2 -- sh -c 'read x; sleep 1; echo done-$x' < feed > out 3>&- &
+	pid=$!
+	exec 4> feed
+	printf '1\n2\n' >&4
+	sleep 0.4
+	kill -TERM "$pid"
+	printf '3\n' >&4
+	st=0
+	wait "$pid" || st=$?
+	exec 4>&-
+	assert_equal "$st" 143
+	assert_equal "$(cat out)" "$(printf '"done-1"\n"done-2"')"
+}
+
+@test "SIGTERM during a retry back-off: the event ends as a failure, to the --dlq" {
+	mkfifo feed
+	fnrun -q -r 8 -e --dlq file:dead -- false < feed > out 3>&- &
+	pid=$!
+	exec 4> feed
+	echo 1 >&4
+	sleep 0.5
+	kill -TERM "$pid"
+	st=0
+	wait "$pid" || st=$?
+	exec 4>&-
+	assert_equal "$st" 143
+	assert_equal "$(jq -r .status out)" error
+	n=$(jq .attempts out)
+	[ "$n" -ge 2 ] && [ "$n" -le 8 ]
+	assert_equal "$(jq .requestContext.approximateInvokeCount dead)" "$n"
+}
+
+@test "SIGINT while a handler hangs: it still times out and no process is left" {
+	mkfifo feed
+	fnrun -t 1 -- sh -c 'trap "" INT TERM; sleep 1236.5' < feed > out 3>&- &
+	pid=$!
+	exec 4> feed
+	echo 1 >&4
+	sleep 0.3
+	kill -INT "$pid"
+	st=0
+	wait "$pid" || st=$?
+	exec 4>&-
+	assert_equal "$st" 130
+	assert_equal "$(jq -r .errorType out)" Runtime.Timeout
+	no_orphans 'sleep 1236.5'
+}
+
+@test "a closed stdout ends fnrun quietly and kills the running handlers" {
+	seq 1 6 > in
+	run bash -c "fnrun -u -j 6 -t 100 --line-buffered in -- sh -c 'read x; [ \$x -le 3 ] && sleep 0.\$x && echo \$x && exit; exec sleep 1237.5' | head -2"
+	assert_output "$(printf '1\n2')"
+	sleep 0.3
+	no_orphans 'sleep 1237.5'
+}
+
+@test "SIGTERM while waiting for input with nothing running ends at once" {
+	mkfifo feed
+	fnrun -- cat < feed > out 3>&- &
+	pid=$!
+	exec 4> feed
+	sleep 0.3
+	kill -TERM "$pid"
+	run timeout 5 tail --pid="$pid" -f /dev/null
+	exec 4>&-
+	assert_success
+}
