@@ -49,10 +49,16 @@ evq-recv signups || echo "(nothing left in signups)"
 evq-recv -e signups-dlq | jq -c '{dead: (.body | fromjson | .id),
     receives: .attributes.ApproximateReceiveCount, from: .attributes.DeadLetterQueueSourceArn}'
 
-step "ledger: the welcomes go into an event log, one stream per plan"
-jq -c '.body | fromjson | select(.detail | type == "object") |
-    {id, user: .detail.user, plan: .detail.plan}' batch | evlog-append -p --stream-from .plan welcomes |
-    jq -c '{seq, stream, version, user: .event.user}'
+step "function: a welcome-mail handler runs once per sign-up (fnrun); its results land in a log"
+cat > welcome-mail <<'SH'
+#!/bin/sh
+# A Lambda-style handler: the event on stdin, the result on stdout.
+jq -c '{id, to: .detail.user, plan: .detail.plan, subject: "Welcome aboard!"}'
+SH
+chmod +x welcome-mail
+jq -c '.body | fromjson | select(.detail | type == "object")' batch |
+    fnrun -j 2 -n welcome-mail -- ./welcome-mail |
+    evlog-append -p --stream-from .plan welcomes | jq -c '{seq, stream, version, to: .event.to}'
 
 step "replay: fold the log back into state (welcomes per plan)"
 evlog-read --fold '.[$event.plan] += 1' --init '{}' welcomes

@@ -2,7 +2,7 @@
 # Makes sure the Debian packages evkit builds and tests with are present.
 # As root it installs what is missing; otherwise it prints the apt-get line.
 pkgs="gcc make pkg-config libjq-dev libsqlite3-dev zlib1g-dev jq sqlite3
-      bats bats-support bats-assert bats-file bash-completion mandoc zsh fish"
+      bats bats-support bats-assert bats-file bash-completion mandoc zsh fish python3"
 [ -n "$EVKIT_EXTRA_PKGS" ] && pkgs="$pkgs $EVKIT_EXTRA_PKGS"
 missing=
 for p in $pkgs; do
