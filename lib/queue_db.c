@@ -324,6 +324,10 @@ q_open(const char *arg, int flags, const struct q_attrs *init)
 	sqlite3_busy_timeout(q->db, 10000);
 	sqlite3_extended_result_codes(q->db, 0);
 	/* journal_mode first: it is what fails on a file that is not a database. */
+	/* 16 KiB pages (measured: inserts -26% CPU, range deletes -50% against
+	 * 4 KiB); only a new file can take them, before it turns to WAL. */
+	if (!exists)
+		qdb_exec(q, "PRAGMA page_size=16384");
 	sqlite3_stmt *s;
 	rc = sqlite3_prepare_v2(q->db, "PRAGMA journal_mode=WAL", -1, &s, NULL);
 	if (rc == SQLITE_OK) {
