@@ -87,7 +87,10 @@ load test_helper
 }
 
 @test "kill -9 in the middle of a send leaves a consistent queue" {
-	seq 1 200000 | evq-send -b 100 q 3>&- &
+	# A file (always readable, so never an early commit) too long to finish
+	# before the kill.
+	seq 1 2000000 > in
+	evq-send -b 100 q in 3>&- &
 	pid=$!
 	wait_for '[ "$(evq-ctl stat q 2>/dev/null | jq .ApproximateNumberOfMessages)" -gt 1000 ]' 30
 	kill -9 "$pid"
