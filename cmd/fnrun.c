@@ -14,11 +14,14 @@
 
 static const char help[] =
 "usage: fnrun [OPTIONS] [FILE...] -- CMD [ARG...]\n"
+"       fnrun [OPTIONS] --worker [FILE...] -- CMD [ARG...]\n"
 "       fnrun [OPTIONS] --jq PROGRAM [FILE...]\n"
 "Invoke a function for each event (one JSON value per line) of the FILEs or\n"
 "stdin and print one result line per event.  CMD runs once per event, in its\n"
 "own process group, with the event on stdin; its stdout is the result (JSON\n"
 "as is, empty is null, other text a JSON string); its stderr is its log.\n"
+"With --worker, CMD starts once per -j slot and stays: it reads one event\n"
+"line and writes one result line per invocation.\n"
 "\n"
 "  -j, --jobs N             run up to N invocations at once (default 1,\n"
 "                           at most 256)\n"
@@ -31,9 +34,11 @@ static const char help[] =
 "  -e, --envelope           print {\"requestId\",\"status\",\"result\"|\"error\",...}\n"
 "      --report FILE        append one line per invocation: requestId, status,\n"
 "                           durationMs, billedDurationMs, memorySizeMB,\n"
-"                           maxMemoryUsedMB\n"
+"                           maxMemoryUsedMB, initDurationMs (worker starts)\n"
 "  -n, --name NAME          the function name (AWS_LAMBDA_FUNCTION_NAME)\n"
 "  -E, --env K=V            set a variable in the function's environment\n"
+"      --worker             run CMD as warm workers, one line in, one out\n"
+"      --max-invocations N  restart a worker after N invocations\n"
 "      --jq PROGRAM         run a jq program in-process instead of CMD\n"
 "      --line-buffered      flush output after every line\n"
 "      --errors FILE        record bad input lines in FILE and go on\n"
@@ -45,7 +50,7 @@ static const char help[] =
 "Exit status: 0 every event succeeded or went to --dlq, 1 some failed,\n"
 "2 usage, 65 bad input line, 66 missing input file, 74 I/O error.\n";
 
-enum { OPT_DLQ = CLI_FIRST_FREE, OPT_REPORT, OPT_JQ };
+enum { OPT_DLQ = CLI_FIRST_FREE, OPT_REPORT, OPT_JQ, OPT_WORKER, OPT_MAXINV };
 
 static const struct option longopts[] = {
 	CLI_BASIC_OPTS, CLI_INPUT_OPTS,
@@ -59,6 +64,8 @@ static const struct option longopts[] = {
 	{ "name", required_argument, NULL, 'n' },
 	{ "env", required_argument, NULL, 'E' },
 	{ "jq", required_argument, NULL, OPT_JQ },
+	{ "worker", no_argument, NULL, OPT_WORKER },
+	{ "max-invocations", required_argument, NULL, OPT_MAXINV },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -83,6 +90,10 @@ parse(int argc, char **argv, struct fn_opts *o, int *nfiles)
 				cli_usage_error("--env '%s': %s", optarg, why);
 			break;
 		case OPT_JQ: o->jq = optarg; break;
+		case OPT_WORKER: o->worker = 1; break;
+		case OPT_MAXINV:
+			o->max_inv = (int)cli_num("--max-invocations", optarg, 1, 1000000000);
+			break;
 		default:
 			if (!cli_common_opt(c, optarg))
 				cli_usage_error("unknown option");
@@ -103,6 +114,10 @@ parse(int argc, char **argv, struct fn_opts *o, int *nfiles)
 	if ((o->argv != NULL) == (o->jq != NULL))
 		cli_usage_error(o->jq != NULL ? "--jq and '-- CMD' exclude each other" :
 		    "missing '-- CMD' or --jq PROGRAM");
+	if (o->worker && o->argv == NULL)
+		cli_usage_error("--worker needs '-- CMD'");
+	if (o->max_inv > 0 && !o->worker)
+		cli_usage_error("--max-invocations needs --worker");
 }
 
 int

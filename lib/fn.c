@@ -33,8 +33,10 @@ static struct fn_runner *dying;
 static void
 kill_on_die(void)
 {
-	if (dying != NULL)
+	if (dying != NULL) {
 		fn_proc_kill_all(dying);
+		fn_work_kill_all(dying);
+	}
 }
 
 static void
@@ -118,6 +120,10 @@ fn_open(const struct fn_opts *o)
 	r->owners = calloc(r->ninv * 2 + 2, sizeof *r->owners);
 	if (r->inv == NULL || r->pfd == NULL || r->owners == NULL)
 		msg_die(EV_SOFTWARE, "out of memory");
+	if (o->worker && (r->wk = calloc((size_t)r->o.jobs, sizeof *r->wk)) == NULL)
+		msg_die(EV_SOFTWARE, "out of memory");
+	for (int i = 0; r->wk != NULL && i < r->o.jobs; i++)
+		r->wk[i].in_fd = r->wk[i].out_fd = -1;
 	lambda_env(r);
 	fn_proc_setup();
 	dying = r;
@@ -227,7 +233,10 @@ start(struct fn_runner *r, struct fn_inv *v)
 	}
 	v->state = FN_RUNNING;
 	r->running++;
-	fn_proc_start(r, v);
+	if (r->wk != NULL)
+		fn_work_start(r, v);
+	else
+		fn_proc_start(r, v);
 }
 
 /* Starts ready invocations (retries past their back-off) while slots
@@ -263,7 +272,9 @@ busy(const struct fn_runner *r)
 static void
 finish_if_done(struct fn_runner *r, struct fn_inv *v)
 {
-	if (v->state != FN_RUNNING || !v->exited || v->out_fd >= 0)
+	if (v->state != FN_RUNNING)
+		return;
+	if (r->wk != NULL ? !fn_work_done(r, v) : !v->exited || v->out_fd >= 0)
 		return;
 	r->running--;
 	fn_res_process(r, v);
@@ -299,6 +310,21 @@ enforce_timeouts(struct fn_runner *r)
 	return next;
 }
 
+/* A worker's pipes, for as long as v has a line to write or is owed one. */
+static nfds_t
+poll_worker(struct fn_inv *v, struct pollfd *pfd, struct fn_inv **owners, nfds_t n)
+{
+	if (v->wk->in_fd >= 0 && v->in_off <= v->n) {
+		pfd[n] = (struct pollfd){ v->wk->in_fd, POLLOUT, 0 };
+		owners[n++] = v;
+	}
+	if (v->wk->out_fd >= 0) {
+		pfd[n] = (struct pollfd){ v->wk->out_fd, POLLIN, 0 };
+		owners[n++] = v;
+	}
+	return n;
+}
+
 /* The poll set: the wake-up pipe, then every open handler pipe, then
  * watch_fd (when >= 0).  Returns how many entries; owners[i] names the
  * invocation of pfd[i], NULL for the others. */
@@ -313,6 +339,10 @@ poll_set(struct fn_runner *r, int watch_fd, struct pollfd *pfd, struct fn_inv **
 		struct fn_inv *v = &r->inv[i];
 		if (v->state != FN_RUNNING)
 			continue;
+		if (v->wk != NULL) {
+			n = poll_worker(v, pfd, owners, n);
+			continue;
+		}
 		if (v->in_fd >= 0) {
 			pfd[n] = (struct pollfd){ v->in_fd, POLLOUT, 0 };
 			owners[n++] = v;
@@ -472,6 +502,8 @@ int
 fn_finish(struct fn_runner *r)
 {
 	drain(r);
+	if (r->wk != NULL)
+		fn_work_stop_all(r);
 	if (r->dropped > 0)
 		msg_warn("stopped: %lu event(s) not run", r->dropped);
 	if (r->report != NULL && (fflush(r->report) != 0 || ferror(r->report)))

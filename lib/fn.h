@@ -15,6 +15,8 @@
 struct fn_opts {
 	char **argv;		/* process handler: CMD ARGS, or NULL */
 	const char *jq;		/* --jq PROGRAM, or NULL */
+	int worker;		/* --worker: argv runs as warm workers */
+	int max_inv;		/* --max-invocations: recycle after; 0 never */
 	int jobs;		/* -j, concurrent invocations */
 	int unordered, envelope;
 	int64_t timeout_ms;

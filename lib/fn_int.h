@@ -33,6 +33,9 @@ struct fn_inv {
 	int exited, status, timed_out, spawn_errno;
 	struct rusage ru;
 	int64_t start, deadline;
+	struct fn_worker *wk;	/* --worker: the worker serving it, or NULL */
+	int replied;		/* --worker: its result line has come */
+	double init_ms;		/* --worker: it started the worker; else -1 */
 	struct buf out;		/* its stdout, up to FN_MAX_RESULT */
 	size_t out_total;
 	/* The outcome. */
@@ -40,6 +43,18 @@ struct fn_inv {
 	struct buf res;		/* result, or error object, as compact JSON */
 	double dur_ms;
 	long max_mb;
+};
+
+/* A warm worker (--worker): started once, fed one event line and read
+ * one result line per invocation, until it dies, times out or is
+ * recycled.  pid 0: not running (started on demand). */
+struct fn_worker {
+	pid_t pid;
+	int in_fd, out_fd;
+	int gone;		/* reaped while it served v */
+	int uses;
+	struct fn_inv *v;	/* the invocation it serves, or NULL */
+	struct buf rb;		/* stdout not yet taken as a result */
 };
 
 struct fn_runner {
@@ -57,6 +72,7 @@ struct fn_runner {
 	struct pollfd *pfd;	/* poll set, sized for every pipe */
 	struct fn_inv **owners;
 	unsigned long dropped;	/* events a stop request left unrun */
+	struct fn_worker *wk;	/* --worker: jobs of them, else NULL */
 };
 
 /* fn_proc.c */
@@ -69,6 +85,16 @@ void fn_proc_read(struct fn_inv *v);
 struct fn_inv *fn_proc_reap(struct fn_runner *r);
 void fn_proc_kill(struct fn_inv *v);
 void fn_proc_kill_all(struct fn_runner *r);
+int fn_proc_spawn(const struct fn_runner *r, pid_t *pid, int *in_fd, int *out_fd);
+
+/* fn_work.c */
+void fn_work_start(struct fn_runner *r, struct fn_inv *v);
+void fn_work_write(struct fn_inv *v);
+void fn_work_read(struct fn_inv *v);
+void fn_work_gone(struct fn_runner *r, pid_t pid);
+int fn_work_done(struct fn_runner *r, struct fn_inv *v);
+void fn_work_kill_all(struct fn_runner *r);
+void fn_work_stop_all(struct fn_runner *r);
 
 /* fn_res.c */
 void fn_res_process(struct fn_runner *r, struct fn_inv *v);

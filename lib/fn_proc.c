@@ -81,11 +81,11 @@ spawn_attr(posix_spawnattr_t *a)
 	posix_spawnattr_setsigmask(a, &none);
 }
 
-/* Starts the handler for v: the event goes to its stdin through a pipe,
- * never through argv or a shell.  A spawn failure is recorded in
- * v->spawn_errno and the invocation counts as exited. */
-void
-fn_proc_start(struct fn_runner *r, struct fn_inv *v)
+/* Spawns the handler command with pipes on its stdin and stdout (both
+ * non-blocking on our side).  Returns 0, or posix_spawnp's error with
+ * both fds -1. */
+int
+fn_proc_spawn(const struct fn_runner *r, pid_t *pid, int *in_fd, int *out_fd)
 {
 	int in[2], out[2];
 	posix_spawnattr_t a;
@@ -97,13 +97,7 @@ fn_proc_start(struct fn_runner *r, struct fn_inv *v)
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
 	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-	v->start = clock_mono_ms();
-	v->deadline = v->start + r->o.timeout_ms;
-	v->exited = v->timed_out = v->spawn_errno = 0;
-	v->in_off = v->out_total = 0;
-	buf_reset(&v->out);
-	memset(&v->ru, 0, sizeof v->ru);
-	int e = posix_spawnp(&v->pid, r->o.argv[0], &fa, &a, r->o.argv, environ);
+	int e = posix_spawnp(pid, r->o.argv[0], &fa, &a, r->o.argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&a);
 	close(in[0]);
@@ -111,15 +105,33 @@ fn_proc_start(struct fn_runner *r, struct fn_inv *v)
 	if (e != 0) {
 		close(in[1]);
 		close(out[0]);
-		v->in_fd = v->out_fd = -1;
-		v->spawn_errno = e;
-		v->exited = 1;
-		return;
+		*in_fd = *out_fd = -1;
+		return e;
 	}
-	v->in_fd = in[1];
-	v->out_fd = out[0];
-	fcntl(v->in_fd, F_SETFL, O_NONBLOCK);
-	fcntl(v->out_fd, F_SETFL, O_NONBLOCK);
+	*in_fd = in[1];
+	*out_fd = out[0];
+	fcntl(*in_fd, F_SETFL, O_NONBLOCK);
+	fcntl(*out_fd, F_SETFL, O_NONBLOCK);
+	return 0;
+}
+
+/* Starts the handler for v: the event goes to its stdin through a pipe,
+ * never through argv or a shell.  A spawn failure is recorded in
+ * v->spawn_errno and the invocation counts as exited. */
+void
+fn_proc_start(struct fn_runner *r, struct fn_inv *v)
+{
+	v->start = clock_mono_ms();
+	v->deadline = v->start + r->o.timeout_ms;
+	v->exited = v->timed_out = v->spawn_errno = 0;
+	v->in_off = v->out_total = 0;
+	buf_reset(&v->out);
+	memset(&v->ru, 0, sizeof v->ru);
+	v->wk = NULL;
+	v->init_ms = -1;
+	v->spawn_errno = fn_proc_spawn(r, &v->pid, &v->in_fd, &v->out_fd);
+	if (v->spawn_errno != 0)
+		v->exited = 1;
 }
 
 static void
@@ -135,6 +147,10 @@ close_fd(int *fd)
 void
 fn_proc_write(struct fn_inv *v)
 {
+	if (v->wk != NULL) {
+		fn_work_write(v);
+		return;
+	}
 	while (v->in_fd >= 0 && v->in_off <= v->n) {
 		const char *p = v->in_off < v->n ? v->event + v->in_off : "\n";
 		size_t len = v->in_off < v->n ? v->n - v->in_off : 1;
@@ -157,6 +173,10 @@ fn_proc_read(struct fn_inv *v)
 {
 	char tmp[65536];
 
+	if (v->wk != NULL) {
+		fn_work_read(v);
+		return;
+	}
 	while (v->out_fd >= 0) {
 		ssize_t got = read(v->out_fd, tmp, sizeof tmp);
 		if (got < 0 && errno == EINTR)
@@ -194,6 +214,7 @@ fn_proc_reap(struct fn_runner *r)
 		int st;
 		while (wait4(pid, &st, 0, &ru) < 0 && errno == EINTR)
 			;
+		fn_work_gone(r, pid);
 		if (v == NULL)
 			continue;
 		v->exited = 1;

@@ -103,12 +103,14 @@ process_error(struct fn_runner *r, struct fn_inv *v)
 			fn_res_error(&v->res, "Runtime.ExitError",
 			    "Runtime exited with error: exit status %d", WEXITSTATUS(v->status));
 	}
+	else if (v->wk != NULL && !v->replied)
+		fn_res_error(&v->res, "Runtime.ExitError", "Runtime exited without providing a reason");
 	else if (v->out_total > FN_MAX_RESULT)
 		fn_res_error(&v->res, "Function.ResponseSizeTooLarge",
 		    "Response payload size (%zu bytes) exceeded maximum allowed payload size (%d bytes).",
 		    v->out_total, FN_MAX_RESULT);
-	else
-		return;
+	else if (v->wk == NULL || !stdout_error(&v->res, &v->out))
+		return;	/* a worker says it failed by a Lambda error object */
 	v->failed = 1;
 }
 
@@ -170,8 +172,12 @@ fn_res_report(struct fn_runner *r, const struct fn_inv *v)
 	long billed = (long)v->dur_ms + ((double)(long)v->dur_ms < v->dur_ms);
 	fprintf(r->report, "{\"requestId\":\"%s\",\"status\":\"%s\",\"attempt\":%d,"
 	    "\"durationMs\":%.2f,\"billedDurationMs\":%ld,\"memorySizeMB\":128,"
-	    "\"maxMemoryUsedMB\":%ld}\n", v->id, status_word(v), v->attempt, v->dur_ms,
+	    "\"maxMemoryUsedMB\":%ld", v->id, status_word(v), v->attempt, v->dur_ms,
 	    billed < 1 ? 1 : billed, v->max_mb);
+	/* Only the invocation that started a worker paid for the start. */
+	if (r->o.worker && v->init_ms >= 0)
+		fprintf(r->report, ",\"initDurationMs\":%.2f", v->init_ms);
+	fputs("}\n", r->report);
 }
 
 /* The output line for v: the bare result (or error object), or with

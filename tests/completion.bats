@@ -72,6 +72,10 @@ complete_words() {
 @test "bash: fnrun completes its options, then the handler command after --" {
 	run complete_words fnrun --unor
 	assert_output --unordered
+	run complete_words fnrun --work
+	assert_output --worker
+	run complete_words fnrun --max-inv
+	assert_output --max-invocations
 	run complete_words fnrun --dlq q
 	assert_output queue:
 	run complete_words fnrun -j 4 -- ech

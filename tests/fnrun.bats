@@ -373,3 +373,108 @@ no_orphans() {
 	exec 4>&-
 	assert_success
 }
+
+# A worker that answers each event line with [event, its PID].
+WORKER='while read -r e; do echo "[$e,$$]"; done'
+
+@test "--worker: workers are reused, at most -j of them, results in input order" {
+	seq 1 20 > in
+	run fnrun -j 3 --worker in -- sh -c "$WORKER"
+	assert_success
+	run sh -c "fnrun -j 3 --worker in -- sh -c '$WORKER' | jq -c '.[0]'"
+	assert_output "$(seq 1 20)"
+	run sh -c "fnrun -j 3 --worker in -- sh -c '$WORKER' | jq '.[1]' | sort -u | wc -l"
+	[ "$output" -ge 1 ] && [ "$output" -le 3 ]
+}
+
+@test "--worker: a line that is not JSON is a string; a Lambda error object is a failure" {
+	run fnrun -q --worker -- sh -c 'read e; echo "hi there"; read e; echo "{\"errorMessage\":\"boom\",\"errorType\":\"E\"}"; read e; echo "{}"' < <(seq 1 3)
+	assert_failure 1
+	assert_output "$(printf '"hi there"\n{"errorMessage":"boom","errorType":"E"}\n{}')"
+}
+
+@test "--worker: a crash fails its invocation and the worker is restarted" {
+	run fnrun -q --worker -- sh -c 'read e; echo "$$"; read e; exit 3' < <(seq 1 4)
+	assert_failure 1
+	assert_line -n 1 '{"errorMessage":"Runtime exited with error: exit status 3","errorType":"Runtime.ExitError"}'
+	assert_line -n 3 '{"errorMessage":"Runtime exited with error: exit status 3","errorType":"Runtime.ExitError"}'
+	[ "${lines[0]}" != "${lines[2]}" ]
+	run fnrun -q --worker -- sh -c 'read e; exit 0' <<< 1
+	assert_failure 1
+	assert_output '{"errorMessage":"Runtime exited without providing a reason","errorType":"Runtime.ExitError"}'
+}
+
+@test "--worker: a hanging worker times out, its group is killed, and it is restarted" {
+	run fnrun -q -t 0.5 --worker -- sh -c 'trap "" TERM; while read -r e; do [ "$e" = 2 ] && sleep 1236.5; echo "[$e,$$]"; done' < <(seq 1 3)
+	assert_failure 1
+	assert_line -n 1 '{"errorMessage":"Task timed out after 0.50 seconds","errorType":"Runtime.Timeout"}'
+	[ "$(jq -n "${lines[0]}[1] != ${lines[2]}[1]")" = true ]
+	sleep 0.2
+	no_orphans 'sleep 1236.5'
+}
+
+@test "--worker --max-invocations recycles a worker after N" {
+	seq 1 5 > in
+	run sh -c "fnrun --worker --max-invocations 2 in -- sh -c '$WORKER' | jq '.[1]' | sort -u | wc -l"
+	assert_output 3
+	run fnrun --max-invocations 2 -- cat <<< 1
+	assert_failure 2
+	run fnrun --worker --jq . <<< 1
+	assert_failure 2
+}
+
+@test "--worker --report: initDurationMs only on the invocations that started a worker" {
+	seq 1 5 > in
+	run fnrun --worker --max-invocations 2 --report rep in -- sh -c "$WORKER"
+	assert_success
+	run jq -c 'has("initDurationMs")' rep
+	assert_output "$(printf 'true\nfalse\ntrue\nfalse\ntrue')"
+	run jq -e 'select(has("initDurationMs")) | .initDurationMs >= 0' rep
+	assert_success
+}
+
+@test "--worker with --retries, --dlq and --envelope" {
+	# Each worker fails its first event and answers the rest.
+	run fnrun -q --worker -r 1 -e -- sh -c 'read e; echo "{\"errorMessage\":\"cold\"}"; while read -r e; do echo "$e"; done' <<< 7
+	assert_success
+	run jq -c '[.status, .result, .attempts]' <<< "$output"
+	assert_output '["success",7,2]'
+	run fnrun -q --worker --dlq file:dead -- sh -c 'read e; exit 1' <<< '{"k":1}'
+	assert_success
+	run jq -c '.requestPayload' dead
+	assert_output '{"k":1}'
+}
+
+@test "--worker: stderr passes through; end of input leaves no process" {
+	run --separate-stderr fnrun -j 2 --worker -- sh -c 'sleep 1237.5 & while read -r e; do echo "log $e" >&2; echo "$e"; done' < <(seq 1 4)
+	assert_success
+	assert_output "$(seq 1 4)"
+	[[ $stderr == *"log 1"* && $stderr == *"log 4"* ]]
+	sleep 0.2
+	no_orphans 'sleep 1237.5'
+	# A worker that ignores the closed stdin is killed after the grace.
+	start=$(date +%s%N)
+	run fnrun --worker -- sh -c 'trap "" TERM; read -r e; echo "$e"; exec sleep 1238.5' <<< 1
+	end=$(date +%s%N)
+	assert_success
+	[ $(( (end - start) / 1000000 )) -lt 3000 ]
+	no_orphans 'sleep 1238.5'
+}
+
+@test "--worker: SIGTERM lets running invocations finish and leaves no process" {
+	mkfifo feed
+	fnrun -j 2 --worker -- sh -c 'while read -r x; do sleep 1.01; echo done-$x; done' < feed > out 3>&- &
+	pid=$!
+	exec 4> feed
+	printf '1\n2\n' >&4
+	sleep 0.4
+	kill -TERM "$pid"
+	printf '3\n' >&4
+	st=0
+	wait "$pid" || st=$?
+	exec 4>&-
+	assert_equal "$st" 143
+	assert_equal "$(cat out)" "$(printf '"done-1"\n"done-2"')"
+	sleep 0.2
+	no_orphans 'sleep 1.01'
+}
