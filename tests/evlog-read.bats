@@ -234,7 +234,9 @@ mklog() {
 	# a byte of the compressed data itself: gzip's own check fails
 	seg=log/00000000000000000001.ndjson.gz
 	size=$(stat -c %s $seg)
-	printf '\x55' | dd of=$seg bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+	# Invert the byte (writing a fixed value would miss 1 time in 256).
+	b=$(dd if=$seg bs=1 skip=$((size / 2)) count=1 2>/dev/null | od -An -tu1 | tr -d ' ')
+	printf "\\x$(printf %02x $((b ^ 255)))" | dd of=$seg bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
 	run --separate-stderr evlog-read --verify ./log
 	assert_failure 65
 	assert_regex "$stderr" "00000000000000000001\.ndjson\.gz:[0-9]+: corrupt gzip data"
