@@ -292,25 +292,6 @@ oneline() {
 }
 
 # Drives the bash completion function the way readline does.
-complete_words() {
-	source /usr/share/bash-completion/bash_completion
-	source "$TOP/completions/bash/evbus-route"
-	COMP_WORDS=("$@")
-	COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
-	COMP_LINE="$*"
-	COMP_POINT=${#COMP_LINE}
-	_evbus_route
-	printf '%s\n' "${COMPREPLY[@]}"
-}
-
-@test "bash completion offers the options and @files after -p" {
-	run complete_words evbus-route --inv
-	assert_output '--invert-match'
-	touch rule.json
-	run complete_words evbus-route -p @ru
-	assert_output '@rule.json'
-}
-
 @test "zsh and fish completions parse" {
 	run zsh -n "$TOP/completions/zsh/_evbus-route"
 	assert_success

@@ -287,27 +287,3 @@ mklog() {
 	assert_failure 2
 }
 
-complete_words() {
-	source /usr/share/bash-completion/bash_completion
-	source "$TOP/completions/bash/evlog-read"
-	COMP_WORDS=("$@")
-	COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
-	COMP_LINE="$*"
-	COMP_POINT=${#COMP_LINE}
-	_evlog_read
-	printf '%s\n' "${COMPREPLY[@]}"
-}
-
-@test "bash completion: options and log names; zsh and fish parse" {
-	run complete_words evlog-read --ver
-	assert_output $'--verify\n--version'
-	mkdir -p "$EVKIT_HOME/logs/orders" "$EVKIT_HOME/logs/users"
-	run complete_words evlog-read -f us
-	assert_output 'users'
-	run zsh -n "$TOP/completions/zsh/_evlog-read"
-	assert_success
-	if command -v fish >/dev/null; then
-		run fish --no-execute "$TOP/completions/fish/evlog-read.fish"
-		assert_success
-	fi
-}

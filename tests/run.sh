@@ -22,7 +22,7 @@ for u in "$build"/unit/*; do
 	"$u" || echo "not ok - $(basename "$u") exited $?"
 done | tee -a "$log"
 
-suites=${*:-tests/*.bats}
+suites=${*:-tests/*.bats tests/*/*.bats}
 # shellcheck disable=SC2086
 bats --tap $suites | tee -a "$log"
 

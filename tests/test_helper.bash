@@ -5,7 +5,10 @@ bats_load_library bats-support
 bats_load_library bats-assert
 bats_load_library bats-file
 
-TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+# The repository: the nearest directory above the test holding the Makefile.
+TOP=$BATS_TEST_DIRNAME
+while [ ! -f "$TOP/Makefile" ]; do TOP=$(dirname "$TOP"); done
+TOP=$(cd "$TOP" && pwd)
 DATA="$TOP/../shared/data"
 PATH="$TOP/bin:$PATH"
 
@@ -27,4 +30,20 @@ wait_for() {
 		[ "$i" -ge "$max" ] && return 1
 		sleep 0.05
 	done
+}
+
+# Runs CMD's bash completion as readline would on "CMD WORD... " and prints
+# what it offers, one per line: `complete_words evq-send --pr`.
+complete_words() {
+	local cmd=$1; shift
+	source /usr/share/bash-completion/bash_completion
+	source "$TOP/completions/bash/$cmd"
+	COMP_WORDS=("$cmd" "$@")
+	COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 ))
+	COMP_LINE="${COMP_WORDS[*]}"
+	COMP_POINT=${#COMP_LINE}
+	local fn
+	fn=$(complete -p "$cmd" | sed 's/.*-F \([^ ]*\) .*/\1/')
+	"$fn" "$cmd" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+	printf '%s\n' "${COMPREPLY[@]}"
 }
