@@ -8,6 +8,24 @@ no_orphans() {
 	! pgrep -f "$1" > /dev/null
 }
 
+# Runs fnrun -j 2 ARGS, feeds events 1 and 2, sends SIGTERM while they run,
+# then feeds 3: 1 and 2 must finish, 3 must not start, and fnrun must die
+# by the signal.
+term_midway() {
+	mkfifo feed
+	fnrun -j 2 "$@" < feed > out 3>&- &
+	local pid=$! st=0
+	exec 4> feed
+	printf '1\n2\n' >&4
+	sleep 0.4
+	kill -TERM "$pid"
+	printf '3\n' >&4
+	wait "$pid" || st=$?
+	exec 4>&-
+	assert_equal "$st" 143
+	assert_equal "$(cat out)" "$(printf '"done-1"\n"done-2"')"
+}
+
 @test "stdout is the result: JSON as is, empty is null, text a JSON string" {
 	printf '{"a":1}\n[1, 2]\n"s"\n' > in
 	run fnrun in -- cat
@@ -305,19 +323,7 @@ no_orphans() {
 }
 
 @test "SIGTERM: running invocations finish, nothing new starts, the signal is re-raised" {
-	mkfifo feed
-	fnrun -j 2 -- sh -c 'read x; sleep 1; echo done-$x' < feed > out 3>&- &
-	pid=$!
-	exec 4> feed
-	printf '1\n2\n' >&4
-	sleep 0.4
-	kill -TERM "$pid"
-	printf '3\n' >&4
-	st=0
-	wait "$pid" || st=$?
-	exec 4>&-
-	assert_equal "$st" 143
-	assert_equal "$(cat out)" "$(printf '"done-1"\n"done-2"')"
+	term_midway -- sh -c 'read x; sleep 1; echo done-$x'
 }
 
 @test "SIGTERM during a retry back-off: the event ends as a failure, to the --dlq" {
@@ -462,19 +468,7 @@ WORKER='while read -r e; do echo "[$e,$$]"; done'
 }
 
 @test "--worker: SIGTERM lets running invocations finish and leaves no process" {
-	mkfifo feed
-	fnrun -j 2 --worker -- sh -c 'while read -r x; do sleep 1.01; echo done-$x; done' < feed > out 3>&- &
-	pid=$!
-	exec 4> feed
-	printf '1\n2\n' >&4
-	sleep 0.4
-	kill -TERM "$pid"
-	printf '3\n' >&4
-	st=0
-	wait "$pid" || st=$?
-	exec 4>&-
-	assert_equal "$st" 143
-	assert_equal "$(cat out)" "$(printf '"done-1"\n"done-2"')"
+	term_midway --worker -- sh -c 'while read -r x; do sleep 1.01; echo done-$x; done'
 	sleep 0.2
 	no_orphans 'sleep 1.01'
 }
