@@ -443,6 +443,17 @@ alloc() {
 	no_orphans 'sleep 1236.5'
 }
 
+@test "fnrun killed with SIGKILL: the kernel kills the handlers it started (Linux)" {
+	[ "$(uname)" = Linux ] || skip "PR_SET_PDEATHSIG is Linux's"
+	fnrun -t 60 -- sh -c 'echo $$ > pid; exec sleep 61.25' 3>&- <<< 1 &
+	fp=$!
+	wait_for '[ -s pid ]'
+	kill -KILL "$fp"
+	wait "$fp" || true
+	# Gone, or a zombie its new parent has yet to reap.
+	wait_for "! grep -q '^[0-9]* ([^)]*) [^Z]' /proc/$(cat pid)/stat 2> /dev/null"
+}
+
 @test "a closed stdout ends fnrun quietly and kills the running handlers" {
 	seq 1 6 > in
 	run bash -c "fnrun -u -j 6 -t 100 --line-buffered in -- sh -c 'read x; [ \$x -le 3 ] && sleep 0.\$x && echo \$x && exit; exec sleep 1237.5' | head -2"
