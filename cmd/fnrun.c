@@ -16,17 +16,29 @@ static const char help[] =
 "usage: fnrun [OPTIONS] [FILE...] -- CMD [ARG...]\n"
 "       fnrun [OPTIONS] --worker [FILE...] -- CMD [ARG...]\n"
 "       fnrun [OPTIONS] --jq PROGRAM [FILE...]\n"
+"       fnrun [OPTIONS] --queue QUEUE [--follow] -- CMD [ARG...]\n"
 "Invoke a function for each event (one JSON value per line) of the FILEs or\n"
 "stdin and print one result line per event.  CMD runs once per event, in its\n"
 "own process group, with the event on stdin; its stdout is the result (JSON\n"
 "as is, empty is null, other text a JSON string); its stderr is its log.\n"
 "With --worker, CMD starts once per -j slot and stays: it reads one event\n"
-"line and writes one result line per invocation.\n"
+"line and writes one result line per invocation.  With --queue, the events\n"
+"are batches of a queue's messages, as Lambda's SQS trigger makes them.\n"
 "\n"
 "  -j, --jobs N             run up to N invocations at once (default 1,\n"
 "                           at most 256)\n"
 "  -u, --unordered          print results as they finish, not in input order\n"
 "  -t, --timeout S          kill a handler after S seconds (default 3)\n"
+"  -m, --memory MB          kill a handler whose processes use more than MB\n"
+"                           resident memory (128 to 10240; default: no\n"
+"                           limit, 128 reported)\n"
+"  -b, --batch N            invoke with {\"Records\":[...]} of up to N events\n"
+"                           (1 to 10000; a batch also ends when input pauses)\n"
+"      --queue QUEUE        take events from an evq queue, as Lambda's SQS\n"
+"                           trigger: leased batches of --batch (default 10),\n"
+"                           deleted on success but for batchItemFailures;\n"
+"                           exits when the queue is drained\n"
+"  -f, --follow             with --queue: keep waiting for messages\n"
 "  -r, --retries N          retry a failed invocation N times (default 0),\n"
 "                           after 100 ms, 200 ms, 400 ms ...\n"
 "      --dlq URI            send events that failed finally, with their error,\n"
@@ -47,10 +59,14 @@ static const char help[] =
 "  -h, --help               this help\n"
 "      --version            print the version\n"
 "\n"
-"Exit status: 0 every event succeeded or went to --dlq, 1 some failed,\n"
-"2 usage, 65 bad input line, 66 missing input file, 74 I/O error.\n";
+"Exit status: 0 every event succeeded or went to --dlq (--queue: every batch\n"
+"was deleted whole), 1 some failed, 2 usage, 65 bad input line, 66 missing\n"
+"input file or queue, 74 I/O error.\n";
 
-enum { OPT_DLQ = CLI_FIRST_FREE, OPT_REPORT, OPT_JQ, OPT_WORKER, OPT_MAXINV };
+enum { OPT_DLQ = CLI_FIRST_FREE, OPT_REPORT, OPT_JQ, OPT_WORKER, OPT_MAXINV, OPT_QUEUE };
+
+static const char *queue;
+static int follow;
 
 static const struct option longopts[] = {
 	CLI_BASIC_OPTS, CLI_INPUT_OPTS,
@@ -66,6 +82,10 @@ static const struct option longopts[] = {
 	{ "jq", required_argument, NULL, OPT_JQ },
 	{ "worker", no_argument, NULL, OPT_WORKER },
 	{ "max-invocations", required_argument, NULL, OPT_MAXINV },
+	{ "memory", required_argument, NULL, 'm' },
+	{ "batch", required_argument, NULL, 'b' },
+	{ "queue", required_argument, NULL, OPT_QUEUE },
+	{ "follow", no_argument, NULL, 'f' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -75,7 +95,7 @@ parse(int argc, char **argv, struct fn_opts *o, int *nfiles)
 	int c;
 	const char *why;
 
-	while ((c = getopt_long(argc, argv, "+hqj:ut:r:en:E:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+hqj:ut:r:en:E:m:b:f", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j': o->jobs = (int)cli_num("--jobs", optarg, 1, 256); break;
 		case 'u': o->unordered = 1; break;
@@ -91,6 +111,10 @@ parse(int argc, char **argv, struct fn_opts *o, int *nfiles)
 			break;
 		case OPT_JQ: o->jq = optarg; break;
 		case OPT_WORKER: o->worker = 1; break;
+		case 'm': o->memory_mb = (int)cli_num("--memory", optarg, 128, 10240); break;
+		case 'b': o->batch = (int)cli_num("--batch", optarg, 1, 10000); break;
+		case OPT_QUEUE: queue = optarg; break;
+		case 'f': follow = 1; break;
 		case OPT_MAXINV:
 			o->max_inv = (int)cli_num("--max-invocations", optarg, 1, 1000000000);
 			break;
@@ -118,6 +142,15 @@ parse(int argc, char **argv, struct fn_opts *o, int *nfiles)
 		cli_usage_error("--worker needs '-- CMD'");
 	if (o->max_inv > 0 && !o->worker)
 		cli_usage_error("--max-invocations needs --worker");
+	if (follow && queue == NULL)
+		cli_usage_error("--follow needs --queue");
+	if (queue != NULL && *nfiles > 0)
+		cli_usage_error("--queue takes no FILE");
+	/* The mapping retries through leases and dead-letters through the
+	 * queue's redrive policy, as Lambda's does. */
+	if (queue != NULL && (o->dlq != NULL || o->retries > 0))
+		cli_usage_error("--queue: failures go back to the queue (its redrive policy), "
+		    "not to --dlq or --retries");
 }
 
 int
@@ -134,6 +167,12 @@ main(int argc, char **argv)
 		o.input_fd = 0;
 	sig_catch_stop();
 	out_init(cli.line_buffered);
+	if (queue != NULL) {
+		status = fn_esm_run(&o, queue, follow);
+		out_close_or_die();
+		sig_reraise();
+		return status;
+	}
 	struct fn_runner *r = fn_open(&o);
 	struct ndj_reader *in = ndj_open(argv + optind, nfiles, cli.max_line_bytes);
 	ndj_set_idle(in, fn_idle, r);
@@ -143,7 +182,7 @@ main(int argc, char **argv)
 		if (why == NULL && json_validate(l.p, l.n, 0, &e) == 0)
 			why = e.what;
 		if (why == NULL) {
-			fn_submit(r, l.p, l.n);
+			fn_submit(r, l.p, l.n, NULL);
 		} else if (ndj_reject(&l, why)) {
 			status = EV_DATAERR;
 			break;

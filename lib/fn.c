@@ -73,7 +73,8 @@ lambda_env(const struct fn_runner *r)
 	}
 	set_default("AWS_LAMBDA_FUNCTION_NAME", name);
 	set_default("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST");
-	set_default("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128");
+	snprintf(b, sizeof b, "%d", r->o.memory_mb > 0 ? r->o.memory_mb : 128);
+	set_default("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", b);
 	snprintf(b, sizeof b, "%lld", (long long)(r->o.timeout_ms + 999) / 1000);
 	set_default("AWS_LAMBDA_FUNCTION_TIMEOUT", b);
 	set_default("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand");
@@ -189,9 +190,11 @@ conclude(struct fn_runner *r, struct fn_inv *v)
 			    v->res.p);
 		if (r->dlq_fd >= 0 || r->dlq_q != NULL)
 			fn_res_dlq(r, v);
-		else
+		else if (r->o.on_done == NULL)
 			r->failed++;
 	}
+	if (r->o.on_done != NULL && r->o.on_done(r->o.done_ctx, v->tag, v->failed, v->res.p, v->res.n))
+		r->failed++;
 }
 
 static void
@@ -203,6 +206,8 @@ emit(struct fn_runner *r, struct fn_inv *v)
 	}
 	free(v->event);
 	v->event = NULL;
+	free(v->rec);
+	v->rec = NULL;
 	v->state = FN_FREE;
 	r->emit_seq++;
 }
@@ -240,22 +245,29 @@ start(struct fn_runner *r, struct fn_inv *v)
 }
 
 /* Starts ready invocations (retries past their back-off) while slots
- * are free; returns the earliest pending back-off, or -1. */
+ * are free, the earliest in input order first; returns the earliest
+ * pending back-off, or -1. */
 static int64_t
 start_ready(struct fn_runner *r)
 {
 	int64_t now = clock_mono_ms(), next = -1;
 
+	while (r->running < r->o.jobs && !sig_stop) {
+		struct fn_inv *first = NULL;
+		for (size_t i = 0; i < r->ninv; i++) {
+			struct fn_inv *v = &r->inv[i];
+			if (v->state == FN_READY && v->not_before <= now &&
+			    (first == NULL || v->seq < first->seq))
+				first = v;
+		}
+		if (first == NULL)
+			break;
+		start(r, first);
+	}
 	for (size_t i = 0; i < r->ninv; i++) {
 		struct fn_inv *v = &r->inv[i];
-		if (v->state != FN_READY)
-			continue;
-		if (v->not_before > now) {
-			if (next < 0 || v->not_before < next)
-				next = v->not_before;
-		} else if (r->running < r->o.jobs && !sig_stop) {
-			start(r, v);
-		}
+		if (v->state == FN_READY && v->not_before > now && (next < 0 || v->not_before < next))
+			next = v->not_before;
 	}
 	return next;
 }
@@ -369,11 +381,15 @@ pump(struct fn_runner *r, int watch_fd, int wait_ms)
 	struct pollfd *pfd = r->pfd;
 	struct fn_inv **owners = r->owners;
 	int64_t next = start_ready(r), dl = enforce_timeouts(r), now = clock_mono_ms();
-	int ready = 0;
+	int ready = 0, tick = 100;
 
+	if (r->o.memory_mb > 0 && r->running > 0) {
+		fn_mem_enforce(r);
+		tick = FN_MEM_TICK_MS;
+	}
 	if (dl >= 0 && (next < 0 || dl < next))
 		next = dl;
-	int t = next < 0 ? 100 : next - now < 0 ? 0 : next - now > 100 ? 100 : (int)(next - now);
+	int t = next < 0 ? tick : next - now < 0 ? 0 : next - now > tick ? tick : (int)(next - now);
 	if (wait_ms >= 0 && wait_ms < t)
 		t = wait_ms;
 	nfds_t n = poll_set(r, watch_fd, pfd, owners);
@@ -418,6 +434,8 @@ drop_unstarted(struct fn_runner *r)
 			v->state = FN_DONE;
 			v->skip = 1;
 			r->dropped++;
+			if (r->o.on_done != NULL)
+				r->o.on_done(r->o.done_ctx, v->tag, 0, NULL, 0);
 		}
 	}
 }
@@ -433,8 +451,10 @@ has_room(const struct fn_runner *r)
 	return 0;
 }
 
-void
-fn_submit(struct fn_runner *r, const char *event, size_t n)
+/* Queues one invocation of event (copied); rec (taken) locates the
+ * records of a batch. */
+static void
+enqueue(struct fn_runner *r, const char *event, size_t n, void *tag, size_t *rec, size_t nrec)
 {
 	struct fn_inv *v = NULL;
 
@@ -452,6 +472,9 @@ fn_submit(struct fn_runner *r, const char *event, size_t n)
 	memcpy(v->event, event, n);
 	v->event[n] = '\0';
 	v->n = n;
+	v->tag = tag;
+	v->rec = rec;
+	v->nrec = nrec;
 	v->seq = r->next_seq++;
 	v->attempt = 1;
 	v->not_before = 0;
@@ -460,6 +483,63 @@ fn_submit(struct fn_runner *r, const char *event, size_t n)
 	v->state = FN_READY;
 	/* Start it now, and take in whatever is ready without waiting. */
 	pump(r, -1, 0);
+}
+
+/* Queues the batch gathered so far, if any, as {"Records":[...]}. */
+static void
+flush_batch(struct fn_runner *r)
+{
+	if (r->nbrec == 0)
+		return;
+	buf_adds(&r->batch, "]}");
+	size_t *rec = r->brec, nrec = r->nbrec;
+	r->brec = NULL;
+	r->nbrec = 0;
+	enqueue(r, r->batch.p, r->batch.n, NULL, rec, nrec);
+}
+
+void
+fn_submit(struct fn_runner *r, const char *event, size_t n, void *tag)
+{
+	if (r->o.batch <= 0) {
+		enqueue(r, event, n, tag, NULL, 0);
+		return;
+	}
+	/* Lambda stops gathering at its 6 MB payload limit too. */
+	if (r->nbrec > 0 && r->batch.n + n + 3 > FN_MAX_RESULT)
+		flush_batch(r);
+	if (r->nbrec == 0) {
+		buf_reset(&r->batch);
+		buf_adds(&r->batch, "{\"Records\":[");
+		r->brec = calloc((size_t)r->o.batch * 2, sizeof *r->brec);
+		if (r->brec == NULL)
+			msg_die(EV_SOFTWARE, "out of memory");
+	} else {
+		buf_addc(&r->batch, ',');
+	}
+	r->brec[r->nbrec * 2] = r->batch.n;
+	r->brec[r->nbrec * 2 + 1] = n;
+	r->nbrec++;
+	buf_add(&r->batch, event, n);
+	if (r->nbrec == (size_t)r->o.batch)
+		flush_batch(r);
+}
+
+int
+fn_pump(struct fn_runner *r, int wait_ms)
+{
+	pump(r, -1, wait_ms);
+	int n = r->o.jobs - r->running;
+	for (size_t i = 0; i < r->ninv; i++)
+		if (r->inv[i].state == FN_READY)
+			n--;
+	return n > 0 && has_room(r) ? n : 0;
+}
+
+int
+fn_busy(const struct fn_runner *r)
+{
+	return busy(r);
 }
 
 /* Runs until nothing is queued or running. */
@@ -479,6 +559,7 @@ fn_idle(void *ctx)
 {
 	struct fn_runner *r = ctx;
 
+	flush_batch(r);		/* the input is idle: the batch is what came */
 	out_flush_or_die();
 	while (!sig_stop) {
 		if (r->o.input_fd < 0) {
@@ -501,6 +582,9 @@ fn_idle(void *ctx)
 int
 fn_finish(struct fn_runner *r)
 {
+	if (!sig_stop)
+		flush_batch(r);
+	r->dropped += r->nbrec;	/* a batch a stop request cut short */
 	drain(r);
 	if (r->wk != NULL)
 		fn_work_stop_all(r);
@@ -518,11 +602,14 @@ fn_finish(struct fn_runner *r)
 	if (r->jx != NULL)
 		jx_free(r->jx);
 	for (size_t i = 0; i < r->ninv; i++) {
+		free(r->inv[i].rec);
 		free(r->inv[i].event);
 		buf_free(&r->inv[i].out);
 		buf_free(&r->inv[i].res);
 	}
 	buf_free(&r->line);
+	buf_free(&r->batch);
+	free(r->brec);
 	free(r->inv);
 	free(r->pfd);
 	free(r->owners);

@@ -25,6 +25,13 @@ struct fn_opts {
 	const char *report;	/* --report FILE, or NULL */
 	const char *name;	/* --name; NULL: the handler's base name */
 	int input_fd;		/* where fn_idle() waits for input (stdin), or -1 */
+	int memory_mb;		/* --memory: the limit; 0 none (128 reported) */
+	int batch;		/* --batch: events per {"Records":[...]}; 0 none */
+	/* Called once per event with its final outcome (result or error
+	 * object, compact JSON; NULL when a stop request dropped it unrun)
+	 * and fn_submit's tag.  Returns whether it counts as a failure. */
+	int (*on_done)(void *ctx, void *tag, int failed, const char *res, size_t n);
+	void *done_ctx;
 };
 
 struct fn_runner;
@@ -36,8 +43,17 @@ struct fn_runner;
 struct fn_runner *fn_open(const struct fn_opts *o);
 
 /* Queues one event (JSON text, copied) and runs the loop until there is
- * room for the next; results are written as they are due. */
-void fn_submit(struct fn_runner *r, const char *event, size_t n);
+ * room for the next; results are written as they are due.  With --batch
+ * the event joins the batch being gathered, which is queued when full,
+ * when the input is idle, and at the end.  tag goes to on_done. */
+void fn_submit(struct fn_runner *r, const char *event, size_t n, void *tag);
+
+/* Runs the loop for up to wait_ms (less when something ends); returns
+ * how many more invocations could start now. */
+int fn_pump(struct fn_runner *r, int wait_ms);
+
+/* Whether anything is queued or running. */
+int fn_busy(const struct fn_runner *r);
 
 /* ndj_set_idle() hook: keeps invocations going while the input has no
  * line ready, and returns when it has.  A stop request (SIGINT, SIGTERM)
@@ -48,6 +64,15 @@ void fn_idle(void *r);
  * their results and closes the report and --dlq.  Returns 0 when every
  * event succeeded or went to the --dlq, else 1.  Frees r. */
 int fn_finish(struct fn_runner *r);
+
+/* --queue QUEUE: Lambda's SQS event source mapping.  Opens the runner
+ * with o (o->batch: messages per invocation, default 10) and invokes it
+ * with {"Records":[...]} of leased messages until nothing is visible and
+ * nothing runs, or with follow until a stop request.  A batch is deleted
+ * when the invocation succeeds, but for the messages its
+ * {"batchItemFailures":[...]} names; the rest stay leased.  Returns as
+ * fn_finish. */
+int fn_esm_run(struct fn_opts *o, const char *queue, int follow);
 
 /* --env K=V: validates the key as Lambda does (a letter, then [A-Za-z0-9_],
  * at least 2 characters, not a reserved name) and exports it.  Returns

@@ -31,11 +31,16 @@ struct fn_inv {
 	int in_fd, out_fd;	/* -1 once closed */
 	size_t in_off;		/* bytes of event + "\n" written */
 	int exited, status, timed_out, spawn_errno;
+	int oom;		/* --memory: killed for passing the limit */
+	long peak_kib;		/* --memory: the largest tree RSS sampled */
 	struct rusage ru;
 	int64_t start, deadline;
 	struct fn_worker *wk;	/* --worker: the worker serving it, or NULL */
 	int replied;		/* --worker: its result line has come */
 	double init_ms;		/* --worker: it started the worker; else -1 */
+	size_t *rec;		/* --batch: offset, length of each record */
+	size_t nrec;
+	void *tag;		/* fn_submit's, for on_done */
 	struct buf out;		/* its stdout, up to FN_MAX_RESULT */
 	size_t out_total;
 	/* The outcome. */
@@ -73,7 +78,13 @@ struct fn_runner {
 	struct fn_inv **owners;
 	unsigned long dropped;	/* events a stop request left unrun */
 	struct fn_worker *wk;	/* --worker: jobs of them, else NULL */
+	struct buf batch;	/* --batch: {"Records":[ gathered so far */
+	size_t *brec;		/* their offsets and lengths in batch */
+	size_t nbrec;
 };
+
+/* How often limited handlers are sampled (--memory). */
+enum { FN_MEM_TICK_MS = 10 };
 
 /* fn_proc.c */
 void fn_proc_setup(void);
@@ -86,6 +97,9 @@ struct fn_inv *fn_proc_reap(struct fn_runner *r);
 void fn_proc_kill(struct fn_inv *v);
 void fn_proc_kill_all(struct fn_runner *r);
 int fn_proc_spawn(const struct fn_runner *r, pid_t *pid, int *in_fd, int *out_fd);
+
+/* fn_mem.c */
+void fn_mem_enforce(struct fn_runner *r);
 
 /* fn_work.c */
 void fn_work_start(struct fn_runner *r, struct fn_inv *v);

@@ -86,6 +86,21 @@ stdout_error(struct buf *res, const struct buf *out)
 	return 1;
 }
 
+/* Lambda's runtime supervisor is written in Go and says how a runtime
+ * died as Go does: "signal: killed", "signal: segmentation fault (core
+ * dumped)" — C's signal names, lower-cased. */
+static void
+signal_error(struct buf *b, int status)
+{
+	char name[64];
+
+	snprintf(name, sizeof name, "%s", strsignal(WTERMSIG(status)));
+	if (name[0] >= 'A' && name[0] <= 'Z')
+		name[0] = (char)(name[0] - 'A' + 'a');
+	fn_res_error(b, "Runtime.ExitError", "Runtime exited with error: signal: %s%s", name,
+	    WCOREDUMP(status) ? " (core dumped)" : "");
+}
+
 static void
 process_error(struct fn_runner *r, struct fn_inv *v)
 {
@@ -96,8 +111,7 @@ process_error(struct fn_runner *r, struct fn_inv *v)
 		fn_res_error(&v->res, "Runtime.Timeout", "Task timed out after %.2f seconds",
 		    (double)r->o.timeout_ms / 1000);
 	else if (WIFSIGNALED(v->status))
-		fn_res_error(&v->res, "Runtime.ExitError", "Runtime exited with error: signal %d (%s)",
-		    WTERMSIG(v->status), strsignal(WTERMSIG(v->status)));
+		signal_error(&v->res, v->status);	/* a --memory kill is SIGKILL */
 	else if (WEXITSTATUS(v->status) != 0) {
 		if (!stdout_error(&v->res, &v->out))
 			fn_res_error(&v->res, "Runtime.ExitError",
@@ -120,7 +134,10 @@ void
 fn_res_process(struct fn_runner *r, struct fn_inv *v)
 {
 	v->dur_ms = (double)(clock_mono_ms() - v->start);
-	v->max_mb = (v->ru.ru_maxrss + 1023) / 1024;
+	/* wait4 counts the handler and the children it reaped; the samples
+	 * (--memory) also see the children still running. */
+	long kib = v->ru.ru_maxrss > v->peak_kib ? v->ru.ru_maxrss : v->peak_kib;
+	v->max_mb = (kib + 1023) / 1024;
 	v->failed = 0;
 	process_error(r, v);
 	if (!v->failed)
@@ -171,9 +188,9 @@ fn_res_report(struct fn_runner *r, const struct fn_inv *v)
 		return;
 	long billed = (long)v->dur_ms + ((double)(long)v->dur_ms < v->dur_ms);
 	fprintf(r->report, "{\"requestId\":\"%s\",\"status\":\"%s\",\"attempt\":%d,"
-	    "\"durationMs\":%.2f,\"billedDurationMs\":%ld,\"memorySizeMB\":128,"
+	    "\"durationMs\":%.2f,\"billedDurationMs\":%ld,\"memorySizeMB\":%d,"
 	    "\"maxMemoryUsedMB\":%ld", v->id, status_word(v), v->attempt, v->dur_ms,
-	    billed < 1 ? 1 : billed, v->max_mb);
+	    billed < 1 ? 1 : billed, r->o.memory_mb > 0 ? r->o.memory_mb : 128, v->max_mb);
 	/* Only the invocation that started a worker paid for the start. */
 	if (r->o.worker && v->init_ms >= 0)
 		fprintf(r->report, ",\"initDurationMs\":%.2f", v->init_ms);
@@ -200,7 +217,7 @@ fn_res_line(struct fn_runner *r, const struct fn_inv *v, struct buf *b)
  * record: the original event as requestPayload, the error as
  * responsePayload. */
 static void
-dlq_record(const struct fn_inv *v, struct buf *b)
+dlq_record(const struct fn_inv *v, const char *payload, size_t n, struct buf *b)
 {
 	char ts[25];
 
@@ -211,22 +228,20 @@ dlq_record(const struct fn_inv *v, struct buf *b)
 	buf_adds(b, getenv("AWS_LAMBDA_FUNCTION_NAME"));
 	buf_printf(b, "\",\"condition\":\"RetriesExhausted\",\"approximateInvokeCount\":%d},"
 	    "\"requestPayload\":", v->attempt);
-	buf_add(b, v->event, v->n);
+	buf_add(b, payload, n);
 	buf_adds(b, ",\"responseContext\":{\"statusCode\":200,\"executedVersion\":\"$LATEST\","
 	    "\"functionError\":\"Unhandled\"},\"responsePayload\":");
 	buf_add(b, v->res.p, v->res.n);
 	buf_addc(b, '}');
 }
 
-/* Sends v's failure to the --dlq target; an I/O failure there is fatal
- * (exit 74), since the event would otherwise be lost silently. */
-void
-fn_res_dlq(struct fn_runner *r, const struct fn_inv *v)
+static void
+dlq_send(struct fn_runner *r, const struct fn_inv *v, const char *payload, size_t n)
 {
 	struct buf b = { 0 };
 	const char *why;
 
-	dlq_record(v, &b);
+	dlq_record(v, payload, n, &b);
 	if (r->dlq_q != NULL) {
 		struct q_out m = { .body = b.p, .len = b.n, .delay_ms = -1 };
 		struct q_sent sent;
@@ -248,4 +263,18 @@ fn_res_dlq(struct fn_runner *r, const struct fn_inv *v)
 		}
 	}
 	buf_free(&b);
+}
+
+/* Sends v's failure to the --dlq target: the event, or each event of a
+ * batch (--batch) with the batch's error.  An I/O failure there is fatal
+ * (exit 74), since the event would otherwise be lost silently. */
+void
+fn_res_dlq(struct fn_runner *r, const struct fn_inv *v)
+{
+	if (v->rec == NULL) {
+		dlq_send(r, v, v->event, v->n);
+		return;
+	}
+	for (size_t i = 0; i < v->nrec; i++)
+		dlq_send(r, v, v->event + v->rec[i * 2], v->rec[i * 2 + 1]);
 }

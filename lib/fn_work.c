@@ -61,7 +61,8 @@ fn_work_start(struct fn_runner *r, struct fn_inv *v)
 	for (int i = 0; w == NULL && i < r->o.jobs; i++)
 		if (r->wk[i].v == NULL)
 			w = &r->wk[i];
-	v->exited = v->timed_out = v->spawn_errno = v->replied = 0;
+	v->exited = v->timed_out = v->spawn_errno = v->replied = v->oom = 0;
+	v->peak_kib = 0;
 	v->in_off = v->out_total = 0;
 	v->init_ms = -1;
 	buf_reset(&v->out);
@@ -203,7 +204,7 @@ fn_work_done(struct fn_runner *r, struct fn_inv *v)
 		return v->exited;	/* it could not be started */
 	if (!(v->timed_out ? v->exited : v->replied || v->exited))
 		return 0;
-	if (v->replied && !v->timed_out) {
+	if (v->replied && !v->timed_out && !v->oom) {
 		v->status = 0;	/* it answered; a death after that is the next one's */
 		v->exited = 0;
 	} else if (w->rb.n > 0) {
@@ -217,7 +218,7 @@ fn_work_done(struct fn_runner *r, struct fn_inv *v)
 	w->uses++;
 	if (w->gone)
 		clear(w);
-	else if (v->timed_out || v->out_total > FN_MAX_RESULT ||
+	else if (v->timed_out || v->oom || v->out_total > FN_MAX_RESULT ||
 	    (r->o.max_inv > 0 && w->uses >= r->o.max_inv))
 		retire(w);
 	return 1;

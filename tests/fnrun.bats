@@ -3,9 +3,10 @@
 # retries, --dlq, --report, --envelope, environment, signals, bad input.
 load test_helper
 
-# No handler process of this test may survive fnrun.
+# No handler process of this test may survive fnrun (one SIGKILLed may
+# take a moment to be gone on a loaded machine).
 no_orphans() {
-	! pgrep -f "$1" > /dev/null
+	wait_for "! pgrep -f '$1' > /dev/null" 2
 }
 
 # Runs fnrun -j 2 ARGS, feeds events 1 and 2, sends SIGTERM while they run,
@@ -76,9 +77,9 @@ term_midway() {
 }
 
 @test "a handler killed by a signal is an error" {
-	run fnrun -- sh -c 'kill -SEGV $$' <<< 1
+	run fnrun -q -- sh -c 'kill -SEGV $$' <<< 1
 	assert_failure 1
-	assert_output --partial '"errorMessage":"Runtime exited with error: signal 11'
+	assert_output --partial '{"errorMessage":"Runtime exited with error: signal: segmentation fault'
 }
 
 @test "a missing command is Runtime.InvalidEntrypoint" {
@@ -228,6 +229,88 @@ term_midway() {
 	assert_success
 }
 
+# A handler that allocates and touches $1 MB, in a child of a shell, so
+# the memory is the tree's and not the leader's.
+alloc() {
+	printf 'python3 -c "b = bytearray(%d * 1024 * 1024); import time; time.sleep(0.3); print(len(b) >> 20)"; echo done >&2' "$1"
+}
+
+@test "--memory: a handler tree past the limit is killed as Lambda's out-of-memory error" {
+	run --separate-stderr fnrun -t 20 -m 128 --report rep -- sh -c "$(alloc 300)" <<< 1
+	assert_failure 1
+	assert_output '{"errorMessage":"Runtime exited with error: signal: killed","errorType":"Runtime.ExitError"}'
+	run jq -e 'select(.status == "error" and .memorySizeMB == 128 and .maxMemoryUsedMB > 128)' rep
+	assert_success
+	no_orphans 'bytearray\(300'
+}
+
+@test "--memory: below the limit it succeeds, the setting and the peak are reported" {
+	run --separate-stderr fnrun -t 20 -m 256 --report rep -- sh -c "$(alloc 40)" <<< 1
+	assert_success
+	assert_output 40
+	run jq -e 'select(.status == "success" and .memorySizeMB == 256 and .maxMemoryUsedMB >= 40 and .maxMemoryUsedMB < 256)' rep
+	assert_success
+	run fnrun -m 512 -- sh -c 'echo $AWS_LAMBDA_FUNCTION_MEMORY_SIZE' <<< 1
+	assert_output 512
+}
+
+@test "--memory: Lambda's range, 128 to 10240 MB" {
+	run fnrun -m 127 -- cat <<< 1
+	assert_failure 2
+	run fnrun -m 10241 -- cat <<< 1
+	assert_failure 2
+	run fnrun -m 10240 -- cat <<< 1
+	assert_success
+}
+
+@test "--memory --worker: a worker past the limit fails its event and is started again" {
+	printf '1\n300\n2\n' > in
+	W='while read n; do python3 -c "import sys; b = bytearray(int(sys.argv[1]) * 1024 * 1024); import time; time.sleep(0.3)" "$n"; echo "$n $$"; done'
+	run --separate-stderr fnrun -t 20 -m 128 --worker --report rep in -- sh -c "$W"
+	assert_failure 1
+	assert_line -n 1 '{"errorMessage":"Runtime exited with error: signal: killed","errorType":"Runtime.ExitError"}'
+	first=$(sed -n 1p <<< "$output" | tr -d '"' | cut -d' ' -f2)
+	third=$(sed -n 3p <<< "$output" | tr -d '"' | cut -d' ' -f2)
+	[ -n "$first" ] && [ -n "$third" ] && [ "$first" != "$third" ]
+	run jq -s -e 'length == 3 and all(.[]; .maxMemoryUsedMB >= 1)' rep
+	assert_success
+}
+
+@test "--batch: up to N events per invocation as {\"Records\":[...]}, one result each" {
+	seq 1 5 > in
+	run fnrun -b 2 in -- cat
+	assert_success
+	assert_output "$(printf '{"Records":[1,2]}\n{"Records":[3,4]}\n{"Records":[5]}')"
+	run fnrun -b 3 --jq '.Records | add' in
+	assert_output "$(printf '6\n9')"
+}
+
+@test "--batch: a batch closes when the input pauses, not waiting for N" {
+	mkfifo feed
+	fnrun -b 100 --line-buffered -- cat < feed > out 3>&- &
+	pid=$!
+	exec 4> feed
+	printf '1\n2\n' >&4
+	wait_for '[ -s out ]'
+	assert_equal "$(cat out)" '{"Records":[1,2]}'
+	printf '3\n' >&4
+	exec 4>&-
+	wait "$pid"
+	assert_equal "$(cat out)" "$(printf '{"Records":[1,2]}\n{"Records":[3]}')"
+}
+
+@test "--batch --dlq: each event of a failed batch goes with the batch's error" {
+	printf '{"a":1}\n{"a":2}\n{"a":3}\n' > in
+	run fnrun -q -b 2 --dlq file:dlq in -- sh -c 'cat > /dev/null; exit 4'
+	assert_success
+	assert_equal "$(nlines dlq)" 3
+	run jq -c '[.requestPayload, .responsePayload.errorMessage]' dlq
+	assert_output "$(printf '%s\n' '[{"a":1},"Runtime exited with error: exit status 4"]' \
+	    '[{"a":2},"Runtime exited with error: exit status 4"]' '[{"a":3},"Runtime exited with error: exit status 4"]')"
+	run jq -s -e '.[0].requestContext.requestId == .[1].requestContext.requestId and .[1].requestContext.requestId != .[2].requestContext.requestId' dlq
+	assert_success
+}
+
 @test "--name and the Lambda environment" {
 	run fnrun -n greeter -- sh -c 'echo "$AWS_LAMBDA_FUNCTION_NAME $AWS_LAMBDA_FUNCTION_VERSION $AWS_LAMBDA_FUNCTION_MEMORY_SIZE $AWS_LAMBDA_LOG_GROUP_NAME $_HANDLER"' <<< 1
 	assert_output '"greeter $LATEST 128 /aws/lambda/greeter sh"'
@@ -360,6 +443,17 @@ term_midway() {
 	no_orphans 'sleep 1236.5'
 }
 
+@test "fnrun killed with SIGKILL: the kernel kills the handlers it started (Linux)" {
+	[ "$(uname)" = Linux ] || skip "PR_SET_PDEATHSIG is Linux's"
+	fnrun -t 60 -- sh -c 'echo $$ > pid; exec sleep 61.25' 3>&- <<< 1 &
+	fp=$!
+	wait_for '[ -s pid ]'
+	kill -KILL "$fp"
+	wait "$fp" || true
+	# Gone, or a zombie its new parent has yet to reap.
+	wait_for "! grep -q '^[0-9]* ([^)]*) [^Z]' /proc/$(cat pid)/stat 2> /dev/null"
+}
+
 @test "a closed stdout ends fnrun quietly and kills the running handlers" {
 	seq 1 6 > in
 	run bash -c "fnrun -u -j 6 -t 100 --line-buffered in -- sh -c 'read x; [ \$x -le 3 ] && sleep 0.\$x && echo \$x && exit; exec sleep 1237.5' | head -2"
@@ -391,6 +485,16 @@ WORKER='while read -r e; do echo "[$e,$$]"; done'
 	assert_output "$(seq 1 20)"
 	run sh -c "fnrun -j 3 --worker in -- sh -c '$WORKER' | jq '.[1]' | sort -u | wc -l"
 	[ "$output" -ge 1 ] && [ "$output" -le 3 ]
+}
+
+@test "events start in input order, with -j 1 and with workers" {
+	seq 1 30 > in
+	run fnrun in -- sh -c 'cat >> started'
+	assert_equal "$(cat started)" "$(seq 1 30)"
+	rm started
+	run fnrun --worker in -- sh -c 'while read e; do echo "$e" >> started; echo "$e"; done'
+	assert_success
+	assert_equal "$(cat started)" "$(seq 1 30)"
 }
 
 @test "--worker: a line that is not JSON is a string; a Lambda error object is a failure" {

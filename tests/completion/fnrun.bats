@@ -11,6 +11,13 @@ load ../test_helper
 	assert_output --max-invocations
 	run complete_words fnrun --dlq q
 	assert_output queue:
+	run complete_words fnrun --mem
+	assert_output --memory
+	run complete_words fnrun --fol
+	assert_output --follow
+	evq-ctl create orders
+	run complete_words fnrun --queue ord
+	assert_output orders
 	run complete_words fnrun -j 4 -- ech
 	assert_line echo
 }

@@ -1,0 +1,97 @@
+/* fn_mem — --memory: the resident memory of a handler's process tree,
+ * sampled from /proc, and the kill when it passes the limit.
+ *
+ * Lambda's limit is its sandbox's cgroup: past it the kernel kills the
+ * runtime.  Unprivileged and without a delegated cgroup, the nearest we
+ * can do is watch: the sum of VmRSS over the handler and its descendants
+ * (children lists under /proc/PID/task), every FN_MEM_TICK_MS while
+ * limited handlers run, and SIGKILL to the whole group past the limit. */
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fn_int.h"
+
+/* Deepest descendant chain followed; deeper ones are not counted. */
+enum { MAX_DEPTH = 16 };
+
+/* VmRSS of one process in KiB (statm's resident pages), 0 when gone. */
+static long
+rss_kib(long pid)
+{
+	char path[64];
+	long size, pages = 0;
+
+	snprintf(path, sizeof path, "/proc/%ld/statm", pid);
+	FILE *f = fopen(path, "re");
+	if (f == NULL)
+		return 0;
+	if (fscanf(f, "%ld %ld", &size, &pages) != 2)
+		pages = 0;
+	fclose(f);
+	return pages * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+static long tree_kib(long pid, int depth);
+
+/* The RSS of the children one task of pid started, with theirs. */
+static long
+children_kib(long pid, long tid, int depth)
+{
+	char path[96];
+	long kib = 0, child;
+
+	snprintf(path, sizeof path, "/proc/%ld/task/%ld/children", pid, tid);
+	FILE *f = fopen(path, "re");
+	if (f == NULL)
+		return 0;
+	while (fscanf(f, "%ld", &child) == 1)
+		kib += tree_kib(child, depth + 1);
+	fclose(f);
+	return kib;
+}
+
+/* The RSS of pid and every descendant, in KiB. */
+static long
+tree_kib(long pid, int depth)
+{
+	char path[64];
+	struct dirent *d;
+	long kib = rss_kib(pid);
+
+	if (kib == 0 || depth >= MAX_DEPTH)
+		return kib;
+	snprintf(path, sizeof path, "/proc/%ld/task", pid);
+	DIR *dir = opendir(path);
+	if (dir == NULL)
+		return kib;
+	while ((d = readdir(dir)) != NULL)
+		if (d->d_name[0] != '.')
+			kib += children_kib(pid, strtol(d->d_name, NULL, 10), depth);
+	closedir(dir);
+	return kib;
+}
+
+/* Samples every limited handler that runs: records its peak, and kills
+ * its group (SIGKILL, as the kernel would) once it is over the limit. */
+void
+fn_mem_enforce(struct fn_runner *r)
+{
+	long limit = (long)r->o.memory_mb * 1024;
+
+	for (size_t i = 0; i < r->ninv; i++) {
+		struct fn_inv *v = &r->inv[i];
+		if (v->state != FN_RUNNING || v->exited || v->timed_out || v->oom || v->pid <= 0)
+			continue;
+		long kib = tree_kib((long)v->pid, 0);
+		if (kib > v->peak_kib)
+			v->peak_kib = kib;
+		if (kib > limit) {
+			v->oom = 1;
+			kill(-v->pid, SIGKILL);
+		}
+	}
+}
