@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,8 +11,7 @@
 #include "clock.h"
 #include "fn_int.h"
 #include "msg.h"
-
-extern char **environ;
+#include "proc.h"
 
 static int wake[2] = { -1, -1 };
 
@@ -61,26 +59,6 @@ fn_proc_drain_wake(void)
 		;
 }
 
-/* Spawn attributes: a new process group, every signal back to its
- * default (we ignore SIGPIPE and catch others; ignored dispositions
- * survive exec) and nothing blocked. */
-static void
-spawn_attr(posix_spawnattr_t *a)
-{
-	sigset_t all, none;
-
-	sigfillset(&all);
-	sigdelset(&all, SIGKILL);
-	sigdelset(&all, SIGSTOP);
-	sigemptyset(&none);
-	posix_spawnattr_init(a);
-	posix_spawnattr_setflags(a, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF |
-	    POSIX_SPAWN_SETSIGMASK);
-	posix_spawnattr_setpgroup(a, 0);
-	posix_spawnattr_setsigdefault(a, &all);
-	posix_spawnattr_setsigmask(a, &none);
-}
-
 /* Spawns the handler command with pipes on its stdin and stdout (both
  * non-blocking on our side).  Returns 0, or posix_spawnp's error with
  * both fds -1. */
@@ -88,18 +66,10 @@ int
 fn_proc_spawn(const struct fn_runner *r, pid_t *pid, int *in_fd, int *out_fd)
 {
 	int in[2], out[2];
-	posix_spawnattr_t a;
-	posix_spawn_file_actions_t fa;
 
 	if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0)
 		msg_die_sys(EV_SOFTWARE, "pipe");
-	spawn_attr(&a);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-	int e = posix_spawnp(pid, r->o.argv[0], &fa, &a, r->o.argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&a);
+	int e = proc_spawn(r->o.argv, in[0], out[1], pid);
 	close(in[0]);
 	close(out[1]);
 	if (e != 0) {
