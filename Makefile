@@ -12,7 +12,7 @@ PKG_CONFIG ?= pkg-config
 CFLAGS   ?= -O2 -g
 WARN      = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wformat=2 -Wvla -Wimplicit-fallthrough
-DEPLIBS   = -ljq -lsqlite3 -lz -lm
+DEPLIBS   = -ljq -lsqlite3 -lz -lm -lpthread
 ifeq ($(SANITIZE),1)
 SANFLAGS  = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 BUILD     = build/san

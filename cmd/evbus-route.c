@@ -1,27 +1,42 @@
 /* evbus-route — EventBridge event patterns over NDJSON (SPEC.md 3).
- * Filter mode: print the events that match any -p pattern. */
+ * Filter mode: print the events that match any -p pattern.  Rules mode
+ * (-r): deliver each event to the targets of the rules it matches. */
 #include <errno.h>
-#include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "buf.h"
+#include "bus.h"
 #include "cli.h"
+#include "clock.h"
+#include "evlog.h"
 #include "msg.h"
+#include "names.h"
 #include "ndjson.h"
 #include "out.h"
 #include "pattern.h"
+#include "rules.h"
+#include "sig.h"
 
 static const char help[] =
     "usage: evbus-route [-cqv] -p PATTERN [-p PATTERN]... [FILE...]\n"
-    "Print the events (NDJSON lines) that match an EventBridge event pattern.\n"
+    "       evbus-route [-q] -r RULES [--explain] [--archive=LOG] [FILE...]\n"
+    "Print the events (NDJSON lines) that match an EventBridge event pattern,\n"
+    "or deliver them to the targets of the rules they match.\n"
     "\n"
     "  -p, --pattern=PATTERN   an event pattern: JSON text, or @FILE to read it\n"
     "                          from FILE; repeat -p to match any of them\n"
     "  -v, --invert-match      print the events that match no pattern\n"
     "  -c, --count             print only the number of events selected\n"
+    "  -r, --rules=RULES       rules mode: deliver each event to the targets of\n"
+    "                          the rules in the file RULES that it matches\n"
+    "      --explain           rules mode: print {\"event\",\"rules\"} per event\n"
+    "                          instead of delivering\n"
+    "      --archive=LOG       rules mode: append every event to the event log\n"
+    "                          LOG before routing it\n"
     "  -q, --quiet             no warnings\n"
     "      --line-buffered     write each event as soon as it is selected\n"
     "      --errors=FILE       record bad input lines in FILE and go on\n"
@@ -29,14 +44,20 @@ static const char help[] =
     "  -h, --help              this help\n"
     "      --version           print the version\n"
     "\n"
-    "Exit status: 0 some event selected, 1 none, 2 usage error or invalid\n"
-    "pattern, 65 bad input line, 66 input file missing or unreadable.\n";
+    "Exit status: 0 some event selected (rules mode: every delivery made or\n"
+    "dead-lettered, matched or not), 1 none selected, 2 usage error or invalid\n"
+    "pattern or rules file, 65 bad input line, 66 input file missing or\n"
+    "unreadable, 69 a delivery failed with no dead letter, 74 I/O error.\n";
+
+enum { OPT_EXPLAIN = CLI_FIRST_FREE, OPT_ARCHIVE };
 
 static const struct option opts[] = {
 	{ "pattern", required_argument, NULL, 'p' },
 	{ "invert-match", no_argument, NULL, 'v' },
 	{ "count", no_argument, NULL, 'c' },
 	{ "rules", required_argument, NULL, 'r' },
+	{ "explain", no_argument, NULL, OPT_EXPLAIN },
+	{ "archive", required_argument, NULL, OPT_ARCHIVE },
 	CLI_BASIC_OPTS,
 	CLI_INPUT_OPTS,
 	{ NULL, 0, NULL, 0 }
@@ -48,24 +69,14 @@ static char *
 slurp(const char *path, size_t *n)
 {
 	struct buf b = { 0 };
-	char chunk[65536];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int e = buf_read_file(&b, path);
 
-	if (fd < 0)
-		msg_die_sys(EV_NOINPUT, "cannot open pattern file '%s'", path);
-	for (;;) {
-		ssize_t got = read(fd, chunk, sizeof chunk);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0)
-			msg_die_sys(EV_NOINPUT, "cannot read pattern file '%s'", path);
-		if (got == 0)
-			break;
-		buf_add(&b, chunk, (size_t)got);
+	if (e != 0) {
+		errno = e;
+		msg_die_sys(EV_NOINPUT, "cannot read pattern file '%s'", path);
 	}
-	close(fd);
 	*n = b.n;
-	return b.p != NULL ? buf_detach(&b) : strdup("");
+	return buf_detach(&b);
 }
 
 static void
@@ -132,11 +143,194 @@ route(struct pat_set *set, struct ndj_reader *rd, int invert, int count)
 	return selected;
 }
 
+/* Rules mode: the loaded rules, the bus, and the events read but not yet
+ * committed to the --archive log (they are routed once it has them). */
+static struct {
+	struct rules *rs;
+	struct bus *bus;		/* NULL with --explain */
+	struct elog *archive;
+	struct elog_batch *ab;
+	struct buf held;		/* the held events, each followed by '\0' */
+	int64_t *held_ms;
+	size_t nheld;
+	int from_stdin;
+} rm;
+
+enum { ARCHIVE_BATCH = 1024 };
+
+static void
+explain(const char *p, size_t n, size_t nhits)
+{
+	static struct buf b;
+	static const struct rule **m;
+
+	if (m == NULL && (m = calloc(pat_count(rm.rs->set) + 1, sizeof *m)) == NULL)
+		msg_die(EV_SOFTWARE, "out of memory");
+	buf_reset(&b);
+	buf_adds(&b, "{\"event\":");
+	buf_add(&b, p, n);
+	buf_adds(&b, ",\"rules\":[");
+	bus_matched(rm.rs, nhits, m);
+	for (size_t i = 0; i < nhits; i++)
+		buf_printf(&b, "%s\"%s\"", i > 0 ? "," : "", m[i]->name);
+	buf_adds(&b, "]}");
+	out_line(b.p, b.n);
+}
+
+/* Explains or routes one event for which pat_match() returned m. */
+static void
+dispatch(const char *p, size_t n, int m, int64_t ms)
+{
+	if (rm.bus == NULL)
+		explain(p, n, (size_t)m);
+	else if (m > 0)
+		bus_route(rm.bus, rm.rs, (size_t)m, p, n, ms);
+}
+
+/* Commits the held events to the archive, then routes them. */
+static void
+flush_archive(void)
+{
+	const char *why;
+	struct elog_result res = { 0 };
+
+	if (rm.nheld == 0)
+		return;
+	elog_batch_clear(rm.ab);
+	for (size_t off = 0, i = 0; i < rm.nheld; i++) {
+		size_t n = strlen(rm.held.p + off);
+		if (elog_batch_add(rm.ab, "default", 7, rm.held.p + off, n, &why) != 0)
+			msg_die(EV_SOFTWARE, "--archive: %s", why);
+		off += n + 1;
+	}
+	int rc = elog_append(rm.archive, rm.ab, ELOG_EXPECT_ANY, &res);
+	elog_result_free(&res);
+	if (rc != EV_OK)
+		msg_die(rc, "--archive: %s", elog_error(rm.archive));
+	for (size_t off = 0, i = 0; i < rm.nheld; i++) {
+		size_t n = strlen(rm.held.p + off);
+		struct pat_err err;
+		/* Matched again: the hits of a held event are long gone. */
+		int m = pat_match(rm.rs->set, rm.held.p + off, n, 1, &err);
+		if (m >= 0)
+			dispatch(rm.held.p + off, n, m, rm.held_ms[i]);
+		off += n + 1;
+	}
+	buf_reset(&rm.held);
+	rm.nheld = 0;
+}
+
+static void
+take(const struct ndj_line *l, int m, int64_t ms)
+{
+	if (rm.archive == NULL) {
+		dispatch(l->p, l->n, m, ms);
+		return;
+	}
+	buf_add(&rm.held, l->p, l->n);
+	buf_addc(&rm.held, '\0');
+	rm.held_ms[rm.nheld++] = ms;
+	if (rm.nheld == ARCHIVE_BATCH)
+		flush_archive();
+}
+
+/* ndj idle hook: commit the archive batch, then wait for input in steps
+ * of 100 ms so that a stop request is seen while stdin is quiet. */
+static void
+idle(void *ctx)
+{
+	(void)ctx;
+	flush_archive();
+	if (rm.bus != NULL)
+		bus_flush(rm.bus);
+	while (rm.from_stdin && !sig_stop) {
+		struct pollfd pfd = { STDIN_FILENO, POLLIN, 0 };
+		int r = poll(&pfd, 1, 100);
+		if (r > 0 || (r < 0 && errno != EINTR))
+			return;
+	}
+	if (sig_stop) {
+		int st = rm.bus != NULL ? bus_close(rm.bus) : EV_OK;
+		sig_reraise();
+		exit(st);
+	}
+}
+
+static void
+open_archive(const char *arg)
+{
+	struct elog_opts o = { .create = 1, .fsync = ELOG_FSYNC_BATCH };
+	char *dir = name_resolve(arg, "log", "", 0);
+	int rc = elog_open(dir, &o, &rm.archive);
+
+	free(dir);
+	if (rc != EV_OK)
+		msg_die(rc, "--archive: %s", elog_error(rm.archive));
+	rm.ab = elog_batch_new();
+	rm.held_ms = malloc(ARCHIVE_BATCH * sizeof *rm.held_ms);
+	if (rm.held_ms == NULL)
+		msg_die(EV_SOFTWARE, "out of memory");
+}
+
+static int
+rules_mode(const char *path, int explaining, const char *archive, char **files, int nfiles)
+{
+	struct ndj_line l;
+	struct pat_err err;
+	char why[128];
+	int r, status = EV_OK;
+
+	rm.rs = rules_load(path);
+	out_init(cli.line_buffered);
+	if (archive != NULL)
+		open_archive(archive);
+	if (!explaining)
+		rm.bus = bus_open(rm.rs);
+	sig_catch_stop();
+	rm.from_stdin = nfiles == 0;
+	for (int i = 0; i < nfiles; i++)
+		rm.from_stdin |= strcmp(files[i], "-") == 0;
+	struct ndj_reader *rd = ndj_open(files, nfiles, cli.max_line_bytes);
+	ndj_set_idle(rd, idle, NULL);
+	while (!sig_stop && (r = ndj_next(rd, &l)) != NDJ_EOF) {
+		int64_t ms = clock_now_ms();
+		int m = -1;
+		if (r == NDJ_TOOLONG)
+			snprintf(why, sizeof why, "line longer than %zu bytes", cli.max_line_bytes);
+		else if ((m = pat_match(rm.rs->set, l.p, l.n, 1, &err)) < 0)
+			snprintf(why, sizeof why, "%s at column %zu", err.what, err.col);
+		else {
+			take(&l, m, ms);
+			continue;
+		}
+		if (ndj_reject(&l, why)) {	/* no --errors: stop here */
+			status = EV_DATAERR;
+			break;
+		}
+	}
+	flush_archive();
+	int delivered = rm.bus != NULL ? bus_close(rm.bus) : EV_OK;
+	sig_reraise();
+	out_close_or_die();
+	if (status == EV_OK)
+		status = ndj_status(rd);
+	ndj_close(rd);
+	if (rm.archive != NULL) {
+		elog_batch_free(rm.ab);
+		elog_close(rm.archive);
+		free(rm.held_ms);
+		buf_free(&rm.held);
+	}
+	rules_free(rm.rs);
+	return delivered != EV_OK ? delivered : status;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct pat_set *set;
-	int c, invert = 0, count = 0;
+	const char *rules = NULL, *archive = NULL;
+	int c, invert = 0, count = 0, explaining = 0;
 
 	cli_init(argv, help);
 	set = pat_new();
@@ -149,7 +343,14 @@ main(int argc, char **argv)
 			add_pattern(set, optarg);
 			break;
 		case 'r':
-			cli_usage_error("-r (rules mode) is not implemented yet; use -p");
+			rules = optarg;
+			break;
+		case OPT_EXPLAIN:
+			explaining = 1;
+			break;
+		case OPT_ARCHIVE:
+			archive = optarg;
+			break;
 		case 'v':
 			invert = 1;
 			break;
@@ -158,6 +359,14 @@ main(int argc, char **argv)
 				cli_usage_error("unknown option");
 		}
 	}
+	if (rules != NULL) {
+		if (pat_count(set) > 0 || invert || count)
+			cli_usage_error("-p, -v and -c are for filter mode, not with -r");
+		pat_free(set);
+		return rules_mode(rules, explaining, archive, argv + optind, argc - optind);
+	}
+	if (explaining || archive != NULL)
+		cli_usage_error("--explain and --archive need -r RULES");
 	if (pat_count(set) == 0)
 		cli_usage_error("no pattern given (use -p PATTERN)");
 	out_init(cli.line_buffered);

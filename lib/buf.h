@@ -19,4 +19,9 @@ void buf_free(struct buf *b);
 /* Takes the string out of b, which is left empty; the caller frees it. */
 char *buf_detach(struct buf *b);
 
+/* Appends the whole file at path (b->p is then never NULL).  0, or errno. */
+int buf_read_file(struct buf *b, const char *path);
+/* Writes all of b to fd, through short writes and EINTR.  0, or errno. */
+int buf_write_fd(const struct buf *b, int fd);
+
 #endif

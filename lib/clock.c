@@ -119,8 +119,8 @@ clock_parse_rfc3339(const char *s, int64_t *ms)
 
 /* xoshiro256** seeded once from the kernel.  evkit's children exec at
  * once, so a forked copy of the state never makes ids. */
-static uint64_t rs[4];
-static int seeded;
+static _Thread_local uint64_t rs[4];	/* per thread: evbus-route delivers from several */
+static _Thread_local int seeded;
 
 static uint64_t
 rotl(uint64_t x, int k)

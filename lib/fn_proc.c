@@ -4,19 +4,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#ifdef __linux__
-#include <sys/prctl.h>
-#endif
 
 #include "clock.h"
 #include "fn_int.h"
 #include "msg.h"
-
-extern char **environ;
+#include "proc.h"
 
 static int wake[2] = { -1, -1 };
 
@@ -64,99 +59,6 @@ fn_proc_drain_wake(void)
 		;
 }
 
-#ifdef __linux__
-/* The child side of spawn(): in a vfork child, on our memory, with every
- * signal blocked, so only system calls and the exec.  It does what the
- * spawn attributes above ask, and asks the kernel to SIGKILL it when
- * fnrun dies, even by SIGKILL.  A failure's errno goes to *err. */
-static void
-child(char **argv, int in0, int out1, pid_t parent, volatile int *err)
-{
-	struct sigaction dfl;
-	sigset_t none;
-
-	memset(&dfl, 0, sizeof dfl);
-	dfl.sa_handler = SIG_DFL;
-	for (int s = 1; s < NSIG; s++)
-		if (s != SIGKILL && s != SIGSTOP)
-			(void)sigaction(s, &dfl, NULL);
-	if (setpgid(0, 0) != 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 ||
-	    dup2(in0, 0) < 0 || dup2(out1, 1) < 0) {
-		*err = errno;
-		_exit(127);
-	}
-	if (getppid() != parent) {
-		*err = ESRCH;	/* fnrun died before the prctl took */
-		_exit(127);
-	}
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	execvp(argv[0], argv);
-	*err = errno;
-	_exit(127);
-}
-
-/* posix_spawn cannot ask for PR_SET_PDEATHSIG, so on Linux handlers are
- * started by vfork (as posix_spawn itself does) and child().  Returns 0,
- * or the errno of what failed, the child reaped. */
-static int
-spawn(char **argv, pid_t *pid, int in0, int out1)
-{
-	sigset_t all, old;
-	volatile int err = 0;
-	pid_t parent = getpid();
-
-	sigfillset(&all);
-	sigprocmask(SIG_BLOCK, &all, &old);
-	pid_t p = vfork();
-	if (p == 0)
-		child(argv, in0, out1, parent, &err);
-	int e = p < 0 ? errno : err;
-	if (p > 0 && e != 0)
-		while (waitpid(p, NULL, 0) < 0 && errno == EINTR)
-			;
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	*pid = p;
-	return e;
-}
-#else
-/* Spawn attributes: a new process group, every signal back to its
- * default (we ignore SIGPIPE and catch others; ignored dispositions
- * survive exec) and nothing blocked. */
-static void
-spawn_attr(posix_spawnattr_t *a)
-{
-	sigset_t all, none;
-
-	sigfillset(&all);
-	sigdelset(&all, SIGKILL);
-	sigdelset(&all, SIGSTOP);
-	sigemptyset(&none);
-	posix_spawnattr_init(a);
-	posix_spawnattr_setflags(a, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF |
-	    POSIX_SPAWN_SETSIGMASK);
-	posix_spawnattr_setpgroup(a, 0);
-	posix_spawnattr_setsigdefault(a, &all);
-	posix_spawnattr_setsigmask(a, &none);
-}
-
-static int
-spawn(char **argv, pid_t *pid, int in0, int out1)
-{
-	posix_spawnattr_t a;
-	posix_spawn_file_actions_t fa;
-
-	spawn_attr(&a);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, in0, 0);
-	posix_spawn_file_actions_adddup2(&fa, out1, 1);
-	int e = posix_spawnp(pid, argv[0], &fa, &a, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&a);
-	return e;
-}
-#endif
-
 /* Spawns the handler command with pipes on its stdin and stdout (both
  * non-blocking on our side).  Returns 0, or the spawn's error with both
  * fds -1. */
@@ -167,7 +69,7 @@ fn_proc_spawn(const struct fn_runner *r, pid_t *pid, int *in_fd, int *out_fd)
 
 	if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0)
 		msg_die_sys(EV_SOFTWARE, "pipe");
-	int e = spawn(r->o.argv, pid, in[0], out[1]);
+	int e = proc_spawn(r->o.argv, in[0], out[1], pid);
 	close(in[0]);
 	close(out[1]);
 	if (e != 0) {

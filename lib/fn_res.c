@@ -253,14 +253,8 @@ dlq_send(struct fn_runner *r, const struct fn_inv *v, const char *payload, size_
 		q_send_commit(r->dlq_q);
 	} else {
 		buf_addc(&b, '\n');
-		for (size_t off = 0; off < b.n;) {
-			ssize_t w = write(r->dlq_fd, b.p + off, b.n - off);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0)
-				msg_die_sys(EV_IOERR, "--dlq write");
-			off += (size_t)w;
-		}
+		if ((errno = buf_write_fd(&b, r->dlq_fd)) != 0)
+			msg_die_sys(EV_IOERR, "--dlq write");
 	}
 	buf_free(&b);
 }

@@ -2,7 +2,8 @@
 # make demo: a real pipeline across the commands that exist, in a
 # throw-away EVKIT_HOME.  Sign-up events go into a queue; a worker leases
 # them, shapes them with jq, and acknowledges what it handled; a poison
-# message ends in the dead-letter queue.
+# message ends in the dead-letter queue.  Then the bus routes the events
+# by a rules file to a queue, a log and a command, and replays its archive.
 set -eu
 cd "$(dirname "$0")/.."
 PATH="$(pwd)/bin:$PATH"
@@ -63,5 +64,37 @@ jq -c '.body | fromjson | select(.detail | type == "object")' batch |
 step "replay: fold the log back into state (welcomes per plan)"
 evlog-read --fold '.[$event.plan] += 1' --init '{}' welcomes
 evlog-read --verify welcomes && echo "log verified: every CRC, seq and version"
+
+step "rules: the bus routes every event by a rules file, to a queue, a log and a command"
+cat > notify <<'SH'
+#!/bin/sh
+# An exec: target: the shaped event on stdin.
+jq -r '"notify: \(.user) is now on \(.plan)"'
+SH
+chmod +x notify
+cat > rules.json <<'JSON'
+{"rules": [
+  {"name": "signups", "pattern": {"detail-type": ["UserRegistered"], "detail": {"user": [{"exists": true}]}},
+   "targets": [
+     {"id": "billing", "uri": "queue:billing",
+      "input_transformer": {"input_paths_map": {"user": "$.detail.user", "plan": "$.detail.plan"},
+                            "input_template": "{\"user\": <user>, \"plan\": <plan>, \"rule\": <aws.events.rule-name>}"}},
+     {"id": "notify", "uri": "exec:./notify", "input_path": "$.detail",
+      "retry": {"attempts": 2}, "dead_letter": "file:notify-dlq.ndjson"}]},
+  {"name": "everything", "pattern": {"source": [{"prefix": "app."}]},
+   "targets": [{"id": "audit", "uri": "log:audit"}]},
+  {"name": "paused", "state": "DISABLED", "pattern": {"source": ["app.billing"]},
+   "targets": [{"id": "out", "uri": "stdout:"}]}
+]}
+JSON
+evbus-route -r rules.json --explain events.ndjson | jq -c '{id: .event.id, rules}'
+evbus-route -r rules.json --archive bus events.ndjson
+echo "queue billing:"
+evq-recv billing
+echo "log audit: $(evlog-read --events audit | jq -r .id | tr '\n' ' ')"
+
+step "replay: the archive through the same rules (the log skips ids it has)"
+evlog-read --events bus | evbus-route -r rules.json
+echo "log audit still: $(evlog-read --events audit | wc -l | tr -d ' ') events; billing again: $(evq-recv billing | wc -l | tr -d ' ') messages"
 
 step "done"

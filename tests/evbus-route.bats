@@ -33,10 +33,10 @@ oneline() {
 	run -2 evbus-route --bogus -p '{"a":["x"]}'
 }
 
-@test "-r (rules mode) is refused as not implemented" {
+@test "-r (rules mode) with a missing rules file is 66 (tests/evbus-route-rules.bats has the rest)" {
 	run --separate-stderr evbus-route -r rules.json
-	assert_failure 2
-	assert_regex "$stderr" 'not implemented'
+	assert_failure 66
+	assert_regex "$stderr" 'rules.json'
 }
 
 @test "matching events are printed byte for byte, others dropped" {

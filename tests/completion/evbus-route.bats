@@ -9,3 +9,17 @@ load ../test_helper
 	run complete_words evbus-route -p @ru
 	assert_output '@rule.json'
 }
+
+@test "bash completion offers the rules-mode options, .json files after -r, logs after --archive" {
+	run complete_words evbus-route --ex
+	assert_output '--explain'
+	run complete_words evbus-route --arc
+	assert_line '--archive='
+	touch rules.json other.txt
+	mkdir -p "$EVKIT_HOME/logs/audit"
+	run complete_words evbus-route -r ''
+	assert_line 'rules.json'
+	refute_line 'other.txt'
+	run complete_words evbus-route --archive au
+	assert_output 'audit'
+}
