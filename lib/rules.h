@@ -43,6 +43,10 @@ struct rules {
 	 * pattern index i is rule byidx[i]. */
 	struct pat_set *set;
 	struct rule **byidx;
+	/* The file as read, while it is being loaded (patterns are compiled
+	 * from their own text); NULL after. */
+	const char *text;
+	size_t text_n;
 };
 
 /* Local defaults for retry (AWS's 185 / 24 h would stall a pipeline for a

@@ -10,6 +10,7 @@
 #include <jv.h>
 
 #include "buf.h"
+#include "jpath.h"
 #include "msg.h"
 #include "names.h"
 #include "rules.h"
@@ -367,15 +368,33 @@ load_target(const struct where *w, jv t, struct rule *r, int i)
 	jv_free(cv);
 }
 
+/* The pattern's own text in the file: jq would round numbers that have
+ * no exact float64 value, and the pattern matcher compares those by their
+ * spelling, as -p does.  Falls back to jq's text if the walk fails. */
+static jv
+pattern_text(const struct rules *rs, int i, jv p)
+{
+	struct jseg seg[3] = { { "rules", 5, 0 }, { NULL, 0, (size_t)i }, { "pattern", 7, 0 } };
+	struct jpath jp = { seg, 3 };
+	const char *v;
+	size_t vn;
+
+	if (rs->text != NULL && jpath_find(&jp, rs->text, rs->text_n, &v, &vn) && v[0] == '{') {
+		jv_free(p);
+		return jv_string_sized(v, (int)vn);
+	}
+	return jv_dump_string(p, 0);
+}
+
 /* The pattern: compiled into the shared set when the rule is enabled,
  * into a scratch set (checked, then dropped) when it is not. */
 static void
 load_pattern(const struct where *w, jv rule, struct rules *rs, struct pat_set *scratch,
-    struct rule *r)
+    struct rule *r, int i)
 {
 	jv p = member(w, rule, "pattern", JV_KIND_OBJECT, 1);
 	struct where pw = sub(w, "pattern", 0);
-	jv text = jv_dump_string(p, 0);
+	jv text = pattern_text(rs, i, p);
 	const char *s = jv_string_value(text);
 	char *why = NULL;
 
@@ -424,7 +443,7 @@ load_rule(const struct where *w, jv rule, struct rules *rs, struct pat_set *scra
 		fail(&dw, "at most 512 bytes");
 	}
 	jv_free(d);
-	load_pattern(w, rule, rs, scratch, r);
+	load_pattern(w, rule, rs, scratch, r, i);
 	jv ts = member(w, rule, "targets", JV_KIND_ARRAY, 1);
 	struct where tw = sub(w, "targets", 0);
 	int n = jv_array_length(jv_copy(ts));
@@ -439,17 +458,15 @@ load_rule(const struct where *w, jv rule, struct rules *rs, struct pat_set *scra
 }
 
 static jv
-read_json(const char *path)
+read_json(const char *path, struct buf *b)
 {
-	struct buf b = { 0 };
-	int e = buf_read_file(&b, path);
+	int e = buf_read_file(b, path);
 
 	if (e != 0) {
 		errno = e;
 		msg_die_sys(EV_NOINPUT, "cannot read rules file '%s'", path);
 	}
-	jv v = jv_parse_sized(b.p, (int)b.n);
-	buf_free(&b);
+	jv v = jv_parse_sized(b->p, (int)b->n);
 	if (!jv_is_valid(v)) {
 		jv m = jv_invalid_get_msg(v);
 		const char *s = jv_get_kind(m) == JV_KIND_STRING ? jv_string_value(m) : "empty file";
@@ -465,7 +482,8 @@ rules_load(const char *path)
 	static const char *const keys[] = { "rules", NULL };
 	struct where w = { .file = path };
 	struct rules *rs = calloc(1, sizeof *rs);
-	jv top = read_json(path);
+	struct buf text = { 0 };
+	jv top = read_json(path, &text);
 
 	if (rs == NULL)
 		msg_die(EV_SOFTWARE, "out of memory");
@@ -480,6 +498,8 @@ rules_load(const char *path)
 	if (rs->rules == NULL || rs->byidx == NULL)
 		msg_die(EV_SOFTWARE, "out of memory");
 	rs->set = pat_new();
+	rs->text = text.p;
+	rs->text_n = text.n;
 	struct pat_set *scratch = pat_new();
 	for (int i = 0; i < rs->nrules; i++) {
 		struct where rw = sub(&lw, NULL, i);
@@ -490,6 +510,8 @@ rules_load(const char *path)
 	pat_free(scratch);
 	jv_free(list);
 	jv_free(top);
+	buf_free(&text);
+	rs->text = NULL;
 	return rs;
 }
 

@@ -44,6 +44,13 @@ events3() {
 	assert_output ''
 }
 
+@test "a rule's pattern keeps its numbers exact, as -p does" {
+	printf '%s\n' '{"rules":[{"name":"big","pattern":{"n":[9007199254740993]},"targets":[{"id":"o","uri":"stdout:"}]}]}' > r.json
+	run --separate-stderr evbus-route -r r.json < <(printf '{"n":9007199254740993}\n{"n":9007199254740992}\n')
+	assert_success
+	assert_output '{"n":9007199254740993}'
+}
+
 @test "file: target appends" {
 	rule1 r.json '{"id":"f","uri":"file:out.ndjson"}'
 	echo '{"old":1}' > out.ndjson
