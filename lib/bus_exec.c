@@ -20,6 +20,7 @@ struct slot {
 	struct bus_item *it;	/* NULL: free */
 	pid_t pid;		/* running child, or 0 while backing off */
 	int64_t not_before;	/* monotonic ms of the next attempt */
+	int64_t deadline;	/* monotonic ms when a running child is killed */
 };
 
 /* Writes the payload (JSON with the line end that follows it in the
@@ -54,6 +55,7 @@ start(struct tgt_run *r, struct slot *s)
 		return;
 	}
 	int e = proc_spawn(r->t->argv, in[0], STDERR_FILENO, &s->pid);
+	s->deadline = r->t->timeout_ms > 0 ? clock_mono_ms() + r->t->timeout_ms : 0;
 	close(in[0]);
 	if (e != 0) {
 		close(in[1]);
@@ -63,6 +65,20 @@ start(struct tgt_run *r, struct slot *s)
 		return;
 	}
 	feed(in[1], s->it);
+}
+
+/* Past its timeout: the child's whole process group goes, as fnrun's
+ * handlers do, and the delivery failed (retriably: the next try may be
+ * quicker). */
+static void
+timed_out(const struct tgt_run *r, struct slot *s)
+{
+	kill(-s->pid, SIGKILL);
+	while (waitpid(s->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	s->pid = 0;
+	bus_item_fail(s->it, 0, "TIMEOUT", "timed out after %lld seconds",
+	    (long long)(r->t->timeout_ms / 1000));
 }
 
 /* The outcome of an exited child. */
@@ -124,11 +140,14 @@ step(struct tgt_run *r, struct slot *slots, int n)
 			continue;
 		if (s->pid > 0) {
 			pid_t p = waitpid(s->pid, &status, WNOHANG);
-			if (p == 0 || (p < 0 && errno == EINTR)) {
+			if (p == 0 && s->deadline > 0 && clock_mono_ms() >= s->deadline) {
+				timed_out(r, s);
+			} else if (p == 0 || (p < 0 && errno == EINTR)) {
 				busy++;
 				continue;
+			} else {
+				ended(s, status);
 			}
-			ended(s, status);
 		} else if (s->it->state == ITEM_PENDING) {
 			if (clock_mono_ms() < s->not_before) {
 				busy++;

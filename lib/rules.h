@@ -25,6 +25,7 @@ struct target {
 	int64_t max_age_ms;	/* retry.max_age */
 	char *dead_letter;	/* "file:PATH" or "queue:QUEUE", or NULL */
 	int concurrency;	/* exec: children at once */
+	int64_t timeout_ms;	/* exec: a child's time limit, 0 for none */
 	size_t slot;		/* its place in the bus (bus_open sets it) */
 	const struct rule *rule;
 };

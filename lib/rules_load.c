@@ -225,6 +225,18 @@ int_in(const struct where *w, jv o, const char *key, long min, long max, long df
 }
 
 static void
+exec_only(const struct where *w, jv t, const struct target *tg, const char *key)
+{
+	jv v = jv_object_get(jv_copy(t), jv_string(key));
+
+	if (jv_is_valid(v) && tg->kind != TGT_EXEC) {
+		struct where kw = sub(w, key, 0);
+		fail(&kw, "only exec: targets take a %s", key);
+	}
+	jv_free(v);
+}
+
+static void
 load_retry(const struct where *tw, jv t, struct target *tg)
 {
 	static const char *const keys[] = { "attempts", "max_age", NULL };
@@ -333,7 +345,7 @@ static void
 load_target(const struct where *w, jv t, struct rule *r, int i)
 {
 	static const char *const keys[] = { "id", "uri", "input", "input_path",
-	    "input_transformer", "jq", "retry", "dead_letter", "concurrency", NULL };
+	    "input_transformer", "jq", "retry", "dead_letter", "concurrency", "timeout", NULL };
 	struct target *tg = &r->targets[i];
 
 	if (jv_get_kind(t) != JV_KIND_OBJECT)
@@ -360,12 +372,9 @@ load_target(const struct where *w, jv t, struct rule *r, int i)
 	}
 	jv_free(dl);
 	tg->concurrency = (int)int_in(w, t, "concurrency", 1, 1024, 1);
-	jv cv = jv_object_get(jv_copy(t), jv_string("concurrency"));
-	if (jv_is_valid(cv) && tg->kind != TGT_EXEC) {
-		struct where cw = sub(w, "concurrency", 0);
-		fail(&cw, "only exec: targets take a concurrency");
-	}
-	jv_free(cv);
+	tg->timeout_ms = int_in(w, t, "timeout", 1, 86400, 0) * 1000LL;
+	exec_only(w, t, tg, "concurrency");
+	exec_only(w, t, tg, "timeout");
 }
 
 /* The pattern's own text in the file: jq would round numbers that have

@@ -51,6 +51,24 @@ events3() {
 	assert_output '{"n":9007199254740993}'
 }
 
+@test "an exec: target past its timeout is killed, group and all, and dead-lettered as TIMEOUT" {
+	rule1 r.json '{"id":"slow","uri":"exec:sh -c \"sleep 30 & echo $! > bg.pid; sleep 30\"","timeout":1,"retry":{"attempts":0,"max_age":60},"dead_letter":"file:dlq.ndjson"}'
+	start=$(date +%s)
+	run --separate-stderr evbus-route -r r.json <<< '{"t":"x"}'
+	assert_success
+	[ $(( $(date +%s) - start )) -lt 10 ]
+	run jq -r '.ERROR_CODE + " " + .ERROR_MESSAGE' dlq.ndjson
+	assert_output 'TIMEOUT timed out after 1 seconds'
+	wait_for '! kill -0 "$(cat bg.pid)" 2>/dev/null' 5
+}
+
+@test "timeout and concurrency belong to exec: targets only" {
+	bad_rules '{"rules":[{"name":"r","pattern":{"t":["x"]},"targets":[{"id":"f","uri":"file:x","timeout":5}]}]}' \
+	    'targets\[0\]\.timeout: only exec: targets take a timeout'
+	bad_rules '{"rules":[{"name":"r","pattern":{"t":["x"]},"targets":[{"id":"e","uri":"exec:true","timeout":0}]}]}' \
+	    'timeout: must be a whole number from 1 to 86400'
+}
+
 @test "file: target appends" {
 	rule1 r.json '{"id":"f","uri":"file:out.ndjson"}'
 	echo '{"old":1}' > out.ndjson
