@@ -87,6 +87,7 @@ elog_close(struct elog *l)
 {
 	if (l == NULL)
 		return;
+	elog_append_finish(l);
 	elog_seal_wait(l);
 	elog_idx_close(l);
 	if (l->segfd >= 0)

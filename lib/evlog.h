@@ -96,6 +96,16 @@ struct elog_result {
  * EV_TEMPFAIL, EV_DATAERR (damaged log) with nothing committed. */
 int elog_append(struct elog *l, struct elog_batch *b, long long expect,
     struct elog_result *res);
+/* The same in two steps, so that the disk writes one batch while the
+ * caller reads the next: _start() writes the batch and, with
+ * ELOG_FSYNC_BATCH, returns still holding the lock; _finish() syncs and
+ * unlocks (it does nothing when nothing is pending).  The batch is
+ * committed, and res may be printed, only once _finish() returns 0;
+ * EV_IOERR there means it was not (it is cut off again).  Nothing else
+ * may be done with the log in between; elog_close() finishes. */
+int elog_append_start(struct elog *l, struct elog_batch *b, long long expect,
+    struct elog_result *res);
+int elog_append_finish(struct elog *l);
 void elog_result_free(struct elog_result *res);
 
 /* Reading.  A reader walks the records from a seq on, up to the end that

@@ -75,6 +75,8 @@ struct put {
 	uint64_t idk, seq;
 };
 
+enum { AHEAD = 16 };	/* index lookups in flight (elog_idx_prefetch) */
+
 /* What the index learns from a batch: the ids, then each stream's head. */
 struct learnt {
 	struct put *puts;
@@ -96,7 +98,17 @@ number(struct elog *l, struct elog_batch *b, long long expect, struct elog_resul
 
 	bmap_init(&ids, nb);
 	bmap_init(&heads, nb < 64 ? nb : 64);
+	/* The id keys first, in puts[i].idk: puts[] fills from the front no
+	 * faster than i moves, so the keys ahead of i are still there when
+	 * their slots are prefetched. */
 	for (size_t i = 0; i < nb; i++) {
+		elog_batch_get(b, i, &st, &sn, &id, &in, &ev, &en);
+		puts[i].idk = elog_key_id(st, sn, id, in);
+	}
+	for (size_t i = 0; i < nb; i++) {
+		if (i + AHEAD < nb)
+			elog_idx_prefetch(l, puts[i + AHEAD].idk);
+		uint64_t idk = puts[i].idk;
 		elog_batch_get(b, i, &st, &sn, &id, &in, &ev, &en);
 		uint64_t hk = elog_key_head(st, sn), j = bmap_slot(&heads, hk);
 		if (heads.s[j].key == 0 && bmap_full(&heads)) {
@@ -118,7 +130,7 @@ number(struct elog *l, struct elog_batch *b, long long expect, struct elog_resul
 			heads.s[j].val = cur;
 			heads.n++;
 		}
-		uint64_t idk = elog_key_id(st, sn, id, in), k = bmap_slot(&ids, idk);
+		uint64_t k = bmap_slot(&ids, idk);
 		if (ids.s[k].key != 0 || elog_idx_get(l, idk) != 0) {
 			res->skipped++;
 			continue;
@@ -170,7 +182,8 @@ write_all(int fd, const char *p, size_t n, int sync)
 }
 
 /* Writes the records; on failure the segment is cut back to where it
- * was, so that nothing half-written is left for a reader to trip on. */
+ * was, so that nothing half-written is left for a reader to trip on.
+ * With --fsync batch the sync is elog_append_finish()'s. */
 static int
 write_records(struct elog *l, const struct buf *rec)
 {
@@ -185,7 +198,7 @@ write_records(struct elog *l, const struct buf *rec)
 			off += len;
 		}
 	} else {
-		rc = write_all(l->segfd, rec->p, rec->n, l->o.fsync == ELOG_FSYNC_BATCH);
+		rc = write_all(l->segfd, rec->p, rec->n, 0);
 	}
 	if (rc == 0)
 		return 0;
@@ -196,31 +209,68 @@ write_records(struct elog *l, const struct buf *rec)
 	return rc;
 }
 
-/* The records are committed: teach the index.  A failure here (a full
- * disk while it grows) costs only speed: the index is dropped and the
- * next writer rebuilds it from the log. */
+/* The index is only a cache: when it cannot follow the log, the next
+ * writer rebuilds it from the log. */
+static void
+drop_index(struct elog *l)
+{
+	unlinkat(l->dirfd, "index", 0);
+	elog_idx_close(l);
+}
+
+/* The records are written: teach the index.  A failure here (a full
+ * disk while it grows) costs only speed. */
 static void
 learn(struct elog *l, const struct learnt *lt, size_t n, int64_t ms)
 {
 	int rc = 0;
 
-	for (size_t i = 0; i < n && rc == 0; i++)
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (i + AHEAD < n)
+			elog_idx_prefetch(l, lt->puts[i + AHEAD].idk);
 		rc = elog_idx_put(l, lt->puts[i].idk, lt->puts[i].seq);
+	}
 	for (uint64_t i = 0; i <= lt->heads.mask && rc == 0; i++)
 		if (lt->heads.s[i].key != 0)
 			rc = elog_idx_put(l, lt->heads.s[i].key, lt->heads.s[i].val);
 	if (rc != 0) {
 		msg_warn("%s (the index will be rebuilt)", elog_error(l));
-		unlinkat(l->dirfd, "index", 0);
-		elog_idx_close(l);
+		drop_index(l);
 		return;
 	}
 	struct elog_pos p = { lt->puts[n - 1].seq, l->segfirst, l->segsize, ms };
 	elog_idx_set_pos(l, &p);
 }
 
+/* Starts the writeback of the batch just written, so that the disk works
+ * while the caller reads the next batch, and the fdatasync of
+ * elog_append_finish() finds little left to do. */
+static void
+start_writeback(struct elog *l, uint64_t off, uint64_t n)
+{
+#ifdef SYNC_FILE_RANGE_WRITE
+	sync_file_range(l->segfd, (off_t)off, (off_t)n, SYNC_FILE_RANGE_WRITE);
+#else
+	(void)l;
+	(void)off;
+	(void)n;
+#endif
+}
+
+/* Releases the lock and seals what rotate() left to seal. */
+static void
+release(struct elog *l)
+{
+	elog_unlock(l);
+	if (l->seal_next != 0) {
+		elog_seal_later(l, l->seal_next);
+		l->seal_next = 0;
+	}
+}
+
 int
-elog_append(struct elog *l, struct elog_batch *b, long long expect, struct elog_result *res)
+elog_append_start(struct elog *l, struct elog_batch *b, long long expect,
+    struct elog_result *res)
 {
 	char time[25];
 	int rc;
@@ -228,6 +278,8 @@ elog_append(struct elog *l, struct elog_batch *b, long long expect, struct elog_
 	res->appended = res->skipped = 0;
 	res->first_seq = res->last_seq = 0;
 	buf_reset(&res->records);
+	if (l->pending)
+		return elog_fail(l, EV_SOFTWARE, "%s: the last batch is not finished", l->dir);
 	if (elog_batch_count(b) == 0)
 		return 0;
 	if (!l->writer)
@@ -245,6 +297,11 @@ elog_append(struct elog *l, struct elog_batch *b, long long expect, struct elog_
 	if (rc == 0 && ms < elog_idx_pos(l)->time_ms)
 		ms = elog_idx_pos(l)->time_ms;
 	clock_rfc3339(ms, time);
+	/* Room for the batch's ids and a head, now, so that the slots that
+	 * number() prefetches are those learn() fills.  A failure (a full
+	 * disk) is learn()'s to handle. */
+	if (rc == 0)
+		elog_idx_reserve(l, elog_batch_count(b) + 1);
 	if (rc == 0)
 		rc = number(l, b, expect, res, &lt, time);
 	if (rc == 0 && res->appended > 0) {
@@ -254,8 +311,12 @@ elog_append(struct elog *l, struct elog_batch *b, long long expect, struct elog_
 		if (rc == 0)
 			rc = write_records(l, &res->records);
 		if (rc == 0) {
+			l->synced = l->segsize;
 			l->segsize += res->records.n;
 			learn(l, &lt, res->appended, ms);
+			l->pending = l->o.fsync == ELOG_FSYNC_BATCH;
+			if (l->pending)
+				start_writeback(l, l->synced, res->records.n);
 		}
 	}
 	if (rc != 0) {
@@ -263,14 +324,41 @@ elog_append(struct elog *l, struct elog_batch *b, long long expect, struct elog_
 		res->first_seq = res->last_seq = 0;
 		buf_reset(&res->records);
 	}
-	elog_unlock(l);
-	if (l->seal_next != 0) {
-		elog_seal_later(l, l->seal_next);
-		l->seal_next = 0;
-	}
+	if (!l->pending)
+		release(l);
 	free(lt.puts);
 	free(lt.heads.s);
 	return rc;
+}
+
+int
+elog_append_finish(struct elog *l)
+{
+	char name[40];
+	int rc = 0;
+
+	if (!l->pending)
+		return 0;
+	l->pending = 0;
+	if (fdatasync(l->segfd) != 0) {
+		/* Not committed: cut it back, and forget what the index learnt. */
+		elog_seg_name(name, l->segfirst, 0);
+		rc = elog_fail_sys(l, EV_IOERR, "%s/%s: write error", l->dir, name);
+		if (ftruncate(l->segfd, (off_t)l->synced) == 0)
+			fdatasync(l->segfd);
+		l->segsize = l->synced;
+		drop_index(l);
+	}
+	release(l);
+	return rc;
+}
+
+int
+elog_append(struct elog *l, struct elog_batch *b, long long expect, struct elog_result *res)
+{
+	int rc = elog_append_start(l, b, expect, res);
+
+	return rc != 0 ? rc : elog_append_finish(l);
 }
 
 void

@@ -129,10 +129,15 @@ map(struct elog_idx *x, int fd)
 static char *
 table(const struct elog_idx *old, uint64_t cap, size_t len)
 {
-	char *mem = calloc(1, len);
+	char *mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-	if (mem == NULL)
+	if (mem == MAP_FAILED)
 		msg_die(EV_SOFTWARE, "out of memory");
+#ifdef MADV_HUGEPAGE
+	/* Huge pages: a big table is otherwise filled at the cost of one
+	 * page fault per 4 KiB (a third of a rebuild's time). */
+	madvise(mem, len, MADV_HUGEPAGE);
+#endif
 	struct ihdr *h = (struct ihdr *)mem;
 	struct slot *s = (struct slot *)(mem + HDR);
 	h->cap = cap;
@@ -187,11 +192,12 @@ rebuild(struct elog *l, uint64_t cap, const struct elog_pos *posp)
 	char *mem = table(old, cap, nx.len);
 	if (write_all_at(fd, mem, nx.len) != 0) {
 		int rc = elog_fail_sys(l, EV_IOERR, "%s/index.tmp", l->dir);
-		free(mem);
+		munmap(mem, nx.len);
 		close(fd);
+		unlinkat(l->dirfd, "index.tmp", 0);	/* the log needs the room more */
 		return rc;
 	}
-	free(mem);
+	munmap(mem, nx.len);
 	void *m = mmap(NULL, nx.len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (m == MAP_FAILED) {
 		close(fd);
@@ -268,19 +274,36 @@ elog_idx_get(struct elog *l, uint64_t key)
 	return 0;
 }
 
+void
+elog_idx_prefetch(struct elog *l, uint64_t key)
+{
+	const struct elog_idx *x = l->idx;
+
+	__builtin_prefetch(&x->s[key & (x->h->cap - 1)], 1);
+}
+
+int
+elog_idx_reserve(struct elog *l, uint64_t n)
+{
+	struct elog_idx *x = l->idx;
+	uint64_t cap = x->h->cap;
+
+	/* Grow at half full, so that linear probing stays short; by four
+	 * at least, so that a growing log rebuilds seldom, and once for the
+	 * whole of a batch. */
+	while (x->h->used + n > cap / 2)
+		cap *= 4;
+	return cap == x->h->cap ? 0 : rebuild(l, cap, &x->pos);
+}
+
 int
 elog_idx_put(struct elog *l, uint64_t key, uint64_t val)
 {
-	struct elog_idx *x = l->idx;
+	int rc = elog_idx_reserve(l, 1);
 
-	/* Grow at half full, so that linear probing stays short; by four,
-	 * so that a big first append rebuilds few times. */
-	if (x->h->used + 1 > x->h->cap / 2) {
-		int rc = rebuild(l, x->h->cap * 4, &x->pos);
-		if (rc != 0)
-			return rc;
-		x = l->idx;
-	}
+	if (rc != 0)
+		return rc;
+	struct elog_idx *x = l->idx;
 	uint64_t mask = x->h->cap - 1, j;
 	for (j = key & mask; x->s[j].key != 0; j = (j + 1) & mask) {
 		if (x->s[j].key == key) {

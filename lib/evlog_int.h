@@ -20,6 +20,8 @@ struct elog {
 	struct elog_idx *idx;
 	int segfd;		/* the active segment, O_APPEND; -1 when none */
 	uint64_t segfirst, segsize;
+	int pending;		/* a batch written, its sync and unlock to come */
+	uint64_t synced;	/* the active segment's size before it */
 	uint64_t seal_next;	/* rotated out under the lock, to seal after it */
 	pthread_t sealer;	/* the thread sealing seal_first */
 	int sealing;
@@ -76,6 +78,9 @@ void elog_unlock(struct elog *l);
 int elog_decode_crc(const char *line, size_t n, struct elog_rec *r, const char **why,
     int crc);
 
+/* crc32(0, p, n) of zlib, faster (evlog_crc.c). */
+uint32_t elog_crc32(const void *p, size_t n);
+
 /* The record encoder. */
 void elog_encode(struct buf *b, uint64_t seq, const char *stream, size_t stream_n,
     uint64_t version, const char time[24], const char *id, size_t id_n,
@@ -98,6 +103,13 @@ int elog_idx_reset(struct elog *l);
 const struct elog_pos *elog_idx_pos(struct elog *l);
 uint64_t elog_idx_get(struct elog *l, uint64_t key);
 int elog_idx_put(struct elog *l, uint64_t key, uint64_t val);
+/* Makes room for n more keys (one rebuild at most) so that the puts of
+ * a batch do not rebuild the table on the way. */
+int elog_idx_reserve(struct elog *l, uint64_t n);
+/* Starts loading key's slot into the cache: the table is far bigger than
+ * the cache, and a batch looks up thousands of scattered keys, so each
+ * lookup is issued well before it is needed. */
+void elog_idx_prefetch(struct elog *l, uint64_t key);
 void elog_idx_set_pos(struct elog *l, const struct elog_pos *p);
 /* Adds one decoded record to the index. */
 int elog_idx_add(struct elog *l, const struct elog_rec *r);

@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "clock.h"
 #include "evlog_int.h"
@@ -45,7 +44,7 @@ elog_encode(struct buf *b, uint64_t seq, const char *stream, size_t stream_n,
 	buf_add(b, id, id_n);
 	buf_add(b, ",\"event\":", 9);
 	buf_add(b, event, event_n);
-	uint32_t crc = (uint32_t)crc32(0, (const Bytef *)b->p + start, (uInt)(b->n - start));
+	uint32_t crc = elog_crc32(b->p + start, b->n - start);
 	char tail[ELOG_CRC_TAIL + 1];
 	memcpy(tail, ",\"crc\":\"", 8);
 	for (int i = 0; i < 8; i++)
@@ -146,7 +145,7 @@ elog_decode_crc(const char *line, size_t n, struct elog_rec *r, const char **why
 		want = want << 4 | (uint32_t)h;
 	}
 	size_t body = n - ELOG_CRC_TAIL;
-	if (crc && (uint32_t)crc32(0, (const Bytef *)line, (uInt)body) != want) {
+	if (crc && elog_crc32(line, body) != want) {
 		*why = "crc mismatch";
 		return -1;
 	}
