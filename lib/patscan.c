@@ -216,6 +216,31 @@ member_name(struct sc *sc, const unsigned char **q, size_t *n, int *esc)
 	return 0;
 }
 
+/* Worth a try of pat_skim() when this much is left of the line. */
+enum { SKIM_MIN = 128, SKIM_OPEN = 64 };
+
+/* Runs pat_skim() at *p, inside the array on top of the stack, after a
+ * value or (after == '[') its opening; 1 when it moved *p (just past a
+ * comma) and the stack with it. */
+static int
+skim(struct sc *sc, const unsigned char **p, unsigned char *stack, int *top, int after)
+{
+	int open = 0, delta;
+
+	/* the arrays on top of the stack, a bounded look */
+	while (open < *top && open < SKIM_OPEN && stack[*top - 1 - open] == '[')
+		open++;
+	size_t got = pat_skim(*p, (size_t)(sc->end - *p), open,
+	    JSON_MAX_DEPTH - (sc->depth + *top), after, &delta);
+	if (got == 0)
+		return 0;
+	*p += got;
+	if (delta > 0)
+		memset(stack + *top, '[', (size_t)delta);
+	*top += delta;
+	return 1;
+}
+
 /* Arrays of numbers and arrays of them (coordinates and the like) are
  * most of many events: a tight loop over , [ ] and numbers, inside the
  * array on top of skip_value()'s stack.  Returns -1 on bad JSON; 1 when
@@ -225,8 +250,15 @@ static inline __attribute__((always_inline)) int
 skip_numbers(struct sc *sc, unsigned char *stack, int *top)
 {
 	const unsigned char *p = sc->p, *end = sc->end;
+	int tried = 0;
 
 	for (;;) {
+		if (!tried && end - p >= SKIM_MIN) {
+			/* once per call: it stops only where it cannot go on */
+			tried = 1;
+			if (skim(sc, &p, stack, top, 0))
+				goto value;
+		}
 		while (p < end && *p == ' ')
 			p++;
 		if (p >= end)
@@ -242,6 +274,7 @@ skip_numbers(struct sc *sc, unsigned char *stack, int *top)
 		if (*p != ',')
 			break;
 		p++;
+value:
 		while (p < end && (cls[*p] & 1))
 			p++;
 		int opened = 0;
@@ -267,9 +300,11 @@ skip_numbers(struct sc *sc, unsigned char *stack, int *top)
 	return 0;
 }
 
-/* Skips one value, validating it; iterative, so depth costs no stack. */
+/* Skips one value, validating it; iterative, so depth costs no stack.
+ * With inarr, sc->p is just past an element of an array and the rest of
+ * that array is skipped. */
 static int
-skip_value(struct sc *sc)
+skip_in(struct sc *sc, int inarr)
 {
 	unsigned char stack[JSON_MAX_DEPTH];	/* '{' or '[' */
 	int top = 0;
@@ -277,6 +312,10 @@ skip_value(struct sc *sc)
 	size_t n;
 	int esc;
 
+	if (inarr) {
+		stack[top++] = '[';
+		goto after;
+	}
 value:
 	if (sc->p >= sc->end)
 		return fail(sc, sc->p, "unexpected end of line");
@@ -296,6 +335,12 @@ value:
 			sc->p++;
 			top--;
 			goto after;
+		}
+		if (stack[top - 1] == '[' && sc->end - sc->p >= SKIM_MIN &&
+		    (*sc->p == '[' || *sc->p == '-' || (*sc->p >= '0' && *sc->p <= '9')) &&
+		    skim(sc, &sc->p, stack, &top, '[')) {
+			WS(sc);
+			goto value;
 		}
 		if (stack[top - 1] == '{' && member_name(sc, &q, &n, &esc) < 0)
 			return -1;
@@ -344,6 +389,18 @@ after:
 	sc->p++;
 	top--;
 	goto after;
+}
+
+static int
+skip_value(struct sc *sc)
+{
+	return skip_in(sc, 0);
+}
+
+static int
+skip_rest(struct sc *sc)
+{
+	return skip_in(sc, 1);
 }
 
 static int scan_value(struct sc *sc, uint32_t node);
@@ -440,6 +497,12 @@ scan_array(struct sc *sc, uint32_t node)
 				    (size_t)(sc->p - start));
 		} else if (scan_value(sc, node) < 0) {
 			return -1;
+		}
+		if (s->decided) {
+			/* matched: the rest is only checked, fast */
+			sc->depth--;
+			s->stk.n -= 2;
+			return skip_rest(sc);
 		}
 		WS(sc);
 		if (sc->p < sc->end && *sc->p == ',') {
