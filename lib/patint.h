@@ -310,9 +310,10 @@ int pat_scan(struct pat_set *s, const char *p, size_t n, struct pat_err *err);
  * nested arrays, room more may open.
  * Returns the length of the checked prefix of p[0..len), which ends just
  * past a comma (0: none), and in *delta how many arrays that prefix opened
- * less closed; never leaves the outermost of the open ones. */
+ * less closed; never leaves the outermost of the open ones.  *seen is
+ * where it stopped: the first byte it could not vouch for. */
 size_t pat_skim(const unsigned char *p, size_t len, int open, int room, int after,
-    int *delta);
+    int *delta, size_t *seen);
 /* Whether it uses AVX2: -1 until it has asked the CPU (tests set 0). */
 extern int pat_skim_avx2;
 /* Value matching (patmatch.c): one leaf at node vm. */

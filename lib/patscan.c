@@ -17,6 +17,7 @@ struct sc {
 	struct pat_set *s;
 	struct pat_err *err;
 	int depth;
+	const unsigned char *skimmed;	/* pat_skim() stopped here: not again before */
 };
 
 /* 1: white space; 2: a plain string byte (printable ASCII but " and \). */
@@ -216,8 +217,10 @@ member_name(struct sc *sc, const unsigned char **q, size_t *n, int *esc)
 	return 0;
 }
 
-/* Worth a try of pat_skim() when this much is left of the line. */
-enum { SKIM_MIN = 128, SKIM_OPEN = 64 };
+/* pat_skim() is tried when this much is left of the line, over at most
+ * SKIM_OPEN open arrays; when it gains less than SKIM_GAIN bytes it rests
+ * for SKIM_REST, so short or mixed arrays cost one try per SKIM_REST. */
+enum { SKIM_MIN = 128, SKIM_OPEN = 64, SKIM_GAIN = 64, SKIM_REST = 4096 };
 
 /* Runs pat_skim() at *p, inside the array on top of the stack, after a
  * value or (after == '[') its opening; 1 when it moved *p (just past a
@@ -226,12 +229,19 @@ static int
 skim(struct sc *sc, const unsigned char **p, unsigned char *stack, int *top, int after)
 {
 	int open = 0, delta;
+	size_t seen;
 
+	/* once over any byte: where it stopped, it would stop again */
+	if (*p < sc->skimmed)
+		return 0;
 	/* the arrays on top of the stack, a bounded look */
 	while (open < *top && open < SKIM_OPEN && stack[*top - 1 - open] == '[')
 		open++;
 	size_t got = pat_skim(*p, (size_t)(sc->end - *p), open,
-	    JSON_MAX_DEPTH - (sc->depth + *top), after, &delta);
+	    JSON_MAX_DEPTH - (sc->depth + *top), after, &delta, &seen);
+	sc->skimmed = *p + seen;
+	if (got < SKIM_GAIN && sc->end - *p > SKIM_REST)
+		sc->skimmed = *p + SKIM_REST;	/* short arrays: leave them be a while */
 	if (got == 0)
 		return 0;
 	*p += got;
@@ -239,6 +249,22 @@ skim(struct sc *sc, const unsigned char **p, unsigned char *stack, int *top, int
 		memset(stack + *top, '[', (size_t)delta);
 	*top += delta;
 	return 1;
+}
+
+/* Whether a number or '[' comes next in the array, after p and its comma:
+ * worth a pat_skim(). */
+static inline int
+numbers_ahead(const unsigned char *p, const unsigned char *end)
+{
+	if (end - p > 64)
+		end = p + 64;	/* a glance */
+	while (p < end && (*p == ' ' || *p == ']'))
+		p++;
+	if (p >= end || *p++ != ',')
+		return 0;
+	while (p < end && *p == ' ')
+		p++;
+	return p < end && (*p == '[' || *p == '-' || (*p >= '0' && *p <= '9'));
 }
 
 /* Arrays of numbers and arrays of them (coordinates and the like) are
@@ -253,12 +279,6 @@ skip_numbers(struct sc *sc, unsigned char *stack, int *top)
 	int tried = 0;
 
 	for (;;) {
-		if (!tried && end - p >= SKIM_MIN) {
-			/* once per call: it stops only where it cannot go on */
-			tried = 1;
-			if (skim(sc, &p, stack, top, 0))
-				goto value;
-		}
 		while (p < end && *p == ' ')
 			p++;
 		if (p >= end)
@@ -295,6 +315,13 @@ value:
 		if (number(sc) < 0)
 			return -1;
 		p = sc->p;
+		if (!tried) {
+			/* once per call: it stops only where it cannot go on */
+			tried = 1;
+			if (end - p >= SKIM_MIN && p >= sc->skimmed && numbers_ahead(p, end) &&
+			    skim(sc, &p, stack, top, 0))
+				goto value;
+		}
 	}
 	sc->p = p;
 	return 0;
@@ -337,6 +364,7 @@ value:
 			goto after;
 		}
 		if (stack[top - 1] == '[' && sc->end - sc->p >= SKIM_MIN &&
+		    sc->p >= sc->skimmed &&
 		    (*sc->p == '[' || *sc->p == '-' || (*sc->p >= '0' && *sc->p <= '9')) &&
 		    skim(sc, &sc->p, stack, &top, '[')) {
 			WS(sc);
@@ -615,7 +643,7 @@ int
 pat_scan(struct pat_set *s, const char *p, size_t n, struct pat_err *err)
 {
 	struct sc sc = { (const unsigned char *)p, (const unsigned char *)p + n,
-	    (const unsigned char *)p, s, err, 0 };
+	    (const unsigned char *)p, s, err, 0, (const unsigned char *)p };
 
 	if (cls[' '] == 0)
 		init_cls();

@@ -137,7 +137,7 @@ below(uint64_t m)
 
 static inline __attribute__((always_inline)) size_t
 skim(const unsigned char *p, size_t len, int open, int room, int after, int *delta,
-    int avx2)
+    size_t *seen, int avx2)
 {
 	struct blk b;
 	size_t off = 0, clean = 0;
@@ -214,8 +214,10 @@ skim(const unsigned char *p, size_t len, int open, int room, int after, int *del
 			lk = k & before;
 			lcur = cur;
 		}
-		if (valid != ~(uint64_t)0)
+		if (valid != ~(uint64_t)0) {
+			off += (size_t)__builtin_ctzll(~valid);
 			break;
+		}
 		cur += ones(o) - nk;
 		cN = n >> 63;
 		cD = b.d >> 63;
@@ -226,27 +228,30 @@ skim(const unsigned char *p, size_t len, int open, int room, int after, int *del
 		off += 64;
 	}
 	*delta = clean == 0 ? 0 : lcur + ones(lo) - ones(lk) - open;
+	*seen = off < len ? off : len;
 	return clean;
 }
 
 #ifdef SKIM_AVX2
 __attribute__((target("avx2"))) static size_t
-skim_avx2(const unsigned char *p, size_t len, int open, int room, int after, int *delta)
+skim_avx2(const unsigned char *p, size_t len, int open, int room, int after, int *delta,
+    size_t *seen)
 {
-	return skim(p, len, open, room, after, delta, 1);
+	return skim(p, len, open, room, after, delta, seen, 1);
 }
 #endif
 
 int pat_skim_avx2 = -1;
 
 size_t
-pat_skim(const unsigned char *p, size_t len, int open, int room, int after, int *delta)
+pat_skim(const unsigned char *p, size_t len, int open, int room, int after, int *delta,
+    size_t *seen)
 {
 #ifdef SKIM_AVX2
 	if (pat_skim_avx2 < 0)
 		pat_skim_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
 	if (pat_skim_avx2)
-		return skim_avx2(p, len, open, room, after, delta);
+		return skim_avx2(p, len, open, room, after, delta, seen);
 #endif
-	return skim(p, len, open, room, after, delta, 0);
+	return skim(p, len, open, room, after, delta, seen, 0);
 }
