@@ -85,13 +85,26 @@ pnum_spans_fast(const char *p, size_t n, const char *limit, struct pnum *sn)
 		return 1;
 	__m128i zero = _mm_set1_epi8('0');
 	uint32_t all = (1u << len) - 1, d = pat_digits32(q) & all;
+	unsigned pt = (unsigned)__builtin_ctz(~d);	/* the point, or len */
+	if (pt < len && (q[pt] != '.' || (d | 1u << pt) != all))
+		return 1;	/* an exponent */
+	if (q[0] != '0' && q[len - 1] != '0' && pt < len) {
+		/* d.d with no zero to trim, most numbers */
+		sn->neg = (uint8_t)neg;
+		sn->ip = (const char *)q;
+		sn->ni = pt;
+		sn->fp = (const char *)q + pt + 1;
+		sn->nf = len - pt - 1;
+		sn->exp = (int32_t)pt;
+		if (len - 1 > 17)
+			return -1;
+		sn->nd = (uint8_t)(len - 1);
+		return 0;
+	}
 	uint32_t z = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(
 	    _mm_loadu_si128((const __m128i *)(const void *)q), zero)) |
 	    (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(
 	    _mm_loadu_si128((const __m128i *)(const void *)(q + 16)), zero)) << 16;
-	unsigned pt = (unsigned)__builtin_ctz(~d);	/* the point, or len */
-	if (pt < len && (q[pt] != '.' || (d | 1u << pt) != all))
-		return 1;	/* an exponent */
 	uint32_t nz = d & ~z;
 	sn->neg = (uint8_t)neg;
 	if (nz == 0) {
