@@ -69,37 +69,110 @@ struct pnum {
 	uint8_t neg, nd;
 };
 int pnum_spans(const char *p, size_t n, size_t avail, struct pnum *sn);
+#ifdef __SSE2__
+/* pnum_spans() of the common shape, -?digits(.digits)? in under 32 bytes
+ * with 32 readable, from bit masks of its digits and zeros: the first and
+ * last significant digit and the point give it all.  1: not that shape. */
+static inline int
+pnum_spans_fast(const char *p, size_t n, const char *limit, struct pnum *sn)
+{
+	const unsigned char *q = (const unsigned char *)p;
+	unsigned len = (unsigned)n, neg = len > 0 && *q == '-';
+
+	q += neg;
+	len -= neg;
+	if (len == 0 || len > 31 || limit - (const char *)q < 32)
+		return 1;
+	__m128i zero = _mm_set1_epi8('0');
+	uint32_t all = (1u << len) - 1, d = pat_digits32(q) & all;
+	unsigned pt = (unsigned)__builtin_ctz(~d);	/* the point, or len */
+	if (pt < len && (q[pt] != '.' || (d | 1u << pt) != all))
+		return 1;	/* an exponent */
+	if (q[0] != '0' && q[len - 1] != '0' && pt < len) {
+		/* d.d with no zero to trim, most numbers */
+		sn->neg = (uint8_t)neg;
+		sn->ip = (const char *)q;
+		sn->ni = pt;
+		sn->fp = (const char *)q + pt + 1;
+		sn->nf = len - pt - 1;
+		sn->exp = (int32_t)pt;
+		if (len - 1 > 17)
+			return -1;
+		sn->nd = (uint8_t)(len - 1);
+		return 0;
+	}
+	uint32_t z = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(
+	    _mm_loadu_si128((const __m128i *)(const void *)q), zero)) |
+	    (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(
+	    _mm_loadu_si128((const __m128i *)(const void *)(q + 16)), zero)) << 16;
+	uint32_t nz = d & ~z;
+	sn->neg = (uint8_t)neg;
+	if (nz == 0) {
+		sn->ip = sn->fp = (const char *)q;
+		sn->ni = sn->nf = 0;
+		sn->nd = 0;
+		sn->exp = 0;
+		return 0;
+	}
+	unsigned fs = (unsigned)__builtin_ctz(nz), ls = 31 - (unsigned)__builtin_clz(nz);
+	sn->ip = (const char *)q + fs;
+	if (fs > pt) {		/* 0.00ddd */
+		sn->ni = 0;
+		sn->fp = (const char *)q + fs;
+		sn->nf = ls - fs + 1;
+		sn->exp = -(int32_t)(fs - pt - 1);
+	} else {
+		sn->ni = (ls < pt ? ls + 1 : pt) - fs;
+		sn->fp = (const char *)q + pt + 1;
+		sn->nf = ls > pt ? ls - pt : 0;
+		sn->exp = (int32_t)(pt - fs);
+	}
+	if (sn->ni + sn->nf > 17)
+		return -1;
+	sn->nd = (uint8_t)(sn->ni + sn->nf);
+	return 0;
+}
+#else
+static inline int
+pnum_spans_fast(const char *p, size_t n, const char *limit, struct pnum *sn)
+{
+	(void)p, (void)n, (void)limit, (void)sn;
+	return 1;
+}
+#endif
+
 void pnum_dec(const struct pnum *sn, struct pdec *d);
 #define pdec_parse(p, n, d) pdec_parse_in((p), (n), (n), (d))
 int pdec_cmp(const struct pdec *a, const struct pdec *b);
 /* A 12-bit digest of a number's value, for a Bloom filter in front of the
- * hash maps: most numbers of an event equal no pattern number. */
+ * hash maps: most numbers of an event equal no pattern number.  It takes
+ * the last 8 significant digits (byte 7 the last; fewer digits leave the
+ * low bytes 0), where numbers near each other differ. */
 static inline uint32_t
-pbloom(int32_t exp, unsigned nd, unsigned neg, const unsigned char dig[4])
+pbloom(int32_t exp, unsigned nd, unsigned neg, uint64_t last8)
 {
-	uint64_t k = (uint64_t)(uint16_t)exp | (uint64_t)nd << 16 | (uint64_t)neg << 24 |
-	    (uint64_t)dig[0] << 32 | (uint64_t)dig[1] << 40 | (uint64_t)dig[2] << 48 |
-	    (uint64_t)dig[3] << 56;
+	uint64_t k = (uint64_t)(uint16_t)exp | (uint64_t)nd << 16 | (uint64_t)neg << 24;
 
-	return (uint32_t)((k * 0x9e3779b97f4a7c15ULL) >> 52);	/* 12 bits */
+	k = (k * 0x9e3779b97f4a7c15ULL) ^ last8;
+	return (uint32_t)((k * 0xbf58476d1ce4e5b9ULL) >> 52);	/* 12 bits */
 }
 
-/* Digits 0, 1, nd/2 and nd-1 (0 when absent) of a number, by index. */
-#define PBLOOM_DIGITS(out, nd, at) do { \
-	(out)[0] = (nd) > 0 ? at(0) : 0; \
-	(out)[1] = (nd) > 1 ? at(1) : 0; \
-	(out)[2] = (nd) > 0 ? at((nd) / 2) : 0; \
-	(out)[3] = (nd) > 0 ? at((nd) - 1) : 0; \
+/* last8 of pbloom() from digit i = at(i) of nd. */
+#define PBLOOM_LAST8(out, nd, at) do { \
+	unsigned m_ = (nd) < 8 ? (nd) : 8; \
+	(out) = 0; \
+	for (unsigned j_ = 0; j_ < m_; j_++) \
+		(out) |= (uint64_t)(at((nd) - m_ + j_)) << 8 * (8 - m_ + j_); \
 } while (0)
 
 static inline uint32_t
 pdec_bloom(const struct pdec *d)
 {
-	unsigned char dig[4];
+	uint64_t last8;
 #define PDEC_AT(i) ((unsigned char)d->d[i])
-	PBLOOM_DIGITS(dig, d->nd, PDEC_AT);
+	PBLOOM_LAST8(last8, d->nd, PDEC_AT);
 #undef PDEC_AT
-	return pbloom(d->exp, d->nd, d->neg, dig);
+	return pbloom(d->exp, d->nd, d->neg, last8);
 }
 /* 1 if the number text p[0..n) is what event-ruler calls comparable: its
  * value survives a round trip through the nearest double and back to the
@@ -245,6 +318,17 @@ void pat_listadd(struct pat_set *s, uint32_t *l, uint32_t slot);
 void pat_hit(struct pat_set *s, uint32_t slot);
 /* Validates and scans one line, hitting slots; -1 on bad JSON. */
 int pat_scan(struct pat_set *s, const char *p, size_t n, struct pat_err *err);
+/* The bit-mask fast path of skipping arrays of numbers (patskim.c): p is
+ * just past a value (after is 0) or a '[' (after is '[') inside open >= 1
+ * nested arrays, room more may open.
+ * Returns the length of the checked prefix of p[0..len), which ends just
+ * past a comma (0: none), and in *delta how many arrays that prefix opened
+ * less closed; never leaves the outermost of the open ones.  *seen is
+ * where it stopped: the first byte it could not vouch for. */
+size_t pat_skim(const unsigned char *p, size_t len, int open, int room, int after,
+    int *delta, size_t *seen);
+/* Whether it uses AVX2: -1 until it has asked the CPU (tests set 0). */
+extern int pat_skim_avx2;
 /* Value matching (patmatch.c): one leaf at node vm. */
 void pat_leaf_string(struct pat_set *s, struct pvm *vm, const char *p, size_t n);
 void pat_leaf_number(struct pat_set *s, struct pvm *vm, const char *p, size_t n);

@@ -77,15 +77,64 @@ rehash(struct pmap *m)
 	}
 }
 
+static inline uint64_t
+load8(const unsigned char *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, 8);
+	return w;
+}
+
+static inline uint32_t
+load4(const unsigned char *p)
+{
+	uint32_t w;
+
+	memcpy(&w, p, 4);
+	return w;
+}
+
+/* memcmp() == 0 inline, for the short keys of event members. */
+static inline int
+same(const unsigned char *a, const unsigned char *b, size_t n)
+{
+	if (n >= 8) {
+		for (size_t i = 0; i + 8 < n; i += 8)
+			if (load8(a + i) != load8(b + i))
+				return 0;
+		return load8(a + n - 8) == load8(b + n - 8);
+	}
+	if (n >= 4)
+		return load4(a) == load4(b) && load4(a + n - 4) == load4(b + n - 4);
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return 0;
+	return 1;
+}
+
+/* Maps this small are searched without hashing: most member-name maps
+ * hold one to a few names. */
+enum { PMAP_SCAN = 4 };
+
 uint32_t
 pmap_get(const struct pmap *m, const void *k, size_t n)
 {
 	if (m->e.n == 0 || !(m->lens >> (n & 63) & 1))
 		return PAT_NONE;
+	const unsigned char *key = k, *keys = (const unsigned char *)m->keys.v;
+	if (m->e.n <= PMAP_SCAN) {
+		for (uint32_t i = 0; i < m->e.n; i++) {
+			const struct pment *e = &m->e.v[i];
+			if (e->len == n && same(keys + e->off, key, n))
+				return e->val;
+		}
+		return PAT_NONE;
+	}
 	uint64_t h = hash(k, n);
 	for (uint32_t j = (uint32_t)h & m->mask; m->tab[j] != 0; j = (j + 1) & m->mask) {
 		const struct pment *e = &m->e.v[m->tab[j] - 1];
-		if (e->h == h && e->len == n && (n == 0 || memcmp(m->keys.v + e->off, k, n) == 0))
+		if (e->h == h && e->len == n && same(keys + e->off, key, n))
 			return e->val;
 	}
 	return PAT_NONE;

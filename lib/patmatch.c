@@ -186,14 +186,24 @@ pat_leaf_number(struct pat_set *s, struct pvm *vm, const char *p, size_t n)
 	if (vm->numtext.e.n != 0)
 		hit_list(s, pmap_get(&vm->numtext, p, n));
 	struct pnum sn;
-	if (vm->need_num && pnum_spans(p, n, (size_t)(s->line_end - p), &sn) == 0) {
+	int sr = 1;
+	if (vm->need_num && (sr = pnum_spans_fast(p, n, s->line_end, &sn)) > 0)
+		sr = pnum_spans(p, n, (size_t)(s->line_end - p), &sn);
+	if (sr == 0) {
 		/* Most numbers equal no pattern number: the Bloom filter says
 		 * so before any digit is copied. */
-		unsigned char dig[4];
+		uint64_t last8;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		if (sn.nf >= 8) {
+			memcpy(&last8, sn.fp + sn.nf - 8, 8);
+		} else
+#endif
+		{
 #define SPAN_AT(i) ((unsigned char)((size_t)(i) < sn.ni ? sn.ip[i] : sn.fp[(size_t)(i) - sn.ni]))
-		PBLOOM_DIGITS(dig, sn.nd, SPAN_AT);
+			PBLOOM_LAST8(last8, sn.nd, SPAN_AT);
 #undef SPAN_AT
-		uint32_t b = pbloom(sn.exp, sn.nd, sn.neg, dig);
+		}
+		uint32_t b = pbloom(sn.exp, sn.nd, sn.neg, last8);
 		int have = 0;
 		if (vm->numbloom[b / 64] >> (b % 64) & 1) {
 			pnum_dec(&sn, &d);

@@ -17,6 +17,7 @@ struct sc {
 	struct pat_set *s;
 	struct pat_err *err;
 	int depth;
+	const unsigned char *skimmed;	/* pat_skim() stopped here: not again before */
 };
 
 /* 1: white space; 2: a plain string byte (printable ASCII but " and \). */
@@ -216,6 +217,56 @@ member_name(struct sc *sc, const unsigned char **q, size_t *n, int *esc)
 	return 0;
 }
 
+/* pat_skim() is tried when this much is left of the line, over at most
+ * SKIM_OPEN open arrays; when it gains less than SKIM_GAIN bytes it rests
+ * for SKIM_REST, so short or mixed arrays cost one try per SKIM_REST. */
+enum { SKIM_MIN = 128, SKIM_OPEN = 64, SKIM_GAIN = 64, SKIM_REST = 4096 };
+
+/* Runs pat_skim() at *p, inside the array on top of the stack, after a
+ * value or (after == '[') its opening; 1 when it moved *p (just past a
+ * comma) and the stack with it. */
+static int
+skim(struct sc *sc, const unsigned char **p, unsigned char *stack, int *top, int after)
+{
+	int open = 0, delta;
+	size_t seen;
+
+	/* once over any byte: where it stopped, it would stop again */
+	if (*p < sc->skimmed)
+		return 0;
+	/* the arrays on top of the stack, a bounded look */
+	while (open < *top && open < SKIM_OPEN && stack[*top - 1 - open] == '[')
+		open++;
+	size_t got = pat_skim(*p, (size_t)(sc->end - *p), open,
+	    JSON_MAX_DEPTH - (sc->depth + *top), after, &delta, &seen);
+	sc->skimmed = *p + seen;
+	if (got < SKIM_GAIN && sc->end - *p > SKIM_REST)
+		sc->skimmed = *p + SKIM_REST;	/* short arrays: leave them be a while */
+	if (got == 0)
+		return 0;
+	*p += got;
+	if (delta > 0)
+		memset(stack + *top, '[', (size_t)delta);
+	*top += delta;
+	return 1;
+}
+
+/* Whether a number or '[' comes next in the array, after p and its comma:
+ * worth a pat_skim(). */
+static inline int
+numbers_ahead(const unsigned char *p, const unsigned char *end)
+{
+	if (end - p > 64)
+		end = p + 64;	/* a glance */
+	while (p < end && (*p == ' ' || *p == ']'))
+		p++;
+	if (p >= end || *p++ != ',')
+		return 0;
+	while (p < end && *p == ' ')
+		p++;
+	return p < end && (*p == '[' || *p == '-' || (*p >= '0' && *p <= '9'));
+}
+
 /* Arrays of numbers and arrays of them (coordinates and the like) are
  * most of many events: a tight loop over , [ ] and numbers, inside the
  * array on top of skip_value()'s stack.  Returns -1 on bad JSON; 1 when
@@ -225,6 +276,7 @@ static inline __attribute__((always_inline)) int
 skip_numbers(struct sc *sc, unsigned char *stack, int *top)
 {
 	const unsigned char *p = sc->p, *end = sc->end;
+	int tried = 0;
 
 	for (;;) {
 		while (p < end && *p == ' ')
@@ -242,6 +294,7 @@ skip_numbers(struct sc *sc, unsigned char *stack, int *top)
 		if (*p != ',')
 			break;
 		p++;
+value:
 		while (p < end && (cls[*p] & 1))
 			p++;
 		int opened = 0;
@@ -262,14 +315,23 @@ skip_numbers(struct sc *sc, unsigned char *stack, int *top)
 		if (number(sc) < 0)
 			return -1;
 		p = sc->p;
+		if (!tried) {
+			/* once per call: it stops only where it cannot go on */
+			tried = 1;
+			if (end - p >= SKIM_MIN && p >= sc->skimmed && numbers_ahead(p, end) &&
+			    skim(sc, &p, stack, top, 0))
+				goto value;
+		}
 	}
 	sc->p = p;
 	return 0;
 }
 
-/* Skips one value, validating it; iterative, so depth costs no stack. */
+/* Skips one value, validating it; iterative, so depth costs no stack.
+ * With inarr, sc->p is just past an element of an array and the rest of
+ * that array is skipped. */
 static int
-skip_value(struct sc *sc)
+skip_in(struct sc *sc, int inarr)
 {
 	unsigned char stack[JSON_MAX_DEPTH];	/* '{' or '[' */
 	int top = 0;
@@ -277,6 +339,10 @@ skip_value(struct sc *sc)
 	size_t n;
 	int esc;
 
+	if (inarr) {
+		stack[top++] = '[';
+		goto after;
+	}
 value:
 	if (sc->p >= sc->end)
 		return fail(sc, sc->p, "unexpected end of line");
@@ -296,6 +362,13 @@ value:
 			sc->p++;
 			top--;
 			goto after;
+		}
+		if (stack[top - 1] == '[' && sc->end - sc->p >= SKIM_MIN &&
+		    sc->p >= sc->skimmed &&
+		    (*sc->p == '[' || *sc->p == '-' || (*sc->p >= '0' && *sc->p <= '9')) &&
+		    skim(sc, &sc->p, stack, &top, '[')) {
+			WS(sc);
+			goto value;
 		}
 		if (stack[top - 1] == '{' && member_name(sc, &q, &n, &esc) < 0)
 			return -1;
@@ -344,6 +417,18 @@ after:
 	sc->p++;
 	top--;
 	goto after;
+}
+
+static int
+skip_value(struct sc *sc)
+{
+	return skip_in(sc, 0);
+}
+
+static int
+skip_rest(struct sc *sc)
+{
+	return skip_in(sc, 1);
 }
 
 static int scan_value(struct sc *sc, uint32_t node);
@@ -440,6 +525,12 @@ scan_array(struct sc *sc, uint32_t node)
 				    (size_t)(sc->p - start));
 		} else if (scan_value(sc, node) < 0) {
 			return -1;
+		}
+		if (s->decided) {
+			/* matched: the rest is only checked, fast */
+			sc->depth--;
+			s->stk.n -= 2;
+			return skip_rest(sc);
 		}
 		WS(sc);
 		if (sc->p < sc->end && *sc->p == ',') {
@@ -552,7 +643,7 @@ int
 pat_scan(struct pat_set *s, const char *p, size_t n, struct pat_err *err)
 {
 	struct sc sc = { (const unsigned char *)p, (const unsigned char *)p + n,
-	    (const unsigned char *)p, s, err, 0 };
+	    (const unsigned char *)p, s, err, 0, (const unsigned char *)p };
 
 	if (cls[' '] == 0)
 		init_cls();

@@ -33,6 +33,10 @@ pnum_spans(const char *p, size_t n, size_t avail, struct pnum *sn)
 	const char *end = p + n, *limit = p + avail, *ip, *ie, *fp, *fe;
 	long e10 = 0;
 
+	int r = pnum_spans_fast(p, n, limit, sn);
+	if (r <= 0)
+		return r;
+
 	sn->neg = 0;
 	if (p < end && *p == '-') {
 		sn->neg = 1;

@@ -148,6 +148,121 @@ test_strings(void)
 	CHECK(!peic_suffix("xnt", 3, "nt", 2));
 }
 
+static unsigned long long
+rnd(void)
+{
+	static unsigned long long x = 88172645463325252ULL;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return x;
+}
+
+/* pnum_spans() reads numbers with 32 bytes to spare from bit masks: the
+ * same value as byte by byte (no bytes to spare). */
+static void
+test_spans(void)
+{
+	char buf[96];
+	int differ = 0;
+
+	for (int t = 0; t < 100000; t++) {
+		size_t n = 0;
+		unsigned r = (unsigned)rnd();
+		if (r & 1)
+			buf[n++] = '-';
+		if (r & 2)
+			buf[n++] = '0';
+		else
+			for (unsigned i = 0, k = 1 + (r >> 8) % 18; i < k; i++)
+				buf[n++] = (char)(i == 0 ? '1' + rnd() % 9 : (rnd() & 1) ? '0' : '0' + rnd() % 10);
+		if (r & 4) {
+			buf[n++] = '.';
+			for (unsigned i = 0, k = 1 + (r >> 16) % 18; i < k; i++)
+				buf[n++] = (char)((rnd() & 1) ? '0' : '0' + rnd() % 10);
+		}
+		if ((r & 0x1f0) == 0x10)
+			n += (size_t)snprintf(buf + n, 8, "e%d", (int)(rnd() % 40) - 20);
+		memset(buf + n, ',', sizeof buf - n);
+		struct pnum a, b;
+		struct pdec da, db;
+		int ra = pnum_spans(buf, n, sizeof buf, &a), rb = pnum_spans(buf, n, n, &b);
+		if (ra == 0 && rb == 0) {
+			pnum_dec(&a, &da);
+			pnum_dec(&b, &db);
+		}
+		if (ra != rb || (ra == 0 && memcmp(&da, &db, sizeof da) != 0)) {
+			if (differ++ == 0)
+				printf("# %.*s: %d / %d\n", (int)n, buf, ra, rb);
+		}
+	}
+	CHECK(differ == 0);
+}
+
+/* Random arrays of numbers (the shape pat_skim() takes), some with one
+ * byte changed: skipped, they must be accepted or refused exactly as when
+ * a pattern names them and the scanner reads them byte by byte, with the
+ * same error and column. */
+static void
+test_skim(void)
+{
+	static const char alpha[] = "0123456789-.,[] e\"}x";
+	struct pat_set *skip = pat_new(), *read = pat_new();
+	struct pat_err e1, e2;
+	char ev[1024];
+	int differ = 0, refused[2] = { 0, 0 };
+
+	add(skip, "{\"a\":[\"z\"]}");
+	add(read, "{\"g\":[\"z\"]}");
+	for (int t = 0; t < 20000; t++) {
+		size_t n = (size_t)snprintf(ev, sizeof ev, "{\"g\":[");
+		int depth = 1, value = 0;	/* value: one just ended */
+		while (n < 700 || !value) {
+			unsigned r = (unsigned)(rnd() % 16);
+			if (r & 4)
+				ev[n++] = ' ';
+			if (value && r < 3 && depth > 1) {
+				ev[n++] = ']';
+				depth--;
+			} else if (value) {
+				ev[n++] = ',';
+				value = 0;
+			} else if (r < 2 && depth < 5) {
+				ev[n++] = '[';
+				depth++;
+			} else {
+				unsigned long long i = rnd() % (r < 8 ? 10 : 100000);
+				n += (size_t)snprintf(ev + n, sizeof ev - n, "%s%llu",
+				    r & 1 ? "-" : "", i);
+				if (r < 12)
+					n += (size_t)snprintf(ev + n, sizeof ev - n, ".%llu",
+					    rnd() % 1000000000000ULL);
+				value = 1;
+			}
+		}
+		while (--depth > 0)
+			ev[n++] = ']';
+		n += (size_t)snprintf(ev + n, sizeof ev - n, "]}");
+		if (t % 2 == 1)	/* one byte changed */
+			ev[7 + rnd() % (n - 9)] = alpha[rnd() % (sizeof alpha - 1)];
+		int r1 = pat_match(skip, ev, n, 1, &e1), r2 = pat_match(read, ev, n, 1, &e2);
+		if (r1 < 0)
+			refused[t % 2]++;
+		if (r1 != r2 || (r1 < 0 && (e1.col != e2.col || strcmp(e1.what, e2.what) != 0))) {
+			if (differ++ == 0)
+				printf("# %d %zu %s / %d %zu %s: %.*s\n", r1, e1.col,
+				    r1 < 0 ? e1.what : "", r2, e2.col, r2 < 0 ? e2.what : "",
+				    (int)n, ev);
+		}
+	}
+	CHECK(differ == 0);
+	CHECK(refused[0] == 0);
+	CHECK(refused[1] > 3000 && refused[1] < 7000);
+	pat_free(skip);
+	pat_free(read);
+}
+
 int
 main(void)
 {
@@ -155,5 +270,9 @@ main(void)
 	test_numbers();
 	test_comparable_fast();
 	test_strings();
+	test_spans();
+	test_skim();
+	pat_skim_avx2 = 0;	/* the baseline path too */
+	test_skim();
 	return UNIT_DONE();
 }
