@@ -140,30 +140,35 @@ key_is(const char *k, size_t kn, const char *name, size_t len)
 	return same;
 }
 
+int
+json_member(const char *p, size_t n, size_t *at, size_t *k, size_t *kend, size_t *v, size_t *vend)
+{
+	size_t i = json_ws(p, n, *at);
+
+	if (i < n && (p[i] == '{' || p[i] == ','))
+		i = json_ws(p, n, i + 1);
+	if (i >= n || p[i] != '"' || (*kend = skip_string(p, n, i)) == NONE)
+		return 0;
+	*k = i;
+	i = json_ws(p, n, *kend);
+	if (i >= n || p[i] != ':')
+		return 0;
+	*v = json_ws(p, n, i + 1);
+	if ((*vend = json_skip(p, n, *v)) == NONE)
+		return 0;
+	*at = *vend;
+	return 1;
+}
+
 /* The member g of the object at p[i]; its value's start, or NONE. */
 static size_t
 member(const char *p, size_t n, size_t i, const struct jseg *g)
 {
-	size_t found = NONE;
+	size_t found = NONE, k, kend, v, vend;
 
-	i = json_ws(p, n, i + 1);
-	while (i < n && p[i] == '"') {
-		size_t kend = skip_string(p, n, i);
-		if (kend == NONE)
-			return NONE;
-		size_t v = json_ws(p, n, kend);
-		if (v >= n || p[v] != ':')
-			return NONE;
-		v = json_ws(p, n, v + 1);
-		if (key_is(p + i + 1, kend - i - 2, g->name, g->len))
+	while (json_member(p, n, &i, &k, &kend, &v, &vend))
+		if (key_is(p + k + 1, kend - k - 2, g->name, g->len))
 			found = v;	/* keep going: the last duplicate wins */
-		size_t end = json_skip(p, n, v);
-		if (end == NONE)
-			return NONE;
-		i = json_ws(p, n, end);
-		if (i < n && p[i] == ',')
-			i = json_ws(p, n, i + 1);
-	}
 	return found;
 }
 

@@ -29,6 +29,13 @@ void jpath_free(struct jpath *jp);
  * as in the pattern matcher. */
 int jpath_find(const struct jpath *jp, const char *p, size_t n, const char **v, size_t *vn);
 
+/* Steps through the members of an object: start with *at at its '{'.
+ * Each call gives the next member's key (quotes included) in
+ * p[*k..*kend) and its value in p[*v..*vend), and returns 1; 0 at the
+ * end, or where the text is not JSON. */
+int json_member(const char *p, size_t n, size_t *at, size_t *k, size_t *kend, size_t *v,
+    size_t *vend);
+
 /* The index just past the JSON value starting at p[i] (after white
  * space), or (size_t)-1 if there is none.  Structure only: strings,
  * brackets and scalars are skipped, not fully validated. */

@@ -44,8 +44,8 @@ struct rules {
 	 * pattern index i is rule byidx[i]. */
 	struct pat_set *set;
 	struct rule **byidx;
-	/* The file as read, while it is being loaded (patterns are compiled
-	 * from their own text); NULL after. */
+	/* The text of the rule being loaded (its pattern is compiled from
+	 * its own text in the file); NULL after. */
 	const char *text;
 	size_t text_n;
 };

@@ -381,10 +381,10 @@ load_target(const struct where *w, jv t, struct rule *r, int i)
  * no exact float64 value, and the pattern matcher compares those by their
  * spelling, as -p does.  Falls back to jq's text if the walk fails. */
 static jv
-pattern_text(const struct rules *rs, int i, jv p)
+pattern_text(const struct rules *rs, jv p)
 {
-	struct jseg seg[3] = { { "rules", 5, 0 }, { NULL, 0, (size_t)i }, { "pattern", 7, 0 } };
-	struct jpath jp = { seg, 3 };
+	struct jseg seg = { "pattern", 7, 0 };
+	struct jpath jp = { &seg, 1 };
 	const char *v;
 	size_t vn;
 
@@ -399,11 +399,11 @@ pattern_text(const struct rules *rs, int i, jv p)
  * into a scratch set (checked, then dropped) when it is not. */
 static void
 load_pattern(const struct where *w, jv rule, struct rules *rs, struct pat_set *scratch,
-    struct rule *r, int i)
+    struct rule *r)
 {
 	jv p = member(w, rule, "pattern", JV_KIND_OBJECT, 1);
 	struct where pw = sub(w, "pattern", 0);
-	jv text = pattern_text(rs, i, p);
+	jv text = pattern_text(rs, p);
 	const char *s = jv_string_value(text);
 	char *why = NULL;
 
@@ -452,7 +452,7 @@ load_rule(const struct where *w, jv rule, struct rules *rs, struct pat_set *scra
 		fail(&dw, "at most 512 bytes");
 	}
 	jv_free(d);
-	load_pattern(w, rule, rs, scratch, r, i);
+	load_pattern(w, rule, rs, scratch, r);
 	jv ts = member(w, rule, "targets", JV_KIND_ARRAY, 1);
 	struct where tw = sub(w, "targets", 0);
 	int n = jv_array_length(jv_copy(ts));
@@ -485,6 +485,38 @@ read_json(const char *path, struct buf *b)
 	return v;
 }
 
+/* Where the elements of .rules start in the file text (its '['), or
+ * (size_t)-1 when the walk cannot find it. */
+static size_t
+rules_array(const char *p, size_t n)
+{
+	struct jseg seg = { "rules", 5, 0 };
+	struct jpath jp = { &seg, 1 };
+	const char *v;
+	size_t vn;
+
+	return jpath_find(&jp, p, n, &v, &vn) && v[0] == '[' ? (size_t)(v - p) : (size_t)-1;
+}
+
+/* Points rs->text at the next element of .rules, one walk over the
+ * array in all (the rules are loaded in order). */
+static void
+next_rule_text(struct rules *rs, const char *p, size_t n, size_t *at)
+{
+	rs->text = NULL;
+	if (*at == (size_t)-1)
+		return;
+	size_t i = json_ws(p, n, *at + 1);	/* past the '[' or the ',' */
+	size_t end = json_skip(p, n, i);
+	if (end == (size_t)-1) {
+		*at = end;
+		return;
+	}
+	rs->text = p + i;
+	rs->text_n = end - i;
+	*at = json_ws(p, n, end);
+}
+
 struct rules *
 rules_load(const char *path)
 {
@@ -507,11 +539,11 @@ rules_load(const char *path)
 	if (rs->rules == NULL || rs->byidx == NULL)
 		msg_die(EV_SOFTWARE, "out of memory");
 	rs->set = pat_new();
-	rs->text = text.p;
-	rs->text_n = text.n;
+	size_t at = rules_array(text.p, text.n);
 	struct pat_set *scratch = pat_new();
 	for (int i = 0; i < rs->nrules; i++) {
 		struct where rw = sub(&lw, NULL, i);
+		next_rule_text(rs, text.p, text.n, &at);
 		load_rule(&rw, jv_array_get(jv_copy(list), i), rs, scratch, i);
 		if (rs->rules[i].enabled)
 			rs->byidx[pat_count(rs->set) - 1] = &rs->rules[i];

@@ -248,24 +248,16 @@ add_string(struct buf *out, int ctx, const char *s)
 static void
 add_event_sans_detail(struct buf *out, const char *ev, size_t n)
 {
-	size_t i = json_ws(ev, n, 0), first = 1;
+	size_t at = json_ws(ev, n, 0), k, kend, v, vend, first = 1;
 
 	buf_addc(out, '{');
-	for (i = json_ws(ev, n, i + 1); i < n && ev[i] == '"';) {
-		size_t colon = json_skip(ev, n, i);
-		size_t v = colon == (size_t)-1 ? colon : json_ws(ev, n, colon) + 1;
-		size_t end = v == (size_t)-1 ? v : json_skip(ev, n, v);
-		if (end == (size_t)-1)
-			break;
-		if (!(colon - i == 8 && memcmp(ev + i, "\"detail\"", 8) == 0)) {
-			if (!first)
-				buf_addc(out, ',');
-			buf_add(out, ev + i, end - i);
-			first = 0;
-		}
-		i = json_ws(ev, n, end);
-		if (i < n && ev[i] == ',')
-			i = json_ws(ev, n, i + 1);
+	while (json_member(ev, n, &at, &k, &kend, &v, &vend)) {
+		if (kend - k == 8 && memcmp(ev + k, "\"detail\"", 8) == 0)
+			continue;
+		if (!first)
+			buf_addc(out, ',');
+		buf_add(out, ev + k, vend - k);
+		first = 0;
 	}
 	buf_addc(out, '}');
 }
