@@ -1,18 +1,23 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include "buf.h"
 #include "cli.h"
+#include "fmap.h"
 #include "json.h"
 #include "msg.h"
 #include "ndjson.h"
 
-enum { CHUNK = 1 << 18 };
+/* Regular files of MAP_MIN bytes or more are read through a map: no copy
+ * into the buffer, lines handed out where they lie. */
+enum { CHUNK = 1 << 18, MAP_MIN = 1 << 20 };
 
 struct ndj_reader {
 	char *const *files;
@@ -28,6 +33,8 @@ struct ndj_reader {
 	/* decoded bytes: buf[pos..len) not yet returned */
 	char *buf;
 	size_t pos, len, cap;
+	struct fmap map;	/* map.p != NULL: the file's first map.n bytes */
+	size_t mpos;		/* next line in the map; map.n: read() from here */
 	int skipping;		/* inside an over-long line */
 	void (*idle)(void *);
 	void *idle_ctx;
@@ -70,8 +77,9 @@ close_source(struct ndj_reader *r)
 {
 	if (r->fd > STDIN_FILENO)
 		close(r->fd);
-	if (r->gz)
+	if (r->gz == 1)
 		inflateEnd(&r->z);
+	fmap_close(&r->map);
 	r->fd = -1;
 	r->gz = 0;
 }
@@ -104,6 +112,46 @@ raw_read(struct ndj_reader *r, void *dst, size_t n)
 	}
 }
 
+/* Maps a large regular file that is not gzip; on any failure read()
+ * does the work as for a pipe. */
+static void
+try_map(struct ndj_reader *r)
+{
+	struct stat st;
+	unsigned char magic[2];
+
+	if (fstat(r->fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < MAP_MIN ||
+	    (uintmax_t)st.st_size > SIZE_MAX)
+		return;
+	if (pread(r->fd, magic, 2, 0) != 2 || (magic[0] == 0x1f && magic[1] == 0x8b))
+		return;
+	if (fmap_open(r->fd, (size_t)st.st_size, &r->map) != 0)
+		return;
+	r->mpos = 0;
+	r->gz = 0;
+}
+
+static noreturn void
+shrunk(const struct ndj_reader *r)
+{
+	msg_die(EV_IOERR, "%s: the file shrank while it was being read", r->name);
+}
+
+/* The map is used up: read() goes on from its end, for whatever was
+ * appended since the file was opened, with the map's last, unfinished
+ * line (have bytes at rest) already in the buffer. */
+static void
+leave_map(struct ndj_reader *r, const char *rest, size_t have)
+{
+	if (have > 0)
+		memcpy(r->buf, rest, have);
+	r->pos = 0;
+	r->len = have;
+	r->mpos = r->map.n;
+	if (lseek(r->fd, (off_t)r->map.n, SEEK_SET) < 0)
+		msg_die_sys(EV_IOERR, "%s: seek error", r->name);
+}
+
 static int
 open_next(struct ndj_reader *r)
 {
@@ -125,6 +173,7 @@ open_next(struct ndj_reader *r)
 		r->eof = 0;
 		r->zmid = 0;
 		r->gz = -1;	/* undecided until the first bytes arrive */
+		try_map(r);
 		return 1;
 	}
 	return 0;
@@ -170,6 +219,8 @@ fill(struct ndj_reader *r)
 	}
 	if (r->eof)
 		return 0;
+	if (r->gz == -1 && room > CHUNK)
+		room = CHUNK;	/* if it is gzip, these bytes move to zin */
 	got = raw_read(r, r->buf + r->len, room);
 	if (got < 0)
 		msg_die_sys(EV_IOERR, "%s: read error", r->name);
@@ -205,15 +256,81 @@ is_blank(const char *p, size_t n)
 	return 1;
 }
 
+/* A whole line [start, start + n) found, numbered ++*lineno: NDJ_LINE or
+ * NDJ_TOOLONG, or 0 for a blank one. */
+static int
+cut_line(const char *name, unsigned long *lineno, size_t max_line, const char *start,
+    size_t n, struct ndj_line *l)
+{
+	++*lineno;
+	l->p = start;
+	l->file = name;
+	l->lineno = *lineno;
+	if (n > max_line) {
+		l->n = max_line;
+		return NDJ_TOOLONG;
+	}
+	if (n > 0 && start[n - 1] == '\r')
+		n--;
+	if (n == 0 || is_blank(start, n))
+		return 0;
+	l->n = n;
+	return NDJ_LINE;
+}
+
+static int
+take_line(struct ndj_reader *r, const char *start, size_t n, struct ndj_line *l)
+{
+	return cut_line(r->name, &r->lineno, r->max_line, start, n, l);
+}
+
+/* The next line from the map, as ndj_next(); -1 when read() is to take
+ * over. */
+static int
+next_mapped(struct ndj_reader *r, struct ndj_line *l)
+{
+	while (r->mpos < r->map.n) {
+		const char *start = r->map.p + r->mpos;
+		size_t have = r->map.n - r->mpos;
+		const char *nl = memchr(start, '\n', have);
+		if (fmap_shrunk())
+			shrunk(r);
+		if (nl == NULL) {
+			if (have <= r->max_line) {
+				leave_map(r, start, have);
+				return -1;
+			}
+			/* over-long: reported now, its rest skipped by read() */
+			leave_map(r, start, 0);
+			r->skipping = 1;
+			return take_line(r, start, have, l);
+		}
+		size_t n = (size_t)(nl - start);
+		r->mpos += n + 1;
+		if (r->mpos == r->map.n)
+			leave_map(r, NULL, 0);
+		int k = take_line(r, start, n, l);
+		if (k != 0)
+			return k;
+	}
+	leave_map(r, NULL, 0);
+	return -1;
+}
+
 int
 ndj_next(struct ndj_reader *r, struct ndj_line *l)
 {
 	for (;;) {
 		if (r->fd < 0) {
-			if (!open_next(r))
-				return NDJ_EOF;
 			r->pos = r->len = 0;
 			r->skipping = 0;
+			if (!open_next(r))
+				return NDJ_EOF;
+		}
+		if (r->map.p != NULL && r->mpos < r->map.n) {
+			int k = next_mapped(r, l);
+			if (k >= 0)
+				return k;
 		}
 		char *start = r->buf + r->pos;
 		char *nl = memchr(start, '\n', r->len - r->pos);
@@ -222,12 +339,8 @@ ndj_next(struct ndj_reader *r, struct ndj_line *l)
 			if (!r->skipping && have > r->max_line) {
 				/* Report the over-long line once, then skip its rest. */
 				r->skipping = 1;
-				l->p = start;
-				l->n = r->max_line;
-				l->file = r->name;
-				l->lineno = ++r->lineno;
 				r->pos = r->len = 0;
-				return NDJ_TOOLONG;
+				return take_line(r, start, have, l);
 			}
 			if (r->skipping) {
 				r->pos = r->len = 0;
@@ -254,24 +367,51 @@ ndj_next(struct ndj_reader *r, struct ndj_line *l)
 			r->skipping = 0;
 			continue;	/* the tail of an over-long line */
 		}
-		r->lineno++;
-		if (n > r->max_line) {
-			l->p = start;
-			l->n = r->max_line;
-			l->file = r->name;
-			l->lineno = r->lineno;
-			return NDJ_TOOLONG;
-		}
-		if (n > 0 && start[n - 1] == '\r')
-			n--;
-		if (n == 0 || is_blank(start, n))
-			continue;
-		l->p = start;
-		l->n = n;
-		l->file = r->name;
-		l->lineno = r->lineno;
-		return NDJ_LINE;
+		int k = take_line(r, start, n, l);
+		if (k != 0)
+			return k;
 	}
+}
+
+int
+ndj_take_mapped(struct ndj_reader *r, struct ndj_cursor *c)
+{
+	if (r->fd < 0 || r->map.p == NULL || r->mpos >= r->map.n || r->skipping)
+		return 0;
+	const char *from = r->map.p + r->mpos;
+	const char *last = memrchr(from, '\n', r->map.n - r->mpos);
+	if (last == NULL)
+		return 0;
+	c->p = from;
+	c->end = last + 1;
+	c->file = r->name;
+	c->lineno = r->lineno;
+	c->max_line = r->max_line;
+	r->mpos = (size_t)(c->end - r->map.p);
+	if (r->mpos == r->map.n)
+		leave_map(r, NULL, 0);
+	return 1;
+}
+
+void
+ndj_taken(struct ndj_reader *r, unsigned long lineno)
+{
+	r->lineno = lineno;
+}
+
+int
+ndj_cursor_next(struct ndj_cursor *c, struct ndj_line *l)
+{
+	while (c->p < c->end) {
+		const char *start = c->p, *nl = memchr(start, '\n', (size_t)(c->end - start));
+		if (nl == NULL)
+			nl = c->end;
+		c->p = nl + 1;
+		int k = cut_line(c->file, &c->lineno, c->max_line, start, (size_t)(nl - start), l);
+		if (k != 0)
+			return k;
+	}
+	return NDJ_EOF;
 }
 
 static int errors_fd = -1;
@@ -280,6 +420,8 @@ static unsigned long rejected;
 int
 ndj_reject(const struct ndj_line *l, const char *why)
 {
+	if (fmap_shrunk_now())	/* the line read as zeros: say why */
+		msg_die(EV_IOERR, "%s: the file shrank while it was being read", l->file);
 	if (cli.errors_path == NULL) {
 		msg_error("%s:%lu: %s", l->file, l->lineno, why);
 		return 1;

@@ -30,6 +30,22 @@ int ndj_next(struct ndj_reader *r, struct ndj_line *l);
  * what it has before waiting for a slow producer. */
 void ndj_set_idle(struct ndj_reader *r, void (*fn)(void *), void *ctx);
 
+/* Whole lines lying in memory, cut as ndj_next() cuts them. */
+struct ndj_cursor {
+	const char *p, *end;	/* each line ends in '\n' */
+	const char *file;
+	unsigned long lineno;	/* of the last line cut */
+	size_t max_line;
+};
+int ndj_cursor_next(struct ndj_cursor *c, struct ndj_line *l);
+
+/* When the current file is mapped (a large regular file, not gzip): the
+ * whole lines of its unread rest, as a cursor, and 1; the reader goes on
+ * after them.  0 otherwise.  Once the caller has cut them it tells the
+ * reader the last line number, for the lines that follow. */
+int ndj_take_mapped(struct ndj_reader *r, struct ndj_cursor *c);
+void ndj_taken(struct ndj_reader *r, unsigned long lineno);
+
 /* EV_OK, or EV_NOINPUT if some input file could not be opened. */
 int ndj_status(const struct ndj_reader *r);
 void ndj_close(struct ndj_reader *r);
