@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "clock.h"
 #include "evlog.h"
+#include "filter.h"
 #include "msg.h"
 #include "names.h"
 #include "ndjson.h"
@@ -22,7 +23,7 @@
 #include "sig.h"
 
 static const char help[] =
-    "usage: evbus-route [-cqv] -p PATTERN [-p PATTERN]... [FILE...]\n"
+    "usage: evbus-route [-cqv] [-j N] -p PATTERN [-p PATTERN]... [FILE...]\n"
     "       evbus-route [-q] -r RULES [--explain] [--archive=LOG] [FILE...]\n"
     "Print the events (NDJSON lines) that match an EventBridge event pattern,\n"
     "or deliver them to the targets of the rules they match.\n"
@@ -31,6 +32,8 @@ static const char help[] =
     "                          from FILE; repeat -p to match any of them\n"
     "  -v, --invert-match      print the events that match no pattern\n"
     "  -c, --count             print only the number of events selected\n"
+    "  -j, --jobs=N            scan a large file with N threads (default: one\n"
+    "                          per processor, at most 8; output keeps its order)\n"
     "  -r, --rules=RULES       rules mode: deliver each event to the targets of\n"
     "                          the rules in the file RULES that it matches\n"
     "      --explain           rules mode: print {\"event\",\"rules\"} per event\n"
@@ -55,6 +58,7 @@ static const struct option opts[] = {
 	{ "pattern", required_argument, NULL, 'p' },
 	{ "invert-match", no_argument, NULL, 'v' },
 	{ "count", no_argument, NULL, 'c' },
+	{ "jobs", required_argument, NULL, 'j' },
 	{ "rules", required_argument, NULL, 'r' },
 	{ "explain", no_argument, NULL, OPT_EXPLAIN },
 	{ "archive", required_argument, NULL, OPT_ARCHIVE },
@@ -79,68 +83,55 @@ slurp(const char *path, size_t *n)
 	return buf_detach(&b);
 }
 
+/* The -p patterns, each checked when given; filter mode compiles them
+ * once more for every scanning thread. */
+static struct {
+	char **text;
+	size_t *len;
+	int n;
+} pats;
+
 static void
 add_pattern(struct pat_set *set, const char *arg)
 {
-	char *why, label[32];
+	char *why, label[32], *text;
 	const char *where = arg + 1;
 	size_t n;
 
 	if (arg[0] == '@') {
-		char *text = slurp(arg + 1, &n);
-		int r = pat_add(set, text, n, &why);
-		free(text);
-		if (r >= 0)
-			return;
+		text = slurp(arg + 1, &n);
 	} else {
-		if (pat_add(set, arg, strlen(arg), &why) >= 0)
-			return;
+		if ((text = strdup(arg)) == NULL)
+			msg_die(EV_SOFTWARE, "out of memory");
+		n = strlen(arg);
 		snprintf(label, sizeof label, "-p %zu", pat_count(set) + 1);
 		where = label;
 	}
-	msg_error("%s: invalid event pattern %s", where, why);
-	free(why);
-	exit(EV_USAGE);
+	if (pat_add(set, text, n, &why) < 0) {
+		msg_error("%s: invalid event pattern %s", where, why);
+		free(why);
+		exit(EV_USAGE);
+	}
+	pats.text = realloc(pats.text, (size_t)(pats.n + 1) * sizeof *pats.text);
+	pats.len = realloc(pats.len, (size_t)(pats.n + 1) * sizeof *pats.len);
+	if (pats.text == NULL || pats.len == NULL)
+		msg_die(EV_SOFTWARE, "out of memory");
+	pats.text[pats.n] = text;
+	pats.len[pats.n++] = n;
 }
 
-/* A bad line: stop (65) unless --errors records it. */
+/* sets[0] is the set the patterns were checked in; the others are new. */
 static void
-bad_line(const struct ndj_line *l, const char *why)
+copy_sets(struct pat_set **sets, int jobs)
 {
-	if (ndj_reject(l, why)) {
-		out_close_or_die();
-		exit(EV_DATAERR);
-	}
-}
+	char *why;
 
-static unsigned long
-route(struct pat_set *set, struct ndj_reader *rd, int invert, int count)
-{
-	struct ndj_line l;
-	struct pat_err err;
-	unsigned long selected = 0;
-	char why[128];
-	int r;
-
-	while ((r = ndj_next(rd, &l)) != NDJ_EOF) {
-		if (r == NDJ_TOOLONG) {
-			snprintf(why, sizeof why, "line longer than %zu bytes", cli.max_line_bytes);
-			bad_line(&l, why);
-			continue;
-		}
-		int m = pat_match(set, l.p, l.n, 0, &err);
-		if (m < 0) {
-			snprintf(why, sizeof why, "%s at column %zu", err.what, err.col);
-			bad_line(&l, why);
-			continue;
-		}
-		if ((m > 0) == invert)
-			continue;
-		selected++;
-		if (!count)
-			out_line(l.p, l.n);
+	for (int j = 1; j < jobs; j++) {
+		sets[j] = pat_new();
+		for (int i = 0; i < pats.n; i++)
+			if (pat_add(sets[j], pats.text[i], pats.len[i], &why) < 0)
+				msg_die(EV_SOFTWARE, "pattern %d: %s", i + 1, why);
 	}
-	return selected;
 }
 
 /* Rules mode: the loaded rules, the bus, and the events read but not yet
@@ -330,14 +321,17 @@ main(int argc, char **argv)
 {
 	struct pat_set *set;
 	const char *rules = NULL, *archive = NULL;
-	int c, invert = 0, count = 0, explaining = 0;
+	int c, invert = 0, count = 0, explaining = 0, jobs = 0;
 
 	cli_init(argv, help);
 	set = pat_new();
-	while ((c = getopt_long(argc, argv, "cp:qr:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "cj:p:qr:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			count = 1;
+			break;
+		case 'j':
+			jobs = (int)cli_num("--jobs", optarg, 1, FILTER_MAX_JOBS);
 			break;
 		case 'p':
 			add_pattern(set, optarg);
@@ -360,8 +354,8 @@ main(int argc, char **argv)
 		}
 	}
 	if (rules != NULL) {
-		if (pat_count(set) > 0 || invert || count)
-			cli_usage_error("-p, -v and -c are for filter mode, not with -r");
+		if (pat_count(set) > 0 || invert || count || jobs)
+			cli_usage_error("-p, -v, -c and -j are for filter mode, not with -r");
 		pat_free(set);
 		return rules_mode(rules, explaining, archive, argv + optind, argc - optind);
 	}
@@ -369,15 +363,24 @@ main(int argc, char **argv)
 		cli_usage_error("--explain and --archive need -r RULES");
 	if (pat_count(set) == 0)
 		cli_usage_error("no pattern given (use -p PATTERN)");
+	struct pat_set *sets[FILTER_MAX_JOBS] = { set };
+	if (jobs == 0)
+		jobs = filter_default_jobs(8);
+	copy_sets(sets, jobs);
 	out_init(cli.line_buffered);
 	struct ndj_reader *rd = ndj_open(argv + optind, argc - optind, cli.max_line_bytes);
-	unsigned long selected = route(set, rd, invert, count);
+	unsigned long selected = filter_run(sets, jobs, rd, invert, count);
 	if (count)
 		out_printf("%lu\n", selected);
 	out_close_or_die();
 	int status = ndj_status(rd);
 	ndj_close(rd);
-	pat_free(set);
+	for (int j = 0; j < jobs; j++)
+		pat_free(sets[j]);
+	for (int i = 0; i < pats.n; i++)
+		free(pats.text[i]);
+	free(pats.text);
+	free(pats.len);
 	if (status != EV_OK)
 		return status;
 	return selected > 0 ? EV_OK : EV_NONE;

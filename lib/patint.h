@@ -329,6 +329,9 @@ size_t pat_skim(const unsigned char *p, size_t len, int open, int room, int afte
     int *delta, size_t *seen);
 /* Whether it uses AVX2: -1 until it has asked the CPU (tests set 0). */
 extern int pat_skim_avx2;
+void pat_skim_init(void);
+/* The scanner's tables, made once before any thread scans. */
+void pat_scan_init(void);
 /* Value matching (patmatch.c): one leaf at node vm. */
 void pat_leaf_string(struct pat_set *s, struct pvm *vm, const char *p, size_t n);
 void pat_leaf_number(struct pat_set *s, struct pvm *vm, const char *p, size_t n);

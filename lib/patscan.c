@@ -32,6 +32,15 @@ init_cls(void)
 			cls[c] |= 2;
 }
 
+void
+pat_scan_init(void)
+{
+	/* once, in pat_new(): before any scanning thread starts */
+	if (cls[' '] == 0)
+		init_cls();
+	pat_skim_init();
+}
+
 static int
 fail(struct sc *sc, const unsigned char *at, const char *what)
 {
@@ -645,8 +654,6 @@ pat_scan(struct pat_set *s, const char *p, size_t n, struct pat_err *err)
 	struct sc sc = { (const unsigned char *)p, (const unsigned char *)p + n,
 	    (const unsigned char *)p, s, err, 0, (const unsigned char *)p };
 
-	if (cls[' '] == 0)
-		init_cls();
 	s->line_end = p + n;
 	WS(&sc);
 	if (sc.p >= sc.end || *sc.p != '{') {

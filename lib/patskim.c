@@ -243,6 +243,15 @@ skim_avx2(const unsigned char *p, size_t len, int open, int room, int after, int
 
 int pat_skim_avx2 = -1;
 
+void
+pat_skim_init(void)
+{
+#ifdef SKIM_AVX2
+	if (pat_skim_avx2 < 0)
+		pat_skim_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
+#endif
+}
+
 size_t
 pat_skim(const unsigned char *p, size_t len, int open, int room, int after, int *delta,
     size_t *seen)

@@ -21,6 +21,7 @@ pat_new(void)
 	memset(&root, 0, sizeof root);
 	root.vm = PAT_NONE;
 	PPUSH(s->nodes, root);
+	pat_scan_init();
 	return s;
 }
 

@@ -2,6 +2,7 @@
 complete -c evbus-route -s p -l pattern -r -d 'Event pattern (JSON text or @FILE)'
 complete -c evbus-route -s v -l invert-match -d 'Select events that match no pattern'
 complete -c evbus-route -s c -l count -d 'Print only the number of selected events'
+complete -c evbus-route -s j -l jobs -x -a '1 2 4 8' -d 'Scan a large file with N threads'
 complete -c evbus-route -s r -l rules -r -F -d 'Rules mode: deliver to the targets of the rules in FILE'
 complete -c evbus-route -l explain -d 'Rules mode: print the rules each event matches instead'
 complete -c evbus-route -l archive -r -F -d 'Rules mode: append every event to LOG before routing it'

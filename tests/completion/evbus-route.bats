@@ -23,3 +23,11 @@ load ../test_helper
 	run complete_words evbus-route --archive au
 	assert_output 'audit'
 }
+
+@test "bash completion offers --jobs and thread counts after -j" {
+	run complete_words evbus-route --jo
+	assert_line '--jobs='
+	run complete_words evbus-route -j ''
+	assert_line '1'
+	assert_line '8'
+}

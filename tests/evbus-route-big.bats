@@ -1,0 +1,149 @@
+#!/usr/bin/env bats
+# evbus-route over large regular files: read through a map (lib/fmap,
+# lib/ndjson) and scanned by several threads (-j, lib/filter).  Whatever the
+# number of threads, the output, the count, the line numbers of bad lines and
+# what is written before one must be exactly those of one thread.
+load test_helper
+
+P='{"properties":{"STREET":["16TH","MASONIC","CRANLEIGH"]}}'
+
+# A file of about $1 MB of city lots (several 1 MiB pieces).
+lots() {
+	gzip -dc "$DATA/citylots-synth.jlines.gz" | head -n $(( $1 * 1150 ))
+}
+
+# Line $2 of file $1 replaced by $3.
+put_line() {
+	awk -v n="$2" -v s="$3" 'NR == n { print s; next } { print }' "$1"
+}
+
+@test "-j 4 prints exactly what -j 1 prints, in order; -v and -c agree" {
+	lots 9 > big.json
+	evbus-route -j 1 -p "$P" big.json > one.out
+	evbus-route -j 4 -p "$P" big.json > four.out
+	[ -s one.out ]
+	cmp one.out four.out
+	# the same lines grep finds, byte for byte
+	grep -E '"STREET": "(16TH|MASONIC|CRANLEIGH)"' big.json > grep.out
+	cmp one.out grep.out
+	evbus-route -j 1 -v -p "$P" big.json > v1.out
+	evbus-route -j 3 -v -p "$P" big.json > v3.out
+	cmp v1.out v3.out
+	run evbus-route -j 4 -c -p "$P" big.json
+	assert_success
+	assert_output "$(nlines one.out)"
+	run evbus-route -j 4 -c -v -p "$P" big.json
+	assert_output "$(nlines v1.out)"
+}
+
+@test "-j: a bad line deep in a big file stops at it: what came before is out, its line number is right" {
+	lots 9 > good.json
+	n=$(( $(nlines good.json) * 2 / 3 ))
+	put_line good.json "$n" '{"properties": {"STREET": "16TH"}, oops}' > big.json
+	run --separate-stderr evbus-route -j 1 -p "$P" big.json
+	assert_failure 65
+	printf '%s\n' "$output" > one.out
+	err1=$stderr
+	assert_regex "$stderr" "big.json:$n: "
+	run --separate-stderr evbus-route -j 4 -p "$P" big.json
+	assert_failure 65
+	assert_equal "$stderr" "$err1"
+	printf '%s\n' "$output" > four.out
+	cmp one.out four.out
+	# exactly the selected lines before the bad one
+	head -n $((n - 1)) big.json | grep -cE '"STREET": "(16TH|MASONIC|CRANLEIGH)"' > want
+	assert_equal "$(nlines four.out)" "$(cat want)"
+	run -65 evbus-route -j 4 -c -p "$P" big.json
+}
+
+@test "-j: with --errors every bad line is recorded with its number, and the rest goes on" {
+	lots 9 > good.json
+	total=$(nlines good.json)
+	put_line good.json 3 'not json' | put_line /dev/stdin $((total / 2)) '[1,2]' |
+	    put_line /dev/stdin "$total" '{"a":' > big.json
+	evbus-route -j 1 --errors e1.json -p "$P" big.json > one.out
+	evbus-route -j 4 --errors e4.json -p "$P" big.json > four.out
+	cmp one.out four.out
+	cmp e1.json e4.json
+	run jq -r .line e4.json
+	assert_output "$(printf '%s\n' 3 $((total / 2)) "$total")"
+}
+
+@test "a mapped file: CRLF, blank lines, a last line with no newline, line numbers across files" {
+	lots 3 | sed 's/$/\r/' > crlf.json
+	printf '\n\n' >> crlf.json
+	lots 3 >> crlf.json
+	printf '%s' '{"properties":{"STREET":"16TH"}}' >> crlf.json
+	lots 3 | grep -E '"STREET": "(16TH|MASONIC|CRANLEIGH)"' > want1
+	run evbus-route -j 4 -c -p "$P" crlf.json
+	assert_output $(( 2 * $(nlines want1) + 1 ))
+	evbus-route -j 4 -p "$P" crlf.json | tail -n 1 > last
+	assert_equal "$(cat last)" '{"properties":{"STREET":"16TH"}}'
+	# a bad line in the second file is numbered within that file
+	lots 3 > b.json
+	echo '{"bad"}' >> b.json
+	run --separate-stderr evbus-route -j 4 -c -p "$P" crlf.json b.json
+	assert_failure 65
+	assert_regex "$stderr" "b.json:$(nlines b.json): "
+}
+
+@test "a mapped file: an over-long line is refused by its number, whole-line reading goes on" {
+	lots 3 > big.json
+	n=$(( $(nlines big.json) / 2 ))
+	long=$(printf '{"properties":{"STREET":"16TH","pad":"%05000d"}}' 0)
+	put_line big.json "$n" "$long" > long.json
+	run --separate-stderr evbus-route -j 2 -c --max-line-bytes 4000 -p "$P" long.json
+	assert_failure 65
+	assert_regex "$stderr" "long.json:$n: line longer than 4000 bytes"
+	evbus-route -j 2 -c --max-line-bytes 4000 --errors e.json -p "$P" long.json > c2
+	evbus-route -j 1 -c --max-line-bytes 4000 --errors e1.json -p "$P" long.json > c1
+	cmp c1 c2
+	run jq -r .line e.json
+	assert_output "$n"
+	# the last line, over-long and without a newline
+	{ lots 3; printf '%s' "$long"; } > tail.json
+	run --separate-stderr evbus-route -c --max-line-bytes 4000 -p "$P" tail.json
+	assert_failure 65
+	assert_regex "$stderr" "tail.json:$(( $(nlines tail.json) + 1 )): line longer"
+}
+
+@test "a file that shrinks while it is read is an I/O error (74), not a crash or a bad line" {
+	lots 40 > big.json
+	for j in 1 2; do
+		cp big.json shrink.json
+		# the slow reader holds evbus-route up while the file is cut
+		{ rc=0; evbus-route -j $j -p '{"type":["Feature"]}' shrink.json 2> err.$j || rc=$?
+		  echo $rc > rc.$j; } | { sleep 1; cat > got.$j; } &
+		sleep 0.4
+		truncate -s 2000000 shrink.json
+		wait $!
+		assert_equal "$(cat rc.$j)" 74
+		assert_equal "$(cat err.$j)" "evbus-route: shrink.json: the file shrank while it was being read"
+		# what was written is whole lines of the file as it was
+		[ -s got.$j ]
+		[ "$(tail -c 1 got.$j | od -An -c | tr -d ' ')" = '\n' ]
+		cmp got.$j <(head -c "$(wc -c < got.$j)" big.json)
+	done
+}
+
+@test "a big gzip file is read as before (not mapped); a pipe too" {
+	lots 5 > big.json
+	gzip -c big.json > big.json.gz
+	a=$(evbus-route -c -p "$P" big.json)
+	assert_equal "$(evbus-route -c -p "$P" big.json.gz)" "$a"
+	assert_equal "$(cat big.json | evbus-route -c -p "$P")" "$a"
+}
+
+@test "-j: a reader that leaves early ends the run quietly (SIGPIPE)" {
+	lots 9 > big.json
+	run bash -c "evbus-route -j 4 -p '{\"type\":[\"Feature\"]}' big.json | head -n 2 | wc -l; echo \${PIPESTATUS[0]}"
+	assert_line --index 0 2
+	assert_line --index 1 141
+}
+
+@test "-j is checked: 0 and more than 64 are usage errors, and it is for filter mode" {
+	run -2 evbus-route -j 0 -p "$P"
+	run -2 evbus-route -j 65 -p "$P"
+	echo '{"rules":[]}' > r.json
+	run -2 evbus-route -j 2 -r r.json
+}
