@@ -171,8 +171,10 @@ stop_workers(struct par *par, struct worker *w, int n)
 static void
 write_piece(struct par *par, struct worker *w, int nw, struct piece *pc, unsigned long *line)
 {
-	out_write(pc->out.p, pc->out.n);
-	out_flush_or_die();	/* whole lines: a reader gone is seen now */
+	if (pc->out.n > 0) {
+		out_write(pc->out.p, pc->out.n);
+		out_flush_or_die();	/* whole lines: a reader gone is seen now */
+	}
 	for (size_t i = 0; i < pc->nbad; i++) {
 		pc->bad[i].l.lineno += *line;
 		if (cli.errors_path == NULL)
