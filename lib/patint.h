@@ -142,6 +142,12 @@ pnum_spans_fast(const char *p, size_t n, const char *limit, struct pnum *sn)
 #endif
 
 void pnum_dec(const struct pnum *sn, struct pdec *d);
+/* The number's value as a double within a relative 2.5e-16, or NAN when
+ * that is not cheap to promise (an exponent far from 0).  Bytes up to
+ * limit may be read. */
+double pnum_near(const struct pnum *sn, const char *limit);
+/* The value of d, rounded to a double. */
+double pdec_double(const struct pdec *d);
 #define pdec_parse(p, n, d) pdec_parse_in((p), (n), (n), (d))
 int pdec_cmp(const struct pdec *a, const struct pdec *b);
 /* A 12-bit digest of a number's value, for a Bloom filter in front of the
@@ -224,6 +230,7 @@ enum { SM_EIC, SM_PEIC, SM_SEIC, SM_WILD };
 
 struct prange {
 	struct pdec lo, hi;
+	double dlo, dhi;	/* the bounds rounded to doubles, for pnum_near() */
 	uint8_t flags;
 	uint32_t slot;
 };
@@ -327,8 +334,11 @@ int pat_scan(struct pat_set *s, const char *p, size_t n, struct pat_err *err);
  * where it stopped: the first byte it could not vouch for. */
 size_t pat_skim(const unsigned char *p, size_t len, int open, int room, int after,
     int *delta, size_t *seen);
-/* Whether it uses AVX2: -1 until it has asked the CPU (tests set 0). */
-extern int pat_skim_avx2;
+/* Which classifier it uses: 0 SSE2, 1 AVX2, 2 AVX-512BW; -1 until it
+ * has asked the CPU for the best it has (pat_skim_best(); tests set
+ * lower ones). */
+extern int pat_skim_level;
+int pat_skim_best(void);
 void pat_skim_init(void);
 /* The scanner's tables, made once before any thread scans. */
 void pat_scan_init(void);

@@ -2,6 +2,7 @@
  * matchers of its path.  Indexed matchers (exact values, prefixes and
  * suffixes by length, numbers by value) cost a hash lookup whatever the
  * number of patterns; the rest are scanned in a list. */
+#include <math.h>
 #include <string.h>
 
 #include "patint.h"
@@ -159,6 +160,20 @@ pat_leaf_string(struct pat_set *s, struct pvm *vm, const char *p, size_t n)
 			pat_hit(s, vm->abo.v[i].slot);
 }
 
+/* Whether x, the value of a number within a relative 2.5e-16 (NAN: not
+ * known), is surely outside r: below its lower bound or above its upper
+ * one by more than both roundings together.  Most numbers are, and this
+ * spares them the exact decimal comparison. */
+static inline int
+surely_out(const struct prange *r, double x)
+{
+	if ((r->flags & R_LO) && x < r->dlo && r->dlo - x > 1e-15 * (fabs(x) + fabs(r->dlo)))
+		return 1;
+	if ((r->flags & R_HI) && x > r->dhi && x - r->dhi > 1e-15 * (fabs(x) + fabs(r->dhi)))
+		return 1;
+	return 0;
+}
+
 static int
 in_range(const struct prange *r, const struct pdec *d)
 {
@@ -213,8 +228,11 @@ pat_leaf_number(struct pat_set *s, struct pvm *vm, const char *p, size_t n)
 			abx = pmap_get(&vm->abn, &d, sizeof d);
 		}
 		int comp = -1;	/* not yet known */
+		double x = vm->ranges.n > 0 ? pnum_near(&sn, s->line_end) : NAN;
 		for (uint32_t i = 0; i < vm->ranges.n; i++) {
 			const struct prange *r = &vm->ranges.v[i];
+			if (surely_out(r, x))
+				continue;
 			if (!have) {
 				pnum_dec(&sn, &d);
 				have = 1;

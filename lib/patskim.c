@@ -99,6 +99,25 @@ classify_avx2(const unsigned char *p, struct blk *b)
 }
 #endif
 
+#ifdef SKIM_AVX2
+/* And with AVX-512BW: each compare gives its 64-bit mask at once. */
+__attribute__((target("avx512bw"))) static inline void
+classify_avx512(const unsigned char *p, struct blk *b)
+{
+	__m512i x = _mm512_loadu_si512((const void *)p);
+
+	b->d = _mm512_cmplt_epu8_mask(_mm512_sub_epi8(x, _mm512_set1_epi8('0')),
+	    _mm512_set1_epi8(10));
+	b->z = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('0'));
+	b->m = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('-'));
+	b->dot = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('.'));
+	b->c = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8(','));
+	b->o = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('['));
+	b->k = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8(']'));
+	b->w = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8(' '));
+}
+#endif
+
 /* For the non-space bytes a (and *pend, one from the block before): the
  * next non-space byte after each.  *pend becomes the one that lands in the
  * next block. */
@@ -137,7 +156,7 @@ below(uint64_t m)
 
 static inline __attribute__((always_inline)) size_t
 skim(const unsigned char *p, size_t len, int open, int room, int after, int *delta,
-    size_t *seen, int avx2)
+    size_t *seen, int level)
 {
 	struct blk b;
 	size_t off = 0, clean = 0;
@@ -159,7 +178,9 @@ skim(const unsigned char *p, size_t len, int open, int room, int after, int *del
 			q = tail;
 		}
 #ifdef SKIM_AVX2
-		if (avx2)
+		if (level == 2)
+			classify_avx512(q, &b);
+		else if (level == 1)
 			classify_avx2(q, &b);
 		else
 #endif
@@ -239,27 +260,46 @@ skim_avx2(const unsigned char *p, size_t len, int open, int room, int after, int
 {
 	return skim(p, len, open, room, after, delta, seen, 1);
 }
+
+__attribute__((target("avx512bw,avx2"))) static size_t
+skim_avx512(const unsigned char *p, size_t len, int open, int room, int after, int *delta,
+    size_t *seen)
+{
+	return skim(p, len, open, room, after, delta, seen, 2);
+}
 #endif
 
-int pat_skim_avx2 = -1;
+int pat_skim_level = -1;
+
+int
+pat_skim_best(void)
+{
+#ifdef SKIM_AVX2
+	if (__builtin_cpu_supports("avx512bw"))
+		return 2;
+	if (__builtin_cpu_supports("avx2"))
+		return 1;
+#endif
+	return 0;
+}
 
 void
 pat_skim_init(void)
 {
-#ifdef SKIM_AVX2
-	if (pat_skim_avx2 < 0)
-		pat_skim_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
-#endif
+	if (pat_skim_level < 0)
+		pat_skim_level = pat_skim_best();
 }
 
 size_t
 pat_skim(const unsigned char *p, size_t len, int open, int room, int after, int *delta,
     size_t *seen)
 {
+	if (pat_skim_level < 0)
+		pat_skim_init();
 #ifdef SKIM_AVX2
-	if (pat_skim_avx2 < 0)
-		pat_skim_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
-	if (pat_skim_avx2)
+	if (pat_skim_level == 2)
+		return skim_avx512(p, len, open, room, after, delta, seen);
+	if (pat_skim_level == 1)
 		return skim_avx2(p, len, open, room, after, delta, seen);
 #endif
 	return skim(p, len, open, room, after, delta, seen, 0);

@@ -100,6 +100,70 @@ pnum_dec(const struct pnum *sn, struct pdec *d)
 	d->exp = sn->exp;
 }
 
+/* Powers of ten a double holds exactly. */
+static const double exact_pow10[23] = {
+	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+};
+
+/* The n <= 8 digits at p as a number, eight bytes read at once (p + 8
+ * must be readable). */
+static inline uint64_t
+digits8(const char *p, size_t n)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	v -= 0x3030303030303030ULL;
+	v <<= 8 * (8 - n);	/* the digits last, zeros before them */
+	v = v * 10 + (v >> 8);
+	return (((v & 0x000000ff000000ffULL) * (100 + (1000000ULL << 32))) +
+	    (((v >> 16) & 0x000000ff000000ffULL) * (1 + (10000ULL << 32)))) >> 32;
+}
+
+/* m * 10^n + the n digits at p. */
+static inline uint64_t
+more_digits(uint64_t m, const char *p, size_t n, const char *limit)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	while (n > 0 && limit - p >= 8) {
+		size_t k = n < 8 ? n : 8;
+		m = m * (uint64_t)exact_pow10[k] + digits8(p, k);
+		p += k;
+		n -= k;
+	}
+#endif
+	for (; n > 0; n--)
+		m = m * 10 + (uint64_t)(*p++ - '0');
+	return m;
+}
+
+double
+pnum_near(const struct pnum *sn, const char *limit)
+{
+	int k = sn->exp - sn->nd;
+
+	if (k < -22 || k > 22)
+		return NAN;
+	/* at most 17 digits: m < 2^57, one rounding each in the conversion
+	 * and in the scaling by an exact power of ten */
+	uint64_t m = more_digits(0, sn->ip, sn->ni, limit);
+	m = more_digits(m, sn->fp, sn->nf, limit);
+	double v = k < 0 ? (double)m / exact_pow10[-k] : (double)m * exact_pow10[k];
+	return sn->neg ? -v : v;
+}
+
+double
+pdec_double(const struct pdec *d)
+{
+	char t[48];
+
+	if (d->nd == 0)
+		return d->neg ? -0.0 : 0.0;
+	snprintf(t, sizeof t, "%s0.%.*se%d", d->neg ? "-" : "", (int)d->nd, d->d, (int)d->exp);
+	return strtod(t, NULL);
+}
+
 int
 pdec_parse_in(const char *p, size_t n, size_t avail, struct pdec *d)
 {

@@ -161,11 +161,31 @@ rnd(void)
 
 /* pnum_spans() reads numbers with 32 bytes to spare from bit masks: the
  * same value as byte by byte (no bytes to spare). */
+/* pnum_near() within its promised 2.5e-16 of the true value (strtod's,
+ * itself within 1.2e-16), and pdec_double() exactly strtod's: what the
+ * numeric ranges' quick "surely outside" test stands on.  1 if not. */
+static int
+check_near(const char *buf, size_t n, size_t avail, const struct pnum *a,
+    const struct pdec *d)
+{
+	char t[100];
+
+	memcpy(t, buf, n);
+	t[n] = '\0';
+	double want = strtod(t, NULL), got = pnum_near(a, buf + avail), dd = pdec_double(d);
+	int bad = dd != want && !(dd == 0 && want == 0);
+	if (!isnan(got) && fabs(got - want) > 3.7e-16 * fabs(want))
+		bad = 1;
+	if (bad)
+		printf("# %s: near %.17g, double %.17g, strtod %.17g\n", t, got, dd, want);
+	return bad;
+}
+
 static void
 test_spans(void)
 {
 	char buf[96];
-	int differ = 0;
+	int differ = 0, near = 0;
 
 	for (int t = 0; t < 100000; t++) {
 		size_t n = 0;
@@ -196,8 +216,12 @@ test_spans(void)
 			if (differ++ == 0)
 				printf("# %.*s: %d / %d\n", (int)n, buf, ra, rb);
 		}
+		if (ra == 0)
+			near += check_near(buf, n, sizeof buf, &a, &da) +
+			    check_near(buf, n, n, &b, &db);
 	}
 	CHECK(differ == 0);
+	CHECK(near == 0);
 }
 
 /* Random arrays of numbers (the shape pat_skim() takes), some with one
@@ -271,8 +295,10 @@ main(void)
 	test_comparable_fast();
 	test_strings();
 	test_spans();
-	test_skim();
-	pat_skim_avx2 = 0;	/* the baseline path too */
-	test_skim();
+	/* every classifier this CPU has, down to the SSE2 baseline */
+	for (int level = pat_skim_best(); level >= 0; level--) {
+		pat_skim_level = level;
+		test_skim();
+	}
 	return UNIT_DONE();
 }
