@@ -7,6 +7,8 @@
 #include "msg.h"
 #include "patint.h"
 
+int pat_search_only;
+
 static uint32_t
 head(const struct pat_set *s, uint32_t slot)
 {
@@ -96,8 +98,11 @@ decide(struct pat_set *s, uint32_t si)
 		return;
 	while (s->absent.cap < sub->nf)
 		s->absent.v = pat_grow(s->absent.v, &s->absent.cap, sub->nf, 1);
+	int fit = pat_search_only ? -1 : pat_arrays_fit(s, sub);
 	s->chosen.n = 0;
-	if (choose(s, sub, 0)) {
+	if (fit < 0)
+		fit = choose(s, sub, 0);
+	if (fit) {
 		s->patstamp.v[sub->pat] = s->gen;
 		PPUSH(s->out, sub->pat);
 		if (!s->all)

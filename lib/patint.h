@@ -307,6 +307,8 @@ struct pat_set {
 	PVEC(uint32_t) chosen;
 	const char *line_end;	/* of the line being scanned */
 	PVEC(uint8_t) absent;
+	PVEC(struct pleaf { uint32_t hit, field; }) aleaf;	/* patarr.c's scratch */
+	PVEC(uint64_t) amask;
 	uint32_t narr;
 	int all, decided;
 	char *scratch;
@@ -342,6 +344,12 @@ int pat_skim_best(void);
 void pat_skim_init(void);
 /* The scanner's tables, made once before any thread scans. */
 void pat_scan_init(void);
+/* Array consistency of sub-pattern sub over this event's hits, without
+ * search (patarr.c): 1 it matches, 0 not, -1 not decided here (exists:false,
+ * too many fields or masks): the search must. */
+int pat_arrays_fit(struct pat_set *s, const struct psub *sub);
+/* Tests set it to decide every sub-pattern by search. */
+extern int pat_search_only;
 /* Value matching (patmatch.c): one leaf at node vm. */
 void pat_leaf_string(struct pat_set *s, struct pvm *vm, const char *p, size_t n);
 void pat_leaf_number(struct pat_set *s, struct pvm *vm, const char *p, size_t n);

@@ -65,6 +65,7 @@ pat_free(struct pat_set *s)
 	free(s->always.v); free(s->patstamp.v); free(s->hits.v); free(s->ctxa.v);
 	free(s->stk.v); free(s->cand.v); free(s->out.v); free(s->chosen.v);
 	free(s->absent.v); free(s->scratch);
+	free(s->aleaf.v); free(s->amask.v);
 	free(s);
 }
 

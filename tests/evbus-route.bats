@@ -304,3 +304,18 @@ oneline() {
 	assert_success
 	assert_output ''
 }
+
+@test "array consistency over big arrays takes no search: 1,200-element arrays in milliseconds" {
+	# y.b, z.c and x.a are hit 1,200 times each; x.a and x.d never share an
+	# element but in the second event.  A search tries 1,200^3 choices.
+	python3 -c '
+import json
+b = [{"b": 1}] * 1200
+c = [{"c": 1}] * 1200
+print(json.dumps({"y": b, "z": c, "x": [{"d": 1}] + [{"a": 1}] * 1200}))
+print(json.dumps({"y": b, "z": c, "x": [{"d": 1}] + [{"a": 1}] * 1200 + [{"a": 1, "d": 1}]}))
+' > big.json
+	run timeout 10 evbus-route -c -p '{"y":{"b":[1]},"z":{"c":[1]},"x":{"a":[1],"d":[1]}}' big.json
+	assert_success
+	assert_output 1
+}

@@ -1,12 +1,14 @@
 /* Fuzzes the event scanner of lib/pattern: against a fixed set of patterns
  * that uses every matcher, any input must be accepted exactly when
  * json_validate() says it is one JSON object, never read past its end, and
- * give the same yes/no in all-patterns and first-match modes. */
+ * give the same yes/no in all-patterns and first-match modes, and the same
+ * matches whether array consistency is decided bottom up or by search. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "json.h"
+#include "patint.h"
 #include "pattern.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -22,9 +24,22 @@ static const char *const patterns[] = {
 	"{\"c\":{\"d\":[{\"suffix\":{\"equals-ignore-case\":\"Y\"}},{\"anything-but\":{\"prefix\":\"q\"}}]}}",
 	"{\"c\":[{\"exists\":false}],\"a\":[{\"anything-but\":\"x\"},{\"exists\":false}]}",
 	"{\"a\":{\"b\":[1e300,{\"numeric\":[\"=\",0.5]}],\"c\":[123456789012345678]}}",
+	"{\"a\":{\"b\":[1,\"x\"],\"c\":[2,\"y\"]}}",
+	"{\"b\":{\"c\":[1]},\"a\":{\"b\":[2],\"d\":{\"c\":[1,\"x\"]}}}",
 };
 
 static struct pat_set *set;
+
+/* The matched patterns of the last pat_match(), as a bit set. */
+static uint64_t
+hit_bits(int n)
+{
+	uint64_t m = 0;
+
+	for (int i = 0; i < n; i++)
+		m |= (uint64_t)1 << pat_hits(set)[i];
+	return m;
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -52,8 +67,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (int i = 0; i < all; i++)
 			if (hits[i] >= pat_count(set))
 				abort();
+		uint64_t bits = hit_bits(all);
 		int any = pat_match(set, copy, size, 0, &err);
 		if ((any > 0) != (all > 0) || any > 1)
+			abort();
+		pat_search_only = 1;
+		int searched = pat_match(set, copy, size, 1, &err);
+		pat_search_only = 0;
+		if (searched != all || hit_bits(searched) != bits)
 			abort();
 	}
 	free(copy);

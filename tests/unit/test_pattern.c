@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "patint.h"
 #include "pattern.h"
 #include "unit.h"
@@ -181,6 +182,120 @@ check_near(const char *buf, size_t n, size_t avail, const struct pnum *a,
 	return bad;
 }
 
+/* Random nested objects and arrays over four names, for array
+ * consistency: values 1 or 2, arrays of up to four values. */
+static void
+gen_value(struct buf *b, int depth)
+{
+	unsigned r = (unsigned)(rnd() % 100);
+
+	if (depth == 0 || r < 30) {
+		buf_addc(b, (char)('1' + rnd() % 2));
+	} else if (r < 65) {
+		unsigned keys = 1 + (unsigned)(rnd() % 15);	/* a subset of abcd */
+		buf_addc(b, '{');
+		for (int k = 0, first = 1; k < 4; k++) {
+			if (!(keys >> k & 1))
+				continue;
+			buf_printf(b, "%s\"%c\":", first ? "" : ",", 'a' + k);
+			first = 0;
+			gen_value(b, depth - 1);
+		}
+		buf_addc(b, '}');
+	} else {
+		buf_addc(b, '[');
+		for (unsigned i = 0, n = 1 + (unsigned)(rnd() % 4); i < n; i++) {
+			if (i > 0)
+				buf_addc(b, ',');
+			gen_value(b, depth - 1);
+		}
+		buf_addc(b, ']');
+	}
+}
+
+/* A pattern object of one or two of the names, each a leaf or, while
+ * depth lasts, an object again: fields share the objects above them. */
+static void
+gen_pobj(struct buf *b, int depth)
+{
+	int k1 = (int)(rnd() % 4), k2 = rnd() % 2 ? (k1 + 1 + (int)(rnd() % 3)) % 4 : -1;
+
+	buf_addc(b, '{');
+	for (int i = 0; i < 2; i++) {
+		int k = i == 0 ? k1 : k2;
+		if (k < 0)
+			continue;
+		buf_printf(b, "%s\"%c\":", i > 0 ? "," : "", 'a' + k);
+		if (depth == 0 || rnd() % 3 == 0)
+			buf_adds(b, rnd() % 3 == 0 ? "[1,2]" : rnd() % 2 ? "[1]" : "[2]");
+		else
+			gen_pobj(b, depth - 1);
+	}
+	buf_addc(b, '}');
+}
+
+static void
+gen_pattern(struct buf *b)
+{
+	int top = (int)(rnd() % 4);
+
+	buf_printf(b, "{\"%c%d\":", 'a' + top, top);
+	gen_pobj(b, 3);
+	if (rnd() % 2) {
+		int other = (top + 1) % 4;
+		buf_printf(b, ",\"%c%d\":", 'a' + other, other);
+		gen_pobj(b, 2);
+	}
+	buf_addc(b, '}');
+}
+
+/* Array consistency decided bottom up (patarr.c) says what the search
+ * says, for random events and patterns. */
+static void
+test_arrays(void)
+{
+	int differ = 0, matched = 0;
+
+	for (int t = 0; t < 6000; t++) {
+		struct pat_set *set = pat_new();
+		struct buf b = { 0 };
+		char *why;
+		for (int i = 0; i < 3; i++) {
+			buf_reset(&b);
+			gen_pattern(&b);
+			if (pat_add(set, b.p, b.n, &why) < 0) {
+				printf("# %s: %s\n", b.p, why);
+				free(why);
+				differ++;
+			}
+		}
+		for (int e = 0; e < 20; e++) {
+			struct pat_err err;
+			buf_reset(&b);
+			for (int k = 0; k < 4; k++) {
+				buf_printf(&b, "%c\"%c%d\":", k ? ',' : '{', 'a' + k, k);
+				gen_value(&b, 5);
+			}
+			buf_addc(&b, '}');
+			unsigned got[2] = { 0, 0 };
+			for (int mode = 0; mode < 2; mode++) {
+				pat_search_only = mode;
+				int m = pat_match(set, b.p, b.n, 1, &err);
+				for (int i = 0; i < m; i++)
+					got[mode] |= 1u << pat_hits(set)[i];
+			}
+			pat_search_only = 0;
+			matched += got[0] != 0;
+			if (got[0] != got[1] && differ++ < 3)
+				printf("# %s: bottom up %x, search %x\n", b.p, got[0], got[1]);
+		}
+		buf_free(&b);
+		pat_free(set);
+	}
+	CHECK(differ == 0);
+	CHECK(matched > 1000);	/* the events do match, often */
+}
+
 static void
 test_spans(void)
 {
@@ -295,6 +410,7 @@ main(void)
 	test_comparable_fast();
 	test_strings();
 	test_spans();
+	test_arrays();
 	/* every classifier this CPU has, down to the SSE2 baseline */
 	for (int level = pat_skim_best(); level >= 0; level--) {
 		pat_skim_level = level;
