@@ -126,7 +126,8 @@ pmap_get(const struct pmap *m, const void *k, size_t n)
 	if (m->e.n <= PMAP_SCAN) {
 		for (uint32_t i = 0; i < m->e.n; i++) {
 			const struct pment *e = &m->e.v[i];
-			if (e->len == n && same(keys + e->off, key, n))
+			/* an empty key may have no key bytes at all */
+			if (e->len == n && (n == 0 || same(keys + e->off, key, n)))
 				return e->val;
 		}
 		return PAT_NONE;
@@ -134,7 +135,7 @@ pmap_get(const struct pmap *m, const void *k, size_t n)
 	uint64_t h = hash(k, n);
 	for (uint32_t j = (uint32_t)h & m->mask; m->tab[j] != 0; j = (j + 1) & m->mask) {
 		const struct pment *e = &m->e.v[m->tab[j] - 1];
-		if (e->h == h && e->len == n && same(keys + e->off, key, n))
+		if (e->h == h && e->len == n && (n == 0 || same(keys + e->off, key, n)))
 			return e->val;
 	}
 	return PAT_NONE;
