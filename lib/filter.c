@@ -1,23 +1,19 @@
-#include <pthread.h>
+/* filter.c — filter mode in the reading thread: lines from the reader one
+ * at a time, or the whole lines of a mapped file's rest handed to
+ * filter_par.c's threads. */
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
-#include "buf.h"
 #include "cli.h"
 #include "filter.h"
+#include "filter_int.h"
 #include "msg.h"
 #include "out.h"
 
-/* Pieces of about PIECE bytes; at most WINDOW per thread scanned ahead of
- * the one being written, which bounds the memory held by their output. */
-enum { PIECE = 1 << 20, WINDOW = 4, WHY = 128 };
-
-/* 1 selected, 0 not, -1 a bad line (why says what is wrong). */
-static int
-judge(struct pat_set *set, const struct ndj_line *l, int r, int invert, char *why)
+int
+filter_judge(struct pat_set *set, const struct ndj_line *l, int r, int invert, char *why)
 {
 	struct pat_err err;
 
@@ -33,215 +29,13 @@ judge(struct pat_set *set, const struct ndj_line *l, int r, int invert, char *wh
 	return (m > 0) != invert;
 }
 
-/* Reports a bad line; without --errors, ends the process with 65 once
- * what came before it is out. */
-static void
-reject(const struct ndj_line *l, const char *why)
+void
+filter_reject(const struct ndj_line *l, const char *why)
 {
 	if (ndj_reject(l, why)) {
 		out_close_or_die();
 		exit(EV_DATAERR);
 	}
-}
-
-struct bad {
-	struct ndj_line l;	/* lineno counted from the piece's start */
-	char why[WHY];
-};
-
-struct piece {
-	struct ndj_cursor c;
-	struct buf out;		/* the selected lines, unless counting */
-	struct bad *bad;
-	size_t nbad, cap;
-	unsigned long selected;
-	int done;
-};
-
-struct par {
-	pthread_mutex_t mu;
-	pthread_cond_t work, done;
-	struct ndj_cursor rest;	/* not yet cut into pieces */
-	unsigned long cut, next, written;	/* pieces cut, taken, written */
-	struct piece *ring;
-	unsigned long nring;
-	int invert, count, stop;
-};
-
-struct worker {
-	struct par *par;
-	struct pat_set *set;
-	pthread_t tid;
-};
-
-static void
-add_bad(struct piece *pc, const struct ndj_line *l, const char *why)
-{
-	if (pc->nbad == pc->cap) {
-		pc->cap = pc->cap ? 2 * pc->cap : 8;
-		if ((pc->bad = realloc(pc->bad, pc->cap * sizeof *pc->bad)) == NULL)
-			msg_die(EV_SOFTWARE, "out of memory");
-	}
-	pc->bad[pc->nbad].l = *l;
-	memcpy(pc->bad[pc->nbad++].why, why, WHY);
-}
-
-/* Scans one piece; without --errors it stops at its first bad line, since
- * nothing after that line is to be written. */
-static void
-scan_piece(struct par *par, struct pat_set *set, struct piece *pc)
-{
-	struct ndj_line l;
-	char why[WHY];
-	int r;
-
-	while ((r = ndj_cursor_next(&pc->c, &l)) != NDJ_EOF) {
-		int k = judge(set, &l, r, par->invert, why);
-		if (k < 0) {
-			add_bad(pc, &l, why);
-			if (cli.errors_path == NULL)
-				return;
-		} else if (k > 0) {
-			pc->selected++;
-			if (!par->count) {
-				buf_add(&pc->out, l.p, l.n);
-				buf_addc(&pc->out, '\n');
-			}
-		}
-	}
-}
-
-/* Under the lock: cuts pieces, each ending at the first line end after
- * PIECE bytes, while the window has room. */
-static void
-cut_pieces(struct par *par)
-{
-	while (par->rest.p < par->rest.end && par->cut < par->written + par->nring) {
-		const char *from = par->rest.p, *to = par->rest.end;
-		if ((size_t)(to - from) > PIECE) {
-			const char *nl = memchr(from + PIECE - 1, '\n',
-			    (size_t)(to - from) - PIECE + 1);
-			to = nl != NULL ? nl + 1 : to;
-		}
-		struct piece *pc = &par->ring[par->cut++ % par->nring];
-		pc->c = par->rest;
-		pc->c.end = to;
-		pc->c.lineno = 0;
-		par->rest.p = to;
-		pthread_cond_signal(&par->work);
-	}
-}
-
-static void *
-work(void *arg)
-{
-	struct worker *w = arg;
-	struct par *par = w->par;
-
-	pthread_mutex_lock(&par->mu);
-	for (;;) {
-		while (!par->stop && par->next == par->cut && par->rest.p < par->rest.end)
-			pthread_cond_wait(&par->work, &par->mu);
-		if (par->stop || par->next == par->cut)
-			break;
-		struct piece *pc = &par->ring[par->next++ % par->nring];
-		pthread_mutex_unlock(&par->mu);
-		scan_piece(par, w->set, pc);
-		pthread_mutex_lock(&par->mu);
-		pc->done = 1;
-		pthread_cond_broadcast(&par->done);
-	}
-	pthread_mutex_unlock(&par->mu);
-	return NULL;
-}
-
-static void
-stop_workers(struct par *par, struct worker *w, int n)
-{
-	pthread_mutex_lock(&par->mu);
-	par->stop = 1;
-	pthread_cond_broadcast(&par->work);
-	pthread_mutex_unlock(&par->mu);
-	for (int i = 0; i < n; i++)
-		pthread_join(w[i].tid, NULL);
-}
-
-/* Writes what one done piece selected and reports its bad lines, whose
- * numbers start after *line. */
-static void
-write_piece(struct par *par, struct worker *w, int nw, struct piece *pc, unsigned long *line)
-{
-	if (pc->out.n > 0) {
-		out_write(pc->out.p, pc->out.n);
-		out_flush_or_die();	/* whole lines: a reader gone is seen now */
-	}
-	for (size_t i = 0; i < pc->nbad; i++) {
-		pc->bad[i].l.lineno += *line;
-		if (cli.errors_path == NULL)
-			stop_workers(par, w, nw);	/* the last thing done */
-		reject(&pc->bad[i].l, pc->bad[i].why);
-	}
-	*line += pc->c.lineno;
-	buf_reset(&pc->out);
-	pc->nbad = 0;
-}
-
-/* The whole lines of c, scanned by up to nsets threads; *line is the
- * number of the last line before them, and after them on return. */
-static unsigned long
-run_parallel(struct pat_set *const *sets, int nsets, const struct ndj_cursor *c,
-    int invert, int count, unsigned long *line)
-{
-	struct par par = { .rest = *c, .invert = invert, .count = count };
-	struct worker w[FILTER_MAX_JOBS];
-	int nw = 0;
-	unsigned long sel = 0;
-
-	pthread_mutex_init(&par.mu, NULL);
-	pthread_cond_init(&par.work, NULL);
-	pthread_cond_init(&par.done, NULL);
-	par.nring = (unsigned long)nsets * WINDOW;
-	if ((par.ring = calloc(par.nring, sizeof *par.ring)) == NULL)
-		msg_die(EV_SOFTWARE, "out of memory");
-	pthread_mutex_lock(&par.mu);
-	cut_pieces(&par);
-	pthread_mutex_unlock(&par.mu);
-	for (; nw < nsets && nw < FILTER_MAX_JOBS; nw++) {
-		w[nw] = (struct worker){ &par, sets[nw], 0 };
-		if (pthread_create(&w[nw].tid, NULL, work, &w[nw]) != 0)
-			break;
-	}
-	if (nw == 0)
-		msg_die(EV_SOFTWARE, "cannot start a scanning thread");
-	for (;;) {
-		pthread_mutex_lock(&par.mu);
-		if (par.written == par.cut) {
-			pthread_mutex_unlock(&par.mu);
-			break;
-		}
-		struct piece *pc = &par.ring[par.written % par.nring];
-		while (!pc->done)
-			pthread_cond_wait(&par.done, &par.mu);
-		pthread_mutex_unlock(&par.mu);
-		write_piece(&par, w, nw, pc, line);
-		sel += pc->selected;
-		pc->selected = 0;
-		pthread_mutex_lock(&par.mu);
-		pc->done = 0;
-		par.written++;
-		cut_pieces(&par);
-		pthread_mutex_unlock(&par.mu);
-	}
-	stop_workers(&par, w, nw);
-	for (unsigned long i = 0; i < par.nring; i++) {
-		buf_free(&par.ring[i].out);
-		free(par.ring[i].bad);
-	}
-	free(par.ring);
-	pthread_cond_destroy(&par.done);
-	pthread_cond_destroy(&par.work);
-	pthread_mutex_destroy(&par.mu);
-	return sel;
 }
 
 /* One line (r from the reader) judged and written in this thread: 1 if
@@ -250,10 +44,10 @@ static int
 one(struct pat_set *set, const struct ndj_line *l, int r, int invert, int count)
 {
 	char why[WHY];
-	int k = judge(set, l, r, invert, why);
+	int k = filter_judge(set, l, r, invert, why);
 
 	if (k < 0)
-		reject(l, why);
+		filter_reject(l, why);
 	if (k > 0 && !count)
 		out_line(l->p, l->n);
 	return k > 0;
@@ -285,7 +79,7 @@ filter_run(struct pat_set *const *sets, int nsets, struct ndj_reader *rd, int in
 		if (nsets > 1 && !out_line_mode() && ndj_take_mapped(rd, &c)) {
 			unsigned long line = c.lineno;
 			if ((size_t)(c.end - c.p) >= 4 * PIECE) {
-				sel += run_parallel(sets, nsets, &c, invert, count, &line);
+				sel += filter_par(sets, nsets, &c, invert, count, &line);
 			} else {
 				sel += run_cursor(sets[0], &c, invert, count);
 				line = c.lineno;
