@@ -35,8 +35,13 @@ struct walk {
 static int
 reserved(const struct jnode *m)
 {
-	static const char *const names[] = { "prefix", "suffix", "anything-but", "numeric",
-	    "exists", "cidr", "equals-ignore-case", "wildcard", "exactly", NULL };
+	/* event-ruler's RESERVED_FIELD_NAMES_IN_OR_RELATIONSHIP: its matcher
+	 * names, EventBridge's and those of its own extensions */
+	static const char *const names[] = { "exactly", "equals-ignore-case", "prefix",
+	    "suffix", "anything-but", "exists", "wildcard", "numeric", "cidr", "=", "<",
+	    "<=", ">", ">=", "regex", "not-wildcard", "not-equals-ignore-case",
+	    "date-after", "date-on-or-after", "date-before", "date-on-or-before",
+	    "in-date-range", "ip-address-in-range", "ip-address-not-in-range", NULL };
 
 	for (int i = 0; names[i] != NULL; i++)
 		if (m->kn == strlen(names[i]) && memcmp(m->k, names[i], m->kn) == 0)

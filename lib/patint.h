@@ -50,8 +50,8 @@ uint32_t pmap_get(const struct pmap *m, const void *k, size_t n);
 void pmap_free(struct pmap *m);
 
 /* A JSON number reduced to its value: 0.d[0]d[1]… × 10^exp, no leading or
- * trailing zeros in d; nd == 0 is zero (neg keeps -0 apart from 0, as
- * event-ruler's IEEE-754 encoding does).  Hashable as raw bytes. */
+ * trailing zeros in d; nd == 0 is zero, never negative (event-ruler reads
+ * numbers as Java BigDecimals, which have no -0).  Hashable as raw bytes. */
 struct pdec {
 	int32_t exp;
 	uint8_t neg, nd;
@@ -108,6 +108,7 @@ pnum_spans_fast(const char *p, size_t n, const char *limit, struct pnum *sn)
 	uint32_t nz = d & ~z;
 	sn->neg = (uint8_t)neg;
 	if (nz == 0) {
+		sn->neg = 0;	/* -0 is 0 */
 		sn->ip = sn->fp = (const char *)q;
 		sn->ni = sn->nf = 0;
 		sn->nd = 0;

@@ -86,6 +86,8 @@ pnum_spans(const char *p, size_t n, size_t avail, struct pnum *sn)
 		return -1;
 	sn->nd = (uint8_t)(sn->ni + sn->nf);
 	sn->exp = sn->nd > 0 ? (int32_t)(point + e10) : 0;
+	if (sn->nd == 0)
+		sn->neg = 0;	/* -0 is 0 */
 	return 0;
 }
 
@@ -159,7 +161,7 @@ pdec_double(const struct pdec *d)
 	char t[48];
 
 	if (d->nd == 0)
-		return d->neg ? -0.0 : 0.0;
+		return 0.0;
 	snprintf(t, sizeof t, "%s0.%.*se%d", d->neg ? "-" : "", (int)d->nd, d->d, (int)d->exp);
 	return strtod(t, NULL);
 }
@@ -175,13 +177,13 @@ pdec_parse_in(const char *p, size_t n, size_t avail, struct pdec *d)
 	return 0;
 }
 
-/* Orders -x < -0 < 0 < x, as event-ruler's encoding of doubles does. */
+/* Orders -x < 0 < x. */
 static int
 pdec_class(const struct pdec *a)
 {
 	if (a->nd == 0)
-		return a->neg ? 1 : 2;
-	return a->neg ? 0 : 3;
+		return 1;
+	return a->neg ? 0 : 2;
 }
 
 int
