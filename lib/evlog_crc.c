@@ -65,10 +65,9 @@ crc_clmul(uint32_t crc, const unsigned char *p, size_t n)
 }
 
 uint32_t
-elog_crc32(const void *buf, size_t n)
+elog_crc32_update(uint32_t crc, const void *buf, size_t n)
 {
 	const unsigned char *p = buf;
-	uint32_t crc = 0;
 
 	if (n >= 64 && __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse4.1")) {
 		size_t bulk = n & ~(size_t)15;
@@ -82,9 +81,15 @@ elog_crc32(const void *buf, size_t n)
 #else
 
 uint32_t
-elog_crc32(const void *buf, size_t n)
+elog_crc32_update(uint32_t crc, const void *buf, size_t n)
 {
-	return (uint32_t)crc32(0, buf, (uInt)n);
+	return (uint32_t)crc32(crc, buf, (uInt)n);
 }
 
 #endif
+
+uint32_t
+elog_crc32(const void *buf, size_t n)
+{
+	return elog_crc32_update(0, buf, n);
+}

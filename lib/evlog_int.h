@@ -51,8 +51,10 @@ int elog_list(struct elog *l, struct elog_seg **out, size_t *n, int clean);
 /* A segment opened for reading lines, plain or gzip. */
 struct elog_src {
 	int fd;
+	int sealed;		/* a .gz, read by zt or, failing that, gz */
+	struct elog_gz *zt;
 	gzFile gz;
-	char *buf;
+	char *buf;		/* with zt: its block, not ours */
 	size_t cap, pos, len;
 	uint64_t off;		/* file (uncompressed) offset of buf[pos] */
 	uint64_t limit;		/* plain: read no further than this */
@@ -78,8 +80,20 @@ void elog_unlock(struct elog *l);
 int elog_decode_crc(const char *line, size_t n, struct elog_rec *r, const char **why,
     int crc);
 
-/* crc32(0, p, n) of zlib, faster (evlog_crc.c). */
+/* crc32(0, p, n) and crc32(crc, p, n) of zlib, faster (evlog_crc.c). */
 uint32_t elog_crc32(const void *p, size_t n);
+uint32_t elog_crc32_update(uint32_t crc, const void *p, size_t n);
+
+/* A sealed segment inflated in a thread of its own (evlog_gz.c), as
+ * strictly as gzread() does.  elog_gz_open() returns NULL when fd does
+ * not start with a gzip header it can read (gzread() then reads it, and
+ * reports the damage); it does not own fd.  elog_gz_next() gives the
+ * next block of whole lines (the last may end without a newline), valid
+ * until the next call: 1, 0 at the end, -1 for bad or truncated data. */
+struct elog_gz;
+struct elog_gz *elog_gz_open(int fd);
+int elog_gz_next(struct elog_gz *g, const char **p, size_t *n);
+void elog_gz_close(struct elog_gz *g);
 
 /* The record encoder. */
 void elog_encode(struct buf *b, uint64_t seq, const char *stream, size_t stream_n,

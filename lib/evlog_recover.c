@@ -80,7 +80,7 @@ scan_seg(struct elog *l, const struct elog_seg *seg, uint64_t from, int last,
 		if (k < 0) {
 			rc = elog_fail(l, EV_DATAERR, "%s/%s: unreadable (corrupt gzip data?)",
 			    l->dir, s.name);
-		} else if (last && s.gz == NULL && (k == 2 || !valid_after(&s))) {
+		} else if (last && !s.sealed && (k == 2 || !valid_after(&s))) {
 			rc = cut_tail(l, &s, at);
 		} else {
 			rc = elog_fail(l, EV_DATAERR, "%s/%s: damaged record at offset %llu: %s "
