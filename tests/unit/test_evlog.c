@@ -42,6 +42,21 @@ test_codec(void)
 	CHECK(elog_decode_crc(b.p, b.n - 1, &r, &why, 0) == 0);
 	CHECK(elog_decode(b.p, 10, &r, &why) != 0);
 	CHECK(elog_decode("", 0, &r, &why) != 0);
+	/* seq and version: 1 to 2^64-1, no leading zero, no overflow */
+	buf_reset(&b);
+	elog_encode(&b, UINT64_MAX, "\"s\"", 3, 1, "2026-11-23T12:00:00.123Z", "\"e\"", 3,
+	    "{}", 2);
+	CHECK(elog_decode(b.p, b.n - 1, &r, &why) == 0 && r.seq == UINT64_MAX);
+	const char *bad[] = { "18446744073709551616", "99999999999999999999",
+	    "184467440737095516150", "0", "01" };
+	int rejected = 1;
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		struct buf t = { 0 };
+		buf_printf(&t, "{\"seq\":%s%s", bad[i], b.p + 7 + 20);
+		rejected &= elog_decode_crc(t.p, t.n - 1, &r, &why, 0) != 0;
+		buf_free(&t);
+	}
+	CHECK(rejected);
 	buf_free(&b);
 }
 
