@@ -23,9 +23,7 @@ struct elog {
 	int pending;		/* a batch written, its sync and unlock to come */
 	uint64_t synced;	/* the active segment's size before it */
 	uint64_t seal_next;	/* rotated out under the lock, to seal after it */
-	pthread_t sealer;	/* the thread sealing seal_first */
-	int sealing;
-	uint64_t seal_first;
+	struct elog_sealer *sq;	/* the segments to seal, and their thread */
 };
 
 /* Sets l->err from a printf format; returns code, so that callers can
@@ -131,13 +129,15 @@ int elog_idx_add(struct elog *l, const struct elog_rec *r);
 /* Recovery under the writer lock (evlog_recover.c): brings the index up
  * to the end of the log, cuts a torn tail, finishes half-done seals. */
 int elog_recover(struct elog *l);
-/* Seals segment first (evlog_seal.c): gzip to a temp file, fsync,
- * rename, fsync the directory, unlink the plain file.  Skipped, with
- * success, when another sealer holds the segment. */
-int elog_seal(struct elog *l, uint64_t first);
-/* The same in a thread, after the writer lock is released; one at a
- * time per handle.  elog_seal_wait() joins it (elog_close() does). */
-void elog_seal_later(struct elog *l, uint64_t first);
+/* Seals segment first (evlog_seal.c), in a thread of the handle's, in
+ * the order asked: gzip to a temp file, fsync, rename, fsync the
+ * directory, unlink the plain file.  Skipped when another sealer holds
+ * the segment; a failure leaves it to the next writer.  own: rotated out
+ * by this handle, else found unsealed by its recovery.  elog_seal_wait()
+ * (elog_close() does) waits for them all but its own ones with more than
+ * a few MiB still to do: those are stopped and left to the next writer's
+ * recovery. */
+void elog_seal_later(struct elog *l, uint64_t first, int own);
 void elog_seal_wait(struct elog *l);
 /* Removes the leftover temp file tmp of segment first, unless a sealer
  * is writing it; 1 if removed. */

@@ -204,6 +204,24 @@ events() {
 	assert_success
 }
 
+@test "a big seal of its own still running at exit is left whole and plain; the next writer seals it" {
+	events 100000 > in.ndjson
+	evlog-append --segment-bytes 1000000000 ./log in.ndjson
+	# rotates the 20 MB segment and exits at once: its seal is stopped
+	echo '{"n":0}' | evlog-append --segment-bytes 1000000 ./log
+	run ls log
+	assert_output $'00000000000000000001.ndjson\n00000000000000100001.ndjson\nindex\nlock'
+	run evlog-read --verify ./log
+	assert_success
+	assert_output '{"records":100001,"damaged":0}'
+	# the next writer finds it unsealed, seals it and waits for that
+	echo '{"n":0}' | evlog-append --segment-bytes 1000000 ./log
+	run ls log
+	assert_output $'00000000000000000001.ndjson.gz\n00000000000000100001.ndjson\nindex\nlock'
+	gzip -t log/00000000000000000001.ndjson.gz
+	assert_equal "$(evlog-read -e ./log | jq -s 'map(.n) | add')" $((100000 * 100001 / 2))
+}
+
 @test "--fsync always, batch and never all commit" {
 	for m in always batch never; do
 		events 20 | evlog-append --fsync "$m" ./log
