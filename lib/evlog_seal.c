@@ -27,8 +27,9 @@
 #include "msg.h"
 
 /* ZBUF: gzip's buffers.  WAIT_BYTES: how much of its own seal a closing
- * handle still waits for (about 20 ms of gzip). */
-enum { ZBUF = 1 << 17, WAIT_BYTES = 4 << 20 };
+ * handle still waits for (about 20 ms of gzip).  BEHIND: how many seals
+ * may wait behind the running one before a rotation waits. */
+enum { ZBUF = 1 << 17, WAIT_BYTES = 4 << 20, BEHIND = 4 };
 
 /* What a sealing thread is told and tells: stop (the handle is closing
  * and this seal is not worth waiting for) and how many bytes are left. */
@@ -285,9 +286,10 @@ elog_seal_later(struct elog *l, uint64_t first, int own)
 		sq->started = sq->running = pthread_create(&sq->th, NULL, sealer, l) == 0;
 		here = !sq->started;
 	}
-	/* A writer faster than gzip waits here, when a seal is running and
-	 * another is waiting, so that it never leaves more than two behind. */
-	while (own && sq->running && sq->n > 1)
+	/* A writer faster than gzip (a bulk append on a busy machine) waits
+	 * here, when a seal is running and BEHIND more wait: a bound on the
+	 * plain segments it can leave (at exit) to the next writer. */
+	while (own && sq->running && sq->n > BEHIND)
 		pthread_cond_wait(&sq->taken, &sq->mu);
 	pthread_mutex_unlock(&sq->mu);
 	if (here)
