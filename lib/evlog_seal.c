@@ -29,7 +29,7 @@
 /* ZBUF: gzip's buffers.  WAIT_BYTES: how much of its own seal a closing
  * handle still waits for (about 20 ms of gzip).  BEHIND: how many seals
  * may wait behind the running one before a rotation waits. */
-enum { ZBUF = 1 << 17, WAIT_BYTES = 4 << 20, BEHIND = 4 };
+enum { ZBUF = 1 << 17, WAIT_BYTES = 4 << 20, BEHIND = 4, NFAILED = 8 };
 
 /* What a sealing thread is told and tells: stop (the handle is closing
  * and this seal is not worth waiting for) and how many bytes are left. */
@@ -202,6 +202,8 @@ struct elog_sealer {
 	int started, running;
 	struct job { uint64_t first; int own; } *q, cur;
 	size_t n, cap;
+	uint64_t failed[NFAILED];	/* not tried again by this handle (a full disk) */
+	size_t nfailed;
 	struct progress pr;	/* of cur */
 };
 
@@ -230,8 +232,12 @@ drain(struct elog *l)
 		atomic_store(&sq->pr.stop, 0);
 		atomic_store(&sq->pr.left, plain_size(l, sq->cur.first));
 		pthread_mutex_unlock(&sq->mu);
-		seal(l->dirfd, sq->cur.first, &sq->pr);	/* a failure leaves it to the next writer */
+		/* A failure leaves it to the next writer, not to this one's
+		 * next batch: its recovery finds the segment unsealed each time. */
+		int failed = seal(l->dirfd, sq->cur.first, &sq->pr) < 0 && errno != ECANCELED;
 		pthread_mutex_lock(&sq->mu);
+		if (failed)
+			sq->failed[sq->nfailed++ % NFAILED] = sq->cur.first;
 		sq->cur.first = 0;
 	}
 	sq->running = 0;
@@ -248,11 +254,15 @@ sealer(void *arg)
 	return NULL;
 }
 
+/* 1 if first is being sealed, waits to be, or failed to be. */
 static int
 queued(const struct elog_sealer *sq, uint64_t first)
 {
 	if (sq->cur.first == first)
 		return 1;
+	for (size_t i = 0; i < sq->nfailed && i < NFAILED; i++)
+		if (sq->failed[i] == first)
+			return 1;
 	for (size_t i = 0; i < sq->n; i++)
 		if (sq->q[i].first == first)
 			return 1;

@@ -345,6 +345,30 @@ events() {
 	umount mnt
 }
 
+@test "a seal that fails (a full disk) is left to the next writer, not retried at each batch" {
+	command -v strace >/dev/null || skip "no strace"
+	mkdir mnt
+	mount -t tmpfs -o size=8m tmpfs mnt || {
+		echo "cannot mount a tmpfs here (needs root)" >&2
+		return 1
+	}
+	# a 2.4 MB segment that gzip cannot make small
+	head -c 900000 /dev/urandom | base64 -w 100 | sed 's/.*/{"p":"&"}/' > rnd.ndjson
+	evlog-append --segment-bytes 1000000 ./mnt/log rnd.ndjson
+	free=$(df --output=avail -B1 mnt | tail -1)
+	dd if=/dev/zero of=mnt/fill bs=4096 count=$(( (free - 300000) / 4096 )) 2>/dev/null
+	# three batches: the first rotates, and its seal fails for room
+	{ echo '{"n":1}'; sleep 0.3; echo '{"n":2}'; sleep 0.3; echo '{"n":3}'; } |
+	    strace -f -qq -e trace=openat -o trace evlog-append --segment-bytes 1000000 ./mnt/log
+	assert_equal "$(grep -c 'ndjson\.gz\.tmp' trace)" 1
+	run ls mnt/log
+	assert_output $'00000000000000000001.ndjson\n00000000000000012001.ndjson\nindex\nlock'
+	run evlog-read --verify ./mnt/log
+	assert_success
+	assert_output '{"records":12003,"damaged":0}'
+	umount mnt
+}
+
 teardown() {
 	mountpoint -q "$BATS_TEST_TMPDIR/mnt" 2>/dev/null && umount "$BATS_TEST_TMPDIR/mnt"
 	return 0
