@@ -2,7 +2,6 @@
 #ifndef EVKIT_EVLOG_INT_H
 #define EVKIT_EVLOG_INT_H
 
-#include <pthread.h>
 #include <stdint.h>
 #include <zlib.h>
 
