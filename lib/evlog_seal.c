@@ -84,15 +84,14 @@ gzip_fd(int in, int out, struct progress *pr)
 			rc = -1;
 			break;
 		}
-		if (pr != NULL && atomic_load(&pr->stop)) {
+		if (atomic_load(&pr->stop)) {
 			errno = ECANCELED;
 			rc = -1;
 			break;
 		}
 		crc = elog_crc32_update(crc, ib, (size_t)got);
 		isize += (uint32_t)got;
-		if (pr != NULL)
-			atomic_fetch_sub(&pr->left, (unsigned long long)got);
+		atomic_fetch_sub(&pr->left, (unsigned long long)got);
 		flush = got == 0 ? Z_FINISH : Z_NO_FLUSH;
 		z.next_in = ib;
 		z.avail_in = (uInt)got;
