@@ -225,7 +225,10 @@ elog_src_open(struct elog *l, struct elog_src *s, const struct elog_seg *seg,
 			continue;
 		if (s->fd < 0)
 			return elog_fail_sys(l, EV_IOERR, "cannot open '%s/%s'", l->dir, s->name);
-		if (gz) {
+		s->sealed = gz;
+		if (gz && from_off == 0)
+			s->zt = elog_gz_open(s->fd);
+		if (gz && s->zt == NULL) {
 			s->gz = gzdopen(s->fd, "rb");
 			if (s->gz == NULL)
 				msg_die(EV_SOFTWARE, "out of memory");
@@ -236,6 +239,8 @@ elog_src_open(struct elog *l, struct elog_src *s, const struct elog_seg *seg,
 	if (s->fd < 0)
 		return elog_fail(l, EV_IOERR, "%s: segment %llu vanished", l->dir,
 		    (unsigned long long)seg->first);
+	if (s->zt != NULL)
+		return 0;	/* its blocks are the buffer */
 	s->cap = 1 << 18;
 	if ((s->buf = malloc(s->cap)) == NULL)
 		msg_die(EV_SOFTWARE, "out of memory");
@@ -293,12 +298,31 @@ src_fill(struct elog_src *s)
 	return got;
 }
 
+/* The next block of the inflating thread, once the current one is all
+ * read (its blocks end with whole lines, but the last); as src_fill(). */
+static long
+src_block(struct elog_src *s)
+{
+	const char *p;
+	size_t n;
+
+	int k = elog_gz_next(s->zt, &p, &n);
+	if (k <= 0)
+		return k;	/* any unread bytes are the unterminated end */
+	if (s->pos < s->len)
+		msg_die(EV_SOFTWARE, "%s: a line across gzip blocks", s->name);
+	s->buf = (char *)p;
+	s->pos = 0;
+	s->len = n;
+	return n > 0 ? (long)n : src_block(s);
+}
+
 int
 elog_src_line(struct elog_src *s, const char **p, size_t *n)
 {
 	for (;;) {
 		char *start = s->buf + s->pos;
-		char *nl = memchr(start, '\n', s->len - s->pos);
+		char *nl = s->pos < s->len ? memchr(start, '\n', s->len - s->pos) : NULL;
 		if (nl != NULL) {
 			*p = start;
 			*n = (size_t)(nl - start);
@@ -307,7 +331,7 @@ elog_src_line(struct elog_src *s, const char **p, size_t *n)
 			s->lineno++;
 			return 1;
 		}
-		long got = src_fill(s);
+		long got = s->zt != NULL ? src_block(s) : src_fill(s);
 		if (got < 0)
 			return -1;
 		if (got == 0) {
@@ -323,11 +347,15 @@ elog_src_line(struct elog_src *s, const char **p, size_t *n)
 void
 elog_src_close(struct elog_src *s)
 {
+	if (s->zt != NULL)
+		elog_gz_close(s->zt);	/* before fd: its thread reads it */
+	else
+		free(s->buf);
 	if (s->gz != NULL)
 		gzclose(s->gz);	/* closes fd too */
 	else if (s->fd >= 0)
 		close(s->fd);
-	free(s->buf);
+	s->zt = NULL;
 	s->gz = NULL;
 	s->fd = -1;
 	s->buf = NULL;

@@ -263,7 +263,7 @@ release(struct elog *l)
 {
 	elog_unlock(l);
 	if (l->seal_next != 0) {
-		elog_seal_later(l, l->seal_next);
+		elog_seal_later(l, l->seal_next, 1);
 		l->seal_next = 0;
 	}
 }

@@ -65,16 +65,22 @@ crc_clmul(uint32_t crc, const unsigned char *p, size_t n)
 }
 
 uint32_t
-elog_crc32(const void *buf, size_t n)
+elog_crc32_update(uint32_t crc, const void *buf, size_t n)
 {
 	const unsigned char *p = buf;
-	uint32_t crc = 0;
 
 	if (n >= 64 && __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse4.1")) {
 		size_t bulk = n & ~(size_t)15;
 		crc = ~crc_clmul(~crc, p, bulk);
 		p += bulk;
 		n -= bulk;
+		/* The last 15 bytes at most: a byte a step with zlib's table,
+		 * cheaper than a call of crc32() and its set-up, per record. */
+		const z_crc_t *t = get_crc_table();
+		crc = ~crc;
+		while (n-- > 0)
+			crc = t[(crc ^ *p++) & 0xff] ^ (crc >> 8);
+		return ~crc;
 	}
 	return (uint32_t)crc32(crc, p, (uInt)n);
 }
@@ -82,9 +88,15 @@ elog_crc32(const void *buf, size_t n)
 #else
 
 uint32_t
-elog_crc32(const void *buf, size_t n)
+elog_crc32_update(uint32_t crc, const void *buf, size_t n)
 {
-	return (uint32_t)crc32(0, buf, (uInt)n);
+	return (uint32_t)crc32(crc, buf, (uInt)n);
 }
 
 #endif
+
+uint32_t
+elog_crc32(const void *buf, size_t n)
+{
+	return elog_crc32_update(0, buf, n);
+}

@@ -2,7 +2,6 @@
 #ifndef EVKIT_EVLOG_INT_H
 #define EVKIT_EVLOG_INT_H
 
-#include <pthread.h>
 #include <stdint.h>
 #include <zlib.h>
 
@@ -23,9 +22,7 @@ struct elog {
 	int pending;		/* a batch written, its sync and unlock to come */
 	uint64_t synced;	/* the active segment's size before it */
 	uint64_t seal_next;	/* rotated out under the lock, to seal after it */
-	pthread_t sealer;	/* the thread sealing seal_first */
-	int sealing;
-	uint64_t seal_first;
+	struct elog_sealer *sq;	/* the segments to seal, and their thread */
 };
 
 /* Sets l->err from a printf format; returns code, so that callers can
@@ -51,8 +48,10 @@ int elog_list(struct elog *l, struct elog_seg **out, size_t *n, int clean);
 /* A segment opened for reading lines, plain or gzip. */
 struct elog_src {
 	int fd;
+	int sealed;		/* a .gz, read by zt or, failing that, gz */
+	struct elog_gz *zt;
 	gzFile gz;
-	char *buf;
+	char *buf;		/* with zt: its block, not ours */
 	size_t cap, pos, len;
 	uint64_t off;		/* file (uncompressed) offset of buf[pos] */
 	uint64_t limit;		/* plain: read no further than this */
@@ -78,8 +77,20 @@ void elog_unlock(struct elog *l);
 int elog_decode_crc(const char *line, size_t n, struct elog_rec *r, const char **why,
     int crc);
 
-/* crc32(0, p, n) of zlib, faster (evlog_crc.c). */
+/* crc32(0, p, n) and crc32(crc, p, n) of zlib, faster (evlog_crc.c). */
 uint32_t elog_crc32(const void *p, size_t n);
+uint32_t elog_crc32_update(uint32_t crc, const void *p, size_t n);
+
+/* A sealed segment inflated in a thread of its own (evlog_gz.c), as
+ * strictly as gzread() does.  elog_gz_open() returns NULL when fd does
+ * not start with a gzip header it can read (gzread() then reads it, and
+ * reports the damage); it does not own fd.  elog_gz_next() gives the
+ * next block of whole lines (the last may end without a newline), valid
+ * until the next call: 1, 0 at the end, -1 for bad or truncated data. */
+struct elog_gz;
+struct elog_gz *elog_gz_open(int fd);
+int elog_gz_next(struct elog_gz *g, const char **p, size_t *n);
+void elog_gz_close(struct elog_gz *g);
 
 /* The record encoder. */
 void elog_encode(struct buf *b, uint64_t seq, const char *stream, size_t stream_n,
@@ -117,13 +128,15 @@ int elog_idx_add(struct elog *l, const struct elog_rec *r);
 /* Recovery under the writer lock (evlog_recover.c): brings the index up
  * to the end of the log, cuts a torn tail, finishes half-done seals. */
 int elog_recover(struct elog *l);
-/* Seals segment first (evlog_seal.c): gzip to a temp file, fsync,
- * rename, fsync the directory, unlink the plain file.  Skipped, with
- * success, when another sealer holds the segment. */
-int elog_seal(struct elog *l, uint64_t first);
-/* The same in a thread, after the writer lock is released; one at a
- * time per handle.  elog_seal_wait() joins it (elog_close() does). */
-void elog_seal_later(struct elog *l, uint64_t first);
+/* Seals segment first (evlog_seal.c), in a thread of the handle's, in
+ * the order asked: gzip to a temp file, fsync, rename, fsync the
+ * directory, unlink the plain file.  Skipped when another sealer holds
+ * the segment; a failure leaves it to the next writer.  own: rotated out
+ * by this handle, else found unsealed by its recovery.  elog_seal_wait()
+ * (elog_close() does) waits for them all but its own ones with more than
+ * a few MiB still to do: those are stopped and left to the next writer's
+ * recovery. */
+void elog_seal_later(struct elog *l, uint64_t first, int own);
 void elog_seal_wait(struct elog *l);
 /* Removes the leftover temp file tmp of segment first, unless a sealer
  * is writing it; 1 if removed. */

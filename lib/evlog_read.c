@@ -109,7 +109,7 @@ elog_reader_where(struct elog_reader *rd)
 static void
 rewind_src(struct elog_src *s, uint64_t at, unsigned long lineno)
 {
-	if (s->gz != NULL)
+	if (s->sealed)
 		return;
 	lseek(s->fd, (off_t)at, SEEK_SET);
 	s->off = at;
@@ -140,7 +140,7 @@ refresh(struct elog_reader *rd)
 		return rc;
 	/* More in this segment: it grew, or changed (a torn tail was cut and
 	 * a batch written in its place). */
-	if (rd->have_src && rd->src.gz == NULL && fstat(rd->src.fd, &st) == 0 &&
+	if (rd->have_src && !rd->src.sealed && fstat(rd->src.fd, &st) == 0 &&
 	    (uint64_t)st.st_size > rd->src.off && (st.st_size != rd->seen.st_size ||
 	    st.st_mtim.tv_sec != rd->seen.st_mtim.tv_sec ||
 	    st.st_mtim.tv_nsec != rd->seen.st_mtim.tv_nsec)) {
@@ -153,7 +153,7 @@ refresh(struct elog_reader *rd)
 		rd->have_src = 0;
 		rd->cur = seg.first;
 		rc = elog_src_open(rd->l, &rd->src, &seg, 0);
-		if (rc == 0 && rd->src.gz == NULL && fstat(rd->src.fd, &st) == 0) {
+		if (rc == 0 && !rd->src.sealed && fstat(rd->src.fd, &st) == 0) {
 			rd->src.limit = (uint64_t)st.st_size;
 			rd->seen = st;
 		}
@@ -177,7 +177,7 @@ bad_record(struct elog_reader *rd, uint64_t at, unsigned long lineno, const char
 	struct elog_rec r;
 	int valid = 0;
 
-	if (s->gz == NULL && !seg_at(rd->l, later(rd), &seg)) {
+	if (!s->sealed && !seg_at(rd->l, later(rd), &seg)) {
 		while (!valid && elog_src_line(s, &p, &n) == 1)
 			valid = elog_decode(p, n, &r, &w) == 0;
 		rewind_src(s, at, lineno);
@@ -197,7 +197,7 @@ elog_reader_next(struct elog_reader *rd, struct elog_rec *r)
 	for (;;) {
 		int k = rd->have_src ? elog_src_line(&rd->src, &p, &n) : 0;
 		if (k == 1) {
-			int bad = elog_decode_crc(p, n, r, &why, rd->src.gz == NULL) != 0;
+			int bad = elog_decode_crc(p, n, r, &why, !rd->src.sealed) != 0;
 			if (!bad && r->seq != rd->next) {
 				bad = 1;
 				why = "seq out of order";

@@ -72,16 +72,21 @@ static int
 u64(struct cur *c, uint64_t *v)
 {
 	const char *s = c->p;
+	uint64_t x = 0;
 
-	*v = 0;
-	while (c->p < c->end && *c->p >= '0' && *c->p <= '9') {
-		uint64_t d = (uint64_t)(*c->p - '0');
-		if (*v > (UINT64_MAX - d) / 10)
+	/* Up to 19 digits cannot overflow: only a 20th needs the check. */
+	while (c->p < c->end && c->p - s < 19 && (unsigned)(*c->p - '0') <= 9)
+		x = x * 10 + (uint64_t)(*c->p++ - '0');
+	if (c->p < c->end && (unsigned)(*c->p - '0') <= 9) {
+		uint64_t d = (uint64_t)(*c->p++ - '0');
+		if (x > (UINT64_MAX - d) / 10)
 			return -1;
-		*v = *v * 10 + d;
-		c->p++;
+		x = x * 10 + d;
+		if (c->p < c->end && (unsigned)(*c->p - '0') <= 9)
+			return -1;	/* 21 digits or more */
 	}
-	return c->p == s || *v == 0 || (*s == '0') ? -1 : 0;
+	*v = x;
+	return c->p == s || x == 0 || (*s == '0') ? -1 : 0;
 }
 
 /* A JSON string literal: *s, *n span it with its quotes. */

@@ -80,7 +80,7 @@ scan_seg(struct elog *l, const struct elog_seg *seg, uint64_t from, int last,
 		if (k < 0) {
 			rc = elog_fail(l, EV_DATAERR, "%s/%s: unreadable (corrupt gzip data?)",
 			    l->dir, s.name);
-		} else if (last && s.gz == NULL && (k == 2 || !valid_after(&s))) {
+		} else if (last && !s.sealed && (k == 2 || !valid_after(&s))) {
 			rc = cut_tail(l, &s, at);
 		} else {
 			rc = elog_fail(l, EV_DATAERR, "%s/%s: damaged record at offset %llu: %s "
@@ -176,9 +176,11 @@ elog_recover(struct elog *l)
 		rc = scan_seg(l, &segs[i], off, i + 1 == n, &pos);
 	if (rc == 0)
 		elog_idx_set_pos(l, &pos);
+	/* Seals cut short, or left by a writer that did not wait for them:
+	 * the sealing thread does them (it needs no writer lock). */
 	for (i = 0; rc == 0 && i + 1 < n; i++)
 		if (segs[i].plain)
-			rc = elog_seal(l, segs[i].first);	/* a seal cut short */
+			elog_seal_later(l, segs[i].first, 0);
 	if (rc == 0)
 		rc = open_active(l, n > 0 ? &segs[n - 1] : NULL);
 	free(segs);

@@ -113,7 +113,7 @@ verify_seg(struct vstate *v, const struct elog_seg *seg, uint64_t limit, int las
 	}
 	if (k < 0)
 		damage(v, s.name, s.lineno + 1, "corrupt gzip data");
-	else if (k == 2 && last && s.gz == NULL)
+	else if (k == 2 && last && !s.sealed)
 		msg_warn("%s/%s:%lu: torn tail of %zu bytes (the next append cuts it)",
 		    v->l->dir, s.name, s.lineno + 1, n);
 	else if (k == 2)

@@ -46,6 +46,7 @@ struct fold {
 	int native;		/* the sum/count fast path */
 	double addend;		/* for `. + 1` */
 	char name[64];		/* for `. + $event.NAME`: "\"NAME\"" */
+	size_t name_n;
 };
 
 static void
@@ -141,6 +142,7 @@ plan_native(struct fold *f, const char *prog)
 		if ((size_t)(p - k) + 3 > sizeof f->name || *skip_ws(p) != '\0')
 			return;
 		snprintf(f->name, sizeof f->name, "\"%.*s\"", (int)(p - k), k);
+		f->name_n = strlen(f->name);
 		f->native = 1;
 	} else if (*p >= '0' && *p <= '9') {
 		char *end;
@@ -287,7 +289,7 @@ static int
 native_step(struct fold *f, const char *ev, size_t n)
 {
 	const char *k, *v;
-	size_t it = 0, kn, vn, want = strlen(f->name);
+	size_t it = 0, kn, vn, want = f->name_n;
 	double add = f->addend;
 
 	if (jv_get_kind(f->state) != JV_KIND_NUMBER)

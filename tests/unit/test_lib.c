@@ -59,6 +59,24 @@ test_json(void)
 	CHECK(json_validate(s, 2 * deep + 1, 0, &e) == 0);
 	free(s);
 
+	/* Strings are skimmed 16 bytes a step: a byte that needs a look is
+	 * seen at any position, and reported at its own column. */
+	int seen = 1;
+	for (size_t at = 0; at < 40; at++) {
+		static const char *ins[] = { "\t", "\x01", "\xff", "\x7f", "\\n", "\xc3\xa9", "\\" };
+		for (size_t k = 0; k < sizeof ins / sizeof *ins; k++) {
+			char str[64];
+			memset(str, 'a', sizeof str);
+			str[0] = '"';
+			size_t n = strlen(ins[k]);
+			memcpy(str + 1 + at, ins[k], n);
+			str[50] = '"';
+			int ok = json_validate(str, 51, 0, &e) == '"';
+			int want = k >= 3 && k <= 5;
+			seen &= ok == want && (ok || e.col == at + 2);
+		}
+	}
+	CHECK(seen);
 	CHECK(json_validate("\"\xef\xbf\xbf\"", 5, 0, &e) == '"');
 	CHECK(json_validate("\"\xef\xbf\xbf\"", 5, JSON_SQS_CHARS, &e) == 0);
 	CHECK(utf8_check("a\tb", 3, JSON_SQS_CHARS) == 0);
