@@ -21,6 +21,7 @@ struct elog_batch {
 	struct buf arena;
 	struct ev *ev;
 	size_t n, cap;
+	struct buf last;	/* the stream name of the last event, as given */
 	char why[96];
 };
 
@@ -44,6 +45,7 @@ elog_batch_free(struct elog_batch *b)
 	if (b == NULL)
 		return;
 	buf_free(&b->arena);
+	buf_free(&b->last);
 	free(b->ev);
 	free(b);
 }
@@ -84,12 +86,11 @@ elog_batch_get(const struct elog_batch *b, size_t i, const char **stream,
 
 /* Copies valid JSON without the white space outside strings. */
 static void
-compact(struct buf *b, const char *p, size_t n)
+compact(struct buf *b, const char *p, size_t n, int spaced)
 {
-	/* Most producers write compact JSON (jq -c): one SIMD scan each for
-	 * the blanks that could need removing, then a plain copy. */
-	if (memchr(p, ' ', n) == NULL && memchr(p, '\t', n) == NULL &&
-	    memchr(p, '\r', n) == NULL && memchr(p, '\n', n) == NULL) {
+	/* Most producers write compact JSON (jq -c): the validator saw no
+	 * blanks to remove, so a plain copy. */
+	if (!spaced) {
 		buf_add(b, p, n);
 		return;
 	}
@@ -225,7 +226,8 @@ elog_batch_add(struct elog_batch *b, const char *stream, size_t stream_n,
     const char *event, size_t n, const char **why)
 {
 	struct json_err je;
-	int kind = json_validate(event, n, 0, &je);
+	int spaced;
+	int kind = json_validate_spaced(event, n, 0, &je, &spaced);
 
 	if (kind != '{') {
 		if (kind == 0)
@@ -244,11 +246,19 @@ elog_batch_add(struct elog_batch *b, const char *stream, size_t stream_n,
 	}
 	struct ev *e = &b->ev[b->n];
 	e->event = b->arena.n;
-	compact(&b->arena, event, n);
+	compact(&b->arena, event, n, spaced);
 	e->event_n = b->arena.n - e->event;
-	e->stream = b->arena.n;
-	json_add_string(&b->arena, stream, stream_n);
-	e->stream_n = b->arena.n - e->stream;
+	if (b->n > 0 && b->last.n == stream_n && memcmp(b->last.p, stream, stream_n) == 0) {
+		/* the usual case, one stream throughout: quoted once */
+		e->stream = e[-1].stream;
+		e->stream_n = e[-1].stream_n;
+	} else {
+		e->stream = b->arena.n;
+		json_add_string(&b->arena, stream, stream_n);
+		e->stream_n = b->arena.n - e->stream;
+		buf_reset(&b->last);
+		buf_add(&b->last, stream, stream_n);
+	}
 	size_t idn;
 	const char *id = find_id(b->arena.p + e->event, e->event_n, &idn);
 	if (id != NULL) {

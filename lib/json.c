@@ -61,6 +61,7 @@ struct scan {
 	const unsigned char *p, *start, *end;
 	int flags;
 	struct json_err *err;
+	int spaced;		/* white space seen between tokens */
 };
 
 static int
@@ -71,11 +72,15 @@ fail(struct scan *s, const unsigned char *at, const char *what)
 	return 0;
 }
 
-static void
+static inline void
 skip_ws(struct scan *s)
 {
-	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+	/* compact JSON has none: one test says so */
+	while (s->p < s->end && *s->p <= ' ' &&
+	    (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r')) {
 		s->p++;
+		s->spaced = 1;
+	}
 }
 
 static int
@@ -154,6 +159,29 @@ scan_string(struct scan *s)
 	}
 }
 
+/* scan_string() for the usual short plain string, whose closing quote
+ * is the first special byte of the 16 at s->p: one look, no call. */
+static inline int
+scan_string_fast(struct scan *s)
+{
+#ifdef __SSE2__
+	const unsigned char *p = s->p;
+
+	if (s->end - p >= 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+		__m128i stop = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+		    _mm_cmpeq_epi8(x, _mm_set1_epi8('\\')));
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_andnot_si128(stop,
+		    _mm_cmpgt_epi8(x, _mm_set1_epi8(0x1f)))) ^ 0xffff;
+		if (m != 0 && p[__builtin_ctz(m)] == '"') {
+			s->p = p + __builtin_ctz(m) + 1;
+			return 1;
+		}
+	}
+#endif
+	return scan_string(s);
+}
+
 static int
 scan_digits(struct scan *s)
 {
@@ -206,7 +234,7 @@ scan_scalar(struct scan *s)
 	switch (*s->p) {
 	case '"':
 		s->p++;
-		return scan_string(s);
+		return scan_string_fast(s);
 	case 't':
 		return scan_literal(s, "true", 4);
 	case 'f':
@@ -224,8 +252,16 @@ scan_scalar(struct scan *s)
 int
 json_validate(const char *text, size_t n, int flags, struct json_err *err)
 {
+	int spaced;
+
+	return json_validate_spaced(text, n, flags, err, &spaced);
+}
+
+int
+json_validate_spaced(const char *text, size_t n, int flags, struct json_err *err, int *spaced)
+{
 	struct scan s = { (const unsigned char *)text, (const unsigned char *)text,
-	    (const unsigned char *)text + n, flags, err };
+	    (const unsigned char *)text + n, flags, err, 0 };
 	unsigned char stack[JSON_MAX_DEPTH / 8 + 1];	/* bit set: 1 = object */
 	size_t depth = 0;
 	int kind;
@@ -268,6 +304,7 @@ after_value:
 			if (depth == 0) {
 				if (s.p != s.end)
 					return fail(&s, s.p, "trailing characters after the value");
+				*spaced = s.spaced;
 				return kind;
 			}
 			int obj = (stack[(depth - 1) / 8] >> ((depth - 1) % 8)) & 1;
@@ -288,7 +325,7 @@ member_key:
 			if (s.p >= s.end || *s.p != '"')
 				return fail(&s, s.p, "expected a string key");
 			s.p++;
-			if (!scan_string(&s))
+			if (!scan_string_fast(&s))
 				return 0;
 			skip_ws(&s);
 			if (s.p >= s.end || *s.p != ':')

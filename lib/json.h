@@ -22,6 +22,9 @@ struct json_err {
  * white space.  Returns the kind's first byte ('{', '[', '"', 'n', 't',
  * 'f', or '0' for a number) or 0 with *err filled in. */
 int json_validate(const char *p, size_t n, int flags, struct json_err *err);
+/* The same, and *spaced says whether the valid text has white space
+ * between its tokens (compact JSON has none). */
+int json_validate_spaced(const char *p, size_t n, int flags, struct json_err *err, int *spaced);
 
 /* Checks UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
  * With JSON_SQS_CHARS, also the SQS body alphabet: no control characters

@@ -48,6 +48,17 @@ test_json(void)
 	CHECK(json_validate("{\"a\":x}", 7, 0, &e) == 0 && e.col == 6);
 	CHECK(json_validate("[1,2", 4, 0, &e) == 0 && strcmp(e.what, "unexpected end of input") == 0);
 
+	/* Whether a valid value has white space between its tokens. */
+	int sp = -1;
+	const char *compact = "{\"a b\":[1,\"c\\\" d\",{\"e\":null}]}";
+	CHECK(json_validate_spaced(compact, strlen(compact), 0, &e, &sp) == '{' && sp == 0);
+	CHECK(json_validate_spaced("{\"a\": 1}", 8, 0, &e, &sp) == '{' && sp == 1);
+	CHECK(json_validate_spaced("[1,\n2]", 6, 0, &e, &sp) == '[' && sp == 1);
+	CHECK(json_validate_spaced(" 7", 2, 0, &e, &sp) == '0' && sp == 1);
+	/* a long key, past the one-look fast path */
+	const char *longkey = "{\"abcdefghijklmnopqrstuvwxyz\":\"\\u00e9\"}";
+	CHECK(json_validate_spaced(longkey, strlen(longkey), 0, &e, &sp) == '{' && sp == 0);
+
 	/* Deep nesting: up to the limit is fine, one more is refused. */
 	size_t deep = JSON_MAX_DEPTH;
 	char *s = malloc(2 * deep + 2);
