@@ -120,18 +120,17 @@ add_pattern(struct pat_set *set, const char *arg)
 	pats.len[pats.n++] = n;
 }
 
-/* sets[0] is the set the patterns were checked in; the others are new. */
-static void
-copy_sets(struct pat_set **sets, int jobs)
+/* One more copy of the -p patterns, for a scanning thread. */
+static struct pat_set *
+copy_set(void)
 {
+	struct pat_set *set = pat_new();
 	char *why;
 
-	for (int j = 1; j < jobs; j++) {
-		sets[j] = pat_new();
-		for (int i = 0; i < pats.n; i++)
-			if (pat_add(sets[j], pats.text[i], pats.len[i], &why) < 0)
-				msg_die(EV_SOFTWARE, "pattern %d: %s", i + 1, why);
-	}
+	for (int i = 0; i < pats.n; i++)
+		if (pat_add(set, pats.text[i], pats.len[i], &why) < 0)
+			msg_die(EV_SOFTWARE, "pattern %d: %s", i + 1, why);
+	return set;
 }
 
 /* Rules mode: the loaded rules, the bus, and the events read but not yet
@@ -366,17 +365,17 @@ main(int argc, char **argv)
 	struct pat_set *sets[FILTER_MAX_JOBS] = { set };
 	if (jobs == 0)
 		jobs = filter_default_jobs(8);
-	copy_sets(sets, jobs);
 	out_init(cli.line_buffered);
 	struct ndj_reader *rd = ndj_open(argv + optind, argc - optind, cli.max_line_bytes);
-	unsigned long selected = filter_run(sets, jobs, rd, invert, count);
+	unsigned long selected = filter_run(sets, jobs, copy_set, rd, invert, count);
 	if (count)
 		out_printf("%lu\n", selected);
 	out_close_or_die();
 	int status = ndj_status(rd);
 	ndj_close(rd);
 	for (int j = 0; j < jobs; j++)
-		pat_free(sets[j]);
+		if (sets[j] != NULL)
+			pat_free(sets[j]);
 	for (int i = 0; i < pats.n; i++)
 		free(pats.text[i]);
 	free(pats.text);

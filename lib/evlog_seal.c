@@ -185,9 +185,10 @@ elog_seal_stale_tmp(struct elog *l, const char *tmp, uint64_t first)
 	int fd = lock_plain(l->dirfd, plain);
 	if (fd < 0 && errno == EWOULDBLOCK)
 		return 0;	/* a sealer is writing it */
+	/* unlinked under the lock, so that no sealer takes the name between */
+	unlinkat(l->dirfd, tmp, 0);
 	if (fd >= 0)
 		close(fd);
-	unlinkat(l->dirfd, tmp, 0);
 	return 1;
 }
 

@@ -53,8 +53,8 @@ one(struct pat_set *set, const struct ndj_line *l, int r, int invert, int count)
 	return k > 0;
 }
 
-static unsigned long
-run_cursor(struct pat_set *set, struct ndj_cursor *c, int invert, int count)
+unsigned long
+filter_run_cursor(struct pat_set *set, struct ndj_cursor *c, int invert, int count)
 {
 	struct ndj_line l;
 	unsigned long sel = 0;
@@ -66,8 +66,8 @@ run_cursor(struct pat_set *set, struct ndj_cursor *c, int invert, int count)
 }
 
 unsigned long
-filter_run(struct pat_set *const *sets, int nsets, struct ndj_reader *rd, int invert,
-    int count)
+filter_run(struct pat_set **sets, int nsets, struct pat_set *(*copy)(void),
+    struct ndj_reader *rd, int invert, int count)
 {
 	struct ndj_line l;
 	struct ndj_cursor c;
@@ -79,9 +79,9 @@ filter_run(struct pat_set *const *sets, int nsets, struct ndj_reader *rd, int in
 		if (nsets > 1 && !out_line_mode() && ndj_take_mapped(rd, &c)) {
 			unsigned long line = c.lineno;
 			if ((size_t)(c.end - c.p) >= 4 * PIECE) {
-				sel += filter_par(sets, nsets, &c, invert, count, &line);
+				sel += filter_par(sets, nsets, copy, &c, invert, count, &line);
 			} else {
-				sel += run_cursor(sets[0], &c, invert, count);
+				sel += filter_run_cursor(sets[0], &c, invert, count);
 				line = c.lineno;
 			}
 			ndj_taken(rd, line);

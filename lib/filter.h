@@ -12,12 +12,12 @@
 
 enum { FILTER_MAX_JOBS = 64 };
 
-/* sets[0..nsets) hold the same patterns, one copy for each thread that may
- * scan (nsets 1: no threads).  Returns the number of lines selected.  A
- * bad line without --errors is reported, what came before it is written,
- * and the process exits 65. */
-unsigned long filter_run(struct pat_set *const *sets, int nsets, struct ndj_reader *rd,
-    int invert, int count);
+/* sets[0] holds the patterns; sets[1..nsets) are NULL until a scanning
+ * thread needs its own copy, which copy() makes (nsets 1: no threads).
+ * Returns the number of lines selected.  A bad line without --errors is
+ * reported, what came before it is written, and the process exits 65. */
+unsigned long filter_run(struct pat_set **sets, int nsets, struct pat_set *(*copy)(void),
+    struct ndj_reader *rd, int invert, int count);
 
 /* Threads worth starting: the processors this process may run on, at most
  * max. */

@@ -17,10 +17,16 @@ int filter_judge(struct pat_set *set, const struct ndj_line *l, int r, int inver
  * what came before it is out. */
 void filter_reject(const struct ndj_line *l, const char *why);
 
+/* The lines of cursor c judged and written in this thread; the number
+ * selected. */
+unsigned long filter_run_cursor(struct pat_set *set, struct ndj_cursor *c, int invert,
+    int count);
+
 /* The whole lines of c, scanned by up to nsets threads, what they select
  * written in order; *line is the number of the last line before them,
- * and after them on return.  Returns the number selected. */
-unsigned long filter_par(struct pat_set *const *sets, int nsets, const struct ndj_cursor *c,
-    int invert, int count, unsigned long *line);
+ * and after them on return.  A thread's set NULL in sets is made by
+ * copy() first.  Returns the number selected. */
+unsigned long filter_par(struct pat_set **sets, int nsets, struct pat_set *(*copy)(void),
+    const struct ndj_cursor *c, int invert, int count, unsigned long *line);
 
 #endif

@@ -16,7 +16,9 @@
 #include "msg.h"
 #include "out.h"
 
-enum { WINDOW = 4 };
+/* With --errors a piece keeps at most BAD_MAX bad lines: past them the
+ * reading thread scans the rest of the file alone, in constant memory. */
+enum { WINDOW = 4, BAD_MAX = 1024 };
 
 struct bad {
 	struct ndj_line l;	/* lineno counted from the piece's start */
@@ -30,6 +32,7 @@ struct piece {
 	size_t nbad, cap;
 	unsigned long selected;
 	int done;
+	int cut_short;		/* stopped at BAD_MAX bad lines */
 };
 
 struct par {
@@ -75,6 +78,10 @@ scan_piece(struct par *par, struct pat_set *set, struct piece *pc)
 			add_bad(pc, &l, why);
 			if (cli.errors_path == NULL)
 				return;
+			if (pc->nbad == BAD_MAX) {
+				pc->cut_short = 1;
+				return;
+			}
 		} else if (k > 0) {
 			pc->selected++;
 			if (!par->count) {
@@ -160,9 +167,24 @@ write_piece(struct par *par, struct worker *w, int nw, struct piece *pc, unsigne
 	pc->nbad = 0;
 }
 
+/* The rest of the file from where piece pc was cut short, in this thread
+ * once the others have stopped. */
+static unsigned long
+finish_alone(struct par *par, struct worker *w, int nw, const struct piece *pc,
+    const struct ndj_cursor *c, unsigned long *line)
+{
+	stop_workers(par, w, nw);
+	struct ndj_cursor r = pc->c;
+	r.end = c->end;
+	r.lineno = *line;
+	unsigned long sel = filter_run_cursor(w[0].set, &r, par->invert, par->count);
+	*line = r.lineno;
+	return sel;
+}
+
 unsigned long
-filter_par(struct pat_set *const *sets, int nsets, const struct ndj_cursor *c,
-    int invert, int count, unsigned long *line)
+filter_par(struct pat_set **sets, int nsets, struct pat_set *(*copy)(void),
+    const struct ndj_cursor *c, int invert, int count, unsigned long *line)
 {
 	struct par par = { .rest = *c, .invert = invert, .count = count };
 	struct worker w[FILTER_MAX_JOBS];
@@ -179,6 +201,8 @@ filter_par(struct pat_set *const *sets, int nsets, const struct ndj_cursor *c,
 	cut_pieces(&par);
 	pthread_mutex_unlock(&par.mu);
 	for (; nw < nsets && nw < FILTER_MAX_JOBS; nw++) {
+		if (sets[nw] == NULL)
+			sets[nw] = copy();
 		w[nw] = (struct worker){ &par, sets[nw], 0 };
 		if (pthread_create(&w[nw].tid, NULL, work, &w[nw]) != 0)
 			break;
@@ -198,6 +222,11 @@ filter_par(struct pat_set *const *sets, int nsets, const struct ndj_cursor *c,
 		write_piece(&par, w, nw, pc, line);
 		sel += pc->selected;
 		pc->selected = 0;
+		if (pc->cut_short) {
+			sel += finish_alone(&par, w, nw, pc, c, line);
+			pc->cut_short = 0;
+			break;
+		}
 		pthread_mutex_lock(&par.mu);
 		pc->done = 0;
 		par.written++;

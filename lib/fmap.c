@@ -16,13 +16,16 @@ static struct { uintptr_t lo, hi; int fd; size_t n; } maps[MAX_MAPS];
 static volatile sig_atomic_t shrunk;
 static int handler_set;
 
+static uintptr_t page;	/* set before the handler is */
+
 static void
 on_sigbus(int sig, siginfo_t *si, void *uc)
 {
-	uintptr_t a = (uintptr_t)si->si_addr, page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t a = (uintptr_t)si->si_addr;
 
 	(void)uc;
-	for (int i = 0; i < MAX_MAPS; i++) {
+	/* past the end of the file; an I/O or memory error is no shrink */
+	for (int i = 0; i < MAX_MAPS && si->si_code == BUS_ADRERR; i++) {
 		if (a < maps[i].lo || a >= maps[i].hi)
 			continue;
 		uintptr_t from = a & ~(page - 1);
@@ -63,14 +66,15 @@ fmap_open(int fd, size_t n, struct fmap *m)
 		errno = ENOMEM;
 		return -1;
 	}
-	if (!handler_set)
+	if (!handler_set) {
+		page = (uintptr_t)sysconf(_SC_PAGESIZE);
 		set_handler();
+	}
 	void *p = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (p == MAP_FAILED)
 		return -1;
 	/* read once, front to back: read ahead, drop behind */
 	(void)madvise(p, n, MADV_SEQUENTIAL);
-	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
 	maps[slot].lo = (uintptr_t)p;
 	maps[slot].hi = ((uintptr_t)p + n + page - 1) & ~(page - 1);
 	maps[slot].fd = fd;

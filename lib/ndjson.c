@@ -123,6 +123,9 @@ try_map(struct ndj_reader *r)
 	if (fstat(r->fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < MAP_MIN ||
 	    (uintmax_t)st.st_size > SIZE_MAX)
 		return;
+	/* a stdin already read into (or named twice) goes on where it is */
+	if (lseek(r->fd, 0, SEEK_CUR) != 0)
+		return;
 	if (pread(r->fd, magic, 2, 0) != 2 || (magic[0] == 0x1f && magic[1] == 0x8b))
 		return;
 	if (fmap_open(r->fd, (size_t)st.st_size, &r->map) != 0)
@@ -219,27 +222,34 @@ fill(struct ndj_reader *r)
 	}
 	if (r->eof)
 		return 0;
-	if (r->gz == -1 && room > CHUNK)
-		room = CHUNK;	/* if it is gzip, these bytes move to zin */
+	if (r->gz == -1 && room > CHUNK - r->len)
+		room = CHUNK - r->len;	/* if it is gzip, these bytes move to zin */
 	got = raw_read(r, r->buf + r->len, room);
 	if (got < 0)
 		msg_die_sys(EV_IOERR, "%s: read error", r->name);
 	if (got == 0)
 		r->eof = 1;
 	if (got > 0 && r->gz == -1) {
-		/* A gzip stream starts 1f 8b; the first read usually has both. */
+		/* A gzip stream starts 1f 8b.  The source's first bytes are
+		 * buf[0..have): a lone 1f waits for the next read to decide. */
+		size_t have = r->len + (size_t)got;
+		const unsigned char *b = (const unsigned char *)r->buf;
+		if (have == 1 && b[0] == 0x1f) {
+			r->len = have;
+			return (size_t)got;
+		}
 		r->gz = 0;
-		if ((unsigned char)r->buf[r->len] == 0x1f && got >= 2 &&
-		    (unsigned char)r->buf[r->len + 1] == 0x8b) {
+		if (b[0] == 0x1f && b[1] == 0x8b) {
 			r->gz = 1;
 			if (r->zin == NULL && (r->zin = malloc(CHUNK)) == NULL)
 				msg_die(EV_SOFTWARE, "out of memory");
-			memcpy(r->zin, r->buf + r->len, (size_t)got);
+			memcpy(r->zin, r->buf, have);
 			memset(&r->z, 0, sizeof r->z);
 			if (inflateInit2(&r->z, 15 + 32) != Z_OK)
 				msg_die(EV_SOFTWARE, "zlib init failed");
 			r->z.next_in = r->zin;
-			r->z.avail_in = (uInt)got;
+			r->z.avail_in = (uInt)have;
+			r->len = 0;
 			return fill(r);
 		}
 	}

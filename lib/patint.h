@@ -345,6 +345,8 @@ int pat_skim_best(void);
 void pat_skim_init(void);
 /* The scanner's tables, made once before any thread scans. */
 void pat_scan_init(void);
+/* The locale of ignore-case matching, likewise. */
+void pat_eic_init(void);
 /* Array consistency of sub-pattern sub over this event's hits, without
  * search (patarr.c): 1 it matches, 0 not, -1 not decided here (exists:false,
  * too many fields or masks): the search must. */

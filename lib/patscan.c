@@ -39,6 +39,7 @@ pat_scan_init(void)
 	if (cls[' '] == 0)
 		init_cls();
 	pat_skim_init();
+	pat_eic_init();
 }
 
 static int

@@ -376,17 +376,25 @@ utf8_next(const unsigned char **pp)
 	return c;
 }
 
+static locale_t eic_loc;
+static int eic_tried;
+
+/* Once, from pat_new() by way of pat_scan_init(): before any thread
+ * scans. */
+void
+pat_eic_init(void)
+{
+	if (!eic_tried) {
+		eic_tried = 1;
+		eic_loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	}
+}
+
 static locale_t
 utf8_locale(void)
 {
-	static locale_t loc;
-	static int tried;
-
-	if (!tried) {
-		tried = 1;
-		loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
-	}
-	return loc;
+	pat_eic_init();
+	return eic_loc;
 }
 
 /* Java's Character.toLowerCase/toUpperCase work on UTF-16 units, so a

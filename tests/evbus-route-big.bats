@@ -147,3 +147,48 @@ put_line() {
 	echo '{"rules":[]}' > r.json
 	run -2 evbus-route -j 2 -r r.json
 }
+
+@test "a big stdin already read into goes on from where it is, and '-' twice reads it once" {
+	lots 3 > big.json
+	n=$(nlines big.json)
+	run bash -c "{ head -n 1 >/dev/null; evbus-route -c -p '{\"type\":[\"Feature\"]}'; } < big.json"
+	assert_output $((n - 1))
+	run bash -c "evbus-route -c -p '{\"type\":[\"Feature\"]}' - - < big.json"
+	assert_output "$n"
+	# the shared reader: an event log gets each event once
+	evlog-append log - - < big.json
+	assert_equal "$(evlog-read log | wc -l)" "$n"
+}
+
+@test "-j with --errors and dense bad lines: past 1024 in a piece, one thread goes on, the same as -j 1" {
+	lots 6 > good.json
+	# 3000 bad lines early on, then good ones, then bad ones again
+	{ head -n 100 good.json; for i in $(seq 3000); do echo "bad $i"; done
+	  tail -n +101 good.json; for i in $(seq 50); do echo "[$i]"; done; } > big.json
+	evbus-route -j 1 --errors e1.json -p "$P" big.json > one.out
+	evbus-route -j 4 --errors e4.json -p "$P" big.json > four.out
+	cmp one.out four.out
+	cmp e1.json e4.json
+	assert_equal "$(nlines e4.json)" 3050
+	run jq -r .line e4.json
+	assert_line --index 0 101
+	assert_line --index 3049 "$(nlines big.json)"
+}
+
+@test "-j: equals-ignore-case on non-ASCII text is the same in every thread" {
+	lots 6 | sed 's/"ST_TYPE": "ST"/"ST_TYPE": "été"/' > big.json
+	p='{"properties":{"ST_TYPE":[{"equals-ignore-case":"ÉTÉ"}]}}'
+	want=$(grep -c '"ST_TYPE": "été"' big.json)
+	[ "$want" -gt 100 ]
+	for i in 1 2 3; do
+		run evbus-route -j 4 -c -p "$p" big.json
+		assert_output "$want"
+	done
+}
+
+@test "gzip from a pipe whose first read brings one byte is still gzip" {
+	printf '{"a":1}\n{"a":2}\n' | gzip -c > t.gz
+	run bash -c '{ head -c 1 t.gz; sleep 0.2; tail -c +2 t.gz; } | evbus-route -c -p "{\"a\":[2]}"'
+	assert_success
+	assert_output 1
+}
