@@ -23,5 +23,8 @@ char *buf_detach(struct buf *b);
 int buf_read_file(struct buf *b, const char *path);
 /* Writes all of b to fd, through short writes and EINTR.  0, or errno. */
 int buf_write_fd(const struct buf *b, int fd);
+/* Writes p[0..n) to fd, through short writes and EINTR: 0, or -1 with
+ * errno set. */
+int write_fully(int fd, const void *p, size_t n);
 
 #endif

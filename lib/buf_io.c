@@ -35,13 +35,22 @@ buf_read_file(struct buf *b, const char *path)
 int
 buf_write_fd(const struct buf *b, int fd)
 {
-	for (size_t off = 0; off < b->n;) {
-		ssize_t w = write(fd, b->p + off, b->n - off);
+	return write_fully(fd, b->p, b->n) == 0 ? 0 : errno;
+}
+
+int
+write_fully(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+
+	while (n > 0) {
+		ssize_t w = write(fd, c, n);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0)
-			return errno;
-		off += (size_t)w;
+			return -1;
+		c += w;
+		n -= (size_t)w;
 	}
 	return 0;
 }

@@ -169,15 +169,8 @@ rotate(struct elog *l, uint64_t first)
 static int
 write_all(int fd, const char *p, size_t n, int sync)
 {
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
+	if (write_fully(fd, p, n) != 0)
+		return -1;
 	return sync ? fdatasync(fd) : 0;
 }
 

@@ -38,21 +38,6 @@ struct progress {
 	atomic_ullong left;
 };
 
-static int
-write_full(int fd, const unsigned char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t k = write(fd, p, n);
-		if (k < 0 && errno != EINTR)
-			return -1;
-		if (k > 0) {
-			p += k;
-			n -= (size_t)k;
-		}
-	}
-	return 0;
-}
-
 /* gzip of one file into another (level 1: 6.5x on event NDJSON at
  * ~150 MB/s, storage.md 9): raw deflate between a header and a trailer
  * of our own, so that the CRC-32 is evlog_crc.c's, not zlib's slower
@@ -75,7 +60,7 @@ gzip_fd(int in, int out, struct progress *pr)
 		free(ob);
 		return -1;
 	}
-	rc = write_full(out, head, sizeof head);
+	rc = write_fully(out, head, sizeof head);
 	for (flush = Z_NO_FLUSH; rc == 0 && flush != Z_FINISH; ) {
 		ssize_t got = read(in, ib, ZBUF);
 		if (got < 0 && errno == EINTR)
@@ -99,7 +84,7 @@ gzip_fd(int in, int out, struct progress *pr)
 			z.next_out = ob;
 			z.avail_out = ZBUF;
 			deflate(&z, flush);
-			rc = write_full(out, ob, ZBUF - z.avail_out);
+			rc = write_fully(out, ob, ZBUF - z.avail_out);
 		} while (z.avail_out == 0 && rc == 0);
 	}
 	for (int i = 0; i < 4; i++) {
@@ -107,7 +92,7 @@ gzip_fd(int in, int out, struct progress *pr)
 		tail[4 + i] = (unsigned char)(isize >> (8 * i));
 	}
 	if (rc == 0)
-		rc = write_full(out, tail, sizeof tail);
+		rc = write_fully(out, tail, sizeof tail);
 	int e = errno;
 	deflateEnd(&z);
 	free(ib);
