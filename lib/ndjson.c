@@ -135,9 +135,9 @@ try_map(struct ndj_reader *r)
 }
 
 static noreturn void
-shrunk(const struct ndj_reader *r)
+shrunk(const char *name)
 {
-	msg_die(EV_IOERR, "%s: the file shrank while it was being read", r->name);
+	msg_die(EV_IOERR, "%s: the file shrank while it was being read", name);
 }
 
 /* The map is used up: read() goes on from its end, for whatever was
@@ -304,7 +304,7 @@ next_mapped(struct ndj_reader *r, struct ndj_line *l)
 		size_t have = r->map.n - r->mpos;
 		const char *nl = memchr(start, '\n', have);
 		if (fmap_shrunk())
-			shrunk(r);
+			shrunk(r->name);
 		if (nl == NULL) {
 			if (have <= r->max_line) {
 				leave_map(r, start, have);
@@ -431,7 +431,7 @@ int
 ndj_reject(const struct ndj_line *l, const char *why)
 {
 	if (fmap_shrunk_now())	/* the line read as zeros: say why */
-		msg_die(EV_IOERR, "%s: the file shrank while it was being read", l->file);
+		shrunk(l->file);
 	if (cli.errors_path == NULL) {
 		msg_error("%s:%lu: %s", l->file, l->lineno, why);
 		return 1;
