@@ -8,19 +8,19 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "bus.h"
-#include "cli.h"
-#include "clock.h"
-#include "evlog.h"
-#include "filter.h"
-#include "msg.h"
-#include "names.h"
-#include "ndjson.h"
-#include "out.h"
-#include "pattern.h"
-#include "rules.h"
-#include "sig.h"
+#include "core/buf.h"
+#include "bus/bus.h"
+#include "core/cli.h"
+#include "core/clock.h"
+#include "evlog/evlog.h"
+#include "pattern/filter.h"
+#include "core/msg.h"
+#include "core/names.h"
+#include "core/ndjson.h"
+#include "core/out.h"
+#include "pattern/pattern.h"
+#include "bus/rules.h"
+#include "core/sig.h"
 
 static const char help[] =
     "usage: evbus-route [-cqv] [-j N] -p PATTERN [-p PATTERN]... [FILE...]\n"

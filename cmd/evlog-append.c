@@ -9,12 +9,12 @@
 #include <jq.h>
 #include <jv.h>
 
-#include "cli.h"
-#include "evlog.h"
-#include "msg.h"
-#include "names.h"
-#include "ndjson.h"
-#include "out.h"
+#include "core/cli.h"
+#include "evlog/evlog.h"
+#include "core/msg.h"
+#include "core/names.h"
+#include "core/ndjson.h"
+#include "core/out.h"
 
 static const char help[] =
 "usage: evlog-append [-pq] [-s NAME | --stream-from PATH] [--expect-version N|none|any]\n"

@@ -2,15 +2,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "cli.h"
-#include "clock.h"
-#include "evlog.h"
-#include "fold.h"
-#include "json.h"
-#include "msg.h"
-#include "names.h"
-#include "out.h"
+#include "core/buf.h"
+#include "core/cli.h"
+#include "core/clock.h"
+#include "evlog/evlog.h"
+#include "evlog/fold.h"
+#include "core/json.h"
+#include "core/msg.h"
+#include "core/names.h"
+#include "core/out.h"
 
 static const char help[] =
 "usage: evlog-read [-efq] [-s STREAM] [--from SEQ] [--from-version V] [--since TIME]\n"

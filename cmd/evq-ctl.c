@@ -3,12 +3,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "cli.h"
-#include "json.h"
-#include "msg.h"
-#include "out.h"
-#include "queue.h"
+#include "core/buf.h"
+#include "core/cli.h"
+#include "core/json.h"
+#include "core/msg.h"
+#include "core/out.h"
+#include "queue/queue.h"
 
 static const char help[] =
 "usage: evq-ctl COMMAND [OPTIONS] [QUEUE] [ARGS...]\n"

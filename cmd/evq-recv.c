@@ -6,15 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "clock.h"
-#include "cli.h"
-#include "json.h"
-#include "msg.h"
-#include "ndjson.h"
-#include "out.h"
-#include "queue.h"
-#include "sig.h"
+#include "core/buf.h"
+#include "core/clock.h"
+#include "core/cli.h"
+#include "core/json.h"
+#include "core/msg.h"
+#include "core/ndjson.h"
+#include "core/out.h"
+#include "queue/queue.h"
+#include "core/sig.h"
 
 static const char help[] =
 "usage: evq-recv [OPTIONS] QUEUE\n"

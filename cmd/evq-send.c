@@ -3,15 +3,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "cli.h"
-#include "digest.h"
-#include "json.h"
-#include "jx.h"
-#include "msg.h"
-#include "ndjson.h"
-#include "out.h"
-#include "queue.h"
+#include "core/buf.h"
+#include "core/cli.h"
+#include "core/digest.h"
+#include "core/json.h"
+#include "core/jx.h"
+#include "core/msg.h"
+#include "core/ndjson.h"
+#include "core/out.h"
+#include "queue/queue.h"
 
 static const char help[] =
 "usage: evq-send [OPTIONS] QUEUE [FILE...]\n"

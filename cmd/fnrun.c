@@ -4,13 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "fn.h"
-#include "json.h"
-#include "msg.h"
-#include "ndjson.h"
-#include "out.h"
-#include "sig.h"
+#include "core/cli.h"
+#include "fn/fn.h"
+#include "core/json.h"
+#include "core/msg.h"
+#include "core/ndjson.h"
+#include "core/out.h"
+#include "core/sig.h"
 
 static const char help[] =
 "usage: fnrun [OPTIONS] [FILE...] -- CMD [ARG...]\n"

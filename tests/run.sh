@@ -22,6 +22,8 @@ for u in "$build"/unit/*; do
 	"$u" || echo "not ok - $(basename "$u") exited $?"
 done | tee -a "$log"
 
+sh tests/layers.sh | tee -a "$log"
+
 suites=${*:-tests/*.bats tests/*/*.bats}
 # shellcheck disable=SC2086
 bats --tap $suites | tee -a "$log"

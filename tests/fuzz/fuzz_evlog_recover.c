@@ -11,8 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "evlog.h"
-#include "msg.h"
+#include "evlog/evlog.h"
+#include "core/msg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

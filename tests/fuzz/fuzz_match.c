@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
-#include "patint.h"
-#include "pattern.h"
+#include "core/json.h"
+#include "pattern/pattern_int.h"
+#include "pattern/pattern.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

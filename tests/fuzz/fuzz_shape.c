@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
-#include "shape.h"
+#include "core/json.h"
+#include "bus/shape.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -16,7 +16,7 @@ for src in tests/fuzz/fuzz_*.c; do
 	echo "fuzz: building $name"
 	clang -std=c17 -D_GNU_SOURCE -DEVKIT_VERSION='"fuzz"' -Ilib -g -O1 \
 	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	    -o "$out/$name" "$src" lib/*.c -ljq -lsqlite3 -lz -lm || { rc=1; continue; }
+	    -o "$out/$name" "$src" lib/*/*.c -ljq -lsqlite3 -lz -lm || { rc=1; continue; }
 	echo "fuzz: running $name for ${secs}s"
 	LSAN_OPTIONS="suppressions=$(pwd)/tests/lsan.supp" \
 	"$out/$name" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \

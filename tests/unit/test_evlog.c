@@ -5,8 +5,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "buf.h"
-#include "evlog_int.h"
+#include "core/buf.h"
+#include "evlog/evlog_int.h"
 #include "unit.h"
 
 static void

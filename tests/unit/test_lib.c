@@ -2,11 +2,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "clock.h"
-#include "digest.h"
-#include "json.h"
-#include "names.h"
+#include "core/buf.h"
+#include "core/clock.h"
+#include "core/digest.h"
+#include "core/json.h"
+#include "core/names.h"
 #include "unit.h"
 
 static int

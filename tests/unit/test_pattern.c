@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "patint.h"
-#include "pattern.h"
+#include "core/buf.h"
+#include "pattern/pattern_int.h"
+#include "pattern/pattern.h"
 #include "unit.h"
 
 static int

@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "jpath.h"
-#include "shape.h"
+#include "core/buf.h"
+#include "bus/jpath.h"
+#include "bus/shape.h"
 #include "unit.h"
 
 static const char ev[] =

@@ -1,0 +1,158 @@
+/* bus_send — one attempt at delivering a batch to a stdout:, file:,
+ * queue: or log: target.  Each batch is one write, one transaction or
+ * one log append, so a crash leaves whole batches behind. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "bus_int.h"
+#include "evlog/evlog.h"
+#include "core/json.h"
+#include "core/msg.h"
+#include "core/out.h"
+#include "queue/queue.h"
+#include "shape.h"
+
+void
+bus_item_fail(struct bus_item *it, int final, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	it->state = final ? ITEM_FINAL : ITEM_RETRY;
+	it->code = code;
+	va_start(ap, fmt);
+	vsnprintf(it->why, sizeof it->why, fmt, ap);
+	va_end(ap);
+}
+
+/* stdout: and file: — every line (its payload and the '\n' after it in
+ * the batch) in one writev; a failure leaves the items whose line went
+ * out whole done and the rest to be retried from the byte that did not. */
+static void
+send_lines(struct tgt_run *r, struct bus_item **items, size_t n)
+{
+	struct iovec iov[BUS_BATCH];
+	size_t total = 0, off = 0;
+	int e = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		iov[i].iov_base = items[i]->payload + items[i]->sent;
+		iov[i].iov_len = items[i]->n + 1 - items[i]->sent;
+		total += iov[i].iov_len;
+	}
+	if (r->t->kind == TGT_STDOUT) {
+		pthread_mutex_lock(&bus_stdout_mu);
+		for (size_t i = 0; i < n; i++)
+			out_write(iov[i].iov_base, iov[i].iov_len);
+		if (out_line_mode())
+			out_flush_or_die();
+		pthread_mutex_unlock(&bus_stdout_mu);
+		off = total;
+	}
+	for (size_t first = 0; off < total;) {
+		ssize_t w = writev(r->fd, iov + first, (int)(n - first));
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			e = errno;
+			break;
+		}
+		off += (size_t)w;
+		for (size_t k = (size_t)w; first < n && k >= iov[first].iov_len; first++)
+			k -= iov[first].iov_len;
+		if (first < n) {
+			size_t done = 0;
+			for (size_t i = 0; i < first; i++)
+				done += iov[i].iov_len;
+			size_t part = off - done;
+			iov[first].iov_base = (char *)iov[first].iov_base + part;
+			iov[first].iov_len -= part;
+		}
+	}
+	for (size_t i = 0, at = 0; i < n; i++) {
+		size_t len = items[i]->n + 1 - items[i]->sent;
+		if (at + len <= off) {
+			items[i]->state = ITEM_DONE;
+		} else {
+			items[i]->sent += off > at ? off - at : 0;
+			bus_item_fail(items[i], 0, "IO_ERROR", "%s: %s", r->t->arg, strerror(e));
+		}
+		at += len;
+	}
+}
+
+/* queue: — one transaction; a message the queue refuses (too large, bad
+ * characters) fails for good, the others go in. */
+static void
+send_queue(struct tgt_run *r, struct bus_item **items, size_t n)
+{
+	struct q_sent sent;
+	const char *why;
+
+	q_send_begin(r->q);
+	for (size_t i = 0; i < n; i++) {
+		struct q_out m = { .body = items[i]->payload, .len = items[i]->n, .delay_ms = -1 };
+		if (q_attrs(r->q)->fifo)
+			m.group = r->t->rule->name;
+		if (q_send_add(r->q, &m, &sent, &why) != 0)
+			bus_item_fail(items[i], 1, "INVALID_PARAMETER", "queue %s: %s",
+			    q_name(r->q), why);
+		else
+			items[i]->state = ITEM_DONE;
+	}
+	q_send_commit(r->q);
+}
+
+/* log: — one append, under the stream named after the rule; a payload
+ * that is not a JSON object fails for good.  Events whose id is already
+ * in the stream are skipped, so a replay does not write them twice. */
+static void
+send_log(struct tgt_run *r, struct bus_item **items, size_t n)
+{
+	const char *stream = r->t->rule->name, *why;
+	struct elog_result res = { 0 };
+	size_t added = 0;
+
+	elog_batch_clear(r->lb);
+	for (size_t i = 0; i < n; i++) {
+		if (elog_batch_add(r->lb, stream, strlen(stream), items[i]->payload,
+		    items[i]->n, &why) != 0) {
+			bus_item_fail(items[i], 1, "INVALID_PARAMETER", "log %s: %s", r->t->arg, why);
+		} else {
+			items[i]->state = ITEM_DONE;
+			added++;
+		}
+	}
+	if (added == 0)
+		return;
+	int rc = elog_append(r->log, r->lb, ELOG_EXPECT_ANY, &res);
+	elog_result_free(&res);
+	if (rc == EV_OK)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (items[i]->state == ITEM_DONE)
+			bus_item_fail(items[i], 0, rc == EV_TEMPFAIL ? "THROTTLING" : "IO_ERROR",
+			    "log %s: %s", r->t->arg, elog_error(r->log));
+}
+
+void
+bus_send_batch(struct tgt_run *r, struct bus_item **items, size_t n)
+{
+	switch (r->t->kind) {
+	case TGT_STDOUT:
+	case TGT_FILE:
+		send_lines(r, items, n);
+		break;
+	case TGT_QUEUE:
+		send_queue(r, items, n);
+		break;
+	case TGT_LOG:
+		send_log(r, items, n);
+		break;
+	case TGT_EXEC:
+		break;
+	}
+}

@@ -1,0 +1,68 @@
+/* rules — an evbus-route rules file (SPEC.md 3, evbus-route(1)), loaded
+ * and validated whole before any event is read.  Every problem is a
+ * usage error (exit 2) naming the file and the JSON path at fault. */
+#ifndef EVKIT_RULES_H
+#define EVKIT_RULES_H
+
+#include <stdint.h>
+
+#include "pattern/pattern.h"
+
+enum { RULES_MAX_TARGETS = 5 };		/* AWS's limit per rule */
+
+enum tgt_kind { TGT_STDOUT, TGT_FILE, TGT_QUEUE, TGT_LOG, TGT_EXEC };
+
+struct shape;
+
+struct target {
+	char *id, *uri;		/* the uri is the TARGET_ARN of dead letters */
+	enum tgt_kind kind;
+	char *arg;		/* PATH, QUEUE or LOG ("" for stdout:) */
+	char **argv;		/* exec: the command's words, NULL-terminated */
+	char *input;		/* "input": constant JSON (compact), or NULL */
+	struct shape *shape;	/* input_path, input_transformer, jq; or NULL */
+	int attempts;		/* retry.attempts: retries after the first try */
+	int64_t max_age_ms;	/* retry.max_age */
+	char *dead_letter;	/* "file:PATH" or "queue:QUEUE", or NULL */
+	int concurrency;	/* exec: children at once */
+	int64_t timeout_ms;	/* exec: a child's time limit, 0 for none */
+	size_t slot;		/* its place in the bus (bus_open sets it) */
+	const struct rule *rule;
+};
+
+struct rule {
+	char *name, *arn;
+	int enabled;
+	int ntargets;
+	struct target targets[RULES_MAX_TARGETS];
+};
+
+struct rules {
+	int nrules;
+	struct rule *rules;
+	/* The enabled rules in the order of their patterns in set:
+	 * pattern index i is rule byidx[i]. */
+	struct pat_set *set;
+	struct rule **byidx;
+	/* The text of the rule being loaded (its pattern is compiled from
+	 * its own text in the file); NULL after. */
+	const char *text;
+	size_t text_n;
+};
+
+/* Local defaults for retry (AWS's 185 / 24 h would stall a pipeline for a
+ * day): two retries, and events up to a day old. */
+enum { RULES_DEFAULT_ATTEMPTS = 2, RULES_DEFAULT_MAX_AGE = 86400 };
+
+/* Reads and checks the rules file at path; dies 66 if it cannot be read
+ * and 2 with "PATH: .rules[1].targets[0].uri: why" if it is invalid. */
+struct rules *rules_load(const char *path);
+void rules_free(struct rules *rs);
+
+/* Splits a command line into words as sh would for a simple command
+ * without expansions: blanks separate, '...' and "..." quote, \ escapes.
+ * Returns a NULL-terminated malloc'd vector (one free() each, then the
+ * vector), or NULL with *why for unbalanced quotes or no words. */
+char **rules_words(const char *s, const char **why);
+
+#endif

@@ -1,0 +1,585 @@
+/* rules_load — reads a rules file with libjq's jv and checks every key
+ * against the format of evbus-route(1), naming the JSON path at fault. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdnoreturn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jv.h>
+
+#include "core/buf.h"
+#include "jpath.h"
+#include "core/msg.h"
+#include "core/names.h"
+#include "rules.h"
+#include "shape.h"
+
+/* Where the loader is: the file, and the JSON path being checked. */
+struct where {
+	const char *file;
+	char path[256];
+};
+
+static noreturn void fail(const struct where *w, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static noreturn void
+fail(const struct where *w, const char *fmt, ...)
+{
+	struct buf b = { 0 };
+	va_list ap;
+
+	va_start(ap, fmt);
+	char tmp[1024];
+	vsnprintf(tmp, sizeof tmp, fmt, ap);
+	va_end(ap);
+	for (char *c = tmp; *c != '\0'; c++)
+		if (*c == '\n')
+			*c = ' ';
+	buf_printf(&b, "%s: %s: %s", w->file, w->path[0] != '\0' ? w->path : ".", tmp);
+	msg_die(EV_USAGE, "%s", b.p);
+}
+
+/* w with ".key" or "[i]" appended to its path. */
+static struct where
+sub(const struct where *w, const char *key, int idx)
+{
+	struct where s = *w;
+	size_t n = strlen(s.path);
+
+	if (key != NULL)
+		snprintf(s.path + n, sizeof s.path - n, ".%s", key);
+	else
+		snprintf(s.path + n, sizeof s.path - n, "[%d]", idx);
+	return s;
+}
+
+/* Every key of object o must be one of allowed (NULL-terminated). */
+static void
+check_keys(const struct where *w, jv o, const char *const *allowed)
+{
+	jv_object_foreach(o, k, v) {
+		const char *ks = jv_string_value(k);
+		int ok = 0;
+		for (const char *const *a = allowed; *a != NULL && !ok; a++)
+			ok = strcmp(ks, *a) == 0;
+		if (!ok) {
+			struct where s = sub(w, ks, 0);
+			fail(&s, "unknown key");
+		}
+		jv_free(k);
+		jv_free(v);
+	}
+}
+
+static const char *
+kind_name(jv v)
+{
+	return jv_kind_name(jv_get_kind(v));
+}
+
+/* o's member key (consumed result), checked to be of kind k when present. */
+static jv
+member(const struct where *w, jv o, const char *key, jv_kind k, int required)
+{
+	jv v = jv_object_get(jv_copy(o), jv_string(key));
+	struct where s = sub(w, key, 0);
+
+	if (!jv_is_valid(v)) {
+		jv_free(v);
+		if (required)
+			fail(w, "missing key \"%s\"", key);
+		return jv_invalid();
+	}
+	if (jv_get_kind(v) != k)
+		fail(&s, "must be %s %s, not %s", k == JV_KIND_ARRAY || k == JV_KIND_OBJECT ?
+		    "an" : "a", jv_kind_name(k), kind_name(v));
+	return v;
+}
+
+static char *
+xstrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (p == NULL)
+		msg_die(EV_SOFTWARE, "out of memory");
+	return p;
+}
+
+/* An EventBridge name (rule name, target id): 1–64 of [.\-_A-Za-z0-9]. */
+static int
+aws_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n >= 1 && n <= 64 && strspn(s, "._-abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") == n;
+}
+
+/* The required member key of o, an EventBridge name (what: "rule name",
+ * "target id"), malloc'd. */
+static char *
+name_member(const struct where *w, jv o, const char *key, const char *what)
+{
+	jv v = member(w, o, key, JV_KIND_STRING, 1);
+	struct where s = sub(w, key, 0);
+	char *name = xstrdup(jv_string_value(v));
+
+	jv_free(v);
+	if (!aws_name_ok(name))
+		fail(&s, "'%s': a %s is 1 to 64 of [.-_A-Za-z0-9]", name, what);
+	return name;
+}
+
+/* A queue or log argument as every command takes it (SPEC 1). */
+static void
+check_resource(const struct where *w, const char *what, const char *arg, int fifo)
+{
+	const char *why;
+
+	if (arg[0] == '\0')
+		fail(w, "%s: no %s named", arg, what);
+	if (!name_is_path(arg) && (why = name_check(arg, fifo)) != NULL)
+		fail(w, "invalid %s name '%s': %s", what, arg, why);
+}
+
+/* "file:PATH" or "queue:QUEUE" (a standard queue, as EventBridge asks). */
+static void
+check_dead_letter(const struct where *w, const char *uri)
+{
+	if (strncmp(uri, "file:", 5) == 0 && uri[5] != '\0')
+		return;
+	if (strncmp(uri, "queue:", 6) == 0) {
+		size_t n = strlen(uri);
+		if (n > 11 && strcmp(uri + n - 5, ".fifo") == 0)
+			fail(w, "'%s': a dead letter must be a standard queue, not FIFO", uri);
+		check_resource(w, "queue", uri + 6, 0);
+		return;
+	}
+	fail(w, "'%s': a dead letter is file:PATH or queue:QUEUE", uri);
+}
+
+static void
+parse_uri(const struct where *w, struct target *t)
+{
+	const char *u = t->uri, *why;
+	static const struct { const char *scheme; enum tgt_kind kind; } schemes[] = {
+		{ "stdout:", TGT_STDOUT }, { "file:", TGT_FILE }, { "queue:", TGT_QUEUE },
+		{ "log:", TGT_LOG }, { "exec:", TGT_EXEC },
+	};
+
+	if (strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0)
+		fail(w, "'%s': http targets are not implemented yet", u);
+	if (strncmp(u, "sqs://", 6) == 0 || strncmp(u, "events://", 9) == 0 ||
+	    strncmp(u, "nats://", 7) == 0)
+		fail(w, "'%s': remote targets are not implemented yet", u);
+	for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++) {
+		size_t n = strlen(schemes[i].scheme);
+		if (strncmp(u, schemes[i].scheme, n) != 0)
+			continue;
+		t->kind = schemes[i].kind;
+		t->arg = xstrdup(u + n);
+		break;
+	}
+	if (t->arg == NULL)
+		fail(w, "'%s': unknown target; use stdout:, file:PATH, queue:QUEUE, "
+		    "log:LOG or exec:COMMAND", u);
+	switch (t->kind) {
+	case TGT_STDOUT:
+		if (t->arg[0] != '\0')
+			fail(w, "'%s': stdout: takes nothing after the colon", u);
+		break;
+	case TGT_FILE:
+		if (t->arg[0] == '\0')
+			fail(w, "'%s': no file named", u);
+		break;
+	case TGT_QUEUE:
+		check_resource(w, "queue", t->arg, 1);
+		break;
+	case TGT_LOG:
+		check_resource(w, "log", t->arg, 0);
+		break;
+	case TGT_EXEC:
+		if ((t->argv = rules_words(t->arg, &why)) == NULL)
+			fail(w, "'%s': %s", u, why);
+		break;
+	}
+}
+
+static long
+int_in(const struct where *w, jv o, const char *key, long min, long max, long dflt)
+{
+	jv v = member(w, o, key, JV_KIND_NUMBER, 0);
+	struct where s = sub(w, key, 0);
+
+	if (!jv_is_valid(v))
+		return dflt;
+	double d = jv_number_value(v);
+	jv_free(v);
+	if (d != (double)(long)d || d < (double)min || d > (double)max)
+		fail(&s, "must be a whole number from %ld to %ld", min, max);
+	return (long)d;
+}
+
+static void
+exec_only(const struct where *w, jv t, const struct target *tg, const char *key)
+{
+	jv v = jv_object_get(jv_copy(t), jv_string(key));
+
+	if (jv_is_valid(v) && tg->kind != TGT_EXEC) {
+		struct where kw = sub(w, key, 0);
+		fail(&kw, "only exec: targets take a %s", key);
+	}
+	jv_free(v);
+}
+
+static void
+load_retry(const struct where *tw, jv t, struct target *tg)
+{
+	static const char *const keys[] = { "attempts", "max_age", NULL };
+	jv r = member(tw, t, "retry", JV_KIND_OBJECT, 0);
+	struct where w = sub(tw, "retry", 0);
+
+	tg->attempts = RULES_DEFAULT_ATTEMPTS;
+	tg->max_age_ms = RULES_DEFAULT_MAX_AGE * 1000LL;
+	if (!jv_is_valid(r))
+		return;
+	check_keys(&w, r, keys);
+	tg->attempts = (int)int_in(&w, r, "attempts", 0, 185, RULES_DEFAULT_ATTEMPTS);
+	tg->max_age_ms = int_in(&w, r, "max_age", 60, 86400, RULES_DEFAULT_MAX_AGE) * 1000LL;
+	jv_free(r);
+}
+
+/* input_transformer: {"input_paths_map": {...}, "input_template": "..."}. */
+static struct shape *
+load_transformer(const struct where *tw, jv it, char **why)
+{
+	static const char *const keys[] = { "input_paths_map", "input_template", NULL };
+	struct where w = sub(tw, "input_transformer", 0);
+
+	check_keys(&w, it, keys);
+	jv map = member(&w, it, "input_paths_map", JV_KIND_OBJECT, 0);
+	jv tmpl = member(&w, it, "input_template", JV_KIND_STRING, 1);
+	if (!jv_is_valid(map)) {
+		jv_free(map);
+		map = jv_null();
+	} else {
+		struct where m = sub(&w, "input_paths_map", 0);
+		if (jv_object_length(jv_copy(map)) > 100)
+			fail(&m, "at most 100 paths");
+		jv_object_foreach(map, k, v) {
+			if (jv_get_kind(v) != JV_KIND_STRING) {
+				struct where s = sub(&m, jv_string_value(k), 0);
+				fail(&s, "must be a string (a JSONPath), not %s", kind_name(v));
+			}
+			jv_free(k);
+			jv_free(v);
+		}
+	}
+	struct shape *sh = shape_transformer(map, jv_string_value(tmpl), why);
+	jv_free(map);
+	jv_free(tmpl);
+	return sh;
+}
+
+/* At most one of input, input_path, input_transformer and jq. */
+static void
+load_shaping(const struct where *w, jv t, struct target *tg)
+{
+	static const char *const forms[] = { "input", "input_path", "input_transformer", "jq" };
+	const char *seen = NULL;
+	char *why = NULL;
+
+	for (size_t i = 0; i < 4; i++) {
+		jv v = jv_object_get(jv_copy(t), jv_string(forms[i]));
+		int has = jv_is_valid(v);
+		jv_free(v);
+		if (!has)
+			continue;
+		if (seen != NULL)
+			fail(w, "\"%s\" and \"%s\" exclude each other", seen, forms[i]);
+		seen = forms[i];
+	}
+	if (seen == NULL)
+		return;
+	if (strcmp(seen, "input") == 0) {
+		jv v = jv_object_get(jv_copy(t), jv_string("input"));
+		jv d = jv_dump_string(v, 0);
+		tg->input = xstrdup(jv_string_value(d));
+		jv_free(d);
+		return;
+	}
+	if (strcmp(seen, "input_transformer") == 0) {
+		jv it = member(w, t, seen, JV_KIND_OBJECT, 1);
+		tg->shape = load_transformer(w, it, &why);
+		jv_free(it);
+	} else {
+		jv v = member(w, t, seen, JV_KIND_STRING, 1);
+		tg->shape = seen[0] == 'j' ? shape_jq(jv_string_value(v), &why) :
+		    shape_path(jv_string_value(v), &why);
+		jv_free(v);
+	}
+	if (tg->shape == NULL) {
+		/* why starts with the place relative to the target (or to
+		 * the transformer): "input_paths_map.a: ...".  Join it to
+		 * the JSON path. */
+		struct where e = strcmp(seen, "input_transformer") == 0 ? sub(w, seen, 0) : *w;
+		const char *msg = why != NULL ? why : "invalid";
+		const char *colon = strstr(msg, ": ");
+		char m[1024];
+		if (colon != NULL && memchr(msg, ' ', (size_t)(colon - msg)) == NULL) {
+			size_t n = strlen(e.path);
+			snprintf(e.path + n, sizeof e.path - n, ".%.*s", (int)(colon - msg), msg);
+			msg = colon + 2;
+		}
+		snprintf(m, sizeof m, "%s", msg);
+		free(why);
+		fail(&e, "%s", m);
+	}
+}
+
+static void
+load_target(const struct where *w, jv t, struct rule *r, int i)
+{
+	static const char *const keys[] = { "id", "uri", "input", "input_path",
+	    "input_transformer", "jq", "retry", "dead_letter", "concurrency", "timeout", NULL };
+	struct target *tg = &r->targets[i];
+
+	if (jv_get_kind(t) != JV_KIND_OBJECT)
+		fail(w, "a target must be an object, not %s", kind_name(t));
+	jv uri = member(w, t, "uri", JV_KIND_STRING, 1);
+	struct where uw = sub(w, "uri", 0);
+	tg->uri = xstrdup(jv_string_value(uri));
+	jv_free(uri);
+	tg->rule = r;
+	parse_uri(&uw, tg);
+	check_keys(w, t, keys);
+	struct where iw = sub(w, "id", 0);
+	tg->id = name_member(w, t, "id", "target id");
+	for (int j = 0; j < i; j++)
+		if (strcmp(r->targets[j].id, tg->id) == 0)
+			fail(&iw, "'%s': duplicate target id in this rule", tg->id);
+	load_shaping(w, t, tg);
+	load_retry(w, t, tg);
+	jv dl = member(w, t, "dead_letter", JV_KIND_STRING, 0);
+	if (jv_is_valid(dl)) {
+		struct where dw = sub(w, "dead_letter", 0);
+		check_dead_letter(&dw, jv_string_value(dl));
+		tg->dead_letter = xstrdup(jv_string_value(dl));
+	}
+	jv_free(dl);
+	tg->concurrency = (int)int_in(w, t, "concurrency", 1, 1024, 1);
+	tg->timeout_ms = int_in(w, t, "timeout", 1, 86400, 0) * 1000LL;
+	exec_only(w, t, tg, "concurrency");
+	exec_only(w, t, tg, "timeout");
+}
+
+/* The pattern's own text in the file: jq would round numbers that have
+ * no exact float64 value, and the pattern matcher compares those by their
+ * spelling, as -p does.  Falls back to jq's text if the walk fails. */
+static jv
+pattern_text(const struct rules *rs, jv p)
+{
+	struct jseg seg = { "pattern", 7, 0 };
+	struct jpath jp = { &seg, 1 };
+	const char *v;
+	size_t vn;
+
+	if (rs->text != NULL && jpath_find(&jp, rs->text, rs->text_n, &v, &vn) && v[0] == '{') {
+		jv_free(p);
+		return jv_string_sized(v, (int)vn);
+	}
+	return jv_dump_string(p, 0);
+}
+
+/* The pattern: compiled into the shared set when the rule is enabled,
+ * into a scratch set (checked, then dropped) when it is not. */
+static void
+load_pattern(const struct where *w, jv rule, struct rules *rs, struct pat_set *scratch,
+    struct rule *r)
+{
+	jv p = member(w, rule, "pattern", JV_KIND_OBJECT, 1);
+	struct where pw = sub(w, "pattern", 0);
+	jv text = pattern_text(rs, p);
+	const char *s = jv_string_value(text);
+	char *why = NULL;
+
+	if (pat_add(r->enabled ? rs->set : scratch, s, strlen(s), &why) < 0) {
+		char m[1024];
+		snprintf(m, sizeof m, "invalid event pattern %s", why);
+		free(why);
+		fail(&pw, "%s", m);
+	}
+	jv_free(text);
+}
+
+static void
+load_rule(const struct where *w, jv rule, struct rules *rs, struct pat_set *scratch, int i)
+{
+	static const char *const keys[] = { "name", "pattern", "state", "description",
+	    "targets", NULL };
+	struct rule *r = &rs->rules[i];
+
+	if (jv_get_kind(rule) != JV_KIND_OBJECT)
+		fail(w, "a rule must be an object, not %s", kind_name(rule));
+	check_keys(w, rule, keys);
+	struct where nw = sub(w, "name", 0);
+	r->name = name_member(w, rule, "name", "rule name");
+	for (int j = 0; j < i; j++)
+		if (strcmp(rs->rules[j].name, r->name) == 0)
+			fail(&nw, "'%s': duplicate rule name", r->name);
+	size_t an = strlen(r->name) + 64;
+	r->arn = malloc(an);
+	if (r->arn == NULL)
+		msg_die(EV_SOFTWARE, "out of memory");
+	snprintf(r->arn, an, "arn:aws:events:local:000000000000:rule/%s", r->name);
+	jv st = member(w, rule, "state", JV_KIND_STRING, 0);
+	r->enabled = 1;
+	if (jv_is_valid(st)) {
+		struct where sw = sub(w, "state", 0);
+		if (strcmp(jv_string_value(st), "DISABLED") == 0)
+			r->enabled = 0;
+		else if (strcmp(jv_string_value(st), "ENABLED") != 0)
+			fail(&sw, "'%s': the state is ENABLED or DISABLED", jv_string_value(st));
+	}
+	jv_free(st);
+	jv d = member(w, rule, "description", JV_KIND_STRING, 0);
+	if (jv_is_valid(d) && jv_string_length_bytes(jv_copy(d)) > 512) {
+		struct where dw = sub(w, "description", 0);
+		fail(&dw, "at most 512 bytes");
+	}
+	jv_free(d);
+	load_pattern(w, rule, rs, scratch, r);
+	jv ts = member(w, rule, "targets", JV_KIND_ARRAY, 1);
+	struct where tw = sub(w, "targets", 0);
+	int n = jv_array_length(jv_copy(ts));
+	if (n < 1 || n > RULES_MAX_TARGETS)
+		fail(&tw, "a rule has 1 to %d targets, not %d", RULES_MAX_TARGETS, n);
+	r->ntargets = n;
+	for (int j = 0; j < n; j++) {
+		struct where t1 = sub(&tw, NULL, j);
+		load_target(&t1, jv_array_get(jv_copy(ts), j), r, j);
+	}
+	jv_free(ts);
+}
+
+static jv
+read_json(const char *path, struct buf *b)
+{
+	int e = buf_read_file(b, path);
+
+	if (e != 0) {
+		errno = e;
+		msg_die_sys(EV_NOINPUT, "cannot read rules file '%s'", path);
+	}
+	jv v = jv_parse_sized(b->p, (int)b->n);
+	if (!jv_is_valid(v)) {
+		jv m = jv_invalid_get_msg(v);
+		const char *s = jv_get_kind(m) == JV_KIND_STRING ? jv_string_value(m) : "empty file";
+		/* jq 1.6 quotes the whole text after the reason: leave it out. */
+		msg_die(EV_USAGE, "%s: not JSON: %.*s", path, (int)strcspn(s, "("), s);
+	}
+	return v;
+}
+
+/* Where the elements of .rules start in the file text (its '['), or
+ * (size_t)-1 when the walk cannot find it. */
+static size_t
+rules_array(const char *p, size_t n)
+{
+	struct jseg seg = { "rules", 5, 0 };
+	struct jpath jp = { &seg, 1 };
+	const char *v;
+	size_t vn;
+
+	return jpath_find(&jp, p, n, &v, &vn) && v[0] == '[' ? (size_t)(v - p) : (size_t)-1;
+}
+
+/* Points rs->text at the next element of .rules, one walk over the
+ * array in all (the rules are loaded in order). */
+static void
+next_rule_text(struct rules *rs, const char *p, size_t n, size_t *at)
+{
+	rs->text = NULL;
+	if (*at == (size_t)-1)
+		return;
+	size_t i = json_ws(p, n, *at + 1);	/* past the '[' or the ',' */
+	size_t end = json_skip(p, n, i);
+	if (end == (size_t)-1) {
+		*at = end;
+		return;
+	}
+	rs->text = p + i;
+	rs->text_n = end - i;
+	*at = json_ws(p, n, end);
+}
+
+struct rules *
+rules_load(const char *path)
+{
+	static const char *const keys[] = { "rules", NULL };
+	struct where w = { .file = path };
+	struct rules *rs = calloc(1, sizeof *rs);
+	struct buf text = { 0 };
+	jv top = read_json(path, &text);
+
+	if (rs == NULL)
+		msg_die(EV_SOFTWARE, "out of memory");
+	if (jv_get_kind(top) != JV_KIND_OBJECT)
+		fail(&w, "the rules file is an object with \"rules\", not %s", kind_name(top));
+	check_keys(&w, top, keys);
+	jv list = member(&w, top, "rules", JV_KIND_ARRAY, 1);
+	struct where lw = sub(&w, "rules", 0);
+	rs->nrules = jv_array_length(jv_copy(list));
+	rs->rules = calloc((size_t)rs->nrules + 1, sizeof *rs->rules);
+	rs->byidx = calloc((size_t)rs->nrules + 1, sizeof *rs->byidx);
+	if (rs->rules == NULL || rs->byidx == NULL)
+		msg_die(EV_SOFTWARE, "out of memory");
+	rs->set = pat_new();
+	size_t at = rules_array(text.p, text.n);
+	struct pat_set *scratch = pat_new();
+	for (int i = 0; i < rs->nrules; i++) {
+		struct where rw = sub(&lw, NULL, i);
+		next_rule_text(rs, text.p, text.n, &at);
+		load_rule(&rw, jv_array_get(jv_copy(list), i), rs, scratch, i);
+		if (rs->rules[i].enabled)
+			rs->byidx[pat_count(rs->set) - 1] = &rs->rules[i];
+	}
+	pat_free(scratch);
+	jv_free(list);
+	jv_free(top);
+	buf_free(&text);
+	rs->text = NULL;
+	return rs;
+}
+
+void
+rules_free(struct rules *rs)
+{
+	if (rs == NULL)
+		return;
+	for (int i = 0; i < rs->nrules; i++) {
+		struct rule *r = &rs->rules[i];
+		for (int j = 0; j < r->ntargets; j++) {
+			struct target *t = &r->targets[j];
+			free(t->id);
+			free(t->uri);
+			free(t->arg);
+			for (char **a = t->argv; a != NULL && *a != NULL; a++)
+				free(*a);
+			free(t->argv);
+			free(t->input);
+			shape_free(t->shape);
+			free(t->dead_letter);
+		}
+		free(r->name);
+		free(r->arn);
+	}
+	pat_free(rs->set);
+	free(rs->rules);
+	free(rs->byidx);
+	free(rs);
+}

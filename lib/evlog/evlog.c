@@ -1,0 +1,362 @@
+/* evlog.c — opening a log, its lock, its segments, and reading lines
+ * from one segment. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "evlog_int.h"
+#include "core/msg.h"
+#include "core/names.h"
+
+int
+elog_fail(struct elog *l, int code, const char *fmt, ...)
+{
+	va_list ap;
+	char tmp[512];
+
+	va_start(ap, fmt);
+	vsnprintf(tmp, sizeof tmp, fmt, ap);
+	va_end(ap);
+	buf_reset(&l->err);
+	buf_adds(&l->err, tmp);
+	return code;
+}
+
+int
+elog_fail_sys(struct elog *l, int code, const char *fmt, ...)
+{
+	va_list ap;
+	char tmp[512];
+	int e = errno;
+
+	va_start(ap, fmt);
+	vsnprintf(tmp, sizeof tmp, fmt, ap);
+	va_end(ap);
+	buf_reset(&l->err);
+	buf_printf(&l->err, "%s: %s", tmp, strerror(e));
+	return code;
+}
+
+const char *
+elog_error(const struct elog *l)
+{
+	return l->err.p != NULL ? l->err.p : "no error";
+}
+
+const char *
+elog_dir(const struct elog *l)
+{
+	return l->dir;
+}
+
+int
+elog_open(const char *dir, const struct elog_opts *o, struct elog **out)
+{
+	struct elog *l = calloc(1, sizeof *l);
+
+	if (l == NULL || (l->dir = strdup(dir)) == NULL)
+		msg_die(EV_SOFTWARE, "out of memory");
+	*out = l;
+	l->o = *o;
+	if (l->o.segment_bytes == 0)
+		l->o.segment_bytes = ELOG_SEGMENT_BYTES;
+	l->dirfd = l->lockfd = l->segfd = -1;
+	l->writer = o->create;
+	if (o->create && name_mkdirs(dir) != 0)
+		return elog_fail_sys(l, EV_IOERR, "cannot create '%s'", dir);
+	l->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (l->dirfd < 0)
+		return elog_fail_sys(l, errno == ENOENT ? EV_NOINPUT : EV_IOERR,
+		    "cannot open log '%s'", dir);
+	l->lockfd = openat(l->dirfd, "lock",
+	    (o->create ? O_RDWR | O_CREAT : O_RDONLY) | O_CLOEXEC, 0600);
+	if (l->lockfd < 0 && (o->create || errno != ENOENT))
+		return elog_fail_sys(l, EV_IOERR, "cannot open '%s/lock'", dir);
+	return 0;
+}
+
+void
+elog_close(struct elog *l)
+{
+	if (l == NULL)
+		return;
+	elog_append_finish(l);
+	elog_seal_wait(l);
+	elog_idx_close(l);
+	if (l->segfd >= 0)
+		close(l->segfd);
+	if (l->lockfd >= 0)
+		close(l->lockfd);
+	if (l->dirfd >= 0)
+		close(l->dirfd);
+	buf_free(&l->err);
+	free(l->dir);
+	free(l);
+}
+
+int
+elog_lock(struct elog *l, int how)
+{
+	if (l->lockfd < 0)
+		return 0;
+	while (flock(l->lockfd, how) != 0) {
+		if (errno != EINTR)
+			return elog_fail_sys(l, EV_IOERR, "%s/lock: cannot lock", l->dir);
+	}
+	return 0;
+}
+
+void
+elog_unlock(struct elog *l)
+{
+	if (l->lockfd >= 0)
+		flock(l->lockfd, LOCK_UN);
+}
+
+int
+elog_fsync_dir(struct elog *l)
+{
+	if (fsync(l->dirfd) != 0)
+		return elog_fail_sys(l, EV_IOERR, "%s: cannot sync directory", l->dir);
+	return 0;
+}
+
+void
+elog_seg_name(char out[40], uint64_t first, int gz)
+{
+	snprintf(out, 40, "%020llu.ndjson%s", (unsigned long long)first, gz ? ".gz" : "");
+}
+
+static int
+cmp_seg(const void *a, const void *b)
+{
+	const struct elog_seg *x = a, *y = b;
+
+	return x->first < y->first ? -1 : x->first > y->first;
+}
+
+/* Parses a directory entry's name; 0 plain, 1 gz, 2 gz temp, -1 other. */
+static int
+seg_kind(const char *name, uint64_t *first)
+{
+	for (int i = 0; i < 20; i++)
+		if (name[i] < '0' || name[i] > '9')
+			return -1;
+	*first = strtoull(name, NULL, 10);
+	if (*first == 0)
+		return -1;
+	if (strcmp(name + 20, ".ndjson") == 0)
+		return 0;
+	if (strcmp(name + 20, ".ndjson.gz") == 0)
+		return 1;
+	if (strncmp(name + 20, ".ndjson.gz.tmp", 14) == 0)
+		return 2;
+	return -1;
+}
+
+int
+elog_list(struct elog *l, struct elog_seg **out, size_t *n, int clean)
+{
+	int fd = openat(l->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct elog_seg *s = NULL;
+	size_t ns = 0, cap = 0;
+	struct dirent *de;
+
+	if (d == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return elog_fail_sys(l, EV_IOERR, "cannot list '%s'", l->dir);
+	}
+	while ((de = readdir(d)) != NULL) {
+		uint64_t first;
+		int k = strlen(de->d_name) >= 27 ? seg_kind(de->d_name, &first) : -1;
+		if (k == 2 && clean)
+			elog_seal_stale_tmp(l, de->d_name, first);
+		if (k < 0 || k == 2)
+			continue;
+		size_t i;
+		for (i = 0; i < ns && s[i].first != first; i++)
+			;
+		if (i == ns) {
+			if (ns == cap) {
+				cap = cap ? 2 * cap : 16;
+				if ((s = realloc(s, cap * sizeof *s)) == NULL)
+					msg_die(EV_SOFTWARE, "out of memory");
+			}
+			s[ns++] = (struct elog_seg){ first, 0, 0 };
+		}
+		if (k == 0)
+			s[i].plain = 1;
+		else
+			s[i].gz = 1;
+	}
+	closedir(d);
+	if (ns > 1)
+		qsort(s, ns, sizeof *s, cmp_seg);
+	*out = s;
+	*n = ns;
+	return 0;
+}
+
+int
+elog_src_open(struct elog *l, struct elog_src *s, const struct elog_seg *seg,
+    uint64_t from_off)
+{
+	memset(s, 0, sizeof *s);
+	s->fd = -1;
+	s->limit = UINT64_MAX;
+	/* A seal may finish between listing and opening: try the .gz first,
+	 * then the plain file, then the .gz again. */
+	for (int attempt = 0; attempt < 3; attempt++) {
+		int gz = attempt != 1;
+		if ((gz && !seg->gz && attempt == 0) || (!gz && !seg->plain && attempt == 1))
+			continue;
+		elog_seg_name(s->name, seg->first, gz);
+		s->fd = openat(l->dirfd, s->name, O_RDONLY | O_CLOEXEC);
+		if (s->fd < 0 && errno == ENOENT)
+			continue;
+		if (s->fd < 0)
+			return elog_fail_sys(l, EV_IOERR, "cannot open '%s/%s'", l->dir, s->name);
+		s->sealed = gz;
+		if (gz && from_off == 0)
+			s->zt = elog_gz_open(s->fd);
+		if (gz && s->zt == NULL) {
+			s->gz = gzdopen(s->fd, "rb");
+			if (s->gz == NULL)
+				msg_die(EV_SOFTWARE, "out of memory");
+			gzbuffer(s->gz, 1 << 17);
+		}
+		break;
+	}
+	if (s->fd < 0)
+		return elog_fail(l, EV_IOERR, "%s: segment %llu vanished", l->dir,
+		    (unsigned long long)seg->first);
+	if (s->zt != NULL)
+		return 0;	/* its blocks are the buffer */
+	s->cap = 1 << 18;
+	if ((s->buf = malloc(s->cap)) == NULL)
+		msg_die(EV_SOFTWARE, "out of memory");
+	if (from_off > 0) {
+		if (s->gz != NULL ? gzseek(s->gz, (z_off_t)from_off, SEEK_SET) < 0 :
+		    lseek(s->fd, (off_t)from_off, SEEK_SET) < 0)
+			return elog_fail_sys(l, EV_IOERR, "%s/%s: cannot seek", l->dir, s->name);
+		s->off = from_off;
+	}
+	return 0;
+}
+
+/* Reads more bytes after the unread ones; returns how many, 0 at the end,
+ * -1 on error. */
+static long
+src_fill(struct elog_src *s)
+{
+	if (s->pos > 0) {
+		memmove(s->buf, s->buf + s->pos, s->len - s->pos);
+		s->len -= s->pos;
+		s->pos = 0;
+	}
+	if (s->len == s->cap) {
+		s->cap *= 2;
+		if ((s->buf = realloc(s->buf, s->cap)) == NULL)
+			msg_die(EV_SOFTWARE, "out of memory");
+	}
+	size_t room = s->cap - s->len;
+	uint64_t at = s->off + s->len;	/* file offset of the next byte read */
+	if (s->gz == NULL && s->limit != UINT64_MAX) {
+		if (at >= s->limit)
+			return 0;
+		if (room > s->limit - at)
+			room = (size_t)(s->limit - at);
+	}
+	long got;
+	if (s->gz != NULL) {
+		got = gzread(s->gz, s->buf + s->len, (unsigned)room);
+		if (got < 0)
+			return -1;
+		if (got == 0) {
+			int zerr;
+			gzerror(s->gz, &zerr);
+			if (zerr != Z_OK)	/* Z_BUF_ERROR: truncated */
+				return -1;
+		}
+	} else {
+		do
+			got = read(s->fd, s->buf + s->len, room);
+		while (got < 0 && errno == EINTR);
+		if (got < 0)
+			return -1;
+	}
+	s->len += (size_t)got;
+	return got;
+}
+
+/* The next block of the inflating thread, once the current one is all
+ * read (its blocks end with whole lines, but the last); as src_fill(). */
+static long
+src_block(struct elog_src *s)
+{
+	const char *p;
+	size_t n;
+
+	int k = elog_gz_next(s->zt, &p, &n);
+	if (k <= 0)
+		return k;	/* any unread bytes are the unterminated end */
+	if (s->pos < s->len)
+		msg_die(EV_SOFTWARE, "%s: a line across gzip blocks", s->name);
+	s->buf = (char *)p;
+	s->pos = 0;
+	s->len = n;
+	return n > 0 ? (long)n : src_block(s);
+}
+
+int
+elog_src_line(struct elog_src *s, const char **p, size_t *n)
+{
+	for (;;) {
+		char *start = s->buf + s->pos;
+		char *nl = s->pos < s->len ? memchr(start, '\n', s->len - s->pos) : NULL;
+		if (nl != NULL) {
+			*p = start;
+			*n = (size_t)(nl - start);
+			s->pos += *n + 1;
+			s->off += *n + 1;
+			s->lineno++;
+			return 1;
+		}
+		long got = s->zt != NULL ? src_block(s) : src_fill(s);
+		if (got < 0)
+			return -1;
+		if (got == 0) {
+			if (s->len == s->pos)
+				return 0;
+			*p = s->buf + s->pos;
+			*n = s->len - s->pos;
+			return 2;	/* left unread: a writer may yet finish it */
+		}
+	}
+}
+
+void
+elog_src_close(struct elog_src *s)
+{
+	if (s->zt != NULL)
+		elog_gz_close(s->zt);	/* before fd: its thread reads it */
+	else
+		free(s->buf);
+	if (s->gz != NULL)
+		gzclose(s->gz);	/* closes fd too */
+	else if (s->fd >= 0)
+		close(s->fd);
+	s->zt = NULL;
+	s->gz = NULL;
+	s->fd = -1;
+	s->buf = NULL;
+}

@@ -1,0 +1,249 @@
+/* evlog_read.c — walking the records, following the log, verifying it.
+ *
+ * A reader goes from segment to segment by name: the segment after the
+ * one it finished is the one named by the next seq.  The end it reads to
+ * is sampled under a shared lock; writers hold the exclusive lock from
+ * their write to their fdatasync, so that end is always a committed
+ * batch boundary. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "evlog_int.h"
+#include "core/json.h"
+#include "core/msg.h"
+
+struct elog_reader {
+	struct elog *l;
+	struct elog_src src;
+	int have_src;
+	uint64_t cur;		/* the first seq of the segment being read */
+	uint64_t next, from;
+	int ifd;		/* inotify, or -1 */
+	struct stat seen;	/* the active segment when last sampled */
+	char where[64];
+};
+
+/* Finds the segment that starts at first: 1 and *seg, or 0. */
+static int
+seg_at(struct elog *l, uint64_t first, struct elog_seg *seg)
+{
+	if (first == 0)
+		return 0;
+	char name[40];
+	struct stat st;
+
+	seg->first = first;
+	elog_seg_name(name, first, 1);
+	seg->gz = fstatat(l->dirfd, name, &st, 0) == 0;
+	elog_seg_name(name, first, 0);
+	seg->plain = fstatat(l->dirfd, name, &st, 0) == 0;
+	return seg->gz || seg->plain;
+}
+
+int
+elog_reader_open(struct elog *l, uint64_t from, struct elog_reader **out)
+{
+	struct elog_reader *rd = calloc(1, sizeof *rd);
+	struct elog_seg *segs;
+	size_t n, i;
+	int rc;
+
+	if (rd == NULL)
+		msg_die(EV_SOFTWARE, "out of memory");
+	*out = rd;
+	rd->l = l;
+	rd->from = from > 0 ? from : 1;
+	rd->ifd = -1;
+	rd->src.fd = -1;
+	if ((rc = elog_list(l, &segs, &n, 0)) != 0)
+		return rc;
+	/* The last segment that starts at or before from. */
+	for (i = 0; i + 1 < n && segs[i + 1].first <= rd->from; i++)
+		;
+	rd->next = n > 0 ? segs[i].first : 1;
+	free(segs);
+	return 0;
+}
+
+void
+elog_reader_close(struct elog_reader *rd)
+{
+	if (rd == NULL)
+		return;
+	if (rd->have_src)
+		elog_src_close(&rd->src);
+	if (rd->ifd >= 0)
+		close(rd->ifd);
+	free(rd);
+}
+
+const char *
+elog_reader_segment(const struct elog_reader *rd)
+{
+	return rd->src.name;
+}
+
+unsigned long
+elog_reader_line(const struct elog_reader *rd)
+{
+	return rd->src.lineno;
+}
+
+const char *
+elog_reader_where(struct elog_reader *rd)
+{
+	snprintf(rd->where, sizeof rd->where, "%s:%lu", rd->src.name, rd->src.lineno);
+	return rd->where;
+}
+
+/* Forgets buffered bytes past the last line returned, so the next read
+ * sees the file as it is now (a writer may have cut a torn tail). */
+static void
+rewind_src(struct elog_src *s, uint64_t at, unsigned long lineno)
+{
+	if (s->sealed)
+		return;
+	lseek(s->fd, (off_t)at, SEEK_SET);
+	s->off = at;
+	s->pos = s->len = 0;
+	s->lineno = lineno;
+}
+
+/* The seq that a segment after the current one would start at; 0 if
+ * nothing of the current one was read yet (a writer that died just after
+ * starting a segment leaves it with a torn first record: it is not
+ * followed by anything). */
+static uint64_t
+later(const struct elog_reader *rd)
+{
+	return rd->have_src && rd->cur == rd->next ? 0 : rd->next;
+}
+
+/* At the end of what is readable now: look again under the shared lock.
+ * 1 if there is more to read, 0 if not, or an exit status. */
+static int
+refresh(struct elog_reader *rd)
+{
+	struct elog_seg seg;
+	struct stat st;
+	int rc, more = 0;
+
+	if ((rc = elog_lock(rd->l, LOCK_SH)) != 0)
+		return rc;
+	/* More in this segment: it grew, or changed (a torn tail was cut and
+	 * a batch written in its place). */
+	if (rd->have_src && !rd->src.sealed && fstat(rd->src.fd, &st) == 0 &&
+	    (uint64_t)st.st_size > rd->src.off && (st.st_size != rd->seen.st_size ||
+	    st.st_mtim.tv_sec != rd->seen.st_mtim.tv_sec ||
+	    st.st_mtim.tv_nsec != rd->seen.st_mtim.tv_nsec)) {
+		rd->src.limit = (uint64_t)st.st_size;
+		rd->seen = st;
+		more = 1;
+	} else if (seg_at(rd->l, later(rd), &seg)) {
+		if (rd->have_src)
+			elog_src_close(&rd->src);
+		rd->have_src = 0;
+		rd->cur = seg.first;
+		rc = elog_src_open(rd->l, &rd->src, &seg, 0);
+		if (rc == 0 && !rd->src.sealed && fstat(rd->src.fd, &st) == 0) {
+			rd->src.limit = (uint64_t)st.st_size;
+			rd->seen = st;
+		}
+		rd->have_src = rc == 0;
+		more = rc == 0;
+	}
+	elog_unlock(rd->l);
+	return rc != 0 ? rc : more;
+}
+
+/* A record that does not decode: the torn tail of a writer that died
+ * (nothing valid after it in the last segment: stop there, a writer will
+ * cut it), or damage. */
+static int
+bad_record(struct elog_reader *rd, uint64_t at, unsigned long lineno, const char *why)
+{
+	struct elog_src *s = &rd->src;
+	struct elog_seg seg;
+	const char *p, *w;
+	size_t n;
+	struct elog_rec r;
+	int valid = 0;
+
+	if (!s->sealed && !seg_at(rd->l, later(rd), &seg)) {
+		while (!valid && elog_src_line(s, &p, &n) == 1)
+			valid = elog_decode(p, n, &r, &w) == 0;
+		rewind_src(s, at, lineno);
+		if (!valid)
+			return 0;
+	}
+	return elog_fail(rd->l, EV_DATAERR, "%s/%s:%lu: damaged record: %s "
+	    "(see evlog-read --verify)", rd->l->dir, s->name, lineno + 1, why);
+}
+
+int
+elog_reader_next(struct elog_reader *rd, struct elog_rec *r)
+{
+	const char *p, *why;
+	size_t n;
+
+	for (;;) {
+		int k = rd->have_src ? elog_src_line(&rd->src, &p, &n) : 0;
+		if (k == 1) {
+			int bad = elog_decode_crc(p, n, r, &why, !rd->src.sealed) != 0;
+			if (!bad && r->seq != rd->next) {
+				bad = 1;
+				why = "seq out of order";
+			}
+			if (bad)
+				return bad_record(rd, rd->src.off - n - 1, rd->src.lineno - 1, why);
+			rd->next = r->seq + 1;
+			if (r->seq >= rd->from)
+				return 1;
+			continue;
+		}
+		if (k < 0)
+			return elog_fail(rd->l, EV_DATAERR, "%s/%s:%lu: unreadable (corrupt gzip "
+			    "data?)", rd->l->dir, rd->src.name, rd->src.lineno + 1);
+		if (rd->have_src)
+			rewind_src(&rd->src, rd->src.off, rd->src.lineno);
+		int more = refresh(rd);
+		if (more != 1)
+			return more;
+	}
+}
+
+void
+elog_reader_wait(struct elog_reader *rd, int timeout_ms)
+{
+	char evbuf[4096];
+
+	if (rd->ifd == -1) {
+		/* EVKIT_NO_INOTIFY: the polling fallback, for tests. */
+		rd->ifd = getenv("EVKIT_NO_INOTIFY") != NULL ? -1 :
+		    inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+		if (rd->ifd >= 0 && inotify_add_watch(rd->ifd, rd->l->dir, IN_MODIFY |
+		    IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE) < 0) {
+			close(rd->ifd);
+			rd->ifd = -1;
+		}
+		if (rd->ifd >= 0)
+			return;		/* look once more: a change may predate the watch */
+		rd->ifd = -2;
+	}
+	if (rd->ifd < 0) {
+		usleep((useconds_t)(timeout_ms < 50 ? timeout_ms : 50) * 1000);
+		return;
+	}
+	struct pollfd pfd = { rd->ifd, POLLIN, 0 };
+	if (poll(&pfd, 1, timeout_ms) > 0)
+		while (read(rd->ifd, evbuf, sizeof evbuf) > 0)
+			;
+}

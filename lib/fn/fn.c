@@ -1,0 +1,619 @@
+/* fn — the runner: a table of invocations, one poll loop, results in
+ * input order.  See fn.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/cli.h"
+#include "core/clock.h"
+#include "fn_int.h"
+#include "core/jx.h"
+#include "core/msg.h"
+#include "core/out.h"
+#include "queue/queue.h"
+#include "core/sig.h"
+
+/* Back-off before retry k (1-based): 100 ms, 200 ms, 400 ms … up to 30 s. */
+static int64_t
+backoff_ms(int k)
+{
+	int64_t d = 100;
+
+	while (--k > 0 && d < 30000)
+		d *= 2;
+	return d < 30000 ? d : 30000;
+}
+
+static struct fn_runner *dying;
+
+static void
+kill_on_die(void)
+{
+	if (dying != NULL) {
+		fn_proc_kill_all(dying);
+		fn_work_kill_all(dying);
+	}
+}
+
+static void
+open_dlq(struct fn_runner *r, const char *uri)
+{
+	if (strncmp(uri, "file:", 5) == 0 && uri[5] != '\0') {
+		r->dlq_fd = open(uri + 5, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+		if (r->dlq_fd < 0)
+			msg_die_sys(EV_IOERR, "--dlq '%s'", uri + 5);
+	} else if (strncmp(uri, "queue:", 6) == 0 && uri[6] != '\0') {
+		r->dlq_q = q_open(uri + 6, Q_CREATE, NULL);
+	} else {
+		cli_usage_error("--dlq takes file:PATH or queue:QUEUE, not '%s'", uri);
+	}
+}
+
+static void
+set_default(const char *k, const char *v)
+{
+	if (setenv(k, v, 1) != 0)
+		msg_die_sys(EV_SOFTWARE, "setenv");
+}
+
+/* The variables a Lambda function sees (ref/lambda.md section 2). */
+static void
+lambda_env(const struct fn_runner *r)
+{
+	char b[256], ts[25], id[37];
+	const char *name = r->o.name;
+
+	if (name == NULL) {
+		name = r->o.argv != NULL ? strrchr(r->o.argv[0], '/') : NULL;
+		name = name != NULL ? name + 1 : r->o.argv != NULL ? r->o.argv[0] : "jq";
+	}
+	set_default("AWS_LAMBDA_FUNCTION_NAME", name);
+	set_default("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST");
+	snprintf(b, sizeof b, "%d", r->o.memory_mb > 0 ? r->o.memory_mb : 128);
+	set_default("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", b);
+	snprintf(b, sizeof b, "%lld", (long long)(r->o.timeout_ms + 999) / 1000);
+	set_default("AWS_LAMBDA_FUNCTION_TIMEOUT", b);
+	set_default("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand");
+	snprintf(b, sizeof b, "/aws/lambda/%s", name);
+	set_default("AWS_LAMBDA_LOG_GROUP_NAME", b);
+	clock_rfc3339(clock_now_ms(), ts);
+	uuid_v4(id);
+	snprintf(b, sizeof b, "%.4s/%.2s/%.2s/[$LATEST]%.8s%.4s%.4s%.4s%.12s", ts, ts + 5, ts + 8,
+	    id, id + 9, id + 14, id + 19, id + 24);
+	set_default("AWS_LAMBDA_LOG_STREAM_NAME", b);
+	if (getenv("AWS_REGION") == NULL)
+		set_default("AWS_REGION", "us-east-1");
+	if (getenv("AWS_DEFAULT_REGION") == NULL)
+		set_default("AWS_DEFAULT_REGION", getenv("AWS_REGION"));
+	set_default("_HANDLER", r->o.argv != NULL ? r->o.argv[0] : "jq");
+	if (getcwd(b, sizeof b) != NULL)
+		set_default("LAMBDA_TASK_ROOT", b);
+}
+
+struct fn_runner *
+fn_open(const struct fn_opts *o)
+{
+	struct fn_runner *r = calloc(1, sizeof *r);
+
+	if (r == NULL)
+		msg_die(EV_SOFTWARE, "out of memory");
+	r->o = *o;
+	r->dlq_fd = -1;
+	if (o->jq != NULL) {
+		char *err = NULL;
+		r->jx = jx_compile(o->jq, &err);
+		if (r->jx == NULL)
+			cli_usage_error("--jq: %s", err != NULL ? err : "cannot compile");
+		r->o.jobs = 1;	/* in-process: nothing runs concurrently */
+	}
+	if (o->dlq != NULL)
+		open_dlq(r, o->dlq);
+	if (o->report != NULL && (r->report = fopen(o->report, "ae")) == NULL)
+		msg_die_sys(EV_IOERR, "--report '%s'", o->report);
+	/* Room for results that wait on an earlier, slower one. */
+	r->ninv = (size_t)r->o.jobs * 4;
+	r->inv = calloc(r->ninv, sizeof *r->inv);
+	r->pfd = calloc(r->ninv * 2 + 2, sizeof *r->pfd);
+	r->owners = calloc(r->ninv * 2 + 2, sizeof *r->owners);
+	if (r->inv == NULL || r->pfd == NULL || r->owners == NULL)
+		msg_die(EV_SOFTWARE, "out of memory");
+	if (o->worker && (r->wk = calloc((size_t)r->o.jobs, sizeof *r->wk)) == NULL)
+		msg_die(EV_SOFTWARE, "out of memory");
+	for (int i = 0; r->wk != NULL && i < r->o.jobs; i++)
+		r->wk[i].in_fd = r->wk[i].out_fd = -1;
+	lambda_env(r);
+	fn_proc_setup();
+	dying = r;
+	msg_at_die(kill_on_die);
+	return r;
+}
+
+const char *
+fn_env(const char *kv)
+{
+	static const char *const reserved[] = {
+		"_HANDLER", "_X_AMZN_TRACE_ID", "AWS_REGION", "AWS_DEFAULT_REGION",
+		"AWS_EXECUTION_ENV", "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+		"AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_INITIALIZATION_TYPE",
+		"AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_ACCESS_KEY",
+		"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+		"AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", NULL,
+	};
+	const char *eq = strchr(kv, '=');
+	size_t k = eq != NULL ? (size_t)(eq - kv) : 0;
+
+	if (eq == NULL)
+		return "expected K=V";
+	if (k < 2 || !((kv[0] >= 'A' && kv[0] <= 'Z') || (kv[0] >= 'a' && kv[0] <= 'z')) ||
+	    strspn(kv, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") != k)
+		return "a key is a letter, then letters, digits or '_', at least 2 characters";
+	for (int i = 0; reserved[i] != NULL; i++)
+		if (strlen(reserved[i]) == k && strncmp(kv, reserved[i], k) == 0)
+			return "reserved by Lambda";
+	char *key = strndup(kv, k);
+	if (key == NULL || setenv(key, eq + 1, 1) != 0)
+		msg_die(EV_SOFTWARE, "out of memory");
+	free(key);
+	return NULL;
+}
+
+static void conclude(struct fn_runner *r, struct fn_inv *v);
+
+/* An attempt ended: retry it after a back-off, or settle it (--dlq on a
+ * final failure) and make it due for output. */
+static void
+settle(struct fn_runner *r, struct fn_inv *v)
+{
+	fn_res_report(r, v);
+	if (v->failed && v->attempt <= r->o.retries) {
+		v->not_before = clock_mono_ms() + backoff_ms(v->attempt);
+		v->attempt++;
+		v->state = FN_READY;
+		return;
+	}
+	conclude(r, v);
+}
+
+/* A final outcome: a failure is warned about and goes to the --dlq, or
+ * counts against the exit status. */
+static void
+conclude(struct fn_runner *r, struct fn_inv *v)
+{
+	v->state = FN_DONE;
+	if (v->failed) {
+		if (!msg_quiet)
+			msg_warn("request %s failed: %.*s", v->id, (int)(v->res.n < 300 ? v->res.n : 300),
+			    v->res.p);
+		if (r->dlq_fd >= 0 || r->dlq_q != NULL)
+			fn_res_dlq(r, v);
+		else if (r->o.on_done == NULL)
+			r->failed++;
+	}
+	if (r->o.on_done != NULL && r->o.on_done(r->o.done_ctx, v->tag, v->failed, v->res.p, v->res.n))
+		r->failed++;
+}
+
+static void
+emit(struct fn_runner *r, struct fn_inv *v)
+{
+	if (!v->skip) {
+		fn_res_line(r, v, &r->line);
+		out_line(r->line.p, r->line.n);
+	}
+	free(v->event);
+	v->event = NULL;
+	free(v->rec);
+	v->rec = NULL;
+	v->state = FN_FREE;
+	r->emit_seq++;
+}
+
+/* Writes the results that are due: in input order, or as they finish. */
+static void
+emit_due(struct fn_runner *r)
+{
+	for (int more = 1; more;) {
+		more = 0;
+		for (size_t i = 0; i < r->ninv; i++) {
+			struct fn_inv *v = &r->inv[i];
+			if (v->state == FN_DONE && (r->o.unordered || v->seq == r->emit_seq)) {
+				emit(r, v);
+				more = !r->o.unordered;
+			}
+		}
+	}
+}
+
+static void
+start(struct fn_runner *r, struct fn_inv *v)
+{
+	if (r->jx != NULL) {
+		fn_res_jq(r, v);
+		settle(r, v);
+		return;
+	}
+	v->state = FN_RUNNING;
+	r->running++;
+	if (r->wk != NULL)
+		fn_work_start(r, v);
+	else
+		fn_proc_start(r, v);
+}
+
+/* Starts ready invocations (retries past their back-off) while slots
+ * are free, the earliest in input order first; returns the earliest
+ * pending back-off, or -1. */
+static int64_t
+start_ready(struct fn_runner *r)
+{
+	int64_t now = clock_mono_ms(), next = -1;
+
+	while (r->running < r->o.jobs && !sig_stop) {
+		struct fn_inv *first = NULL;
+		for (size_t i = 0; i < r->ninv; i++) {
+			struct fn_inv *v = &r->inv[i];
+			if (v->state == FN_READY && v->not_before <= now &&
+			    (first == NULL || v->seq < first->seq))
+				first = v;
+		}
+		if (first == NULL)
+			break;
+		start(r, first);
+	}
+	for (size_t i = 0; i < r->ninv; i++) {
+		struct fn_inv *v = &r->inv[i];
+		if (v->state == FN_READY && v->not_before > now && (next < 0 || v->not_before < next))
+			next = v->not_before;
+	}
+	return next;
+}
+
+static int
+busy(const struct fn_runner *r)
+{
+	for (size_t i = 0; i < r->ninv; i++)
+		if (r->inv[i].state == FN_READY || r->inv[i].state == FN_RUNNING)
+			return 1;
+	return 0;
+}
+
+static void
+finish_if_done(struct fn_runner *r, struct fn_inv *v)
+{
+	if (v->state != FN_RUNNING)
+		return;
+	if (r->wk != NULL ? !fn_work_done(r, v) : !v->exited || v->out_fd >= 0)
+		return;
+	r->running--;
+	fn_res_process(r, v);
+	settle(r, v);
+}
+
+/* Kills handlers past their deadline; returns the nearest deadline still
+ * ahead, or -1. */
+static int64_t
+enforce_timeouts(struct fn_runner *r)
+{
+	int64_t now = clock_mono_ms(), next = -1;
+
+	for (size_t i = 0; i < r->ninv; i++) {
+		struct fn_inv *v = &r->inv[i];
+		if (v->state != FN_RUNNING || v->timed_out)
+			continue;
+		if (v->exited) {
+			/* Something escaped the group and holds stdout: stop waiting. */
+			if (v->deadline <= now && v->out_fd >= 0) {
+				close(v->out_fd);
+				v->out_fd = -1;
+			}
+			continue;
+		}
+		if (v->deadline <= now) {
+			v->timed_out = 1;
+			fn_proc_kill(v);
+		} else if (next < 0 || v->deadline < next) {
+			next = v->deadline;
+		}
+	}
+	return next;
+}
+
+/* A worker's pipes, for as long as v has a line to write or is owed one. */
+static nfds_t
+poll_worker(struct fn_inv *v, struct pollfd *pfd, struct fn_inv **owners, nfds_t n)
+{
+	if (v->wk->in_fd >= 0 && v->in_off <= v->n) {
+		pfd[n] = (struct pollfd){ v->wk->in_fd, POLLOUT, 0 };
+		owners[n++] = v;
+	}
+	if (v->wk->out_fd >= 0) {
+		pfd[n] = (struct pollfd){ v->wk->out_fd, POLLIN, 0 };
+		owners[n++] = v;
+	}
+	return n;
+}
+
+/* The poll set: the wake-up pipe, then every open handler pipe, then
+ * watch_fd (when >= 0).  Returns how many entries; owners[i] names the
+ * invocation of pfd[i], NULL for the others. */
+static nfds_t
+poll_set(struct fn_runner *r, int watch_fd, struct pollfd *pfd, struct fn_inv **owners)
+{
+	nfds_t n = 0;
+
+	pfd[n] = (struct pollfd){ fn_proc_wake_fd(), POLLIN, 0 };
+	owners[n++] = NULL;
+	for (size_t i = 0; i < r->ninv; i++) {
+		struct fn_inv *v = &r->inv[i];
+		if (v->state != FN_RUNNING)
+			continue;
+		if (v->wk != NULL) {
+			n = poll_worker(v, pfd, owners, n);
+			continue;
+		}
+		if (v->in_fd >= 0) {
+			pfd[n] = (struct pollfd){ v->in_fd, POLLOUT, 0 };
+			owners[n++] = v;
+		}
+		if (v->out_fd >= 0) {
+			pfd[n] = (struct pollfd){ v->out_fd, POLLIN, 0 };
+			owners[n++] = v;
+		}
+	}
+	if (watch_fd >= 0) {
+		pfd[n] = (struct pollfd){ watch_fd, POLLIN, 0 };
+		owners[n++] = NULL;
+	}
+	return n;
+}
+
+/* One round of the loop: start what may start, wait up to wait_ms (-1:
+ * until something happens, at most 100 ms so stop requests are seen)
+ * for pipes, exits or watch_fd, then settle and write what is due.
+ * Returns 1 when watch_fd became readable. */
+static int
+pump(struct fn_runner *r, int watch_fd, int wait_ms)
+{
+	struct pollfd *pfd = r->pfd;
+	struct fn_inv **owners = r->owners;
+	int64_t next = start_ready(r), dl = enforce_timeouts(r), now = clock_mono_ms();
+	int ready = 0, tick = 100;
+
+	if (r->o.memory_mb > 0 && r->running > 0) {
+		fn_mem_enforce(r);
+		tick = FN_MEM_TICK_MS;
+	}
+	if (dl >= 0 && (next < 0 || dl < next))
+		next = dl;
+	int t = next < 0 ? tick : next - now < 0 ? 0 : next - now > tick ? tick : (int)(next - now);
+	if (wait_ms >= 0 && wait_ms < t)
+		t = wait_ms;
+	nfds_t n = poll_set(r, watch_fd, pfd, owners);
+	if (poll(pfd, n, t) > 0) {
+		if (pfd[0].revents)
+			fn_proc_drain_wake();
+		for (nfds_t i = 1; i < n; i++) {
+			if (pfd[i].revents == 0)
+				continue;
+			if (owners[i] == NULL)
+				ready = 1;
+			else if (pfd[i].events == POLLOUT)
+				fn_proc_write(owners[i]);
+			else
+				fn_proc_read(owners[i]);
+		}
+	}
+	struct fn_inv *v;
+	while ((v = fn_proc_reap(r)) != NULL)
+		fn_proc_read(v);	/* the group is dead: the rest is there, or EOF */
+	for (size_t i = 0; i < r->ninv; i++)
+		finish_if_done(r, &r->inv[i]);
+	emit_due(r);
+	return ready;
+}
+
+/* A stop request: events not yet started are dropped (not written, not
+ * run), a pending retry ends as a failure; running ones go on to their
+ * end or their timeout. */
+static void
+drop_unstarted(struct fn_runner *r)
+{
+	for (size_t i = 0; i < r->ninv; i++) {
+		struct fn_inv *v = &r->inv[i];
+		if (v->state != FN_READY)
+			continue;
+		if (v->attempt > 1) {
+			/* A retry that will not happen: its last error stands. */
+			v->attempt--;
+			conclude(r, v);
+		} else {
+			v->state = FN_DONE;
+			v->skip = 1;
+			r->dropped++;
+			if (r->o.on_done != NULL)
+				r->o.on_done(r->o.done_ctx, v->tag, 0, NULL, 0);
+		}
+	}
+}
+
+static int
+has_room(const struct fn_runner *r)
+{
+	if (!r->o.unordered)
+		return r->next_seq - r->emit_seq < r->ninv;
+	for (size_t i = 0; i < r->ninv; i++)
+		if (r->inv[i].state == FN_FREE)
+			return 1;
+	return 0;
+}
+
+/* Queues one invocation of event (copied); rec (taken) locates the
+ * records of a batch. */
+static void
+enqueue(struct fn_runner *r, const char *event, size_t n, void *tag, size_t *rec, size_t nrec)
+{
+	struct fn_inv *v = NULL;
+
+	while (!has_room(r)) {
+		if (sig_stop)
+			drop_unstarted(r);	/* else a pending retry could block the way */
+		pump(r, -1, -1);
+	}
+	for (size_t i = 0; v == NULL && i < r->ninv; i++)
+		if (r->inv[i].state == FN_FREE)
+			v = &r->inv[i];
+	v->event = malloc(n + 1);
+	if (v->event == NULL)
+		msg_die(EV_SOFTWARE, "out of memory");
+	memcpy(v->event, event, n);
+	v->event[n] = '\0';
+	v->n = n;
+	v->tag = tag;
+	v->rec = rec;
+	v->nrec = nrec;
+	v->seq = r->next_seq++;
+	v->attempt = 1;
+	v->not_before = 0;
+	v->skip = 0;
+	uuid_v4(v->id);
+	v->state = FN_READY;
+	/* Start it now, and take in whatever is ready without waiting. */
+	pump(r, -1, 0);
+}
+
+/* Queues the batch gathered so far, if any, as {"Records":[...]}. */
+static void
+flush_batch(struct fn_runner *r)
+{
+	if (r->nbrec == 0)
+		return;
+	buf_adds(&r->batch, "]}");
+	size_t *rec = r->brec, nrec = r->nbrec;
+	r->brec = NULL;
+	r->nbrec = 0;
+	enqueue(r, r->batch.p, r->batch.n, NULL, rec, nrec);
+}
+
+void
+fn_submit(struct fn_runner *r, const char *event, size_t n, void *tag)
+{
+	if (r->o.batch <= 0) {
+		enqueue(r, event, n, tag, NULL, 0);
+		return;
+	}
+	/* Lambda stops gathering at its 6 MB payload limit too. */
+	if (r->nbrec > 0 && r->batch.n + n + 3 > FN_MAX_RESULT)
+		flush_batch(r);
+	if (r->nbrec == 0) {
+		buf_reset(&r->batch);
+		buf_adds(&r->batch, "{\"Records\":[");
+		r->brec = calloc((size_t)r->o.batch * 2, sizeof *r->brec);
+		if (r->brec == NULL)
+			msg_die(EV_SOFTWARE, "out of memory");
+	} else {
+		buf_addc(&r->batch, ',');
+	}
+	r->brec[r->nbrec * 2] = r->batch.n;
+	r->brec[r->nbrec * 2 + 1] = n;
+	r->nbrec++;
+	buf_add(&r->batch, event, n);
+	if (r->nbrec == (size_t)r->o.batch)
+		flush_batch(r);
+}
+
+int
+fn_pump(struct fn_runner *r, int wait_ms)
+{
+	pump(r, -1, wait_ms);
+	int n = r->o.jobs - r->running;
+	for (size_t i = 0; i < r->ninv; i++)
+		if (r->inv[i].state == FN_READY)
+			n--;
+	return n > 0 && has_room(r) ? n : 0;
+}
+
+int
+fn_busy(const struct fn_runner *r)
+{
+	return busy(r);
+}
+
+/* Runs until nothing is queued or running. */
+static void
+drain(struct fn_runner *r)
+{
+	while (busy(r)) {
+		if (sig_stop)
+			drop_unstarted(r);
+		pump(r, -1, -1);
+	}
+	emit_due(r);
+}
+
+void
+fn_idle(void *ctx)
+{
+	struct fn_runner *r = ctx;
+
+	flush_batch(r);		/* the input is idle: the batch is what came */
+	out_flush_or_die();
+	while (!sig_stop) {
+		if (r->o.input_fd < 0) {
+			/* Cannot tell when input comes: finish what runs first. */
+			if (!busy(r))
+				return;
+			pump(r, -1, -1);
+			continue;
+		}
+		/* Wait in poll, not in read, so a stop request is seen. */
+		if (pump(r, r->o.input_fd, -1))
+			return;
+		out_flush_or_die();
+	}
+	/* The read would block past the stop: end here. */
+	fn_finish(r);
+	sig_reraise();
+}
+
+int
+fn_finish(struct fn_runner *r)
+{
+	if (!sig_stop)
+		flush_batch(r);
+	r->dropped += r->nbrec;	/* a batch a stop request cut short */
+	drain(r);
+	if (r->wk != NULL)
+		fn_work_stop_all(r);
+	if (r->dropped > 0)
+		msg_warn("stopped: %lu event(s) not run", r->dropped);
+	if (r->report != NULL && (fflush(r->report) != 0 || ferror(r->report)))
+		msg_die_sys(EV_IOERR, "--report '%s'", r->o.report);
+	if (r->report != NULL && fclose(r->report) != 0)
+		msg_die_sys(EV_IOERR, "--report '%s'", r->o.report);
+	if (r->dlq_fd >= 0 && close(r->dlq_fd) != 0)
+		msg_die_sys(EV_IOERR, "--dlq");
+	if (r->dlq_q != NULL)
+		q_close(r->dlq_q);
+	int status = r->failed > 0 ? EV_NONE : EV_OK;
+	if (r->jx != NULL)
+		jx_free(r->jx);
+	for (size_t i = 0; i < r->ninv; i++) {
+		free(r->inv[i].rec);
+		free(r->inv[i].event);
+		buf_free(&r->inv[i].out);
+		buf_free(&r->inv[i].res);
+	}
+	buf_free(&r->line);
+	buf_free(&r->batch);
+	free(r->brec);
+	free(r->inv);
+	free(r->pfd);
+	free(r->owners);
+	free(r);
+	dying = NULL;
+	return status;
+}

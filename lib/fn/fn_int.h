@@ -1,0 +1,122 @@
+/* fn internals: one invocation slot, and the parts of the runner that
+ * fn.c (scheduling), fn_proc.c (handler processes) and fn_res.c (result,
+ * report and dead-letter shapes) share. */
+#ifndef EVKIT_FN_INT_H
+#define EVKIT_FN_INT_H
+
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include "core/buf.h"
+#include "fn.h"
+
+/* Lambda's synchronous response limit. */
+enum { FN_MAX_RESULT = 6 * 1024 * 1024 };
+
+enum fn_state { FN_FREE, FN_READY, FN_RUNNING, FN_DONE };
+
+struct fn_inv {
+	enum fn_state state;
+	uint64_t seq;		/* input order */
+	char *event;
+	size_t n;
+	char id[37];		/* requestId, kept across retries */
+	int attempt;		/* 1-based */
+	int64_t not_before;	/* retry back-off, monotonic ms */
+	/* A running process. */
+	pid_t pid;
+	int in_fd, out_fd;	/* -1 once closed */
+	size_t in_off;		/* bytes of event + "\n" written */
+	int exited, status, timed_out, spawn_errno;
+	int oom;		/* --memory: killed for passing the limit */
+	long peak_kib;		/* --memory: the largest tree RSS sampled */
+	struct rusage ru;
+	int64_t start, deadline;
+	struct fn_worker *wk;	/* --worker: the worker serving it, or NULL */
+	int replied;		/* --worker: its result line has come */
+	double init_ms;		/* --worker: it started the worker; else -1 */
+	size_t *rec;		/* --batch: offset, length of each record */
+	size_t nrec;
+	void *tag;		/* fn_submit's, for on_done */
+	struct buf out;		/* its stdout, up to FN_MAX_RESULT */
+	size_t out_total;
+	/* The outcome. */
+	int failed, skip;	/* skip: dropped by a stop request */
+	struct buf res;		/* result, or error object, as compact JSON */
+	double dur_ms;
+	long max_mb;
+};
+
+/* A warm worker (--worker): started once, fed one event line and read
+ * one result line per invocation, until it dies, times out or is
+ * recycled.  pid 0: not running (started on demand). */
+struct fn_worker {
+	pid_t pid;
+	int in_fd, out_fd;
+	int gone;		/* reaped while it served v */
+	int uses;
+	struct fn_inv *v;	/* the invocation it serves, or NULL */
+	struct buf rb;		/* stdout not yet taken as a result */
+};
+
+struct fn_runner {
+	struct fn_opts o;
+	struct fn_inv *inv;
+	size_t ninv;
+	uint64_t next_seq, emit_seq;
+	int running;
+	struct jx *jx;
+	FILE *report;
+	int dlq_fd;		/* file: target, or -1 */
+	struct queue *dlq_q;	/* queue: target, or NULL */
+	long failed;		/* failures that did not reach a --dlq */
+	struct buf line;
+	struct pollfd *pfd;	/* poll set, sized for every pipe */
+	struct fn_inv **owners;
+	unsigned long dropped;	/* events a stop request left unrun */
+	struct fn_worker *wk;	/* --worker: jobs of them, else NULL */
+	struct buf batch;	/* --batch: {"Records":[ gathered so far */
+	size_t *brec;		/* their offsets and lengths in batch */
+	size_t nbrec;
+};
+
+/* How often limited handlers are sampled (--memory). */
+enum { FN_MEM_TICK_MS = 10 };
+
+/* fn_proc.c */
+void fn_proc_setup(void);
+int fn_proc_wake_fd(void);
+void fn_proc_drain_wake(void);
+void fn_proc_start(struct fn_runner *r, struct fn_inv *v);
+void fn_proc_write(struct fn_inv *v);
+void fn_proc_read(struct fn_inv *v);
+struct fn_inv *fn_proc_reap(struct fn_runner *r);
+void fn_proc_kill(struct fn_inv *v);
+void fn_proc_kill_all(struct fn_runner *r);
+int fn_proc_spawn(const struct fn_runner *r, pid_t *pid, int *in_fd, int *out_fd);
+
+/* fn_mem.c */
+void fn_mem_enforce(struct fn_runner *r);
+
+/* fn_work.c */
+void fn_work_start(struct fn_runner *r, struct fn_inv *v);
+void fn_work_write(struct fn_inv *v);
+void fn_work_read(struct fn_inv *v);
+void fn_work_gone(struct fn_runner *r, pid_t pid);
+int fn_work_done(struct fn_runner *r, struct fn_inv *v);
+void fn_work_kill_all(struct fn_runner *r);
+void fn_work_stop_all(struct fn_runner *r);
+
+/* fn_res.c */
+void fn_res_process(struct fn_runner *r, struct fn_inv *v);
+void fn_res_jq(struct fn_runner *r, struct fn_inv *v);
+void fn_res_report(struct fn_runner *r, const struct fn_inv *v);
+void fn_res_line(struct fn_runner *r, const struct fn_inv *v, struct buf *b);
+void fn_res_dlq(struct fn_runner *r, const struct fn_inv *v);
+void fn_res_error(struct buf *b, const char *type, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,274 @@
+/* fn_res — what an invocation comes to, in Lambda's shapes: the result
+ * or {"errorMessage","errorType"}, the --envelope line, the --report line
+ * and the --dlq record. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <jv.h>
+
+#include "core/clock.h"
+#include "fn_int.h"
+#include "core/json.h"
+#include "core/jx.h"
+#include "core/msg.h"
+#include "queue/queue.h"
+
+/* Replaces b with {"errorMessage":…,"errorType":type}. */
+void
+fn_res_error(struct buf *b, const char *type, const char *fmt, ...)
+{
+	char m[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(m, sizeof m, fmt, ap);
+	va_end(ap);
+	buf_reset(b);
+	buf_adds(b, "{\"errorMessage\":");
+	json_add_string(b, m, strlen(m));
+	buf_adds(b, ",\"errorType\":");
+	json_add_string(b, type, strlen(type));
+	buf_addc(b, '}');
+}
+
+/* Sets b to the JSON value jv (consumed), compact. */
+static void
+set_jv(struct buf *b, jv v)
+{
+	jv s = jv_dump_string(v, 0);
+
+	buf_reset(b);
+	buf_adds(b, jv_string_value(s));
+	jv_free(s);
+}
+
+/* A handler's stdout as a result: JSON as is (made compact when it spans
+ * lines), empty or white space is null, any other text a JSON string. */
+static void
+shape_stdout(struct buf *res, const char *p, size_t n)
+{
+	struct json_err e;
+
+	while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == '\r' || p[n - 1] == ' ' || p[n - 1] == '\t'))
+		n--;
+	buf_reset(res);
+	if (n == 0) {
+		buf_adds(res, "null");
+	} else if (json_validate(p, n, 0, &e) == 0) {
+		json_add_string(res, p, n);
+	} else if (memchr(p, '\n', n) != NULL || memchr(p, '\r', n) != NULL) {
+		set_jv(res, jv_parse_sized(p, (int)n));
+	} else {
+		buf_add(res, p, n);
+	}
+}
+
+/* A failed handler may say why on stdout in Lambda's own error shape. */
+static int
+stdout_error(struct buf *res, const struct buf *out)
+{
+	if (out->n == 0 || out->p[0] != '{')
+		return 0;
+	jv v = jv_parse_sized(out->p, (int)out->n);
+	if (jv_get_kind(v) != JV_KIND_OBJECT ||
+	    jv_get_kind(jv_object_get(jv_copy(v), jv_string("errorMessage"))) != JV_KIND_STRING) {
+		jv_free(v);
+		return 0;
+	}
+	set_jv(res, v);
+	return 1;
+}
+
+/* Lambda's runtime supervisor is written in Go and says how a runtime
+ * died as Go does: "signal: killed", "signal: segmentation fault (core
+ * dumped)" — C's signal names, lower-cased. */
+static void
+signal_error(struct buf *b, int status)
+{
+	char name[64];
+
+	snprintf(name, sizeof name, "%s", strsignal(WTERMSIG(status)));
+	if (name[0] >= 'A' && name[0] <= 'Z')
+		name[0] = (char)(name[0] - 'A' + 'a');
+	fn_res_error(b, "Runtime.ExitError", "Runtime exited with error: signal: %s%s", name,
+	    WCOREDUMP(status) ? " (core dumped)" : "");
+}
+
+static void
+process_error(struct fn_runner *r, struct fn_inv *v)
+{
+	if (v->spawn_errno != 0)
+		fn_res_error(&v->res, "Runtime.InvalidEntrypoint", "cannot run '%s': %s",
+		    r->o.argv[0], strerror(v->spawn_errno));
+	else if (v->timed_out)
+		fn_res_error(&v->res, "Runtime.Timeout", "Task timed out after %.2f seconds",
+		    (double)r->o.timeout_ms / 1000);
+	else if (WIFSIGNALED(v->status))
+		signal_error(&v->res, v->status);	/* a --memory kill is SIGKILL */
+	else if (WEXITSTATUS(v->status) != 0) {
+		if (!stdout_error(&v->res, &v->out))
+			fn_res_error(&v->res, "Runtime.ExitError",
+			    "Runtime exited with error: exit status %d", WEXITSTATUS(v->status));
+	}
+	else if (v->wk != NULL && !v->replied)
+		fn_res_error(&v->res, "Runtime.ExitError", "Runtime exited without providing a reason");
+	else if (v->out_total > FN_MAX_RESULT)
+		fn_res_error(&v->res, "Function.ResponseSizeTooLarge",
+		    "Response payload size (%zu bytes) exceeded maximum allowed payload size (%d bytes).",
+		    v->out_total, FN_MAX_RESULT);
+	else if (v->wk == NULL || !stdout_error(&v->res, &v->out))
+		return;	/* a worker says it failed by a Lambda error object */
+	v->failed = 1;
+}
+
+/* Settles a finished handler process: its result or error into v->res,
+ * duration and peak memory (wait4's ru_maxrss, KiB) for the report. */
+void
+fn_res_process(struct fn_runner *r, struct fn_inv *v)
+{
+	v->dur_ms = (double)(clock_mono_ms() - v->start);
+	/* wait4 counts the handler and the children it reaped; the samples
+	 * (--memory) also see the children still running. */
+	long kib = v->ru.ru_maxrss > v->peak_kib ? v->ru.ru_maxrss : v->peak_kib;
+	v->max_mb = (kib + 1023) / 1024;
+	v->failed = 0;
+	process_error(r, v);
+	if (!v->failed)
+		shape_stdout(&v->res, v->out.p != NULL ? v->out.p : "", v->out.n);
+}
+
+/* Runs the --jq program on v's event in-process: its first output is
+ * the result (none is null); a jq error is the function's error. */
+void
+fn_res_jq(struct fn_runner *r, struct fn_inv *v)
+{
+	struct timespec t0, t1;
+	struct rusage ru;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	jv out = jx_first(r->jx, jv_parse_sized(v->event, (int)v->n));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	v->dur_ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	getrusage(RUSAGE_SELF, &ru);
+	v->max_mb = (ru.ru_maxrss + 1023) / 1024;
+	v->failed = 0;
+	if (jv_is_valid(out)) {
+		set_jv(&v->res, out);
+	} else if (jv_invalid_has_msg(jv_copy(out))) {
+		jv m = jv_invalid_get_msg(out);
+		jv s = jv_get_kind(m) == JV_KIND_STRING ? m : jv_dump_string(m, 0);
+		fn_res_error(&v->res, "JqError", "%s", jv_string_value(s));
+		jv_free(s);
+		v->failed = 1;
+	} else {
+		jv_free(out);
+		buf_reset(&v->res);
+		buf_adds(&v->res, "null");
+	}
+}
+
+static const char *
+status_word(const struct fn_inv *v)
+{
+	return !v->failed ? "success" : v->timed_out ? "timeout" : "error";
+}
+
+/* One --report line for one attempt, in Lambda's REPORT terms. */
+void
+fn_res_report(struct fn_runner *r, const struct fn_inv *v)
+{
+	if (r->report == NULL)
+		return;
+	long billed = (long)v->dur_ms + ((double)(long)v->dur_ms < v->dur_ms);
+	fprintf(r->report, "{\"requestId\":\"%s\",\"status\":\"%s\",\"attempt\":%d,"
+	    "\"durationMs\":%.2f,\"billedDurationMs\":%ld,\"memorySizeMB\":%d,"
+	    "\"maxMemoryUsedMB\":%ld", v->id, status_word(v), v->attempt, v->dur_ms,
+	    billed < 1 ? 1 : billed, r->o.memory_mb > 0 ? r->o.memory_mb : 128, v->max_mb);
+	/* Only the invocation that started a worker paid for the start. */
+	if (r->o.worker && v->init_ms >= 0)
+		fprintf(r->report, ",\"initDurationMs\":%.2f", v->init_ms);
+	fputs("}\n", r->report);
+}
+
+/* The output line for v: the bare result (or error object), or with
+ * --envelope {"requestId","status","result"|"error","attempts"}. */
+void
+fn_res_line(struct fn_runner *r, const struct fn_inv *v, struct buf *b)
+{
+	buf_reset(b);
+	if (!r->o.envelope) {
+		buf_add(b, v->res.p, v->res.n);
+		return;
+	}
+	buf_printf(b, "{\"requestId\":\"%s\",\"status\":\"%s\",\"%s\":", v->id, status_word(v),
+	    v->failed ? "error" : "result");
+	buf_add(b, v->res.p, v->res.n);
+	buf_printf(b, ",\"attempts\":%d}", v->attempt);
+}
+
+/* The dead-letter record, shaped as Lambda's on-failure destination
+ * record: the original event as requestPayload, the error as
+ * responsePayload. */
+static void
+dlq_record(const struct fn_inv *v, const char *payload, size_t n, struct buf *b)
+{
+	char ts[25];
+
+	clock_rfc3339(clock_now_ms(), ts);
+	buf_printf(b, "{\"version\":\"1.0\",\"timestamp\":\"%s\",\"requestContext\":"
+	    "{\"requestId\":\"%s\",\"functionArn\":\"arn:aws:lambda:%s:000000000000:function:",
+	    ts, v->id, getenv("AWS_REGION"));
+	buf_adds(b, getenv("AWS_LAMBDA_FUNCTION_NAME"));
+	buf_printf(b, "\",\"condition\":\"RetriesExhausted\",\"approximateInvokeCount\":%d},"
+	    "\"requestPayload\":", v->attempt);
+	buf_add(b, payload, n);
+	buf_adds(b, ",\"responseContext\":{\"statusCode\":200,\"executedVersion\":\"$LATEST\","
+	    "\"functionError\":\"Unhandled\"},\"responsePayload\":");
+	buf_add(b, v->res.p, v->res.n);
+	buf_addc(b, '}');
+}
+
+static void
+dlq_send(struct fn_runner *r, const struct fn_inv *v, const char *payload, size_t n)
+{
+	struct buf b = { 0 };
+	const char *why;
+
+	dlq_record(v, payload, n, &b);
+	if (r->dlq_q != NULL) {
+		struct q_out m = { .body = b.p, .len = b.n, .delay_ms = -1 };
+		struct q_sent sent;
+		q_send_begin(r->dlq_q);
+		if (q_send_add(r->dlq_q, &m, &sent, &why) != 0) {
+			q_send_rollback(r->dlq_q);
+			msg_die(EV_IOERR, "--dlq queue '%s': %s", q_name(r->dlq_q), why);
+		}
+		q_send_commit(r->dlq_q);
+	} else {
+		buf_addc(&b, '\n');
+		if ((errno = buf_write_fd(&b, r->dlq_fd)) != 0)
+			msg_die_sys(EV_IOERR, "--dlq write");
+	}
+	buf_free(&b);
+}
+
+/* Sends v's failure to the --dlq target: the event, or each event of a
+ * batch (--batch) with the batch's error.  An I/O failure there is fatal
+ * (exit 74), since the event would otherwise be lost silently. */
+void
+fn_res_dlq(struct fn_runner *r, const struct fn_inv *v)
+{
+	if (v->rec == NULL) {
+		dlq_send(r, v, v->event, v->n);
+		return;
+	}
+	for (size_t i = 0; i < v->nrec; i++)
+		dlq_send(r, v, v->event + v->rec[i * 2], v->rec[i * 2 + 1]);
+}

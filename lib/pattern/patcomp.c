@@ -1,0 +1,436 @@
+/* Compiles the value list of one pattern field ("state": [ … ]) into the
+ * matchers of its path.  Every check runs first with no path (dry), so a
+ * bad pattern is refused before it changes the set.  Messages follow
+ * event-ruler's JsonRuleCompiler. */
+#include <string.h>
+
+#include "pattern_int.h"
+
+#define IS(v, lit) ((v)->n == sizeof(lit) - 1 && memcmp((v)->s, lit, sizeof(lit) - 1) == 0)
+#define KEY(v, lit) ((v)->kn == sizeof(lit) - 1 && memcmp((v)->k, lit, sizeof(lit) - 1) == 0)
+
+static void
+add_map(struct pat_set *s, struct pmap *m, const void *k, size_t n, uint32_t slot)
+{
+	pat_listadd(s, pmap_put(m, k, n), slot);
+}
+
+static void
+bloom_add(struct pvm *vm, const struct pdec *d)
+{
+	uint32_t b = pdec_bloom(d);
+
+	vm->numbloom[b / 64] |= 1ULL << (b % 64);
+}
+
+static void
+add_len(struct plist *lens, uint32_t n)
+{
+	for (uint32_t i = 0; i < lens->n; i++)
+		if (lens->v[i] == n)
+			return;
+	PPUSH(*lens, n);
+}
+
+static uint32_t
+add_str(struct pat_set *s, const char *p, size_t n)
+{
+	uint32_t off = s->strs.n;
+
+	for (size_t i = 0; i < n; i++)
+		PPUSH(s->strs, p[i]);
+	PPUSH(s->strs, '\0');	/* so even "" has an address */
+	return off;
+}
+
+static void
+add_strm(struct pat_set *s, struct pvm *vm, const struct jnode *v, int kind, uint32_t slot)
+{
+	struct pstrm m = { slot, add_str(s, v->s, v->n), (uint32_t)v->n, (uint8_t)kind };
+
+	PPUSH(vm->strm, m);
+}
+
+/* Wildcards are filed under their literal prefix, so a value is tried
+ * against the few whose prefix it has, not against all of them. */
+static void
+add_wild(struct pat_set *s, struct pvm *vm, const struct jnode *v, uint32_t slot)
+{
+	struct pstrm m = { slot, add_str(s, v->s, v->n), (uint32_t)v->n, SM_WILD };
+	uint32_t idx = vm->wild.n;
+	size_t lit = 0;
+
+	PPUSH(vm->wild, m);
+	while (lit < v->n && v->s[lit] != '*' && v->s[lit] != '\\')
+		lit++;
+	if (lit == 0) {
+		PPUSH(vm->wany, idx);
+		return;
+	}
+	pat_listadd(s, pmap_put(&vm->wpre, v->s, lit), idx);
+	add_len(&vm->wlen, (uint32_t)lit);
+}
+
+/* A string literal; one that reads as an IP address matches that address
+ * in any spelling, as event-ruler compiles it to a one-address range. */
+static void
+add_exact(struct pat_set *s, struct pvm *vm, const struct jnode *v, uint32_t slot, int ipok)
+{
+	struct pip ip;
+
+	memset(&ip, 0, sizeof ip);
+	int kind = ipok ? pip_parse(v->s, v->n, ip.lo) : 0;
+	if (kind == 0) {
+		add_map(s, &vm->exact, v->s, v->n, slot);
+		return;
+	}
+	memcpy(ip.hi, ip.lo, 16);
+	ip.v6 = kind == 6;
+	ip.slot = slot;
+	PPUSH(vm->ips, ip);
+	vm->need_ip = 1;
+}
+
+static int
+comparable(struct pcomp *c, const struct jnode *v, struct pdec *key)
+{
+	if (v->t != '0')
+		return pc_fail(c, "value must be numeric");
+	if (!pdec_comparable(v->s, v->n, key))
+		return pc_fail(c, "cannot compare number %.*s (it has no exact float64 value)",
+		    (int)v->n, v->s);
+	return 0;
+}
+
+static int
+cidr(struct pcomp *c, const struct jnode *v, struct pvm *vm, uint32_t slot)
+{
+	const char *slash = v->t == '"' ? memchr(v->s, '/', v->n) : NULL;
+	struct pip ip;
+	unsigned bits = 0;
+
+	if (v->t != '"')
+		return pc_fail(c, "cidr match pattern must be a string");
+	memset(&ip, 0, sizeof ip);
+	int kind = slash != NULL ? pip_parse(v->s, (size_t)(slash - v->s), ip.lo) : 0;
+	size_t nb = slash != NULL ? v->n - (size_t)(slash - v->s) - 1 : 0;
+	if (kind == 0 || nb == 0 || nb > 3)
+		return pc_fail(c, "malformed CIDR '%.*s'", (int)v->n, v->s);
+	for (size_t i = 0; i < nb; i++) {
+		if (slash[1 + i] < '0' || slash[1 + i] > '9')
+			return pc_fail(c, "malformed CIDR '%.*s'", (int)v->n, v->s);
+		bits = bits * 10 + (unsigned)(slash[1 + i] - '0');
+	}
+	unsigned width = kind == 4 ? 32 : 128;
+	if (bits >= width)
+		return pc_fail(c, "CIDR prefix length must be below %u in '%.*s'", width,
+		    (int)v->n, v->s);
+	if (vm == NULL)
+		return 0;
+	memcpy(ip.hi, ip.lo, 16);
+	for (unsigned b = bits; b < width; b++) {
+		ip.lo[b / 8] &= (unsigned char)~(0x80u >> (b % 8));
+		ip.hi[b / 8] |= (unsigned char)(0x80u >> (b % 8));
+	}
+	ip.v6 = kind == 6;
+	ip.slot = slot;
+	PPUSH(vm->ips, ip);
+	vm->need_ip = 1;
+	return 0;
+}
+
+static int
+range_op(const struct jnode *v, int *lo, int *open)
+{
+	if (v->t != '"')
+		return 0;
+	*lo = IS(v, ">") || IS(v, ">=");
+	*open = IS(v, ">") || IS(v, "<");
+	return *lo || IS(v, "<") || IS(v, "<=");
+}
+
+static int
+numeric(struct pcomp *c, const struct jnode *v, struct pvm *vm, uint32_t slot)
+{
+	struct prange r;
+	int lo, open, lo2, open2;
+
+	if (v->t != '[')
+		return pc_fail(c, "value of numeric must be an array");
+	const struct jnode *a = v->kid;
+	if (a == NULL || a->t != '"')
+		return pc_fail(c, "invalid member in numeric match");
+	memset(&r, 0, sizeof r);
+	r.slot = slot;
+	int eq = IS(a, "=");
+	if (!eq && !range_op(a, &lo, &open))
+		return pc_fail(c, "unrecognized numeric operator '%.*s'", (int)a->n, a->s);
+	if (a->next == NULL)
+		return pc_fail(c, "value of %.*s must be numeric", (int)a->n, a->s);
+	if (comparable(c, a->next, eq || lo ? &r.lo : &r.hi) < 0)
+		return -1;
+	const struct jnode *b = a->next->next;
+	if (b != NULL && (eq || !lo))
+		return pc_fail(c, "too many elements in numeric expression");
+	if (b != NULL) {
+		if (!range_op(b, &lo2, &open2) || lo2)
+			return pc_fail(c, "bad numeric range operator (the upper bound needs < or <=)");
+		if (b->next == NULL || comparable(c, b->next, &r.hi) < 0)
+			return b->next == NULL ? pc_fail(c, "value of upper bound must be numeric") : -1;
+		if (b->next->next != NULL)
+			return pc_fail(c, "too many terms in numeric range expression");
+		if (pdec_cmp(&r.lo, &r.hi) >= 0)
+			return pc_fail(c, "bottom of numeric range must be less than top");
+		r.flags |= R_HI | (open2 ? R_HI_OPEN : 0);
+	}
+	if (vm == NULL)
+		return 0;
+	vm->need_num = 1;
+	if (eq) {
+		add_map(c->s, &vm->numeq, &r.lo, sizeof r.lo, slot);
+		bloom_add(vm, &r.lo);
+		return 0;
+	}
+	r.flags |= lo ? R_LO | (open ? R_LO_OPEN : 0) : R_HI | (open ? R_HI_OPEN : 0);
+	r.dlo = pdec_double(&r.lo);
+	r.dhi = pdec_double(&r.hi);
+	PPUSH(vm->ranges, r);
+	return 0;
+}
+
+/* anything-but with a value or a list of values (all strings or all
+ * numbers): matches every leaf but those. */
+static int
+anything_values(struct pcomp *c, const struct jnode *v, struct pvm *vm, uint32_t slot)
+{
+	const struct jnode *one = v->t == '[' ? v->kid : v;
+	int strings = 0, numbers = 0;
+	struct pdec key;
+
+	for (const struct jnode *e = one; e != NULL; e = v->t == '[' ? e->next : NULL) {
+		if (e->t == '"')
+			strings = 1;
+		else if (e->t == '0' && comparable(c, e, &key) == 0)
+			numbers = 1;
+		else if (e->t == '0')
+			return -1;
+		else
+			return pc_fail(c, "anything-but values must be strings or numbers (no null, boolean, object or array)");
+	}
+	if (strings == numbers)
+		return pc_fail(c, strings ? "anything-but list mixes strings and numbers" :
+		    "anything-but list must not be empty");
+	if (vm == NULL)
+		return 0;
+	struct pabv ab = { slot, 0 };
+	PPUSH(vm->abv, ab);
+	for (const struct jnode *e = one; e != NULL; e = v->t == '[' ? e->next : NULL) {
+		if (e->t == '"') {
+			add_map(c->s, &vm->abs, e->s, e->n, vm->abv.n - 1);
+		} else {
+			pdec_comparable(e->s, e->n, &key);
+			add_map(c->s, &vm->abn, &key, sizeof key, vm->abv.n - 1);
+			bloom_add(vm, &key);
+			vm->need_num = 1;
+		}
+	}
+	return 0;
+}
+
+/* anything-but {prefix|suffix|equals-ignore-case|wildcard: s | [s…]}. */
+static int
+anything_set(struct pcomp *c, const struct jnode *o, struct pvm *vm, uint32_t slot)
+{
+	static const char *const ops[] = { "prefix", "suffix", "equals-ignore-case", "wildcard" };
+	const struct jnode *k = o->kid;
+	int kind = -1;
+
+	if (k == NULL || o->nkid > 1)
+		return pc_fail(c, "anything-but object must have exactly one key");
+	for (int i = 0; i < 4; i++)
+		if (k->kn == strlen(ops[i]) && memcmp(k->k, ops[i], k->kn) == 0)
+			kind = i;
+	if (kind < 0)
+		return pc_fail(c, "unsupported anything-but pattern '%.*s'", (int)k->kn, k->k);
+	size_t mark = pc_push_key(c, k->k, k->kn);
+	const struct jnode *one = k->t == '[' ? k->kid : k;
+	for (const struct jnode *e = one; e != NULL; e = k->t == '[' ? e->next : NULL) {
+		if (e->t != '"')
+			return pc_fail(c, "%s match pattern must be a string", ops[kind]);
+		if (kind < 2 && e->n == 0)
+			return pc_fail(c, "empty %s is not allowed in anything-but", ops[kind]);
+		const char *bad = kind == 3 ? pwild_check(e->s, e->n) : NULL;
+		if (bad != NULL)
+			return pc_fail(c, "%s", bad);
+	}
+	pc_pop(c, mark);
+	if (vm == NULL)
+		return 0;
+	struct pab ab = { slot, c->s->abstr.n, 0, (uint8_t)kind };
+	for (const struct jnode *e = one; e != NULL; e = k->t == '[' ? e->next : NULL) {
+		struct pspan sp = { add_str(c->s, e->s, e->n), (uint32_t)e->n };
+		PPUSH(c->s->abstr, sp);
+		ab.n++;
+	}
+	PPUSH(vm->abo, ab);
+	return 0;
+}
+
+static int
+string_op(struct pcomp *c, const struct jnode *v, const char *op, struct pvm *vm,
+    uint32_t slot, int kind)
+{
+	if (v->t == '{' && (kind == SM_PEIC || kind == SM_SEIC)) {
+		const struct jnode *k = v->kid;
+		if (k == NULL || v->nkid > 1 || !KEY(k, "equals-ignore-case"))
+			return pc_fail(c, "unsupported %s pattern (only equals-ignore-case)", op);
+		size_t mark = pc_push_key(c, k->k, k->kn);
+		if (k->t != '"')
+			return pc_fail(c, "equals-ignore-case match pattern must be a string");
+		pc_pop(c, mark);
+		if (vm != NULL)
+			add_strm(c->s, vm, k, kind, slot);
+		return 0;
+	}
+	if (v->t != '"')
+		return pc_fail(c, "%s match pattern must be a string", op);
+	if (kind == SM_WILD && pwild_check(v->s, v->n) != NULL)
+		return pc_fail(c, "%s", pwild_check(v->s, v->n));
+	if (vm == NULL)
+		return 0;
+	if (kind == SM_PEIC) {		/* plain prefix */
+		add_map(c->s, &vm->prefix, v->s, v->n, slot);
+		add_len(&vm->plen, (uint32_t)v->n);
+	} else if (kind == SM_SEIC) {	/* plain suffix */
+		add_map(c->s, &vm->suffix, v->s, v->n, slot);
+		add_len(&vm->slen, (uint32_t)v->n);
+	} else if (kind == SM_WILD) {
+		add_wild(c->s, vm, v, slot);
+	} else {
+		add_strm(c->s, vm, v, kind, slot);
+	}
+	return 0;
+}
+
+/* A match expression: a one-key object inside a value list. */
+static int
+expr(struct pcomp *c, const struct jnode *o, struct pvm *vm, uint32_t slot)
+{
+	const struct jnode *k = o->kid;
+
+	if (k == NULL)
+		return pc_fail(c, "match expression name not found");
+	if (o->nkid > 1)
+		return pc_fail(c, "only one key allowed in match expression");
+	size_t mark = pc_push_key(c, k->k, k->kn);
+	int r;
+	if (KEY(k, "exists")) {
+		if (k->t != 't' && k->t != 'f')
+			return pc_fail(c, "exists match pattern must be either true or false");
+		r = k->t == 'f';	/* exists:false: the caller makes a presence slot */
+		if (!r && vm != NULL)
+			PPUSH(vm->any, slot);
+	} else if (KEY(k, "prefix")) {
+		r = string_op(c, k, "prefix", vm, slot, SM_PEIC);
+	} else if (KEY(k, "suffix")) {
+		r = string_op(c, k, "suffix", vm, slot, SM_SEIC);
+	} else if (KEY(k, "equals-ignore-case")) {
+		r = string_op(c, k, "equals-ignore-case", vm, slot, SM_EIC);
+	} else if (KEY(k, "wildcard")) {
+		r = string_op(c, k, "wildcard", vm, slot, SM_WILD);
+	} else if (KEY(k, "exactly")) {
+		if (k->t != '"')
+			return pc_fail(c, "exactly match pattern must be a string");
+		r = 0;
+		if (vm != NULL)
+			add_exact(c->s, vm, k, slot, 0);
+	} else if (KEY(k, "numeric")) {
+		r = numeric(c, k, vm, slot);
+	} else if (KEY(k, "cidr")) {
+		r = cidr(c, k, vm, slot);
+	} else if (KEY(k, "anything-but")) {
+		r = k->t == '{' ? anything_set(c, k, vm, slot) : anything_values(c, k, vm, slot);
+	} else {
+		pc_pop(c, mark);
+		return pc_fail(c, "unrecognized match type '%.*s'", (int)k->kn, k->k);
+	}
+	if (r >= 0)
+		pc_pop(c, mark);
+	return r;
+}
+
+/* One member of a value list: 1 if it is {"exists": false}. */
+static int
+value(struct pcomp *c, const struct jnode *v, struct pvm *vm, uint32_t slot)
+{
+	struct pdec key;
+
+	switch (v->t) {
+	case '{':
+		return expr(c, v, vm, slot);
+	case '[':
+		return pc_fail(c, "match value must be a string, number, true, false, or null");
+	case '"':
+		if (vm != NULL)
+			add_exact(c->s, vm, v, slot, 1);
+		return 0;
+	case '0':
+		if (vm == NULL)
+			return 0;
+		/* A number with an exact float64 value matches by value, which
+		 * covers its own text too; any other matches its text only. */
+		if (pdec_comparable(v->s, v->n, &key)) {
+			add_map(c->s, &vm->numeq, &key, sizeof key, slot);
+			bloom_add(vm, &key);
+			vm->need_num = 1;
+		} else {
+			add_map(c->s, &vm->numtext, v->s, v->n, slot);
+		}
+		return 0;
+	default:
+		if (vm != NULL)
+			pat_listadd(c->s, &vm->lit[v->t == 't' ? 0 : v->t == 'f' ? 1 : 2], slot);
+		return 0;
+	}
+}
+
+static uint32_t
+new_slot(struct pat_set *s, uint32_t sub, int kind)
+{
+	struct pslot sl = { sub, (uint8_t)kind, 0, 0, PAT_NONE };
+
+	PPUSH(s->slots, sl);
+	return s->slots.n - 1;
+}
+
+int
+pc_field(struct pcomp *c, const struct jnode *vals, uint32_t vmi, uint32_t sub,
+    struct pfield *f)
+{
+	int absent = 0, other = 0;
+	uint32_t i = 0;
+
+	if (vals->nkid == 0)
+		return pc_fail(c, "empty arrays are not allowed");
+	for (const struct jnode *v = vals->kid; v != NULL; v = v->next, i++) {
+		size_t mark = pc_push_index(c, i);
+		int r = value(c, v, NULL, PAT_NONE);
+		if (r < 0)
+			return -1;
+		pc_pop(c, mark);
+		if (r == 1)
+			absent = 1;
+		else
+			other = 1;
+	}
+	if (vmi == PAT_NONE)
+		return 0;
+	f->req = other ? new_slot(c->s, sub, absent ? SLOT_OPT : SLOT_REQ) : PAT_NONE;
+	f->pres = absent ? new_slot(c->s, sub, SLOT_PRES) : PAT_NONE;
+	struct pvm *vm = &c->s->vms.v[vmi];
+	if (absent)
+		PPUSH(vm->any, f->pres);
+	for (const struct jnode *v = vals->kid; v != NULL && other; v = v->next)
+		value(c, v, vm, f->req);
+	return 0;
+}

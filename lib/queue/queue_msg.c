@@ -1,0 +1,252 @@
+/* queue_msg — SQS message attributes (--attr) and the Lambda SQS record. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/digest.h"
+#include "core/json.h"
+#include "core/msg.h"
+#include "queue_int.h"
+
+struct mattr {
+	char name[257], type[257];
+	char *value;		/* String/Number text, or the base64 of Binary */
+	unsigned char *raw;	/* the bytes MD5 and size count */
+	size_t rawlen;
+	int binary;
+};
+
+static int
+b64val(int c)
+{
+	if (c >= 'A' && c <= 'Z') return c - 'A';
+	if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+	if (c >= '0' && c <= '9') return c - '0' + 52;
+	if (c == '+') return 62;
+	if (c == '/') return 63;
+	return -1;
+}
+
+/* Decodes standard base64 (padding required); NULL if malformed. */
+static unsigned char *
+b64_decode(const char *s, size_t *outlen)
+{
+	size_t n = strlen(s), o = 0;
+
+	if (n == 0 || n % 4 != 0)
+		return NULL;
+	unsigned char *out = malloc(n / 4 * 3 + 1);
+	if (out == NULL)
+		msg_die(EV_SOFTWARE, "out of memory");
+	for (size_t i = 0; i < n; i += 4) {
+		int v[4];
+		for (int k = 0; k < 4; k++) {
+			v[k] = s[i + (size_t)k] == '=' && i + 4 == n && k >= 2 ? 0 : b64val(s[i + (size_t)k]);
+			if (v[k] < 0 || (s[i + (size_t)k] == '=' && k == 2 && s[i + 3] != '=')) {
+				free(out);
+				return NULL;
+			}
+		}
+		unsigned w = (unsigned)(v[0] << 18 | v[1] << 12 | v[2] << 6 | v[3]);
+		out[o++] = (unsigned char)(w >> 16);
+		if (s[i + 2] != '=')
+			out[o++] = (unsigned char)(w >> 8);
+		if (s[i + 3] != '=')
+			out[o++] = (unsigned char)w;
+	}
+	*outlen = o;
+	return out;
+}
+
+/* SQS attribute names: [A-Za-z0-9_.-], no AWS./Amazon. prefix, no
+ * leading, trailing or doubled dot. */
+static const char *
+check_name(const char *n)
+{
+	size_t len = strlen(n);
+
+	if (len == 0 || len > 256)
+		return "attribute name must be 1 to 256 characters";
+	for (size_t i = 0; i < len; i++) {
+		char c = n[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.'))
+			return "attribute name may hold only A-Z, a-z, 0-9, '_', '-' and '.'";
+	}
+	if (n[0] == '.' || n[len - 1] == '.' || strstr(n, "..") != NULL)
+		return "attribute name must not start or end with '.', or hold '..'";
+	if (strncasecmp(n, "AWS.", 4) == 0 || strncasecmp(n, "Amazon.", 7) == 0)
+		return "attribute names starting with 'AWS.' or 'Amazon.' are reserved";
+	return NULL;
+}
+
+static int
+is_number(const char *s)
+{
+	struct json_err e;
+	size_t n = strlen(s);
+
+	return n > 0 && json_validate(s, n, 0, &e) == '0';
+}
+
+/* Parses NAME[:TYPE]=VALUE into a. */
+static const char *
+parse_spec(const char *spec, struct mattr *a)
+{
+	const char *eq = strchr(spec, '='), *colon;
+
+	if (eq == NULL)
+		return "--attr takes NAME=VALUE or NAME:TYPE=VALUE";
+	colon = memchr(spec, ':', (size_t)(eq - spec));
+	size_t nlen = (size_t)((colon != NULL ? colon : eq) - spec);
+	if (nlen >= sizeof a->name)
+		return "attribute name must be 1 to 256 characters";
+	memcpy(a->name, spec, nlen);
+	a->name[nlen] = '\0';
+	const char *why = check_name(a->name);
+	if (why != NULL)
+		return why;
+	snprintf(a->type, sizeof a->type, "%.*s", colon != NULL ? (int)(eq - colon - 1) : 6,
+	    colon != NULL ? colon + 1 : "String");
+	const char *base = a->type;
+	size_t blen = strcspn(base, ".");
+	a->value = strdup(eq + 1);
+	if (a->value == NULL)
+		msg_die(EV_SOFTWARE, "out of memory");
+	if (*a->value == '\0')
+		return "attribute value must not be empty";
+	if (blen == 6 && strncmp(base, "String", 6) == 0) {
+		;
+	} else if (blen == 6 && strncmp(base, "Number", 6) == 0) {
+		if (!is_number(a->value))
+			return "a Number attribute needs a number";
+	} else if (blen == 6 && strncmp(base, "Binary", 6) == 0) {
+		a->binary = 1;
+		if ((a->raw = b64_decode(a->value, &a->rawlen)) == NULL)
+			return "a Binary attribute needs base64";
+		return NULL;
+	} else {
+		return "attribute type must be String, Number or Binary (with an optional .label)";
+	}
+	a->raw = (unsigned char *)strdup(a->value);
+	a->rawlen = strlen(a->value);
+	return NULL;
+}
+
+static int
+cmp_attr(const void *x, const void *y)
+{
+	return strcmp(((const struct mattr *)x)->name, ((const struct mattr *)y)->name);
+}
+
+static void
+md5_field(struct md5 *c, const void *p, size_t n)
+{
+	unsigned char len[4] = { (unsigned char)(n >> 24), (unsigned char)(n >> 16),
+	    (unsigned char)(n >> 8), (unsigned char)n };
+
+	md5_update(c, len, 4);
+	md5_update(c, p, n);
+}
+
+long
+q_attrs_render(char *const *specs, int n, char **json, char md5out[33], const char **why)
+{
+	struct mattr a[10];
+	long size = 0;
+
+	*json = NULL;
+	if (n > 10)
+		return *why = "at most 10 message attributes", -1;
+	memset(a, 0, sizeof a);
+	for (int i = 0; i < n; i++)
+		if ((*why = parse_spec(specs[i], &a[i])) != NULL)
+			goto fail;
+	qsort(a, (size_t)n, sizeof a[0], cmp_attr);
+	struct md5 c;
+	struct buf b = { 0 };
+	md5_init(&c);
+	buf_addc(&b, '{');
+	for (int i = 0; i < n; i++) {
+		if (i > 0 && strcmp(a[i].name, a[i - 1].name) == 0) {
+			*why = "attribute given twice";
+			buf_free(&b);
+			goto fail;
+		}
+		md5_field(&c, a[i].name, strlen(a[i].name));
+		md5_field(&c, a[i].type, strlen(a[i].type));
+		unsigned char transport = a[i].binary ? 2 : 1;
+		md5_update(&c, &transport, 1);
+		md5_field(&c, a[i].raw, a[i].rawlen);
+		size += (long)(strlen(a[i].name) + strlen(a[i].type) + a[i].rawlen);
+		if (i > 0)
+			buf_addc(&b, ',');
+		json_add_string(&b, a[i].name, strlen(a[i].name));
+		buf_adds(&b, a[i].binary ? ":{\"binaryValue\":" : ":{\"stringValue\":");
+		json_add_string(&b, a[i].value, strlen(a[i].value));
+		buf_adds(&b, ",\"stringListValues\":[],\"binaryListValues\":[],\"dataType\":");
+		json_add_string(&b, a[i].type, strlen(a[i].type));
+		buf_addc(&b, '}');
+	}
+	buf_addc(&b, '}');
+	md5_hex(&c, md5out);
+	*json = buf_detach(&b);
+	for (int i = 0; i < n; i++) {
+		free(a[i].value);
+		free(a[i].raw);
+	}
+	return size;
+fail:
+	for (int i = 0; i < 10; i++) {
+		free(a[i].value);
+		free(a[i].raw);
+	}
+	return -1;
+}
+
+void
+q_envelope(struct queue *q, const struct q_msg *m, struct buf *b)
+{
+	char md5[33], arn[256];
+
+	md5_hex_of(m->body, m->len, md5);
+	buf_adds(b, "{\"messageId\":\"");
+	buf_adds(b, m->id);
+	buf_adds(b, "\",\"receiptHandle\":");
+	if (m->handle[0] != '\0') {
+		buf_addc(b, '"');
+		buf_adds(b, m->handle);
+		buf_addc(b, '"');
+	} else {
+		buf_adds(b, "null");
+	}
+	buf_adds(b, ",\"body\":");
+	json_add_string(b, m->body, m->len);
+	buf_printf(b, ",\"attributes\":{\"ApproximateReceiveCount\":\"%ld\",\"SentTimestamp\":\"%lld\"",
+	    m->receives, (long long)m->sent_ms);
+	const char *user = getenv("USER");
+	buf_adds(b, ",\"SenderId\":");
+	json_add_string(b, user != NULL ? user : "evkit", strlen(user != NULL ? user : "evkit"));
+	buf_printf(b, ",\"ApproximateFirstReceiveTimestamp\":\"%lld\"", (long long)m->first_ms);
+	if (q->a.fifo) {
+		buf_printf(b, ",\"SequenceNumber\":\"%s\",\"MessageGroupId\":", m->seq);
+		json_add_string(b, m->group ? m->group : "", strlen(m->group ? m->group : ""));
+		buf_adds(b, ",\"MessageDeduplicationId\":");
+		json_add_string(b, m->dedup ? m->dedup : "", strlen(m->dedup ? m->dedup : ""));
+	}
+	if (m->src != NULL) {
+		qdb_ref_arn(m->src, arn, sizeof arn);
+		buf_printf(b, ",\"DeadLetterQueueSourceArn\":\"%s\"", arn);
+	}
+	buf_adds(b, "},\"messageAttributes\":");
+	buf_adds(b, m->attrs != NULL ? m->attrs : "{}");
+	if (m->attrs_md5 != NULL)
+		buf_printf(b, ",\"md5OfMessageAttributes\":\"%s\"", m->attrs_md5);
+	buf_printf(b, ",\"md5OfBody\":\"%s\",\"eventSource\":\"aws:sqs\",\"eventSourceARN\":", md5);
+	json_add_string(b, q->arn, strlen(q->arn));
+	const char *region = strchr(q->arn + 12, ':');	/* after "arn:aws:sqs:" */
+	buf_adds(b, ",\"awsRegion\":");
+	json_add_string(b, q->arn + 12, (size_t)(region - q->arn - 12));
+	buf_addc(b, '}');
+}
