@@ -289,3 +289,67 @@ mklog() {
 	assert_failure 2
 }
 
+
+# Three appends of 100 events into small segments: several segments, and
+# the one holding seq 101 is deleted.
+gaplog() {
+	for b in 0 1 2; do
+		seq $((b * 100 + 1)) $((b * 100 + 100)) | sed 's/.*/{"n":&}/' |
+			evlog-append --segment-bytes 2000 ./log
+	done
+	[ -e log/00000000000000000101.ndjson ] || [ -e log/00000000000000000101.ndjson.gz ]
+	rm -f log/00000000000000000101.ndjson log/00000000000000000101.ndjson.gz
+}
+
+# The first seq of the first segment after seq $1.
+seg_after() {
+	ls log | grep -E '^[0-9]{20}\.' | sed 's/^0*//; s/\..*//' | sort -n | awk -v s="$1" '$1 > s' | head -1
+}
+
+@test "a missing segment is an error for every reader, naming the missing records" {
+	gaplog
+	next=$(seg_after 101)
+	missing="records 101-$((next - 1)) are missing \\(segment 00000000000000000101\\.ndjson gone\\)"
+	run --separate-stderr evlog-read ./log
+	assert_failure 65
+	assert_equal "${#lines[@]}" 100
+	assert_regex "$stderr" "^evlog-read: \./log: $missing\$"
+	run --separate-stderr evlog-read -e --fold '. + $event.n' --init 0 ./log
+	assert_failure 65
+	assert_output ""
+	assert_regex "$stderr" "$missing"
+	run --separate-stderr evlog-read --from 120 ./log
+	assert_failure 65
+	assert_regex "$stderr" "$missing"
+	run --separate-stderr evlog-read -s default --since 2000-01-01T00:00:00Z ./log
+	assert_failure 65
+	assert_regex "$stderr" "$missing"
+	run --separate-stderr timeout 30 evlog-read -f ./log
+	assert_failure 65
+	assert_regex "$stderr" "$missing"
+	run --separate-stderr evlog-read --verify ./log
+	assert_failure 65
+	assert_regex "$stderr" "seq $next follows 100 \\(records 101-$((next - 1)) are missing\\)"
+	# Past the gap, or stopped before it: nothing is missing.
+	run evlog-read -e --from 250 ./log
+	assert_success
+	assert_equal "${#lines[@]}" 51
+	run evlog-read -e --until 2000-01-01T00:00:00Z ./log
+	assert_failure 1
+}
+
+@test "a missing first segment is a gap too; a writer rebuilding its index refuses the gap" {
+	gaplog
+	rm -f log/00000000000000000001.ndjson*
+	next=$(seg_after 1)
+	run --separate-stderr evlog-read ./log
+	assert_failure 65
+	assert_regex "$stderr" "^evlog-read: \./log: records 1-$((next - 1)) are missing \\(segment 00000000000000000001\\.ndjson gone\\)\$"
+	run --separate-stderr evlog-read --verify ./log
+	assert_failure 65
+	assert_regex "$stderr" ":1: records 1-$((next - 1)) are missing"
+	rm log/index
+	run --separate-stderr evlog-append ./log <<<'{"n":0}'
+	assert_failure 65
+	assert_regex "$stderr" "records 1-$((next - 1)) are missing"
+}

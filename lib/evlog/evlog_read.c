@@ -40,12 +40,49 @@ seg_at(struct elog *l, uint64_t first, struct elog_seg *seg)
 	char name[40];
 	struct stat st;
 
+	/* The plain file first: a seal renames the .gz in before it unlinks
+	 * the plain one, so one of the two is always seen. */
 	seg->first = first;
-	elog_seg_name(name, first, 1);
-	seg->gz = fstatat(l->dirfd, name, &st, 0) == 0;
 	elog_seg_name(name, first, 0);
 	seg->plain = fstatat(l->dirfd, name, &st, 0) == 0;
+	elog_seg_name(name, first, 1);
+	seg->gz = fstatat(l->dirfd, name, &st, 0) == 0;
 	return seg->gz || seg->plain;
+}
+
+/* Records next up to the first segment after it are gone (SPEC 4: seq
+ * has no gaps): an error for every reader, not the end of the log. */
+static int
+gap(struct elog *l, uint64_t next, uint64_t after)
+{
+	char name[40];
+
+	elog_seg_name(name, next, 0);
+	if (after == next + 1)
+		return elog_fail(l, EV_DATAERR, "%s: record %llu is missing (segment %s gone)",
+		    l->dir, (unsigned long long)next, name);
+	return elog_fail(l, EV_DATAERR, "%s: records %llu-%llu are missing (segment %s gone)",
+	    l->dir, (unsigned long long)next, (unsigned long long)(after - 1), name);
+}
+
+/* No segment starts at next: 0 if none starts after it either (the end
+ * of the log), else the gap.  Called under the shared lock, so no writer
+ * is between creating a segment and filling it. */
+static int
+check_gap(struct elog *l, uint64_t next)
+{
+	struct elog_seg *segs;
+	size_t n, i;
+	int rc = elog_list(l, &segs, &n, 0);
+
+	if (rc != 0)
+		return rc;
+	for (i = 0; i < n && segs[i].first <= next; i++)
+		;
+	if (i < n)
+		rc = gap(l, next, segs[i].first);
+	free(segs);
+	return rc;
 }
 
 int
@@ -69,8 +106,12 @@ elog_reader_open(struct elog *l, uint64_t from, struct elog_reader **out)
 	for (i = 0; i + 1 < n && segs[i + 1].first <= rd->from; i++)
 		;
 	rd->next = n > 0 ? segs[i].first : 1;
+	/* A log starts at seq 1: a first segment that starts later, and
+	 * is needed, means the records before it are gone. */
+	if (n > 0 && segs[0].first > 1 && rd->from < segs[0].first)
+		rc = gap(l, 1, segs[0].first);
 	free(segs);
-	return 0;
+	return rc;
 }
 
 void
@@ -159,6 +200,8 @@ refresh(struct elog_reader *rd)
 		}
 		rd->have_src = rc == 0;
 		more = rc == 0;
+	} else if (later(rd) != 0) {
+		rc = check_gap(rd->l, later(rd));
 	}
 	elog_unlock(rd->l);
 	return rc != 0 ? rc : more;

@@ -65,7 +65,8 @@ scan_seg(struct elog *l, const struct elog_seg *seg, uint64_t from, int last,
 
 	while (rc == 0 && (k = elog_src_line(&s, &p, &n)) != 0) {
 		uint64_t at = s.off - (k == 1 ? n + 1 : 0);
-		if (k == 1 && elog_decode(p, n, &r, &why) == 0) {
+		int whole = k == 1 && elog_decode(p, n, &r, &why) == 0;
+		if (whole) {
 			if (r.seq == pos->seq + 1) {
 				if ((rc = elog_idx_add(l, &r)) != 0)
 					break;
@@ -80,7 +81,12 @@ scan_seg(struct elog *l, const struct elog_seg *seg, uint64_t from, int last,
 		if (k < 0) {
 			rc = elog_fail(l, EV_DATAERR, "%s/%s: unreadable (corrupt gzip data?)",
 			    l->dir, s.name);
-		} else if (last && !s.sealed && (k == 2 || !valid_after(&s))) {
+		} else if (whole && r.seq > pos->seq + 1) {
+			/* A whole record is never torn: the records between are gone. */
+			rc = elog_fail(l, EV_DATAERR, "%s: records %llu-%llu are missing (before "
+			    "%s; see evlog-read --verify)", l->dir, (unsigned long long)pos->seq + 1,
+			    (unsigned long long)r.seq - 1, s.name);
+		} else if (!whole && last && !s.sealed && (k == 2 || !valid_after(&s))) {
 			rc = cut_tail(l, &s, at);
 		} else {
 			rc = elog_fail(l, EV_DATAERR, "%s/%s: damaged record at offset %llu: %s "
@@ -169,9 +175,8 @@ elog_recover(struct elog *l)
 		}
 	}
 	rc = start_point(l, segs, n, &i, &off);
+	/* A log starts at seq 1: a first segment that starts later is a gap. */
 	struct elog_pos pos = *elog_idx_pos(l);
-	if (rc == 0 && pos.seq == 0 && n > 0)
-		pos.seq = segs[0].first - 1;
 	for (; rc == 0 && i < n; i++, off = 0)
 		rc = scan_seg(l, &segs[i], off, i + 1 == n, &pos);
 	if (rc == 0)

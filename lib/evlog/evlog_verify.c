@@ -79,9 +79,16 @@ check_record(struct vstate *v, const struct elog_src *s, const struct elog_rec *
 	if (first && r->seq != strtoull(s->name, NULL, 10))
 		damage(v, s->name, s->lineno, "segment name does not match seq %llu",
 		    (unsigned long long)r->seq);
-	if (v->prev != 0 && r->seq != v->prev + 1 && !lost)
+	if (v->prev != 0 && r->seq > v->prev + 1 && !lost)
+		damage(v, s->name, s->lineno, "seq %llu follows %llu (records %llu-%llu are "
+		    "missing)", (unsigned long long)r->seq, (unsigned long long)v->prev,
+		    (unsigned long long)v->prev + 1, (unsigned long long)r->seq - 1);
+	else if (v->prev != 0 && r->seq != v->prev + 1 && !lost)
 		damage(v, s->name, s->lineno, "seq %llu follows %llu",
 		    (unsigned long long)r->seq, (unsigned long long)v->prev);
+	else if (v->prev == 0 && v->records == 0 && r->seq > 1 && !lost)
+		damage(v, s->name, s->lineno, "records 1-%llu are missing",
+		    (unsigned long long)r->seq - 1);
 	uint64_t *h = head(v, elog_key_head(r->stream, r->stream_n));
 	/* After damage a version gap may be the damaged record's: not counted. */
 	if (r->version != *h + 1 && v->damages == 0)
