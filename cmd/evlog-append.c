@@ -18,7 +18,8 @@
 
 static const char help[] =
 "usage: evlog-append [-pq] [-s NAME | --stream-from PATH] [--expect-version N|none|any]\n"
-"                    [--fsync always|batch|never] [--segment-bytes N] LOG [FILE ...]\n"
+"                    [--fsync always|batch|never] [--segment-bytes N] [--lock-timeout S]\n"
+"                    LOG [FILE ...]\n"
 "Appends each input event (a JSON object a line) to the event log LOG.\n"
 "  -s, --stream NAME         the stream of every event (default: default)\n"
 "      --stream-from PATH    the stream from each event, a jq path (.subject)\n"
@@ -26,6 +27,8 @@ static const char help[] =
 "  -p, --print               print each stored record\n"
 "      --fsync MODE          always, batch (default) or never\n"
 "      --segment-bytes N     rotate segments at N bytes (default 64 MiB)\n"
+"      --lock-timeout S      give up (exit 75) when another process holds the\n"
+"                            log's lock for S seconds (default 10; ms, s, m, h)\n"
 "      --errors FILE         record bad lines in FILE and go on\n"
 "      --max-line-bytes N    longest input line (default 1 MiB)\n"
 "      --line-buffered       flush each printed record\n"
@@ -37,7 +40,7 @@ static const char help[] =
  * more time syncing than working.  Past 4 MiB a batch no longer stays in
  * the cache while it is copied, encoded and written. */
 enum { BATCH_EVENTS = 1 << 14, BATCH_BYTES = 4 << 20 };
-enum { OPT_STREAM_FROM = CLI_FIRST_FREE, OPT_EXPECT, OPT_FSYNC, OPT_SEGMENT };
+enum { OPT_STREAM_FROM = CLI_FIRST_FREE, OPT_EXPECT, OPT_FSYNC, OPT_SEGMENT, OPT_LOCK_TIMEOUT };
 
 static const struct option opts[] = {
 	CLI_BASIC_OPTS, CLI_INPUT_OPTS,
@@ -47,6 +50,7 @@ static const struct option opts[] = {
 	{ "print", no_argument, NULL, 'p' },
 	{ "fsync", required_argument, NULL, OPT_FSYNC },
 	{ "segment-bytes", required_argument, NULL, OPT_SEGMENT },
+	{ "lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -55,7 +59,7 @@ static struct {
 	long long expect;
 	int print;
 	struct elog_opts lo;
-} o = { "default", NULL, ELOG_EXPECT_ANY, 0, { 1, ELOG_FSYNC_BATCH, 0 } };
+} o = { "default", NULL, ELOG_EXPECT_ANY, 0, { 1, ELOG_FSYNC_BATCH, 0, 0 } };
 
 static struct elog *log_;
 static struct elog_batch *batch;
@@ -98,6 +102,10 @@ parse(int argc, char **argv)
 			break;
 		case OPT_SEGMENT:
 			o.lo.segment_bytes = (uint64_t)cli_num("--segment-bytes", optarg, 1, 1LL << 40);
+			break;
+		case OPT_LOCK_TIMEOUT:
+			o.lo.lock_timeout_ms = (long)cli_duration_ms("--lock-timeout", optarg, 1,
+			    86400000);
 			break;
 		default:
 			if (!cli_common_opt(c, optarg))

@@ -14,7 +14,8 @@
 
 static const char help[] =
 "usage: evlog-read [-efq] [-s STREAM] [--from SEQ] [--from-version V] [--since TIME]\n"
-"                  [--until TIME] [--fold JQ [--init JSON]] [--verify] LOG\n"
+"                  [--until TIME] [--fold JQ [--init JSON]] [--verify]\n"
+"                  [--lock-timeout S] LOG\n"
 "Prints the records of the event log LOG, oldest first.\n"
 "  -e, --events              print the bare events, not the records\n"
 "  -s, --stream S            only the records of stream S\n"
@@ -27,13 +28,15 @@ static const char help[] =
 "                            and $event; prints the final state (with -f, each new one)\n"
 "      --init JSON           the initial state for --fold (default null)\n"
 "      --verify              check every CRC, seq and version; report damage\n"
+"      --lock-timeout S      give up (exit 75) when a writer holds the log's\n"
+"                            lock for S seconds (default 10; ms, s, m, h)\n"
 "      --line-buffered       flush each line\n"
 "  -q, --quiet               no warnings\n"
 "  -h, --help                this help\n"
 "      --version             print the version\n";
 
 enum { OPT_FROM = CLI_FIRST_FREE, OPT_FROM_VERSION, OPT_SINCE, OPT_UNTIL, OPT_FOLD,
-	OPT_INIT, OPT_VERIFY };
+	OPT_INIT, OPT_VERIFY, OPT_LOCK_TIMEOUT };
 
 static const struct option opts[] = {
 	CLI_BASIC_OPTS,
@@ -47,6 +50,7 @@ static const struct option opts[] = {
 	{ "fold", required_argument, NULL, OPT_FOLD },
 	{ "init", required_argument, NULL, OPT_INIT },
 	{ "verify", no_argument, NULL, OPT_VERIFY },
+	{ "lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -56,6 +60,7 @@ static struct {
 	uint64_t from, from_version;
 	char since[25], until[25];
 	const char *fold, *init;
+	long lock_timeout_ms;
 } o;
 
 /* An RFC 3339 time in the records' own form, so they compare as text. */
@@ -106,6 +111,10 @@ parse(int argc, char **argv)
 			break;
 		case OPT_VERIFY:
 			o.verify = 1;
+			break;
+		case OPT_LOCK_TIMEOUT:
+			o.lock_timeout_ms = (long)cli_duration_ms("--lock-timeout", optarg, 1,
+			    86400000);
 			break;
 		default:
 			if (!cli_common_opt(c, optarg))
@@ -201,11 +210,12 @@ int
 main(int argc, char **argv)
 {
 	struct elog *l;
-	struct elog_opts lo = { 0, ELOG_FSYNC_BATCH, 0 };
+	struct elog_opts lo = { 0, ELOG_FSYNC_BATCH, 0, 0 };
 	struct fold *f = NULL;
 
 	cli_init(argv, help);
 	parse(argc, argv);
+	lo.lock_timeout_ms = o.lock_timeout_ms;
 	out_init(cli.line_buffered);
 	char *path = name_resolve(argv[optind], "log", "", 0);
 	int rc = elog_open(path, &lo, &l);

@@ -373,7 +373,46 @@ events() {
 
 teardown() {
 	mountpoint -q "$BATS_TEST_TMPDIR/mnt" 2>/dev/null && umount "$BATS_TEST_TMPDIR/mnt"
+	if [ -n "${holder:-}" ]; then
+		kill $(pgrep -P "$holder") "$holder" 2>/dev/null
+	fi
 	return 0
+}
+
+# Holds the lock of ./log in the background for $1 seconds (flock -o: only
+# flock itself holds it, so killing it releases it); $holder is its pid.
+hold_lock() {
+	flock -o log/lock sleep "$1" >/dev/null 2>&1 &
+	holder=$!
+	wait_for '! flock -n log/lock true' 10
+}
+
+@test "a held log lock: append gives up after --lock-timeout with 75, naming the holder" {
+	echo '{"n":1}' | evlog-append ./log
+	hold_lock 120
+	SECONDS=0
+	run --separate-stderr evlog-append --lock-timeout 1 ./log <<<'{"n":2}'
+	assert_failure 75
+	assert_equal "$stderr" "evlog-append: ./log: the log is locked, held by pid $holder (flock): gave up after 1.000 s (--lock-timeout)"
+	[ "$SECONDS" -lt 60 ]
+	run --separate-stderr evlog-read --lock-timeout 500ms ./log
+	assert_failure 75
+	assert_regex "$stderr" "held by pid $holder \\(flock\\): gave up after 0\\.500 s"
+	run evlog-append --lock-timeout 0 ./log <<<'{"n":2}'
+	assert_failure 2
+	kill $(pgrep -P "$holder") "$holder"
+	holder=
+	run evlog-read -e ./log
+	assert_output '{"n":1}'
+}
+
+@test "a lock released within the timeout (default 10 s) is waited for" {
+	echo '{"n":1}' | evlog-append ./log
+	hold_lock 1
+	run evlog-append ./log <<<'{"n":2}'
+	assert_success
+	run evlog-read -e ./log
+	assert_output $'{"n":1}\n{"n":2}'
 }
 
 @test "--help, --version and usage errors" {

@@ -12,6 +12,7 @@ complete -c evlog-append -l expect-version -x -a 'none any' -d 'Append only at t
 complete -c evlog-append -s p -l print -d 'Print each stored record'
 complete -c evlog-append -l fsync -x -a 'always batch never' -d 'When to sync'
 complete -c evlog-append -l segment-bytes -x -d 'Segment size'
+complete -c evlog-append -l lock-timeout -x -d 'Seconds to wait for a held lock'
 complete -c evlog-append -l errors -r -F -d 'Record bad lines in FILE'
 complete -c evlog-append -l max-line-bytes -x -d 'Longest input line'
 complete -c evlog-append -l line-buffered -d 'Flush each record'

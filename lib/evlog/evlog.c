@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "evlog_int.h"
+#include "core/fsx.h"
 #include "core/msg.h"
 #include "core/names.h"
 
@@ -67,6 +68,8 @@ elog_open(const char *dir, const struct elog_opts *o, struct elog **out)
 	l->o = *o;
 	if (l->o.segment_bytes == 0)
 		l->o.segment_bytes = ELOG_SEGMENT_BYTES;
+	if (l->o.lock_timeout_ms == 0)
+		l->o.lock_timeout_ms = ELOG_LOCK_TIMEOUT_MS;
 	l->dirfd = l->lockfd = l->segfd = -1;
 	l->writer = o->create;
 	if (o->create && name_mkdirs(dir) != 0)
@@ -101,16 +104,32 @@ elog_close(struct elog *l)
 	free(l);
 }
 
+/* A lock not had in time is a temporary failure (SPEC 1: 75), naming
+ * the process that holds it when /proc tells. */
+static int
+lock_timeout(struct elog *l)
+{
+	char comm[32], who[80] = "";
+	pid_t pid = fsx_lock_holder(l->lockfd, comm, sizeof comm);
+	long ms = l->o.lock_timeout_ms;
+
+	if (pid > 0)
+		snprintf(who, sizeof who, ", held by pid %d%s%s%s", (int)pid,
+		    comm[0] != '\0' ? " (" : "", comm, comm[0] != '\0' ? ")" : "");
+	return elog_fail(l, EV_TEMPFAIL, "%s: the log is locked%s: gave up after %ld.%03ld s "
+	    "(--lock-timeout)", l->dir, who, ms / 1000, ms % 1000);
+}
+
 int
 elog_lock(struct elog *l, int how)
 {
 	if (l->lockfd < 0)
 		return 0;
-	while (flock(l->lockfd, how) != 0) {
-		if (errno != EINTR)
-			return elog_fail_sys(l, EV_IOERR, "%s/lock: cannot lock", l->dir);
-	}
-	return 0;
+	if (fsx_flock(l->lockfd, how, l->o.lock_timeout_ms) == 0)
+		return 0;
+	if (errno == EWOULDBLOCK)
+		return lock_timeout(l);
+	return elog_fail_sys(l, EV_IOERR, "%s/lock: cannot lock", l->dir);
 }
 
 void

@@ -28,6 +28,7 @@ enum {
 	ELOG_EXPECT_NONE = -2,		/* the stream must not exist yet */
 	ELOG_SEGMENT_BYTES = 64 << 20,
 	ELOG_CRC_TAIL = 18,		/* strlen(",\"crc\":\"xxxxxxxx\"}") */
+	ELOG_LOCK_TIMEOUT_MS = 10000,	/* as a queue's busy timeout */
 };
 
 struct elog;
@@ -36,6 +37,7 @@ struct elog_opts {
 	int create;			/* make the directory if missing */
 	enum elog_fsync fsync;
 	uint64_t segment_bytes;		/* 0: ELOG_SEGMENT_BYTES */
+	long lock_timeout_ms;		/* 0: ELOG_LOCK_TIMEOUT_MS; < 0: for ever */
 };
 
 /* Opens the log in directory dir (mkdir -p, mode 0700, with o->create).
