@@ -435,3 +435,75 @@ hold_lock() {
 	assert_success
 }
 
+
+# A file outside the log, mode 0600, that a planted symlink points at.
+mksecret() {
+	printf 'secret\n' > secret
+	chmod 600 secret
+}
+
+@test "a symlink planted as index.tmp is never followed: the target is untouched" {
+	mksecret
+	echo '{"n":1}' | evlog-append ./log
+	rm log/index		# the next append rebuilds it through index.tmp
+	ln -s ../secret log/index.tmp
+	run evlog-append ./log <<<'{"n":2}'
+	assert_success
+	assert_equal "$(cat secret)" secret
+	assert_equal "$(stat -c %s secret)" 7
+	[ ! -L log/index ] && [ ! -L log/index.tmp ]
+	run evlog-read -e ./log
+	assert_output $'{"n":1}\n{"n":2}'
+}
+
+@test "a symlink planted as the index, a segment or the lock is refused (77), its target untouched" {
+	mksecret
+	echo '{"n":1}' | evlog-append ./log
+	mv log/index index.saved
+	ln -s ../secret log/index
+	run --separate-stderr evlog-append ./log <<<'{"n":2}'
+	assert_failure 77
+	assert_equal "$stderr" "evlog-append: './log/index' is a symbolic link: refusing to follow it"
+	rm log/index
+	mv log/00000000000000000001.ndjson seg.saved
+	ln -s ../secret log/00000000000000000001.ndjson
+	run --separate-stderr evlog-append ./log <<<'{"n":2}'
+	assert_failure 77
+	assert_regex "$stderr" "00000000000000000001\\.ndjson' is a symbolic link"
+	run --separate-stderr evlog-read ./log
+	assert_failure 77
+	rm log/00000000000000000001.ndjson
+	mv seg.saved log/00000000000000000001.ndjson
+	mv log/lock lock.saved
+	ln -s ../secret log/lock
+	run --separate-stderr evlog-append ./log <<<'{"n":2}'
+	assert_failure 77
+	assert_regex "$stderr" "/lock' is a symbolic link"
+	assert_equal "$(cat secret)" secret
+	rm log/lock
+	run evlog-append ./log <<<'{"n":2}'
+	assert_success
+	run evlog-read -e ./log
+	assert_output $'{"n":1}\n{"n":2}'
+}
+
+@test "a log directory writable by group or others, or another user's, is refused (77)" {
+	echo '{"n":1}' | evlog-append ./log
+	chmod g+w log
+	run --separate-stderr evlog-append ./log <<<'{"n":2}'
+	assert_failure 77
+	assert_equal "$stderr" "evlog-append: './log' is writable by its group (mode 0720): refusing to use it (chmod go-w)"
+	chmod 703 log
+	run evlog-append ./log <<<'{"n":2}'
+	assert_failure 77
+	chmod 700 log
+	if [ "$(id -u)" = 0 ]; then
+		chown nobody log
+		run --separate-stderr evlog-append ./log <<<'{"n":2}'
+		assert_failure 77
+		assert_regex "$stderr" "'./log' belongs to uid [0-9]+, not to you or root"
+		chown root log
+	fi
+	run evlog-read -e ./log
+	assert_output '{"n":1}'
+}

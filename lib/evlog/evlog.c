@@ -78,11 +78,24 @@ elog_open(const char *dir, const struct elog_opts *o, struct elog **out)
 	if (l->dirfd < 0)
 		return elog_fail_sys(l, errno == ENOENT ? EV_NOINPUT : EV_IOERR,
 		    "cannot open log '%s'", dir);
-	l->lockfd = openat(l->dirfd, "lock",
-	    (o->create ? O_RDWR | O_CREAT : O_RDONLY) | O_CLOEXEC, 0600);
+	if (o->create) {
+		struct ev_err e;
+		if (fsx_check_dir(l->dirfd, dir, &e) != 0)
+			return elog_fail(l, e.code, "%s", e.msg);
+	}
+	l->lockfd = fsx_openat(l->dirfd, "lock", o->create ? O_RDWR | O_CREAT : O_RDONLY, 0600);
 	if (l->lockfd < 0 && (o->create || errno != ENOENT))
-		return elog_fail_sys(l, EV_IOERR, "cannot open '%s/lock'", dir);
+		return elog_fail_open(l, "open", "lock");
 	return 0;
+}
+
+int
+elog_fail_open(struct elog *l, const char *what, const char *name)
+{
+	if (errno == ELOOP)
+		return elog_fail(l, EV_NOPERM, "'%s/%s' is a symbolic link: refusing to follow it",
+		    l->dir, name);
+	return elog_fail_sys(l, EV_IOERR, "cannot %s '%s/%s'", what, l->dir, name);
 }
 
 void
@@ -239,11 +252,11 @@ elog_src_open(struct elog *l, struct elog_src *s, const struct elog_seg *seg,
 		if ((gz && !seg->gz && attempt == 0) || (!gz && !seg->plain && attempt == 1))
 			continue;
 		elog_seg_name(s->name, seg->first, gz);
-		s->fd = openat(l->dirfd, s->name, O_RDONLY | O_CLOEXEC);
+		s->fd = fsx_openat(l->dirfd, s->name, O_RDONLY, 0);
 		if (s->fd < 0 && errno == ENOENT)
 			continue;
 		if (s->fd < 0)
-			return elog_fail_sys(l, EV_IOERR, "cannot open '%s/%s'", l->dir, s->name);
+			return elog_fail_open(l, "open", s->name);
 		s->sealed = gz;
 		if (gz && from_off == 0)
 			s->zt = elog_gz_open(s->fd);

@@ -9,6 +9,7 @@
 
 #include "core/clock.h"
 #include "evlog_int.h"
+#include "core/fsx.h"
 #include "core/msg.h"
 
 size_t elog_batch_get(const struct elog_batch *b, size_t i, const char **stream,
@@ -158,9 +159,9 @@ rotate(struct elog *l, uint64_t first)
 		l->seal_next = l->segfirst;	/* once the lock is released */
 	}
 	elog_seg_name(name, first, 0);
-	l->segfd = openat(l->dirfd, name, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	l->segfd = fsx_openat(l->dirfd, name, O_RDWR | O_APPEND | O_CREAT | O_EXCL, 0600);
 	if (l->segfd < 0)
-		return elog_fail_sys(l, EV_IOERR, "cannot create '%s/%s'", l->dir, name);
+		return elog_fail_open(l, "create", name);
 	l->segfirst = first;
 	l->segsize = 0;
 	return l->o.fsync == ELOG_FSYNC_NEVER ? 0 : elog_fsync_dir(l);

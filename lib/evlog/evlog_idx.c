@@ -20,6 +20,7 @@
 #include <zlib.h>
 
 #include "evlog_int.h"
+#include "core/fsx.h"
 #include "core/msg.h"
 
 struct ihdr {
@@ -155,10 +156,12 @@ rebuild(struct elog *l, uint64_t cap, const struct elog_pos *posp)
 	struct elog_pos pos0 = *posp, *pos = &pos0;	/* posp may point into l->idx */
 	struct elog_idx nx = { .fd = -1 };
 	struct elog_idx *old = l->idx;
-	int fd = openat(l->dirfd, "index.tmp", O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	/* A fresh file: what a writer that died left there is not reused,
+	 * nor is a symlink ever followed. */
+	int fd = fsx_create_tmp(l->dirfd, "index.tmp", O_RDWR, 0600);
 
 	if (fd < 0)
-		return elog_fail_sys(l, EV_IOERR, "cannot create '%s/index.tmp'", l->dir);
+		return elog_fail_open(l, "create", "index.tmp");
 	nx.fd = fd;
 	nx.len = HDR + cap * sizeof(struct slot);
 	/* The blocks are reserved first, so that a full disk fails here and
@@ -221,7 +224,7 @@ elog_idx_open(struct elog *l)
 		return 0;
 	}
 	elog_idx_close(l);
-	int fd = openat(l->dirfd, "index", O_RDWR | O_CLOEXEC);
+	int fd = fsx_openat(l->dirfd, "index", O_RDWR, 0);
 	if (fd >= 0) {
 		if ((l->idx = calloc(1, sizeof *l->idx)) == NULL)
 			msg_die(EV_SOFTWARE, "out of memory");
@@ -229,7 +232,7 @@ elog_idx_open(struct elog *l)
 			return 0;
 		elog_idx_close(l);
 	} else if (errno != ENOENT) {
-		return elog_fail_sys(l, EV_IOERR, "cannot open '%s/index'", l->dir);
+		return elog_fail_open(l, "open", "index");
 	}
 	return elog_idx_reset(l);
 }

@@ -31,6 +31,9 @@ int elog_fail(struct elog *l, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int elog_fail_sys(struct elog *l, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* "cannot WHAT 'DIR/NAME'" from errno, or EV_NOPERM when name is a
+ * symlink (every file of a log is opened without following one). */
+int elog_fail_open(struct elog *l, const char *what, const char *name);
 
 /* Segment names: 20-digit first seq, ".ndjson", and ".gz" once sealed. */
 void elog_seg_name(char out[40], uint64_t first, int gz);

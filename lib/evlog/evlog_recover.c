@@ -14,6 +14,7 @@
 
 #include "core/clock.h"
 #include "evlog_int.h"
+#include "core/fsx.h"
 #include "core/msg.h"
 
 /* 1 if some complete line after the current one in s is a valid record. */
@@ -34,7 +35,7 @@ valid_after(struct elog_src *s)
 static int
 cut_tail(struct elog *l, struct elog_src *s, uint64_t at)
 {
-	int fd = openat(l->dirfd, s->name, O_WRONLY | O_CLOEXEC);
+	int fd = fsx_openat(l->dirfd, s->name, O_WRONLY, 0);
 	struct stat st;
 
 	if (fd < 0 || fstat(fd, &st) != 0 || ftruncate(fd, (off_t)at) != 0 ||
@@ -145,9 +146,9 @@ open_active(struct elog *l, const struct elog_seg *last)
 	if (last == NULL || last->gz)
 		return 0;	/* the next append starts a segment */
 	elog_seg_name(name, last->first, 0);
-	l->segfd = openat(l->dirfd, name, O_RDWR | O_APPEND | O_CLOEXEC);
+	l->segfd = fsx_openat(l->dirfd, name, O_RDWR | O_APPEND, 0);
 	if (l->segfd < 0 || fstat(l->segfd, &st) != 0)
-		return elog_fail_sys(l, EV_IOERR, "cannot open '%s/%s'", l->dir, name);
+		return elog_fail_open(l, "open", name);
 	l->segfirst = last->first;
 	l->segsize = (uint64_t)st.st_size;
 	return 0;

@@ -24,6 +24,7 @@
 #include <zlib.h>
 
 #include "evlog_int.h"
+#include "core/fsx.h"
 #include "core/msg.h"
 
 /* ZBUF: gzip's buffers.  WAIT_BYTES: how much of its own seal a closing
@@ -106,7 +107,7 @@ gzip_fd(int in, int out, struct progress *pr)
 static int
 lock_plain(int dirfd, const char *plain)
 {
-	int fd = openat(dirfd, plain, O_RDONLY | O_CLOEXEC);
+	int fd = fsx_openat(dirfd, plain, O_RDONLY, 0);
 
 	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0) {
 		int e = errno;
@@ -137,7 +138,7 @@ seal(int dirfd, uint64_t first, struct progress *pr)
 		close(in);
 		return 0;
 	}
-	int out = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int out = fsx_create_tmp(dirfd, tmp, O_WRONLY, 0600);
 	int rc = out < 0 || gzip_fd(in, out, pr) != 0 || fsync(out) != 0 ? -1 : 0;
 	int e = errno;
 	if (out >= 0 && close(out) != 0 && rc == 0) {

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/fsx.h"
 #include "core/msg.h"
 #include "core/names.h"
 #include "queue_int.h"
@@ -313,7 +314,10 @@ q_open(const char *arg, int flags, const struct q_attrs *init)
 		msg_die(EV_DATAERR, "queue '%s': %s is not an evkit queue", arg, q->path);
 	if (!exists && name_mkparent(q->path) != 0)
 		msg_die_sys(EV_IOERR, "queue '%s': cannot create directory for %s", arg, q->path);
-	int oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+	struct ev_err de;	/* a directory others can plant symlinks in: refused */
+	if (fsx_check_parent(q->path, &de) != 0)
+		msg_die(de.code, "queue '%s': %s", arg, de.msg);
+	int oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW |
 	    ((flags & Q_CREATE) ? SQLITE_OPEN_CREATE : 0);
 	int rc = sqlite3_open_v2(q->path, &q->db, oflags, NULL);
 	if (rc != SQLITE_OK) {
