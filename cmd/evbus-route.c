@@ -193,10 +193,11 @@ flush_archive(void)
 			msg_die(EV_SOFTWARE, "--archive: %s", why);
 		off += n + 1;
 	}
-	int rc = elog_append(rm.archive, rm.ab, ELOG_EXPECT_ANY, &res);
+	struct ev_err e;
+	int rc = elog_append(rm.archive, rm.ab, ELOG_EXPECT_ANY, &res, &e);
 	elog_result_free(&res);
 	if (rc != EV_OK)
-		msg_die(rc, "--archive: %s", elog_error(rm.archive));
+		msg_die(rc, "--archive: %s", e.msg);
 	for (size_t off = 0, i = 0; i < rm.nheld; i++) {
 		size_t n = strlen(rm.held.p + off);
 		struct pat_err err;
@@ -251,11 +252,12 @@ open_archive(const char *arg)
 {
 	struct elog_opts o = { .create = 1, .fsync = ELOG_FSYNC_BATCH };
 	char *dir = name_resolve(arg, "log", "", 0);
-	int rc = elog_open(dir, &o, &rm.archive);
+	struct ev_err e;
+	int rc = elog_open(dir, &o, &rm.archive, &e);
 
 	free(dir);
 	if (rc != EV_OK)
-		msg_die(rc, "--archive: %s", elog_error(rm.archive));
+		msg_die(rc, "--archive: %s", e.msg);
 	rm.ab = elog_batch_new();
 	rm.held_ms = malloc(ARCHIVE_BATCH * sizeof *rm.held_ms);
 	if (rm.held_ms == NULL)

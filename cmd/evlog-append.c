@@ -59,7 +59,7 @@ static struct {
 	long long expect;
 	int print;
 	struct elog_opts lo;
-} o = { "default", NULL, ELOG_EXPECT_ANY, 0, { 1, ELOG_FSYNC_BATCH, 0, 0 } };
+} o = { "default", NULL, ELOG_EXPECT_ANY, 0, { .create = 1, .fsync = ELOG_FSYNC_BATCH } };
 
 static struct elog *log_;
 static struct elog_batch *batch;
@@ -122,10 +122,10 @@ parse(int argc, char **argv)
 static void
 settle(void)
 {
-	int rc = elog_append_finish(log_);
+	struct ev_err e;
 
-	if (rc != 0)
-		msg_die(rc, "%s", elog_error(log_));	/* printed before at_die() */
+	if (elog_append_finish(log_, &e) != 0)
+		msg_die_err(&e);	/* printed before at_die() */
 	if (o.print && res.records.n > 0) {
 		out_write(res.records.p, res.records.n);
 		out_flush_or_die();
@@ -139,11 +139,18 @@ static void
 commit(void)
 {
 	settle();
-	int rc = elog_append_start(log_, batch, o.expect, &res);
+	struct ev_err e;
 
-	if (rc != 0)
-		msg_die(rc, "%s", elog_error(log_));
+	if (elog_append_start(log_, batch, o.expect, &res, &e) != 0)
+		msg_die_err(&e);
 	elog_batch_clear(batch);
+}
+
+/* The library's warnings (a torn tail cut), under -q's control. */
+static void
+warn(const char *m)
+{
+	msg_warn("%s", m);
 }
 
 /* On the way out by msg_die(): let a seal in progress finish. */
@@ -237,9 +244,10 @@ main(int argc, char **argv)
 	parse(argc, argv);
 	out_init(cli.line_buffered);
 	char *path = name_resolve(argv[optind], "log", "", 0);
-	int rc = elog_open(path, &o.lo, &log_);
-	if (rc != 0)
-		msg_die(rc, "%s", elog_error(log_));
+	struct ev_err oe;
+	o.lo.warn = warn;
+	if (elog_open(path, &o.lo, &log_, &oe) != 0)
+		msg_die_err(&oe);
 	msg_at_die(at_die);
 	if (o.stream_from != NULL) {
 		if ((jq = jq_init()) == NULL)
@@ -266,7 +274,7 @@ main(int argc, char **argv)
 	}
 	commit();
 	settle();
-	rc = ndj_status(r);
+	int rc = ndj_status(r);
 	ndj_close(r);
 	elog_batch_free(batch);
 	elog_result_free(&res);

@@ -135,14 +135,21 @@ report(void *ctx, const char *what)
 	msg_error("%s/%s", (const char *)ctx, what);
 }
 
+static void
+warn(const char *m)
+{
+	msg_warn("%s", m);
+}
+
 static int
 verify(struct elog *l)
 {
 	uint64_t records;
-	long bad = elog_verify(l, report, (void *)elog_dir(l), &records);
+	struct ev_err e;
+	long bad = elog_verify(l, report, (void *)elog_dir(l), &records, &e);
 
 	if (bad < 0)
-		msg_die(EV_IOERR, "%s", elog_error(l));
+		msg_die_err(&e);
 	out_printf("{\"records\":%llu,\"damaged\":%ld}\n", (unsigned long long)records, bad);
 	return bad > 0 ? EV_DATAERR : EV_OK;
 }
@@ -168,12 +175,13 @@ run(struct elog *l, struct fold *f)
 	struct elog_reader *rd;
 	struct elog_rec r;
 	unsigned long shown = 0, folded = 0;
-	int rc = elog_reader_open(l, o.from, &rd), k;
+	struct ev_err e;
+	int k;
 
-	if (rc != 0)
-		msg_die(rc, "%s", elog_error(l));
+	if (elog_reader_open(l, o.from, &rd, &e) != 0)
+		msg_die_err(&e);
 	for (;;) {
-		while ((k = elog_reader_next(rd, &r)) == 1) {
+		while ((k = elog_reader_next(rd, &r, &e)) == 1) {
 			int w = wanted(&r);
 			if (w < 0)
 				break;
@@ -191,7 +199,7 @@ run(struct elog *l, struct fold *f)
 			shown++;
 		}
 		if (k > 1)
-			msg_die(k, "%s", elog_error(l));
+			msg_die_err(&e);
 		if (f != NULL && (folded > 0 || !o.follow || shown == 0)) {
 			fold_print(f);
 			folded = 0;
@@ -210,7 +218,8 @@ int
 main(int argc, char **argv)
 {
 	struct elog *l;
-	struct elog_opts lo = { 0, ELOG_FSYNC_BATCH, 0, 0 };
+	struct elog_opts lo = { .fsync = ELOG_FSYNC_BATCH, .warn = warn };
+	struct ev_err e;
 	struct fold *f = NULL;
 
 	cli_init(argv, help);
@@ -218,9 +227,9 @@ main(int argc, char **argv)
 	lo.lock_timeout_ms = o.lock_timeout_ms;
 	out_init(cli.line_buffered);
 	char *path = name_resolve(argv[optind], "log", "", 0);
-	int rc = elog_open(path, &lo, &l);
+	int rc = elog_open(path, &lo, &l, &e);
 	if (rc != 0)
-		msg_die(rc, "%s", elog_error(l));
+		msg_die_err(&e);
 	if (o.fold != NULL)
 		f = fold_new(o.fold, o.init != NULL ? o.init : "null");
 	rc = o.verify ? verify(l) : run(l, f);

@@ -175,11 +175,11 @@ open_target(struct tgt_run *r)
 	case TGT_LOG: {
 		struct elog_opts o = { .create = 1, .fsync = ELOG_FSYNC_BATCH };
 		char *dir = name_resolve(t->arg, "log", "", 0);
-		int rc = elog_open(dir, &o, &r->log);
+		struct ev_err le;
+		int rc = elog_open(dir, &o, &r->log, &le);
 		free(dir);
 		if (rc != EV_OK)
-			msg_die(rc, "rule %s, target %s: %s", t->rule->name, t->id,
-			    elog_error(r->log));
+			msg_die(rc, "rule %s, target %s: %s", t->rule->name, t->id, le.msg);
 		r->lb = elog_batch_new();
 		break;
 	}

@@ -128,14 +128,15 @@ send_log(struct tgt_run *r, struct bus_item **items, size_t n)
 	}
 	if (added == 0)
 		return;
-	int rc = elog_append(r->log, r->lb, ELOG_EXPECT_ANY, &res);
+	struct ev_err le;
+	int rc = elog_append(r->log, r->lb, ELOG_EXPECT_ANY, &res, &le);
 	elog_result_free(&res);
 	if (rc == EV_OK)
 		return;
 	for (size_t i = 0; i < n; i++)
 		if (items[i]->state == ITEM_DONE)
 			bus_item_fail(items[i], 0, rc == EV_TEMPFAIL ? "THROTTLING" : "IO_ERROR",
-			    "log %s: %s", r->t->arg, elog_error(r->log));
+			    "log %s: %s", r->t->arg, le.msg);
 }
 
 void

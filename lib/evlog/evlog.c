@@ -12,43 +12,23 @@
 #include <unistd.h>
 
 #include "evlog_int.h"
+#include "core/alloc.h"
 #include "core/fsx.h"
 #include "core/msg.h"
 #include "core/names.h"
 
-int
-elog_fail(struct elog *l, int code, const char *fmt, ...)
+void
+elog_warn(struct elog *l, const char *fmt, ...)
 {
+	char msg[1024];
 	va_list ap;
-	char tmp[512];
 
+	if (l->o.warn == NULL)
+		return;
 	va_start(ap, fmt);
-	vsnprintf(tmp, sizeof tmp, fmt, ap);
+	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	buf_reset(&l->err);
-	buf_adds(&l->err, tmp);
-	return code;
-}
-
-int
-elog_fail_sys(struct elog *l, int code, const char *fmt, ...)
-{
-	va_list ap;
-	char tmp[512];
-	int e = errno;
-
-	va_start(ap, fmt);
-	vsnprintf(tmp, sizeof tmp, fmt, ap);
-	va_end(ap);
-	buf_reset(&l->err);
-	buf_printf(&l->err, "%s: %s", tmp, strerror(e));
-	return code;
-}
-
-const char *
-elog_error(const struct elog *l)
-{
-	return l->err.p != NULL ? l->err.p : "no error";
+	l->o.warn(msg);
 }
 
 const char *
@@ -57,14 +37,32 @@ elog_dir(const struct elog *l)
 	return l->dir;
 }
 
-int
-elog_open(const char *dir, const struct elog_opts *o, struct elog **out)
+/* The directory and its lock file; 0, or a status with *e. */
+static int
+open_dir(struct elog *l, const char *dir, struct ev_err *e)
 {
-	struct elog *l = calloc(1, sizeof *l);
+	int create = l->o.create;
 
-	if (l == NULL || (l->dir = strdup(dir)) == NULL)
-		msg_die(EV_SOFTWARE, "out of memory");
-	*out = l;
+	if (create && name_mkdirs(dir) != 0)
+		return err_sys(e, EV_IOERR, "cannot create '%s'", dir);
+	l->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (l->dirfd < 0)
+		return err_sys(e, errno == ENOENT ? EV_NOINPUT : EV_IOERR,
+		    "cannot open log '%s'", dir);
+	if (create && fsx_check_dir(l->dirfd, dir, e) != 0)
+		return e->code;
+	l->lockfd = fsx_openat(l->dirfd, "lock", create ? O_RDWR | O_CREAT : O_RDONLY, 0600);
+	if (l->lockfd < 0 && (create || errno != ENOENT))
+		return elog_fail_open(l, e, "open", "lock");
+	return 0;
+}
+
+int
+elog_open(const char *dir, const struct elog_opts *o, struct elog **out, struct ev_err *e)
+{
+	struct elog *l = xcalloc(1, sizeof *l);
+
+	l->dir = xstrdup(dir);
 	l->o = *o;
 	if (l->o.segment_bytes == 0)
 		l->o.segment_bytes = ELOG_SEGMENT_BYTES;
@@ -72,30 +70,22 @@ elog_open(const char *dir, const struct elog_opts *o, struct elog **out)
 		l->o.lock_timeout_ms = ELOG_LOCK_TIMEOUT_MS;
 	l->dirfd = l->lockfd = l->segfd = -1;
 	l->writer = o->create;
-	if (o->create && name_mkdirs(dir) != 0)
-		return elog_fail_sys(l, EV_IOERR, "cannot create '%s'", dir);
-	l->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (l->dirfd < 0)
-		return elog_fail_sys(l, errno == ENOENT ? EV_NOINPUT : EV_IOERR,
-		    "cannot open log '%s'", dir);
-	if (o->create) {
-		struct ev_err e;
-		if (fsx_check_dir(l->dirfd, dir, &e) != 0)
-			return elog_fail(l, e.code, "%s", e.msg);
+	int rc = open_dir(l, dir, e);
+	if (rc != 0) {
+		elog_close(l);
+		l = NULL;
 	}
-	l->lockfd = fsx_openat(l->dirfd, "lock", o->create ? O_RDWR | O_CREAT : O_RDONLY, 0600);
-	if (l->lockfd < 0 && (o->create || errno != ENOENT))
-		return elog_fail_open(l, "open", "lock");
-	return 0;
+	*out = l;
+	return rc;
 }
 
 int
-elog_fail_open(struct elog *l, const char *what, const char *name)
+elog_fail_open(struct elog *l, struct ev_err *e, const char *what, const char *name)
 {
 	if (errno == ELOOP)
-		return elog_fail(l, EV_NOPERM, "'%s/%s' is a symbolic link: refusing to follow it",
+		return err_set(e, EV_NOPERM, "'%s/%s' is a symbolic link: refusing to follow it",
 		    l->dir, name);
-	return elog_fail_sys(l, EV_IOERR, "cannot %s '%s/%s'", what, l->dir, name);
+	return err_sys(e, EV_IOERR, "cannot %s '%s/%s'", what, l->dir, name);
 }
 
 void
@@ -103,7 +93,7 @@ elog_close(struct elog *l)
 {
 	if (l == NULL)
 		return;
-	elog_append_finish(l);
+	elog_append_finish(l, NULL);
 	elog_seal_wait(l);
 	elog_idx_close(l);
 	if (l->segfd >= 0)
@@ -112,7 +102,6 @@ elog_close(struct elog *l)
 		close(l->lockfd);
 	if (l->dirfd >= 0)
 		close(l->dirfd);
-	buf_free(&l->err);
 	free(l->dir);
 	free(l);
 }
@@ -120,7 +109,7 @@ elog_close(struct elog *l)
 /* A lock not had in time is a temporary failure (SPEC 1: 75), naming
  * the process that holds it when /proc tells. */
 static int
-lock_timeout(struct elog *l)
+lock_timeout(struct elog *l, struct ev_err *e)
 {
 	char comm[32], who[80] = "";
 	pid_t pid = fsx_lock_holder(l->lockfd, comm, sizeof comm);
@@ -129,20 +118,20 @@ lock_timeout(struct elog *l)
 	if (pid > 0)
 		snprintf(who, sizeof who, ", held by pid %d%s%s%s", (int)pid,
 		    comm[0] != '\0' ? " (" : "", comm, comm[0] != '\0' ? ")" : "");
-	return elog_fail(l, EV_TEMPFAIL, "%s: the log is locked%s: gave up after %ld.%03ld s "
+	return err_set(e, EV_TEMPFAIL, "%s: the log is locked%s: gave up after %ld.%03ld s "
 	    "(--lock-timeout)", l->dir, who, ms / 1000, ms % 1000);
 }
 
 int
-elog_lock(struct elog *l, int how)
+elog_lock(struct elog *l, int how, struct ev_err *e)
 {
 	if (l->lockfd < 0)
 		return 0;
 	if (fsx_flock(l->lockfd, how, l->o.lock_timeout_ms) == 0)
 		return 0;
 	if (errno == EWOULDBLOCK)
-		return lock_timeout(l);
-	return elog_fail_sys(l, EV_IOERR, "%s/lock: cannot lock", l->dir);
+		return lock_timeout(l, e);
+	return err_sys(e, EV_IOERR, "%s/lock: cannot lock", l->dir);
 }
 
 void
@@ -153,10 +142,10 @@ elog_unlock(struct elog *l)
 }
 
 int
-elog_fsync_dir(struct elog *l)
+elog_fsync_dir(struct elog *l, struct ev_err *e)
 {
 	if (fsync(l->dirfd) != 0)
-		return elog_fail_sys(l, EV_IOERR, "%s: cannot sync directory", l->dir);
+		return err_sys(e, EV_IOERR, "%s: cannot sync directory", l->dir);
 	return 0;
 }
 
@@ -194,7 +183,7 @@ seg_kind(const char *name, uint64_t *first)
 }
 
 int
-elog_list(struct elog *l, struct elog_seg **out, size_t *n, int clean)
+elog_list(struct elog *l, struct elog_seg **out, size_t *n, int clean, struct ev_err *e)
 {
 	int fd = openat(l->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
@@ -205,7 +194,7 @@ elog_list(struct elog *l, struct elog_seg **out, size_t *n, int clean)
 	if (d == NULL) {
 		if (fd >= 0)
 			close(fd);
-		return elog_fail_sys(l, EV_IOERR, "cannot list '%s'", l->dir);
+		return err_sys(e, EV_IOERR, "cannot list '%s'", l->dir);
 	}
 	while ((de = readdir(d)) != NULL) {
 		uint64_t first;
@@ -218,11 +207,7 @@ elog_list(struct elog *l, struct elog_seg **out, size_t *n, int clean)
 		for (i = 0; i < ns && s[i].first != first; i++)
 			;
 		if (i == ns) {
-			if (ns == cap) {
-				cap = cap ? 2 * cap : 16;
-				if ((s = realloc(s, cap * sizeof *s)) == NULL)
-					msg_die(EV_SOFTWARE, "out of memory");
-			}
+			XGROW(&s, &cap, ns + 1);
 			s[ns++] = (struct elog_seg){ first, 0, 0 };
 		}
 		if (k == 0)
@@ -240,7 +225,7 @@ elog_list(struct elog *l, struct elog_seg **out, size_t *n, int clean)
 
 int
 elog_src_open(struct elog *l, struct elog_src *s, const struct elog_seg *seg,
-    uint64_t from_off)
+    uint64_t from_off, struct ev_err *e)
 {
 	memset(s, 0, sizeof *s);
 	s->fd = -1;
@@ -256,30 +241,29 @@ elog_src_open(struct elog *l, struct elog_src *s, const struct elog_seg *seg,
 		if (s->fd < 0 && errno == ENOENT)
 			continue;
 		if (s->fd < 0)
-			return elog_fail_open(l, "open", s->name);
+			return elog_fail_open(l, e, "open", s->name);
 		s->sealed = gz;
 		if (gz && from_off == 0)
 			s->zt = elog_gz_open(s->fd);
 		if (gz && s->zt == NULL) {
 			s->gz = gzdopen(s->fd, "rb");
 			if (s->gz == NULL)
-				msg_die(EV_SOFTWARE, "out of memory");
+				die_oom();
 			gzbuffer(s->gz, 1 << 17);
 		}
 		break;
 	}
 	if (s->fd < 0)
-		return elog_fail(l, EV_IOERR, "%s: segment %llu vanished", l->dir,
+		return err_set(e, EV_IOERR, "%s: segment %llu vanished", l->dir,
 		    (unsigned long long)seg->first);
 	if (s->zt != NULL)
 		return 0;	/* its blocks are the buffer */
 	s->cap = 1 << 18;
-	if ((s->buf = malloc(s->cap)) == NULL)
-		msg_die(EV_SOFTWARE, "out of memory");
+	s->buf = xmalloc(s->cap);
 	if (from_off > 0) {
 		if (s->gz != NULL ? gzseek(s->gz, (z_off_t)from_off, SEEK_SET) < 0 :
 		    lseek(s->fd, (off_t)from_off, SEEK_SET) < 0)
-			return elog_fail_sys(l, EV_IOERR, "%s/%s: cannot seek", l->dir, s->name);
+			return err_sys(e, EV_IOERR, "%s/%s: cannot seek", l->dir, s->name);
 		s->off = from_off;
 	}
 	return 0;
@@ -297,8 +281,7 @@ src_fill(struct elog_src *s)
 	}
 	if (s->len == s->cap) {
 		s->cap *= 2;
-		if ((s->buf = realloc(s->buf, s->cap)) == NULL)
-			msg_die(EV_SOFTWARE, "out of memory");
+		s->buf = xrealloc(s->buf, s->cap);
 	}
 	size_t room = s->cap - s->len;
 	uint64_t at = s->off + s->len;	/* file offset of the next byte read */
@@ -342,7 +325,7 @@ src_block(struct elog_src *s)
 	if (k <= 0)
 		return k;	/* any unread bytes are the unterminated end */
 	if (s->pos < s->len)
-		msg_die(EV_SOFTWARE, "%s: a line across gzip blocks", s->name);
+		return -1;	/* a line across blocks: evlog_gz.c never makes one */
 	s->buf = (char *)p;
 	s->pos = 0;
 	s->len = n;

@@ -11,8 +11,9 @@
  *
  * where crc is the zlib CRC-32 of every byte before ',"crc":'.
  *
- * Functions that can fail return 0 or an exit status of msg.h and leave
- * the reason in elog_error(); they never exit, so a router can retry. */
+ * Functions that can fail return 0 or an exit status of msg.h and fill
+ * a struct ev_err (core/err.h); they never exit and never print, so a
+ * router can retry; warnings go to o.warn. */
 #ifndef EVKIT_EVLOG_H
 #define EVKIT_EVLOG_H
 
@@ -20,6 +21,7 @@
 #include <stdint.h>
 
 #include "core/buf.h"
+#include "core/err.h"
 
 enum elog_fsync { ELOG_FSYNC_BATCH, ELOG_FSYNC_ALWAYS, ELOG_FSYNC_NEVER };
 
@@ -38,15 +40,17 @@ struct elog_opts {
 	enum elog_fsync fsync;
 	uint64_t segment_bytes;		/* 0: ELOG_SEGMENT_BYTES */
 	long lock_timeout_ms;		/* 0: ELOG_LOCK_TIMEOUT_MS; < 0: for ever */
+	void (*warn)(const char *msg);	/* a torn tail cut, an index dropped; NULL: none */
 };
 
-/* Opens the log in directory dir (mkdir -p, mode 0700, with o->create).
- * Returns 0 and *out, or EV_NOINPUT (missing), EV_IOERR, with *out still
- * set so that elog_error(*out) explains; elog_close() it either way. */
-int elog_open(const char *dir, const struct elog_opts *o, struct elog **out);
+/* Opens the log in directory dir (mkdir -p, mode 0700, with o->create;
+ * a writer refuses a directory others could plant files in, and every
+ * file of the log is opened without following a symlink).  Returns 0
+ * and *out, or EV_NOINPUT (missing), EV_IOERR, EV_NOPERM with *e filled
+ * and *out NULL. */
+int elog_open(const char *dir, const struct elog_opts *o, struct elog **out,
+    struct ev_err *e);
 void elog_close(struct elog *l);
-/* The last failure's message, without the program name. */
-const char *elog_error(const struct elog *l);
 const char *elog_dir(const struct elog *l);
 
 /* A decoded record: pointers into the line, valid as long as it is.
@@ -97,7 +101,7 @@ struct elog_result {
  * reused by the next call); EV_CONFLICT with nothing written; EV_IOERR,
  * EV_TEMPFAIL, EV_DATAERR (damaged log) with nothing committed. */
 int elog_append(struct elog *l, struct elog_batch *b, long long expect,
-    struct elog_result *res);
+    struct elog_result *res, struct ev_err *e);
 /* The same in two steps, so that the disk writes one batch while the
  * caller reads the next: _start() writes the batch and, with
  * ELOG_FSYNC_BATCH, returns still holding the lock; _finish() syncs and
@@ -106,19 +110,22 @@ int elog_append(struct elog *l, struct elog_batch *b, long long expect,
  * EV_IOERR there means it was not (it is cut off again).  Nothing else
  * may be done with the log in between; elog_close() finishes. */
 int elog_append_start(struct elog *l, struct elog_batch *b, long long expect,
-    struct elog_result *res);
-int elog_append_finish(struct elog *l);
+    struct elog_result *res, struct ev_err *e);
+int elog_append_finish(struct elog *l, struct ev_err *e);
 void elog_result_free(struct elog_result *res);
 
 /* Reading.  A reader walks the records from a seq on, up to the end that
  * was committed when it last looked (sampled under a shared lock, so it
  * never sees a batch that is still being written). */
 struct elog_reader;
-/* Opens a reader at the first record with seq >= from (1: everything). */
-int elog_reader_open(struct elog *l, uint64_t from, struct elog_reader **out);
+/* Opens a reader at the first record with seq >= from (1: everything);
+ * on failure *out is NULL. */
+int elog_reader_open(struct elog *l, uint64_t from, struct elog_reader **out,
+    struct ev_err *e);
 /* 1 and *r (valid until the next call), 0 at the committed end, or an
- * exit status (EV_DATAERR: a damaged record; see elog_error()). */
-int elog_reader_next(struct elog_reader *rd, struct elog_rec *r);
+ * exit status with *e (EV_DATAERR: a damaged record, or records missing
+ * where a segment is gone; EV_TEMPFAIL: the lock timed out). */
+int elog_reader_next(struct elog_reader *rd, struct elog_rec *r, struct ev_err *e);
 /* Waits up to timeout_ms for the log to change (inotify, or a short
  * sleep where inotify is unavailable); then elog_reader_next() again. */
 void elog_reader_wait(struct elog_reader *rd, int timeout_ms);
@@ -133,9 +140,9 @@ void elog_reader_close(struct elog_reader *rd);
 /* Checks every segment: CRCs, the JSON of every event, seq gap-free and
  * matching segment names, every stream's versions gap-free.  Each damage
  * is passed to report(ctx, "SEGMENT:LINE: what").  Returns the number of
- * damages found, or -1 with elog_error() when the log cannot be read;
- * *records gets the number of good records. */
+ * damages found, or -1 with *e when the log cannot be read; *records
+ * gets the number of good records.  A torn tail is a warning (o.warn). */
 long elog_verify(struct elog *l, void (*report)(void *, const char *), void *ctx,
-    uint64_t *records);
+    uint64_t *records, struct ev_err *e);
 
 #endif

@@ -9,11 +9,9 @@
 
 #include "core/clock.h"
 #include "evlog_int.h"
+#include "core/alloc.h"
 #include "core/fsx.h"
 #include "core/msg.h"
-
-size_t elog_batch_get(const struct elog_batch *b, size_t i, const char **stream,
-    size_t *sn, const char **id, size_t *in, const char **event, size_t *en);
 
 /* A small hash map key -> value for the batch being numbered: the ids it
  * has seen and the heads of its streams, ahead of the index. */
@@ -29,8 +27,7 @@ bmap_init(struct bmap *m, size_t n)
 
 	while (cap < 2 * n + 16)
 		cap *= 2;
-	if ((m->s = calloc(cap, sizeof *m->s)) == NULL)
-		msg_die(EV_SOFTWARE, "out of memory");
+	m->s = xcalloc(cap, sizeof *m->s);
 	m->mask = cap - 1;
 	m->n = 0;
 }
@@ -88,7 +85,7 @@ struct learnt {
  * learn once the records are written. */
 static int
 number(struct elog *l, struct elog_batch *b, long long expect, struct elog_result *res,
-    struct learnt *lt, const char time[24])
+    struct learnt *lt, const char time[24], struct ev_err *e)
 {
 	struct bmap ids, heads;
 	struct put *puts = lt->puts;
@@ -123,7 +120,7 @@ number(struct elog *l, struct elog_batch *b, long long expect, struct elog_resul
 				char want[24] = "none";
 				if (expect != ELOG_EXPECT_NONE)
 					snprintf(want, sizeof want, "%lld", expect);
-				rc = elog_fail(l, EV_CONFLICT, "conflict: stream %.*s is at version "
+				rc = err_set(e, EV_CONFLICT, "conflict: stream %.*s is at version "
 				    "%llu, expected %s", (int)sn, st, (unsigned long long)cur, want);
 				break;
 			}
@@ -147,7 +144,7 @@ number(struct elog *l, struct elog_batch *b, long long expect, struct elog_resul
 
 /* Seals a full active segment and starts the one for seq first. */
 static int
-rotate(struct elog *l, uint64_t first)
+rotate(struct elog *l, uint64_t first, struct ev_err *e)
 {
 	char name[40];
 
@@ -161,10 +158,10 @@ rotate(struct elog *l, uint64_t first)
 	elog_seg_name(name, first, 0);
 	l->segfd = fsx_openat(l->dirfd, name, O_RDWR | O_APPEND | O_CREAT | O_EXCL, 0600);
 	if (l->segfd < 0)
-		return elog_fail_open(l, "create", name);
+		return elog_fail_open(l, e, "create", name);
 	l->segfirst = first;
 	l->segsize = 0;
-	return l->o.fsync == ELOG_FSYNC_NEVER ? 0 : elog_fsync_dir(l);
+	return l->o.fsync == ELOG_FSYNC_NEVER ? 0 : elog_fsync_dir(l, e);
 }
 
 static int
@@ -179,7 +176,7 @@ write_all(int fd, const char *p, size_t n, int sync)
  * was, so that nothing half-written is left for a reader to trip on.
  * With --fsync batch the sync is elog_append_finish()'s. */
 static int
-write_records(struct elog *l, const struct buf *rec)
+write_records(struct elog *l, const struct buf *rec, struct ev_err *e)
 {
 	char name[40];
 	int rc = 0;
@@ -197,7 +194,7 @@ write_records(struct elog *l, const struct buf *rec)
 	if (rc == 0)
 		return 0;
 	elog_seg_name(name, l->segfirst, 0);
-	rc = elog_fail_sys(l, EV_IOERR, "%s/%s: write error", l->dir, name);
+	rc = err_sys(e, EV_IOERR, "%s/%s: write error", l->dir, name);
 	if (ftruncate(l->segfd, (off_t)l->segsize) == 0)
 		fdatasync(l->segfd);
 	return rc;
@@ -217,18 +214,19 @@ drop_index(struct elog *l)
 static void
 learn(struct elog *l, const struct learnt *lt, size_t n, int64_t ms)
 {
+	struct ev_err e;
 	int rc = 0;
 
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		if (i + AHEAD < n)
 			elog_idx_prefetch(l, lt->puts[i + AHEAD].idk);
-		rc = elog_idx_put(l, lt->puts[i].idk, lt->puts[i].seq);
+		rc = elog_idx_put(l, lt->puts[i].idk, lt->puts[i].seq, &e);
 	}
 	for (uint64_t i = 0; i <= lt->heads.mask && rc == 0; i++)
 		if (lt->heads.s[i].key != 0)
-			rc = elog_idx_put(l, lt->heads.s[i].key, lt->heads.s[i].val);
+			rc = elog_idx_put(l, lt->heads.s[i].key, lt->heads.s[i].val, &e);
 	if (rc != 0) {
-		msg_warn("%s (the index will be rebuilt)", elog_error(l));
+		elog_warn(l, "%s (the index will be rebuilt)", e.msg);
 		drop_index(l);
 		return;
 	}
@@ -264,7 +262,7 @@ release(struct elog *l)
 
 int
 elog_append_start(struct elog *l, struct elog_batch *b, long long expect,
-    struct elog_result *res)
+    struct elog_result *res, struct ev_err *e)
 {
 	char time[25];
 	int rc;
@@ -273,19 +271,18 @@ elog_append_start(struct elog *l, struct elog_batch *b, long long expect,
 	res->first_seq = res->last_seq = 0;
 	buf_reset(&res->records);
 	if (l->pending)
-		return elog_fail(l, EV_SOFTWARE, "%s: the last batch is not finished", l->dir);
+		return err_set(e, EV_SOFTWARE, "%s: the last batch is not finished", l->dir);
 	if (elog_batch_count(b) == 0)
 		return 0;
 	if (!l->writer)
-		return elog_fail(l, EV_SOFTWARE, "%s: not opened for writing", l->dir);
-	struct learnt lt = { malloc(elog_batch_count(b) * sizeof *lt.puts), { NULL, 0, 0 } };
-	if (lt.puts == NULL)
-		msg_die(EV_SOFTWARE, "out of memory");
-	if ((rc = elog_lock(l, LOCK_EX)) != 0) {
+		return err_set(e, EV_SOFTWARE, "%s: not opened for writing", l->dir);
+	struct learnt lt = { xreallocarray(NULL, elog_batch_count(b), sizeof *lt.puts),
+	    { NULL, 0, 0 } };
+	if ((rc = elog_lock(l, LOCK_EX, e)) != 0) {
 		free(lt.puts);
 		return rc;
 	}
-	rc = elog_recover(l);
+	rc = elog_recover(l, e);
 	/* Times never go backwards along the log, so --until can stop early. */
 	int64_t ms = clock_now_ms();
 	if (rc == 0 && ms < elog_idx_pos(l)->time_ms)
@@ -294,16 +291,17 @@ elog_append_start(struct elog *l, struct elog_batch *b, long long expect,
 	/* Room for the batch's ids and a head, now, so that the slots that
 	 * number() prefetches are those learn() fills.  A failure (a full
 	 * disk) is learn()'s to handle. */
+	struct ev_err ignored;
 	if (rc == 0)
-		elog_idx_reserve(l, elog_batch_count(b) + 1);
+		elog_idx_reserve(l, elog_batch_count(b) + 1, &ignored);
 	if (rc == 0)
-		rc = number(l, b, expect, res, &lt, time);
+		rc = number(l, b, expect, res, &lt, time, e);
 	if (rc == 0 && res->appended > 0) {
 		res->first_seq = lt.puts[0].seq;
 		res->last_seq = lt.puts[res->appended - 1].seq;
-		rc = rotate(l, res->first_seq);
+		rc = rotate(l, res->first_seq, e);
 		if (rc == 0)
-			rc = write_records(l, &res->records);
+			rc = write_records(l, &res->records, e);
 		if (rc == 0) {
 			l->synced = l->segsize;
 			l->segsize += res->records.n;
@@ -326,7 +324,7 @@ elog_append_start(struct elog *l, struct elog_batch *b, long long expect,
 }
 
 int
-elog_append_finish(struct elog *l)
+elog_append_finish(struct elog *l, struct ev_err *e)
 {
 	char name[40];
 	int rc = 0;
@@ -337,7 +335,7 @@ elog_append_finish(struct elog *l)
 	if (fdatasync(l->segfd) != 0) {
 		/* Not committed: cut it back, and forget what the index learnt. */
 		elog_seg_name(name, l->segfirst, 0);
-		rc = elog_fail_sys(l, EV_IOERR, "%s/%s: write error", l->dir, name);
+		rc = err_sys(e, EV_IOERR, "%s/%s: write error", l->dir, name);
 		if (ftruncate(l->segfd, (off_t)l->synced) == 0)
 			fdatasync(l->segfd);
 		l->segsize = l->synced;
@@ -348,11 +346,12 @@ elog_append_finish(struct elog *l)
 }
 
 int
-elog_append(struct elog *l, struct elog_batch *b, long long expect, struct elog_result *res)
+elog_append(struct elog *l, struct elog_batch *b, long long expect, struct elog_result *res,
+    struct ev_err *e)
 {
-	int rc = elog_append_start(l, b, expect, res);
+	int rc = elog_append_start(l, b, expect, res, e);
 
-	return rc != 0 ? rc : elog_append_finish(l);
+	return rc != 0 ? rc : elog_append_finish(l, e);
 }
 
 void

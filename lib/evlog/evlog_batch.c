@@ -10,6 +10,7 @@
 
 #include "core/clock.h"
 #include "evlog_int.h"
+#include "core/alloc.h"
 #include "core/json.h"
 #include "core/msg.h"
 
@@ -25,18 +26,10 @@ struct elog_batch {
 	char why[96];
 };
 
-/* The batch is exposed to evlog.c through these accessors. */
-size_t elog_batch_get(const struct elog_batch *b, size_t i, const char **stream,
-    size_t *sn, const char **id, size_t *in, const char **event, size_t *en);
-
 struct elog_batch *
 elog_batch_new(void)
 {
-	struct elog_batch *b = calloc(1, sizeof *b);
-
-	if (b == NULL)
-		msg_die(EV_SOFTWARE, "out of memory");
-	return b;
+	return xcalloc(1, sizeof(struct elog_batch));
 }
 
 void
@@ -238,12 +231,7 @@ elog_batch_add(struct elog_batch *b, const char *stream, size_t stream_n,
 		*why = b->why;
 		return -1;
 	}
-	if (b->n == b->cap) {
-		b->cap = b->cap ? 2 * b->cap : 1024;
-		b->ev = realloc(b->ev, b->cap * sizeof *b->ev);
-		if (b->ev == NULL)
-			msg_die(EV_SOFTWARE, "out of memory");
-	}
+	XGROW(&b->ev, &b->cap, b->n + 1);
 	struct ev *e = &b->ev[b->n];
 	e->event = b->arena.n;
 	compact(&b->arena, event, n, spaced);

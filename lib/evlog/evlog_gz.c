@@ -23,6 +23,7 @@
 #include <zlib.h>
 
 #include "evlog_int.h"
+#include "core/alloc.h"
 #include "core/msg.h"
 
 enum { NBLK = 8, BLOCK = 1 << 20, INBUF = 1 << 17 };
@@ -197,8 +198,7 @@ grow(struct blk *b, size_t want)
 		return;
 	while (b->cap < want)
 		b->cap = b->cap ? 2 * b->cap : BLOCK;
-	if ((b->p = realloc(b->p, b->cap)) == NULL)
-		msg_die(EV_SOFTWARE, "out of memory");
+	b->p = xrealloc(b->p, b->cap);
 }
 
 /* Fills b: the line carried over, then whole lines (a line longer than
@@ -263,11 +263,11 @@ elog_gz_open(int fd)
 
 	if (pread(fd, magic, 2, 0) != 2 || magic[0] != 037 || magic[1] != 0213)
 		return NULL;
-	if ((g = calloc(1, sizeof *g)) == NULL || (g->in = malloc(INBUF)) == NULL)
-		msg_die(EV_SOFTWARE, "out of memory");
+	g = xcalloc(1, sizeof *g);
+	g->in = xmalloc(INBUF);
 	g->fd = fd;
 	if (inflateInit2(&g->z, -15) != Z_OK)
-		msg_die(EV_SOFTWARE, "out of memory");
+		die_oom();
 	g->z.next_in = g->in;
 	pthread_mutex_init(&g->mu, NULL);
 	pthread_cond_init(&g->cv, NULL);

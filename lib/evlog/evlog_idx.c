@@ -20,6 +20,7 @@
 #include <zlib.h>
 
 #include "evlog_int.h"
+#include "core/alloc.h"
 #include "core/fsx.h"
 #include "core/msg.h"
 
@@ -151,7 +152,7 @@ table(const struct elog_idx *old, char *mem, uint64_t cap)
 /* Writes a new index file with room for cap slots holding the entries of
  * old (if any), and renames it in place.  The header is written last. */
 static int
-rebuild(struct elog *l, uint64_t cap, const struct elog_pos *posp)
+rebuild(struct elog *l, uint64_t cap, const struct elog_pos *posp, struct ev_err *e)
 {
 	struct elog_pos pos0 = *posp, *pos = &pos0;	/* posp may point into l->idx */
 	struct elog_idx nx = { .fd = -1 };
@@ -161,7 +162,7 @@ rebuild(struct elog *l, uint64_t cap, const struct elog_pos *posp)
 	int fd = fsx_create_tmp(l->dirfd, "index.tmp", O_RDWR, 0600);
 
 	if (fd < 0)
-		return elog_fail_open(l, "create", "index.tmp");
+		return elog_fail_open(l, e, "create", "index.tmp");
 	nx.fd = fd;
 	nx.len = HDR + cap * sizeof(struct slot);
 	/* The blocks are reserved first, so that a full disk fails here and
@@ -170,10 +171,10 @@ rebuild(struct elog *l, uint64_t cap, const struct elog_pos *posp)
 	 * in private huge pages and written out cost a copy more, and the
 	 * huge pages compaction: up to 0.4 s more system time in the
 	 * bench's 1M-event append on a busy machine.) */
-	int e = posix_fallocate(fd, 0, (off_t)nx.len);
-	if (e != 0) {
-		errno = e;
-		int rc = elog_fail_sys(l, EV_IOERR, "%s/index.tmp", l->dir);
+	int fe = posix_fallocate(fd, 0, (off_t)nx.len);
+	if (fe != 0) {
+		errno = fe;
+		int rc = err_sys(e, EV_IOERR, "%s/index.tmp", l->dir);
 		close(fd);
 		unlinkat(l->dirfd, "index.tmp", 0);	/* the log needs the room more */
 		return rc;
@@ -181,7 +182,7 @@ rebuild(struct elog *l, uint64_t cap, const struct elog_pos *posp)
 	void *m = mmap(NULL, nx.len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
 	if (m == MAP_FAILED) {
 		close(fd);
-		return elog_fail_sys(l, EV_IOERR, "cannot map '%s/index.tmp'", l->dir);
+		return err_sys(e, EV_IOERR, "cannot map '%s/index.tmp'", l->dir);
 	}
 	table(old, m, cap);
 	nx.h = m;
@@ -189,31 +190,31 @@ rebuild(struct elog *l, uint64_t cap, const struct elog_pos *posp)
 	nx.pos = *pos;
 	if (renameat(l->dirfd, "index.tmp", l->dirfd, "index") != 0) {
 		unmap(&nx);
-		return elog_fail_sys(l, EV_IOERR, "cannot rename '%s/index.tmp'", l->dir);
+		return err_sys(e, EV_IOERR, "cannot rename '%s/index.tmp'", l->dir);
 	}
 	struct stat st;
 	fstat(fd, &st);
 	nx.ino = st.st_ino;
 	if (old != NULL)
 		unmap(old);
-	else if ((old = l->idx = malloc(sizeof *old)) == NULL)
-		msg_die(EV_SOFTWARE, "out of memory");
+	else
+		old = l->idx = xmalloc(sizeof *old);
 	*old = nx;
 	elog_idx_set_pos(l, pos);
 	return 0;
 }
 
 int
-elog_idx_reset(struct elog *l)
+elog_idx_reset(struct elog *l, struct ev_err *e)
 {
 	struct elog_pos zero = { 0, 0, 0, 0 };
 
 	elog_idx_close(l);
-	return rebuild(l, MIN_CAP, &zero);
+	return rebuild(l, MIN_CAP, &zero, e);
 }
 
 int
-elog_idx_open(struct elog *l)
+elog_idx_open(struct elog *l, struct ev_err *e)
 {
 	struct stat st;
 
@@ -226,15 +227,14 @@ elog_idx_open(struct elog *l)
 	elog_idx_close(l);
 	int fd = fsx_openat(l->dirfd, "index", O_RDWR, 0);
 	if (fd >= 0) {
-		if ((l->idx = calloc(1, sizeof *l->idx)) == NULL)
-			msg_die(EV_SOFTWARE, "out of memory");
+		l->idx = xcalloc(1, sizeof *l->idx);
 		if (map(l->idx, fd) == 0)
 			return 0;
 		elog_idx_close(l);
 	} else if (errno != ENOENT) {
-		return elog_fail_open(l, "open", "index");
+		return elog_fail_open(l, e, "open", "index");
 	}
-	return elog_idx_reset(l);
+	return elog_idx_reset(l, e);
 }
 
 const struct elog_pos *
@@ -264,7 +264,7 @@ elog_idx_prefetch(struct elog *l, uint64_t key)
 }
 
 int
-elog_idx_reserve(struct elog *l, uint64_t n)
+elog_idx_reserve(struct elog *l, uint64_t n, struct ev_err *e)
 {
 	struct elog_idx *x = l->idx;
 	uint64_t cap = x->h->cap;
@@ -274,13 +274,13 @@ elog_idx_reserve(struct elog *l, uint64_t n)
 	 * whole of a batch. */
 	while (x->h->used + n > cap / 2)
 		cap *= 4;
-	return cap == x->h->cap ? 0 : rebuild(l, cap, &x->pos);
+	return cap == x->h->cap ? 0 : rebuild(l, cap, &x->pos, e);
 }
 
 int
-elog_idx_put(struct elog *l, uint64_t key, uint64_t val)
+elog_idx_put(struct elog *l, uint64_t key, uint64_t val, struct ev_err *e)
 {
-	int rc = elog_idx_reserve(l, 1);
+	int rc = elog_idx_reserve(l, 1, e);
 
 	if (rc != 0)
 		return rc;
@@ -299,12 +299,12 @@ elog_idx_put(struct elog *l, uint64_t key, uint64_t val)
 }
 
 int
-elog_idx_add(struct elog *l, const struct elog_rec *r)
+elog_idx_add(struct elog *l, const struct elog_rec *r, struct ev_err *e)
 {
-	int rc = elog_idx_put(l, elog_key_id(r->stream, r->stream_n, r->id, r->id_n), r->seq);
+	int rc = elog_idx_put(l, elog_key_id(r->stream, r->stream_n, r->id, r->id_n), r->seq, e);
 
 	if (rc == 0)
-		rc = elog_idx_put(l, elog_key_head(r->stream, r->stream_n), r->version);
+		rc = elog_idx_put(l, elog_key_head(r->stream, r->stream_n), r->version, e);
 	return rc;
 }
 

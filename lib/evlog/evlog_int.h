@@ -6,6 +6,7 @@
 #include <zlib.h>
 
 #include "core/buf.h"
+#include "core/err.h"
 #include "evlog.h"
 
 struct elog_idx;
@@ -15,7 +16,6 @@ struct elog {
 	int dirfd, lockfd;	/* lockfd -1: no lock file (a reader of a log never written) */
 	int writer;
 	struct elog_opts o;
-	struct buf err;
 	struct elog_idx *idx;
 	int segfd;		/* the active segment, O_APPEND; -1 when none */
 	uint64_t segfirst, segsize;
@@ -25,15 +25,12 @@ struct elog {
 	struct elog_sealer *sq;	/* the segments to seal, and their thread */
 };
 
-/* Sets l->err from a printf format; returns code, so that callers can
- * `return elog_fail(l, EV_IOERR, ...)`.  The _sys form appends errno. */
-int elog_fail(struct elog *l, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-int elog_fail_sys(struct elog *l, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 /* "cannot WHAT 'DIR/NAME'" from errno, or EV_NOPERM when name is a
  * symlink (every file of a log is opened without following one). */
-int elog_fail_open(struct elog *l, const char *what, const char *name);
+int elog_fail_open(struct elog *l, struct ev_err *e, const char *what, const char *name);
+/* Passes a warning to the opener's o.warn, if any (the library prints
+ * nothing itself). */
+void elog_warn(struct elog *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Segment names: 20-digit first seq, ".ndjson", and ".gz" once sealed. */
 void elog_seg_name(char out[40], uint64_t first, int gz);
@@ -46,7 +43,7 @@ struct elog_seg {
 };
 /* Lists the segments (malloc'd array, *n entries); unlinks stale
  * .gz.tmp files when clean is set (the caller holds the writer lock). */
-int elog_list(struct elog *l, struct elog_seg **out, size_t *n, int clean);
+int elog_list(struct elog *l, struct elog_seg **out, size_t *n, int clean, struct ev_err *e);
 
 /* A segment opened for reading lines, plain or gzip. */
 struct elog_src {
@@ -63,14 +60,14 @@ struct elog_src {
 	char name[40];
 };
 int elog_src_open(struct elog *l, struct elog_src *s, const struct elog_seg *seg,
-    uint64_t from_off);
+    uint64_t from_off, struct ev_err *e);
 /* 1: *p, *n is the next line without '\n'; 2: an unterminated tail (at the
  * limit or end of file); 0: the end; -1: a read or gzip error. */
 int elog_src_line(struct elog_src *s, const char **p, size_t *n);
 void elog_src_close(struct elog_src *s);
 
-/* Locks: flock on the lock file, retried on EINTR. */
-int elog_lock(struct elog *l, int how);
+/* Locks: flock on the lock file, giving up after o.lock_timeout_ms. */
+int elog_lock(struct elog *l, int how, struct ev_err *e);
 void elog_unlock(struct elog *l);
 
 /* elog_decode(), with the CRC check only when crc is set: a sealed
@@ -95,6 +92,11 @@ struct elog_gz *elog_gz_open(int fd);
 int elog_gz_next(struct elog_gz *g, const char **p, size_t *n);
 void elog_gz_close(struct elog_gz *g);
 
+/* Event i of a batch: its stream and id as JSON strings, the event as
+ * compact JSON (evlog_batch.c); returns the batch's count. */
+size_t elog_batch_get(const struct elog_batch *b, size_t i, const char **stream,
+    size_t *sn, const char **id, size_t *in, const char **event, size_t *en);
+
 /* The record encoder. */
 void elog_encode(struct buf *b, uint64_t seq, const char *stream, size_t stream_n,
     uint64_t version, const char time[24], const char *id, size_t id_n,
@@ -111,26 +113,26 @@ struct elog_pos {
 	uint64_t seg, off;	/* its segment and the offset just past it */
 	int64_t time_ms;	/* its time */
 };
-int elog_idx_open(struct elog *l);
+int elog_idx_open(struct elog *l, struct ev_err *e);
 void elog_idx_close(struct elog *l);
-int elog_idx_reset(struct elog *l);
+int elog_idx_reset(struct elog *l, struct ev_err *e);
 const struct elog_pos *elog_idx_pos(struct elog *l);
 uint64_t elog_idx_get(struct elog *l, uint64_t key);
-int elog_idx_put(struct elog *l, uint64_t key, uint64_t val);
+int elog_idx_put(struct elog *l, uint64_t key, uint64_t val, struct ev_err *e);
 /* Makes room for n more keys (one rebuild at most) so that the puts of
  * a batch do not rebuild the table on the way. */
-int elog_idx_reserve(struct elog *l, uint64_t n);
+int elog_idx_reserve(struct elog *l, uint64_t n, struct ev_err *e);
 /* Starts loading key's slot into the cache: the table is far bigger than
  * the cache, and a batch looks up thousands of scattered keys, so each
  * lookup is issued well before it is needed. */
 void elog_idx_prefetch(struct elog *l, uint64_t key);
 void elog_idx_set_pos(struct elog *l, const struct elog_pos *p);
 /* Adds one decoded record to the index. */
-int elog_idx_add(struct elog *l, const struct elog_rec *r);
+int elog_idx_add(struct elog *l, const struct elog_rec *r, struct ev_err *e);
 
 /* Recovery under the writer lock (evlog_recover.c): brings the index up
  * to the end of the log, cuts a torn tail, finishes half-done seals. */
-int elog_recover(struct elog *l);
+int elog_recover(struct elog *l, struct ev_err *e);
 /* Seals segment first (evlog_seal.c), in a thread of the handle's, in
  * the order asked: gzip to a temp file, fsync, rename, fsync the
  * directory, unlink the plain file.  Skipped when another sealer holds
@@ -144,6 +146,6 @@ void elog_seal_wait(struct elog *l);
 /* Removes the leftover temp file tmp of segment first, unless a sealer
  * is writing it; 1 if removed. */
 int elog_seal_stale_tmp(struct elog *l, const char *tmp, uint64_t first);
-int elog_fsync_dir(struct elog *l);
+int elog_fsync_dir(struct elog *l, struct ev_err *e);
 
 #endif

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "evlog_int.h"
+#include "core/alloc.h"
 #include "core/json.h"
 #include "core/msg.h"
 
@@ -53,15 +54,15 @@ seg_at(struct elog *l, uint64_t first, struct elog_seg *seg)
 /* Records next up to the first segment after it are gone (SPEC 4: seq
  * has no gaps): an error for every reader, not the end of the log. */
 static int
-gap(struct elog *l, uint64_t next, uint64_t after)
+gap(struct elog *l, uint64_t next, uint64_t after, struct ev_err *e)
 {
 	char name[40];
 
 	elog_seg_name(name, next, 0);
 	if (after == next + 1)
-		return elog_fail(l, EV_DATAERR, "%s: record %llu is missing (segment %s gone)",
+		return err_set(e, EV_DATAERR, "%s: record %llu is missing (segment %s gone)",
 		    l->dir, (unsigned long long)next, name);
-	return elog_fail(l, EV_DATAERR, "%s: records %llu-%llu are missing (segment %s gone)",
+	return err_set(e, EV_DATAERR, "%s: records %llu-%llu are missing (segment %s gone)",
 	    l->dir, (unsigned long long)next, (unsigned long long)(after - 1), name);
 }
 
@@ -69,39 +70,40 @@ gap(struct elog *l, uint64_t next, uint64_t after)
  * of the log), else the gap.  Called under the shared lock, so no writer
  * is between creating a segment and filling it. */
 static int
-check_gap(struct elog *l, uint64_t next)
+check_gap(struct elog *l, uint64_t next, struct ev_err *e)
 {
 	struct elog_seg *segs;
 	size_t n, i;
-	int rc = elog_list(l, &segs, &n, 0);
+	int rc = elog_list(l, &segs, &n, 0, e);
 
 	if (rc != 0)
 		return rc;
 	for (i = 0; i < n && segs[i].first <= next; i++)
 		;
 	if (i < n)
-		rc = gap(l, next, segs[i].first);
+		rc = gap(l, next, segs[i].first, e);
 	free(segs);
 	return rc;
 }
 
 int
-elog_reader_open(struct elog *l, uint64_t from, struct elog_reader **out)
+elog_reader_open(struct elog *l, uint64_t from, struct elog_reader **out,
+    struct ev_err *e)
 {
-	struct elog_reader *rd = calloc(1, sizeof *rd);
+	struct elog_reader *rd = xcalloc(1, sizeof *rd);
 	struct elog_seg *segs;
 	size_t n, i;
 	int rc;
 
-	if (rd == NULL)
-		msg_die(EV_SOFTWARE, "out of memory");
-	*out = rd;
+	*out = NULL;
 	rd->l = l;
 	rd->from = from > 0 ? from : 1;
 	rd->ifd = -1;
 	rd->src.fd = -1;
-	if ((rc = elog_list(l, &segs, &n, 0)) != 0)
+	if ((rc = elog_list(l, &segs, &n, 0, e)) != 0) {
+		free(rd);
 		return rc;
+	}
 	/* The last segment that starts at or before from. */
 	for (i = 0; i + 1 < n && segs[i + 1].first <= rd->from; i++)
 		;
@@ -109,8 +111,12 @@ elog_reader_open(struct elog *l, uint64_t from, struct elog_reader **out)
 	/* A log starts at seq 1: a first segment that starts later, and
 	 * is needed, means the records before it are gone. */
 	if (n > 0 && segs[0].first > 1 && rd->from < segs[0].first)
-		rc = gap(l, 1, segs[0].first);
+		rc = gap(l, 1, segs[0].first, e);
 	free(segs);
+	if (rc != 0)
+		free(rd);
+	else
+		*out = rd;
 	return rc;
 }
 
@@ -171,13 +177,13 @@ later(const struct elog_reader *rd)
 /* At the end of what is readable now: look again under the shared lock.
  * 1 if there is more to read, 0 if not, or an exit status. */
 static int
-refresh(struct elog_reader *rd)
+refresh(struct elog_reader *rd, struct ev_err *e)
 {
 	struct elog_seg seg;
 	struct stat st;
 	int rc, more = 0;
 
-	if ((rc = elog_lock(rd->l, LOCK_SH)) != 0)
+	if ((rc = elog_lock(rd->l, LOCK_SH, e)) != 0)
 		return rc;
 	/* More in this segment: it grew, or changed (a torn tail was cut and
 	 * a batch written in its place). */
@@ -193,7 +199,7 @@ refresh(struct elog_reader *rd)
 			elog_src_close(&rd->src);
 		rd->have_src = 0;
 		rd->cur = seg.first;
-		rc = elog_src_open(rd->l, &rd->src, &seg, 0);
+		rc = elog_src_open(rd->l, &rd->src, &seg, 0, e);
 		if (rc == 0 && !rd->src.sealed && fstat(rd->src.fd, &st) == 0) {
 			rd->src.limit = (uint64_t)st.st_size;
 			rd->seen = st;
@@ -201,7 +207,7 @@ refresh(struct elog_reader *rd)
 		rd->have_src = rc == 0;
 		more = rc == 0;
 	} else if (later(rd) != 0) {
-		rc = check_gap(rd->l, later(rd));
+		rc = check_gap(rd->l, later(rd), e);
 	}
 	elog_unlock(rd->l);
 	return rc != 0 ? rc : more;
@@ -211,7 +217,8 @@ refresh(struct elog_reader *rd)
  * (nothing valid after it in the last segment: stop there, a writer will
  * cut it), or damage. */
 static int
-bad_record(struct elog_reader *rd, uint64_t at, unsigned long lineno, const char *why)
+bad_record(struct elog_reader *rd, uint64_t at, unsigned long lineno, const char *why,
+    struct ev_err *e)
 {
 	struct elog_src *s = &rd->src;
 	struct elog_seg seg;
@@ -227,12 +234,12 @@ bad_record(struct elog_reader *rd, uint64_t at, unsigned long lineno, const char
 		if (!valid)
 			return 0;
 	}
-	return elog_fail(rd->l, EV_DATAERR, "%s/%s:%lu: damaged record: %s "
+	return err_set(e, EV_DATAERR, "%s/%s:%lu: damaged record: %s "
 	    "(see evlog-read --verify)", rd->l->dir, s->name, lineno + 1, why);
 }
 
 int
-elog_reader_next(struct elog_reader *rd, struct elog_rec *r)
+elog_reader_next(struct elog_reader *rd, struct elog_rec *r, struct ev_err *e)
 {
 	const char *p, *why;
 	size_t n;
@@ -246,18 +253,18 @@ elog_reader_next(struct elog_reader *rd, struct elog_rec *r)
 				why = "seq out of order";
 			}
 			if (bad)
-				return bad_record(rd, rd->src.off - n - 1, rd->src.lineno - 1, why);
+				return bad_record(rd, rd->src.off - n - 1, rd->src.lineno - 1, why, e);
 			rd->next = r->seq + 1;
 			if (r->seq >= rd->from)
 				return 1;
 			continue;
 		}
 		if (k < 0)
-			return elog_fail(rd->l, EV_DATAERR, "%s/%s:%lu: unreadable (corrupt gzip "
+			return err_set(e, EV_DATAERR, "%s/%s:%lu: unreadable (corrupt gzip "
 			    "data?)", rd->l->dir, rd->src.name, rd->src.lineno + 1);
 		if (rd->have_src)
 			rewind_src(&rd->src, rd->src.off, rd->src.lineno);
-		int more = refresh(rd);
+		int more = refresh(rd, e);
 		if (more != 1)
 			return more;
 	}

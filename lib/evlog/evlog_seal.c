@@ -24,6 +24,7 @@
 #include <zlib.h>
 
 #include "evlog_int.h"
+#include "core/alloc.h"
 #include "core/fsx.h"
 #include "core/msg.h"
 
@@ -261,18 +262,13 @@ elog_seal_later(struct elog *l, uint64_t first, int own)
 	struct elog_sealer *sq = l->sq;
 
 	if (sq == NULL) {
-		if ((sq = l->sq = calloc(1, sizeof *sq)) == NULL)
-			msg_die(EV_SOFTWARE, "out of memory");
+		sq = l->sq = xcalloc(1, sizeof *sq);
 		pthread_mutex_init(&sq->mu, NULL);
 		pthread_cond_init(&sq->taken, NULL);
 	}
 	pthread_mutex_lock(&sq->mu);
 	if (!queued(sq, first)) {
-		if (sq->n == sq->cap) {
-			sq->cap = sq->cap ? 2 * sq->cap : 4;
-			if ((sq->q = realloc(sq->q, sq->cap * sizeof *sq->q)) == NULL)
-				msg_die(EV_SOFTWARE, "out of memory");
-		}
+		XGROW(&sq->q, &sq->cap, sq->n + 1);
 		sq->q[sq->n++] = (struct job){ first, own };
 	}
 	int here = 0;

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "evlog_int.h"
+#include "core/alloc.h"
 #include "core/json.h"
 #include "core/msg.h"
 
@@ -44,8 +45,7 @@ head(struct vstate *v, uint64_t key)
 		uint64_t ocap = v->heads != NULL ? v->mask + 1 : 0;
 		uint64_t ncap = ocap ? 2 * ocap : 1024;
 		__typeof__(v->heads) old = v->heads;
-		if ((v->heads = calloc(ncap, sizeof *v->heads)) == NULL)
-			msg_die(EV_SOFTWARE, "out of memory");
+		v->heads = xcalloc(ncap, sizeof *v->heads);
 		v->mask = ncap - 1;
 		for (uint64_t i = 0; i < ocap; i++) {
 			if (old[i].key == 0)
@@ -101,13 +101,14 @@ check_record(struct vstate *v, const struct elog_src *s, const struct elog_rec *
 }
 
 static int
-verify_seg(struct vstate *v, const struct elog_seg *seg, uint64_t limit, int last)
+verify_seg(struct vstate *v, const struct elog_seg *seg, uint64_t limit, int last,
+    struct ev_err *e)
 {
 	struct elog_src s;
 	struct elog_rec r;
 	const char *p, *why;
 	size_t n;
-	int k, rc = elog_src_open(v->l, &s, seg, 0);
+	int k, rc = elog_src_open(v->l, &s, seg, 0, e);
 
 	if (rc != 0)
 		return rc;
@@ -121,7 +122,7 @@ verify_seg(struct vstate *v, const struct elog_seg *seg, uint64_t limit, int las
 	if (k < 0)
 		damage(v, s.name, s.lineno + 1, "corrupt gzip data");
 	else if (k == 2 && last && !s.sealed)
-		msg_warn("%s/%s:%lu: torn tail of %zu bytes (the next append cuts it)",
+		elog_warn(v->l, "%s/%s:%lu: torn tail of %zu bytes (the next append cuts it)",
 		    v->l->dir, s.name, s.lineno + 1, n);
 	else if (k == 2)
 		damage(v, s.name, s.lineno + 1, "unterminated record");
@@ -131,7 +132,7 @@ verify_seg(struct vstate *v, const struct elog_seg *seg, uint64_t limit, int las
 
 long
 elog_verify(struct elog *l, void (*report)(void *, const char *), void *ctx,
-    uint64_t *records)
+    uint64_t *records, struct ev_err *e)
 {
 	struct vstate v = { l, report, ctx, 0, 0, 0, 0, NULL, 0, 0 };
 	struct elog_seg *segs;
@@ -141,9 +142,9 @@ elog_verify(struct elog *l, void (*report)(void *, const char *), void *ctx,
 	uint64_t limit = UINT64_MAX;
 
 	/* The committed end of the active segment, as a reader sees it. */
-	if (elog_lock(l, LOCK_SH) != 0)
+	if (elog_lock(l, LOCK_SH, e) != 0)
 		return -1;
-	int rc = elog_list(l, &segs, &n, 0);
+	int rc = elog_list(l, &segs, &n, 0, e);
 	if (rc == 0 && n > 0 && !segs[n - 1].gz) {
 		elog_seg_name(name, segs[n - 1].first, 0);
 		if (fstatat(l->dirfd, name, &st, 0) == 0)
@@ -151,7 +152,7 @@ elog_verify(struct elog *l, void (*report)(void *, const char *), void *ctx,
 	}
 	elog_unlock(l);
 	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = verify_seg(&v, &segs[i], i + 1 == n ? limit : UINT64_MAX, i + 1 == n);
+		rc = verify_seg(&v, &segs[i], i + 1 == n ? limit : UINT64_MAX, i + 1 == n, e);
 	free(segs);
 	free(v.heads);
 	*records = v.records;

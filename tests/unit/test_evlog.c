@@ -81,9 +81,6 @@ test_members(void)
 	CHECK(elog_json_member("{}", 2, &it, &k, &kn, &v, &vn) == 0);
 }
 
-size_t elog_batch_get(const struct elog_batch *b, size_t i, const char **stream,
-    size_t *sn, const char **id, size_t *in, const char **event, size_t *en);
-
 static void
 test_batch(void)
 {
