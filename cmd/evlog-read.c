@@ -169,6 +169,18 @@ wanted(const struct elog_rec *r)
 	return r->version >= o.from_version;
 }
 
+static struct buf state_text;
+
+static void
+print_state(struct fold *f)
+{
+	struct ev_err e;
+
+	if (fold_state(f, &state_text, &e) != 0)
+		msg_die_err(&e);
+	out_line(state_text.p, state_text.n);
+}
+
 static int
 run(struct elog *l, struct fold *f)
 {
@@ -188,8 +200,9 @@ run(struct elog *l, struct fold *f)
 			if (w == 0)
 				continue;
 			if (f != NULL) {
-				fold_step(f, r.event, r.event_n, elog_reader_segment(rd),
-				    elog_reader_line(rd));
+				if (fold_step(f, r.event, r.event_n, elog_reader_segment(rd),
+				    elog_reader_line(rd), &e) != 0)
+					msg_die_err(&e);
 				folded++;
 			} else if (o.events) {
 				out_line(r.event, r.event_n);
@@ -201,7 +214,7 @@ run(struct elog *l, struct fold *f)
 		if (k > 1)
 			msg_die_err(&e);
 		if (f != NULL && (folded > 0 || !o.follow || shown == 0)) {
-			fold_print(f);
+			print_state(f);
 			folded = 0;
 			shown++;
 		}
@@ -230,10 +243,11 @@ main(int argc, char **argv)
 	int rc = elog_open(path, &lo, &l, &e);
 	if (rc != 0)
 		msg_die_err(&e);
-	if (o.fold != NULL)
-		f = fold_new(o.fold, o.init != NULL ? o.init : "null");
+	if (o.fold != NULL && fold_new(o.fold, o.init != NULL ? o.init : "null", &f, &e) != 0)
+		cli_usage_error("%s", e.msg);
 	rc = o.verify ? verify(l) : run(l, f);
 	fold_free(f);
+	buf_free(&state_text);
 	elog_close(l);
 	buf_free(&o.stream);
 	free(path);

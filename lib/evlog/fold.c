@@ -25,12 +25,11 @@
 #include <jq.h>
 #include <jv.h>
 
+#include "core/alloc.h"
 #include "core/buf.h"
-#include "core/cli.h"
 #include "evlog.h"
 #include "fold.h"
 #include "core/msg.h"
-#include "core/out.h"
 
 enum { CHUNK = 4096, WHERE = 48 };
 
@@ -47,33 +46,37 @@ struct fold {
 	double addend;		/* for `. + 1` */
 	char name[64];		/* for `. + $event.NAME`: "\"NAME\"" */
 	size_t name_n;
+	struct buf jqmsg;	/* what libjq said while compiling */
 };
 
+/* libjq's messages, kept for the error the caller reports. */
 static void
 jq_msg(void *ctx, jv msg)
 {
-	(void)ctx;
+	struct buf *b = ctx;
+
 	if (jv_get_kind(msg) != JV_KIND_STRING)
 		msg = jv_dump_string(msg, 0);
-	msg_error("--fold: %s", jv_string_value(msg));
+	if (b->n == 0)
+		buf_adds(b, jv_string_value(msg));
 	jv_free(msg);
 }
 
-/* Compiles head PROG tail. */
+/* Compiles head PROG tail; NULL with f->jqmsg when it does not compile. */
 static jq_state *
-compile(const char *head, const char *prog, const char *tail)
+compile(struct fold *f, const char *head, const char *prog, const char *tail)
 {
 	jq_state *jq = jq_init();
 	struct buf b = { 0 };
 
 	if (jq == NULL)
-		msg_die(EV_SOFTWARE, "out of memory");
-	jq_set_error_cb(jq, jq_msg, NULL);
+		die_oom();
+	jq_set_error_cb(jq, jq_msg, &f->jqmsg);
 	buf_adds(&b, head);
 	buf_adds(&b, prog);
 	buf_adds(&b, tail);
 	if (!jq_compile(jq, b.p))
-		cli_usage_error("--fold: invalid jq program");
+		jq_teardown(&jq);
 	buf_free(&b);
 	return jq;
 }
@@ -152,25 +155,35 @@ plan_native(struct fold *f, const char *prog)
 	}
 }
 
-struct fold *
-fold_new(const char *prog, const char *init)
+int
+fold_new(const char *prog, const char *init, struct fold **out, struct ev_err *e)
 {
-	struct fold *f = calloc(1, sizeof *f);
+	struct fold *f = xcalloc(1, sizeof *f);
+	int rc = 0;
 
-	if (f == NULL || (f->where = malloc(CHUNK * sizeof *f->where)) == NULL)
-		msg_die(EV_SOFTWARE, "out of memory");
+	*out = NULL;
+	f->where = xmalloc(CHUNK * sizeof *f->where);
 	f->prog = prog;
-	f->jq = compile("reduce .[1][] as $event (.[0]; . as $state | (", prog, "\n))");
-	f->state = jv_parse(init);
-	if (!jv_is_valid(f->state)) {
-		jv m = jv_invalid_get_msg(f->state);
-		cli_usage_error("--init: invalid JSON: %s",
-		    jv_get_kind(m) == JV_KIND_STRING ? jv_string_value(m) : "?");
-	}
 	f->chunk = jv_array();
+	f->state = jv_parse(init);
+	f->jq = compile(f, "reduce .[1][] as $event (.[0]; . as $state | (", prog, "\n))");
+	if (f->jq == NULL) {
+		rc = err_set(e, EV_USAGE, "--fold: invalid jq program%s%s",
+		    f->jqmsg.n > 0 ? ": " : "", f->jqmsg.n > 0 ? f->jqmsg.p : "");
+	} else if (!jv_is_valid(f->state)) {
+		jv m = jv_invalid_get_msg(jv_copy(f->state));
+		rc = err_set(e, EV_USAGE, "--init: invalid JSON: %s",
+		    jv_get_kind(m) == JV_KIND_STRING ? jv_string_value(m) : "?");
+		jv_free(m);
+	}
+	if (rc != 0) {
+		fold_free(f);
+		return rc;
+	}
 	plan(f, prog);
 	plan_native(f, prog);
-	return f;
+	*out = f;
+	return 0;
 }
 
 /* One member's value as a jv, with the common scalars made directly. */
@@ -219,14 +232,16 @@ projected(struct fold *f, const char *ev, size_t n)
 	return o;
 }
 
-static noreturn void
-die_at(const char *file, unsigned long line, jv err)
+static int
+fail_at(const char *file, unsigned long line, jv err, struct ev_err *e)
 {
 	jv m = jv_invalid_get_msg(err);
 
 	if (jv_get_kind(m) != JV_KIND_STRING)
 		m = jv_dump_string(m, 0);
-	msg_die(EV_DATAERR, "%s:%lu: --fold: %s", file, line, jv_string_value(m));
+	err_set(e, EV_DATAERR, "%s:%lu: --fold: %s", file, line, jv_string_value(m));
+	jv_free(m);
+	return EV_DATAERR;
 }
 
 /* Runs prog over one input; the last output, null for none. */
@@ -249,39 +264,43 @@ run(jq_state *jq, jv in, int *ok)
 	return out;
 }
 
-/* A chunk failed: find the event, one at a time from the chunk's start. */
-static noreturn void
-locate(struct fold *f)
+/* A chunk failed: find the event, one at a time from the chunk's start.
+ * The state stays as it was before the chunk. */
+static int
+locate(struct fold *f, struct ev_err *e)
 {
-	jv st = f->state;
+	jv st = jv_copy(f->state);
 	int ok;
 
-	f->one = compile(". as [$state, $event] | $state | (", f->prog, "\n)");
-	for (size_t i = 0; i < f->n; i++) {
+	if (f->one == NULL)
+		f->one = compile(f, ". as [$state, $event] | $state | (", f->prog, "\n)");
+	for (size_t i = 0; f->one != NULL && i < f->n; i++) {
 		st = run(f->one, JV_ARRAY(st, jv_array_get(jv_copy(f->chunk), (int)i)), &ok);
 		if (!ok)
-			die_at(f->where[i].file, f->where[i].line, st);
+			return fail_at(f->where[i].file, f->where[i].line, st, e);
 	}
-	msg_die(EV_SOFTWARE, "--fold: an error that replaying does not repeat");
+	jv_free(st);
+	return err_set(e, EV_SOFTWARE, "--fold: an error that replaying does not repeat");
 }
 
-static void
-flush_chunk(struct fold *f)
+static int
+flush_chunk(struct fold *f, struct ev_err *e)
 {
 	int ok;
 
 	if (f->n == 0)
-		return;
+		return 0;
 	jv st = run(f->jq, JV_ARRAY(jv_copy(f->state), jv_copy(f->chunk)), &ok);
 	if (!ok) {
 		jv_free(st);
-		locate(f);
+		return locate(f, e);
 	}
 	jv_free(f->state);
 	jv_free(f->chunk);
 	f->state = st;
 	f->chunk = jv_array();
 	f->n = 0;
+	return 0;
 }
 
 /* The fast path: 1 if the event was folded here. */
@@ -320,35 +339,43 @@ native_step(struct fold *f, const char *ev, size_t n)
 	return 1;
 }
 
-void
+int
 fold_step(struct fold *f, const char *event, size_t n, const char *file,
-    unsigned long line)
+    unsigned long line, struct ev_err *e)
 {
 	if (f->native && f->n == 0 && native_step(f, event, n))
-		return;
+		return 0;
 
 	jv ev = f->project ? projected(f, event, n) : jv_invalid();
 
 	if (!jv_is_valid(ev)) {
 		jv_free(ev);
 		ev = jv_parse_sized(event, (int)n);
-		if (!jv_is_valid(ev))
-			msg_die(EV_DATAERR, "%s:%lu: the event is not JSON", file, line);
+		if (!jv_is_valid(ev)) {
+			jv_free(ev);
+			return err_set(e, EV_DATAERR, "%s:%lu: the event is not JSON", file, line);
+		}
 	}
 	f->chunk = jv_array_append(f->chunk, ev);
 	snprintf(f->where[f->n].file, WHERE, "%s", file);
 	f->where[f->n].line = line;
 	if (++f->n == CHUNK || f->native)
-		flush_chunk(f);		/* native: back to the fast path */
+		return flush_chunk(f, e);	/* native: back to the fast path */
+	return 0;
 }
 
-void
-fold_print(struct fold *f)
+int
+fold_state(struct fold *f, struct buf *out, struct ev_err *e)
 {
-	flush_chunk(f);
+	int rc = flush_chunk(f, e);
+
+	if (rc != 0)
+		return rc;
 	jv s = jv_dump_string(jv_copy(f->state), 0);
-	out_line(jv_string_value(s), (size_t)jv_string_length_bytes(jv_copy(s)));
+	buf_reset(out);
+	buf_add(out, jv_string_value(s), (size_t)jv_string_length_bytes(jv_copy(s)));
 	jv_free(s);
+	return 0;
 }
 
 void
@@ -358,10 +385,12 @@ fold_free(struct fold *f)
 		return;
 	jv_free(f->state);
 	jv_free(f->chunk);
-	jq_teardown(&f->jq);
+	if (f->jq != NULL)
+		jq_teardown(&f->jq);
 	if (f->one != NULL)
 		jq_teardown(&f->one);
 	buf_free(&f->keys);
+	buf_free(&f->jqmsg);
 	free(f->where);
 	free(f);
 }

@@ -7,17 +7,22 @@
 
 #include <stddef.h>
 
+#include "core/buf.h"
+#include "core/err.h"
+
 struct fold;
 
-/* Compiles prog and parses init (JSON text); a usage error (exit 2) if
- * either is invalid. */
-struct fold *fold_new(const char *prog, const char *init);
-/* Folds one event (JSON text).  A jq error dies with exit 65, naming
- * where it was as "FILE:LINE". */
-void fold_step(struct fold *f, const char *event, size_t n, const char *file,
-    unsigned long line);
-/* Prints the current state as one line on stdout (out.h). */
-void fold_print(struct fold *f);
+/* Compiles prog and parses init (JSON text): 0 and *out, or EV_USAGE
+ * with *e (and *out NULL) if either is invalid. */
+int fold_new(const char *prog, const char *init, struct fold **out, struct ev_err *e);
+/* Folds one event (JSON text): 0, or EV_DATAERR with *e naming where the
+ * failing event was, "FILE:LINE: --fold: what" (an event may be folded
+ * later, with others: the error may name an earlier one). */
+int fold_step(struct fold *f, const char *event, size_t n, const char *file,
+    unsigned long line, struct ev_err *e);
+/* The current state as JSON text in *out (replacing what was there):
+ * 0, or EV_DATAERR as fold_step(). */
+int fold_state(struct fold *f, struct buf *out, struct ev_err *e);
 void fold_free(struct fold *f);
 
 #endif
