@@ -507,3 +507,19 @@ mksecret() {
 	run evlog-read -e ./log
 	assert_output '{"n":1}'
 }
+
+@test "a .gz symlink planted beside the active segment does not make a writer drop it" {
+	printf 'x\n' > other.gz
+	echo '{"n":1}' | evlog-append ./log
+	ln -s ../other.gz log/00000000000000000001.ndjson.gz
+	run evlog-append ./log <<<'{"n":2}'
+	assert_success
+	assert_file_exists log/00000000000000000001.ndjson
+	run --separate-stderr evlog-read ./log
+	assert_failure 77
+	assert_regex "$stderr" "ndjson\\.gz' is a symbolic link"
+	rm log/00000000000000000001.ndjson.gz
+	run evlog-read -e ./log
+	assert_output $'{"n":1}\n{"n":2}'
+	assert_equal "$(cat other.gz)" x
+}

@@ -82,9 +82,15 @@ elog_open(const char *dir, const struct elog_opts *o, struct elog **out, struct 
 int
 elog_fail_open(struct elog *l, struct ev_err *e, const char *what, const char *name)
 {
-	if (errno == ELOOP)
+	struct stat st;
+	int en = errno;
+
+	/* O_NOFOLLOW says ELOOP; O_EXCL says EEXIST, for a symlink too. */
+	if (errno == ELOOP || (errno == EEXIST && fstatat(l->dirfd, name, &st,
+	    AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)))
 		return err_set(e, EV_NOPERM, "'%s/%s' is a symbolic link: refusing to follow it",
 		    l->dir, name);
+	errno = en;
 	return err_sys(e, EV_IOERR, "cannot %s '%s/%s'", what, l->dir, name);
 }
 
@@ -182,6 +188,19 @@ seg_kind(const char *name, uint64_t *first)
 	return -1;
 }
 
+/* A symlink is never a segment: a .gz one would make a writer drop the
+ * plain segment it seems to seal; opening one fails (O_NOFOLLOW). */
+static int
+is_link(struct elog *l, const struct dirent *de)
+{
+	struct stat st;
+
+	if (de->d_type != DT_UNKNOWN)
+		return de->d_type == DT_LNK;
+	return fstatat(l->dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISLNK(st.st_mode);
+}
+
 int
 elog_list(struct elog *l, struct elog_seg **out, size_t *n, int clean, struct ev_err *e)
 {
@@ -201,7 +220,7 @@ elog_list(struct elog *l, struct elog_seg **out, size_t *n, int clean, struct ev
 		int k = strlen(de->d_name) >= 27 ? seg_kind(de->d_name, &first) : -1;
 		if (k == 2 && clean)
 			elog_seal_stale_tmp(l, de->d_name, first);
-		if (k < 0 || k == 2)
+		if (k < 0 || k == 2 || is_link(l, de))
 			continue;
 		size_t i;
 		for (i = 0; i < ns && s[i].first != first; i++)

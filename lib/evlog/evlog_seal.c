@@ -134,7 +134,7 @@ seal(int dirfd, uint64_t first, struct progress *pr)
 	int in = lock_plain(dirfd, plain);
 	if (in < 0)
 		return errno == ENOENT ? 0 : errno == EWOULDBLOCK ? 1 : -1;
-	if (fstatat(dirfd, gz, &st, 0) == 0) {
+	if (fstatat(dirfd, gz, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)) {
 		unlinkat(dirfd, plain, 0);	/* sealed already: the plain one is spare */
 		close(in);
 		return 0;
