@@ -49,8 +49,9 @@ open_dir(struct elog *l, const char *dir, struct ev_err *e)
 	if (l->dirfd < 0)
 		return err_sys(e, errno == ENOENT ? EV_NOINPUT : EV_IOERR,
 		    "cannot open log '%s'", dir);
-	if (create && fsx_check_dir(l->dirfd, dir, e) != 0)
-		return e->code;
+	int rc = create ? fsx_check_dir(l->dirfd, dir, e) : 0;
+	if (rc != 0)
+		return rc;
 	l->lockfd = fsx_openat(l->dirfd, "lock", create ? O_RDWR | O_CREAT : O_RDONLY, 0600);
 	if (l->lockfd < 0 && (create || errno != ENOENT))
 		return elog_fail_open(l, e, "open", "lock");
