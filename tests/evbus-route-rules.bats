@@ -102,11 +102,11 @@ events3() {
 }
 
 @test "exec: output goes to stderr, so stdout stays NDJSON" {
-	rule1 r.json '{"id":"e","uri":"exec:echo hello"},{"id":"s","uri":"stdout:"}'
+	rule1 r.json '{"id":"e","uri":"exec:sh -c '"'"'cat > /dev/null; echo hello; echo oops >&2'"'"'"},{"id":"s","uri":"stdout:"}'
 	run --separate-stderr evbus-route -r r.json <<< '{"t":"x"}'
 	assert_success
 	assert_output '{"t":"x"}'
-	assert_equal "$stderr" 'hello'
+	assert_equal "$stderr" $'hello\noops'
 }
 
 @test "several targets per rule and several rules per event" {
@@ -169,7 +169,7 @@ EOF
 }
 
 @test "--archive holds events in the log before any target sees them" {
-	rule1 r.json '{"id":"e","uri":"exec:sh -c '"'"'evlog-read --events arch > seen'"'"'"}'
+	rule1 r.json '{"id":"e","uri":"exec:sh -c '"'"'cat > /dev/null; evlog-read --events arch > seen'"'"'"}'
 	evbus-route -r r.json --archive arch <<< '{"t":"x","n":7}'
 	assert_equal "$(cat seen)" '{"t":"x","n":7}'
 }
@@ -210,7 +210,7 @@ EOF
 	rule1 r.json '{"id":"e","uri":"exec:false","retry":{"attempts":0}},{"id":"f","uri":"file:ok"}'
 	run --separate-stderr evbus-route -r r.json < <(events3)
 	assert_failure 69
-	assert_regex "$stderr" 'rule r, target e: delivery failed \(MaximumRetryAttempts\): TARGET_ERROR: exit status 1'
+	assert_regex "$stderr" "rule 'r' target 'e': delivery failed \(MaximumRetryAttempts\): TARGET_ERROR: exit status 1"
 	assert_equal "$(nlines ok)" 2
 }
 
