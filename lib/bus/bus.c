@@ -152,17 +152,21 @@ worker(void *arg)
 	}
 }
 
-static int
-open_log(struct tgt_run *r, struct ev_err *e)
+int
+bus_open_log(const char *arg, struct elog **out, struct elog_batch **batch, struct ev_err *e)
 {
 	struct elog_opts o = { .create = 1, .fsync = ELOG_FSYNC_BATCH };
-	char *dir = name_resolve(r->t->arg, "log", "", 0);
-	int rc = elog_open(dir, &o, &r->log);
+	char *dir = name_resolve(arg, "log", "", 0);
+	int rc = elog_open(dir, &o, out);
 
 	free(dir);
-	if (rc != EV_OK)
-		return err_set(e, rc, "%s", elog_error(r->log));
-	r->lb = elog_batch_new();
+	if (rc != EV_OK) {
+		err_set(e, rc, "%s", elog_error(*out));
+		elog_close(*out);
+		*out = NULL;
+		return rc;
+	}
+	*batch = elog_batch_new();
 	return 0;
 }
 
@@ -185,7 +189,7 @@ open_target(struct tgt_run *r, struct ev_err *e)
 		r->q = q_open(t->arg, Q_CREATE, NULL);
 		break;
 	case TGT_LOG:
-		rc = open_log(r, e);
+		rc = bus_open_log(t->arg, &r->log, &r->lb, e);
 		break;
 	default:
 		break;

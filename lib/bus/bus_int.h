@@ -81,6 +81,13 @@ struct tgt_run {
 void bus_push(struct bus *b, const struct target *t, int kind, const char *p, size_t n,
     const char *ev, size_t en, int64_t read_ms, uint64_t tag);
 
+/* bus.c: opens the event log arg (a name or a path), creating it, and a
+ * batch for it: 0, or the status with e. */
+struct elog;
+struct elog_batch;
+int bus_open_log(const char *arg, struct elog **out, struct elog_batch **batch,
+    struct ev_err *e);
+
 /* bus_send.c: one attempt at items[0..n) (their state ITEM_PENDING),
  * leaving each ITEM_DONE, ITEM_RETRY or ITEM_FINAL with code and why. */
 void bus_send_batch(struct tgt_run *r, struct bus_item **items, size_t n);

@@ -11,7 +11,6 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/msg.h"
-#include "core/names.h"
 #include "core/out.h"
 #include "evlog/evlog.h"
 
@@ -30,20 +29,6 @@ struct bus_pipe {
 	const struct rule **matched;
 };
 
-static int
-open_archive(struct bus_pipe *p, const char *arg, struct ev_err *e)
-{
-	struct elog_opts o = { .create = 1, .fsync = ELOG_FSYNC_BATCH };
-	char *dir = name_resolve(arg, "log", "", 0);
-	int rc = elog_open(dir, &o, &p->archive);
-
-	free(dir);
-	if (rc != EV_OK)
-		return err_set(e, rc, "--archive: %s", elog_error(p->archive));
-	p->ab = elog_batch_new();
-	return 0;
-}
-
 int
 bus_pipe_open(struct rules *rs, const struct bus_pipe_opts *o, struct bus_pipe **out,
     struct ev_err *e)
@@ -54,13 +39,12 @@ bus_pipe_open(struct rules *rs, const struct bus_pipe_opts *o, struct bus_pipe *
 	*out = NULL;
 	p->rs = rs;
 	p->matched = xcalloc(pat_count(rs->set) + 1, sizeof *p->matched);
-	if (o->archive != NULL)
-		rc = open_archive(p, o->archive, e);
+	if (o->archive != NULL && (rc = bus_open_log(o->archive, &p->archive, &p->ab, e)) != 0)
+		err_wrap(e, "--archive");
 	if (rc == 0 && !o->explain)
 		rc = bus_open(rs, o->hooks, &p->bus, e);
 	if (rc != 0) {
-		if (p->archive != NULL)
-			elog_close(p->archive);
+		elog_close(p->archive);
 		elog_batch_free(p->ab);
 		free(p->matched);
 		free(p);
