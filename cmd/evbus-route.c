@@ -73,70 +73,13 @@ static const struct option opts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-/* The text of a pattern file; the file is what the user named, so a
- * missing one is 66 like any missing input. */
-static char *
-slurp(const char *path, size_t *n)
-{
-	struct buf b = { 0 };
-	int e = buf_read_file(&b, path);
-
-	if (e != 0) {
-		errno = e;
-		msg_die_sys(EV_NOINPUT, "cannot read pattern file '%s'", path);
-	}
-	*n = b.n;
-	return buf_detach(&b);
-}
-
-/* The -p patterns, each checked when given; filter mode compiles them
- * once more for every scanning thread. */
-static struct {
-	char **text;
-	size_t *len;
-	int n;
-} pats;
-
 static void
 add_pattern(struct pat_set *set, const char *arg)
 {
-	char *why, label[32], *text;
-	const char *where = arg + 1;
-	size_t n;
+	struct ev_err e = { 0 };
 
-	if (arg[0] == '@') {
-		text = slurp(arg + 1, &n);
-	} else {
-		if ((text = strdup(arg)) == NULL)
-			msg_die(EV_SOFTWARE, "out of memory");
-		n = strlen(arg);
-		snprintf(label, sizeof label, "-p %zu", pat_count(set) + 1);
-		where = label;
-	}
-	if (pat_add(set, text, n, &why) < 0) {
-		msg_error("%s: invalid event pattern %s", where, why);
-		free(why);
-		exit(EV_USAGE);
-	}
-	pats.text = realloc(pats.text, (size_t)(pats.n + 1) * sizeof *pats.text);
-	pats.len = realloc(pats.len, (size_t)(pats.n + 1) * sizeof *pats.len);
-	if (pats.text == NULL || pats.len == NULL)
-		msg_die(EV_SOFTWARE, "out of memory");
-	pats.text[pats.n] = text;
-	pats.len[pats.n++] = n;
-}
-
-/* One more copy of the -p patterns, for a scanning thread. */
-static struct pat_set *
-copy_set(void)
-{
-	struct pat_set *set = pat_new();
-	char *why;
-
-	for (int i = 0; i < pats.n; i++)
-		if (pat_add(set, pats.text[i], pats.len[i], &why) < 0)
-			msg_die(EV_SOFTWARE, "pattern %d: %s", i + 1, why);
-	return set;
+	if (bus_filter_add(set, arg, &e) != 0)
+		msg_die_err(&e);
 }
 
 /* Rules mode: the pipe from lines to deliveries, and whether stdin is
@@ -393,7 +336,7 @@ main(int argc, char **argv)
 		jobs = filter_default_jobs(8);
 	out_init(cli.line_buffered);
 	struct ndj_reader *rd = ndj_open(argv + optind, argc - optind, cli.max_line_bytes);
-	unsigned long selected = filter_run(sets, jobs, copy_set, rd, invert, count);
+	unsigned long selected = filter_run(sets, jobs, bus_filter_copy, rd, invert, count);
 	if (count)
 		out_printf("%lu\n", selected);
 	out_close_or_die();
@@ -402,10 +345,7 @@ main(int argc, char **argv)
 	for (int j = 0; j < jobs; j++)
 		if (sets[j] != NULL)
 			pat_free(sets[j]);
-	for (int i = 0; i < pats.n; i++)
-		free(pats.text[i]);
-	free(pats.text);
-	free(pats.len);
+	bus_filter_free();
 	if (status != EV_OK)
 		return status;
 	return selected > 0 ? EV_OK : EV_NONE;

@@ -108,6 +108,15 @@ int bus_close(struct bus *b, struct ev_err *e);
  * Retry n (0-based) waits a random time up to base * 2^n, at most 60 s. */
 enum { BUS_BACKOFF_MS = 1000, BUS_BACKOFF_CAP_MS = 60000 };
 
+/* Filter mode's -p patterns (bus_filter.c).  bus_filter_add compiles
+ * arg (JSON text, or @FILE) into set and keeps its text: 0, or 66 (the
+ * file cannot be read) or 2 (invalid; e names "-p N" or the file and the
+ * JSON path at fault).  bus_filter_copy compiles them all again into a
+ * new set, for one more scanning thread (filter_run's copy). */
+int bus_filter_add(struct pat_set *set, const char *arg, struct ev_err *e);
+struct pat_set *bus_filter_copy(void);
+void bus_filter_free(void);
+
 /* What bus_redrive did. */
 struct bus_redrive_stat {
 	long redriven;		/* delivered, and deleted from the dead letter */
