@@ -128,8 +128,8 @@ on_fail(void *ctx, const struct bus_fail *f)
 		msg_warn("rule '%s' target '%s': %s: %s%s%s; sent to dead letter '%s'", rule, id,
 		    f->code, f->why, why, tail.p != NULL ? tail.p : "", f->dead_letter);
 	else if (f->dl_error != NULL)
-		msg_error("rule '%s' target '%s': %s: %s%s; %s; event lost: %.200s", rule, id,
-		    f->code, f->why, why, f->dl_error, f->event);
+		msg_error("rule '%s' target '%s': %s: %s%s; %s; event lost: %.*s", rule, id,
+		    f->code, f->why, why, f->dl_error, (int)(f->en < 200 ? f->en : 200), f->event);
 	else
 		msg_error("rule '%s' target '%s': delivery failed%s: %s: %s%s", rule, id, why,
 		    f->code, f->why, tail.p != NULL ? tail.p : "");
