@@ -640,3 +640,18 @@ SH
 	run --separate-stderr evbus-route -r r.json --redrive dlq --explain
 	assert_failure 2
 }
+
+@test "--redrive killed with -9 midway loses no dead letter" {
+	gate
+	evbus-route -r r.json < <(events3) 2>/dev/null
+	rm got
+	printf '%s\n' '{"rules":[{"name":"r","pattern":{"t":["x"]},"targets":[{"id":"e","uri":"exec:sh -c '"'"'cat > /dev/null; echo $$ >> started; exec sleep 100'"'"'","dead_letter":"queue:dlq"}]}]}' > slow.json
+	evbus-route -r slow.json --redrive dlq 2>/dev/null &
+	pid=$!
+	wait_for '[ -s started ]' 30
+	kill -9 "$pid"
+	wait "$pid" || true
+	wait_for '! kill -0 $(cat started) 2>/dev/null' 30	# the child dies with it
+	run sh -c 'evq-ctl stat dlq | jq "[.ApproximateNumberOfMessages, .ApproximateNumberOfMessagesNotVisible]" -c'
+	assert_output '[0,2]'
+}

@@ -14,9 +14,12 @@
 #include "core/msg.h"
 #include "queue/queue.h"
 
-/* Messages leased at once; the lease outlasts any delivery's retries. */
+/* Messages leased at once, and for how long: a redrive killed midway
+ * leaves them invisible that long, then they are dead letters again; a
+ * delivery that outlasts it may be redriven twice (at least once, as
+ * SQS). */
 enum { REDRIVE_BATCH = 64 };
-static const int64_t REDRIVE_LEASE_MS = 12 * 3600 * 1000LL;
+static const int64_t REDRIVE_LEASE_MS = 15 * 60 * 1000LL;
 
 struct redrive {
 	const struct bus_hooks *user;
