@@ -277,6 +277,32 @@ rules_main(const char *path, const struct bus_pipe_opts *o, const char *redrive,
 	return st;
 }
 
+/* Filter mode: the events that match any pattern of set (or none, with
+ * invert), or their count; jobs threads scan a large file. */
+static int
+filter_mode(struct pat_set *set, int jobs, int invert, int count, char **files, int nfiles)
+{
+	struct pat_set *sets[FILTER_MAX_JOBS] = { set };
+
+	if (jobs == 0)
+		jobs = filter_default_jobs(8);
+	out_init(cli.line_buffered);
+	struct ndj_reader *rd = ndj_open(files, nfiles, cli.max_line_bytes);
+	unsigned long selected = filter_run(sets, jobs, bus_filter_copy, rd, invert, count);
+	if (count)
+		out_printf("%lu\n", selected);
+	out_close_or_die();
+	int status = ndj_status(rd);
+	ndj_close(rd);
+	for (int j = 0; j < jobs; j++)
+		if (sets[j] != NULL)
+			pat_free(sets[j]);
+	bus_filter_free();
+	if (status != EV_OK)
+		return status;
+	return selected > 0 ? EV_OK : EV_NONE;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -331,22 +357,5 @@ main(int argc, char **argv)
 		cli_usage_error("--explain, --archive and --redrive need -r RULES");
 	if (pat_count(set) == 0)
 		cli_usage_error("no pattern given (use -p PATTERN)");
-	struct pat_set *sets[FILTER_MAX_JOBS] = { set };
-	if (jobs == 0)
-		jobs = filter_default_jobs(8);
-	out_init(cli.line_buffered);
-	struct ndj_reader *rd = ndj_open(argv + optind, argc - optind, cli.max_line_bytes);
-	unsigned long selected = filter_run(sets, jobs, bus_filter_copy, rd, invert, count);
-	if (count)
-		out_printf("%lu\n", selected);
-	out_close_or_die();
-	int status = ndj_status(rd);
-	ndj_close(rd);
-	for (int j = 0; j < jobs; j++)
-		if (sets[j] != NULL)
-			pat_free(sets[j]);
-	bus_filter_free();
-	if (status != EV_OK)
-		return status;
-	return selected > 0 ? EV_OK : EV_NONE;
+	return filter_mode(set, jobs, invert, count, argv + optind, argc - optind);
 }

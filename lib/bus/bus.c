@@ -116,15 +116,15 @@ worker(void *arg)
 	for (;;) {
 		pthread_mutex_lock(&r->mu);
 		r->busy = 0;
-		if (r->count_ == 0)
+		if (r->queued == 0)
 			pthread_cond_broadcast(&r->idle);
-		while (r->count_ == 0 && !r->closed)
+		while (r->queued == 0 && !r->closed)
 			pthread_cond_wait(&r->more, &r->mu);
 		struct bus_batch *bt = NULL;
-		if (r->count_ > 0) {
+		if (r->queued > 0) {
 			bt = r->ring[r->head];
 			r->head = (r->head + 1) % BUS_FIFO;
-			r->count_--;
+			r->queued--;
 			r->busy = 1;
 			pthread_cond_signal(&r->room);
 		}
@@ -300,10 +300,10 @@ hand_over(struct tgt_run *r)
 		bt->items[i].event = bt->data.p + bt->items[i].eoff;
 	}
 	pthread_mutex_lock(&r->mu);
-	while (r->count_ == BUS_FIFO)
+	while (r->queued == BUS_FIFO)
 		pthread_cond_wait(&r->room, &r->mu);
-	r->ring[(r->head + r->count_) % BUS_FIFO] = bt;
-	r->count_++;
+	r->ring[(r->head + r->queued) % BUS_FIFO] = bt;
+	r->queued++;
 	pthread_cond_signal(&r->more);
 	pthread_mutex_unlock(&r->mu);
 }
@@ -378,7 +378,7 @@ bus_sync(struct bus *b)
 	for (size_t i = 0; i < b->nruns; i++) {
 		struct tgt_run *r = &b->runs[i];
 		pthread_mutex_lock(&r->mu);
-		while (r->count_ > 0 || r->busy)
+		while (r->queued > 0 || r->busy)
 			pthread_cond_wait(&r->idle, &r->mu);
 		pthread_mutex_unlock(&r->mu);
 	}

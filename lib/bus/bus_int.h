@@ -55,7 +55,7 @@ struct tgt_run {
 	pthread_mutex_t mu;
 	pthread_cond_t more, room;
 	struct bus_batch *ring[BUS_FIFO];
-	size_t head, count_;	/* batches in the ring */
+	size_t head, queued;	/* batches in the ring */
 	int closed;
 	int busy;		/* a batch is out of the ring, being delivered */
 	pthread_cond_t idle;	/* the ring is empty and nothing is busy */
