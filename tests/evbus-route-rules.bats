@@ -655,3 +655,21 @@ SH
 	run sh -c 'evq-ctl stat dlq | jq "[.ApproximateNumberOfMessages, .ApproximateNumberOfMessagesNotVisible]" -c'
 	assert_output '[0,2]'
 }
+
+@test "two --redrive runs at once deliver each dead letter once" {
+	gate
+	seq 1 40 | sed 's/.*/{"t":"x","n":&}/' > in.ndjson
+	evbus-route -r r.json in.ndjson 2>/dev/null
+	rm got
+	touch open
+	evbus-route -r r.json --redrive dlq 2>/dev/null &
+	a=$!
+	evbus-route -r r.json --redrive dlq 2>/dev/null &
+	b=$!
+	wait "$a" || [ $? -eq 1 ]	# 1: the other run took them all
+	wait "$b" || [ $? -eq 1 ]
+	run sh -c 'sort got | uniq | wc -l; wc -l < got'
+	assert_output $'40\n40'
+	run evq-recv --peek dlq
+	assert_failure 1
+}
