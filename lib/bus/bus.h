@@ -6,8 +6,10 @@
  * holds the others back by at most a FIFO's worth.  A target's thread
  * delivers in input order, in batches (file, queue, log) or one child per
  * event (exec, up to its concurrency, started in order), retries failures
- * with exponential backoff and full jitter, and sends what still fails to
- * the target's dead letter, or reports it. */
+ * with exponential backoff and full jitter (core/backoff.h), and sends
+ * what still fails to the target's dead letter (dlq/dlq.h).  Nothing here
+ * prints or exits: every failure goes to the caller's hooks, every
+ * status comes back with a struct ev_err. */
 #ifndef EVKIT_BUS_H
 #define EVKIT_BUS_H
 
