@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/msg.h"
+#include "core/alloc.h"
 #include "pattern_int.h"
 
 int pat_search_only;
@@ -131,8 +131,7 @@ pat_match(struct pat_set *s, const char *p, size_t n, int all, struct pat_err *e
 	if (s->scap < n + 1) {
 		free(s->scratch);
 		s->scap = n + 1 > 4096 ? n + 1 : 4096;
-		if ((s->scratch = malloc(s->scap)) == NULL)
-			msg_die(EV_SOFTWARE, "out of memory");
+		s->scratch = xmalloc(s->scap);
 	}
 	new_generation(s);
 	s->all = all;

@@ -6,18 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/json.h"
-#include "core/msg.h"
 #include "pattern_int.h"
 
 struct pat_set *
 pat_new(void)
 {
-	struct pat_set *s = calloc(1, sizeof *s);
+	struct pat_set *s = xcalloc(1, sizeof *s);
 	struct pnode root;
 
-	if (s == NULL)
-		msg_die(EV_SOFTWARE, "out of memory");
 	memset(&root, 0, sizeof root);
 	root.vm = PAT_NONE;
 	PPUSH(s->nodes, root);
@@ -163,9 +161,7 @@ static struct jnode *
 new_node(struct tree *t, char type)
 {
 	if (t->left == 0) {
-		struct jnode *b = calloc(BLOCK, sizeof *b);
-		if (b == NULL)
-			msg_die(EV_SOFTWARE, "out of memory");
+		struct jnode *b = xcalloc(BLOCK, sizeof *b);
 		PPUSH(t->blocks, b);
 		t->left = BLOCK;
 	}
@@ -254,10 +250,9 @@ parse(struct tree *t)
 struct jnode *
 pat_tree(const char *p, size_t n, void **mem)
 {
-	struct tree *t = calloc(1, sizeof *t);
+	struct tree *t = xcalloc(1, sizeof *t);
 
-	if (t == NULL || (t->strs = malloc(n + 1)) == NULL)
-		msg_die(EV_SOFTWARE, "out of memory");
+	t->strs = xmalloc(n + 1);
 	t->p = p;
 	t->end = p + n;
 	*mem = t;
@@ -290,7 +285,7 @@ pc_fail(struct pcomp *c, const char *fmt, ...)
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	if (asprintf(&c->why, "at %s: %s", c->plen ? c->path : ".", msg) < 0)
-		msg_die(EV_SOFTWARE, "out of memory");
+		die_oom();
 	return -1;
 }
 
