@@ -453,6 +453,24 @@ text(struct sc *sc, const unsigned char *q, size_t *n, int esc)
 	return sc->s->scratch;
 }
 
+/* event-ruler flattens the event's member names into dotted paths too,
+ * so a member "a.b" is member b of member a.  The trie's names hold no
+ * dot (the compiler splits them): it is walked a segment at a time. */
+static uint32_t
+dotted_kid(const struct pat_set *s, uint32_t node, const char *k, size_t n)
+{
+	const char *end = k + n;
+
+	for (;;) {
+		const char *dot = memchr(k, '.', (size_t)(end - k));
+		size_t len = dot != NULL ? (size_t)(dot - k) : (size_t)(end - k);
+		node = pmap_get(&s->nodes.v[node].kids, k, len);
+		if (node == PAT_NONE || dot == NULL)
+			return node;
+		k = dot + 1;
+	}
+}
+
 static int
 scan_object(struct sc *sc, uint32_t node)
 {
@@ -474,9 +492,13 @@ scan_object(struct sc *sc, uint32_t node)
 			return -1;
 		const struct pmap *kids = &sc->s->nodes.v[node].kids;
 		uint32_t kid = PAT_NONE;
-		if (!sc->s->decided && (esc || (kids->lens >> (n & 63) & 1))) {
+		int named = esc || (kids->lens >> (n & 63) & 1);
+		if (!sc->s->decided && (named || sc->s->dotted)) {
 			const char *k = text(sc, q, &n, esc);
-			kid = pmap_get(kids, k, n);
+			if (sc->s->dotted && memchr(k, '.', n) != NULL)
+				kid = dotted_kid(sc->s, node, k, n);
+			else if (named)
+				kid = pmap_get(kids, k, n);
 		}
 		if (kid != PAT_NONE) {
 			if (scan_value(sc, kid) < 0)

@@ -312,6 +312,7 @@ struct pat_set {
 	PVEC(uint64_t) amask;
 	uint32_t narr;
 	int all, decided;
+	int dotted;		/* some path has two names or more: see patscan.c */
 	char *scratch;
 	size_t scap;
 };
