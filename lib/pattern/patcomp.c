@@ -102,25 +102,44 @@ comparable(struct pcomp *c, const struct jnode *v, struct pdec *key)
 	return 0;
 }
 
+/* The prefix length as event-ruler reads it (Java's Integer.parseInt):
+ * a sign, then digits; -1 if none, or past 999. */
+static long
+cidr_bits(const char *p, size_t n)
+{
+	long bits = 0;
+	int neg = n > 0 && *p == '-';
+
+	if (n > 0 && (*p == '+' || *p == '-'))
+		p++, n--;
+	if (n == 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9' || (bits = bits * 10 + (p[i] - '0')) > 999)
+			return -1;
+	}
+	return neg && bits > 0 ? -1 : bits;
+}
+
 static int
 cidr(struct pcomp *c, const struct jnode *v, struct pvm *vm, uint32_t slot)
 {
-	const char *slash = v->t == '"' ? memchr(v->s, '/', v->n) : NULL;
 	struct pip ip;
-	unsigned bits = 0;
+	size_t len = v->n;
 
 	if (v->t != '"')
 		return pc_fail(c, "cidr match pattern must be a string");
+	/* Java's split("/"), which drops trailing empty parts: two parts */
+	while (len > 0 && v->s[len - 1] == '/')
+		len--;
+	const char *slash = memchr(v->s, '/', len);
 	memset(&ip, 0, sizeof ip);
 	int kind = slash != NULL ? pip_parse(v->s, (size_t)(slash - v->s), ip.lo) : 0;
-	size_t nb = slash != NULL ? v->n - (size_t)(slash - v->s) - 1 : 0;
-	if (kind == 0 || nb == 0 || nb > 3)
+	size_t nb = slash != NULL ? len - (size_t)(slash - v->s) - 1 : 0;
+	long lbits = kind != 0 && memchr(slash + 1, '/', nb) == NULL ? cidr_bits(slash + 1, nb) : -1;
+	if (lbits < 0)
 		return pc_fail(c, "malformed CIDR '%.*s'", (int)v->n, v->s);
-	for (size_t i = 0; i < nb; i++) {
-		if (slash[1 + i] < '0' || slash[1 + i] > '9')
-			return pc_fail(c, "malformed CIDR '%.*s'", (int)v->n, v->s);
-		bits = bits * 10 + (unsigned)(slash[1 + i] - '0');
-	}
+	unsigned bits = (unsigned)lbits;
 	unsigned width = kind == 4 ? 32 : 128;
 	if (bits >= width)
 		return pc_fail(c, "CIDR prefix length must be below %u in '%.*s'", width,

@@ -198,7 +198,9 @@ int pwild_match(const char *w, size_t wn, const char *s, size_t n);
 int peic_equal(const char *pat, size_t pn, const char *s, size_t n);
 int peic_prefix(const char *pat, size_t pn, const char *s, size_t n);
 int peic_suffix(const char *pat, size_t pn, const char *s, size_t n);
-/* IPv4/IPv6 text to 16 bytes (IPv4 in the first 4); 4, 6 or 0. */
+/* IPv4/IPv6 text to 16 bytes (IPv4 in the first 4); 4, 6 or 0.  As
+ * event-ruler reads them: IPv4 octets may have leading zeros, an
+ * IPv4-mapped IPv6 address is the IPv4 one. */
 int pip_parse(const char *p, size_t n, unsigned char out[16]);
 
 enum { SLOT_REQ, SLOT_OPT, SLOT_PRES };
@@ -242,6 +244,10 @@ struct pip {
 	uint8_t v6;
 	uint32_t slot;
 };
+/* event-ruler's IP matching (patval.c): whether range r holds the value
+ * whose digits pip_digits() gave. */
+int pip_in(const struct pip *r, const unsigned char *v, size_t n);
+size_t pip_digits(const char *p, size_t n, int string, unsigned char v[32]);
 
 struct pab {			/* anything-but prefix/suffix/ignore-case/wildcard */
 	uint32_t slot, first, n;	/* strings: strs[first..first+n) */

@@ -464,19 +464,113 @@ peic_suffix(const char *pat, size_t pn, const char *s, size_t n)
 	return peic_equal(pat, pn, s + at, n - at);
 }
 
+/* event-ruler's IPv4 form ([0-9]+ four times, then Java's parse): decimal
+ * octets up to 255, leading zeros allowed ("010" is 10). */
+static int
+ipv4(const char *p, size_t n, unsigned char out[4])
+{
+	const char *end = p + n;
+
+	for (int i = 0; i < 4; i++) {
+		unsigned v = 0;
+		const char *start = p;
+		for (; p < end && *p >= '0' && *p <= '9'; p++)
+			if ((v = v * 10 + (unsigned)(*p - '0')) > 255)
+				return 0;
+		if (p == start || (i < 3 ? p == end || *p++ != '.' : p != end))
+			return 0;
+		out[i] = (unsigned char)v;
+	}
+	return 1;
+}
+
 int
 pip_parse(const char *p, size_t n, unsigned char out[16])
 {
 	char buf[64];
 
-	if (n == 0 || n >= sizeof buf)
+	memset(out, 0, 16);
+	if (ipv4(p, n, out))
+		return 4;
+	/* IPv6 as event-ruler takes it: hex digits and colons only (no
+	 * dotted tail, no zone), one colon at least */
+	if (n == 0 || n >= sizeof buf || memchr(p, ':', n) == NULL ||
+	    strspn(p, "0123456789abcdefABCDEF:") < n)
 		return 0;
 	memcpy(buf, p, n);
 	buf[n] = '\0';
-	memset(out, 0, 16);
-	if (inet_pton(AF_INET, buf, out) == 1)
-		return 4;
-	if (inet_pton(AF_INET6, buf, out) == 1)
+	if (inet_pton(AF_INET6, buf, out) != 1)
+		return 0;
+	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	if (memcmp(out, mapped, 12) != 0)
 		return 6;
-	return 0;
+	/* Java's InetAddress makes an IPv4-mapped address the IPv4 one */
+	memmove(out, out + 12, 4);
+	memset(out + 4, 0, 12);
+	return 4;
+}
+
+#define NIB(x, i) ((i) % 2 == 0 ? (x)[(i) / 2] >> 4 : (x)[(i) / 2] & 15)
+
+/* event-ruler matches an IP range as a range of strings of hex digits (8
+ * for IPv4, 32 for IPv6) in an automaton that matches as soon as the
+ * digits read decide that the value is inside: so the first 32 bits of
+ * an IPv6 address can match an IPv4 range, and an IPv4 address (8 digits)
+ * an IPv6 range whose bounds part within them.  v[0..n) are the value's
+ * digits, 16 and up for a byte that is no upper-case hex digit. */
+int
+pip_in(const struct pip *r, const unsigned char *v, size_t n)
+{
+	size_t d = r->v6 ? 32 : 8, i = 0;
+
+	while (i < d && NIB(r->lo, i) == NIB(r->hi, i)) {
+		if (i >= n || v[i] != NIB(r->lo, i))
+			return 0;
+		i++;
+	}
+	if (i == d)
+		return 1;	/* one address, all its digits read */
+	if (i >= n || v[i] > 15)
+		return 0;
+	unsigned lo = NIB(r->lo, i), hi = NIB(r->hi, i);
+	if (v[i] > lo && v[i] < hi)
+		return 1;
+	if (v[i] != lo && v[i] != hi)
+		return 0;
+	/* on the bound's path: the first digit past it decides */
+	const unsigned char *b = v[i] == lo ? r->lo : r->hi;
+	int below = v[i] == lo;
+	for (i++; i < d; i++) {
+		if (i >= n || v[i] > 15)
+			return 0;
+		if (v[i] != NIB(b, i))
+			return below ? v[i] > NIB(b, i) : v[i] < NIB(b, i);
+	}
+	return 1;		/* the bound itself: bounds are closed */
+}
+
+/* The digits pip_in() reads from a value of n bytes at p: those of its
+ * address when it is a string that parses as one (string 1), else, for a
+ * number, its text as it stands; 0 when nothing of it can match. */
+size_t
+pip_digits(const char *p, size_t n, int string, unsigned char v[32])
+{
+	unsigned char a[16];
+
+	if (string) {
+		int kind = pip_parse(p, n, a);
+		if (kind == 0)
+			return 0;	/* its text starts with '"' */
+		size_t d = kind == 4 ? 8 : 32;
+		for (size_t i = 0; i < d; i++)
+			v[i] = (unsigned char)NIB(a, i);
+		return d;
+	}
+	size_t d = n < 32 ? n : 32;
+	for (size_t i = 0; i < d; i++) {
+		unsigned char c = (unsigned char)p[i];
+		v[i] = c >= '0' && c <= '9' ? (unsigned char)(c - '0') :
+		    c >= 'A' && c <= 'F' ? (unsigned char)(c - 'A' + 10) : 16;
+	}
+	return d;
 }
