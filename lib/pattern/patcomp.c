@@ -158,6 +158,17 @@ cidr(struct pcomp *c, const struct jnode *v, struct pvm *vm, uint32_t slot)
 	return 0;
 }
 
+/* Whether d is the largest double (top 1) or the least. */
+static int
+at_end(const struct pdec *d, int top)
+{
+	struct pdec max;
+
+	pdec_parse("1.7976931348623157e308", 22, &max);
+	max.neg = (uint8_t)!top;
+	return pdec_cmp(d, &max) == 0;
+}
+
 static int
 range_op(const struct jnode *v, int *lo, int *open)
 {
@@ -201,6 +212,11 @@ numeric(struct pcomp *c, const struct jnode *v, struct pvm *vm, uint32_t slot)
 		if (pdec_cmp(&r.lo, &r.hi) >= 0)
 			return pc_fail(c, "bottom of numeric range must be less than top");
 		r.flags |= R_HI | (open2 ? R_HI_OPEN : 0);
+	} else if (!eq && at_end(lo ? &r.lo : &r.hi, lo)) {
+		/* event-ruler's range then runs from the end of the number line
+		 * to itself, and its automaton crashes on it */
+		return pc_fail(c, "numeric bound at the end of the number line (%s1.7976931348623157e308)",
+		    lo ? "" : "-");
 	}
 	if (vm == NULL)
 		return 0;
@@ -273,6 +289,8 @@ anything_set(struct pcomp *c, const struct jnode *o, struct pvm *vm, uint32_t sl
 		return pc_fail(c, "unsupported anything-but pattern '%.*s'", (int)k->kn, k->k);
 	size_t mark = pc_push_key(c, k->k, k->kn);
 	const struct jnode *one = k->t == '[' ? k->kid : k;
+	if (one == NULL)	/* event-ruler crashes on it */
+		return pc_fail(c, "anything-but %s list must not be empty", ops[kind]);
 	for (const struct jnode *e = one; e != NULL; e = k->t == '[' ? e->next : NULL) {
 		if (e->t != '"')
 			return pc_fail(c, "%s match pattern must be a string", ops[kind]);
