@@ -397,39 +397,143 @@ utf8_locale(void)
 	return eic_loc;
 }
 
-/* Java's Character.toLowerCase/toUpperCase work on UTF-16 units, so a
- * character outside the BMP only ever matches itself. */
-static int
-eic_char(unsigned pc, unsigned ec)
+static void
+put_utf8_local(char **o, unsigned c)
 {
-	if (pc < 0x80) {
-		unsigned lo = pc >= 'A' && pc <= 'Z' ? pc + 32 : pc;
-		unsigned up = pc >= 'a' && pc <= 'z' ? pc - 32 : pc;
-		return ec == lo || ec == up;
+	unsigned char *p = (unsigned char *)*o;
+
+	if (c < 0x80) {
+		*p++ = (unsigned char)c;
+	} else if (c < 0x800) {
+		*p++ = (unsigned char)(0xc0 | c >> 6);
+		*p++ = (unsigned char)(0x80 | (c & 0x3f));
+	} else {
+		*p++ = (unsigned char)(0xe0 | c >> 12);
+		*p++ = (unsigned char)(0x80 | (c >> 6 & 0x3f));
+		*p++ = (unsigned char)(0x80 | (c & 0x3f));
 	}
-	if (pc > 0xffff)
-		return ec == pc;
+	*o = (char *)p;
+}
+
+/* Java's String.toUpperCase(Locale.ROOT) of the one-char strings whose
+ * upper case is longer (SpecialCasing.txt, unconditional); U+1F80..U+1FAF
+ * follow a rule instead (upper_special()). */
+static const struct { uint16_t c, to[3]; } upper_long[] = {
+	{ 0x00df, { 0x53, 0x53 } }, { 0x0149, { 0x2bc, 0x4e } },
+	{ 0x01f0, { 0x4a, 0x30c } }, { 0x0390, { 0x399, 0x308, 0x301 } },
+	{ 0x03b0, { 0x3a5, 0x308, 0x301 } }, { 0x0587, { 0x535, 0x552 } },
+	{ 0x1e96, { 0x48, 0x331 } }, { 0x1e97, { 0x54, 0x308 } },
+	{ 0x1e98, { 0x57, 0x30a } }, { 0x1e99, { 0x59, 0x30a } },
+	{ 0x1e9a, { 0x41, 0x2be } }, { 0x1f50, { 0x3a5, 0x313 } },
+	{ 0x1f52, { 0x3a5, 0x313, 0x300 } }, { 0x1f54, { 0x3a5, 0x313, 0x301 } },
+	{ 0x1f56, { 0x3a5, 0x313, 0x342 } }, { 0x1fb2, { 0x1fba, 0x399 } },
+	{ 0x1fb3, { 0x391, 0x399 } }, { 0x1fb4, { 0x386, 0x399 } },
+	{ 0x1fb6, { 0x391, 0x342 } }, { 0x1fb7, { 0x391, 0x342, 0x399 } },
+	{ 0x1fbc, { 0x391, 0x399 } }, { 0x1fc2, { 0x1fca, 0x399 } },
+	{ 0x1fc3, { 0x397, 0x399 } }, { 0x1fc4, { 0x389, 0x399 } },
+	{ 0x1fc6, { 0x397, 0x342 } }, { 0x1fc7, { 0x397, 0x342, 0x399 } },
+	{ 0x1fcc, { 0x397, 0x399 } }, { 0x1fd2, { 0x399, 0x308, 0x300 } },
+	{ 0x1fd3, { 0x399, 0x308, 0x301 } }, { 0x1fd6, { 0x399, 0x342 } },
+	{ 0x1fd7, { 0x399, 0x308, 0x342 } }, { 0x1fe2, { 0x3a5, 0x308, 0x300 } },
+	{ 0x1fe3, { 0x3a5, 0x308, 0x301 } }, { 0x1fe4, { 0x3a1, 0x313 } },
+	{ 0x1fe6, { 0x3a5, 0x342 } }, { 0x1fe7, { 0x3a5, 0x308, 0x342 } },
+	{ 0x1ff2, { 0x1ffa, 0x399 } }, { 0x1ff3, { 0x3a9, 0x399 } },
+	{ 0x1ff4, { 0x38f, 0x399 } }, { 0x1ff6, { 0x3a9, 0x342 } },
+	{ 0x1ff7, { 0x3a9, 0x342, 0x399 } }, { 0x1ffc, { 0x3a9, 0x399 } },
+	{ 0xfb00, { 0x46, 0x46 } }, { 0xfb01, { 0x46, 0x49 } },
+	{ 0xfb02, { 0x46, 0x4c } }, { 0xfb03, { 0x46, 0x46, 0x49 } },
+	{ 0xfb04, { 0x46, 0x46, 0x4c } }, { 0xfb05, { 0x53, 0x54 } },
+	{ 0xfb06, { 0x53, 0x54 } }, { 0xfb13, { 0x544, 0x546 } },
+	{ 0xfb14, { 0x544, 0x535 } }, { 0xfb15, { 0x544, 0x53b } },
+	{ 0xfb16, { 0x54e, 0x546 } }, { 0xfb17, { 0x544, 0x53d } },
+};
+
+/* The UTF-8 of Java's upper case of the one-char string c, if it is
+ * longer than one char; its length, or 0. */
+static size_t
+upper_special(unsigned c, char *out)
+{
+	char *o = out;
+
+	if (c >= 0x1f80 && c < 0x1fb0) {	/* Greek with ypogegrammeni */
+		static const unsigned base[3] = { 0x1f08, 0x1f28, 0x1f68 };
+		put_utf8_local(&o, base[(c - 0x1f80) / 16] + (c & 7));
+		put_utf8_local(&o, 0x399);
+		return (size_t)(o - out);
+	}
+	for (size_t i = 0; i < sizeof upper_long / sizeof upper_long[0]; i++)
+		if (upper_long[i].c == c) {
+			for (int j = 0; j < 3 && upper_long[i].to[j] != 0; j++)
+				put_utf8_local(&o, upper_long[i].to[j]);
+			return (size_t)(o - out);
+		}
+	return 0;
+}
+
+/* event-ruler's equals-ignore-case (its EqualsIgnoreCaseParser): each
+ * Java char of the pattern matches the UTF-8 of its String.toLowerCase or
+ * its String.toUpperCase (Locale.ROOT).  Those can be longer ("ß" upper
+ * is "SS", "İ" lower is "i̇"), and a character outside the BMP is two
+ * chars, lone surrogates whose UTF-8 Java writes as '?': it matches
+ * "??".  forms[0..2) get the two forms, their lengths in len. */
+static void
+eic_forms(unsigned pc, char forms[2][16], size_t len[2])
+{
+	char *o;
 	locale_t loc = utf8_locale();
-	if (loc == (locale_t)0)
-		return ec == pc;
-	return ec == (unsigned)towlower_l((wint_t)pc, loc) ||
-	    ec == (unsigned)towupper_l((wint_t)pc, loc);
+
+	if (pc > 0xffff) {
+		memcpy(forms[0], "??", 2);
+		len[0] = len[1] = 2;
+		memcpy(forms[1], "??", 2);
+		return;
+	}
+	o = forms[0];
+	if (pc == 0x130) {
+		put_utf8_local(&o, 'i');
+		put_utf8_local(&o, 0x307);
+	} else {
+		put_utf8_local(&o, loc == (locale_t)0 ? pc : (unsigned)towlower_l((wint_t)pc, loc));
+	}
+	len[0] = (size_t)(o - forms[0]);
+	if ((len[1] = upper_special(pc, forms[1])) == 0) {
+		o = forms[1];
+		put_utf8_local(&o, loc == (locale_t)0 ? pc : (unsigned)towupper_l((wint_t)pc, loc));
+		len[1] = (size_t)(o - forms[1]);
+	}
 }
 
 /* Matches pattern characters against the start of s; returns the bytes of
- * s consumed, or -1. */
+ * s consumed, or -1.  No form of a character is a prefix of the other, so
+ * the first that fits is the one. */
 static long
 eic_run(const char *pat, size_t pn, const char *s, size_t n)
 {
 	const unsigned char *pp = (const unsigned char *)pat, *pe = pp + pn;
 	const unsigned char *sp = (const unsigned char *)s, *se = sp + n;
+	char forms[2][16];
+	size_t len[2];
 
 	while (pp < pe) {
 		if (sp >= se)
 			return -1;
-		unsigned pc = utf8_next(&pp), ec = utf8_next(&sp);
-		if (!eic_char(pc, ec))
+		unsigned pc = *pp;
+		if (pc < 0x80) {
+			unsigned lo = pc >= 'A' && pc <= 'Z' ? pc + 32 : pc;
+			unsigned up = pc >= 'a' && pc <= 'z' ? pc - 32 : pc;
+			if (*sp != lo && *sp != up)
+				return -1;
+			pp++;
+			sp++;
+			continue;
+		}
+		pc = utf8_next(&pp);
+		eic_forms(pc, forms, len);
+		int k = (size_t)(se - sp) >= len[0] && memcmp(sp, forms[0], len[0]) == 0 ? 0 :
+		    (size_t)(se - sp) >= len[1] && memcmp(sp, forms[1], len[1]) == 0 ? 1 : -1;
+		if (k < 0)
 			return -1;
+		sp += len[k];
 	}
 	return (long)(sp - (const unsigned char *)s);
 }
@@ -449,19 +553,21 @@ peic_prefix(const char *pat, size_t pn, const char *s, size_t n)
 int
 peic_suffix(const char *pat, size_t pn, const char *s, size_t n)
 {
-	size_t chars = 0, at = n;
+	size_t chars = 0, at = n, took = 0;
 
 	for (size_t i = 0; i < pn; i++)
 		chars += ((unsigned char)pat[i] & 0xc0) != 0x80;
-	/* Each pattern character matches exactly one character of s. */
-	while (chars > 0) {
-		if (at == 0)
-			return 0;
+	/* A pattern character matches one to three characters of s ("??"
+	 * and "ΐ"'s upper case the longest): every start in that reach. */
+	while (at > 0 && took < 3 * chars) {
 		at--;
-		if (((unsigned char)s[at] & 0xc0) != 0x80)
-			chars--;
+		if (((unsigned char)s[at] & 0xc0) == 0x80)
+			continue;
+		took++;
+		if (took >= chars && peic_equal(pat, pn, s + at, n - at))
+			return 1;
 	}
-	return peic_equal(pat, pn, s + at, n - at);
+	return chars == 0;
 }
 
 /* event-ruler's IPv4 form ([0-9]+ four times, then Java's parse): decimal
