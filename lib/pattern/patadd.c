@@ -168,19 +168,17 @@ walk_or(struct walk *w, const struct jnode *m, combos_t *cs)
 
 /* event-ruler joins member names with '.' into one flat name, so "a.b"
  * is the path a, b: the segments go on the path one by one. */
-static uint32_t
+static void
 push_segments(struct walk *w, const char *k, size_t n)
 {
 	const char *end = k + n;
-	uint32_t pushed = 0;
 
 	for (;;) {
 		const char *dot = memchr(k, '.', (size_t)(end - k));
 		struct seg sg = { k, dot != NULL ? (size_t)(dot - k) : (size_t)(end - k) };
 		PPUSH(w->cur, sg);
-		pushed++;
 		if (dot == NULL)
-			return pushed;
+			return;
 		k = dot + 1;
 	}
 }
@@ -197,13 +195,20 @@ walk_member(struct walk *w, const struct jnode *m, combos_t *cs, int in_or)
 		return pc_fail(&w->c, "\"%.*s\" must be an object or an array", (int)m->kn, m->k);
 	if (m->t == '[' && pc_field(&w->c, m, PAT_NONE, 0, NULL) < 0)
 		return -1;
-	uint32_t pushed = push_segments(w, m->k, m->kn);
+	/* event-ruler's Path.extendedName() puts no dot after a path that is
+	 * one empty name: {"":{"a":[…]}} is the field a */
+	uint32_t base = m->t == '[' && w->cur.n == 1 && w->cur.v[0].n == 0 ? 0 : w->cur.n;
+	uint32_t saved = w->cur.n;
+	w->cur.n = base;
+	push_segments(w, m->k, m->kn);
 	int r = 0;
 	if (m->t == '{')
 		r = walk_object(w, m, cs, in_or);
 	else
 		put_field(w, cs, m);
-	w->cur.n -= pushed;
+	w->cur.n = base;
+	if (base != saved)
+		PPUSH(w->cur, ((struct seg){ "", 0 }));
 	return r;
 }
 
