@@ -471,6 +471,22 @@ dotted_kid(const struct pat_set *s, uint32_t node, const char *k, size_t n)
 	}
 }
 
+/* Steps into the object or array at sc->p, or returns from the caller:
+ * -1 when it nests too deep, 0 when it is empty (and now passed).  A
+ * macro, so the scanner's two loops compile as they did when each had
+ * its own copy. */
+#define ENTER(sc, close) do { \
+	if (++(sc)->depth >= JSON_MAX_DEPTH) \
+		return fail((sc), (sc)->p, "nesting too deep"); \
+	(sc)->p++; \
+	WS(sc); \
+	if ((sc)->p < (sc)->end && *(sc)->p == (close)) { \
+		(sc)->p++; \
+		(sc)->depth--; \
+		return 0; \
+	} \
+} while (0)
+
 static int
 scan_object(struct sc *sc, uint32_t node)
 {
@@ -478,15 +494,7 @@ scan_object(struct sc *sc, uint32_t node)
 	size_t n;
 	int esc;
 
-	if (++sc->depth >= JSON_MAX_DEPTH)
-		return fail(sc, sc->p, "nesting too deep");
-	sc->p++;
-	WS(sc);
-	if (sc->p < sc->end && *sc->p == '}') {
-		sc->p++;
-		sc->depth--;
-		return 0;
-	}
+	ENTER(sc, '}');
 	for (;;) {
 		if (member_name(sc, &q, &n, &esc) < 0)
 			return -1;
@@ -534,15 +542,7 @@ scan_array(struct sc *sc, uint32_t node)
 {
 	struct pat_set *s = sc->s;
 
-	if (++sc->depth >= JSON_MAX_DEPTH)
-		return fail(sc, sc->p, "nesting too deep");
-	sc->p++;
-	WS(sc);
-	if (sc->p < sc->end && *sc->p == ']') {
-		sc->p++;
-		sc->depth--;
-		return 0;
-	}
+	ENTER(sc, ']');
 	PPUSH(s->stk, ++s->narr);
 	PPUSH(s->stk, 0);
 	uint32_t vmi = s->nodes.v[node].vm;

@@ -26,25 +26,15 @@ pat_new(void)
 static void
 free_vm(struct pvm *vm)
 {
-	pmap_free(&vm->exact);
-	pmap_free(&vm->numtext);
-	pmap_free(&vm->numeq);
-	pmap_free(&vm->prefix);
-	pmap_free(&vm->suffix);
-	pmap_free(&vm->abs);
-	pmap_free(&vm->abn);
-	free(vm->plen.v);
-	free(vm->slen.v);
-	free(vm->ranges.v);
-	free(vm->strm.v);
-	free(vm->wild.v);
-	pmap_free(&vm->wpre);
-	free(vm->wlen.v);
-	free(vm->wany.v);
-	free(vm->ips.v);
-	free(vm->any.v);
-	free(vm->abv.v);
-	free(vm->abo.v);
+	struct pmap *maps[] = { &vm->exact, &vm->numtext, &vm->numeq, &vm->prefix,
+	    &vm->suffix, &vm->abs, &vm->abn, &vm->wpre };
+	void *vecs[] = { vm->plen.v, vm->slen.v, vm->ranges.v, vm->strm.v, vm->wild.v,
+	    vm->wlen.v, vm->wany.v, vm->ips.v, vm->any.v, vm->abv.v, vm->abo.v };
+
+	for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++)
+		pmap_free(maps[i]);
+	for (size_t i = 0; i < sizeof vecs / sizeof vecs[0]; i++)
+		free(vecs[i]);
 }
 
 void
@@ -73,8 +63,8 @@ pat_count(const struct pat_set *s)
 	return s->npat;
 }
 
-static void
-put_utf8(char **o, unsigned c)
+void
+pat_put_utf8(char **o, unsigned c)
 {
 	unsigned char *p = (unsigned char *)*o;
 
@@ -137,7 +127,7 @@ pat_unescape(const char *p, size_t n, char *out)
 			} else if (c >= 0xd800 && c < 0xe000) {
 				c = 0xfffd;
 			}
-			put_utf8(&o, c);
+			pat_put_utf8(&o, c);
 			break;
 		}
 		default: *o++ = e; break;	/* " \ / */

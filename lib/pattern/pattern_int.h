@@ -369,6 +369,8 @@ void pat_leaf_literal(struct pat_set *s, struct pvm *vm, int which);
  * (room for n bytes: decoding never grows); returns its length.  A lone
  * surrogate escape becomes U+FFFD. */
 size_t pat_unescape(const char *p, size_t n, char *out);
+/* Appends code point c as UTF-8 at *o, moving *o past it. */
+void pat_put_utf8(char **o, unsigned c);
 
 /* The compiler's view of a pattern: a parsed JSON tree. */
 struct jnode {
