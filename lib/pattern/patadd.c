@@ -256,10 +256,8 @@ walk_pattern(struct walk *w, const struct jnode *root, combos_t *cs)
 static uint32_t
 trie_node(struct pat_set *s, const struct walk *w, const struct cfield *f)
 {
-	uint32_t node = 0;
+	uint32_t node = 0, parent = PAT_NONE;
 
-	if (f->nseg >= 2)
-		s->dotted = 1;
 	for (uint32_t i = 0; i < f->nseg; i++) {
 		const struct seg *sg = &w->segs.v[f->seg0 + i];
 		uint32_t *kid = pmap_put(&s->nodes.v[node].kids, sg->k, sg->n);
@@ -270,6 +268,9 @@ trie_node(struct pat_set *s, const struct walk *w, const struct cfield *f)
 			*kid = s->nodes.n;	/* before the push moves nodes */
 			PPUSH(s->nodes, nn);
 		}
+		if (parent != PAT_NONE)
+			s->nodes.v[parent].deep = 1;
+		parent = node;
 		node = *kid;
 	}
 	if (s->nodes.v[node].vm == PAT_NONE) {

@@ -498,15 +498,15 @@ scan_object(struct sc *sc, uint32_t node)
 	for (;;) {
 		if (member_name(sc, &q, &n, &esc) < 0)
 			return -1;
-		const struct pmap *kids = &sc->s->nodes.v[node].kids;
+		const struct pnode *nd = &sc->s->nodes.v[node];
 		uint32_t kid = PAT_NONE;
-		int named = esc || (kids->lens >> (n & 63) & 1);
-		if (!sc->s->decided && (named || sc->s->dotted)) {
+		int named = esc || (nd->kids.lens >> (n & 63) & 1);
+		if (!sc->s->decided && (named || nd->deep)) {
 			const char *k = text(sc, q, &n, esc);
-			if (sc->s->dotted && memchr(k, '.', n) != NULL)
+			if (nd->deep && memchr(k, '.', n) != NULL)
 				kid = dotted_kid(sc->s, node, k, n);
 			else if (named)
-				kid = pmap_get(kids, k, n);
+				kid = pmap_get(&nd->kids, k, n);
 		}
 		if (kid != PAT_NONE) {
 			if (scan_value(sc, kid) < 0)

@@ -286,6 +286,7 @@ struct pspan {
 struct pnode {
 	struct pmap kids;	/* member name → node */
 	uint32_t vm;		/* index into vms, or PAT_NONE */
+	uint8_t deep;		/* a kid has kids: an event's "a.b" may lead there */
 };
 
 struct phit {
@@ -318,7 +319,6 @@ struct pat_set {
 	PVEC(uint64_t) amask;
 	uint32_t narr;
 	int all, decided;
-	int dotted;		/* some path has two names or more: see patscan.c */
 	char *scratch;
 	size_t scap;
 };
