@@ -283,6 +283,41 @@ trie_node(struct pat_set *s, const struct walk *w, const struct cfield *f)
 	return s->nodes.v[node].vm;
 }
 
+/* Byte j of field f's name as event-ruler spells it (segments joined
+ * with dots), or -1 past its end. */
+static int
+name_at(const struct walk *w, const struct cfield *f, size_t j)
+{
+	for (uint32_t i = 0; i < f->nseg; i++) {
+		const struct seg *sg = &w->segs.v[f->seg0 + i];
+		if (j < sg->n)
+			return (unsigned char)sg->k[j];
+		j -= sg->n;
+		if (i + 1 < f->nseg && j-- == 0)
+			return '.';
+	}
+	return -1;
+}
+
+/* How many fields of c event-ruler walks before field i: it walks a
+ * rule's fields sorted by name. */
+static uint32_t
+rank(const struct walk *w, const struct combo *c, uint32_t i)
+{
+	uint32_t r = 0;
+
+	for (uint32_t k = 0; k < c->f.n; k++) {
+		int a, b;
+		size_t j = 0;
+		do {
+			a = name_at(w, &c->f.v[k], j);
+			b = name_at(w, &c->f.v[i], j++);
+		} while (a == b && a >= 0);
+		r += a < b;
+	}
+	return r;
+}
+
 static void
 build(struct pat_set *s, struct walk *w, const struct combo *c)
 {
@@ -297,6 +332,7 @@ build(struct pat_set *s, struct walk *w, const struct combo *c)
 		struct pfield f;
 		uint32_t vm = trie_node(s, w, &c->f.v[i]);
 		pc_field(&w->c, c->f.v[i].vals, vm, si, &f);
+		f.rank = rank(w, c, i);
 		PPUSH(s->fields, f);
 		if (f.req != PAT_NONE && s->slots.v[f.req].kind == SLOT_REQ)
 			sub.nreq++;

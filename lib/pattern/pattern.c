@@ -51,7 +51,7 @@ pat_free(struct pat_set *s)
 	free(s->nodes.v); free(s->vms.v); free(s->slots.v); free(s->fields.v);
 	free(s->subs.v); free(s->lists.v); free(s->strs.v); free(s->abstr.v);
 	free(s->always.v); free(s->patstamp.v); free(s->hits.v); free(s->ctxa.v);
-	free(s->stk.v); free(s->cand.v); free(s->out.v); free(s->chosen.v);
+	free(s->stk.v); free(s->cand.v); free(s->out.v); free(s->chosen.v); free(s->crank.v);
 	free(s->absent.v); free(s->scratch);
 	free(s->aleaf.v); free(s->amask.v);
 	free(s);

@@ -215,6 +215,7 @@ struct pslot {
 struct pfield {
 	uint32_t req;		/* REQ or OPT slot, or PAT_NONE */
 	uint32_t pres;		/* PRES slot (exists:false), or PAT_NONE */
+	uint32_t rank;		/* of its dotted name among its sub-pattern's */
 };
 
 struct psub {
@@ -313,6 +314,7 @@ struct pat_set {
 	PVEC(uint32_t) cand;
 	PVEC(uint32_t) out;
 	PVEC(uint32_t) chosen;
+	PVEC(uint32_t) crank;	/* the rank of each chosen hit's field */
 	const char *line_end;	/* of the line being scanned */
 	PVEC(uint8_t) absent;
 	PVEC(struct pleaf { uint32_t hit, field; }) aleaf;	/* patarr.c's scratch */
