@@ -356,6 +356,12 @@ pat_add(struct pat_set *s, const char *p, size_t n, char **why)
 	memset(&w, 0, sizeof w);
 	w.c.s = s;
 	int kind = json_validate(p, n, 0, &e);
+	if (kind == 0 && strcmp(e.what, "trailing characters after the value") == 0) {
+		/* event-ruler's parser stops at the end of the pattern's
+		 * value and never reads what follows it */
+		n = e.col - 1;
+		kind = json_validate(p, n, 0, &e);
+	}
 	if (kind == 0) {
 		pc_fail(&w.c, "invalid JSON at column %zu: %s", e.col, e.what);
 	} else if (kind != '{') {
