@@ -183,7 +183,9 @@ pdec_bloom(const struct pdec *d)
 }
 /* 1 if the number text p[0..n) is what event-ruler calls comparable: its
  * value survives a round trip through the nearest double and back to the
- * shortest decimal that converts to it.  *key gets that value. */
+ * decimal Java's Double.toString() writes for it (the shortest that
+ * converts back, of two digits at least where that is closer).  *key
+ * gets that value. */
 int pdec_comparable(const char *p, size_t n, struct pdec *key);
 /* The reference way (printf and strtod), for tests: t parsed from p, v
  * its nearest double. */

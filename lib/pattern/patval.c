@@ -272,6 +272,12 @@ pdec_comparable_slow(const char *p, size_t n, const struct pdec *t, double v, st
 		if (strtod(tmp, NULL) == v)
 			break;
 	}
+	/* event-ruler compares with BigDecimal.valueOf(v), which reads Java's
+	 * Double.toString(): that writes two digits at least and, where one
+	 * would do, takes the closest of the one- and two-digit decimals
+	 * that convert back (4.9e-324 for the least subnormal, not 5e-324). */
+	if (prec == 0)
+		snprintf(tmp, sizeof tmp, "%.1e", v);
 	pdec_parse(tmp, strlen(tmp), key);
 	return pdec_cmp(t, key) == 0;
 }
