@@ -3,7 +3,7 @@
 # bad input lines, and the EventBridge pattern conformance cases.
 load test_helper
 
-ER="$DATA/patterns/event-ruler"
+ER="$TOP/tests/data/event-ruler"
 
 # Compact one-line form of a pretty-printed fixture (no numbers at risk).
 oneline() {
@@ -202,8 +202,8 @@ oneline() {
 	assert_output '{"a":"x"}'
 }
 
-@test "conformance: every case in shared/data/patterns/cases.jsonl" {
-	run perl "$TOP/tests/lib/cases.pl" evbus-route "$DATA/patterns/cases.jsonl" "$BATS_TEST_TMPDIR"
+@test "conformance: every case of the project's EventBridge corpus (tests/data/shared-cases.jsonl)" {
+	run perl "$TOP/tests/lib/cases.pl" evbus-route "$TOP/tests/data/shared-cases.jsonl" "$BATS_TEST_TMPDIR"
 	assert_success
 	assert_output --regexp '^[0-9]+ passed, 0 failed$'
 }
@@ -212,6 +212,15 @@ oneline() {
 	run perl "$TOP/tests/lib/cases.pl" evbus-route "$TOP/tests/data/evbus-route-cases.jsonl" "$BATS_TEST_TMPDIR"
 	assert_success
 	assert_output --regexp '^[0-9]+ passed, 0 failed$'
+}
+
+@test "a pattern is read up to the end of its JSON value, as event-ruler's parser reads it" {
+	run -0 evbus-route -p '{"a":["1"]} and then anything' <<< '{"a":"1"}'
+	assert_output '{"a":"1"}'
+	run -0 evbus-route -p '{"a":["1"]}}' <<< '{"a":"1"}'
+	run -2 evbus-route -p '["a"] x' <<< '{"a":"1"}'
+	run -2 evbus-route -p '{"a":["1"] x' <<< '{"a":"1"}'
+	assert_output --partial 'invalid JSON at column 12'
 }
 
 @test "event-ruler array fixtures: arrayRule1-4 against arrayEvent1-4" {
