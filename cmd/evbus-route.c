@@ -324,7 +324,7 @@ main(int argc, char **argv)
 
 	cli_init(argv, help);
 	set = pat_new();
-	while ((c = getopt_long(argc, argv, "cj:p:qr:vh", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "cj:p:qr:vh", opts)) != -1) {
 		switch (c) {
 		case 'c':
 			count = 1;

@@ -67,7 +67,7 @@ parse(int argc, char **argv)
 {
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+hqps:", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "hqps:", opts)) != -1) {
 		switch (c) {
 		case 's':
 			o.stream = optarg;

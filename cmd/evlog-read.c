@@ -74,7 +74,7 @@ parse(int argc, char **argv)
 {
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+hqefs:", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "hqefs:", opts)) != -1) {
 		switch (c) {
 		case 'e':
 			o.events = 1;

@@ -279,7 +279,7 @@ main(int argc, char **argv)
 	int c, ack = 0, release = 0;
 
 	cli_init(argv, help);
-	while ((c = getopt_long(argc, argv, "+hqn:w:fel:", longopts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "hqn:w:fel:", longopts)) != -1) {
 		switch (c) {
 		case 'n': r.max = (long)cli_num("--max", optarg, 1, 1L << 40); break;
 		case 'w': r.wait_ms = cli_duration_ms("--wait", optarg, 0, 86400000); break;

@@ -177,7 +177,7 @@ main(int argc, char **argv)
 	const char *why;
 
 	cli_init(argv, help);
-	while ((c = getopt_long(argc, argv, "+hqd:a:g:G:D:prb:", longopts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "hqd:a:g:G:D:prb:", longopts)) != -1) {
 		switch (c) {
 		case 'd': s.delay_ms = cli_duration_ms("--delay", optarg, 0, 900000); break;
 		case 'a':

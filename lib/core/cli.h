@@ -39,6 +39,17 @@ void cli_init(char **argv, const char *help);
  * treats it as unknown).  '?' and ':' from getopt are usage errors. */
 int cli_common_opt(int c, const char *arg);
 
+/* getopt_long(3) the same way in every command, GNU style: options may
+ * come after operands ("evq-send q file -p"), and "--" ends them.  Call
+ * it in a loop as getopt_long; when it returns -1, argv[optind..argc) are
+ * the operands in their order, and argv[cli_dashdash..argc) those that
+ * came after "--" (cli_dashdash is -1 when there was none), for a command
+ * that takes "FILE... -- CMD ARGS" (fnrun).  A leading '+' in
+ * shortopts stops at the first operand instead (evq-ctl's COMMAND).  To
+ * parse another vector, pass it (or set optind to 0). */
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
+extern int cli_dashdash;
+
 noreturn void cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Whole number in [min, max], or a usage error naming opt. */
