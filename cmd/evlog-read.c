@@ -207,7 +207,7 @@ main(int argc, char **argv)
 	cli_init(argv, help);
 	parse(argc, argv);
 	out_init(cli.line_buffered);
-	char *path = name_resolve(argv[optind], "log", "", 0);
+	char *path = cli_name(argv[optind], "log", "", 0);
 	int rc = elog_open(path, &lo, &l);
 	if (rc != 0)
 		msg_die(rc, "%s", elog_error(l));

@@ -244,20 +244,23 @@ flush_acks(struct receiver *r, size_t n, int release, long *stale)
 static int
 ack_loop(struct receiver *r, char *const *files, int nfiles, int release)
 {
-	struct ndj_reader *in = ndj_open(files, nfiles, cli.max_line_bytes);
+	struct ndj_reader *in = ndj_open(files, nfiles, &cli.input);
 	struct ndj_line l;
 	size_t n = 0;
 	long stale = 0;
 	int kind, status = EV_OK;
 
 	while ((kind = ndj_next(in, &l)) != NDJ_EOF) {
+		if (kind == NDJ_ERROR) {
+			if ((status = cli_input_error(in, &l)) != 0)
+				break;
+			continue;
+		}
 		const char *why = kind == NDJ_TOOLONG ? "line longer than --max-line-bytes" :
 		    parse_handle_line(&l, &r->batch[n]);
 		if (why != NULL) {
-			if (ndj_reject(&l, why)) {
-				status = EV_DATAERR;
+			if ((status = cli_reject(&l, why)) != 0)
 				break;
-			}
 			continue;
 		}
 		if (++n == BATCH) {

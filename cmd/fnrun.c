@@ -168,19 +168,22 @@ main(int argc, char **argv)
 		return status;
 	}
 	struct fn_runner *r = fn_open(&o);
-	struct ndj_reader *in = ndj_open(argv + optind, nfiles, cli.max_line_bytes);
+	struct ndj_reader *in = ndj_open(argv + optind, nfiles, &cli.input);
 	ndj_set_idle(in, fn_idle, r);
 	while (!sig_stop && (kind = ndj_next(in, &l)) != NDJ_EOF) {
 		struct json_err e;
+		if (kind == NDJ_ERROR) {
+			if ((status = cli_input_error(in, &l)) != 0)
+				break;
+			continue;
+		}
 		const char *why = kind == NDJ_TOOLONG ? "line longer than --max-line-bytes" : NULL;
 		if (why == NULL && json_validate(l.p, l.n, 0, &e) == 0)
 			why = e.what;
-		if (why == NULL) {
+		if (why == NULL)
 			fn_submit(r, l.p, l.n, NULL);
-		} else if (ndj_reject(&l, why)) {
-			status = EV_DATAERR;
+		else if ((status = cli_reject(&l, why)) != 0)
 			break;
-		}
 	}
 	int run = fn_finish(r);
 	if (status == EV_OK)

@@ -10,9 +10,10 @@
 #include "alloc.h"
 #include "cli.h"
 #include "msg.h"
+#include "names.h"
 #include "out.h"
 
-struct cli_common cli = { 0, NULL, 1 << 20 };
+struct cli_common cli = { .input = { .max_line = NDJ_MAX_LINE } };
 static const char *help_text;
 int cli_dashdash;
 
@@ -150,10 +151,10 @@ cli_common_opt(int c, const char *arg)
 		cli.line_buffered = 1;
 		return 1;
 	case CLI_ERRORS:
-		cli.errors_path = arg;
+		cli.input.errors = arg;
 		return 1;
 	case CLI_MAX_LINE:
-		cli.max_line_bytes = (size_t)cli_num("--max-line-bytes", arg, 1, 1LL << 30);
+		cli.input.max_line = (size_t)cli_num("--max-line-bytes", arg, 1, 1LL << 30);
 		return 1;
 	case '?':
 	case ':':
@@ -164,6 +165,47 @@ cli_common_opt(int c, const char *arg)
 	default:
 		return 0;
 	}
+}
+
+int
+cli_reject(const struct ndj_line *l, const char *why)
+{
+	struct ev_err e;
+	int rc = ndj_reject(&cli.input, l, why, &e);
+
+	if (rc != 0)
+		msg_error("%s", e.msg);
+	return rc;
+}
+
+int
+cli_input_error(const struct ndj_reader *r, const struct ndj_line *l)
+{
+	const struct ev_err *e = ndj_error(r);
+
+	if (e->code == EV_NOINPUT) {
+		msg_warn("%s", e->msg);
+		return 0;
+	}
+	if (l->lineno == 0) {
+		msg_error("%s", e->msg);
+		return e->code;
+	}
+	if (e->code == EV_DATAERR)
+		return cli_reject(l, e->msg);
+	msg_error("%s:%lu: %s", l->file, l->lineno, e->msg);
+	return e->code;
+}
+
+char *
+cli_name(const char *arg, const char *kind, const char *suffix, int allow_fifo)
+{
+	struct ev_err e;
+	char *path;
+
+	if (name_resolve(arg, kind, suffix, allow_fifo, &path, &e) != 0)
+		cli_usage_error("%s", e.msg);
+	return path;
 }
 
 long long
