@@ -31,6 +31,7 @@ static const char help[] =
 "  delete QUEUE        delete the queue and its messages\n"
 "\n"
 "  -q, --quiet         no warnings\n"
+"      --line-buffered flush output after every line\n"
 "  -h, --help          this help\n"
 "      --version       print the version\n"
 "\n"

@@ -35,6 +35,7 @@ static const char help[] =
 "      --release            make them visible again at once\n"
 "      --line-buffered      flush output after every line\n"
 "      --errors FILE        with --ack/--release: record bad lines and go on\n"
+"      --max-line-bytes N   with --ack/--release: longest line (default 1048576)\n"
 "  -q, --quiet              no warnings\n"
 "  -h, --help               this help\n"
 "      --version            print the version\n"
