@@ -95,6 +95,10 @@ load test_helper
 	printf '{"a":1}\r\n{"a":2}\r' | evq-send --max-line-bytes 7 q
 	run evq-recv q
 	assert_output "$(printf '{"a":1}\n{"a":2}')"
+	# the CR and the LF in two reads, most likely (either way it is one line)
+	{ printf '{"a":3}\r'; sleep 0.2; printf '\n'; } | evq-send --max-line-bytes 7 q
+	run evq-recv q
+	assert_output '{"a":3}'
 }
 
 @test "--max-line-bytes: the default 1 MiB with CRLF, in a mapped file and a pipe" {
@@ -164,6 +168,20 @@ lines() {	# lines N: N small JSON objects
 	assert_failure 66
 	assert_equal "$stderr" "evlog-append: cannot read 'dir': Is a directory"
 	[ "$(evlog-read ./log | wc -l)" = 964 ]
+}
+
+@test "fnrun and evbus-route -r: the events before a corrupt gzip member are all run, delivered" {
+	lines 5 > good.ndjson
+	{ gzip -c good.ndjson; printf '\037\213\010\000\000\000\000\000\000\003garbage-garbage-garbage'; } > bad.gz
+	run --separate-stderr fnrun -j 2 bad.gz -- cat
+	assert_failure 65
+	assert_equal "$stderr" "fnrun: bad.gz:6: corrupt gzip data"
+	assert_equal "${#lines[@]}" 5
+	echo '{"rules":[{"name":"all","pattern":{"n":[{"exists":true}]},"targets":[{"id":"f","uri":"file:out.ndjson"}]}]}' > rules.json
+	run --separate-stderr evbus-route -r rules.json bad.gz
+	assert_failure 65
+	assert_equal "$stderr" "evbus-route: bad.gz:6: corrupt gzip data"
+	[ "$(wc -l < out.ndjson)" = 5 ]
 }
 
 @test "gzip with trailing zero padding is read as zcat reads it" {
