@@ -220,7 +220,7 @@ open_next(struct ndj_reader *r, struct ndj_line *l)
 		errno = 0;
 	if (errno != 0) {
 		err_sys(&r->err, EV_NOINPUT, r->fd < 0 ? "cannot open '%s'" : "cannot read '%s'",
-		    path);
+		    r->name);
 		if (r->fd > STDIN_FILENO)
 			close(r->fd);
 		r->fd = -1;
