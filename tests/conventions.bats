@@ -147,6 +147,18 @@ lines() {	# lines N: N small JSON objects
 	[ "$(evq-recv q | wc -l)" = 483 ]
 }
 
+@test "evq-send and evlog-append: a read error after good lines: they are committed, exit 74" {
+	[ -r /proc/self/mem ] || skip "no /proc/self/mem (a file whose read() fails)"
+	lines 482 > good.ndjson
+	run --separate-stderr evq-send q good.ndjson /proc/self/mem
+	assert_failure 74
+	assert_equal "$stderr" "evq-send: /proc/self/mem:1: read error: Input/output error"
+	[ "$(evq-recv q | wc -l)" = 482 ]
+	run --separate-stderr evlog-append ./log good.ndjson /proc/self/mem
+	assert_failure 74
+	[ "$(evlog-read ./log | wc -l)" = 482 ]
+}
+
 @test "evq-send --errors: a corrupt gzip member is recorded and the next FILE read" {
 	lines 3 > good.ndjson
 	{ gzip -c good.ndjson; printf '\037\213\010\000\000\000\000\000\000\003garbage-garbage-garbage'; } > bad.gz
