@@ -31,6 +31,7 @@ static const char help[] =
 "  delete QUEUE        delete the queue and its messages\n"
 "\n"
 "  -q, --quiet         no warnings\n"
+"      --line-buffered flush output after every line\n"
 "  -h, --help          this help\n"
 "      --version       print the version\n"
 "\n"
@@ -72,7 +73,7 @@ parse_options(int argc, char **argv, struct ctl *c)
 	c->a.visibility_ms = 30000;
 	c->a.retention_ms = 345600000;
 	c->a.max_bytes = 1048576;
-	while ((o = getopt_long(argc, argv, "hq", longopts, NULL)) != -1) {
+	while ((o = cli_getopt(argc, argv, "hq", longopts)) != -1) {
 		switch (o) {
 		case OPT_FIFO: c->a.fifo = 1; c->set_fifo = 1; break;
 		case OPT_CONTENT_DEDUP: c->a.content_dedup = 1; break;

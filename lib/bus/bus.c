@@ -156,8 +156,13 @@ int
 bus_open_log(const char *arg, struct elog **out, struct elog_batch **batch, struct ev_err *e)
 {
 	struct elog_opts o = { .create = 1, .fsync = ELOG_FSYNC_BATCH };
-	char *dir = name_resolve(arg, "log", "", 0);
-	int rc = elog_open(dir, &o, out);
+	char *dir;
+	int rc = name_resolve(arg, "log", "", 0, &dir, e);
+
+	*out = NULL;
+	if (rc != 0)
+		return rc;
+	rc = elog_open(dir, &o, out);
 
 	free(dir);
 	if (rc != EV_OK) {

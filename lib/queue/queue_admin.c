@@ -113,7 +113,9 @@ set_redrive(struct queue *q, struct q_attrs *a, const char *value, const char **
 		return *why = "RedrivePolicy needs deadLetterTargetArn and maxReceiveCount (1-1000)", -1;
 	if (strchr(target, '/') == NULL && target[0] != '.' && name_check(target, 1) != NULL)
 		return *why = "invalid dead-letter queue name", -1;
-	char *tpath = name_resolve(target, "queue", ".db", 1), rt[4096], rq[4096];
+	char *tpath, rt[4096], rq[4096];
+	if (name_resolve(target, "queue", ".db", 1, &tpath, NULL) != 0)
+		return *why = "invalid dead-letter queue name", -1;
 	int same = realpath(tpath, rt) != NULL && realpath(q->path, rq) != NULL && strcmp(rt, rq) == 0;
 	free(tpath);
 	if (same)
@@ -191,8 +193,11 @@ q_set(struct queue *q, const char *name, const char *value, const char **why)
 int
 q_remove(const char *arg)
 {
-	char *path = name_resolve(arg, "queue", ".db", 1);
 	static const char *const sfx[] = { "-wal", "-shm" };
+	char *path;
+	struct ev_err err;
+	if (name_resolve(arg, "queue", ".db", 1, &path, &err) != 0)
+		msg_die_err(&err);
 	struct buf b = { 0 };
 	int r = unlink(path);
 	int e = errno;
@@ -217,7 +222,10 @@ cmp_str(const void *a, const void *b)
 void
 q_list(void (*fn)(const char *name, const char *path, void *ctx), void *ctx)
 {
-	char *home = name_home();
+	char *home;
+	struct ev_err err;
+	if (name_home(&home, &err) != 0)
+		msg_die_err(&err);
 	struct buf dir = { 0 }, path = { 0 };
 	char **names = NULL;
 	size_t n = 0;

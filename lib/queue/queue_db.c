@@ -284,7 +284,9 @@ static void
 set_names(struct queue *q, const char *arg)
 {
 	q->arg = strdup(arg);
-	q->path = name_resolve(arg, "queue", ".db", 1);
+	struct ev_err e;
+	if (name_resolve(arg, "queue", ".db", 1, &q->path, &e) != 0)
+		msg_die_err(&e);
 	char *tmp = strdup(q->path), *base = basename(tmp);
 	size_t n = strlen(base);
 	if (!name_is_path(arg))
@@ -394,7 +396,10 @@ struct queue *
 qdb_try_open(const char *ref)
 {
 	struct stat st;
-	char *path = name_resolve(ref, "queue", ".db", 1);
+	char *path;
+	struct ev_err e;
+	if (name_resolve(ref, "queue", ".db", 1, &path, &e) != 0)
+		msg_die_err(&e);
 	int exists = stat(path, &st) == 0;
 
 	free(path);
