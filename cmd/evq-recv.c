@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/cli.h"
@@ -116,13 +117,18 @@ write_batch(struct receiver *r, size_t n, int *err)
 static void
 settle(struct receiver *r, size_t n, size_t delivered, int err)
 {
+	struct ev_err e;
+	size_t gone;
+
 	if (r->lease_ms < 0) {
-		size_t gone = q_consume_done(r->q, r->batch, delivered);
+		if (q_consume_done(r->q, r->batch, delivered, &gone, &e) != 0)
+			msg_die_err(&e);
 		if (gone < delivered)
 			msg_warn("queue '%s': %zu message(s) outlived their visibility timeout before "
 			    "deletion and may be delivered again", q_name(r->q), delivered - gone);
 	} else if (delivered < n) {
-		q_release(r->q, r->batch + delivered, n - delivered, 0, 1, NULL);
+		if (q_release(r->q, r->batch + delivered, n - delivered, 0, 1, NULL, NULL, &e) != 0)
+			msg_die_err(&e);
 	}
 	r->printed += (long)delivered;
 	if (err == EPIPE)
@@ -153,9 +159,16 @@ receive_loop(struct receiver *r)
 		if (want == 0)
 			return;
 		sig_reraise();
-		size_t n = r->lease_ms < 0 ?
-		    q_consume(r->q, r->after, want, r->envelope ? 0 : Q_BODY_ONLY, r->batch) :
-		    q_receive(r->q, r->after, want, r->lease_ms, r->batch);
+		size_t n;
+		struct ev_err e;
+		int rc = r->lease_ms < 0 ?
+		    q_consume(r->q, r->after, want, r->envelope ? 0 : Q_BODY_ONLY, r->batch, &n, &e) :
+		    q_receive(r->q, r->after, want, r->lease_ms, r->batch, &n, &e);
+		if (rc != 0)
+			msg_die_err(&e);
+		const char *note = q_notice(r->q);
+		if (note != NULL)
+			msg_warn("%s", note);
 		if (n > 0) {
 			r->after = r->batch[n - 1].rowid;
 			int err;
@@ -181,8 +194,13 @@ peek_loop(struct receiver *r)
 {
 	int64_t after = 0;
 	size_t n;
+	struct ev_err e;
 
-	while ((n = q_peek(r->q, after, batch_size(r), r->batch)) > 0) {
+	for (;;) {
+		if (q_peek(r->q, after, batch_size(r), r->batch, &n, &e) != 0)
+			msg_die_err(&e);
+		if (n == 0)
+			break;
 		for (size_t i = 0; i < n; i++)
 			format_msg(r, &r->batch[i]);
 		out_flush_or_die();
@@ -229,11 +247,12 @@ static void
 flush_acks(struct receiver *r, size_t n, int release, long *stale)
 {
 	unsigned char ok[BATCH];
+	struct ev_err e;
+	int rc = release ? q_release(r->q, r->batch, n, 0, 0, ok, NULL, &e) :
+	    q_delete(r->q, r->batch, n, ok, NULL, &e);
 
-	if (release)
-		q_release(r->q, r->batch, n, 0, 0, ok);
-	else
-		q_delete(r->q, r->batch, n, ok);
+	if (rc != 0)
+		msg_die_err(&e);
 	for (size_t i = 0; i < n; i++)
 		if (!ok[i]) {
 			msg_warn("receipt handle %s: lease expired or message already gone", r->batch[i].handle);
@@ -306,11 +325,11 @@ main(int argc, char **argv)
 		r.envelope = 1;
 
 	sig_catch_stop();
-	r.q = q_open(argv[optind], Q_OPEN, NULL);
-	r.batch = calloc(BATCH, sizeof *r.batch);
-	r.ends = calloc(BATCH, sizeof *r.ends);
-	if (r.batch == NULL || r.ends == NULL)
-		msg_die(EV_SOFTWARE, "out of memory");
+	struct ev_err e;
+	if (q_open(argv[optind], Q_OPEN, NULL, &r.q, &e) != 0)
+		msg_die_err(&e);
+	r.batch = xcalloc(BATCH, sizeof *r.batch);
+	r.ends = xcalloc(BATCH, sizeof *r.ends);
 	out_init(cli.line_buffered);
 
 	int status;

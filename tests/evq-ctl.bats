@@ -17,7 +17,7 @@ load test_helper
 	assert_success
 	run --separate-stderr evq-ctl create q --visibility 11
 	assert_failure 3
-	assert_equal "$stderr" "evq-ctl: create: queue 'q' already exists with other attributes"
+	assert_equal "$stderr" "evq-ctl: create: queue 'q' already exists with other attributes (change them with 'evq-ctl set')"
 }
 
 @test "defaults are SQS's: 30 s visibility, 4 days retention, 1 MiB" {

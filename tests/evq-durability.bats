@@ -176,3 +176,31 @@ load test_helper
 	assert_success
 	assert_output 200
 }
+
+@test "a queue: target held locked is a failed delivery: retried, then dead-lettered (not exit 75)" {
+	evq-ctl create busy
+	evq-ctl create dlq
+	cat > rules.json <<'JSON'
+{"rules":[{"name":"r","pattern":{"a":[1]},"targets":[{"id":"t","uri":"queue:busy",
+  "retry":{"attempts":1,"max_age":3600},"dead_letter":"queue:dlq"}]}]}
+JSON
+	# Hold the queue's write lock until told to let go.
+	mkfifo ctl
+	sqlite3 "$EVKIT_HOME/queues/busy.db" < ctl > held 3>&- &
+	exec 4> ctl
+	echo "begin immediate; update attr set value = value; select 'locked';" >&4
+	wait_for '[ "$(cat held)" = locked ]' 30
+	export EVBUS_RETRY_BASE_MS=1
+	echo '{"a":1}' | evbus-route -r rules.json 2> err && st=0 || st=$?
+	echo "commit;" >&4
+	exec 4>&-
+	wait
+	assert_equal "$st" 0
+	run evq-recv -e dlq
+	assert_success
+	assert_equal "$(jq -r .body <<< "$output")" '{"a":1}'
+	assert_equal "$(jq -r '.messageAttributes.ERROR_CODE.stringValue' <<< "$output")" THROTTLING
+	assert_equal "$(jq -r '.messageAttributes.RETRY_ATTEMPTS.stringValue' <<< "$output")" 1
+	run evq-recv busy
+	assert_failure 1
+}

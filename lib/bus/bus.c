@@ -169,9 +169,12 @@ open_target(struct tgt_run *r)
 			msg_die_sys(EV_IOERR, "rule %s, target %s: cannot open '%s'",
 			    t->rule->name, t->id, t->arg);
 		break;
-	case TGT_QUEUE:
-		r->q = q_open(t->arg, Q_CREATE, NULL);
+	case TGT_QUEUE: {
+		struct ev_err e;
+		if (q_open(t->arg, Q_CREATE, NULL, &r->q, &e) != 0)
+			msg_die(e.code, "rule %s, target %s: %s", t->rule->name, t->id, e.msg);
 		break;
+	}
 	case TGT_LOG: {
 		struct elog_opts o = { .create = 1, .fsync = ELOG_FSYNC_BATCH };
 		char *dir = name_resolve(t->arg, "log", "", 0);

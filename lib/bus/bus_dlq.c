@@ -29,7 +29,10 @@ bus_dlq_open(struct tgt_run *r)
 			msg_die_sys(EV_IOERR, "rule %s, target %s: dead letter '%s'",
 			    r->t->rule->name, r->t->id, dl + 5);
 	} else {
-		r->dl_q = q_open(dl + 6, Q_CREATE, NULL);
+		struct ev_err e;
+		if (q_open(dl + 6, Q_CREATE, NULL, &r->dl_q, &e) != 0)
+			msg_die(e.code, "rule %s, target %s: dead letter: %s", r->t->rule->name,
+			    r->t->id, e.msg);
 	}
 }
 
@@ -85,7 +88,8 @@ to_queue(struct tgt_run *r, const struct bus_item *it, const char *exhausted)
 {
 	struct buf a[7] = { { 0 } };
 	char *specs[7], *json = NULL, md5[33];
-	const char *why;
+	struct ev_err e;
+	long size;
 	int n = 0, rc = 0;
 
 	buf_printf(&a[n++], "RULE_ARN=%s", r->t->rule->arn);
@@ -98,22 +102,22 @@ to_queue(struct tgt_run *r, const struct bus_item *it, const char *exhausted)
 	buf_printf(&a[n++], "RETRY_ATTEMPTS:Number=%d", it->retries);
 	for (int i = 0; i < n; i++)
 		specs[i] = a[i].p;
-	if (q_attrs_render(specs, n, &json, md5, &why) < 0) {
-		rc = -1;
-	} else {
+	rc = q_attrs_render(specs, n, &json, md5, &size, &e);
+	if (rc == 0) {
 		struct q_out m = { .body = it->event, .len = it->en, .delay_ms = -1,
 		    .attrs = json, .attrs_md5 = md5 };
 		struct q_sent sent;
-		q_send_begin(r->dl_q);
-		rc = q_send_add(r->dl_q, &m, &sent, &why);
-		if (rc == 0)
-			q_send_commit(r->dl_q);
-		else
+		rc = q_send_add(r->dl_q, &m, &sent, &e);
+		if (rc == 0 && sent.refused != NULL) {
 			q_send_rollback(r->dl_q);
+			rc = err_set(&e, EV_DATAERR, "%s", sent.refused);
+		}
+		if (rc == 0)
+			rc = q_send_commit(r->dl_q, &e);
 	}
 	if (rc != 0)
 		msg_error("rule %s, target %s: dead letter queue '%s': %s", r->t->rule->name,
-		    r->t->id, q_name(r->dl_q), why);
+		    r->t->id, q_name(r->dl_q), e.msg);
 	free(json);
 	for (int i = 0; i < n; i++)
 		buf_free(&a[i]);
