@@ -11,13 +11,15 @@
 #include "queue/queue.h"
 
 static const char help[] =
-"usage: evq-ctl COMMAND [OPTIONS] [QUEUE] [ARGS...]\n"
-"Manage queues.  Commands:\n"
+"usage: evq-ctl [-q] COMMAND [OPTIONS] [QUEUE] [ARGS...]\n"
+"Manage queues.  Each command takes only its own options (and -q, -h),\n"
+"before or after its QUEUE.  Commands:\n"
 "\n"
 "  create QUEUE [--fifo] [--content-dedup] [--visibility S] [--delay S]\n"
 "         [--retention S] [--wait S] [--max-message-bytes N]\n"
 "         [--max-receives N --dlq QUEUE]\n"
-"                      create QUEUE (no change if it exists alike)\n"
+"                      create QUEUE (no change if it exists alike; other\n"
+"                      attributes are a conflict: change them with set)\n"
 "  set QUEUE NAME=VALUE...\n"
 "                      set attributes by their SQS names (VisibilityTimeout,\n"
 "                      DelaySeconds, MessageRetentionPeriod, MaximumMessageSize,\n"
@@ -27,7 +29,8 @@ static const char help[] =
 "  list                print the queues under $EVKIT_HOME, one JSON per line\n"
 "  purge QUEUE         delete every message, visible or in flight\n"
 "  redrive DLQ [--to QUEUE]\n"
-"                      move dead letters back to their source queue (or QUEUE)\n"
+"                      move dead letters back to their source queue (or QUEUE,\n"
+"                      never DLQ itself)\n"
 "  delete QUEUE        delete the queue and its messages\n"
 "\n"
 "  -q, --quiet         no warnings\n"
@@ -300,6 +303,9 @@ main(int argc, char **argv)
 	const struct subcmd *sc = find_cmd(argv[optind]);
 	argc -= optind;
 	argv += optind;
+	char prog[64];
+	snprintf(prog, sizeof prog, "%s %s", msg_prog, sc->name);
+	argv[0] = prog;	/* getopt's messages: "evq-ctl stat: unrecognized option" */
 	optind = 0;	/* getopt starts over on the subcommand's arguments */
 	q_attrs_default(&c.a, 0);
 	while ((o = getopt_long(argc, argv, "hq", sc->opts, NULL)) != -1)
