@@ -1,10 +1,15 @@
 /* evq-recv — receive messages from a queue: consume (print, then delete),
  * lease (print envelopes; ack later), peek, or acknowledge. */
 #include <errno.h>
+#include <linux/sockios.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "core/alloc.h"
 #include "core/buf.h"
@@ -21,12 +26,14 @@ static const char help[] =
 "usage: evq-recv [OPTIONS] QUEUE\n"
 "       evq-recv --ack|--release QUEUE [FILE...]\n"
 "Receive messages from QUEUE.  By default print each body, byte for byte as\n"
-"sent, and delete each message once its line is written.\n"
+"sent, and delete each message once its line is written (on a pipe or\n"
+"socket: once the reader has read it; what it leaves unread goes back).\n"
 "\n"
 "  -n, --max N              at most N messages (default: all visible now)\n"
 "  -w, --wait S             wait up to S seconds for a first message\n"
 "                           (default: the queue's ReceiveMessageWaitTimeSeconds)\n"
 "  -f, --follow             keep receiving as messages arrive, until killed\n"
+"                           or the reader of a pipe leaves\n"
 "  -e, --envelope           print AWS Lambda SQS event records\n"
 "  -l, --lease S            at-least-once: lease for S seconds and print\n"
 "                           envelopes; acknowledge with --ack\n"
@@ -59,10 +66,12 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-enum { BATCH = 5000 };
+enum { BATCH = 5000, WINDOW_MAX = 256 << 10 };
 
 struct receiver {
 	struct queue *q;
+	int reader;		/* stdout is a pipe (1) or socket (2): see pipe_batch */
+	size_t window;		/* bytes written ahead of the reader */
 	long max;		/* -1: all */
 	int64_t wait_ms;	/* -1: the queue's */
 	int follow, envelope, peek;
@@ -110,6 +119,97 @@ write_batch(struct receiver *r, size_t n, int *err)
 		delivered = i + 1;	/* ends[] of later lines count from here */
 	}
 	return delivered;
+}
+
+/* Bytes written to stdout that its reader has not read: FIONREAD on a
+ * pipe's write end, SIOCOUTQ on a socket (which may count more: then
+ * fewer messages count as read, never more). */
+static size_t
+unread_bytes(const struct receiver *r)
+{
+	int n = 0;
+
+	if (ioctl(STDOUT_FILENO, r->reader == 2 ? SIOCOUTQ : FIONREAD, &n) != 0 || n < 0)
+		return 0;
+	return (size_t)n;
+}
+
+/* 1 if the reader of stdout left: events 0, a pipe's write end reports
+ * only POLLERR, a socket POLLHUP. */
+static int
+reader_gone(int timeout_us)
+{
+	struct pollfd p = { STDOUT_FILENO, 0, 0 };
+	struct timespec ts = { timeout_us / 1000000, (long)(timeout_us % 1000000) * 1000 };
+
+	return ppoll(&p, 1, &ts, NULL) > 0 && (p.revents & (POLLERR | POLLHUP | POLLNVAL));
+}
+
+/* Waits until the reader has read everything written, left, or a signal
+ * asks to stop; returns the bytes it did not read (0: all read). */
+static size_t
+drain(struct receiver *r, int *err)
+{
+	size_t unread;
+	int pause = 50;		/* µs, doubling: a fast reader costs little */
+
+	while ((unread = unread_bytes(r)) > 0) {
+		if (reader_gone(pause)) {
+			*err = EPIPE;
+			return unread_bytes(r);
+		}
+		if (sig_stop)
+			return unread;
+		pause = pause < 10000 ? 2 * pause : pause;
+	}
+	return 0;
+}
+
+/* How many of the first n lines (those written) lie whole within the first sent - unread
+ * bytes of the batch. */
+static size_t
+count_read(const struct receiver *r, size_t n, size_t sent, size_t unread)
+{
+	size_t k = 0;
+
+	sent = sent > unread ? sent - unread : 0;
+	while (k < n && r->ends[k] <= sent)
+		k++;
+	return k;
+}
+
+/* Consume mode on a pipe or socket: a message is delivered once the
+ * reader has read its line, not once it is in the pipe.  Writes no more
+ * than the window ahead of the reader, waits for it to catch up, and
+ * doubles the window each time it does: `evq-recv q | head -n 1` gives
+ * head one line to read, a steady reader soon gets the pipe's worth.
+ * Returns how many lines the reader read; *err is EPIPE if it left. */
+static size_t
+pipe_batch(struct receiver *r, size_t n, int *err)
+{
+	size_t sent = 0, total = 0, i = 0;
+
+	*err = 0;
+	while (i < n && *err == 0 && !sig_stop) {
+		do {
+			format_msg(r, &r->batch[i]);
+			r->ends[i++] = total + out_pending();
+		} while (i < n && out_pending() < r->window);
+		total += out_pending();
+		if (out_flush() != 0) {
+			*err = errno;
+			sent += out_flushed();
+			return count_read(r, i, sent, unread_bytes(r));
+		}
+		sent = total;
+		if (r->window < WINDOW_MAX) {
+			size_t unread = drain(r, err);
+			if (unread > 0)
+				return count_read(r, i, sent, unread);
+			r->window *= 2;
+		}
+	}
+	return count_read(r, i, sent, drain(r, err));
 }
 
 /* Settles a written batch: consume mode deletes what was delivered;
@@ -172,19 +272,25 @@ receive_loop(struct receiver *r)
 		if (n > 0) {
 			r->after = r->batch[n - 1].rowid;
 			int err;
-			size_t delivered = write_batch(r, n, &err);
+			size_t delivered = r->reader && r->lease_ms < 0 ? pipe_batch(r, n, &err) :
+			    write_batch(r, n, &err);
 			settle(r, n, delivered, err);
 			continue;
 		}
 		/* Nothing visible: wait for a first message, or forever with -f. */
+		int watch = r->reader ? STDOUT_FILENO : -1;
 		if (r->follow) {
 			out_flush_or_die();
-			q_wait(r->q, -1);
+			q_wait_fd(r->q, -1, watch);
 			r->after = 0;	/* leases that expired meanwhile are due again */
 		} else if (r->printed == 0 && clock_mono_ms() < deadline) {
-			q_wait(r->q, deadline);
+			q_wait_fd(r->q, deadline, watch);
 		} else {
 			return;
+		}
+		if (r->reader && reader_gone(0)) {
+			sig_reraise();
+			out_epipe();	/* nobody to deliver to: as a write would */
 		}
 	}
 }
@@ -328,6 +434,10 @@ main(int argc, char **argv)
 	struct ev_err e;
 	if (q_open(argv[optind], Q_OPEN, NULL, &r.q, &e) != 0)
 		msg_die_err(&e);
+	struct stat st;
+	if (fstat(STDOUT_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+		r.reader = S_ISSOCK(st.st_mode) ? 2 : 1;
+	r.window = 1;
 	r.batch = xcalloc(BATCH, sizeof *r.batch);
 	r.ends = xcalloc(BATCH, sizeof *r.ends);
 	out_init(cli.line_buffered);
