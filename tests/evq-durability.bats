@@ -177,6 +177,22 @@ load test_helper
 	assert_output 200
 }
 
+@test "--peek and --lease stream large messages in bounded batches" {
+	ldd "$TOP/bin/evq-recv" | grep -q libasan && skip "ASan reserves terabytes of address space"
+	for i in $(seq 1 300); do printf '"%s"\n' "$(head -c 1000000 /dev/zero | tr '\0' x)"; done > big
+	evq-send q big
+	# 300 MB of messages through a 400 MB address-space limit.
+	run bash -c 'ulimit -v 400000; evq-recv --peek q | wc -l'
+	assert_success
+	assert_output 300
+	run bash -c 'ulimit -v 400000; evq-recv --peek -e q | wc -l'
+	assert_success
+	assert_output 300
+	run bash -c 'ulimit -v 400000; evq-recv --lease 600 q | wc -l'
+	assert_success
+	assert_output 300
+}
+
 @test "a queue: target held locked is a failed delivery: retried, then dead-lettered (not exit 75)" {
 	evq-ctl create busy
 	evq-ctl create dlq
