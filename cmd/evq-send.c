@@ -125,8 +125,10 @@ send_line(struct sender *s, const struct ndj_line *l, char *why_buf, size_t why_
 		free(group);
 		return snprintf(why_buf, why_len, "--dedup-from: %s", why), why_buf;
 	}
-	struct q_out m = { l->p, l->n, group ? group : s->group_id, dedup ? dedup : s->dedup_id,
-	    s->delay_ms, s->attrs, s->attrs_md5 };
+	/* Ids are their exact bytes (group_len, dedup_len 0: up to a NUL). */
+	struct q_out m = { .body = l->p, .len = l->n, .group = group ? group : s->group_id,
+	    .dedup = dedup ? dedup : s->dedup_id, .delay_ms = s->delay_ms, .attrs = s->attrs,
+	    .attrs_md5 = s->attrs_md5 };
 	struct q_sent sent;
 	struct ev_err err;
 	int rc = q_send_add(s->q, &m, &sent, &err);

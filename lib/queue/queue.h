@@ -60,6 +60,9 @@ struct q_out {
 	int64_t delay_ms;		/* -1: the queue's DelaySeconds */
 	const char *attrs;		/* messageAttributes JSON (Lambda shape) or NULL */
 	const char *attrs_md5;		/* MD5OfMessageAttributes when attrs */
+	/* The ids' lengths in bytes, 0 for strlen: an id is its exact bytes,
+	 * so ids that differ only after a NUL stay distinct. */
+	size_t group_len, dedup_len;
 };
 
 /* What a send reports: on a FIFO duplicate, the original's id and number. */
@@ -80,6 +83,7 @@ struct q_msg {
 	int64_t sent_ms, first_ms;
 	long receives;
 	const char *group, *dedup, *attrs, *attrs_md5, *src;
+	size_t group_len, dedup_len;	/* the ids' bytes (they may hold a NUL) */
 	char seq[21];
 };
 

@@ -20,7 +20,6 @@ copy_one(struct queue *src, sqlite3_stmt *row, struct queue *dest, int keep_id, 
 		return 1;	/* taken in before a crash: do not take it twice */
 
 	char id[37];
-	const char *grp = (const char *)sqlite3_column_text(row, 5);
 	sqlite3_stmt *s = qdb_stmt(dest, ST_INSERT_MOVED,
 	    "INSERT INTO msg(uuid, body, sent_at, visible_at, receives, first_recv, grp, dedup,"
 	    " attrs, attrs_md5, src) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
@@ -43,7 +42,10 @@ copy_one(struct queue *src, sqlite3_stmt *row, struct queue *dest, int keep_id, 
 	sqlite3_bind_value(s, 2, sqlite3_column_value(row, 1));
 	if (dest->a.fifo) {
 		/* FIFO to FIFO: the deduplication id becomes the MessageId. */
-		sqlite3_bind_text(s, 7, grp != NULL ? grp : "default", -1, SQLITE_TRANSIENT);
+		if (sqlite3_column_type(row, 5) != SQLITE_NULL)
+			sqlite3_bind_value(s, 7, sqlite3_column_value(row, 5));
+		else
+			sqlite3_bind_text(s, 7, "default", -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 8, id, -1, SQLITE_STATIC);
 	}
 	sqlite3_bind_value(s, 9, sqlite3_column_value(row, 7));

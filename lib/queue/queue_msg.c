@@ -227,9 +227,9 @@ q_envelope(struct queue *q, const struct q_msg *m, struct buf *b)
 	buf_printf(b, ",\"ApproximateFirstReceiveTimestamp\":\"%lld\"", (long long)m->first_ms);
 	if (q->a.fifo) {
 		buf_printf(b, ",\"SequenceNumber\":\"%s\",\"MessageGroupId\":", m->seq);
-		json_add_string(b, m->group ? m->group : "", strlen(m->group ? m->group : ""));
+		json_add_string(b, m->group ? m->group : "", m->group ? m->group_len : 0);
 		buf_adds(b, ",\"MessageDeduplicationId\":");
-		json_add_string(b, m->dedup ? m->dedup : "", strlen(m->dedup ? m->dedup : ""));
+		json_add_string(b, m->dedup ? m->dedup : "", m->dedup ? m->dedup_len : 0);
 	}
 	if (m->src != NULL) {
 		qdb_ref_arn(m->src, arn, sizeof arn);

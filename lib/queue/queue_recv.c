@@ -14,56 +14,63 @@
 #include "core/sig.h"
 
 /* Message groups that have a message in flight ahead: nothing behind it in
- * the group may go out (SQS FIFO).  A small open-addressing string set. */
+ * the group may go out (SQS FIFO).  A small open-addressing set of ids
+ * by their bytes (an id may hold a NUL). */
+struct gkey {
+	size_t n;
+	char p[];
+};
+
 struct groupset {
-	char **slot;
+	struct gkey **slot;
 	size_t cap, n;
 };
 
 static uint64_t
-hash_str(const char *s)
+hash_bytes(const char *s, size_t n)
 {
 	uint64_t h = 1469598103934665603ULL;
 
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
 	return h;
 }
 
-static int
-gs_has(const struct groupset *g, const char *s)
+/* The slot that holds s, or the empty one where it would go. */
+static size_t
+gs_find(const struct groupset *g, const char *s, size_t n)
 {
-	if (g->cap == 0)
-		return 0;
-	for (size_t i = hash_str(s) & (g->cap - 1); g->slot[i] != NULL; i = (i + 1) & (g->cap - 1))
-		if (strcmp(g->slot[i], s) == 0)
-			return 1;
-	return 0;
+	size_t i = hash_bytes(s, n) & (g->cap - 1);
+
+	while (g->slot[i] != NULL && !(g->slot[i]->n == n && memcmp(g->slot[i]->p, s, n) == 0))
+		i = (i + 1) & (g->cap - 1);
+	return i;
+}
+
+static int
+gs_has(const struct groupset *g, const char *s, size_t n)
+{
+	return g->cap > 0 && g->slot[gs_find(g, s, n)] != NULL;
 }
 
 static void
-gs_add(struct groupset *g, const char *s)
+gs_add(struct groupset *g, const char *s, size_t n)
 {
-	if (gs_has(g, s))
+	if (gs_has(g, s, n))
 		return;
 	if (2 * (g->n + 1) > g->cap) {
-		struct groupset ng = { xcalloc(g->cap ? 2 * g->cap : 64, sizeof(char *)),
-		    g->cap ? 2 * g->cap : 64, 0 };
+		struct groupset ng = { xcalloc(g->cap ? 2 * g->cap : 64, sizeof *ng.slot),
+		    g->cap ? 2 * g->cap : 64, g->n };
 		for (size_t i = 0; i < g->cap; i++)
-			if (g->slot[i] != NULL) {
-				size_t j = hash_str(g->slot[i]) & (ng.cap - 1);
-				while (ng.slot[j] != NULL)
-					j = (j + 1) & (ng.cap - 1);
-				ng.slot[j] = g->slot[i];
-				ng.n++;
-			}
+			if (g->slot[i] != NULL)
+				ng.slot[gs_find(&ng, g->slot[i]->p, g->slot[i]->n)] = g->slot[i];
 		free(g->slot);
 		*g = ng;
 	}
-	size_t i = hash_str(s) & (g->cap - 1);
-	while (g->slot[i] != NULL)
-		i = (i + 1) & (g->cap - 1);
-	g->slot[i] = xstrdup(s);
+	struct gkey *k = xmalloc(sizeof *k + n);
+	k->n = n;
+	memcpy(k->p, s, n);
+	g->slot[gs_find(g, s, n)] = k;
 	g->n++;
 }
 
@@ -159,7 +166,9 @@ fill_msg(struct queue *q, sqlite3_stmt *s, int b, struct q_msg *m, struct pendin
 	m->sent_ms = sqlite3_column_int64(s, b + 3);
 	m->first_ms = sqlite3_column_int64(s, b + 4);
 	p->group = arena_put(&q->arena, s, b + 5);
+	m->group_len = (size_t)sqlite3_column_bytes(s, b + 5);
 	p->dedup = arena_put(&q->arena, s, b + 6);
+	m->dedup_len = (size_t)sqlite3_column_bytes(s, b + 6);
 	p->attrs = arena_put(&q->arena, s, b + 7);
 	p->attrs_md5 = arena_put(&q->arena, s, b + 8);
 	p->src = arena_put(&q->arena, s, b + 9);
@@ -287,18 +296,19 @@ scan(struct queue *q, int64_t now, int64_t after, size_t max, const struct idlis
 		int64_t id = sqlite3_column_int64(s, 0), vis = sqlite3_column_int64(s, 1);
 		long rec = (long)sqlite3_column_int64(s, 2);
 		const char *grp = (const char *)sqlite3_column_text(s, 4);
+		size_t glen = (size_t)sqlite3_column_bytes(s, 4);
 		int busy = vis > now || claimed(active, &at, id);
 		if (sqlite3_column_int64(s, 3) < cutoff) {
 			ids_add(&o->expired, id);	/* deleted before the runs end */
 			continue;
 		}
-		if (busy || id <= after || (a->fifo && grp != NULL && gs_has(&blocked, grp))) {
+		if (busy || id <= after || (a->fifo && grp != NULL && gs_has(&blocked, grp, glen))) {
 			if (vis > now && (q->next_visible == 0 || vis < q->next_visible))
 				q->next_visible = vis;
 			/* In flight, or had by this run: later ones of its
 			 * group wait, to keep the group's order. */
 			if (a->fifo && grp != NULL && (busy || id <= after))
-				gs_add(&blocked, grp);
+				gs_add(&blocked, grp, glen);
 			open = 0;
 			continue;
 		}

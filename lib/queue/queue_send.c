@@ -58,12 +58,12 @@ q_send_rollback(struct queue *q)
 /* FIFO deduplication: 1 if dedup was seen in the last 5 minutes (sent is
  * then the original's), else records it for the message about to go in. */
 static int
-dedup_seen(struct queue *q, const char *dedup, int64_t now, struct q_sent *sent)
+dedup_seen(struct queue *q, const char *dedup, size_t dlen, int64_t now, struct q_sent *sent)
 {
 	sqlite3_stmt *s = qdb_stmt(q, ST_DEDUP_GET,
 	    "SELECT uuid, seq FROM dedup WHERE id = ?1 AND expires_at > ?2");
 
-	sqlite3_bind_text(s, 1, dedup, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 1, dedup, (int)dlen, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, now);
 	if (qdb_step(q, s) <= 0)
 		return 0;
@@ -75,12 +75,13 @@ dedup_seen(struct queue *q, const char *dedup, int64_t now, struct q_sent *sent)
 }
 
 static void
-dedup_put(struct queue *q, const char *dedup, const struct q_sent *sent, int64_t seq, int64_t now)
+dedup_put(struct queue *q, const char *dedup, size_t dlen, const struct q_sent *sent, int64_t seq,
+    int64_t now)
 {
 	sqlite3_stmt *s = qdb_stmt(q, ST_DEDUP_PUT,
 	    "INSERT OR REPLACE INTO dedup VALUES(?1, ?2, ?3, ?4)");
 
-	sqlite3_bind_text(s, 1, dedup, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 1, dedup, (int)dlen, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, sent->id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, seq);
 	sqlite3_bind_int64(s, 4, now + DEDUP_WINDOW_MS);
@@ -110,6 +111,7 @@ q_send_add(struct queue *q, const struct q_out *m, struct q_sent *sent, struct e
 	const struct q_attrs *a = &q->a;
 	char hash[65];
 	const char *dedup = m->dedup;
+	size_t dlen = 0;
 	int64_t now = clock_now_ms();
 
 	memset(sent, 0, sizeof *sent);
@@ -119,7 +121,8 @@ q_send_add(struct queue *q, const struct q_out *m, struct q_sent *sent, struct e
 	if (a->fifo) {
 		if ((sent->refused = fifo_refusal(a, m, &dedup, hash)) != NULL)
 			return 0;
-		if (dedup_seen(q, dedup, now, sent) || q->err.code != 0)
+		dlen = dedup == m->dedup && m->dedup_len > 0 ? m->dedup_len : strlen(dedup);
+		if (dedup_seen(q, dedup, dlen, now, sent) || q->err.code != 0)
 			return qdb_leave(q, e);
 	}
 	uuid_v4(sent->id);
@@ -132,8 +135,8 @@ q_send_add(struct queue *q, const struct q_out *m, struct q_sent *sent, struct e
 	sqlite3_bind_int64(s, 3, now);
 	sqlite3_bind_int64(s, 4, now + delay);
 	if (a->fifo) {
-		sqlite3_bind_text(s, 5, m->group, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 6, dedup, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 5, m->group, m->group_len > 0 ? (int)m->group_len : -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 6, dedup, (int)dlen, SQLITE_STATIC);
 	}
 	if (m->attrs != NULL) {
 		sqlite3_bind_text(s, 7, m->attrs, -1, SQLITE_STATIC);
@@ -143,7 +146,7 @@ q_send_add(struct queue *q, const struct q_out *m, struct q_sent *sent, struct e
 	if (a->fifo && q->err.code == 0) {
 		int64_t seq = sqlite3_last_insert_rowid(q->db);
 		snprintf(sent->seq, sizeof sent->seq, "%020lld", (long long)seq);
-		dedup_put(q, dedup, sent, seq, now);
+		dedup_put(q, dedup, dlen, sent, seq, now);
 	}
 	return qdb_leave(q, e);
 }
