@@ -152,6 +152,7 @@ drain(struct receiver *r, int *err)
 {
 	size_t unread;
 	int pause = 50;		/* µs, doubling: a fast reader costs little */
+	int64_t renew = clock_mono_ms() + q_attrs(r->q)->visibility_ms / 3;
 
 	while ((unread = unread_bytes(r)) > 0) {
 		if (reader_gone(pause)) {
@@ -161,6 +162,14 @@ drain(struct receiver *r, int *err)
 		if (sig_stop)
 			return unread;
 		pause = pause < 10000 ? 2 * pause : pause;
+		/* A slow reader keeps the lease of what it has not read yet. */
+		if (clock_mono_ms() >= renew) {
+			struct ev_err e;
+			int held;
+			if (q_consume_extend(r->q, &held, &e) != 0)
+				msg_die_err(&e);
+			renew = clock_mono_ms() + q_attrs(r->q)->visibility_ms / 3;
+		}
 	}
 	return 0;
 }

@@ -255,6 +255,20 @@ send() {
 	assert_equal "$(evq-ctl stat q | jq -c '[.ApproximateNumberOfMessages, .ApproximateNumberOfMessagesNotVisible]')" '[0,0]'
 }
 
+@test "a reader slower than the VisibilityTimeout: the lease is renewed while it reads" {
+	evq-ctl create v --visibility 1
+	seq 1 5 | evq-send v
+	evq-recv v 2> err | { sleep 6; cat; } > got &
+	wait_for '[ "$(evq-ctl stat v | jq .ApproximateNumberOfMessagesNotVisible)" = 5 ]' 30
+	sleep 3		# three timeouts later, another receiver still finds nothing
+	run evq-recv v
+	assert_failure 1
+	wait
+	assert_equal "$(cat got)" "$(seq 1 5)"
+	assert_equal "$(cat err)" ""
+	assert_equal "$(evq-ctl stat v | jq -c '[.ApproximateNumberOfMessages, .ApproximateNumberOfMessagesNotVisible]')" '[0,0]'
+}
+
 @test "redrive: past maxReceiveCount a message moves to the DLQ, atomically, with its id" {
 	evq-ctl create dlq
 	evq-ctl create work --visibility 1 --max-receives 2 --dlq dlq

@@ -137,6 +137,10 @@ int q_consume(struct queue *q, int64_t after_rowid, size_t max, int flags, struc
  * *deleted is how many it deleted: fewer when a lease ran out first. */
 int q_consume_done(struct queue *q, const struct q_msg *out, size_t delivered, size_t *deleted,
     struct ev_err *e);
+/* Renews the lease of the last q_consume's messages for another
+ * VisibilityTimeout (a receiver still waiting for its reader); *held is
+ * 0 when it had already run out. */
+int q_consume_extend(struct queue *q, int *held, struct ev_err *e);
 /* Reads up to max visible messages past after_rowid (0: from the start)
  * without changing anything. */
 int q_peek(struct queue *q, int64_t after_rowid, size_t max, struct q_msg *out, size_t *n,

@@ -525,6 +525,26 @@ q_consume_done(struct queue *q, const struct q_msg *out, size_t delivered, size_
 }
 
 int
+q_consume_extend(struct queue *q, int *held, struct ev_err *e)
+{
+	*held = q->runs.n > 0;
+	if (q->runs.n == 0)
+		return 0;
+	qdb_enter(q);
+	qdb_begin(q);
+	int64_t now = clock_now_ms();
+	sqlite3_stmt *s = qdb_prepare(q, "UPDATE claim SET until = ?1 WHERE token = ?2 AND until > ?3");
+	sqlite3_bind_int64(s, 1, now + q->a.visibility_ms);
+	sqlite3_bind_int64(s, 2, q->run_token);
+	sqlite3_bind_int64(s, 3, now);
+	if (qdb_step(q, s) == 0)
+		*held = (size_t)sqlite3_changes(q->db) * 2 == q->runs.n;
+	sqlite3_finalize(s);
+	qdb_commit(q);
+	return qdb_leave(q, e);
+}
+
+int
 q_peek(struct queue *q, int64_t after, size_t max, struct q_msg *out, size_t *n, struct ev_err *e)
 {
 	size_t got = 0, bytes = 0;
