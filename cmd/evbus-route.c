@@ -250,7 +250,7 @@ static void
 open_archive(const char *arg)
 {
 	struct elog_opts o = { .create = 1, .fsync = ELOG_FSYNC_BATCH };
-	char *dir = name_resolve(arg, "log", "", 0);
+	char *dir = cli_name(arg, "log", "", 0);
 	int rc = elog_open(dir, &o, &rm.archive);
 
 	free(dir);
@@ -280,23 +280,26 @@ rules_mode(const char *path, int explaining, const char *archive, char **files, 
 	rm.from_stdin = nfiles == 0;
 	for (int i = 0; i < nfiles; i++)
 		rm.from_stdin |= strcmp(files[i], "-") == 0;
-	struct ndj_reader *rd = ndj_open(files, nfiles, cli.max_line_bytes);
+	struct ndj_reader *rd = ndj_open(files, nfiles, &cli.input);
 	ndj_set_idle(rd, idle, NULL);
 	while (!sig_stop && (r = ndj_next(rd, &l)) != NDJ_EOF) {
 		int64_t ms = clock_now_ms();
 		int m = -1;
+		if (r == NDJ_ERROR) {
+			if ((status = cli_input_error(rd, &l)) != 0)
+				break;
+			continue;
+		}
 		if (r == NDJ_TOOLONG)
-			snprintf(why, sizeof why, "line longer than %zu bytes", cli.max_line_bytes);
+			snprintf(why, sizeof why, "line longer than %zu bytes", l.n);
 		else if ((m = pat_match(rm.rs->set, l.p, l.n, 1, &err)) < 0)
 			snprintf(why, sizeof why, "%s at column %zu", err.what, err.col);
 		else {
 			take(&l, m, ms);
 			continue;
 		}
-		if (ndj_reject(&l, why)) {	/* no --errors: stop here */
-			status = EV_DATAERR;
+		if ((status = cli_reject(&l, why)) != 0)	/* no --errors: stop here */
 			break;
-		}
 	}
 	flush_archive();
 	int delivered = rm.bus != NULL ? bus_close(rm.bus) : EV_OK;
@@ -324,7 +327,7 @@ main(int argc, char **argv)
 
 	cli_init(argv, help);
 	set = pat_new();
-	while ((c = getopt_long(argc, argv, "cj:p:qr:vh", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "cj:p:qr:vh", opts)) != -1) {
 		switch (c) {
 		case 'c':
 			count = 1;
@@ -366,7 +369,7 @@ main(int argc, char **argv)
 	if (jobs == 0)
 		jobs = filter_default_jobs(8);
 	out_init(cli.line_buffered);
-	struct ndj_reader *rd = ndj_open(argv + optind, argc - optind, cli.max_line_bytes);
+	struct ndj_reader *rd = ndj_open(argv + optind, argc - optind, &cli.input);
 	unsigned long selected = filter_run(sets, jobs, copy_set, rd, invert, count);
 	if (count)
 		out_printf("%lu\n", selected);

@@ -34,6 +34,7 @@ static const char help[] =
 "  delete QUEUE        delete the queue and its messages\n"
 "\n"
 "  -q, --quiet         no warnings\n"
+"      --line-buffered flush output after every line\n"
 "  -h, --help          this help\n"
 "      --version       print the version\n"
 "\n"
@@ -216,9 +217,11 @@ list_one(const char *name, const char *path, void *ctx)
 static int
 cmd_list(struct ctl *c, char **args)
 {
+	struct ev_err e;
+
 	(void)c;
 	(void)args;
-	q_list(list_one, NULL);
+	die_if(q_list(list_one, NULL, &e), &e);
 	return EV_OK;
 }
 
@@ -296,7 +299,7 @@ main(int argc, char **argv)
 
 	cli_init(argv, help);
 	/* Global options stop at the subcommand ('+'). */
-	while ((o = getopt_long(argc, argv, "+hq", global_opts, NULL)) != -1)
+	while ((o = cli_getopt(argc, argv, "+hq", global_opts)) != -1)
 		ctl_opt(&c, o, optarg);
 	if (optind >= argc)
 		cli_usage_error("missing COMMAND");
@@ -308,7 +311,7 @@ main(int argc, char **argv)
 	argv[0] = prog;	/* getopt's messages: "evq-ctl stat: unrecognized option" */
 	optind = 0;	/* getopt starts over on the subcommand's arguments */
 	q_attrs_default(&c.a, 0);
-	while ((o = getopt_long(argc, argv, "hq", sc->opts, NULL)) != -1)
+	while ((o = cli_getopt(argc, argv, "hq", sc->opts)) != -1)
 		ctl_opt(&c, o, optarg);
 	int nargs = argc - optind;
 	if (nargs < 1 && sc->min >= 1)

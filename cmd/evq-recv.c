@@ -43,6 +43,7 @@ static const char help[] =
 "      --release            make them visible again at once\n"
 "      --line-buffered      flush output after every line\n"
 "      --errors FILE        with --ack/--release: record bad lines and go on\n"
+"      --max-line-bytes N   with --ack/--release: longest line (default 1048576)\n"
 "  -q, --quiet              no warnings\n"
 "  -h, --help               this help\n"
 "      --version            print the version\n"
@@ -378,20 +379,23 @@ flush_acks(struct receiver *r, size_t n, int release, long *stale)
 static int
 ack_loop(struct receiver *r, char *const *files, int nfiles, int release)
 {
-	struct ndj_reader *in = ndj_open(files, nfiles, cli.max_line_bytes);
+	struct ndj_reader *in = ndj_open(files, nfiles, &cli.input);
 	struct ndj_line l;
 	size_t n = 0;
 	long stale = 0;
 	int kind, status = EV_OK;
 
 	while ((kind = ndj_next(in, &l)) != NDJ_EOF) {
+		if (kind == NDJ_ERROR) {
+			if ((status = cli_input_error(in, &l)) != 0)
+				break;
+			continue;
+		}
 		const char *why = kind == NDJ_TOOLONG ? "line longer than --max-line-bytes" :
 		    parse_handle_line(&l, &r->batch[n]);
 		if (why != NULL) {
-			if (ndj_reject(&l, why)) {
-				status = EV_DATAERR;
+			if ((status = cli_reject(&l, why)) != 0)
 				break;
-			}
 			continue;
 		}
 		if (++n == BATCH) {
@@ -413,7 +417,7 @@ main(int argc, char **argv)
 	int c, ack = 0, release = 0;
 
 	cli_init(argv, help);
-	while ((c = getopt_long(argc, argv, "+hqn:w:fel:", longopts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "hqn:w:fel:", longopts)) != -1) {
 		switch (c) {
 		case 'n': r.max = (long)cli_num("--max", optarg, 1, 1L << 40); break;
 		case 'w': r.wait_ms = cli_duration_ms("--wait", optarg, 0, 86400000); break;

@@ -185,7 +185,7 @@ main(int argc, char **argv)
 	struct ev_err err;
 
 	cli_init(argv, help);
-	while ((c = getopt_long(argc, argv, "+hqd:a:g:G:D:prb:", longopts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "hqd:a:g:G:D:prb:", longopts)) != -1) {
 		switch (c) {
 		case 'd': s.delay_ms = cli_duration_ms("--delay", optarg, 0, 900000); break;
 		case 'a':
@@ -214,18 +214,21 @@ main(int argc, char **argv)
 	check_fifo_options(&s);
 	out_init(cli.line_buffered);
 
-	struct ndj_reader *r = ndj_open(argv + optind + 1, argc - optind - 1, cli.max_line_bytes);
+	struct ndj_reader *r = ndj_open(argv + optind + 1, argc - optind - 1, &cli.input);
 	struct ndj_line l;
 	char why_buf[256];
 	int kind, status = EV_OK;
 	ndj_set_idle(r, commit, &s);
 	while ((kind = ndj_next(r, &l)) != NDJ_EOF) {
+		if (kind == NDJ_ERROR) {
+			if ((status = cli_input_error(r, &l)) != 0)
+				break;
+			continue;
+		}
 		why = kind == NDJ_TOOLONG ? "line longer than --max-line-bytes" :
 		    send_line(&s, &l, why_buf, sizeof why_buf);
-		if (why != NULL && ndj_reject(&l, why)) {
-			status = EV_DATAERR;
+		if (why != NULL && (status = cli_reject(&l, why)) != 0)
 			break;
-		}
 	}
 	commit(&s);
 	if (status == EV_OK)

@@ -177,7 +177,10 @@ open_target(struct tgt_run *r)
 	}
 	case TGT_LOG: {
 		struct elog_opts o = { .create = 1, .fsync = ELOG_FSYNC_BATCH };
-		char *dir = name_resolve(t->arg, "log", "", 0);
+		char *dir;
+		struct ev_err e;
+		if (name_resolve(t->arg, "log", "", 0, &dir, &e) != 0)
+			msg_die_err(&e);
 		int rc = elog_open(dir, &o, &r->log);
 		free(dir);
 		if (rc != EV_OK)

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "core/cli.h"
 #include "filter.h"
 #include "filter_int.h"
 #include "core/msg.h"
@@ -18,7 +17,7 @@ filter_judge(struct pat_set *set, const struct ndj_line *l, int r, int invert, c
 	struct pat_err err;
 
 	if (r == NDJ_TOOLONG) {
-		snprintf(why, WHY, "line longer than %zu bytes", cli.max_line_bytes);
+		snprintf(why, WHY, "line longer than %zu bytes", l->n);
 		return -1;
 	}
 	int m = pat_match(set, l->p, l->n, 0, &err);
@@ -30,24 +29,41 @@ filter_judge(struct pat_set *set, const struct ndj_line *l, int r, int invert, c
 }
 
 void
-filter_reject(const struct ndj_line *l, const char *why)
+filter_reject(struct ndj_conf *conf, const struct ndj_line *l, const char *why)
 {
-	if (ndj_reject(l, why)) {
-		out_close_or_die();
-		exit(EV_DATAERR);
-	}
+	struct ev_err e;
+
+	if (ndj_reject(conf, l, why, &e) != 0)
+		msg_die_err(&e);
+}
+
+/* An NDJ_ERROR from the reader, as a command takes it (cli.h). */
+static void
+input_error(struct ndj_reader *rd, const struct ndj_line *l)
+{
+	const struct ev_err *e = ndj_error(rd);
+
+	if (e->code == EV_NOINPUT)
+		msg_warn("%s", e->msg);
+	else if (e->code == EV_DATAERR && l->lineno > 0)
+		filter_reject(ndj_conf(rd), l, e->msg);
+	else if (l->lineno > 0)
+		msg_die(e->code, "%s:%lu: %s", l->file, l->lineno, e->msg);
+	else
+		msg_die_err(e);
 }
 
 /* One line (r from the reader) judged and written in this thread: 1 if
  * it was selected. */
 static int
-one(struct pat_set *set, const struct ndj_line *l, int r, int invert, int count)
+one(struct pat_set *set, struct ndj_conf *conf, const struct ndj_line *l, int r, int invert,
+    int count)
 {
 	char why[WHY];
 	int k = filter_judge(set, l, r, invert, why);
 
 	if (k < 0)
-		filter_reject(l, why);
+		filter_reject(conf, l, why);
 	if (k > 0 && !count)
 		out_line(l->p, l->n);
 	return k > 0;
@@ -61,7 +77,7 @@ filter_run_cursor(struct pat_set *set, struct ndj_cursor *c, int invert, int cou
 	int r;
 
 	while ((r = ndj_cursor_next(c, &l)) != NDJ_EOF)
-		sel += (unsigned long)one(set, &l, r, invert, count);
+		sel += (unsigned long)one(set, c->conf, &l, r, invert, count);
 	return sel;
 }
 
@@ -89,7 +105,10 @@ filter_run(struct pat_set **sets, int nsets, struct pat_set *(*copy)(void),
 		}
 		if ((r = ndj_next(rd, &l)) == NDJ_EOF)
 			break;
-		sel += (unsigned long)one(sets[0], &l, r, invert, count);
+		if (r == NDJ_ERROR)
+			input_error(rd, &l);
+		else
+			sel += (unsigned long)one(sets[0], ndj_conf(rd), &l, r, invert, count);
 	}
 	return sel;
 }

@@ -15,7 +15,7 @@ int filter_judge(struct pat_set *set, const struct ndj_line *l, int r, int inver
 
 /* Reports a bad line; without --errors, ends the process with 65 once
  * what came before it is out. */
-void filter_reject(const struct ndj_line *l, const char *why);
+void filter_reject(struct ndj_conf *conf, const struct ndj_line *l, const char *why);
 
 /* The lines of cursor c judged and written in this thread; the number
  * selected. */

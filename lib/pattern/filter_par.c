@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "core/buf.h"
-#include "core/cli.h"
 #include "filter.h"
 #include "filter_int.h"
 #include "core/msg.h"
@@ -76,7 +75,7 @@ scan_piece(struct par *par, struct pat_set *set, struct piece *pc)
 		int k = filter_judge(set, &l, r, par->invert, why);
 		if (k < 0) {
 			add_bad(pc, &l, why);
-			if (cli.errors_path == NULL)
+			if (pc->c.conf->errors == NULL)
 				return;
 			if (pc->nbad == BAD_MAX) {
 				pc->cut_short = 1;
@@ -158,9 +157,9 @@ write_piece(struct par *par, struct worker *w, int nw, struct piece *pc, unsigne
 	}
 	for (size_t i = 0; i < pc->nbad; i++) {
 		pc->bad[i].l.lineno += *line;
-		if (cli.errors_path == NULL)
+		if (par->rest.conf->errors == NULL)
 			stop_workers(par, w, nw);	/* the last thing done */
-		filter_reject(&pc->bad[i].l, pc->bad[i].why);
+		filter_reject(par->rest.conf, &pc->bad[i].l, pc->bad[i].why);
 	}
 	*line += pc->c.lineno;
 	buf_reset(&pc->out);

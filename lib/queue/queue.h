@@ -185,8 +185,9 @@ int q_purge(struct queue *q, long *purged, struct ev_err *e);
 int q_redrive(struct queue *q, const char *dest, long *moved, long *kept, struct ev_err *e);
 /* Removes the queue's files. */
 int q_remove(const char *arg, struct ev_err *e);
-/* Calls fn for each queue under $EVKIT_HOME/queues, in name order. */
-void q_list(void (*fn)(const char *name, const char *path, void *ctx), void *ctx);
+/* Calls fn for each queue under $EVKIT_HOME/queues, in name order (no
+ * home: 2). */
+int q_list(void (*fn)(const char *name, const char *path, void *ctx), void *ctx, struct ev_err *e);
 
 /* Validates and renders --attr NAME[:TYPE]=VALUE options into the Lambda
  * messageAttributes JSON and its MD5 (SQS's algorithm); *size is what

@@ -114,7 +114,9 @@ set_redrive(struct queue *q, struct q_attrs *a, const char *value, struct ev_err
 		return err_set(e, EV_USAGE, "RedrivePolicy needs deadLetterTargetArn and maxReceiveCount (1-1000)");
 	if (strchr(target, '/') == NULL && target[0] != '.' && name_check(target, 1) != NULL)
 		return err_set(e, EV_USAGE, "invalid dead-letter queue name");
-	char *tpath = name_resolve(target, "queue", ".db", 1);
+	char *tpath;
+	if ((rc = name_resolve(target, "queue", ".db", 1, &tpath, e)) != 0)
+		return rc;
 	int same = realpath(tpath, rt) != NULL && realpath(q->path, rq) != NULL && strcmp(rt, rq) == 0;
 	free(tpath);
 	if (same)
@@ -161,10 +163,13 @@ q_set(struct queue *q, const char *name, const char *value, struct ev_err *e)
 int
 q_remove(const char *arg, struct ev_err *e)
 {
-	char *path = name_resolve(arg, "queue", ".db", 1);
 	static const char *const sfx[] = { "-wal", "-shm" };
 	struct buf b = { 0 };
-	int r = unlink(path);
+	char *path;
+	int r = name_resolve(arg, "queue", ".db", 1, &path, e);
+	if (r != 0)
+		return r;
+	r = unlink(path);
 	int saved = errno;
 
 	for (size_t i = 0; i < 2; i++) {
@@ -188,23 +193,26 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-void
-q_list(void (*fn)(const char *name, const char *path, void *ctx), void *ctx)
+int
+q_list(void (*fn)(const char *name, const char *path, void *ctx), void *ctx, struct ev_err *e)
 {
-	char *home = name_home();
+	char *home;
+	int rc = name_home(&home, e);
+	if (rc != 0)
+		return rc;
 	struct buf dir = { 0 }, path = { 0 };
 	char **names = NULL;
 	size_t n = 0, cap = 0;
 
 	buf_printf(&dir, "%s/queues", home);
 	DIR *d = opendir(dir.p);
-	struct dirent *e;
-	while (d != NULL && (e = readdir(d)) != NULL) {
-		size_t len = strlen(e->d_name);
-		if (len <= 3 || strcmp(e->d_name + len - 3, ".db") != 0)
+	struct dirent *ent;
+	while (d != NULL && (ent = readdir(d)) != NULL) {
+		size_t len = strlen(ent->d_name);
+		if (len <= 3 || strcmp(ent->d_name + len - 3, ".db") != 0)
 			continue;
 		XGROW(&names, &cap, n + 1);
-		names[n++] = xstrndup(e->d_name, len - 3);
+		names[n++] = xstrndup(ent->d_name, len - 3);
 	}
 	if (d != NULL)
 		closedir(d);
@@ -219,4 +227,5 @@ q_list(void (*fn)(const char *name, const char *path, void *ctx), void *ctx)
 	buf_free(&dir);
 	buf_free(&path);
 	free(home);
+	return 0;
 }

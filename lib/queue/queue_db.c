@@ -251,11 +251,12 @@ init_schema(struct queue *q, int create, const struct q_attrs *init)
 	return qdb_commit(q);
 }
 
-static void
+static int
 set_names(struct queue *q, const char *arg)
 {
 	q->arg = xstrdup(arg);
-	q->path = name_resolve(arg, "queue", ".db", 1);
+	if (name_resolve(arg, "queue", ".db", 1, &q->path, &q->err) != 0)
+		return q->err.code;
 	char *tmp = xstrdup(q->path), *base = basename(tmp);
 	size_t n = strlen(base);
 	if (!name_is_path(arg))
@@ -263,6 +264,7 @@ set_names(struct queue *q, const char *arg)
 	q->name = xstrdup(base);
 	free(tmp);
 	qdb_ref_arn(q->name, q->arn, sizeof q->arn);
+	return 0;
 }
 
 /* The database opened and set up: WAL, pages, sync, the schema. */
@@ -301,16 +303,17 @@ q_open(const char *arg, int flags, const struct q_attrs *init, struct queue **qp
 
 	*qp = NULL;
 	q->ino_fd = -1;
-	set_names(q, arg);
-	int exists = stat(q->path, &st) == 0;
-	if (!exists && !(flags & Q_CREATE))
-		err_set(&q->err, EV_NOINPUT, "queue '%s' does not exist", arg);
-	else if (exists && !S_ISREG(st.st_mode))
-		err_set(&q->err, EV_DATAERR, "queue '%s': %s is not an evkit queue", arg, q->path);
-	else if (!exists && name_mkparent(q->path) != 0)
-		err_sys(&q->err, EV_IOERR, "queue '%s': cannot create directory for %s", arg, q->path);
-	else
-		open_db(q, flags, exists, init);
+	if (set_names(q, arg) == 0) {
+		int exists = stat(q->path, &st) == 0;
+		if (!exists && !(flags & Q_CREATE))
+			err_set(&q->err, EV_NOINPUT, "queue '%s' does not exist", arg);
+		else if (exists && !S_ISREG(st.st_mode))
+			err_set(&q->err, EV_DATAERR, "queue '%s': %s is not an evkit queue", arg, q->path);
+		else if (!exists && name_mkparent(q->path) != 0)
+			err_sys(&q->err, EV_IOERR, "queue '%s': cannot create directory for %s", arg, q->path);
+		else
+			open_db(q, flags, exists, init);
+	}
 	if (q->err.code != 0) {
 		int code = q->err.code;
 		if (e != NULL)
@@ -379,12 +382,14 @@ int
 qdb_try_open(struct queue *q, const char *ref, struct queue **qp)
 {
 	struct stat st;
-	char *path = name_resolve(ref, "queue", ".db", 1);
-	int exists = stat(path, &st) == 0;
+	char *path;
 	struct ev_err e;
 
-	free(path);
 	*qp = NULL;
+	if (name_resolve(ref, "queue", ".db", 1, &path, &q->err) != 0)
+		return q->err.code;
+	int exists = stat(path, &st) == 0;
+	free(path);
 	if (exists && q_open(ref, Q_OPEN, NULL, qp, &e) != 0)
 		q->err = e;
 	return q->err.code;

@@ -123,7 +123,9 @@ qdl_move(struct queue *q, const struct idlist *poison)
 static int
 same_queue(struct queue *q, const char *ref)
 {
-	char *path = name_resolve(ref, "queue", ".db", 1), a[4096], b[4096];
+	char *path, a[4096], b[4096];
+	if (name_resolve(ref, "queue", ".db", 1, &path, NULL) != 0)
+		return 0;
 	int same = realpath(path, a) != NULL && realpath(q->path, b) != NULL && strcmp(a, b) == 0;
 
 	free(path);
