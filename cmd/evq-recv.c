@@ -73,6 +73,7 @@ struct receiver {
 	struct queue *q;
 	int reader;		/* stdout is a pipe (1) or socket (2): see pipe_batch */
 	size_t window;		/* bytes written ahead of the reader */
+	int64_t renew;		/* when to renew the batch's lease (monotonic ms) */
 	long max;		/* -1: all */
 	int64_t wait_ms;	/* -1: the queue's */
 	int follow, envelope, peek;
@@ -146,6 +147,24 @@ reader_gone(int timeout_us)
 	return ppoll(&p, 1, &ts, NULL) > 0 && (p.revents & (POLLERR | POLLHUP | POLLNVAL));
 }
 
+/* Renews the lease of what the reader has not read yet, every third of
+ * the VisibilityTimeout, so no other consumer receives it meanwhile.  A
+ * renewal that fails (the queue locked) only risks a second delivery,
+ * which settle() reports. */
+static void
+keep_lease(struct receiver *r, int start)
+{
+	int64_t every = q_attrs(r->q)->visibility_ms / 3;
+	struct ev_err e;
+	int held;
+
+	if (every < 100 || (!start && clock_mono_ms() < r->renew))
+		return;
+	if (!start)
+		(void)q_consume_extend(r->q, &held, &e);
+	r->renew = clock_mono_ms() + every;
+}
+
 /* Waits until the reader has read everything written, left, or a signal
  * asks to stop; returns the bytes it did not read (0: all read). */
 static size_t
@@ -153,7 +172,6 @@ drain(struct receiver *r, int *err)
 {
 	size_t unread;
 	int pause = 50;		/* µs, doubling: a fast reader costs little */
-	int64_t renew = clock_mono_ms() + q_attrs(r->q)->visibility_ms / 3;
 
 	while ((unread = unread_bytes(r)) > 0) {
 		if (reader_gone(pause)) {
@@ -163,20 +181,13 @@ drain(struct receiver *r, int *err)
 		if (sig_stop)
 			return unread;
 		pause = pause < 10000 ? 2 * pause : pause;
-		/* A slow reader keeps the lease of what it has not read yet. */
-		if (clock_mono_ms() >= renew) {
-			struct ev_err e;
-			int held;
-			if (q_consume_extend(r->q, &held, &e) != 0)
-				msg_die_err(&e);
-			renew = clock_mono_ms() + q_attrs(r->q)->visibility_ms / 3;
-		}
+		keep_lease(r, 0);
 	}
 	return 0;
 }
 
-/* How many of the first n lines (those written) lie whole within the first sent - unread
- * bytes of the batch. */
+/* How many of the first n lines (those written) lie whole within the
+ * first sent - unread bytes of the batch. */
 static size_t
 count_read(const struct receiver *r, size_t n, size_t sent, size_t unread)
 {
@@ -200,6 +211,7 @@ pipe_batch(struct receiver *r, size_t n, int *err)
 	size_t sent = 0, total = 0, i = 0;
 
 	*err = 0;
+	keep_lease(r, 1);
 	while (i < n && *err == 0 && !sig_stop) {
 		do {
 			format_msg(r, &r->batch[i]);
