@@ -247,6 +247,23 @@ send() {
 	assert_output rc=141
 }
 
+@test "on a socket too, what the reader did not read goes back" {
+	command -v python3 > /dev/null || skip "python3 runs the socket reader"
+	seq 1 1000 | evq-send q
+	run timeout 60 python3 -c '
+import socket, subprocess, sys
+a, b = socket.socketpair()
+p = subprocess.Popen(["evq-recv", "q"], stdout=a.fileno())
+a.close()
+line = b""
+while not line.endswith(b"\n"):
+	line += b.recv(1)
+b.close()
+print(line.decode().strip(), p.wait())'
+	assert_output '1 -13'
+	assert_equal "$(evq-ctl stat q | jq -c '[.ApproximateNumberOfMessages, .ApproximateNumberOfMessagesNotVisible]')" '[999,0]'
+}
+
 @test "a slow reader gets every message, and each is deleted once read" {
 	seq 1 3000 | evq-send q
 	evq-recv q | { sleep 0.5; cat; } > all
