@@ -125,7 +125,8 @@ write_batch(struct receiver *r, size_t n, int *err)
 
 /* Bytes written to stdout that its reader has not read: FIONREAD on a
  * pipe's write end, SIOCOUTQ on a socket (which may count more: then
- * fewer messages count as read, never more). */
+ * fewer messages count as read, never more).  A socket is drained after
+ * every write, as its unread bytes vanish when the reader closes it. */
 static size_t
 unread_bytes(const struct receiver *r)
 {
@@ -175,8 +176,11 @@ drain(struct receiver *r, int *err)
 
 	while ((unread = unread_bytes(r)) > 0) {
 		if (reader_gone(pause)) {
+			/* A pipe keeps what its reader left unread; a socket's
+			 * close throws it away, so the count seen last stands. */
+			size_t left = unread_bytes(r);
 			*err = EPIPE;
-			return unread_bytes(r);
+			return r->reader == 2 && unread > left ? unread : left;
 		}
 		if (sig_stop)
 			return unread;
@@ -220,11 +224,13 @@ pipe_batch(struct receiver *r, size_t n, int *err)
 		total += out_pending();
 		if (out_flush() != 0) {
 			*err = errno;
+			if (r->reader == 2)	/* drained before: all but this flush read */
+				return count_read(r, i, sent, 0);
 			sent += out_flushed();
 			return count_read(r, i, sent, unread_bytes(r));
 		}
 		sent = total;
-		if (r->window < WINDOW_MAX) {
+		if (r->window < WINDOW_MAX || r->reader == 2) {
 			size_t unread = drain(r, err);
 			if (unread > 0)
 				return count_read(r, i, sent, unread);

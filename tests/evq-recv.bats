@@ -261,7 +261,11 @@ while not line.endswith(b"\n"):
 b.close()
 print(line.decode().strip(), p.wait())'
 	assert_output '1 -13'
-	assert_equal "$(evq-ctl stat q | jq -c '[.ApproximateNumberOfMessages, .ApproximateNumberOfMessagesNotVisible]')" '[999,0]'
+	# A socket's close throws its unread bytes away, so the line being
+	# read when the reader left may come back (never lost): 999 or 1000.
+	left=$(evq-ctl stat q | jq '.ApproximateNumberOfMessages')
+	[ "$left" -ge 999 ] && [ "$left" -le 1000 ]
+	assert_equal "$(evq-ctl stat q | jq .ApproximateNumberOfMessagesNotVisible)" 0
 }
 
 @test "a slow reader gets every message, and each is deleted once read" {
