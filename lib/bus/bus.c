@@ -191,7 +191,7 @@ open_target(struct tgt_run *r, struct ev_err *e)
 			rc = err_sys(e, EV_IOERR, "cannot open '%s'", t->arg);
 		break;
 	case TGT_QUEUE:
-		r->q = q_open(t->arg, Q_CREATE, NULL);
+		rc = q_open(t->arg, Q_CREATE, NULL, &r->q, e);
 		break;
 	case TGT_LOG:
 		rc = bus_open_log(t->arg, &r->log, &r->lb, e);
