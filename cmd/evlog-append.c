@@ -71,7 +71,7 @@ parse(int argc, char **argv)
 {
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+hqps:", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "hqps:", opts)) != -1) {
 		switch (c) {
 		case 's':
 			o.stream = optarg;
@@ -209,8 +209,8 @@ stream_of(const struct ndj_line *l, jv *out, const char **why)
 	return 0;
 }
 
-/* Adds line l to the batch; 0, or 1 if the line was bad and not recorded
- * by --errors (then the caller stops). */
+/* Adds line l to the batch; 0, or the status to stop with if the line
+ * was bad and not recorded by --errors. */
 static int
 add(const struct ndj_line *l, int kind)
 {
@@ -224,14 +224,14 @@ add(const struct ndj_line *l, int kind)
 			st = jv_string_value(s);
 			sn = (size_t)jv_string_length_bytes(jv_copy(s));
 		} else if (o.stream_from != NULL && why != NULL) {
-			return ndj_reject(l, why);
+			return cli_reject(l, why);
 		}
 		int bad = elog_batch_add(batch, st, sn, l->p, l->n, &why);
 		jv_free(s);
 		if (!bad)
 			return 0;
 	}
-	return ndj_reject(l, why);
+	return cli_reject(l, why);
 }
 
 int
@@ -243,7 +243,7 @@ main(int argc, char **argv)
 	cli_init(argv, help);
 	parse(argc, argv);
 	out_init(cli.line_buffered);
-	char *path = name_resolve(argv[optind], "log", "", 0);
+	char *path = cli_name(argv[optind], "log", "", 0);
 	struct ev_err oe;
 	o.lo.warn = warn;
 	if (elog_open(path, &o.lo, &log_, &oe) != 0)
@@ -257,16 +257,17 @@ main(int argc, char **argv)
 			cli_usage_error("--stream-from: invalid path '%s'", o.stream_from);
 	}
 	batch = elog_batch_new();
-	struct ndj_reader *r = ndj_open(argv + optind + 1, argc - optind - 1, cli.max_line_bytes);
+	struct ndj_reader *r = ndj_open(argv + optind + 1, argc - optind - 1, &cli.input);
 	if (o.expect == ELOG_EXPECT_ANY)
 		ndj_set_idle(r, idle, NULL);
 	while ((kind = ndj_next(r, &line)) != NDJ_EOF) {
-		if (add(&line, kind) != 0) {
+		int bad = kind == NDJ_ERROR ? cli_input_error(r, &line) : add(&line, kind);
+		if (bad != 0) {
 			commit();	/* everything before the bad line */
 			settle();
 			elog_close(log_);
 			out_close_or_die();
-			exit(EV_DATAERR);
+			exit(bad);
 		}
 		if (o.expect == ELOG_EXPECT_ANY && (elog_batch_count(batch) >= BATCH_EVENTS ||
 		    elog_batch_bytes(batch) >= BATCH_BYTES))

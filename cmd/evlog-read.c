@@ -79,7 +79,7 @@ parse(int argc, char **argv)
 {
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+hqefs:", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "hqefs:", opts)) != -1) {
 		switch (c) {
 		case 'e':
 			o.events = 1;
@@ -239,7 +239,7 @@ main(int argc, char **argv)
 	parse(argc, argv);
 	lo.lock_timeout_ms = o.lock_timeout_ms;
 	out_init(cli.line_buffered);
-	char *path = name_resolve(argv[optind], "log", "", 0);
+	char *path = cli_name(argv[optind], "log", "", 0);
 	int rc = elog_open(path, &lo, &l, &e);
 	if (rc != 0)
 		msg_die_err(&e);

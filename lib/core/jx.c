@@ -78,7 +78,8 @@ jx_key(struct jx *x, const char *json, size_t len, const char **why)
 
 	if (!jv_is_valid(v)) {
 		jv_free(v);
-		*why = "not JSON";
+		/* the line was validated already: libjq refuses some valid JSON */
+		*why = "jq cannot read this JSON (nested deeper than 256 levels, or a lone surrogate)";
 		return NULL;
 	}
 	jv out = jx_first(x, v);

@@ -18,9 +18,9 @@ void jx_free(struct jx *x);
 jv jx_first(struct jx *x, jv v);
 
 /* The first output of x on the JSON text as a key string: a string as is,
- * a number or boolean as its JSON text.  NULL with *why when the text is
- * not JSON, the program fails, or yields nothing, null, or a container.
- * The result is malloc'd. */
+ * a number or boolean as its JSON text.  NULL with *why when libjq cannot
+ * read the text, the program fails, or yields nothing, null, or a
+ * container.  The result is malloc'd. */
 char *jx_key(struct jx *x, const char *json, size_t len, const char **why);
 
 #endif

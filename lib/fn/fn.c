@@ -47,7 +47,9 @@ open_dlq(struct fn_runner *r, const char *uri)
 		if (r->dlq_fd < 0)
 			msg_die_sys(EV_IOERR, "--dlq '%s'", uri + 5);
 	} else if (strncmp(uri, "queue:", 6) == 0 && uri[6] != '\0') {
-		r->dlq_q = q_open(uri + 6, Q_CREATE, NULL);
+		struct ev_err e;
+		if (q_open(uri + 6, Q_CREATE, NULL, &r->dlq_q, &e) != 0)
+			msg_die_err(&e);
 	} else {
 		cli_usage_error("--dlq takes file:PATH or queue:QUEUE, not '%s'", uri);
 	}

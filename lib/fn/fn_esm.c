@@ -94,8 +94,11 @@ settle_success(struct esm *e, struct esm_batch *b, const char *res, size_t n)
 				left++;
 			else
 				del[nd++] = b->m[i];
-		size_t gone = q_delete(e->q, del, nd, NULL);
-		if (gone < nd)
+		size_t gone;
+		struct ev_err err;
+		if (q_delete(e->q, del, nd, NULL, &gone, &err) != 0)
+			msg_warn("%s: %zu message(s) left to their lease", err.msg, nd);
+		else if (gone < nd)
 			msg_warn("queue '%s': %zu message(s) not deleted: their lease ran out first",
 			    q_name(e->q), nd - gone);
 	}
@@ -116,7 +119,9 @@ on_done(void *ctx, void *tag, int failed, const char *res, size_t n)
 	int bad = 1;
 
 	if (res == NULL) {
-		q_release(e->q, b->m, b->n, 0, 1, NULL);
+		struct ev_err err;
+		if (q_release(e->q, b->m, b->n, 0, 1, NULL, NULL, &err) != 0)
+			msg_warn("%s: %zu message(s) left to their lease", err.msg, b->n);
 		bad = 0;
 	} else if (!failed) {
 		bad = settle_success(e, b, res, n);
@@ -152,7 +157,10 @@ submit(struct fn_runner *r, struct queue *q, const struct q_msg *m, size_t n, st
 int
 fn_esm_run(struct fn_opts *o, const char *name, int follow)
 {
-	struct esm e = { q_open(name, Q_OPEN, NULL) };
+	struct esm e = { NULL };
+	struct ev_err err;
+	if (q_open(name, Q_OPEN, NULL, &e.q, &err) != 0)
+		msg_die_err(&err);
 	const struct q_attrs *a = q_attrs(e.q);
 	size_t max = o->batch > 0 ? (size_t)o->batch : ESM_BATCH;
 	int64_t lease = a->visibility_ms > o->timeout_ms ? a->visibility_ms : o->timeout_ms;
@@ -169,7 +177,9 @@ fn_esm_run(struct fn_opts *o, const char *name, int follow)
 		msg_die(EV_SOFTWARE, "out of memory");
 	int slots = fn_pump(r, 0);
 	while (!sig_stop) {
-		size_t n = slots > 0 ? q_receive(e.q, 0, max, lease, m) : 0;
+		size_t n = 0;
+		if (slots > 0 && q_receive(e.q, 0, max, lease, m, &n, &err) != 0)
+			msg_die_err(&err);
 		if (n > 0) {
 			submit(r, e.q, m, n, &ev);
 			slots = fn_pump(r, 0);

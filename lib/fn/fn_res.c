@@ -239,18 +239,18 @@ static void
 dlq_send(struct fn_runner *r, const struct fn_inv *v, const char *payload, size_t n)
 {
 	struct buf b = { 0 };
-	const char *why;
+	struct ev_err e;
 
 	dlq_record(v, payload, n, &b);
 	if (r->dlq_q != NULL) {
 		struct q_out m = { .body = b.p, .len = b.n, .delay_ms = -1 };
 		struct q_sent sent;
-		q_send_begin(r->dlq_q);
-		if (q_send_add(r->dlq_q, &m, &sent, &why) != 0) {
+		if (q_send_add(r->dlq_q, &m, &sent, &e) != 0 || q_send_commit(r->dlq_q, &e) != 0)
+			msg_die_err(&e);
+		if (sent.refused != NULL) {
 			q_send_rollback(r->dlq_q);
-			msg_die(EV_IOERR, "--dlq queue '%s': %s", q_name(r->dlq_q), why);
+			msg_die(EV_IOERR, "--dlq queue '%s': %s", q_name(r->dlq_q), sent.refused);
 		}
-		q_send_commit(r->dlq_q);
 	} else {
 		buf_addc(&b, '\n');
 		if ((errno = buf_write_fd(&b, r->dlq_fd)) != 0)
