@@ -20,6 +20,8 @@ by_index(const void *a, const void *b)
 size_t
 bus_matched(const struct rules *rs, size_t nhits, const struct rule **out)
 {
+	if (nhits == 0)
+		return 0;	/* pat_hits may be NULL: no memcpy from it */
 	uint32_t idx[256], *v = nhits <= 256 ? idx : malloc(nhits * sizeof *v);
 
 	if (v == NULL)
