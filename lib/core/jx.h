@@ -19,6 +19,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "msg.h"
 
 struct jx;
 
