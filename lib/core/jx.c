@@ -159,13 +159,21 @@ jx_free(struct jx *x)
 	free(x);
 }
 
-/* libjq's message for an invalid value, into e. */
+/* An error's message m (consumed) as the reason in e: a string as is
+ * without its final line ends, anything else as JSON; never empty. */
 static int
 set_msg(struct ev_err *e, jv m)
 {
 	if (jv_get_kind(m) != JV_KIND_STRING)
 		m = jv_dump_string(m, 0);
-	err_set(e, EV_DATAERR, "%s", jv_string_value(m));
+	const char *s = jv_string_value(m);
+	int len = jv_string_length_bytes(jv_copy(m));
+	while (len > 0 && s[len - 1] == '\n')
+		len--;
+	if (len == 0)
+		err_set(e, EV_DATAERR, "the jq program failed with an empty message");
+	else
+		err_set(e, EV_DATAERR, "%.*s", len, s);
 	jv_free(m);
 	return EV_DATAERR;
 }
@@ -209,17 +217,7 @@ halted(struct jx *x, struct ev_err *e)
 		jv_free(m);
 		return EV_NONE;
 	}
-	if (jv_get_kind(m) == JV_KIND_STRING) {
-		/* halt_error's strings carry their own line end */
-		const char *s = jv_string_value(m);
-		int len = jv_string_length_bytes(jv_copy(m));
-		while (len > 0 && s[len - 1] == '\n')
-			len--;
-		err_set(e, EV_DATAERR, "%.*s", len, s);
-		jv_free(m);
-		return EV_DATAERR;
-	}
-	return set_msg(e, m);
+	return set_msg(e, m);	/* halt_error's strings end with their own \n */
 }
 
 /* Why the program stopped (r: the invalid value jq_next returned). */
