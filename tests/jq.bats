@@ -179,3 +179,27 @@ EOF
 	assert_failure 65
 	assert_regex "$stderr" '^evq-send: <stdin>:1: --group-from: the path yields a string with a lone surrogate'
 }
+
+@test "a libjq assertion inside a builtin (todate on -1e19) fails that event only, in every command" {
+	printf '{"t":"x","s":0}\n{"t":"x","s":-1e19}\n{"t":"x","s":86400}\n' > in
+	run --separate-stderr fnrun --jq '.s | todate' in
+	refute_crash
+	assert_failure 1
+	assert_output "$(printf '%s\n' '"1970-01-01T00:00:00Z"' \
+	    '{"errorMessage":"libjq failed on this value (an assertion inside libjq)","errorType":"JqError"}' \
+	    '"1970-01-02T00:00:00Z"')"
+	printf '{"rules":[{"name":"r","pattern":{"t":["x"]},"targets":[%s,%s]}]}\n' \
+	    '{"id":"j","uri":"file:j","jq":"{d: (.s | todate)}","dead_letter":"file:dl"}' \
+	    '{"id":"f","uri":"file:f"}' > r.json
+	run --separate-stderr evbus-route -r r.json in
+	refute_crash
+	assert_success
+	assert_equal "$(cat j)" $'{"d":"1970-01-01T00:00:00Z"}\n{"d":"1970-01-02T00:00:00Z"}'
+	assert_equal "$(nlines f)" 3
+	assert_equal "$(jq -r .ERROR_MESSAGE dl)" 'jq: libjq failed on this value (an assertion inside libjq)'
+	evlog-append ./log in
+	run --separate-stderr evlog-read --fold '$state + [$event.s | todate]' --init '[]' ./log
+	refute_crash
+	assert_failure 65
+	assert_regex "$stderr" ':2: --fold: libjq failed on this value \(an assertion inside libjq\)$'
+}

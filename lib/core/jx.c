@@ -1,6 +1,9 @@
 /* jx — the one libjq wrapper (see jx.h for what libjq 1.6 cannot take). */
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +23,7 @@ struct jx_seg {
 
 struct jx {
 	jq_state *jq;
+	char *prog;
 	struct buf err;		/* compile errors, as libjq reports them */
 	struct jx_seg *seg;	/* the program as a simple path, if it is one */
 	size_t nseg;
@@ -126,17 +130,30 @@ plan_path(struct jx *x, const char *prog)
 	x->simple = x->nseg > 0 && p[strspn(p, " \t\n")] == '\0';
 }
 
+/* A libjq state with prog compiled; NULL if it does not compile (x->err
+ * says why). */
+static jq_state *
+new_state(struct jx *x, const char *prog)
+{
+	jq_state *jq = jq_init();
+
+	if (jq == NULL)
+		die_oom();
+	jq_set_error_cb(jq, on_error, &x->err);
+	/* Without a library path, `import` asserts inside libjq. */
+	jq_set_attr(jq, jv_string("JQ_LIBRARY_PATH"), jv_array());
+	if (!jq_compile(jq, prog))
+		jq_teardown(&jq);
+	return jq;
+}
+
 int
 jx_compile(const char *prog, struct jx **out, struct ev_err *e)
 {
 	struct jx *x = xcalloc(1, sizeof *x);
 
-	if ((x->jq = jq_init()) == NULL)
-		die_oom();
-	jq_set_error_cb(x->jq, on_error, &x->err);
-	/* Without a library path, `import` asserts inside libjq. */
-	jq_set_attr(x->jq, jv_string("JQ_LIBRARY_PATH"), jv_array());
-	if (!jq_compile(x->jq, prog)) {
+	x->prog = xstrdup(prog);
+	if ((x->jq = new_state(x, prog)) == NULL) {
 		err_set(e, EV_USAGE, "%s", x->err.n > 0 ? x->err.p : "invalid jq program");
 		jx_free(x);
 		return EV_USAGE;
@@ -151,7 +168,9 @@ jx_free(struct jx *x)
 {
 	if (x == NULL)
 		return;
-	jq_teardown(&x->jq);
+	if (x->jq != NULL)
+		jq_teardown(&x->jq);
+	free(x->prog);
 	buf_free(&x->err);
 	for (size_t i = 0; i < x->nseg; i++)
 		free(x->seg[i].name);
@@ -230,16 +249,12 @@ ended(struct jx *x, jv r, struct ev_err *e)
 	return jq_halted(x->jq) ? halted(x, e) : EV_NONE;
 }
 
-int
-jx_run(struct jx *x, jv in, int which, jv *out, struct ev_err *e)
+/* jq_start and jq_next until the output wanted (see jx_run). */
+static int
+run(struct jx *x, jv in, int which, jv *out, struct ev_err *e)
 {
 	jv r, last = jv_invalid();
 
-	*out = jv_null();
-	if (!jv_is_valid(in)) {		/* jq_start asserts on it */
-		jv_free(in);
-		return err_set(e, EV_DATAERR, "not a JSON value");
-	}
 	jq_start(x->jq, in, 0);
 	/* Never jq_next again once it returned invalid: libjq asserts. */
 	while (jv_is_valid(r = jq_next(x->jq))) {
@@ -256,6 +271,57 @@ jx_run(struct jx *x, jv in, int which, jv *out, struct ev_err *e)
 		return 0;
 	}
 	jv_free(last);
+	return rc;
+}
+
+/* libjq 1.6 also asserts on values no check can foresee, inside its
+ * builtins: `todate` on -1e19, nan or infinite (gmtime fails, then a
+ * jv_array_get asserts).  While jx_run is in libjq, SIGABRT jumps back to
+ * it instead of ending the process; the state libjq was in is abandoned
+ * (leaked: its insides are inconsistent) and the program compiled again. */
+static _Thread_local sigjmp_buf *guard;
+static pthread_once_t guard_once = PTHREAD_ONCE_INIT;
+
+static void
+on_abort(int sig)
+{
+	if (guard != NULL)
+		siglongjmp(*guard, 1);
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	sigaction(sig, &dfl, NULL);
+	raise(sig);
+}
+
+static void
+guard_install(void)
+{
+	struct sigaction sa = { .sa_handler = on_abort };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGABRT, &sa, NULL);
+}
+
+int
+jx_run(struct jx *x, jv in, int which, jv *out, struct ev_err *e)
+{
+	sigjmp_buf jb;
+
+	*out = jv_null();
+	if (!jv_is_valid(in)) {		/* jq_start asserts on it */
+		jv_free(in);
+		return err_set(e, EV_DATAERR, "not a JSON value");
+	}
+	pthread_once(&guard_once, guard_install);
+	if (sigsetjmp(jb, 1) != 0) {
+		guard = NULL;
+		*out = jv_null();
+		if ((x->jq = new_state(x, x->prog)) == NULL)
+			die_oom();	/* it compiled before: only memory can fail */
+		return err_set(e, EV_DATAERR, "libjq failed on this value (an assertion inside libjq)");
+	}
+	guard = &jb;
+	int rc = run(x, in, which, out, e);
+	guard = NULL;
 	return rc;
 }
 
