@@ -281,14 +281,16 @@ run(struct jx *x, jv in, int which, jv *out, struct ev_err *e)
  * (leaked: its insides are inconsistent) and the program compiled again. */
 static _Thread_local sigjmp_buf *guard;
 static pthread_once_t guard_once = PTHREAD_ONCE_INIT;
+static struct sigaction guard_prev;	/* what SIGABRT did before */
 
+/* Outside the guard, an abort is what it was before (the default, or a
+ * fuzzer's crash report). */
 static void
 on_abort(int sig)
 {
 	if (guard != NULL)
 		siglongjmp(*guard, 1);
-	struct sigaction dfl = { .sa_handler = SIG_DFL };
-	sigaction(sig, &dfl, NULL);
+	sigaction(sig, &guard_prev, NULL);
 	raise(sig);
 }
 
@@ -298,7 +300,7 @@ guard_install(void)
 	struct sigaction sa = { .sa_handler = on_abort };
 
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGABRT, &sa, NULL);
+	sigaction(SIGABRT, &sa, &guard_prev);
 }
 
 int

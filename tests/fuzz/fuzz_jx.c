@@ -1,7 +1,7 @@
 /* Fuzzes the libjq wrapper (lib/core/jx): the first byte picks a program,
  * the rest is a value.  Whatever evkit's validator accepts, jx_eval and
  * jx_key answer (a result, nothing, or a reason) and never let libjq
- * abort; a simple path's key is the value's text, and compacting valid
+ * abort (an assertion inside a builtin fails the run, see jx_run); a simple path's key is the value's text, and compacting valid
  * JSON keeps it valid. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,6 +16,7 @@ static const char *const progs[] = {
 	".", ".a", ".a.b", ".a[\"b\"][0]", ".[0]", "tostream", "[paths]", "tojson",
 	"[..|numbers]", "to_entries?", "keys?", ".[]?", "(.a // .b) | tostring",
 	"fromjson?", "error(.)", "halt_error", "first(.[]?), halt",
+	"[.. | numbers | todate]",	/* asserts inside libjq on -1e19 */
 };
 enum { NPROG = sizeof progs / sizeof progs[0] };
 
