@@ -98,10 +98,11 @@ note_id(struct sender *s, const struct q_sent *sent, const char *body, size_t le
 	buf_adds(&s->ids, "}\n");
 }
 
-/* The id the path x selects in l, exactly (jx_key), malloc'd; or NULL
- * with the reason in why_buf. */
+/* The id the path x selects in l, exactly (jx_key: it may hold a NUL),
+ * malloc'd, its length in *len; or NULL with the reason in why_buf. */
 static char *
-key_from(struct jx *x, const char *opt, const struct ndj_line *l, char *why_buf, size_t why_len)
+key_from(struct jx *x, const char *opt, const struct ndj_line *l, size_t *len,
+    char *why_buf, size_t why_len)
 {
 	struct buf k = { 0 };
 	struct ev_err e;
@@ -111,6 +112,7 @@ key_from(struct jx *x, const char *opt, const struct ndj_line *l, char *why_buf,
 		buf_free(&k);
 		return NULL;
 	}
+	*len = k.n;
 	return buf_detach(&k);
 }
 
@@ -122,6 +124,7 @@ send_line(struct sender *s, const struct ndj_line *l, char *why_buf, size_t why_
 	struct json_err e;
 	const char *why = NULL;
 	char *group = NULL, *dedup = NULL;
+	size_t group_len = 0, dedup_len = 0;
 
 	if (s->raw) {
 		size_t col = utf8_check(l->p, l->n, JSON_SQS_CHARS);
@@ -133,11 +136,12 @@ send_line(struct sender *s, const struct ndj_line *l, char *why_buf, size_t why_
 	if ((long)l->n + (s->attrs_size > 0 ? s->attrs_size : 0) > a->max_bytes)
 		return snprintf(why_buf, why_len, "message of %zu bytes is over the queue's MaximumMessageSize (%ld)",
 		    l->n + (size_t)(s->attrs_size > 0 ? s->attrs_size : 0), a->max_bytes), why_buf;
+	/* the ids' exact lengths, for q_out's group_len and dedup_len (queue branch) */
 	if (s->group_from != NULL && (group = key_from(s->group_from, "--group-from", l,
-	    why_buf, why_len)) == NULL)
+	    &group_len, why_buf, why_len)) == NULL)
 		return why_buf;
 	if (s->dedup_from != NULL && (dedup = key_from(s->dedup_from, "--dedup-from", l,
-	    why_buf, why_len)) == NULL) {
+	    &dedup_len, why_buf, why_len)) == NULL) {
 		free(group);
 		return why_buf;
 	}
