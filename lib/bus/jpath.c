@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "jpath.h"
-#include "core/msg.h"
+#include "core/alloc.h"
 
 #define NONE ((size_t)-1)
 
@@ -24,8 +24,7 @@ jpath_parse(const char *s, struct jpath *jp, const char **why)
 				*why = "empty member name in JSONPath";
 				goto bad;
 			}
-			if ((g.name = strndup(s, len)) == NULL)
-				msg_die(EV_SOFTWARE, "out of memory");
+			g.name = xstrndup(s, len);
 			g.len = len;
 			s += len;
 		} else if (*s == '[') {
@@ -44,11 +43,7 @@ jpath_parse(const char *s, struct jpath *jp, const char **why)
 			*why = "JSONPath uses dot notation: $.a.b";
 			goto bad;
 		}
-		if (jp->n == cap) {
-			cap = cap ? 2 * cap : 4;
-			if ((jp->seg = realloc(jp->seg, cap * sizeof *jp->seg)) == NULL)
-				msg_die(EV_SOFTWARE, "out of memory");
-		}
+		XGROW(&jp->seg, &cap, jp->n + 1);
 		jp->seg[jp->n++] = g;
 	}
 	return 0;

@@ -6,7 +6,6 @@
 
 #include <stddef.h>
 
-#include "core/buf.h"
 #include "core/json.h"
 
 struct jseg {

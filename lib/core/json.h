@@ -34,16 +34,7 @@ size_t utf8_check(const char *p, size_t n, int flags);
 /* Appends s as a JSON string literal; invalid UTF-8 becomes U+FFFD. */
 void json_add_string(struct buf *b, const char *s, size_t n);
 
-/* Reading JSON text in place (json_walk.c).  They trust the text to be
- * valid JSON (json_validate) and stop, not crash, where it is not. */
-
-/* The index of the first byte at or after i that is not JSON white space. */
-size_t json_ws(const char *p, size_t n, size_t i);
-
-/* The index just past the JSON value starting at p[i] (after white
- * space), or (size_t)-1 if there is none.  Structure only: strings,
- * brackets and scalars are skipped, not fully validated. */
-size_t json_skip(const char *p, size_t n, size_t i);
+/* Walking JSON text in place, without building values (json_walk.c). */
 
 /* Steps through the members of an object: start with *at at its '{'.
  * Each call gives the next member's key (quotes included) in
@@ -51,6 +42,20 @@ size_t json_skip(const char *p, size_t n, size_t i);
  * end, or where the text is not JSON. */
 int json_member(const char *p, size_t n, size_t *at, size_t *k, size_t *kend, size_t *v,
     size_t *vend);
+
+/* The index just past the JSON value starting at p[i] (after white
+ * space), or (size_t)-1 if there is none.  Structure only: strings,
+ * brackets and scalars are skipped, not fully validated. */
+size_t json_skip(const char *p, size_t n, size_t i);
+
+/* The index of the first byte at or after i that is not JSON white space. */
+size_t json_ws(const char *p, size_t n, size_t i);
+
+/* Appends the characters a JSON string body (the bytes between its quotes)
+ * stands for: escapes decoded, \u surrogate pairs joined into UTF-8.
+ * Returns 1 if a lone surrogate (which has no UTF-8 form) was written as
+ * U+FFFD, so the result is not exact; else 0. */
+int json_unescape(struct buf *out, const char *s, size_t n);
 
 /* Whether the raw key body k[0..kn) (between the quotes) stands for the
  * characters name[0..len). */
@@ -62,12 +67,6 @@ int json_key_is(const char *k, size_t kn, const char *name, size_t len);
 size_t json_find_member(const char *p, size_t n, size_t i, const char *name, size_t len);
 /* Element idx of the array at p[i] (its '['): its start, or (size_t)-1. */
 size_t json_find_index(const char *p, size_t n, size_t i, size_t idx);
-
-/* Appends the characters a JSON string body (the bytes between its quotes)
- * stands for: escapes decoded, \u surrogate pairs joined into UTF-8.
- * Returns 1 if a lone surrogate (which has no UTF-8 form) was written as
- * U+FFFD, so the result is not exact; else 0. */
-int json_unescape(struct buf *out, const char *s, size_t n);
 
 /* Appends the valid JSON text p[0..n) without the white space between its
  * tokens: the same value, byte for byte otherwise (numbers as written). */

@@ -22,7 +22,7 @@ extern char **environ;
  * every signal blocked, so only system calls and the exec.  A failure's
  * errno goes to *err. */
 static void
-child(char *const *argv, int fd0, int fd1, pid_t parent, volatile int *err)
+child(char *const *argv, const int fd[3], pid_t parent, volatile int *err)
 {
 	struct sigaction dfl;
 	sigset_t none;
@@ -33,7 +33,8 @@ child(char *const *argv, int fd0, int fd1, pid_t parent, volatile int *err)
 		if (s != SIGKILL && s != SIGSTOP)
 			(void)sigaction(s, &dfl, NULL);
 	if (setpgid(0, 0) != 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 ||
-	    (fd0 >= 0 && dup2(fd0, 0) < 0) || (fd1 >= 0 && dup2(fd1, 1) < 0)) {
+	    (fd[0] >= 0 && dup2(fd[0], 0) < 0) || (fd[1] >= 0 && dup2(fd[1], 1) < 0) ||
+	    (fd[2] >= 0 && dup2(fd[2], 2) < 0)) {
 		*err = errno;
 		_exit(127);
 	}
@@ -51,17 +52,18 @@ child(char *const *argv, int fd0, int fd1, pid_t parent, volatile int *err)
 /* posix_spawn cannot ask for PR_SET_PDEATHSIG, so on Linux children are
  * started by vfork (as posix_spawn itself does) and child(). */
 int
-proc_spawn(char *const *argv, int fd0, int fd1, pid_t *pid)
+proc_spawn3(char *const *argv, int fd0, int fd1, int fd2, pid_t *pid)
 {
 	sigset_t all, old;
 	volatile int err = 0;
 	pid_t parent = getpid();
+	const int fd[3] = { fd0, fd1, fd2 };
 
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	pid_t p = vfork();
 	if (p == 0)
-		child(argv, fd0, fd1, parent, &err);
+		child(argv, fd, parent, &err);
 	int e = p < 0 ? errno : err;
 	if (p > 0 && e != 0)
 		while (waitpid(p, NULL, 0) < 0 && errno == EINTR)
@@ -89,7 +91,7 @@ spawn_attr(posix_spawnattr_t *a)
 }
 
 int
-proc_spawn(char *const *argv, int fd0, int fd1, pid_t *pid)
+proc_spawn3(char *const *argv, int fd0, int fd1, int fd2, pid_t *pid)
 {
 	posix_spawnattr_t a;
 	posix_spawn_file_actions_t fa;
@@ -100,9 +102,17 @@ proc_spawn(char *const *argv, int fd0, int fd1, pid_t *pid)
 		posix_spawn_file_actions_adddup2(&fa, fd0, 0);
 	if (fd1 >= 0)
 		posix_spawn_file_actions_adddup2(&fa, fd1, 1);
+	if (fd2 >= 0)
+		posix_spawn_file_actions_adddup2(&fa, fd2, 2);
 	int e = posix_spawnp(pid, argv[0], &fa, &a, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&a);
 	return e;
 }
 #endif
+
+int
+proc_spawn(char *const *argv, int fd0, int fd1, pid_t *pid)
+{
+	return proc_spawn3(argv, fd0, fd1, -1, pid);
+}
