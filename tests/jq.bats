@@ -143,6 +143,10 @@ EOF
 	    '"1e2"' '"A😀"' '"true"' '"x\"y"' '"b"' '"last"')"
 	run evlog-read --stream 1234567890123456789 --events ./log
 	assert_output '{"c":1234567890123456789}'
+	# names that differ after a NUL are two streams
+	printf '%s\n' '{"c":"x\u0000y"}' '{"c":"x\u0000z"}' | evlog-append --stream-from .c ./log2
+	assert_equal "$(evlog-read ./log2 | jq -c '[.stream, .version]' | tr '\n' ' ')" \
+	    '["x\u0000y",1] ["x\u0000z",1] '
 }
 
 @test "evlog-append --stream-from: a jq program's number is refused unless exact" {
