@@ -288,10 +288,20 @@ filter_mode(struct pat_set *set, int jobs, int invert, int count, char **files, 
 		jobs = filter_default_jobs(8);
 	out_init(cli.line_buffered);
 	struct ndj_reader *rd = ndj_open(files, nfiles, cli.max_line_bytes);
-	unsigned long selected = filter_run(sets, jobs, bus_filter_copy, rd, invert, count);
-	if (count)
+	struct filter_cfg cfg = { invert, count, cli.errors_path != NULL, cli.max_line_bytes,
+	    ndj_reject };
+	struct ev_err e = { 0 };
+	unsigned long selected;
+	int rc = filter_run(sets, jobs, bus_filter_copy, rd, &cfg, &selected, &e);
+	if (rc == EV_IOERR && errno == EPIPE)
+		msg_die_quietly();
+	if (count && rc == 0)
 		out_printf("%lu\n", selected);
-	out_close_or_die();
+	out_close_or_die();	/* what came before a bad line */
+	if (rc == EV_DATAERR)
+		exit(rc);	/* ndj_reject() has said why */
+	if (rc != 0)
+		msg_die_err(&e);
 	int status = ndj_status(rd);
 	ndj_close(rd);
 	for (int j = 0; j < jobs; j++)
