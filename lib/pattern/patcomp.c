@@ -2,8 +2,10 @@
  * matchers of its path.  Every check runs first with no path (dry), so a
  * bad pattern is refused before it changes the set.  Messages follow
  * event-ruler's JsonRuleCompiler. */
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "pattern_int.h"
 
 #define IS(v, lit) ((v)->n == sizeof(lit) - 1 && memcmp((v)->s, lit, sizeof(lit) - 1) == 0)
@@ -43,32 +45,70 @@ add_str(struct pat_set *s, const char *p, size_t n)
 	return off;
 }
 
+/* Ignore-case matchers are filed under their folded key (whole, prefix
+ * or suffix), as exact ones are under their text, unless some character
+ * of theirs folds ambiguously: those are tried one by one. */
 static void
 add_strm(struct pat_set *s, struct pvm *vm, const struct jnode *v, int kind, uint32_t slot)
 {
 	struct pstrm m = { slot, add_str(s, v->s, v->n), (uint32_t)v->n, (uint8_t)kind };
+	char *key = xmalloc(2 * v->n + 1);
+	size_t kn = peic_fold(v->s, v->n, key, 1);
 
-	PPUSH(vm->strm, m);
+	if (kn == (size_t)-1) {
+		PPUSH(vm->strm, m);
+	} else {
+		struct pmap *map = kind == SM_EIC ? &vm->eic : kind == SM_PEIC ? &vm->peic : &vm->seic;
+		pat_listadd(s, pmap_put(map, key, kn), vm->strm2.n);
+		PPUSH(vm->strm2, m);
+		if (kind != SM_EIC)
+			add_len(kind == SM_PEIC ? &vm->pelen : &vm->selen, (uint32_t)kn);
+	}
+	free(key);
 }
 
-/* Wildcards are filed under their literal prefix, so a value is tried
- * against the few whose prefix it has, not against all of them. */
+/* Wildcards are filed under their literal prefix, or if they start with
+ * a star under their literal suffix, so a value is tried against the few
+ * whose ends it has, not against all of them. */
 static void
 add_wild(struct pat_set *s, struct pvm *vm, const struct jnode *v, uint32_t slot)
 {
-	struct pstrm m = { slot, add_str(s, v->s, v->n), (uint32_t)v->n, SM_WILD };
+	char *w = xmalloc(v->n + 1);
+	size_t wn = pwild_compile(v->s, v->n, w), lit = 0, tail = 0;
+	struct pstrm m = { slot, add_str(s, w, wn), (uint32_t)wn, SM_WILD };
 	uint32_t idx = vm->wild.n;
-	size_t lit = 0;
 
 	PPUSH(vm->wild, m);
-	while (lit < v->n && v->s[lit] != '*' && v->s[lit] != '\\')
+	while (lit < wn && w[lit] != PWILD_STAR)
 		lit++;
-	if (lit == 0) {
+	while (tail < wn && w[wn - 1 - tail] != PWILD_STAR)
+		tail++;
+	if (lit > 0) {
+		pat_listadd(s, pmap_put(&vm->wpre, w, lit), idx);
+		add_len(&vm->wlen, (uint32_t)lit);
+	} else if (tail > 0) {
+		pat_listadd(s, pmap_put(&vm->wsuf, w + wn - tail, tail), idx);
+		add_len(&vm->wslen, (uint32_t)tail);
+	} else {
 		PPUSH(vm->wany, idx);
-		return;
 	}
-	pat_listadd(s, pmap_put(&vm->wpre, v->s, lit), idx);
-	add_len(&vm->wlen, (uint32_t)lit);
+	free(w);
+}
+
+/* Files an address (bits 32 or 128) or a block under its version, prefix
+ * length and masked address: a value then costs one lookup per distinct
+ * prefix length, whatever the number of blocks. */
+static void
+add_ip(struct pat_set *s, struct pvm *vm, const struct pip *ip, unsigned bits)
+{
+	unsigned char key[18];
+
+	key[0] = ip->v6;
+	key[1] = (unsigned char)bits;
+	memcpy(key + 2, ip->lo, 16);
+	pat_listadd(s, pmap_put(&vm->ipm, key, ip->v6 ? 18 : 6), ip->slot);
+	add_len(ip->v6 ? &vm->ip6len : &vm->ip4len, bits);
+	vm->need_ip = 1;
 }
 
 /* A string literal; one that reads as an IP address matches that address
@@ -84,11 +124,9 @@ add_exact(struct pat_set *s, struct pvm *vm, const struct jnode *v, uint32_t slo
 		add_map(s, &vm->exact, v->s, v->n, slot);
 		return;
 	}
-	memcpy(ip.hi, ip.lo, 16);
 	ip.v6 = kind == 6;
 	ip.slot = slot;
-	PPUSH(vm->ips, ip);
-	vm->need_ip = 1;
+	add_ip(s, vm, &ip, kind == 4 ? 32 : 128);
 }
 
 static int
@@ -134,8 +172,7 @@ cidr(struct pcomp *c, const struct jnode *v, struct pvm *vm, uint32_t slot)
 	}
 	ip.v6 = kind == 6;
 	ip.slot = slot;
-	PPUSH(vm->ips, ip);
-	vm->need_ip = 1;
+	add_ip(c->s, vm, &ip, bits);
 	return 0;
 }
 
@@ -195,6 +232,7 @@ numeric(struct pcomp *c, const struct jnode *v, struct pvm *vm, uint32_t slot)
 	r.dlo = pdec_double(&r.lo);
 	r.dhi = pdec_double(&r.hi);
 	PPUSH(vm->ranges, r);
+	vm->rstale = 1;
 	return 0;
 }
 
@@ -268,7 +306,10 @@ anything_set(struct pcomp *c, const struct jnode *o, struct pvm *vm, uint32_t sl
 		return 0;
 	struct pab ab = { slot, c->s->abstr.n, 0, (uint8_t)kind };
 	for (const struct jnode *e = one; e != NULL; e = k->t == '[' ? e->next : NULL) {
-		struct pspan sp = { add_str(c->s, e->s, e->n), (uint32_t)e->n };
+		char *w = xmalloc(e->n + 1);	/* wildcards kept pwild_compile()d */
+		size_t wn = kind == 3 ? pwild_compile(e->s, e->n, w) : e->n;
+		struct pspan sp = { add_str(c->s, kind == 3 ? w : e->s, wn), (uint32_t)wn };
+		free(w);
 		PPUSH(c->s->abstr, sp);
 		ab.n++;
 	}

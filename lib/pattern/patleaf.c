@@ -1,10 +1,15 @@
 /* Leaf matching: one string, number or literal of the event against the
  * matchers of its path.  Indexed matchers (exact values, prefixes and
- * suffixes by length, numbers by value) cost a hash lookup whatever the
- * number of patterns; the rest are scanned in a list. */
+ * suffixes by length, ignore-case ones by folded key, wildcards by their
+ * literal ends, numbers by value, addresses and blocks by prefix length)
+ * cost a hash lookup whatever the number of patterns, numeric ranges a
+ * binary search and the ranges that hold the value; anything-but with
+ * prefix, suffix, ignore-case or wildcard is scanned in a list. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "pattern_int.h"
 
 static void
@@ -66,7 +71,7 @@ excluded(const struct pat_set *s, const struct pab *ab, const char *p, size_t n)
 				return 1;
 			break;
 		default:
-			if (pwild_match(w, sp->len, p, n))
+			if (pwild_run(w, sp->len, p, n))
 				return 1;
 			break;
 		}
@@ -84,11 +89,44 @@ strm_match(const struct pat_set *s, const struct pstrm *m, const char *p, size_t
 		return peic_equal(w, m->len, p, n);
 	case SM_PEIC:
 		return peic_prefix(w, m->len, p, n);
-	case SM_SEIC:
-		return peic_suffix(w, m->len, p, n);
 	default:
-		return pwild_match(w, m->len, p, n);
+		return peic_suffix(w, m->len, p, n);
 	}
+}
+
+static void
+try_eic(struct pat_set *s, const struct pvm *vm, uint32_t l, const char *p, size_t n)
+{
+	if (l == PAT_NONE)
+		return;
+	const struct plist *pl = &s->lists.v[l];
+	for (uint32_t i = 0; i < pl->n; i++) {
+		const struct pstrm *m = &vm->strm2.v[pl->v[i]];
+		if (strm_match(s, m, p, n))
+			pat_hit(s, m->slot);
+	}
+}
+
+/* The indexed ignore-case matchers: the value is folded once, and its
+ * key, or its prefix or suffix of each length some pattern has, finds
+ * the candidates. */
+static void
+match_eic(struct pat_set *s, const struct pvm *vm, const char *p, size_t n)
+{
+	if (s->fcap < 2 * n + 1) {
+		free(s->fold);
+		s->fcap = 2 * n + 1 > 4096 ? 2 * n + 1 : 4096;
+		s->fold = xmalloc(s->fcap);
+	}
+	size_t fn = peic_fold(p, n, s->fold, 0);
+	const char *f = s->fold;
+	try_eic(s, vm, pmap_get(&vm->eic, f, fn), p, n);
+	for (uint32_t i = 0; i < vm->pelen.n; i++)
+		if (vm->pelen.v[i] <= fn)
+			try_eic(s, vm, pmap_get(&vm->peic, f, vm->pelen.v[i]), p, n);
+	for (uint32_t i = 0; i < vm->selen.n; i++)
+		if (vm->selen.v[i] <= fn)
+			try_eic(s, vm, pmap_get(&vm->seic, f + fn - vm->selen.v[i], vm->selen.v[i]), p, n);
 }
 
 static void
@@ -96,7 +134,7 @@ try_wild(struct pat_set *s, const struct pvm *vm, uint32_t i, const char *p, siz
 {
 	const struct pstrm *m = &vm->wild.v[i];
 
-	if (pwild_match(s->strs.v + m->off, m->len, p, n))
+	if (pwild_run(s->strs.v + m->off, m->len, p, n))
 		pat_hit(s, m->slot);
 }
 
@@ -115,22 +153,36 @@ match_wild(struct pat_set *s, const struct pvm *vm, const char *p, size_t n)
 		for (uint32_t j = 0; j < pl->n; j++)
 			try_wild(s, vm, pl->v[j], p, n);
 	}
+	for (uint32_t i = 0; i < vm->wslen.n; i++) {
+		uint32_t len = vm->wslen.v[i];
+		uint32_t l = len <= n ? pmap_get(&vm->wsuf, p + n - len, len) : PAT_NONE;
+		if (l == PAT_NONE)
+			continue;
+		const struct plist *pl = &s->lists.v[l];
+		for (uint32_t j = 0; j < pl->n; j++)
+			try_wild(s, vm, pl->v[j], p, n);
+	}
 }
 
+/* One lookup per prefix length some block of this version has. */
 static void
 match_ip(struct pat_set *s, const struct pvm *vm, const char *p, size_t n)
 {
-	unsigned char a[16];
+	unsigned char a[16], key[18];
 	int kind = pip_parse(p, n, a);
 
 	if (kind == 0)
 		return;
-	size_t len = kind == 4 ? 4 : 16;
-	for (uint32_t i = 0; i < vm->ips.n; i++) {
-		const struct pip *ip = &vm->ips.v[i];
-		if (ip->v6 == (kind == 6) && memcmp(ip->lo, a, len) <= 0 &&
-		    memcmp(a, ip->hi, len) <= 0)
-			pat_hit(s, ip->slot);
+	const struct plist *lens = kind == 4 ? &vm->ip4len : &vm->ip6len;
+	key[0] = kind == 6;
+	for (uint32_t i = 0; i < lens->n; i++) {
+		unsigned bits = lens->v[i], full = bits / 8;
+		key[1] = (unsigned char)bits;
+		memcpy(key + 2, a, 16);
+		if (bits % 8)
+			key[2 + full++] &= (unsigned char)(0xff00u >> (bits % 8));
+		memset(key + 2 + full, 0, 16 - full);
+		hit_list(s, pmap_get(&vm->ipm, key, kind == 6 ? 18 : 6));
 	}
 }
 
@@ -149,6 +201,8 @@ pat_leaf_string(struct pat_set *s, struct pvm *vm, const char *p, size_t n)
 	for (uint32_t i = 0; i < vm->strm.n; i++)
 		if (strm_match(s, &vm->strm.v[i], p, n))
 			pat_hit(s, vm->strm.v[i].slot);
+	if (vm->strm2.n != 0)
+		match_eic(s, vm, p, n);
 	if (vm->wild.n != 0)
 		match_wild(s, vm, p, n);
 	if (vm->need_ip)
@@ -160,40 +214,43 @@ pat_leaf_string(struct pat_set *s, struct pvm *vm, const char *p, size_t n)
 			pat_hit(s, vm->abo.v[i].slot);
 }
 
-/* Whether x, the value of a number within a relative 2.5e-16 (NAN: not
- * known), is surely outside r: below its lower bound or above its upper
- * one by more than both roundings together.  Most numbers are, and this
- * spares them the exact decimal comparison. */
-static inline int
-surely_out(const struct prange *r, double x)
+/* The ranges that hold the number: those filed on the path from its leaf
+ * to the root.  A match needs the number comparable too, as event-ruler
+ * compares doubles; asked once, for the first range not already
+ * matched. */
+static void
+match_ranges(struct pat_set *s, struct pvm *vm, const char *p, size_t n,
+    const struct pnum *sn, struct pdec *d, int *have)
 {
-	if ((r->flags & R_LO) && x < r->dlo && r->dlo - x > 1e-15 * (fabs(x) + fabs(r->dlo)))
-		return 1;
-	if ((r->flags & R_HI) && x > r->dhi && x - r->dhi > 1e-15 * (fabs(x) + fabs(r->dhi)))
-		return 1;
-	return 0;
-}
+	struct pdec key;
+	int comp = -1;
 
-static int
-in_range(const struct prange *r, const struct pdec *d)
-{
-	if (r->flags & R_LO) {
-		int c = pdec_cmp(d, &r->lo);
-		if (c < 0 || (c == 0 && (r->flags & R_LO_OPEN)))
-			return 0;
+	if (vm->rstale)
+		prange_build(s, vm);
+	uint32_t leaves = vm->rtree.n / 2;
+	uint32_t node = leaves + prange_leaf(vm, sn, pnum_near(sn, s->line_end), d, have);
+	for (; node >= 1; node /= 2) {
+		uint32_t l = vm->rtree.v[node];
+		if (l == PAT_NONE)
+			continue;
+		const struct plist *pl = &s->lists.v[l];
+		for (uint32_t i = 0; i < pl->n; i++) {
+			uint32_t slot = pl->v[i];
+			if (s->patstamp.v[s->subs.v[s->slots.v[slot].sub].pat] == s->gen)
+				continue;
+			if (comp < 0)
+				comp = pdec_comparable(p, n, &key);
+			if (!comp)
+				return;
+			pat_hit(s, slot);
+		}
 	}
-	if (r->flags & R_HI) {
-		int c = pdec_cmp(d, &r->hi);
-		if (c > 0 || (c == 0 && (r->flags & R_HI_OPEN)))
-			return 0;
-	}
-	return 1;
 }
 
 void
 pat_leaf_number(struct pat_set *s, struct pvm *vm, const char *p, size_t n)
 {
-	struct pdec d, key;
+	struct pdec d;
 	uint32_t abx = PAT_NONE;
 
 	if (s->decided)
@@ -227,23 +284,8 @@ pat_leaf_number(struct pat_set *s, struct pvm *vm, const char *p, size_t n)
 			hit_list(s, pmap_get(&vm->numeq, &d, sizeof d));
 			abx = pmap_get(&vm->abn, &d, sizeof d);
 		}
-		int comp = -1;	/* not yet known */
-		double x = vm->ranges.n > 0 ? pnum_near(&sn, s->line_end) : NAN;
-		for (uint32_t i = 0; i < vm->ranges.n; i++) {
-			const struct prange *r = &vm->ranges.v[i];
-			if (surely_out(r, x))
-				continue;
-			if (!have) {
-				pnum_dec(&sn, &d);
-				have = 1;
-			}
-			if (!in_range(r, &d) || s->patstamp.v[s->subs.v[s->slots.v[r->slot].sub].pat] == s->gen)
-				continue;
-			if (comp < 0)
-				comp = pdec_comparable(p, n, &key);
-			if (comp)
-				pat_hit(s, r->slot);
-		}
+		if (vm->ranges.n > 0)
+			match_ranges(s, vm, p, n, &sn, &d, &have);
 	}
 	hit_any(s, vm);
 	hit_anything(s, vm, abx);

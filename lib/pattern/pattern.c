@@ -38,12 +38,25 @@ free_vm(struct pvm *vm)
 	free(vm->plen.v);
 	free(vm->slen.v);
 	free(vm->ranges.v);
+	free(vm->rpts.v);
+	free(vm->rdbl.v);
+	free(vm->rtree.v);
 	free(vm->strm.v);
+	pmap_free(&vm->eic);
+	pmap_free(&vm->peic);
+	pmap_free(&vm->seic);
+	free(vm->pelen.v);
+	free(vm->selen.v);
+	free(vm->strm2.v);
 	free(vm->wild.v);
 	pmap_free(&vm->wpre);
 	free(vm->wlen.v);
+	pmap_free(&vm->wsuf);
+	free(vm->wslen.v);
 	free(vm->wany.v);
-	free(vm->ips.v);
+	pmap_free(&vm->ipm);
+	free(vm->ip4len.v);
+	free(vm->ip6len.v);
 	free(vm->any.v);
 	free(vm->abv.v);
 	free(vm->abo.v);
@@ -64,7 +77,7 @@ pat_free(struct pat_set *s)
 	free(s->subs.v); free(s->lists.v); free(s->strs.v); free(s->abstr.v);
 	free(s->always.v); free(s->patstamp.v); free(s->hits.v); free(s->ctxa.v);
 	free(s->stk.v); free(s->cand.v); free(s->out.v); free(s->chosen.v);
-	free(s->absent.v); free(s->scratch);
+	free(s->absent.v); free(s->scratch); free(s->fold);
 	free(s->aleaf.v); free(s->amask.v);
 	free(s);
 }

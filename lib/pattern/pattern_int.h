@@ -193,6 +193,19 @@ int pdec_comparable_slow(const char *p, size_t n, const struct pdec *t, double v
 /* Wildcard (compile-time checked): '*' any run, "\*" star, "\\" backslash. */
 const char *pwild_check(const char *w, size_t n);
 int pwild_match(const char *w, size_t wn, const char *s, size_t n);
+/* A checked wildcard compiled for pwild_run(): escapes decoded and each
+ * '*' that matches any run written as PWILD_STAR, a byte UTF-8 text never
+ * holds.  out has room for n bytes; returns the length. */
+#define PWILD_STAR '\xff'
+size_t pwild_compile(const char *w, size_t n, char *out);
+/* Matching in O(n + cn): the literal runs between stars found left to
+ * right by a linear substring search, the first and last anchored. */
+int pwild_run(const char *c, size_t cn, const char *s, size_t n);
+/* The case-folded key of equals-ignore-case text p[0..n) into out (room
+ * for 2n bytes): every character its lower case of its upper case.  For
+ * a pattern, (size_t)-1 when some character may match a value character
+ * of another key (not in the index, then: matched one by one). */
+size_t peic_fold(const char *p, size_t n, char *out, int pattern);
 /* event-ruler's equals-ignore-case: every character of the pattern must
  * appear in the value as its lower-case or its upper-case form. */
 int peic_equal(const char *pat, size_t pn, const char *s, size_t n);
@@ -237,7 +250,8 @@ struct prange {
 };
 enum { R_LO = 1, R_LO_OPEN = 2, R_HI = 4, R_HI_OPEN = 8 };
 
-struct pip {
+
+struct pip {			/* the compiler's view of an address or a block */
 	unsigned char lo[16], hi[16];
 	uint8_t v6;
 	uint32_t slot;
@@ -259,12 +273,30 @@ struct pvm {
 	uint32_t lit[3];	/* true, false, null: list or PAT_NONE */
 	struct plist plen, slen;	/* distinct prefix / suffix lengths */
 	PVEC(struct prange) ranges;
-	PVEC(struct pstrm) strm;	/* ignore-case matchers */
-	PVEC(struct pstrm) wild;	/* wildcards, found by their literal prefix: */
-	struct pmap wpre;	/* prefix before the first '*' or '\\' → list of wild */
+	/* The ranges as a segment tree over the elementary intervals of
+	 * their sorted distinct bounds (rpts): node i holds a list of slots
+	 * or PAT_NONE; leaf 2k+1 is the point rpts[k], leaf 2k the gap
+	 * below it.  Built at the first number after a range was added. */
+	PVEC(struct pdec) rpts;
+	PVEC(double) rdbl;	/* rpts rounded to doubles */
+	PVEC(uint32_t) rtree;	/* 2 × leaves nodes */
+	uint8_t rstale;
+	PVEC(struct pstrm) strm;	/* ignore-case matchers not in eic/peic/seic */
+	/* Ignore-case matchers by peic_fold() key → list of strm2 indices:
+	 * whole values, prefixes and suffixes by key length. */
+	struct pmap eic, peic, seic;
+	struct plist pelen, selen;
+	PVEC(struct pstrm) strm2;
+	PVEC(struct pstrm) wild;	/* pwild_compile()d, found by their literal ends: */
+	struct pmap wpre;	/* prefix before the first star → list of wild */
 	struct plist wlen;	/* distinct prefix lengths */
-	PVEC(uint32_t) wany;	/* wildcards starting with '*' or '\\' */
-	PVEC(struct pip) ips;
+	struct pmap wsuf;	/* suffix after the last star, for those starting with one */
+	struct plist wslen;
+	PVEC(uint32_t) wany;	/* wildcards starting and ending with a star */
+	/* IP addresses and CIDR blocks by (version, prefix length, masked
+	 * address) → list of slots; the distinct prefix lengths by version. */
+	struct pmap ipm;
+	struct plist ip4len, ip6len;
 	PVEC(uint32_t) any;	/* exists:true and presence slots */
 	PVEC(struct pabv { uint32_t slot, stamp; }) abv;	/* anything-but values; stamp: excluded */
 	PVEC(struct pab) abo;
@@ -314,6 +346,8 @@ struct pat_set {
 	int all, decided;
 	char *scratch;
 	size_t scap;
+	char *fold;		/* peic_fold() of the value at hand */
+	size_t fcap;
 };
 
 /* The slot list l of s, as a pointer and count. */
@@ -353,6 +387,12 @@ void pat_eic_init(void);
 int pat_arrays_fit(struct pat_set *s, const struct psub *sub);
 /* Tests set it to decide every sub-pattern by search. */
 extern int pat_search_only;
+/* The segment tree of vm's ranges (patrange.c), and the leaf of the
+ * elementary interval that holds number sn (x: pnum_near(); d: its
+ * value, computed into d if needed, when *have is 0). */
+void prange_build(struct pat_set *s, struct pvm *vm);
+uint32_t prange_leaf(const struct pvm *vm, const struct pnum *sn, double x, struct pdec *d,
+    int *have);
 /* Value matching (patleaf.c): one leaf at node vm. */
 void pat_leaf_string(struct pat_set *s, struct pvm *vm, const char *p, size_t n);
 void pat_leaf_number(struct pat_set *s, struct pvm *vm, const char *p, size_t n);

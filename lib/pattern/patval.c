@@ -324,39 +324,6 @@ pwild_check(const char *w, size_t n)
 	return NULL;
 }
 
-/* Glob with '*' only: on a mismatch, back up to the last star and let it
- * take one more byte.  Linear enough for event-sized strings. */
-int
-pwild_match(const char *w, size_t wn, const char *s, size_t n)
-{
-	size_t wi = 0, si = 0, star_w = 0, star_s = 0;
-	int star = 0;
-
-	while (si < n) {
-		if (wi < wn && w[wi] == '*') {
-			star = 1;
-			star_w = ++wi;
-			star_s = si;
-			continue;
-		}
-		if (wi < wn) {
-			size_t len = w[wi] == '\\' ? 2 : 1;
-			if (w[wi + len - 1] == s[si]) {
-				wi += len;
-				si++;
-				continue;
-			}
-		}
-		if (!star)
-			return 0;
-		wi = star_w;
-		si = ++star_s;
-	}
-	while (wi < wn && w[wi] == '*')
-		wi++;
-	return wi == wn;
-}
-
 /* Decodes one code point of valid UTF-8 at *p. */
 static unsigned
 utf8_next(const unsigned char **pp)
