@@ -229,8 +229,6 @@ numeric(struct pcomp *c, const struct jnode *v, struct pvm *vm, uint32_t slot)
 		return 0;
 	}
 	r.flags |= lo ? R_LO | (open ? R_LO_OPEN : 0) : R_HI | (open ? R_HI_OPEN : 0);
-	r.dlo = pdec_double(&r.lo);
-	r.dhi = pdec_double(&r.hi);
 	PPUSH(vm->ranges, r);
 	vm->rstale = 1;
 	return 0;

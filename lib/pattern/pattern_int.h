@@ -244,7 +244,6 @@ enum { SM_EIC, SM_PEIC, SM_SEIC, SM_WILD };
 
 struct prange {
 	struct pdec lo, hi;
-	double dlo, dhi;	/* the bounds rounded to doubles, for pnum_near() */
 	uint8_t flags;
 	uint32_t slot;
 };
