@@ -231,6 +231,7 @@ many() {
 		for (i = 0; i < np; i++) {
 			if (k == "eic") p = sprintf("{\"equals-ignore-case\":\"Value-%d\"}", i)
 			else if (k == "num") p = sprintf("{\"numeric\":[\">=\",%de30,\"<\",%de30]}", 10 * i, 10 * i + 5)
+			else if (k == "wild") p = sprintf("{\"wildcard\":\"*-%d-*z\"}", i)
 			else p = sprintf("{\"cidr\":\"10.%d.%d.0/24\"}", int(i / 256), i % 256)
 			printf "{\"x\":[%s]}\n", p > "pats"
 		}
@@ -238,6 +239,7 @@ many() {
 			i = (j * 7919) % (2 * np)
 			if (k == "eic") { v = sprintf("\"VALUE-%d\"", i); hit = i < np }
 			else if (k == "num") { v = sprintf("%d.5e30", 5 * i); hit = i % 2 == 0 }
+			else if (k == "wild") { v = sprintf("\"head-%d-midz\"", i); hit = i < np }
 			else { v = sprintf("\"10.%d.%d.7\"", int(i / 256), i % 256); hit = i < np }
 			printf "{\"x\":%s}\n", v > "ev.json"
 			n += hit
@@ -268,6 +270,13 @@ count_many() {
 
 @test "10,000 cidr blocks cost about what one does (200,000 events)" {
 	want=$(many cidr 200000)
+	count_many 10
+	assert_success
+	assert_output "$want"
+}
+
+@test "10,000 wildcards that start with a star cost about what one does (50,000 events)" {
+	want=$(many wild 50000)
 	count_many 10
 	assert_success
 	assert_output "$want"

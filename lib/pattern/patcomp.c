@@ -67,30 +67,46 @@ add_strm(struct pat_set *s, struct pvm *vm, const struct jnode *v, int kind, uin
 	free(key);
 }
 
-/* Wildcards are filed under their literal prefix, or if they start with
- * a star under their literal suffix, so a value is tried against the few
- * whose ends it has, not against all of them. */
+static void
+add_key(struct pat_set *s, struct pmap *m, struct plist *lens, const char *k, size_t n,
+    uint32_t idx)
+{
+	pat_listadd(s, pmap_put(m, k, n), idx);
+	add_len(lens, (uint32_t)n);
+}
+
+/* Wildcards are filed under a literal run of theirs (pattern_int.h says
+ * which), so a value is tried against the few whose run it has, not
+ * against all of them. */
 static void
 add_wild(struct pat_set *s, struct pvm *vm, const struct jnode *v, uint32_t slot)
 {
 	char *w = xmalloc(v->n + 1);
-	size_t wn = pwild_compile(v->s, v->n, w), lit = 0, tail = 0;
+	size_t wn = pwild_compile(v->s, v->n, w), lit = 0, best = 0, blen = 0;
 	struct pstrm m = { slot, add_str(s, w, wn), (uint32_t)wn, SM_WILD };
 	uint32_t idx = vm->wild.n;
 
 	PPUSH(vm->wild, m);
+	PPUSH(vm->wstamp, 0);
 	while (lit < wn && w[lit] != PWILD_STAR)
 		lit++;
-	while (tail < wn && w[wn - 1 - tail] != PWILD_STAR)
-		tail++;
+	for (size_t i = lit, run = 0; i < wn; i++) {	/* the longest run, the last of equals */
+		run = w[i] == PWILD_STAR ? 0 : run + 1;
+		if (run > 0 && run >= blen) {
+			best = i + 1 - run;
+			blen = run;
+		}
+	}
 	if (lit > 0) {
-		pat_listadd(s, pmap_put(&vm->wpre, w, lit), idx);
-		add_len(&vm->wlen, (uint32_t)lit);
-	} else if (tail > 0) {
-		pat_listadd(s, pmap_put(&vm->wsuf, w + wn - tail, tail), idx);
-		add_len(&vm->wslen, (uint32_t)tail);
-	} else {
+		add_key(s, &vm->wpre, &vm->wlen, w, lit, idx);
+	} else if (blen == 0) {
 		PPUSH(vm->wany, idx);
+	} else if (best + blen == wn) {
+		add_key(s, &vm->wsuf, &vm->wslen, w + best, blen, idx);
+	} else {
+		add_key(s, &vm->wgram, &vm->wglen, w + best,
+		    blen < PWILD_GRAM ? blen : PWILD_GRAM, idx);
+		PPUSH(vm->wmid, idx);
 	}
 	free(w);
 }

@@ -139,29 +139,63 @@ try_wild(struct pat_set *s, const struct pvm *vm, uint32_t i, const char *p, siz
 }
 
 static void
-match_wild(struct pat_set *s, const struct pvm *vm, const char *p, size_t n)
+try_wild_list(struct pat_set *s, const struct pvm *vm, uint32_t l, const char *p, size_t n)
+{
+	if (l == PAT_NONE)
+		return;
+	const struct plist *pl = &s->lists.v[l];
+	for (uint32_t j = 0; j < pl->n; j++)
+		try_wild(s, vm, pl->v[j], p, n);
+}
+
+/* The wildcards filed under a middle run: a few are tried one by one;
+ * more are found by looking the value's bytes up at every place, each
+ * tried once (its run may occur many times). */
+static void
+match_wild_mid(struct pat_set *s, struct pvm *vm, const char *p, size_t n)
+{
+	if (vm->wmid.n <= 8) {
+		for (uint32_t i = 0; i < vm->wmid.n; i++)
+			try_wild(s, vm, vm->wmid.v[i], p, n);
+		return;
+	}
+	if (++vm->wgen == 0) {
+		for (uint32_t i = 0; i < vm->wstamp.n; i++)
+			vm->wstamp.v[i] = 0;
+		vm->wgen = 1;
+	}
+	for (size_t at = 0; at < n; at++) {
+		for (uint32_t k = 0; k < vm->wglen.n; k++) {
+			uint32_t q = vm->wglen.v[k];
+			uint32_t l = q <= n - at ? pmap_get(&vm->wgram, p + at, q) : PAT_NONE;
+			if (l == PAT_NONE)
+				continue;
+			const struct plist *pl = &s->lists.v[l];
+			for (uint32_t j = 0; j < pl->n; j++) {
+				if (vm->wstamp.v[pl->v[j]] == vm->wgen)
+					continue;
+				vm->wstamp.v[pl->v[j]] = vm->wgen;
+				try_wild(s, vm, pl->v[j], p, n);
+			}
+		}
+	}
+}
+
+static void
+match_wild(struct pat_set *s, struct pvm *vm, const char *p, size_t n)
 {
 	for (uint32_t i = 0; i < vm->wany.n; i++)
 		try_wild(s, vm, vm->wany.v[i], p, n);
-	for (uint32_t i = 0; i < vm->wlen.n; i++) {
-		if (vm->wlen.v[i] > n)
-			continue;
-		uint32_t l = pmap_get(&vm->wpre, p, vm->wlen.v[i]);
-		if (l == PAT_NONE)
-			continue;
-		const struct plist *pl = &s->lists.v[l];
-		for (uint32_t j = 0; j < pl->n; j++)
-			try_wild(s, vm, pl->v[j], p, n);
-	}
+	for (uint32_t i = 0; i < vm->wlen.n; i++)
+		if (vm->wlen.v[i] <= n)
+			try_wild_list(s, vm, pmap_get(&vm->wpre, p, vm->wlen.v[i]), p, n);
 	for (uint32_t i = 0; i < vm->wslen.n; i++) {
 		uint32_t len = vm->wslen.v[i];
-		uint32_t l = len <= n ? pmap_get(&vm->wsuf, p + n - len, len) : PAT_NONE;
-		if (l == PAT_NONE)
-			continue;
-		const struct plist *pl = &s->lists.v[l];
-		for (uint32_t j = 0; j < pl->n; j++)
-			try_wild(s, vm, pl->v[j], p, n);
+		if (len <= n)
+			try_wild_list(s, vm, pmap_get(&vm->wsuf, p + n - len, len), p, n);
 	}
+	if (vm->wmid.n != 0)
+		match_wild_mid(s, vm, p, n);
 }
 
 /* One lookup per prefix length some block of this version has. */

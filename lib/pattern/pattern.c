@@ -53,7 +53,11 @@ free_vm(struct pvm *vm)
 	free(vm->wlen.v);
 	pmap_free(&vm->wsuf);
 	free(vm->wslen.v);
+	pmap_free(&vm->wgram);
+	free(vm->wglen.v);
+	free(vm->wmid.v);
 	free(vm->wany.v);
+	free(vm->wstamp.v);
 	pmap_free(&vm->ipm);
 	free(vm->ip4len.v);
 	free(vm->ip6len.v);

@@ -197,6 +197,7 @@ int pwild_match(const char *w, size_t wn, const char *s, size_t n);
  * '*' that matches any run written as PWILD_STAR, a byte UTF-8 text never
  * holds.  out has room for n bytes; returns the length. */
 #define PWILD_STAR '\xff'
+enum { PWILD_GRAM = 4 };
 size_t pwild_compile(const char *w, size_t n, char *out);
 /* Matching in O(n + cn): the literal runs between stars found left to
  * right by a linear substring search, the first and last anchored. */
@@ -286,12 +287,18 @@ struct pvm {
 	struct pmap eic, peic, seic;
 	struct plist pelen, selen;
 	PVEC(struct pstrm) strm2;
-	PVEC(struct pstrm) wild;	/* pwild_compile()d, found by their literal ends: */
-	struct pmap wpre;	/* prefix before the first star → list of wild */
-	struct plist wlen;	/* distinct prefix lengths */
-	struct pmap wsuf;	/* suffix after the last star, for those starting with one */
-	struct plist wslen;
-	PVEC(uint32_t) wany;	/* wildcards starting and ending with a star */
+	/* Wildcards, pwild_compile()d, found by a literal run of theirs:
+	 * the prefix before the first star (wpre) if there is one, else
+	 * the longest run: the suffix after the last star (wsuf), or the
+	 * first bytes, up to PWILD_GRAM, of a middle one (wgram), looked up
+	 * at every place in the value once they are more than a few. */
+	PVEC(struct pstrm) wild;
+	struct pmap wpre, wsuf, wgram;	/* → list of wild */
+	struct plist wlen, wslen, wglen;	/* their distinct key lengths */
+	PVEC(uint32_t) wmid;	/* the wildcards in wgram */
+	PVEC(uint32_t) wany;	/* no literal run: "*" */
+	PVEC(uint32_t) wstamp;	/* per wild: wgen when last tried */
+	uint32_t wgen;
 	/* IP addresses and CIDR blocks by (version, prefix length, masked
 	 * address) → list of slots; the distinct prefix lengths by version. */
 	struct pmap ipm;
