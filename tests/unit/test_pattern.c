@@ -513,11 +513,11 @@ test_wild_index(void)
 			do {	/* half start with a star: more than a few filed by a middle run */
 				gen_words(&b, words, 6, 6);
 				if (i % 2 && (b.n == 0 || b.p[0] != '*')) {
-					struct buf t = { 0 };
-					buf_addc(&t, '*');
-					buf_add(&t, b.p, b.n);
+					struct buf star = { 0 };
+					buf_addc(&star, '*');
+					buf_add(&star, b.p, b.n);
 					buf_free(&b);
-					b = t;
+					b = star;
 				}
 			} while (pwild_check(b.p ? b.p : "", b.n) != NULL);
 			buf_adds(&pats, "{\"x\":[{\"wildcard\":");
@@ -548,6 +548,14 @@ test_wild_index(void)
 	buf_free(&b);
 	buf_free(&pats);
 	buf_free(&v);
+	/* anything-but wildcards are kept compiled too */
+	struct pat_set *s = pat_new();
+	CHECK(add(s, "{\"x\":[{\"anything-but\":{\"wildcard\":[\"a*b\",\"\\\\**\"]}}]}") == 0);
+	CHECK(match(s, "{\"x\":\"axxb\"}", 1) == 0);
+	CHECK(match(s, "{\"x\":\"*yz\"}", 1) == 0);
+	CHECK(match(s, "{\"x\":\"\\\\yz\"}", 1) == 1);
+	CHECK(match(s, "{\"x\":\"axxc\"}", 1) == 1);
+	pat_free(s);
 }
 
 static int
