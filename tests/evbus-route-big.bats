@@ -281,3 +281,32 @@ count_many() {
 	assert_success
 	assert_output "$want"
 }
+
+@test "6,000 prefixes and suffixes of distinct lengths: a value costs its length, not lengths × keys" {
+	awk 'BEGIN {
+		for (k = 0; k < 2; k++) {
+			f = k ? "suf.json" : "pre.json"
+			op = k ? "suffix" : "prefix"
+			printf "{\"x\":[" > f
+			s = ""
+			for (i = 1; i <= 6000; i++) {
+				sep = (i == 1) ? "" : ","
+				key = k ? "b" s : s "b"
+				printf "%s{\"%s\":\"%s\"}", sep, op, key > f
+				s = s "a"
+			}
+			printf "]}" > f
+		}
+		hit = substr(s, 1, 100) "b"
+		for (j = 0; j < 6000; j++) {
+			v = (j == 4321) ? hit : s
+			printf "{\"x\":\"%s\"}\n", v > "ev.json"
+		}
+	}'
+	run timeout 10 evbus-route -j 1 -p @pre.json ev.json
+	assert_success
+	assert_output "{\"x\":\"$(as 100)b\"}"
+	run timeout 10 evbus-route -j 1 -p @suf.json ev.json	# "b" is a suffix of that line only
+	assert_success
+	assert_output "{\"x\":\"$(as 100)b\"}"
+}

@@ -25,13 +25,25 @@ bloom_add(struct pvm *vm, const struct pdec *d)
 	vm->numbloom[b / 64] |= 1ULL << (b % 64);
 }
 
+/* Key lengths are kept sorted: prefixes and suffixes are hashed in one
+ * pass over the value, shortest first. */
 static void
 add_len(struct plist *lens, uint32_t n)
 {
-	for (uint32_t i = 0; i < lens->n; i++)
-		if (lens->v[i] == n)
-			return;
+	uint32_t lo = 0, hi = lens->n;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (lens->v[mid] < n)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < lens->n && lens->v[lo] == n)
+		return;
 	PPUSH(*lens, n);
+	memmove(lens->v + lo + 1, lens->v + lo, (size_t)(lens->n - 1 - lo) * sizeof *lens->v);
+	lens->v[lo] = n;
 }
 
 static uint32_t
@@ -43,6 +55,21 @@ add_str(struct pat_set *s, const char *p, size_t n)
 		PPUSH(s->strs, p[i]);
 	PPUSH(s->strs, '\0');	/* so even "" has an address */
 	return off;
+}
+
+enum { AFFIX_NO, AFFIX_PRE, AFFIX_SUF };
+
+/* Key k of map m, its length in lens; prefix and suffix maps hash their
+ * keys by paffix_hash(). */
+static void
+add_key(struct pat_set *s, struct pmap *m, struct plist *lens, const char *k, size_t n,
+    uint32_t idx, int affix)
+{
+	uint32_t *l = affix == AFFIX_NO ? pmap_put(m, k, n) :
+	    pmap_put_h(m, k, n, paffix_hash(k, n, affix == AFFIX_SUF));
+
+	pat_listadd(s, l, idx);
+	add_len(lens, (uint32_t)n);
 }
 
 /* Ignore-case matchers are filed under their folded key (whole, prefix
@@ -58,22 +85,17 @@ add_strm(struct pat_set *s, struct pvm *vm, const struct jnode *v, int kind, uin
 	if (kn == (size_t)-1) {
 		PPUSH(vm->strm, m);
 	} else {
-		struct pmap *map = kind == SM_EIC ? &vm->eic : kind == SM_PEIC ? &vm->peic : &vm->seic;
-		pat_listadd(s, pmap_put(map, key, kn), vm->strm2.n);
+		if (kind == SM_EIC)
+			pat_listadd(s, pmap_put(&vm->eic, key, kn), vm->strm2.n);
+		else if (kind == SM_PEIC)
+			add_key(s, &vm->peic, &vm->pelen, key, kn, vm->strm2.n, AFFIX_PRE);
+		else
+			add_key(s, &vm->seic, &vm->selen, key, kn, vm->strm2.n, AFFIX_SUF);
 		PPUSH(vm->strm2, m);
-		if (kind != SM_EIC)
-			add_len(kind == SM_PEIC ? &vm->pelen : &vm->selen, (uint32_t)kn);
 	}
 	free(key);
 }
 
-static void
-add_key(struct pat_set *s, struct pmap *m, struct plist *lens, const char *k, size_t n,
-    uint32_t idx)
-{
-	pat_listadd(s, pmap_put(m, k, n), idx);
-	add_len(lens, (uint32_t)n);
-}
 
 /* Wildcards are filed under a literal run of theirs (pattern_int.h says
  * which), so a value is tried against the few whose run it has, not
@@ -98,14 +120,14 @@ add_wild(struct pat_set *s, struct pvm *vm, const struct jnode *v, uint32_t slot
 		}
 	}
 	if (lit > 0) {
-		add_key(s, &vm->wpre, &vm->wlen, w, lit, idx);
+		add_key(s, &vm->wpre, &vm->wlen, w, lit, idx, AFFIX_PRE);
 	} else if (blen == 0) {
 		PPUSH(vm->wany, idx);
 	} else if (best + blen == wn) {
-		add_key(s, &vm->wsuf, &vm->wslen, w + best, blen, idx);
+		add_key(s, &vm->wsuf, &vm->wslen, w + best, blen, idx, AFFIX_SUF);
 	} else {
 		add_key(s, &vm->wgram, &vm->wglen, w + best,
-		    blen < PWILD_GRAM ? blen : PWILD_GRAM, idx);
+		    blen < PWILD_GRAM ? blen : PWILD_GRAM, idx, AFFIX_NO);
 		PPUSH(vm->wmid, idx);
 	}
 	free(w);
@@ -354,11 +376,9 @@ string_op(struct pcomp *c, const struct jnode *v, const char *op, struct pvm *vm
 	if (vm == NULL)
 		return 0;
 	if (kind == SM_PEIC) {		/* plain prefix */
-		add_map(c->s, &vm->prefix, v->s, v->n, slot);
-		add_len(&vm->plen, (uint32_t)v->n);
+		add_key(c->s, &vm->prefix, &vm->plen, v->s, v->n, slot, AFFIX_PRE);
 	} else if (kind == SM_SEIC) {	/* plain suffix */
-		add_map(c->s, &vm->suffix, v->s, v->n, slot);
-		add_len(&vm->slen, (uint32_t)v->n);
+		add_key(c->s, &vm->suffix, &vm->slen, v->s, v->n, slot, AFFIX_SUF);
 	} else if (kind == SM_WILD) {
 		add_wild(c->s, vm, v, slot);
 	} else {

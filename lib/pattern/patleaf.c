@@ -22,6 +22,40 @@ hit_list(struct pat_set *s, uint32_t l)
 		pat_hit(s, pl->v[i]);
 }
 
+/* What to do with a list found under a key: hit its slots, or try the
+ * matchers it indexes against the value p[0..n). */
+typedef void plist_fn(struct pat_set *s, const struct pvm *vm, uint32_t l, const char *p,
+    size_t n);
+
+static void
+hit_found(struct pat_set *s, const struct pvm *vm, uint32_t l, const char *p, size_t n)
+{
+	(void)vm, (void)p, (void)n;
+	hit_list(s, l);
+}
+
+/* The lists of map m under each prefix (back: suffix) of t[0..tn) whose
+ * length is in lens (sorted), all hashed in one pass over t: O(tn) and a
+ * lookup per length, however many lengths the patterns have. */
+static void
+affixes(struct pat_set *s, const struct pvm *vm, const struct pmap *m,
+    const struct plist *lens, const char *t, size_t tn, int back, plist_fn *fn,
+    const char *p, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)t;
+	uint64_t h = PAFFIX_SEED;
+	size_t done = 0;
+
+	for (uint32_t i = 0; i < lens->n && lens->v[i] <= tn; i++) {
+		size_t len = lens->v[i];
+		for (; done < len; done++)
+			h = PAFFIX_STEP(h, u[back ? tn - 1 - done : done]);
+		uint32_t l = pmap_get_h(m, back ? t + tn - len : t, len, PAFFIX_FIN(h));
+		if (l != PAT_NONE)
+			fn(s, vm, l, p, n);
+	}
+}
+
 static inline void
 hit_any(struct pat_set *s, const struct pvm *vm)
 {
@@ -94,6 +128,8 @@ strm_match(const struct pat_set *s, const struct pstrm *m, const char *p, size_t
 	}
 }
 
+static plist_fn try_eic;
+
 static void
 try_eic(struct pat_set *s, const struct pvm *vm, uint32_t l, const char *p, size_t n)
 {
@@ -121,12 +157,8 @@ match_eic(struct pat_set *s, const struct pvm *vm, const char *p, size_t n)
 	size_t fn = peic_fold(p, n, s->fold, 0);
 	const char *f = s->fold;
 	try_eic(s, vm, pmap_get(&vm->eic, f, fn), p, n);
-	for (uint32_t i = 0; i < vm->pelen.n; i++)
-		if (vm->pelen.v[i] <= fn)
-			try_eic(s, vm, pmap_get(&vm->peic, f, vm->pelen.v[i]), p, n);
-	for (uint32_t i = 0; i < vm->selen.n; i++)
-		if (vm->selen.v[i] <= fn)
-			try_eic(s, vm, pmap_get(&vm->seic, f + fn - vm->selen.v[i], vm->selen.v[i]), p, n);
+	affixes(s, vm, &vm->peic, &vm->pelen, f, fn, 0, try_eic, p, n);
+	affixes(s, vm, &vm->seic, &vm->selen, f, fn, 1, try_eic, p, n);
 }
 
 static void
@@ -137,6 +169,8 @@ try_wild(struct pat_set *s, const struct pvm *vm, uint32_t i, const char *p, siz
 	if (pwild_run(s->strs.v + m->off, m->len, p, n))
 		pat_hit(s, m->slot);
 }
+
+static plist_fn try_wild_list;
 
 static void
 try_wild_list(struct pat_set *s, const struct pvm *vm, uint32_t l, const char *p, size_t n)
@@ -186,14 +220,8 @@ match_wild(struct pat_set *s, struct pvm *vm, const char *p, size_t n)
 {
 	for (uint32_t i = 0; i < vm->wany.n; i++)
 		try_wild(s, vm, vm->wany.v[i], p, n);
-	for (uint32_t i = 0; i < vm->wlen.n; i++)
-		if (vm->wlen.v[i] <= n)
-			try_wild_list(s, vm, pmap_get(&vm->wpre, p, vm->wlen.v[i]), p, n);
-	for (uint32_t i = 0; i < vm->wslen.n; i++) {
-		uint32_t len = vm->wslen.v[i];
-		if (len <= n)
-			try_wild_list(s, vm, pmap_get(&vm->wsuf, p + n - len, len), p, n);
-	}
+	affixes(s, vm, &vm->wpre, &vm->wlen, p, n, 0, try_wild_list, p, n);
+	affixes(s, vm, &vm->wsuf, &vm->wslen, p, n, 1, try_wild_list, p, n);
 	if (vm->wmid.n != 0)
 		match_wild_mid(s, vm, p, n);
 }
@@ -226,12 +254,10 @@ pat_leaf_string(struct pat_set *s, struct pvm *vm, const char *p, size_t n)
 	if (s->decided)
 		return;
 	hit_list(s, pmap_get(&vm->exact, p, n));
-	for (uint32_t i = 0; i < vm->plen.n; i++)
-		if (vm->plen.v[i] <= n)
-			hit_list(s, pmap_get(&vm->prefix, p, vm->plen.v[i]));
-	for (uint32_t i = 0; i < vm->slen.n; i++)
-		if (vm->slen.v[i] <= n)
-			hit_list(s, pmap_get(&vm->suffix, p + n - vm->slen.v[i], vm->slen.v[i]));
+	if (vm->plen.n != 0)
+		affixes(s, vm, &vm->prefix, &vm->plen, p, n, 0, hit_found, p, n);
+	if (vm->slen.n != 0)
+		affixes(s, vm, &vm->suffix, &vm->slen, p, n, 1, hit_found, p, n);
 	for (uint32_t i = 0; i < vm->strm.n; i++)
 		if (strm_match(s, &vm->strm.v[i], p, n))
 			pat_hit(s, vm->strm.v[i].slot);

@@ -47,6 +47,18 @@ struct pmap {
 uint32_t *pmap_put(struct pmap *m, const void *k, size_t n);
 /* The value of key k, or PAT_NONE. */
 uint32_t pmap_get(const struct pmap *m, const void *k, size_t n);
+/* The same with a hash of the caller's: a map filled by pmap_put_h() is
+ * read by pmap_get_h() with the same hash function.  Maps of prefixes
+ * and suffixes hash by paffix_hash(), FNV-1a over the bytes (backwards
+ * for suffixes) then mixed, so a value's prefixes of every length hash
+ * in one pass: h = PAFFIX_STEP(h, byte) from PAFFIX_SEED, PAFFIX_FIN(h)
+ * for each length looked up. */
+uint32_t pmap_get_h(const struct pmap *m, const void *k, size_t n, uint64_t h);
+uint32_t *pmap_put_h(struct pmap *m, const void *k, size_t n, uint64_t h);
+#define PAFFIX_SEED 0xcbf29ce484222325ULL
+#define PAFFIX_STEP(h, c) (((h) ^ (uint64_t)(c)) * 0x100000001b3ULL)
+#define PAFFIX_FIN(h) (((h) ^ (h) >> 31) * 0xbf58476d1ce4e5b9ULL)
+uint64_t paffix_hash(const void *k, size_t n, int back);
 void pmap_free(struct pmap *m);
 
 /* A JSON number reduced to its value: 0.d[0]d[1]… × 10^exp, no leading or

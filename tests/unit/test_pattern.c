@@ -559,6 +559,53 @@ test_wild_index(void)
 }
 
 static int
+ref_affix(const char *pat, size_t pn, const char *v, size_t n, int kind)
+{
+	char w[256], s[256];
+	size_t wn = inner(pat, pn, kind ? "\"suffix\":\"" : "\"prefix\":\"", w);
+	size_t sn = pat_unescape(v + 1, n - 2, s);
+
+	return sn >= wn && memcmp(kind ? s + sn - wn : s, w, wn) == 0;
+}
+
+/* Prefixes and suffixes of many lengths, found in one hashing pass. */
+static void
+test_affix_index(void)
+{
+	static const char *const words[] = { "a", "b", "ab", "\xc3\xa9", "aaaa" };
+	struct buf b = { 0 }, pats = { 0 }, v = { 0 };
+	int bad = 0, kinds[60];
+	char *vals[40];
+
+	for (int t = 0; t < 300; t++) {
+		buf_reset(&pats);
+		for (int i = 0; i < 60; i++) {
+			kinds[i] = (int)(rnd() % 2);
+			do
+				gen_words(&b, words, 5, 6);
+			while (b.n == 0);
+			buf_printf(&pats, "{\"x\":[{\"%s\":", kinds[i] ? "suffix" : "prefix");
+			json_add_string(&pats, b.p, b.n);
+			buf_adds(&pats, "}]}");
+			buf_addc(&pats, '\0');
+		}
+		for (int i = 0; i < 40; i++) {
+			gen_words(&b, words, 5, 10);
+			buf_reset(&v);
+			json_add_string(&v, b.p ? b.p : "", b.n);
+			vals[i] = strdup(v.p);
+		}
+		bad += diff_set(&pats, 60, (const char *const *)vals, 40, ref_affix, kinds, bad > 5);
+		for (int i = 0; i < 40; i++)
+			free(vals[i]);
+	}
+	CHECK(bad == 0);
+	buf_free(&b);
+	buf_free(&pats);
+	buf_free(&v);
+}
+
+static int
 ref_eic(const char *pat, size_t pn, const char *v, size_t n, int kind)
 {
 	char w[256], s[256];
@@ -760,6 +807,7 @@ main(void)
 	test_spans();
 	test_arrays();
 	test_wild_index();
+	test_affix_index();
 	test_eic_index();
 	test_range_index();
 	test_ip_index();
