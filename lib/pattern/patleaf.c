@@ -1,10 +1,11 @@
 /* Leaf matching: one string, number or literal of the event against the
- * matchers of its path.  Indexed matchers (exact values, prefixes and
- * suffixes by length, ignore-case ones by folded key, wildcards by their
- * literal ends, numbers by value, addresses and blocks by prefix length)
- * cost a hash lookup whatever the number of patterns, numeric ranges a
- * binary search and the ranges that hold the value; anything-but with
- * prefix, suffix, ignore-case or wildcard is scanned in a list. */
+ * matchers of its path.  Indexed matchers cost a hash lookup whatever the
+ * number of patterns: exact values, numbers by value, ignore-case ones by
+ * folded key, addresses and blocks by prefix length; prefixes, suffixes
+ * and wildcards (by a literal run) a lookup per key length, all lengths
+ * hashed in one pass; numeric ranges a binary search and the ranges that
+ * hold the value.  Only anything-but with prefix, suffix, ignore-case or
+ * wildcard, and wildcards with no literal run, are scanned in a list. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
