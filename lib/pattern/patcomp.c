@@ -79,7 +79,7 @@ static void
 add_strm(struct pat_set *s, struct pvm *vm, const struct jnode *v, int kind, uint32_t slot)
 {
 	struct pstrm m = { slot, add_str(s, v->s, v->n), (uint32_t)v->n, (uint8_t)kind };
-	char *key = xmalloc(2 * v->n + 1);
+	char *key = xmalloc(5 * v->n + 1);
 	size_t kn = peic_fold(v->s, v->n, key, 1);
 
 	if (kn == (size_t)-1) {

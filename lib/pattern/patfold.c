@@ -1,27 +1,22 @@
 /* The case-folded keys that file equals-ignore-case matchers in a hash
- * map.  A pattern character p matches a value character that is its lower
- * or its upper case (patval.c's eic_char()); folding every character to
- * the lower case of its upper case gives p, tolower(p) and toupper(p) one
- * key whenever fold(tolower(p)) == fold(p) == fold(toupper(p)), and then
- * a matching value has the pattern's key.  A pattern with a character
- * where that does not hold, or whose case Java maps to several
- * characters (ß → SS, ligatures), is left out of the index: it is
- * matched one by one, whatever its rule.  A pattern character outside
- * the BMP matches only the value text "??" (patval.c's eic_forms()): its
- * key is "??".  The key only finds candidates; the matcher decides. */
-#include <locale.h>
-#include <pthread.h>
-#include <wctype.h>
+ * map.  A pattern character matches a value text that is one of its two
+ * forms, its Java lower or upper case (patval.c's peic_forms()).  A value
+ * folds character by character: each to the lower case of every character
+ * of its upper case ("ß" → "ss", "ﬁ" → "fi", an emoji → "??").  A pattern
+ * character whose two forms fold to the same text has that text as its
+ * key; then every value that matches the pattern folds to the pattern's
+ * key, whatever event-ruler's rule for the character, and the index finds
+ * it.  A character whose forms fold apart (İ: "i̇" and "İ", which folds to
+ * "i"; ẞ) leaves its pattern out of the index: matched one by one.  The
+ * key only finds candidates; the matcher itself decides. */
+#include <string.h>
 
 #include "pattern_int.h"
 
-static pthread_once_t once = PTHREAD_ONCE_INIT;
-static locale_t loc;
-
-static void
-init(void)
+static unsigned
+lower_ascii(unsigned c)
 {
-	loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	return c >= 'A' && c <= 'Z' ? c + 32 : c;
 }
 
 /* Decodes one code point at p[0..n) (n > 0): *len gets its length; a byte
@@ -48,62 +43,69 @@ next(const unsigned char *p, size_t n, size_t *len)
 static size_t
 put(unsigned c, unsigned char *o)
 {
+	char *w = (char *)o;
+
 	if (c & 1u << 31) {
 		o[0] = (unsigned char)c;
 		return 1;
 	}
-	if (c < 0x80) {
-		o[0] = (unsigned char)c;
-		return 1;
-	}
-	if (c < 0x800) {
-		o[0] = (unsigned char)(0xc0 | c >> 6);
-		o[1] = (unsigned char)(0x80 | (c & 0x3f));
-		return 2;
-	}
-	if (c < 0x10000) {
-		o[0] = (unsigned char)(0xe0 | c >> 12);
-		o[1] = (unsigned char)(0x80 | (c >> 6 & 0x3f));
-		o[2] = (unsigned char)(0x80 | (c & 0x3f));
-		return 3;
-	}
-	o[0] = (unsigned char)(0xf0 | c >> 18);
-	o[1] = (unsigned char)(0x80 | (c >> 12 & 0x3f));
-	o[2] = (unsigned char)(0x80 | (c >> 6 & 0x3f));
-	o[3] = (unsigned char)(0x80 | (c & 0x3f));
-	return 4;
+	pat_put_utf8(&w, c);
+	return (size_t)((unsigned char *)w - o);
 }
 
-static unsigned
-fold(unsigned c)
+/* The fold of code point c: at most 3 characters of 3 bytes, so at most
+ * 5 bytes per byte of c's UTF-8. */
+static size_t
+fold_one(unsigned c, unsigned char *o)
 {
-	if (c < 0x80)
-		return c >= 'A' && c <= 'Z' ? c + 32 : c;
-	if (c > 0xffff || loc == (locale_t)0)
-		return c;
-	return (unsigned)towlower_l(towupper_l((wint_t)c, loc), loc);
+	char forms[2][16];
+	size_t len[2], k = 0, l;
+
+	if (c < 0x80 || (c & 1u << 31))
+		return put(c < 0x80 ? lower_ascii(c) : c, o);
+	peic_forms(c, forms, len);
+	const unsigned char *u = (const unsigned char *)forms[1], *e = u + len[1];
+	for (; u < e; u += l) {
+		unsigned x = next(u, (size_t)(e - u), &l);
+		k += put(x < 0x80 ? lower_ascii(x) : (x & 1u << 31) ? x : peic_lower(x), o + k);
+	}
+	return k;
 }
 
-/* Java's String.toUpperCase/toLowerCase give several characters for these
- * (SpecialCasing.txt, unconditional mappings). */
-static int
-special(unsigned c)
+static size_t
+fold_text(const unsigned char *q, size_t n, unsigned char *o)
 {
-	return c == 0xdf || c == 0x130 || c == 0x149 || c == 0x1f0 || c == 0x390 ||
-	    c == 0x3b0 || c == 0x587 || (c >= 0x1e96 && c <= 0x1e9a) ||
-	    (c >= 0x1f50 && c <= 0x1fff) || (c >= 0xfb00 && c <= 0xfb17);
+	size_t i = 0, k = 0, len;
+
+	while (i < n) {
+		if (q[i] < 0x80) {
+			o[k++] = (unsigned char)lower_ascii(q[i++]);
+			continue;
+		}
+		unsigned c = next(q + i, n - i, &len);
+		i += len;
+		k += fold_one(c, o + k);
+	}
+	return k;
 }
 
-static int
-foldable(unsigned c)
+/* A pattern character's key: the fold its two forms share, or -1. */
+static size_t
+fold_pattern_char(unsigned c, unsigned char *o)
 {
-	if (c < 0x80)
-		return 1;
-	if (c > 0xffff || (c & 1u << 31) || loc == (locale_t)0 || special(c))
-		return 0;
-	unsigned f = fold(c), lo = (unsigned)towlower_l((wint_t)c, loc);
-	unsigned up = (unsigned)towupper_l((wint_t)c, loc);
-	return !special(lo) && !special(up) && fold(lo) == f && fold(up) == f;
+	char forms[2][16];
+	unsigned char f0[80], f1[80];
+	size_t len[2];
+
+	if (c & 1u << 31)
+		return (size_t)-1;
+	peic_forms(c, forms, len);
+	size_t n0 = fold_text((const unsigned char *)forms[0], len[0], f0);
+	size_t n1 = fold_text((const unsigned char *)forms[1], len[1], f1);
+	if (n0 != n1 || memcmp(f0, f1, n0) != 0)
+		return (size_t)-1;
+	memcpy(o, f0, n0);
+	return n0;
 }
 
 size_t
@@ -113,23 +115,19 @@ peic_fold(const char *p, size_t n, char *out, int pattern)
 	unsigned char *o = (unsigned char *)out;
 	size_t i = 0, len;
 
-	pthread_once(&once, init);
+	if (!pattern)
+		return fold_text(q, n, o);
 	while (i < n) {
 		if (q[i] < 0x80) {
-			*o++ = (unsigned char)fold(q[i++]);
+			*o++ = (unsigned char)lower_ascii(q[i++]);
 			continue;
 		}
 		unsigned c = next(q + i, n - i, &len);
+		size_t k = fold_pattern_char(c, o);
+		if (k == (size_t)-1)
+			return k;
+		o += k;
 		i += len;
-		if (pattern && c > 0xffff && !(c & 1u << 31)) {
-			/* it matches the "??" Java writes for its surrogates */
-			*o++ = '?';
-			*o++ = '?';
-			continue;
-		}
-		if (pattern && !foldable(c))
-			return (size_t)-1;
-		o += put((c & 1u << 31) ? c : fold(c), o);
 	}
 	return (size_t)(o - (unsigned char *)out);
 }

@@ -1,11 +1,12 @@
 /* Leaf matching: one string, number or literal of the event against the
  * matchers of its path.  Indexed matchers cost a hash lookup whatever the
  * number of patterns: exact values, numbers by value, ignore-case ones by
- * folded key, addresses and blocks by prefix length; prefixes, suffixes
- * and wildcards (by a literal run) a lookup per key length, all lengths
- * hashed in one pass; numeric ranges a binary search and the ranges that
- * hold the value.  Only anything-but with prefix, suffix, ignore-case or
- * wildcard, and wildcards with no literal run, are scanned in a list. */
+ * folded key; prefixes, suffixes, wildcards (by a literal run) and IP
+ * blocks (by the digits their addresses share) a lookup per key length,
+ * all lengths hashed in one pass; numeric ranges a binary search and the
+ * ranges that hold the value.  Only anything-but with prefix, suffix,
+ * ignore-case or wildcard, wildcards with no literal run, and ignore-case
+ * patterns patfold.c cannot key (İ, ẞ) are scanned in a list. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,9 +151,9 @@ try_eic(struct pat_set *s, const struct pvm *vm, uint32_t l, const char *p, size
 static void
 match_eic(struct pat_set *s, const struct pvm *vm, const char *p, size_t n)
 {
-	if (s->fcap < 2 * n + 1) {
+	if (s->fcap < 5 * n + 1) {
 		free(s->fold);
-		s->fcap = 2 * n + 1 > 4096 ? 2 * n + 1 : 4096;
+		s->fcap = 5 * n + 1 > 4096 ? 5 * n + 1 : 4096;
 		s->fold = xmalloc(s->fcap);
 	}
 	size_t fn = peic_fold(p, n, s->fold, 0);

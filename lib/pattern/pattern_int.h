@@ -217,11 +217,17 @@ size_t pwild_compile(const char *w, size_t n, char *out);
  * right by a linear substring search, the first and last anchored. */
 int pwild_run(const char *c, size_t cn, const char *s, size_t n);
 /* The case-folded key of equals-ignore-case text p[0..n) into out (room
- * for 2n bytes): every character its lower case of its upper case.  For
- * a pattern, one outside the BMP is "??" (all it matches), and the result
- * is (size_t)-1 when some character may match a value character of
- * another key (not in the index, then: matched one by one). */
+ * for 5n bytes): a value's characters each the lower case of every
+ * character of its upper case (patfold.c); a pattern's characters each
+ * the fold of their forms (peic_forms()), or (size_t)-1 when some
+ * character's two forms fold apart (not in the index, then: matched one
+ * by one). */
 size_t peic_fold(const char *p, size_t n, char *out, int pattern);
+/* The UTF-8 of the two texts a pattern character pc matches, its Java
+ * lower and upper case ("??" both outside the BMP), lengths in len. */
+void peic_forms(unsigned pc, char forms[2][16], size_t len[2]);
+/* towlower() of the ignore-case locale. */
+unsigned peic_lower(unsigned c);
 /* event-ruler's equals-ignore-case: every character of the pattern must
  * appear in the value as its lower-case or its upper-case form. */
 int peic_equal(const char *pat, size_t pn, const char *s, size_t n);

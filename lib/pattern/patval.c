@@ -434,8 +434,8 @@ upper_special(unsigned c, char *out)
  * is "SS", "İ" lower is "i̇"), and a character outside the BMP is two
  * chars, lone surrogates whose UTF-8 Java writes as '?': it matches
  * "??".  forms[0..2) get the two forms, their lengths in len. */
-static void
-eic_forms(unsigned pc, char forms[2][16], size_t len[2])
+void
+peic_forms(unsigned pc, char forms[2][16], size_t len[2])
 {
 	char *o;
 	locale_t loc = utf8_locale();
@@ -459,6 +459,14 @@ eic_forms(unsigned pc, char forms[2][16], size_t len[2])
 		pat_put_utf8(&o, loc == (locale_t)0 ? pc : (unsigned)towupper_l((wint_t)pc, loc));
 		len[1] = (size_t)(o - forms[1]);
 	}
+}
+
+unsigned
+peic_lower(unsigned c)
+{
+	locale_t loc = utf8_locale();
+
+	return loc == (locale_t)0 ? c : (unsigned)towlower_l((wint_t)c, loc);
 }
 
 /* Matches pattern characters against the start of s; returns the bytes of
@@ -486,7 +494,7 @@ eic_run(const char *pat, size_t pn, const char *s, size_t n)
 			continue;
 		}
 		pc = utf8_next(&pp);
-		eic_forms(pc, forms, len);
+		peic_forms(pc, forms, len);
 		int k = (size_t)(se - sp) >= len[0] && memcmp(sp, forms[0], len[0]) == 0 ? 0 :
 		    (size_t)(se - sp) >= len[1] && memcmp(sp, forms[1], len[1]) == 0 ? 1 : -1;
 		if (k < 0)

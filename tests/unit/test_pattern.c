@@ -715,9 +715,22 @@ test_eic_index(void)
 	char key[16];
 	CHECK(peic_fold("AbC-1", 5, key, 1) == 5 && memcmp(key, "abc-1", 5) == 0);
 	CHECK(peic_fold("\xc3\x89t\xc3\xa9", 5, key, 1) == 5);
-	CHECK(peic_fold("\xc3\x9f", 2, key, 1) == (size_t)-1);
+	CHECK(peic_fold("\xc3\x9f", 2, key, 1) == 2 && memcmp(key, "ss", 2) == 0);	/* ß */
+	CHECK(peic_fold("\xc3\x9f", 2, key, 0) == 2 && memcmp(key, "ss", 2) == 0);
+	CHECK(peic_fold("\xc4\xb0", 2, key, 1) == (size_t)-1);	/* İ: i̇ or İ */
 	CHECK(peic_fold("\xf0\x9f\x98\x80", 4, key, 1) == 2 && memcmp(key, "??", 2) == 0);
-	CHECK(peic_fold("\xef\xac\x81", 3, key, 1) == (size_t)-1);	/* ﬁ */
+	CHECK(peic_fold("\xef\xac\x81", 3, key, 1) == 2 && memcmp(key, "fi", 2) == 0); /* ﬁ */
+	/* few BMP characters keep their patterns out of the index */
+	int out = 0;
+	for (unsigned c = 0x80; c < 0x10000; c++) {
+		char u[4], *o = u;
+		if (c >= 0xd800 && c < 0xe000)
+			continue;
+		pat_put_utf8(&o, c);
+		out += peic_fold(u, (size_t)(o - u), key, 1) == (size_t)-1;
+	}
+	printf("# %d BMP characters not indexed\n", out);
+	CHECK(out < 100);
 	CHECK(peic_fold("\xc4\xb1", 2, key, 0) == 1 && key[0] == 'i');
 	buf_free(&b);
 	buf_free(&pats);
