@@ -212,8 +212,12 @@ lines() {	# lines N: N small JSON objects
 @test "valid JSON libjq cannot read is not called 'not JSON'" {
 	deep=$(printf '[%.0s' $(seq 300))$(printf ']%.0s' $(seq 300))
 	echo "{\"a\":$deep,\"g\":\"x\"}" > deep.ndjson
+	# a plain path is read from the text itself: libjq never sees the line
 	run --separate-stderr evq-send -G .g --dedup-id d q.fifo deep.ndjson
+	assert_success
+	# a program libjq runs cannot take the line: said so, not "not JSON"
+	run --separate-stderr evq-send -G '.g | ascii_downcase' --dedup-id e q.fifo deep.ndjson
 	assert_failure 65
 	refute_regex "$stderr" 'not JSON'
-	assert_regex "$stderr" 'deep\.ndjson:1: --group-from: jq cannot read this JSON'
+	assert_regex "$stderr" 'deep\.ndjson:1: --group-from: jq cannot read this value'
 }

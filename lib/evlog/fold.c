@@ -22,11 +22,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jq.h>
 #include <jv.h>
 
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "core/jx.h"
 #include "evlog.h"
 #include "fold.h"
 #include "core/msg.h"
@@ -34,7 +34,7 @@
 enum { CHUNK = 4096, WHERE = 48 };
 
 struct fold {
-	jq_state *jq, *one;	/* the chunk program; the per-event one, on error */
+	struct jx *jq, *one;	/* the chunk program; the per-event one, on error */
 	const char *prog;
 	jv state, chunk;
 	size_t n;
@@ -46,39 +46,23 @@ struct fold {
 	double addend;		/* for `. + 1` */
 	char name[64];		/* for `. + $event.NAME`: "\"NAME\"" */
 	size_t name_n;
-	struct buf jqmsg;	/* what libjq said while compiling */
 };
 
-/* libjq's messages, kept for the error the caller reports. */
-static void
-jq_msg(void *ctx, jv msg)
+/* Compiles head PROG tail: 0 and *x, or EV_USAGE with *e. */
+static int
+compile(const char *head, const char *prog, const char *tail, struct jx **x,
+    struct ev_err *e)
 {
-	struct buf *b = ctx;
-
-	if (jv_get_kind(msg) != JV_KIND_STRING)
-		msg = jv_dump_string(msg, 0);
-	if (b->n == 0)
-		buf_adds(b, jv_string_value(msg));
-	jv_free(msg);
-}
-
-/* Compiles head PROG tail; NULL with f->jqmsg when it does not compile. */
-static jq_state *
-compile(struct fold *f, const char *head, const char *prog, const char *tail)
-{
-	jq_state *jq = jq_init();
 	struct buf b = { 0 };
 
-	if (jq == NULL)
-		die_oom();
-	jq_set_error_cb(jq, jq_msg, &f->jqmsg);
 	buf_adds(&b, head);
 	buf_adds(&b, prog);
 	buf_adds(&b, tail);
-	if (!jq_compile(jq, b.p))
-		jq_teardown(&jq);
+	int rc = jx_compile(b.p, x, e);
 	buf_free(&b);
-	return jq;
+	if (rc != 0)
+		err_wrap(e, "--fold: invalid jq program");
+	return rc;
 }
 
 static int
@@ -159,22 +143,18 @@ int
 fold_new(const char *prog, const char *init, struct fold **out, struct ev_err *e)
 {
 	struct fold *f = xcalloc(1, sizeof *f);
-	int rc = 0;
+	int rc;
 
 	*out = NULL;
 	f->where = xmalloc(CHUNK * sizeof *f->where);
 	f->prog = prog;
+	f->state = jv_null();
 	f->chunk = jv_array();
-	f->state = jv_parse(init);
-	f->jq = compile(f, "reduce .[1][] as $event (.[0]; . as $state | (", prog, "\n))");
-	if (f->jq == NULL) {
-		rc = err_set(e, EV_USAGE, "--fold: invalid jq program%s%s",
-		    f->jqmsg.n > 0 ? ": " : "", f->jqmsg.n > 0 ? f->jqmsg.p : "");
-	} else if (!jv_is_valid(f->state)) {
-		jv m = jv_invalid_get_msg(jv_copy(f->state));
-		rc = err_set(e, EV_USAGE, "--init: invalid JSON: %s",
-		    jv_get_kind(m) == JV_KIND_STRING ? jv_string_value(m) : "?");
-		jv_free(m);
+	rc = compile("reduce .[1][] as $event (.[0]; . as $state | (", prog, "\n))", &f->jq, e);
+	if (rc == 0 && jx_parse(init, strlen(init), &f->state, e) != 0) {
+		f->state = jv_null();
+		err_wrap(e, "--init: invalid JSON");
+		rc = e->code = EV_USAGE;
 	}
 	if (rc != 0) {
 		fold_free(f);
@@ -204,11 +184,14 @@ value(const char *v, size_t n)
 		return jv_false();
 	if (n == 4 && memcmp(v, "null", 4) == 0)
 		return jv_null();
-	return jv_parse_sized(v, (int)n);
+	struct ev_err e;
+	jv p;
+	return jx_parse(v, n, &p, &e) == 0 ? p : jv_invalid();
 }
 
 /* The event with only the members the program reaches; jv_invalid() if
- * a key is written with escapes (then the caller parses it whole). */
+ * a key is written with escapes or a value is one libjq cannot take
+ * (then the caller parses it whole, and says why). */
 static jv
 projected(struct fold *f, const char *ev, size_t n)
 {
@@ -224,7 +207,12 @@ projected(struct fold *f, const char *ev, size_t n)
 		const char *w = f->keys.p;
 		for (size_t i = 0; i < f->nkeys; i++, w += strlen(w) + 1) {
 			if (strlen(w) == kn && memcmp(w, k, kn) == 0) {
-				o = jv_object_set(o, jv_string_sized(k + 1, (int)kn - 2), value(v, vn));
+				jv x = value(v, vn);
+				if (!jv_is_valid(x)) {
+					jv_free(o);
+					return x;
+				}
+				o = jv_object_set(o, jv_string_sized(k + 1, (int)kn - 2), x);
 				break;
 			}
 		}
@@ -232,36 +220,14 @@ projected(struct fold *f, const char *ev, size_t n)
 	return o;
 }
 
+/* Runs prog over one input; the last output, null for none.  0 if it
+ * ran, or EV_DATAERR with e. */
 static int
-fail_at(const char *file, unsigned long line, jv err, struct ev_err *e)
+run(struct jx *x, jv in, jv *out, struct ev_err *e)
 {
-	jv m = jv_invalid_get_msg(err);
+	int rc = jx_run(x, in, JX_LAST, out, e);
 
-	if (jv_get_kind(m) != JV_KIND_STRING)
-		m = jv_dump_string(m, 0);
-	err_set(e, EV_DATAERR, "%s:%lu: --fold: %s", file, line, jv_string_value(m));
-	jv_free(m);
-	return EV_DATAERR;
-}
-
-/* Runs prog over one input; the last output, null for none. */
-static jv
-run(jq_state *jq, jv in, int *ok)
-{
-	jv out, last = jv_null();
-
-	jq_start(jq, in, 0);
-	while (jv_is_valid(out = jq_next(jq))) {
-		jv_free(last);
-		last = out;
-	}
-	*ok = !jv_invalid_has_msg(jv_copy(out));
-	if (*ok) {
-		jv_free(out);
-		return last;
-	}
-	jv_free(last);
-	return out;
+	return rc == EV_NONE ? 0 : rc;
 }
 
 /* A chunk failed: find the event, one at a time from the chunk's start.
@@ -270,31 +236,28 @@ static int
 locate(struct fold *f, struct ev_err *e)
 {
 	jv st = jv_copy(f->state);
-	int ok;
+	int rc = 0;
 
 	if (f->one == NULL)
-		f->one = compile(f, ". as [$state, $event] | $state | (", f->prog, "\n)");
-	for (size_t i = 0; f->one != NULL && i < f->n; i++) {
-		st = run(f->one, JV_ARRAY(st, jv_array_get(jv_copy(f->chunk), (int)i)), &ok);
-		if (!ok)
-			return fail_at(f->where[i].file, f->where[i].line, st, e);
+		rc = compile(". as [$state, $event] | $state | (", f->prog, "\n)", &f->one, e);
+	for (size_t i = 0; rc == 0 && i < f->n; i++) {
+		if (run(f->one, JV_ARRAY(st, jv_array_get(jv_copy(f->chunk), (int)i)), &st, e) != 0)
+			return err_wrap(e, "%s:%lu: --fold", f->where[i].file, f->where[i].line);
 	}
 	jv_free(st);
-	return err_set(e, EV_SOFTWARE, "--fold: an error that replaying does not repeat");
+	return rc != 0 ? rc : err_set(e, EV_SOFTWARE,
+	    "--fold: an error that replaying does not repeat");
 }
 
 static int
 flush_chunk(struct fold *f, struct ev_err *e)
 {
-	int ok;
+	jv st;
 
 	if (f->n == 0)
 		return 0;
-	jv st = run(f->jq, JV_ARRAY(jv_copy(f->state), jv_copy(f->chunk)), &ok);
-	if (!ok) {
-		jv_free(st);
+	if (run(f->jq, JV_ARRAY(jv_copy(f->state), jv_copy(f->chunk)), &st, e) != 0)
 		return locate(f, e);
-	}
 	jv_free(f->state);
 	jv_free(f->chunk);
 	f->state = st;
@@ -350,11 +313,8 @@ fold_step(struct fold *f, const char *event, size_t n, const char *file,
 
 	if (!jv_is_valid(ev)) {
 		jv_free(ev);
-		ev = jv_parse_sized(event, (int)n);
-		if (!jv_is_valid(ev)) {
-			jv_free(ev);
-			return err_set(e, EV_DATAERR, "%s:%lu: the event is not JSON", file, line);
-		}
+		if (jx_parse(event, n, &ev, e) != 0)
+			return err_wrap(e, "%s:%lu: --fold", file, line);
 	}
 	f->chunk = jv_array_append(f->chunk, ev);
 	snprintf(f->where[f->n].file, WHERE, "%s", file);
@@ -385,12 +345,9 @@ fold_free(struct fold *f)
 		return;
 	jv_free(f->state);
 	jv_free(f->chunk);
-	if (f->jq != NULL)
-		jq_teardown(&f->jq);
-	if (f->one != NULL)
-		jq_teardown(&f->one);
+	jx_free(f->jq);
+	jx_free(f->one);
 	buf_free(&f->keys);
-	buf_free(&f->jqmsg);
 	free(f->where);
 	free(f);
 }

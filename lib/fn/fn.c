@@ -106,10 +106,9 @@ fn_open(const struct fn_opts *o)
 	r->o = *o;
 	r->dlq_fd = -1;
 	if (o->jq != NULL) {
-		char *err = NULL;
-		r->jx = jx_compile(o->jq, &err);
-		if (r->jx == NULL)
-			cli_usage_error("--jq: %s", err != NULL ? err : "cannot compile");
+		struct ev_err e;
+		if (jx_compile(o->jq, &r->jx, &e) != 0)
+			cli_usage_error("--jq: %s", e.msg);
 		r->o.jobs = 1;	/* in-process: nothing runs concurrently */
 	}
 	if (o->dlq != NULL)

@@ -14,6 +14,7 @@
 
 #include "core/buf.h"
 #include "core/cli.h"
+#include "core/jx.h"
 #include "fn.h"
 #include "core/msg.h"
 #include "core/out.h"
@@ -81,7 +82,9 @@ settle_success(struct esm *e, struct esm_batch *b, const char *res, size_t n)
 
 	if (keep == NULL || del == NULL)
 		msg_die(EV_SOFTWARE, "out of memory");
-	jv v = jv_parse_sized(res, (int)n);
+	struct ev_err pe;
+	jv v;
+	jx_parse(res, n, &v, &pe);	/* what libjq cannot take is null: no list */
 	int rc = item_failures(v, b, keep);
 	jv_free(v);
 	if (rc < 0) {
