@@ -22,7 +22,8 @@ extern char **environ;
  * every signal blocked, so only system calls and the exec.  A failure's
  * errno goes to *err. */
 static void
-child(char *const *argv, int fd0, int fd1, pid_t parent, volatile int *err)
+child(char *const *argv, char *const *envp, int flags, int fd0, int fd1, pid_t parent,
+    volatile int *err)
 {
 	struct sigaction dfl;
 	sigset_t none;
@@ -32,7 +33,8 @@ child(char *const *argv, int fd0, int fd1, pid_t parent, volatile int *err)
 	for (int s = 1; s < NSIG; s++)
 		if (s != SIGKILL && s != SIGSTOP)
 			(void)sigaction(s, &dfl, NULL);
-	if (setpgid(0, 0) != 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 ||
+	if ((!(flags & PROC_SAME_GROUP) && setpgid(0, 0) != 0) ||
+	    prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 ||
 	    (fd0 >= 0 && dup2(fd0, 0) < 0) || (fd1 >= 0 && dup2(fd1, 1) < 0)) {
 		*err = errno;
 		_exit(127);
@@ -43,7 +45,7 @@ child(char *const *argv, int fd0, int fd1, pid_t parent, volatile int *err)
 	}
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	execvp(argv[0], argv);
+	execvpe(argv[0], argv, envp);
 	*err = errno;
 	_exit(127);
 }
@@ -51,7 +53,7 @@ child(char *const *argv, int fd0, int fd1, pid_t parent, volatile int *err)
 /* posix_spawn cannot ask for PR_SET_PDEATHSIG, so on Linux children are
  * started by vfork (as posix_spawn itself does) and child(). */
 int
-proc_spawn(char *const *argv, int fd0, int fd1, pid_t *pid)
+proc_spawn_env(char *const *argv, char *const *envp, int flags, int fd0, int fd1, pid_t *pid)
 {
 	sigset_t all, old;
 	volatile int err = 0;
@@ -61,7 +63,7 @@ proc_spawn(char *const *argv, int fd0, int fd1, pid_t *pid)
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	pid_t p = vfork();
 	if (p == 0)
-		child(argv, fd0, fd1, parent, &err);
+		child(argv, envp != NULL ? envp : environ, flags, fd0, fd1, parent, &err);
 	int e = p < 0 ? errno : err;
 	if (p > 0 && e != 0)
 		while (waitpid(p, NULL, 0) < 0 && errno == EINTR)
@@ -72,7 +74,7 @@ proc_spawn(char *const *argv, int fd0, int fd1, pid_t *pid)
 }
 #else
 static void
-spawn_attr(posix_spawnattr_t *a)
+spawn_attr(posix_spawnattr_t *a, int flags)
 {
 	sigset_t all, none;
 
@@ -81,28 +83,34 @@ spawn_attr(posix_spawnattr_t *a)
 	sigdelset(&all, SIGSTOP);
 	sigemptyset(&none);
 	posix_spawnattr_init(a);
-	posix_spawnattr_setflags(a, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF |
-	    POSIX_SPAWN_SETSIGMASK);
+	posix_spawnattr_setflags(a, (flags & PROC_SAME_GROUP ? 0 : POSIX_SPAWN_SETPGROUP) |
+	    POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
 	posix_spawnattr_setpgroup(a, 0);
 	posix_spawnattr_setsigdefault(a, &all);
 	posix_spawnattr_setsigmask(a, &none);
 }
 
 int
-proc_spawn(char *const *argv, int fd0, int fd1, pid_t *pid)
+proc_spawn_env(char *const *argv, char *const *envp, int flags, int fd0, int fd1, pid_t *pid)
 {
 	posix_spawnattr_t a;
 	posix_spawn_file_actions_t fa;
 
-	spawn_attr(&a);
+	spawn_attr(&a, flags);
 	posix_spawn_file_actions_init(&fa);
 	if (fd0 >= 0)
 		posix_spawn_file_actions_adddup2(&fa, fd0, 0);
 	if (fd1 >= 0)
 		posix_spawn_file_actions_adddup2(&fa, fd1, 1);
-	int e = posix_spawnp(pid, argv[0], &fa, &a, argv, environ);
+	int e = posix_spawnp(pid, argv[0], &fa, &a, argv, envp != NULL ? envp : environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&a);
 	return e;
 }
 #endif
+
+int
+proc_spawn(char *const *argv, int fd0, int fd1, pid_t *pid)
+{
+	return proc_spawn_env(argv, NULL, 0, fd0, fd1, pid);
+}

@@ -13,4 +13,28 @@
  * error (ENOENT, EACCES …). */
 int proc_spawn(char *const *argv, int fd0, int fd1, pid_t *pid);
 
+/* The same with envp as the child's environment (NULL: ours), and flags:
+ * PROC_SAME_GROUP keeps the child in our process group. */
+enum { PROC_SAME_GROUP = 1 };
+int proc_spawn_env(char *const *argv, char *const *envp, int flags, int fd0, int fd1,
+    pid_t *pid);
+
+/* The environment a handler or target gets: not all of ours, only the
+ * allow-list PATH, HOME, LANG, LC_*, TZ, TMPDIR, USER, LOGNAME, SHELL and
+ * TERM (or everything with inherit), then what the caller sets.  v is
+ * NULL-terminated, for proc_spawn_env. */
+struct proc_env {
+	char **v;
+	size_t n, cap;
+};
+void proc_env_init(struct proc_env *pe, int inherit);
+/* Sets NAME to value, replacing an earlier NAME. */
+void proc_env_set(struct proc_env *pe, const char *name, const char *value);
+/* -E / --env: "NAME=VALUE" sets; "NAME" alone passes ours (nothing when
+ * we have none). */
+void proc_env_put(struct proc_env *pe, const char *spec);
+/* NAME's value, or NULL. */
+const char *proc_env_get(const struct proc_env *pe, const char *name);
+void proc_env_free(struct proc_env *pe);
+
 #endif
