@@ -328,8 +328,24 @@ alloc() {
 	run fnrun -E AWS_LAMBDA_FUNCTION_NAME=x -- cat <<< 1
 	assert_failure 2
 	assert_output --partial reserved
-	run fnrun -E NOEQUALS -- cat <<< 1
+	run fnrun -E -- cat <<< 1
 	assert_failure 2
+}
+
+@test "the function sees Lambda's variables, the allow-list and -E, not the rest of ours" {
+	export SECRET_TOKEN=s3cr3t LC_TIME=C PASSED=ours TZ=UTC
+	show='echo "${SECRET_TOKEN-unset} ${PASSED-unset} ${LC_TIME-unset} ${TZ-unset} ${HOME:+home} ${PATH:+path} ${AWS_LAMBDA_FUNCTION_NAME-unset} ${X2-unset}"'
+	run fnrun -- sh -c "$show" <<< 1
+	assert_success
+	assert_output '"unset unset C UTC home path sh unset"'
+	# NAME alone passes ours; NAME=VALUE sets it; a name we lack stays unset.
+	run fnrun -E PASSED -E X2=two -E NOT_OURS_AT_ALL -- sh -c "$show"' ${NOT_OURS_AT_ALL-unset}' <<< 1
+	assert_output '"unset ours C UTC home path sh two unset"' 
+	run fnrun --inherit-env -- sh -c "$show" <<< 1
+	assert_output '"s3cr3t ours C UTC home path sh unset"'
+	# Workers get the same.
+	run fnrun --worker -E X2=w -- sh -c "while read -r l; do $show; done" <<< 1
+	assert_output '"unset unset C UTC home path sh w"'
 }
 
 @test "signal dispositions are reset for the handler" {

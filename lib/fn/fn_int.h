@@ -11,6 +11,8 @@
 #include <sys/types.h>
 
 #include "core/buf.h"
+#include "core/err.h"
+#include "core/proc.h"
 #include "fn.h"
 
 /* Lambda's synchronous response limit. */
@@ -38,6 +40,9 @@ struct fn_inv {
 	struct fn_worker *wk;	/* --worker: the worker serving it, or NULL */
 	int replied;		/* --worker: its result line has come */
 	double init_ms;		/* --worker: it started the worker; else -1 */
+	int initing;		/* --worker: the worker has not read yet */
+	int init_timed_out;	/* --worker: it did not within --init-timeout */
+	int64_t init_start;
 	size_t *rec;		/* --batch: offset, length of each record */
 	size_t nrec;
 	void *tag;		/* fn_submit's, for on_done */
@@ -81,13 +86,18 @@ struct fn_runner {
 	struct buf batch;	/* --batch: {"Records":[ gathered so far */
 	size_t *brec;		/* their offsets and lengths in batch */
 	size_t nbrec;
+	struct proc_env env;	/* what handlers get */
+	struct ev_err err;	/* what ended the run (err.code), else 0 */
 };
 
 /* How often limited handlers are sampled (--memory). */
 enum { FN_MEM_TICK_MS = 10 };
 
 /* fn_proc.c */
-void fn_proc_setup(void);
+int fn_proc_setup(struct ev_err *e);
+void fn_close_fd(int *fd);
+int fn_feed(int fd, struct fn_inv *v);
+void fn_proc_orphans(struct fn_runner *r, int final);
 int fn_proc_wake_fd(void);
 void fn_proc_drain_wake(void);
 void fn_proc_start(struct fn_runner *r, struct fn_inv *v);
@@ -109,13 +119,15 @@ void fn_work_gone(struct fn_runner *r, pid_t pid);
 int fn_work_done(struct fn_runner *r, struct fn_inv *v);
 void fn_work_kill_all(struct fn_runner *r);
 void fn_work_stop_all(struct fn_runner *r);
+int fn_work_init_check(struct fn_runner *r, struct fn_inv *v, int64_t now);
 
 /* fn_res.c */
 void fn_res_process(struct fn_runner *r, struct fn_inv *v);
 void fn_res_jq(struct fn_runner *r, struct fn_inv *v);
 void fn_res_report(struct fn_runner *r, const struct fn_inv *v);
 void fn_res_line(struct fn_runner *r, const struct fn_inv *v, struct buf *b);
-void fn_res_dlq(struct fn_runner *r, const struct fn_inv *v);
+int fn_res_dlq(struct fn_runner *r, const struct fn_inv *v);
+int fn_res_report_close(struct fn_runner *r);
 void fn_res_error(struct buf *b, const char *type, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

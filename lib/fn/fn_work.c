@@ -15,20 +15,12 @@
 #include "fn_int.h"
 #include "core/msg.h"
 
-static void
-close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
-
 /* Forgets a worker whose process is reaped (or about to be). */
 static void
 clear(struct fn_worker *w)
 {
-	close_fd(&w->in_fd);
-	close_fd(&w->out_fd);
+	fn_close_fd(&w->in_fd);
+	fn_close_fd(&w->out_fd);
 	buf_reset(&w->rb);
 	w->pid = 0;
 	w->gone = 0;
@@ -95,20 +87,8 @@ fn_work_write(struct fn_inv *v)
 {
 	struct fn_worker *w = v->wk;
 
-	while (w->in_fd >= 0 && v->in_off <= v->n) {
-		const char *p = v->in_off < v->n ? v->event + v->in_off : "\n";
-		size_t len = v->in_off < v->n ? v->n - v->in_off : 1;
-		ssize_t n = write(w->in_fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			return;
-		if (n < 0) {
-			close_fd(&w->in_fd);
-			return;
-		}
-		v->in_off += (size_t)n;
-	}
+	if (w->in_fd >= 0 && fn_feed(w->in_fd, v) != 0)
+		fn_close_fd(&w->in_fd);
 }
 
 /* Takes the first line of the worker's output as v's result.  A line
@@ -145,7 +125,7 @@ fn_work_read(struct fn_inv *v)
 		if (got < 0 && errno == EAGAIN)
 			break;
 		if (got <= 0) {
-			close_fd(&w->out_fd);
+			fn_close_fd(&w->out_fd);
 			break;
 		}
 		buf_add(&w->rb, tmp, (size_t)got);
@@ -243,7 +223,7 @@ fn_work_stop_all(struct fn_runner *r)
 	int left = 1;
 
 	for (int i = 0; r->wk != NULL && i < r->o.jobs; i++)
-		close_fd(&r->wk[i].in_fd);
+		fn_close_fd(&r->wk[i].in_fd);
 	while (left && clock_mono_ms() < until) {
 		left = 0;
 		for (int i = 0; r->wk != NULL && i < r->o.jobs; i++) {
