@@ -559,6 +559,21 @@ WORKER='while read -r e; do echo "[$e,$$]"; done'
 	assert_success
 }
 
+@test "--worker: start-up has its own budget (--init-timeout), measured as initDurationMs" {
+	printf '1\n2\n' > in
+	# Ready when it first reads its stdin: the 2 s before do not count
+	# against -t 1.
+	run --separate-stderr fnrun -t 1 --report rep --worker in -- sh -c 'sleep 2; while read -r l; do echo "$l"; done'
+	assert_success
+	assert_output "$(printf '1\n2')"
+	run jq -s -c '[.[0].initDurationMs >= 1900, .[0].durationMs < 1000, (.[1] | has("initDurationMs"))]' rep
+	assert_output '[true,true,false]'
+	run --separate-stderr fnrun -t 5 --init-timeout 1 --worker in -- sh -c 'sleep 30; cat'
+	assert_failure 1
+	assert_line -n 0 '{"errorMessage":"Init timed out after 1.00 seconds","errorType":"Runtime.InitError"}'
+	no_orphans 'sleep 30'
+}
+
 @test "--worker with --retries, --dlq and --envelope" {
 	# Each worker fails its first event and answers the rest.
 	run fnrun -q --worker -r 1 -e -- sh -c 'read e; echo "{\"errorMessage\":\"cold\"}"; while read -r e; do echo "$e"; done' <<< 7

@@ -305,13 +305,15 @@ finish_if_done(struct fn_runner *r, struct fn_inv *v)
 		return;
 	if (r->wk != NULL ? !fn_work_done(r, v) : !v->exited || v->out_fd >= 0)
 		return;
+	if (v->wk != NULL)
+		fn_work_init_check(r, v, clock_mono_ms());	/* it answered before we looked */
 	r->running--;
 	fn_res_process(r, v);
 	settle(r, v);
 }
 
 /* Kills handlers past their deadline; returns the nearest deadline still
- * ahead, or -1. */
+ * ahead, or -1.  A starting worker is looked at every FN_MEM_TICK_MS. */
 static int64_t
 enforce_timeouts(struct fn_runner *r)
 {
@@ -321,6 +323,12 @@ enforce_timeouts(struct fn_runner *r)
 		struct fn_inv *v = &r->inv[i];
 		if (v->state != FN_RUNNING || v->timed_out)
 			continue;
+		if (v->wk != NULL && fn_work_init_check(r, v, now)) {
+			int64_t t = now + FN_MEM_TICK_MS < v->deadline ? now + FN_MEM_TICK_MS : v->deadline;
+			if (next < 0 || t < next)
+				next = t;
+			continue;
+		}
 		if (v->exited) {
 			/* Something escaped the group and holds stdout: stop waiting. */
 			if (v->deadline <= now && v->out_fd >= 0) {
@@ -329,7 +337,7 @@ enforce_timeouts(struct fn_runner *r)
 			}
 			continue;
 		}
-		if (v->deadline <= now) {
+		if (v->deadline <= now || v->init_timed_out) {
 			v->timed_out = 1;
 			fn_proc_kill(v);
 		} else if (next < 0 || v->deadline < next) {

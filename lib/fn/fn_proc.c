@@ -114,6 +114,7 @@ fn_proc_start(struct fn_runner *r, struct fn_inv *v)
 	v->start = clock_mono_ms();
 	v->deadline = v->start + r->o.timeout_ms;
 	v->exited = v->timed_out = v->spawn_errno = v->oom = 0;
+	v->initing = v->init_timed_out = 0;
 	v->peak_kib = 0;
 	v->in_off = v->out_total = 0;
 	buf_reset(&v->out);

@@ -107,6 +107,9 @@ process_error(struct fn_runner *r, struct fn_inv *v)
 	if (v->spawn_errno != 0)
 		fn_res_error(&v->res, "Runtime.InvalidEntrypoint", "cannot run '%s': %s",
 		    r->o.argv[0], strerror(v->spawn_errno));
+	else if (v->init_timed_out)
+		fn_res_error(&v->res, "Runtime.InitError", "Init timed out after %.2f seconds",
+		    (double)r->o.init_timeout_ms / 1000);
 	else if (v->timed_out)
 		fn_res_error(&v->res, "Runtime.Timeout", "Task timed out after %.2f seconds",
 		    (double)r->o.timeout_ms / 1000);

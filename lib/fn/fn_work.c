@@ -5,6 +5,7 @@
  * recycles one after N. */
 #include <errno.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,13 +55,15 @@ fn_work_start(struct fn_runner *r, struct fn_inv *v)
 		if (r->wk[i].v == NULL)
 			w = &r->wk[i];
 	v->exited = v->timed_out = v->spawn_errno = v->replied = v->oom = 0;
+	v->initing = v->init_timed_out = 0;
 	v->peak_kib = 0;
 	v->in_off = v->out_total = 0;
 	v->init_ms = -1;
 	buf_reset(&v->out);
 	memset(&v->ru, 0, sizeof v->ru);
+	v->start = clock_mono_ms();
+	v->deadline = v->start + r->o.timeout_ms;
 	if (w->pid == 0) {
-		int64_t t0 = clock_mono_ms();
 		v->spawn_errno = fn_proc_spawn(r, &w->pid, &w->in_fd, &w->out_fd);
 		if (v->spawn_errno != 0) {
 			clear(w);
@@ -68,15 +71,57 @@ fn_work_start(struct fn_runner *r, struct fn_inv *v)
 			v->exited = 1;
 			return;
 		}
-		v->init_ms = (double)(clock_mono_ms() - t0);
+		/* A cold start: the init phase has its own budget. */
+		v->initing = 1;
+		v->init_start = v->start;
+		v->deadline = v->start + r->o.init_timeout_ms;
 	}
 	w->v = v;
 	v->wk = w;
 	v->pid = w->pid;
 	v->in_fd = v->out_fd = -1;	/* the worker's pipes are its own */
-	v->start = clock_mono_ms();
-	v->deadline = v->start + r->o.timeout_ms;
 	fn_work_write(v);
+}
+
+/* Whether a starting worker is ready: Lambda's init lasts until the
+ * runtime asks for its first event; a line worker's, until it first
+ * takes bytes from its stdin (the pipe holds fewer than we wrote), or
+ * answers, or ends. */
+static int
+ready(const struct fn_inv *v)
+{
+	const struct fn_worker *w = v->wk;
+	int queued = 0;
+
+	if (v->replied || v->exited || w->gone || w->in_fd < 0)
+		return 1;
+	if (ioctl(w->in_fd, FIONREAD, &queued) != 0)
+		return 1;	/* cannot tell: start the clock now */
+	return (size_t)queued < v->in_off;
+}
+
+/* The init phase of a cold start (--init-timeout): ends when the worker
+ * is ready, and the invocation's own timeout starts then; past the init
+ * budget it is a timeout.  Returns 1 while v is still starting, for the
+ * loop to look again soon. */
+int
+fn_work_init_check(struct fn_runner *r, struct fn_inv *v, int64_t now)
+{
+	if (!v->initing)
+		return 0;
+	if (ready(v)) {
+		v->initing = 0;
+		v->init_ms = (double)(now - v->init_start);
+		v->start = now;
+		v->deadline = now + r->o.timeout_ms;
+		return 0;
+	}
+	if (now < v->deadline)
+		return 1;
+	v->initing = 0;
+	v->init_ms = (double)(now - v->init_start);
+	v->init_timed_out = 1;
+	return 0;
 }
 
 /* Writes what the worker's stdin takes of the event line.  A worker
