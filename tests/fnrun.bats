@@ -358,9 +358,13 @@ alloc() {
 }
 
 @test "each handler runs in its own process group" {
-	run fnrun -- sh -c 'ps -o pgid= -p $$ | tr -d " "; echo "/$$"' <<< 1
-	[[ $output =~ ^\"([0-9]+)\\n/([0-9]+)\"$ ]]
-	assert_equal "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}"
+	# On Linux the group is led by the handler's keeper (its parent), else
+	# by the handler; either way not ours.
+	run fnrun -- sh -c 'echo "$(ps -o pgid= -p $$ | tr -d " ")/$PPID/$$"' <<< 1
+	[[ $output =~ ^\"([0-9]+)/([0-9]+)/([0-9]+)\"$ ]]
+	pgid=${BASH_REMATCH[1]}
+	[[ $pgid == "${BASH_REMATCH[2]}" || $pgid == "${BASH_REMATCH[3]}" ]]
+	[[ $pgid != "$(ps -o pgid= -p $$ | tr -d ' ')" ]]
 }
 
 @test "--jq runs in-process; errors are Lambda-shaped" {
@@ -468,6 +472,57 @@ alloc() {
 	wait "$fp" || true
 	# Gone, or a zombie its new parent has yet to reap.
 	wait_for "! grep -q '^[0-9]* ([^)]*) [^Z]' /proc/$(cat pid)/stat 2> /dev/null"
+}
+
+# A handler that leaves three processes: one that escaped its process
+# group (setsid), one in a new session whose parent is gone (a daemon, as
+# re-parented), and a grandchild; then it sleeps, or exits at once with
+# "$1" = exit.  Each process's pid goes to file "pids".
+ESCAPER='setsid sh -c "echo \$\$ >> pids; exec sleep $TT.1" < /dev/null > /dev/null 2>&1 &
+setsid sh -c "sh -c \"echo \\\$\\\$ >> pids; exec sleep $TT.2\" &" < /dev/null > /dev/null 2>&1
+sh -c "echo \$\$ >> pids; exec sleep $TT.3" &
+echo $$ >> pids
+wait_for_four() { while [ "$(wc -l < pids)" -lt 4 ]; do sleep 0.05; done; }
+wait_for_four; echo started > started; [ "$1" = exit ] || exec sleep $TT.4'
+
+# None of the pids in file pids is left (zombies awaiting a reaper aside).
+none_left() {
+	local p
+	for p in $(cat pids); do
+		wait_for "! grep -q '^[0-9]* ([^)]*) [^Z]' /proc/$p/stat 2> /dev/null" 20 || return 1
+	done
+}
+
+@test "what a handler leaves, setsid or not, dies at its end and at its timeout" {
+	export TT=4711
+	run --separate-stderr fnrun -E TT=$TT -- sh -c "$ESCAPER" sh exit <<< 1
+	assert_success
+	assert_equal "$(wc -l < pids)" 4
+	none_left
+	rm pids
+	run --separate-stderr fnrun -t 2 -E TT=$TT -- sh -c "$ESCAPER" <<< 1
+	assert_failure 1
+	assert_output --partial Runtime.Timeout
+	none_left
+	rm pids
+	run --separate-stderr fnrun -t 2 -E TT=$TT --worker -- sh -c "read -r l; $ESCAPER" <<< 1
+	assert_output --partial Runtime.Timeout
+	none_left
+}
+
+@test "fnrun killed with SIGKILL: what its handlers started dies too, setsid or not (Linux)" {
+	[ "$(uname)" = Linux ] || skip "PR_SET_PDEATHSIG and subreapers are Linux's"
+	export TT=4712
+	for mode in "" --worker; do
+		rm -f pids started
+		fnrun -t 100 -E TT=$TT $mode -- sh -c "read -r l; $ESCAPER" 3>&- > /dev/null <<< 1 &
+		fp=$!
+		wait_for '[ -s started ]' 20
+		assert_equal "$(wc -l < pids)" 4
+		kill -KILL "$fp"
+		wait "$fp" || true
+		none_left
+	done
 }
 
 @test "a closed stdout ends fnrun quietly and kills the running handlers" {

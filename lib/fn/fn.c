@@ -142,7 +142,7 @@ fn_open(const struct fn_opts *o, struct fn_runner **rp, struct ev_err *e)
 	if (o->worker)
 		r->wk = xcalloc((size_t)r->o.jobs, sizeof *r->wk);
 	for (int i = 0; r->wk != NULL && i < r->o.jobs; i++)
-		r->wk[i].in_fd = r->wk[i].out_fd = -1;
+		r->wk[i].in_fd = r->wk[i].out_fd = r->wk[i].st_fd = -1;
 	lambda_env(r);
 	if (rc == 0)
 		rc = fn_proc_setup(e);

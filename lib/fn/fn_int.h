@@ -28,9 +28,11 @@ struct fn_inv {
 	char id[37];		/* requestId, kept across retries */
 	int attempt;		/* 1-based */
 	int64_t not_before;	/* retry back-off, monotonic ms */
-	/* A running process. */
-	pid_t pid;
+	/* A running process: pid leads its group (the shim, or the handler
+	 * where there is none), hpid is the handler. */
+	pid_t pid, hpid;
 	int in_fd, out_fd;	/* -1 once closed */
+	int st_fd;		/* the shim's report, or -1 */
 	size_t in_off;		/* bytes of event + "\n" written */
 	int exited, status, timed_out, spawn_errno;
 	int oom;		/* --memory: killed for passing the limit */
@@ -59,8 +61,8 @@ struct fn_inv {
  * one result line per invocation, until it dies, times out or is
  * recycled.  pid 0: not running (started on demand). */
 struct fn_worker {
-	pid_t pid;
-	int in_fd, out_fd;
+	pid_t pid, hpid;	/* as fn_inv's */
+	int in_fd, out_fd, st_fd;
 	int gone;		/* reaped while it served v */
 	int uses;
 	struct fn_inv *v;	/* the invocation it serves, or NULL */
@@ -96,6 +98,7 @@ enum { FN_MEM_TICK_MS = 10 };
 /* fn_proc.c */
 int fn_proc_setup(struct ev_err *e);
 void fn_close_fd(int *fd);
+void fn_shim_take(int *st_fd, int *status, struct rusage *ru);
 int fn_feed(int fd, struct fn_inv *v);
 void fn_proc_orphans(struct fn_runner *r, int final);
 int fn_proc_wake_fd(void);
@@ -106,7 +109,13 @@ void fn_proc_read(struct fn_inv *v);
 struct fn_inv *fn_proc_reap(struct fn_runner *r);
 void fn_proc_kill(struct fn_inv *v);
 void fn_proc_kill_all(struct fn_runner *r);
-int fn_proc_spawn(const struct fn_runner *r, pid_t *pid, int *in_fd, int *out_fd);
+int fn_proc_spawn(const struct fn_runner *r, pid_t *pid, pid_t *hpid, int *in_fd, int *out_fd,
+    int *st_fd);
+
+/* fn_shim.c (Linux) */
+int fn_shim_spawn(const struct fn_runner *r, int fd0, int fd1, pid_t *pid, pid_t *hpid,
+    int *st_fd);
+int fn_shim_status(int st_fd, int *status, struct rusage *ru);
 
 /* fn_mem.c */
 void fn_mem_enforce(struct fn_runner *r);
@@ -115,7 +124,7 @@ void fn_mem_enforce(struct fn_runner *r);
 void fn_work_start(struct fn_runner *r, struct fn_inv *v);
 void fn_work_write(struct fn_inv *v);
 void fn_work_read(struct fn_inv *v);
-void fn_work_gone(struct fn_runner *r, pid_t pid);
+void fn_work_gone(struct fn_runner *r, pid_t pid, int *status, struct rusage *ru);
 int fn_work_done(struct fn_runner *r, struct fn_inv *v);
 void fn_work_kill_all(struct fn_runner *r);
 void fn_work_stop_all(struct fn_runner *r);

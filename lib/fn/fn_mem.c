@@ -4,7 +4,8 @@
  * Lambda's limit is its sandbox's cgroup: past it the kernel kills the
  * runtime.  Unprivileged and without a delegated cgroup, the nearest we
  * can do is watch: the sum of VmRSS over the handler and its descendants
- * (children lists under /proc/PID/task), every FN_MEM_TICK_MS while
+ * (children lists under /proc/PID/task; those that left the handler's
+ * tree are its shim's children, so they count too), every FN_MEM_TICK_MS while
  * limited handlers run, and SIGKILL to the whole group past the limit. */
 #include <dirent.h>
 #include <signal.h>
@@ -87,6 +88,9 @@ fn_mem_enforce(struct fn_runner *r)
 		if (v->state != FN_RUNNING || v->exited || v->timed_out || v->oom || v->pid <= 0)
 			continue;
 		long kib = tree_kib((long)v->pid, 0);
+		/* A shim is a fork of ours: its pages are fnrun's, not the function's. */
+		if (v->hpid != v->pid)
+			kib -= rss_kib((long)v->pid);
 		if (kib > v->peak_kib)
 			v->peak_kib = kib;
 		if (kib > limit) {

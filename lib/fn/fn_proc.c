@@ -76,11 +76,12 @@ fn_proc_drain_wake(void)
  * non-blocking on our side).  Returns 0, or the spawn's error with both
  * fds -1. */
 int
-fn_proc_spawn(const struct fn_runner *r, pid_t *pid, int *in_fd, int *out_fd)
+fn_proc_spawn(const struct fn_runner *r, pid_t *pid, pid_t *hpid, int *in_fd, int *out_fd,
+    int *st_fd)
 {
 	int in[2], out[2];
 
-	*in_fd = *out_fd = -1;
+	*in_fd = *out_fd = *st_fd = -1;
 	if (pipe2(in, O_CLOEXEC) != 0)
 		return errno;
 	if (pipe2(out, O_CLOEXEC) != 0) {
@@ -89,7 +90,12 @@ fn_proc_spawn(const struct fn_runner *r, pid_t *pid, int *in_fd, int *out_fd)
 		close(in[1]);
 		return e;
 	}
+#ifdef __linux__
+	int e = fn_shim_spawn(r, in[0], out[1], pid, hpid, st_fd);
+#else
 	int e = proc_spawn_env(r->o.argv, r->env.v, 0, in[0], out[1], pid);
+	*hpid = *pid;
+#endif
 	close(in[0]);
 	close(out[1]);
 	if (e != 0) {
@@ -121,9 +127,29 @@ fn_proc_start(struct fn_runner *r, struct fn_inv *v)
 	memset(&v->ru, 0, sizeof v->ru);
 	v->wk = NULL;
 	v->init_ms = -1;
-	v->spawn_errno = fn_proc_spawn(r, &v->pid, &v->in_fd, &v->out_fd);
+	v->spawn_errno = fn_proc_spawn(r, &v->pid, &v->hpid, &v->in_fd, &v->out_fd, &v->st_fd);
 	if (v->spawn_errno != 0)
 		v->exited = 1;
+}
+
+/* The handler's own wait status and rusage, as its shim passed them on
+ * (when it could: not when it was killed); closes *st_fd. */
+void
+fn_shim_take(int *st_fd, int *status, struct rusage *ru)
+{
+#ifdef __linux__
+	int s;
+	struct rusage hru;
+
+	if (fn_shim_status(*st_fd, &s, &hru) == 0) {
+		*status = s;
+		*ru = hru;
+	}
+#else
+	(void)status;
+	(void)ru;
+#endif
+	fn_close_fd(st_fd);
 }
 
 void
@@ -217,9 +243,11 @@ fn_proc_reap(struct fn_runner *r)
 		int st;
 		while (wait4(pid, &st, 0, &ru) < 0 && errno == EINTR)
 			;
-		fn_work_gone(r, pid);
+		fn_work_gone(r, pid, &st, &ru);
 		if (v == NULL)
 			continue;
+		if (v->wk == NULL)
+			fn_shim_take(&v->st_fd, &st, &ru);
 		v->exited = 1;
 		v->status = st;
 		v->ru = ru;

@@ -22,8 +22,9 @@ clear(struct fn_worker *w)
 {
 	fn_close_fd(&w->in_fd);
 	fn_close_fd(&w->out_fd);
+	fn_close_fd(&w->st_fd);
 	buf_reset(&w->rb);
-	w->pid = 0;
+	w->pid = w->hpid = 0;
 	w->gone = 0;
 	w->uses = 0;
 	w->v = NULL;
@@ -64,7 +65,8 @@ fn_work_start(struct fn_runner *r, struct fn_inv *v)
 	v->start = clock_mono_ms();
 	v->deadline = v->start + r->o.timeout_ms;
 	if (w->pid == 0) {
-		v->spawn_errno = fn_proc_spawn(r, &w->pid, &w->in_fd, &w->out_fd);
+		v->spawn_errno = fn_proc_spawn(r, &w->pid, &w->hpid, &w->in_fd, &w->out_fd,
+		    &w->st_fd);
 		if (v->spawn_errno != 0) {
 			clear(w);
 			v->wk = NULL;
@@ -79,7 +81,8 @@ fn_work_start(struct fn_runner *r, struct fn_inv *v)
 	w->v = v;
 	v->wk = w;
 	v->pid = w->pid;
-	v->in_fd = v->out_fd = -1;	/* the worker's pipes are its own */
+	v->hpid = w->hpid;
+	v->in_fd = v->out_fd = v->st_fd = -1;	/* the worker's pipes are its own */
 	fn_work_write(v);
 }
 
@@ -184,12 +187,13 @@ fn_work_read(struct fn_inv *v)
 /* A reaped pid: a worker serving nobody is forgotten at once; one that
  * serves an invocation is left for fn_work_done to drain. */
 void
-fn_work_gone(struct fn_runner *r, pid_t pid)
+fn_work_gone(struct fn_runner *r, pid_t pid, int *status, struct rusage *ru)
 {
 	for (int i = 0; r->wk != NULL && i < r->o.jobs; i++) {
 		struct fn_worker *w = &r->wk[i];
 		if (w->pid != pid)
 			continue;
+		fn_shim_take(&w->st_fd, status, ru);
 		if (w->v == NULL)
 			clear(w);
 		else
@@ -238,7 +242,7 @@ fn_work_done(struct fn_runner *r, struct fn_inv *v)
 		v->out_total = w->rb.n;
 	}
 	if (!w->gone)
-		v->ru.ru_maxrss = peak_kib(w->pid);
+		v->ru.ru_maxrss = peak_kib(w->hpid);
 	w->v = NULL;
 	w->uses++;
 	if (w->gone)
