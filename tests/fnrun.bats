@@ -244,6 +244,14 @@ alloc() {
 	no_orphans 'bytearray\(300'
 }
 
+@test "--memory counts what left the handler's tree (a setsid'd daemon), and kills it" {
+	daemon="setsid sh -c 'python3 -c \"b = bytearray(300 * 1024 * 1024); import time; time.sleep(30)\" &' < /dev/null > /dev/null 2>&1; sleep 20"
+	run --separate-stderr fnrun -t 10 -m 128 -- sh -c "$daemon" <<< 1
+	assert_failure 1
+	assert_output '{"errorMessage":"Runtime exited with error: signal: killed","errorType":"Runtime.ExitError"}'
+	no_orphans 'bytearray\(300'
+}
+
 @test "--memory: below the limit it succeeds, the setting and the peak are reported" {
 	run --separate-stderr fnrun -t 20 -m 256 --report rep -- sh -c "$(alloc 40)" <<< 1
 	assert_success
