@@ -15,12 +15,26 @@ CFLAGS   ?= -O2 -g
 WARN      = -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wformat=2 -Wvla -Wimplicit-fallthrough
 DEPLIBS   = -ljq -lsqlite3 -lz -lm -lpthread
+# Flavours, each built apart under build/: SANITIZE=1 (ASan+UBSan),
+# SANITIZE=thread (TSan), NOSIMD=1 (the scalar fallbacks only), and any
+# CC other than cc or gcc (CC=clang).
+FLAVOUR   = opt
 ifeq ($(SANITIZE),1)
 SANFLAGS  = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-BUILD     = build/san
-else
-BUILD     = build/opt
+FLAVOUR   = san
 endif
+ifeq ($(SANITIZE),thread)
+SANFLAGS  = -O1 -g -fsanitize=thread
+FLAVOUR   = tsan
+endif
+ifeq ($(NOSIMD),1)
+SANFLAGS += -U__SSE2__ -DEVKIT_NO_SIMD
+FLAVOUR  := $(FLAVOUR)-nosimd
+endif
+ifeq ($(filter cc gcc,$(notdir $(CC))),)
+FLAVOUR  := $(FLAVOUR)-$(notdir $(CC))
+endif
+BUILD     = build/$(FLAVOUR)
 ALL_CFLAGS  = -std=c17 -D_GNU_SOURCE -DEVKIT_VERSION='"$(VERSION)"' -Ilib $(WARN) $(CFLAGS) $(SANFLAGS) -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 
@@ -74,6 +88,13 @@ demo: deps
 bench: all
 	@sh tests/bench/run.sh
 
+# clang, NOSIMD=1, TSan over the threaded suites, fuzz corpus replay (CI).
+check-matrix: deps
+	@sh tests/matrix.sh
+
+print-build:
+	@echo $(BUILD)
+
 FUZZ_TIME ?= 30
 fuzz: deps
 	@sh tests/fuzz/run.sh $(FUZZ_TIME)
@@ -105,6 +126,6 @@ uninstall:
 clean:
 	rm -rf bin build
 
-.PHONY: all deps units check demo bench fuzz lint install uninstall clean
+.PHONY: all deps units check check-matrix print-build demo bench fuzz lint install uninstall clean
 .PRECIOUS: $(BUILD)/%.o $(BUILD)/cmd/%.o $(BUILD)/tests/unit/%.o
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -3,7 +3,7 @@
 # bad input lines, and the EventBridge pattern conformance cases.
 load test_helper
 
-ER="$DATA/patterns/event-ruler"
+ER="$TOP/tests/data/event-ruler"
 
 # Compact one-line form of a pretty-printed fixture (no numbers at risk).
 oneline() {
@@ -202,8 +202,8 @@ oneline() {
 	assert_output '{"a":"x"}'
 }
 
-@test "conformance: every case in shared/data/patterns/cases.jsonl" {
-	run perl "$TOP/tests/lib/cases.pl" evbus-route "$DATA/patterns/cases.jsonl" "$BATS_TEST_TMPDIR"
+@test "conformance: every case of the project's EventBridge corpus (tests/data/shared-cases.jsonl)" {
+	run perl "$TOP/tests/lib/cases.pl" evbus-route "$TOP/tests/data/shared-cases.jsonl" "$BATS_TEST_TMPDIR"
 	assert_success
 	assert_output --regexp '^[0-9]+ passed, 0 failed$'
 }

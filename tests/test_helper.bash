@@ -9,12 +9,19 @@ bats_load_library bats-file
 TOP=$BATS_TEST_DIRNAME
 while [ ! -f "$TOP/Makefile" ]; do TOP=$(dirname "$TOP"); done
 TOP=$(cd "$TOP" && pwd)
-DATA="$TOP/../shared/data"
 PATH="$TOP/bin:$PATH"
 
 setup() {
 	export EVKIT_HOME="$BATS_TEST_TMPDIR/home"
 	cd "$BATS_TEST_TMPDIR" || return 1
+}
+
+# TSan runs vfork() as fork(), so the exec error a spawned child leaves in
+# its parent's memory (core/proc.c) never arrives: those tests run in the
+# other builds, and are skipped, not passed, in the TSan one.
+skip_under_tsan() {
+	[ "${EVKIT_TSAN:-0}" = 1 ] && skip "TSan runs vfork as fork: exec errors are checked in the other builds"
+	return 0
 }
 
 # Lines of a file, for assertions: `assert_equal "$(nlines f)" 3`.

@@ -25,7 +25,8 @@ int err_set(struct ev_err *e, int code, const char *fmt, ...)
 /* The same with ": strerror(errno)" appended (errno read on entry). */
 int err_sys(struct ev_err *e, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-int err_vset(struct ev_err *e, int code, const char *fmt, va_list ap);
+int err_vset(struct ev_err *e, int code, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 /* Prefixes the reason already in *e with "fmt: " (context from a caller). */
 int err_wrap(struct ev_err *e, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -43,6 +43,8 @@ msg_warn(const char *fmt, ...)
 }
 
 /* "prog: fmt: strerror(e)" on stderr. */
+static void vreport_sys(int e, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
 static void
 vreport_sys(int e, const char *fmt, va_list ap)
 {

@@ -29,7 +29,7 @@ extern int msg_quiet;		/* -q: silences warnings, never errors */
 void msg_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void msg_warn_sys(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void msg_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void msg_verror(const char *fmt, va_list ap);
+void msg_verror(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 noreturn void msg_die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 noreturn void msg_die_sys(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

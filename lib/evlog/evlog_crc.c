@@ -12,7 +12,7 @@
 
 #include "evlog_int.h"
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(EVKIT_NO_SIMD)
 #include <immintrin.h>
 
 #define CLMUL __attribute__((target("pclmul,sse4.1")))

@@ -21,6 +21,9 @@ struct vstate {
 	uint64_t mask, nheads;
 };
 
+static void damage(struct vstate *v, const char *seg, unsigned long line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 static void
 damage(struct vstate *v, const char *seg, unsigned long line, const char *fmt, ...)
 {

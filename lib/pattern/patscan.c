@@ -456,9 +456,11 @@ text(struct sc *sc, const unsigned char *q, size_t *n, int esc)
 static int
 scan_object(struct sc *sc, uint32_t node)
 {
-	const unsigned char *q;
-	size_t n;
-	int esc;
+	/* Set by member_name(); initialised for the compilers (gcc -O1 under
+	 * TSan) that cannot see it. */
+	const unsigned char *q = NULL;
+	size_t n = 0;
+	int esc = 0;
 
 	if (++sc->depth >= JSON_MAX_DEPTH)
 		return fail(sc, sc->p, "nesting too deep");
@@ -564,9 +566,9 @@ scan_value(struct sc *sc, uint32_t node)
 	struct pat_set *s = sc->s;
 	const struct pnode *nd = &s->nodes.v[node];
 	struct pvm *vm = nd->vm != PAT_NONE && !s->decided ? &s->vms.v[nd->vm] : NULL;
-	const unsigned char *q, *start = sc->p;
-	size_t n;
-	int esc, k;
+	const unsigned char *q = NULL, *start = sc->p;
+	size_t n = 0;	/* set by string(); initialised for gcc -O1 (TSan) */
+	int esc = 0, k;
 
 	if (sc->p >= sc->end)
 		return fail(sc, sc->p, "unexpected end of line");

@@ -13,6 +13,7 @@
 static inline const char *
 digit_run(const char *p, const char *end, const char *limit)
 {
+	(void)limit;	/* only the SIMD step reads ahead to it */
 #ifdef __SSE2__
 	if (limit - p >= 32) {
 		uint32_t m = pat_digits32((const unsigned char *)p);
