@@ -215,6 +215,7 @@ main(int argc, char **argv)
 	out_init(cli.line_buffered);
 	if (queue != NULL) {
 		rc = fn_esm_run(&o, queue, follow, &e);
+		free(o.env);
 		return end(EV_OK, rc, &e);
 	}
 	if ((rc = fn_open(&o, &runner, &e)) != 0)

@@ -109,6 +109,7 @@ void fn_proc_read(struct fn_inv *v);
 struct fn_inv *fn_proc_reap(struct fn_runner *r);
 void fn_proc_kill(struct fn_inv *v);
 void fn_proc_kill_all(struct fn_runner *r);
+void fn_proc_end(pid_t pid, pid_t hpid);
 int fn_proc_spawn(const struct fn_runner *r, pid_t *pid, pid_t *hpid, int *in_fd, int *out_fd,
     int *st_fd);
 

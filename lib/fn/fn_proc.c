@@ -265,13 +265,27 @@ fn_proc_kill(struct fn_inv *v)
 		kill(-v->pid, SIGKILL);
 }
 
-/* Kills every running group: the last word before dying, so no handler
- * is orphaned by an error exit. */
+/* The last word before dying: a keeper is told to kill everything below
+ * it (SIGKILL would leave what escaped the group to init once we are
+ * gone); a handler without one loses its group. */
+void
+fn_proc_end(pid_t pid, pid_t hpid)
+{
+	if (pid <= 0)
+		return;
+	if (hpid != pid)
+		kill(pid, SIGTERM);
+	else
+		kill(-pid, SIGKILL);
+}
+
+/* Ends every running handler, so none is orphaned by an error exit. */
 void
 fn_proc_kill_all(struct fn_runner *r)
 {
 	for (size_t i = 0; i < r->ninv; i++)
-		fn_proc_kill(&r->inv[i]);
+		if (r->inv[i].state == FN_RUNNING && !r->inv[i].exited && r->inv[i].wk == NULL)
+			fn_proc_end(r->inv[i].pid, r->inv[i].hpid);
 }
 
 /* Whether pid is a handler or worker of r (not an adopted orphan). */

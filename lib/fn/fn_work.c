@@ -258,8 +258,7 @@ void
 fn_work_kill_all(struct fn_runner *r)
 {
 	for (int i = 0; r->wk != NULL && i < r->o.jobs; i++)
-		if (r->wk[i].pid > 0)
-			kill(-r->wk[i].pid, SIGKILL);
+		fn_proc_end(r->wk[i].pid, r->wk[i].hpid);
 }
 
 /* End of input: stdin closed tells each worker to finish; those still
