@@ -110,6 +110,9 @@ struct fn_inv *fn_proc_reap(struct fn_runner *r);
 void fn_proc_kill(struct fn_inv *v);
 void fn_proc_kill_all(struct fn_runner *r);
 void fn_proc_end(pid_t pid, pid_t hpid);
+/* Calls fn for each child of pid (of each of its threads), as /proc lists
+ * them; returns the sum of what fn returned (0 where /proc cannot tell). */
+long fn_each_child(long pid, long (*fn)(long child, void *ctx), void *ctx);
 int fn_proc_spawn(const struct fn_runner *r, pid_t *pid, pid_t *hpid, int *in_fd, int *out_fd,
     int *st_fd);
 

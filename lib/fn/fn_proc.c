@@ -301,39 +301,51 @@ is_ours(const struct fn_runner *r, pid_t pid)
 	return 0;
 }
 
-/* Kills every child of ours that is not a handler or worker: processes
- * a handler started that outlived their parent and were re-parented to
- * us (the subreaper), with their group.  fn_proc_reap reaps them.
- * Returns how many it found. */
-static int
-kill_adopted(const struct fn_runner *r)
+long
+fn_each_child(long pid, long (*fn)(long child, void *ctx), void *ctx)
 {
-	char path[64];
+	char path[96];
 	struct dirent *d;
-	long child;
-	int n = 0;
+	long child, sum = 0;
 
-	DIR *dir = opendir("/proc/self/task");
+	snprintf(path, sizeof path, "/proc/%ld/task", pid);
+	DIR *dir = opendir(path);
 	if (dir == NULL)
 		return 0;
 	while ((d = readdir(dir)) != NULL) {
 		if (d->d_name[0] == '.')
 			continue;
-		snprintf(path, sizeof path, "/proc/self/task/%.20s/children", d->d_name);
+		snprintf(path, sizeof path, "/proc/%ld/task/%.20s/children", pid, d->d_name);
 		FILE *f = fopen(path, "re");
-		while (f != NULL && fscanf(f, "%ld", &child) == 1) {
-			if (is_ours(r, (pid_t)child))
-				continue;
-			if (getpgid((pid_t)child) == (pid_t)child)
-				kill(-(pid_t)child, SIGKILL);
-			kill((pid_t)child, SIGKILL);
-			n++;
-		}
+		while (f != NULL && fscanf(f, "%ld", &child) == 1)
+			sum += fn(child, ctx);
 		if (f != NULL)
 			fclose(f);
 	}
 	closedir(dir);
-	return n;
+	return sum;
+}
+
+/* fn_each_child: kills a child that is not a handler or worker of r,
+ * with its group; returns 1 when it did. */
+static long
+kill_stranger(long child, void *ctx)
+{
+	if (is_ours(ctx, (pid_t)child))
+		return 0;
+	if (getpgid((pid_t)child) == (pid_t)child)
+		kill(-(pid_t)child, SIGKILL);
+	kill((pid_t)child, SIGKILL);
+	return 1;
+}
+
+/* Kills every child of ours that is not a handler or worker: processes
+ * a handler started that outlived their parent and were re-parented to
+ * us (the subreaper).  fn_proc_reap reaps them.  Returns how many. */
+static long
+kill_adopted(struct fn_runner *r)
+{
+	return fn_each_child((long)getpid(), kill_stranger, r);
 }
 
 /* Kills what handlers left re-parented to us (the loop reaps them).

@@ -14,7 +14,6 @@
  * The shim leads the process group (the handler joins it), so killing
  * the group kills both; what had escaped comes back to fnrun. */
 #ifdef __linux__
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -37,34 +36,17 @@ struct shim_msg {
 	struct rusage ru;
 };
 
-/* SIGKILLs every descendant of pid (children lists, depth first, up to
- * depth 64); returns how many. */
-static int
-kill_below(long pid, int depth)
+/* fn_each_child: SIGKILLs child and everything below it (depth first,
+ * up to 64 deep); returns how many. */
+static long
+kill_below(long child, void *depth)
 {
-	char path[96];
-	struct dirent *d;
-	long child;
-	int n = 0;
+	long n = 1;
+	int d = *(int *)depth + 1;
 
-	snprintf(path, sizeof path, "/proc/%ld/task", pid);
-	DIR *dir = depth < 64 ? opendir(path) : NULL;
-	if (dir == NULL)
-		return 0;
-	while ((d = readdir(dir)) != NULL) {
-		if (d->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof path, "/proc/%ld/task/%.20s/children", pid, d->d_name);
-		FILE *f = fopen(path, "re");
-		while (f != NULL && fscanf(f, "%ld", &child) == 1) {
-			n += kill_below(child, depth + 1);
-			kill((pid_t)child, SIGKILL);
-			n++;
-		}
-		if (f != NULL)
-			fclose(f);
-	}
-	closedir(dir);
+	if (d < 64)
+		n += fn_each_child(child, kill_below, &d);
+	kill((pid_t)child, SIGKILL);
 	return n;
 }
 
@@ -78,7 +60,8 @@ kill_all(pid_t hpid, int *hstatus, struct rusage *hru)
 	pid_t p;
 
 	for (;;) {
-		kill_below((long)getpid(), 0);
+		int depth = 0;
+		fn_each_child((long)getpid(), kill_below, &depth);
 		p = wait4(-1, &st, 0, &ru);
 		if (p < 0 && errno == EINTR)
 			continue;
