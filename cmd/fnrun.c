@@ -178,6 +178,8 @@ static int
 end(int status, int run, const struct ev_err *e)
 {
 	out_close_or_die();
+	if (run == EV_USAGE)
+		cli_usage_error("%s", e->msg);
 	if (run > EV_NONE)
 		msg_die_err(e);
 	sig_reraise();
@@ -219,7 +221,7 @@ main(int argc, char **argv)
 		return end(EV_OK, rc, &e);
 	}
 	if ((rc = fn_open(&o, &runner, &e)) != 0)
-		msg_die_err(&e);
+		end(EV_OK, rc, &e);
 	struct ndj_reader *in = ndj_open(argv + optind, nfiles, cli.max_line_bytes);
 	ndj_set_idle(in, idle, runner);
 	while (!sig_stop && (kind = ndj_next(in, &l)) != NDJ_EOF) {
