@@ -13,9 +13,21 @@
  * error (ENOENT, EACCES …). */
 int proc_spawn(char *const *argv, int fd0, int fd1, pid_t *pid);
 
-/* The same with envp as the child's environment (NULL: ours), and flags:
- * PROC_SAME_GROUP keeps the child in our process group. */
+/* The same with fd2 as its stderr (-1: inherit ours). */
+int proc_spawn3(char *const *argv, int fd0, int fd1, int fd2, pid_t *pid);
+
+/* Everything a spawn can be told: envp is the child's environment (NULL:
+ * ours, else see proc_env below), fd[] its stdin, stdout and stderr (-1:
+ * inherit ours), flags PROC_SAME_GROUP keeps it in our process group. */
 enum { PROC_SAME_GROUP = 1 };
+struct proc_spec {
+	char *const *argv;
+	char *const *envp;
+	int flags;
+	int fd[3];
+};
+int proc_spawn_spec(const struct proc_spec *s, pid_t *pid);
+/* proc_spawn_spec with stderr inherited. */
 int proc_spawn_env(char *const *argv, char *const *envp, int flags, int fd0, int fd1,
     pid_t *pid);
 
