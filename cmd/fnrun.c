@@ -187,14 +187,14 @@ end(int status, int run, const struct ev_err *e)
 }
 
 /* The reader's idle hook: a stop request while waiting for input, or a
- * failed run, ends here rather than in a read that would block. */
+ * failed run (the --dlq cannot be written), ends here rather than in a
+ * read that would block. */
 static void
 idle(void *ctx)
 {
 	struct ev_err e;
 
-	fn_idle(ctx);
-	if (sig_stop) {
+	if (fn_idle(ctx) != 0) {
 		int run = fn_finish(ctx, &e);
 		exit(end(EV_OK, run, &e));
 	}

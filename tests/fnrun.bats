@@ -320,6 +320,21 @@ alloc() {
 	assert_success
 }
 
+@test "a --dlq that cannot be written ends the run with 74, even while input waits" {
+	[ -w /dev/full ] || skip "no /dev/full"
+	mkfifo feed
+	fnrun -q --dlq file:/dev/full -- false < feed > out 2> err 3>&- &
+	pid=$!
+	exec 4> feed
+	echo 1 >&4
+	wait_for "! kill -0 $pid 2> /dev/null" 20
+	st=0
+	wait "$pid" || st=$?
+	exec 4>&-
+	assert_equal "$st" 74
+	grep -q -- '--dlq write' err
+}
+
 @test "--name and the Lambda environment" {
 	run fnrun -n greeter -- sh -c 'echo "$AWS_LAMBDA_FUNCTION_NAME $AWS_LAMBDA_FUNCTION_VERSION $AWS_LAMBDA_FUNCTION_MEMORY_SIZE $AWS_LAMBDA_LOG_GROUP_NAME $_HANDLER"' <<< 1
 	assert_output '"greeter $LATEST 128 /aws/lambda/greeter sh"'
@@ -633,10 +648,10 @@ WORKER='while read -r e; do echo "[$e,$$]"; done'
 	assert_output "$(printf '1\n2')"
 	run jq -s -c '[.[0].initDurationMs >= 1900, .[0].durationMs < 1000, (.[1] | has("initDurationMs"))]' rep
 	assert_output '[true,true,false]'
-	run --separate-stderr fnrun -t 5 --init-timeout 1 --worker in -- sh -c 'sleep 30; cat'
+	run --separate-stderr fnrun -t 5 --init-timeout 1 --worker in -- sh -c 'sleep 30.37; cat'
 	assert_failure 1
 	assert_line -n 0 '{"errorMessage":"Init timed out after 1.00 seconds","errorType":"Runtime.InitError"}'
-	no_orphans 'sleep 30'
+	no_orphans 'sleep 30\.37'
 }
 
 @test "--worker with --retries, --dlq and --envelope" {

@@ -586,24 +586,23 @@ flush_out(struct fn_runner *r)
 	return r->err.code;
 }
 
-void
-fn_idle(void *ctx)
+int
+fn_idle(struct fn_runner *r)
 {
-	struct fn_runner *r = ctx;
-
 	flush_batch(r);		/* the input is idle: the batch is what came */
 	while (!sig_stop && flush_out(r) == 0) {
 		if (r->o.input_fd < 0) {
 			/* Cannot tell when input comes: finish what runs first. */
 			if (!busy(r))
-				return;
+				return 0;
 			pump(r, -1, -1);
 			continue;
 		}
 		/* Wait in poll, not in read, so a stop request is seen. */
 		if (pump(r, r->o.input_fd, -1))
-			return;
+			return 0;
 	}
+	return sig_stop ? -1 : r->err.code;
 }
 
 int

@@ -65,10 +65,10 @@ int fn_pump(struct fn_runner *r, int wait_ms);
 int fn_busy(const struct fn_runner *r);
 
 /* For an ndj_set_idle() hook: keeps invocations going while the input has
- * no line ready, and returns when it has, on a stop request (sig_stop),
- * or when the run has failed (fn_submit's errors); then the hook should
- * fn_finish rather than read on. */
-void fn_idle(void *r);
+ * no line ready, and returns 0 when it has; non-zero on a stop request
+ * (sig_stop) or when the run has failed (fn_submit's errors): then the
+ * hook should fn_finish rather than read on. */
+int fn_idle(struct fn_runner *r);
 
 /* Lets every queued and running invocation finish (or time out), writes
  * their results, closes the report and --dlq and kills whatever handlers
