@@ -11,11 +11,9 @@
 #include "core/buf.h"
 #include "bus/bus.h"
 #include "core/cli.h"
-#include "core/clock.h"
-#include "evlog/evlog.h"
+#include "core/json.h"
 #include "pattern/filter.h"
 #include "core/msg.h"
-#include "core/names.h"
 #include "core/ndjson.h"
 #include "core/out.h"
 #include "pattern/pattern.h"
@@ -25,6 +23,7 @@
 static const char help[] =
     "usage: evbus-route [-cqv] [-j N] -p PATTERN [-p PATTERN]... [FILE...]\n"
     "       evbus-route [-q] -r RULES [--explain] [--archive=LOG] [FILE...]\n"
+    "       evbus-route [-q] -r RULES --redrive=DLQ\n"
     "Print the events (NDJSON lines) that match an EventBridge event pattern,\n"
     "or deliver them to the targets of the rules they match.\n"
     "\n"
@@ -40,7 +39,11 @@ static const char help[] =
     "                          instead of delivering\n"
     "      --archive=LOG       rules mode: append every event to the event log\n"
     "                          LOG before routing it\n"
-    "  -q, --quiet             no warnings\n"
+    "      --redrive=DLQ       rules mode: send each dead letter in the queue DLQ\n"
+    "                          back to the rule and target it failed on, and\n"
+    "                          delete it once delivered\n"
+    "  -q, --quiet             no warnings (a failed delivery that reached its\n"
+    "                          dead letter is a warning)\n"
     "      --line-buffered     write each event as soon as it is selected\n"
     "      --errors=FILE       record bad input lines in FILE and go on\n"
     "      --max-line-bytes=N  longest input line (default 1048576)\n"
@@ -48,11 +51,13 @@ static const char help[] =
     "      --version           print the version\n"
     "\n"
     "Exit status: 0 some event selected (rules mode: every delivery made or\n"
-    "dead-lettered, matched or not), 1 none selected, 2 usage error or invalid\n"
-    "pattern or rules file, 65 bad input line, 66 input file missing or\n"
-    "unreadable, 69 a delivery failed with no dead letter, 74 I/O error.\n";
+    "dead-lettered, matched or not), 1 none selected (--redrive: no dead letter),\n"
+    "2 usage error or invalid pattern or rules file, 65 bad input line\n"
+    "(--redrive: a dead letter naming no rule and target of RULES), 66 input\n"
+    "file missing or unreadable, 69 a delivery failed with no dead letter,\n"
+    "74 I/O error (a file: or log: target's included).\n";
 
-enum { OPT_EXPLAIN = CLI_FIRST_FREE, OPT_ARCHIVE };
+enum { OPT_EXPLAIN = CLI_FIRST_FREE, OPT_ARCHIVE, OPT_REDRIVE };
 
 static const struct option opts[] = {
 	{ "pattern", required_argument, NULL, 'p' },
@@ -62,177 +67,122 @@ static const struct option opts[] = {
 	{ "rules", required_argument, NULL, 'r' },
 	{ "explain", no_argument, NULL, OPT_EXPLAIN },
 	{ "archive", required_argument, NULL, OPT_ARCHIVE },
+	{ "redrive", required_argument, NULL, OPT_REDRIVE },
 	CLI_BASIC_OPTS,
 	CLI_INPUT_OPTS,
 	{ NULL, 0, NULL, 0 }
 };
 
-/* The text of a pattern file; the file is what the user named, so a
- * missing one is 66 like any missing input. */
-static char *
-slurp(const char *path, size_t *n)
-{
-	struct buf b = { 0 };
-	int e = buf_read_file(&b, path);
-
-	if (e != 0) {
-		errno = e;
-		msg_die_sys(EV_NOINPUT, "cannot read pattern file '%s'", path);
-	}
-	*n = b.n;
-	return buf_detach(&b);
-}
-
-/* The -p patterns, each checked when given; filter mode compiles them
- * once more for every scanning thread. */
-static struct {
-	char **text;
-	size_t *len;
-	int n;
-} pats;
-
 static void
 add_pattern(struct pat_set *set, const char *arg)
 {
-	char *why, label[32], *text;
-	const char *where = arg + 1;
-	size_t n;
+	struct ev_err e = { 0 };
 
-	if (arg[0] == '@') {
-		text = slurp(arg + 1, &n);
-	} else {
-		if ((text = strdup(arg)) == NULL)
-			msg_die(EV_SOFTWARE, "out of memory");
-		n = strlen(arg);
-		snprintf(label, sizeof label, "-p %zu", pat_count(set) + 1);
-		where = label;
-	}
-	if (pat_add(set, text, n, &why) < 0) {
-		msg_error("%s: invalid event pattern %s", where, why);
-		free(why);
-		exit(EV_USAGE);
-	}
-	pats.text = realloc(pats.text, (size_t)(pats.n + 1) * sizeof *pats.text);
-	pats.len = realloc(pats.len, (size_t)(pats.n + 1) * sizeof *pats.len);
-	if (pats.text == NULL || pats.len == NULL)
-		msg_die(EV_SOFTWARE, "out of memory");
-	pats.text[pats.n] = text;
-	pats.len[pats.n++] = n;
+	if (bus_filter_add(set, arg, &e) != 0)
+		msg_die_err(&e);
 }
 
-/* One more copy of the -p patterns, for a scanning thread. */
-static struct pat_set *
-copy_set(void)
-{
-	struct pat_set *set = pat_new();
-	char *why;
-
-	for (int i = 0; i < pats.n; i++)
-		if (pat_add(set, pats.text[i], pats.len[i], &why) < 0)
-			msg_die(EV_SOFTWARE, "pattern %d: %s", i + 1, why);
-	return set;
-}
-
-/* Rules mode: the loaded rules, the bus, and the events read but not yet
- * committed to the --archive log (they are routed once it has them). */
+/* Rules mode: the pipe from lines to deliveries, and whether stdin is
+ * read (then a quiet stdin is watched for stop requests). */
 static struct {
-	struct rules *rs;
-	struct bus *bus;		/* NULL with --explain */
-	struct elog *archive;
-	struct elog_batch *ab;
-	struct buf held;		/* the held events, each followed by '\0' */
-	int64_t *held_ms;
-	size_t nheld;
+	struct bus_pipe *pipe;
 	int from_stdin;
 } rm;
 
-enum { ARCHIVE_BATCH = 1024 };
-
+/* The last line of an exec: target's stderr tail, for a one-line report. */
 static void
-explain(const char *p, size_t n, size_t nhits)
+last_line(const struct bus_fail *f, struct buf *b)
 {
-	static struct buf b;
-	static const struct rule **m;
+	size_t end = f->tailn;
 
-	if (m == NULL && (m = calloc(pat_count(rm.rs->set) + 1, sizeof *m)) == NULL)
-		msg_die(EV_SOFTWARE, "out of memory");
-	buf_reset(&b);
-	buf_adds(&b, "{\"event\":");
-	buf_add(&b, p, n);
-	buf_adds(&b, ",\"rules\":[");
-	bus_matched(rm.rs, nhits, m);
-	for (size_t i = 0; i < nhits; i++)
-		buf_printf(&b, "%s\"%s\"", i > 0 ? "," : "", m[i]->name);
-	buf_adds(&b, "]}");
-	out_line(b.p, b.n);
-}
-
-/* Explains or routes one event for which pat_match() returned m. */
-static void
-dispatch(const char *p, size_t n, int m, int64_t ms)
-{
-	if (rm.bus == NULL)
-		explain(p, n, (size_t)m);
-	else if (m > 0)
-		bus_route(rm.bus, rm.rs, (size_t)m, p, n, ms);
-}
-
-/* Commits the held events to the archive, then routes them. */
-static void
-flush_archive(void)
-{
-	const char *why;
-	struct elog_result res = { 0 };
-
-	if (rm.nheld == 0)
-		return;
-	elog_batch_clear(rm.ab);
-	for (size_t off = 0, i = 0; i < rm.nheld; i++) {
-		size_t n = strlen(rm.held.p + off);
-		if (elog_batch_add(rm.ab, "default", 7, rm.held.p + off, n, &why) != 0)
-			msg_die(EV_SOFTWARE, "--archive: %s", why);
-		off += n + 1;
+	while (end > 0 && (f->tail[end - 1] == '\n' || f->tail[end - 1] == '\r'))
+		end--;
+	size_t start = end;
+	while (start > 0 && f->tail[start - 1] != '\n')
+		start--;
+	if (end > start + 200)
+		start = end - 200;
+	buf_reset(b);
+	if (end > start) {
+		buf_adds(b, "; stderr: ");
+		json_add_string(b, f->tail + start, end - start);
 	}
-	int rc = elog_append(rm.archive, rm.ab, ELOG_EXPECT_ANY, &res);
-	elog_result_free(&res);
-	if (rc != EV_OK)
-		msg_die(rc, "--archive: %s", elog_error(rm.archive));
-	for (size_t off = 0, i = 0; i < rm.nheld; i++) {
-		size_t n = strlen(rm.held.p + off);
-		struct pat_err err;
-		/* Matched again: the hits of a held event are long gone. */
-		int m = pat_match(rm.rs->set, rm.held.p + off, n, 1, &err);
-		if (m >= 0)
-			dispatch(rm.held.p + off, n, m, rm.held_ms[i]);
-		off += n + 1;
-	}
-	buf_reset(&rm.held);
-	rm.nheld = 0;
+}
+
+/* A delivery failed for good: a warning when the dead letter took it,
+ * an error when it did not. */
+static void
+on_fail(void *ctx, const struct bus_fail *f)
+{
+	const char *rule = f->t->rule->name, *id = f->t->id;
+	struct buf tail = { 0 };
+	char why[64] = "";
+
+	(void)ctx;
+	if (f->errnum == EPIPE && f->t->kind == TGT_STDOUT)
+		out_epipe();	/* our reader left: end quietly, as a filter */
+	last_line(f, &tail);
+	if (f->exhausted != NULL)
+		snprintf(why, sizeof why, " (%s)", f->exhausted);
+	if (f->dead_letter != NULL)
+		msg_warn("rule '%s' target '%s': %s: %s%s%s; sent to dead letter '%s'", rule, id,
+		    f->code, f->why, why, tail.p != NULL ? tail.p : "", f->dead_letter);
+	else if (f->dl_error != NULL)
+		msg_error("rule '%s' target '%s': %s: %s%s; %s; event lost: %.*s", rule, id,
+		    f->code, f->why, why, f->dl_error, (int)(f->en < 200 ? f->en : 200), f->event);
+	else
+		msg_error("rule '%s' target '%s': delivery failed%s: %s: %s%s", rule, id, why,
+		    f->code, f->why, tail.p != NULL ? tail.p : "");
+	buf_free(&tail);
+}
+
+/* At the end, for each target that had failures. */
+static void
+on_summary(void *ctx, const struct target *t, const struct bus_count *c)
+{
+	(void)ctx;
+	if (c->undelivered > 0 || c->dl_failed > 0)
+		msg_error("rule '%s' target '%s': %ld of %ld deliveries failed: %ld dead-lettered, "
+		    "%ld not delivered, %ld lost", t->rule->name, t->id, c->failed,
+		    c->failed + c->delivered, c->dead_lettered, c->undelivered, c->dl_failed);
+	else
+		msg_warn("rule '%s' target '%s': %ld of %ld deliveries failed, all sent to dead "
+		    "letter '%s'", t->rule->name, t->id, c->failed, c->failed + c->delivered,
+		    t->dead_letter);
 }
 
 static void
-take(const struct ndj_line *l, int m, int64_t ms)
+on_note(void *ctx, const char *id, const char *why)
 {
-	if (rm.archive == NULL) {
-		dispatch(l->p, l->n, m, ms);
-		return;
-	}
-	buf_add(&rm.held, l->p, l->n);
-	buf_addc(&rm.held, '\0');
-	rm.held_ms[rm.nheld++] = ms;
-	if (rm.nheld == ARCHIVE_BATCH)
-		flush_archive();
+	(void)ctx;
+	msg_error("--redrive: message %s left in the dead letter: %s", id, why);
 }
 
-/* ndj idle hook: commit the archive batch, then wait for input in steps
- * of 100 ms so that a stop request is seen while stdin is quiet. */
+static const struct bus_hooks hooks = { on_fail, NULL, on_summary, on_note, NULL };
+
+/* Ends the pipe (commit, deliver, close): its status. */
+static int
+close_pipe(void)
+{
+	struct ev_err e = { 0 };
+	int st = bus_pipe_close(rm.pipe, &e);
+
+	if (st != 0 && e.msg[0] != '\0')
+		msg_error("%s", e.msg);
+	return st;
+}
+
+/* ndj idle hook: commit the archive batch and hand the batches over,
+ * then wait for input in steps of 100 ms so that a stop request is seen
+ * while stdin is quiet. */
 static void
 idle(void *ctx)
 {
+	struct ev_err e = { 0 };
+
 	(void)ctx;
-	flush_archive();
-	if (rm.bus != NULL)
-		bus_flush(rm.bus);
+	if (bus_pipe_idle(rm.pipe, &e) != 0)
+		msg_die_err(&e);
 	while (rm.from_stdin && !sig_stop) {
 		struct pollfd pfd = { STDIN_FILENO, POLLIN, 0 };
 		int r = poll(&pfd, 1, 100);
@@ -240,87 +190,136 @@ idle(void *ctx)
 			return;
 	}
 	if (sig_stop) {
-		int st = rm.bus != NULL ? bus_close(rm.bus) : EV_OK;
+		int st = close_pipe();
 		sig_reraise();
 		exit(st);
 	}
 }
 
-static void
-open_archive(const char *arg)
+/* Reads every line into the pipe: EV_OK, or EV_DATAERR at a bad line
+ * that --errors did not take. */
+static int
+read_lines(struct ndj_reader *rd)
 {
-	struct elog_opts o = { .create = 1, .fsync = ELOG_FSYNC_BATCH };
-	char *dir = name_resolve(arg, "log", "", 0);
-	int rc = elog_open(dir, &o, &rm.archive);
+	struct ndj_line l;
+	struct ev_err e = { 0 };
+	int r, rc;
 
-	free(dir);
-	if (rc != EV_OK)
-		msg_die(rc, "--archive: %s", elog_error(rm.archive));
-	rm.ab = elog_batch_new();
-	rm.held_ms = malloc(ARCHIVE_BATCH * sizeof *rm.held_ms);
-	if (rm.held_ms == NULL)
-		msg_die(EV_SOFTWARE, "out of memory");
+	while (!sig_stop && (r = ndj_next(rd, &l)) != NDJ_EOF) {
+		if (r == NDJ_TOOLONG)
+			rc = err_set(&e, EV_DATAERR, "line longer than %zu bytes", cli.max_line_bytes);
+		else if ((rc = bus_pipe_line(rm.pipe, l.p, l.n, &e)) == 0)
+			continue;
+		if (rc != EV_DATAERR)
+			msg_die_err(&e);
+		if (ndj_reject(&l, e.msg))	/* no --errors: stop here */
+			return EV_DATAERR;
+	}
+	return EV_OK;
 }
 
 static int
-rules_mode(const char *path, int explaining, const char *archive, char **files, int nfiles)
+rules_mode(struct rules *rs, const struct bus_pipe_opts *o, char **files, int nfiles)
 {
-	struct ndj_line l;
-	struct pat_err err;
-	char why[128];
-	int r, status = EV_OK;
+	struct ev_err e = { 0 };
 
-	rm.rs = rules_load(path);
 	out_init(cli.line_buffered);
-	if (archive != NULL)
-		open_archive(archive);
-	if (!explaining)
-		rm.bus = bus_open(rm.rs);
+	if (bus_pipe_open(rs, o, &rm.pipe, &e) != 0)
+		msg_die_err(&e);
 	sig_catch_stop();
 	rm.from_stdin = nfiles == 0;
 	for (int i = 0; i < nfiles; i++)
 		rm.from_stdin |= strcmp(files[i], "-") == 0;
 	struct ndj_reader *rd = ndj_open(files, nfiles, cli.max_line_bytes);
 	ndj_set_idle(rd, idle, NULL);
-	while (!sig_stop && (r = ndj_next(rd, &l)) != NDJ_EOF) {
-		int64_t ms = clock_now_ms();
-		int m = -1;
-		if (r == NDJ_TOOLONG)
-			snprintf(why, sizeof why, "line longer than %zu bytes", cli.max_line_bytes);
-		else if ((m = pat_match(rm.rs->set, l.p, l.n, 1, &err)) < 0)
-			snprintf(why, sizeof why, "%s at column %zu", err.what, err.col);
-		else {
-			take(&l, m, ms);
-			continue;
-		}
-		if (ndj_reject(&l, why)) {	/* no --errors: stop here */
-			status = EV_DATAERR;
-			break;
-		}
-	}
-	flush_archive();
-	int delivered = rm.bus != NULL ? bus_close(rm.bus) : EV_OK;
+	int status = read_lines(rd);
+	int delivered = close_pipe();
 	sig_reraise();
 	out_close_or_die();
 	if (status == EV_OK)
 		status = ndj_status(rd);
 	ndj_close(rd);
-	if (rm.archive != NULL) {
-		elog_batch_free(rm.ab);
-		elog_close(rm.archive);
-		free(rm.held_ms);
-		buf_free(&rm.held);
-	}
-	rules_free(rm.rs);
 	return delivered != EV_OK ? delivered : status;
+}
+
+/* --redrive DLQ: the dead letters back to their rules' targets. */
+static int
+redrive_mode(struct rules *rs, const char *dlq)
+{
+	struct bus_redrive_stat st;
+	struct ev_err e = { 0 };
+
+	out_init(cli.line_buffered);
+	int rc = bus_redrive(rs, dlq, &hooks, &st, &e);
+	if (rc != 0 && e.msg[0] != '\0')
+		msg_error("%s", e.msg);
+	msg_warn("--redrive: %ld dead letter(s) delivered from '%s', %ld failed again, %ld left",
+	    st.redriven, dlq, st.failed, st.skipped);
+	out_close_or_die();
+	if (rc != 0)
+		return rc;
+	if (st.skipped > 0)
+		return EV_DATAERR;
+	return st.redriven + st.failed > 0 ? EV_OK : EV_NONE;
+}
+
+static int
+rules_main(const char *path, const struct bus_pipe_opts *o, const char *redrive, char **files,
+    int nfiles)
+{
+	struct rules *rs;
+	struct ev_err e = { 0 };
+
+	if (rules_load(path, &rs, &e) != 0)
+		msg_die_err(&e);
+	int st = redrive != NULL ? redrive_mode(rs, redrive) : rules_mode(rs, o, files, nfiles);
+	rules_free(rs);
+	return st;
+}
+
+/* Filter mode: the events that match any pattern of set (or none, with
+ * invert), or their count; jobs threads scan a large file. */
+static int
+filter_mode(struct pat_set *set, int jobs, int invert, int count, char **files, int nfiles)
+{
+	struct pat_set *sets[FILTER_MAX_JOBS] = { set };
+
+	if (jobs == 0)
+		jobs = filter_default_jobs(8);
+	out_init(cli.line_buffered);
+	struct ndj_reader *rd = ndj_open(files, nfiles, cli.max_line_bytes);
+	struct filter_cfg cfg = { invert, count, cli.errors_path != NULL, cli.max_line_bytes,
+	    ndj_reject };
+	struct ev_err e = { 0 };
+	unsigned long selected;
+	int rc = filter_run(sets, jobs, bus_filter_copy, rd, &cfg, &selected, &e);
+	if (rc == EV_IOERR && errno == EPIPE)
+		msg_die_quietly();
+	if (count && rc == 0)
+		out_printf("%lu\n", selected);
+	out_close_or_die();	/* what came before a bad line */
+	if (rc == EV_DATAERR)
+		exit(rc);	/* ndj_reject() has said why */
+	if (rc != 0)
+		msg_die_err(&e);
+	int status = ndj_status(rd);
+	ndj_close(rd);
+	for (int j = 0; j < jobs; j++)
+		if (sets[j] != NULL)
+			pat_free(sets[j]);
+	bus_filter_free();
+	if (status != EV_OK)
+		return status;
+	return selected > 0 ? EV_OK : EV_NONE;
 }
 
 int
 main(int argc, char **argv)
 {
 	struct pat_set *set;
-	const char *rules = NULL, *archive = NULL;
-	int c, invert = 0, count = 0, explaining = 0, jobs = 0;
+	const char *rules = NULL, *redrive = NULL;
+	struct bus_pipe_opts o = { .hooks = &hooks };
+	int c, invert = 0, count = 0, jobs = 0;
 
 	cli_init(argv, help);
 	set = pat_new();
@@ -339,10 +338,13 @@ main(int argc, char **argv)
 			rules = optarg;
 			break;
 		case OPT_EXPLAIN:
-			explaining = 1;
+			o.explain = 1;
 			break;
 		case OPT_ARCHIVE:
-			archive = optarg;
+			o.archive = optarg;
+			break;
+		case OPT_REDRIVE:
+			redrive = optarg;
 			break;
 		case 'v':
 			invert = 1;
@@ -355,32 +357,15 @@ main(int argc, char **argv)
 	if (rules != NULL) {
 		if (pat_count(set) > 0 || invert || count || jobs)
 			cli_usage_error("-p, -v, -c and -j are for filter mode, not with -r");
+		if (redrive != NULL && (o.explain || o.archive != NULL || optind < argc))
+			cli_usage_error("--redrive reads no input: not with --explain, --archive "
+			    "or FILE");
 		pat_free(set);
-		return rules_mode(rules, explaining, archive, argv + optind, argc - optind);
+		return rules_main(rules, &o, redrive, argv + optind, argc - optind);
 	}
-	if (explaining || archive != NULL)
-		cli_usage_error("--explain and --archive need -r RULES");
+	if (o.explain || o.archive != NULL || redrive != NULL)
+		cli_usage_error("--explain, --archive and --redrive need -r RULES");
 	if (pat_count(set) == 0)
 		cli_usage_error("no pattern given (use -p PATTERN)");
-	struct pat_set *sets[FILTER_MAX_JOBS] = { set };
-	if (jobs == 0)
-		jobs = filter_default_jobs(8);
-	out_init(cli.line_buffered);
-	struct ndj_reader *rd = ndj_open(argv + optind, argc - optind, cli.max_line_bytes);
-	unsigned long selected = filter_run(sets, jobs, copy_set, rd, invert, count);
-	if (count)
-		out_printf("%lu\n", selected);
-	out_close_or_die();
-	int status = ndj_status(rd);
-	ndj_close(rd);
-	for (int j = 0; j < jobs; j++)
-		if (sets[j] != NULL)
-			pat_free(sets[j]);
-	for (int i = 0; i < pats.n; i++)
-		free(pats.text[i]);
-	free(pats.text);
-	free(pats.len);
-	if (status != EV_OK)
-		return status;
-	return selected > 0 ? EV_OK : EV_NONE;
+	return filter_mode(set, jobs, invert, count, argv + optind, argc - optind);
 }

@@ -102,11 +102,11 @@ events3() {
 }
 
 @test "exec: output goes to stderr, so stdout stays NDJSON" {
-	rule1 r.json '{"id":"e","uri":"exec:echo hello"},{"id":"s","uri":"stdout:"}'
+	rule1 r.json '{"id":"e","uri":"exec:sh -c '"'"'cat > /dev/null; echo hello; echo oops >&2'"'"'"},{"id":"s","uri":"stdout:"}'
 	run --separate-stderr evbus-route -r r.json <<< '{"t":"x"}'
 	assert_success
 	assert_output '{"t":"x"}'
-	assert_equal "$stderr" 'hello'
+	assert_equal "$stderr" $'hello\noops'
 }
 
 @test "several targets per rule and several rules per event" {
@@ -169,7 +169,7 @@ EOF
 }
 
 @test "--archive holds events in the log before any target sees them" {
-	rule1 r.json '{"id":"e","uri":"exec:sh -c '"'"'evlog-read --events arch > seen'"'"'"}'
+	rule1 r.json '{"id":"e","uri":"exec:sh -c '"'"'cat > /dev/null; evlog-read --events arch > seen'"'"'"}'
 	evbus-route -r r.json --archive arch <<< '{"t":"x","n":7}'
 	assert_equal "$(cat seen)" '{"t":"x","n":7}'
 }
@@ -210,7 +210,7 @@ EOF
 	rule1 r.json '{"id":"e","uri":"exec:false","retry":{"attempts":0}},{"id":"f","uri":"file:ok"}'
 	run --separate-stderr evbus-route -r r.json < <(events3)
 	assert_failure 69
-	assert_regex "$stderr" 'rule r, target e: delivery failed \(MaximumRetryAttempts\): TARGET_ERROR: exit status 1'
+	assert_regex "$stderr" "rule 'r' target 'e': delivery failed \(MaximumRetryAttempts\): TARGET_ERROR: exit status 1"
 	assert_equal "$(nlines ok)" 2
 }
 
@@ -451,4 +451,227 @@ EOF
 	    '\.input_transformer\.input_paths_map\.a: must be a string'
 	bad_rules '{"rules":[{"name":"a","pattern":{"t":["x"]},"targets":[{"id":"1","uri":"stdout:","input_transformer":{}}]}]}' \
 	    '\.targets\[0\]\.input_transformer: missing key "input_template"'
+}
+
+# One event of rule1's pattern with a 200 KiB member: more than a pipe
+# holds, so a child that does not read it cannot have it all.
+big_event() {
+	printf '{"t":"x","pad":"%s"}\n' "$(head -c 204800 /dev/zero | tr '\0' a)"
+}
+
+@test "an exec: target that never reads a 200 KiB payload times out into the dead letter, and the router ends" {
+	rule1 r.json '{"id":"e","uri":"exec:sleep 100","timeout":2,"retry":{"attempts":0,"max_age":60},"dead_letter":"file:dl"}'
+	big_event > big.ndjson
+	run --separate-stderr timeout 60 evbus-route -r r.json big.ndjson
+	assert_success
+	run jq -r '.ERROR_CODE + " " + .ERROR_MESSAGE' dl
+	assert_output 'TIMEOUT timed out after 2 seconds'
+}
+
+@test "an exec: child that exits 0 without reading its payload has failed, small or large" {
+	rule1 r.json '{"id":"e","uri":"exec:true","retry":{"attempts":0},"dead_letter":"file:dl"}'
+	{ echo '{"t":"x","n":1}'; big_event; } > in.ndjson
+	run --separate-stderr timeout 60 evbus-route -r r.json in.ndjson
+	assert_success
+	run jq -r '.ERROR_CODE + " " + .ERROR_MESSAGE' dl
+	assert_line --index 0 'TARGET_ERROR exited without reading the whole payload (0 of 16 bytes)'
+	assert_line --index 1 --regexp '^TARGET_ERROR exited without reading the whole payload \([0-9]+ of 2048[0-9][0-9] bytes\)$'
+}
+
+@test "SIGTERM stops a router whose exec: child never reads: the event goes to the dead letter" {
+	rule1 r.json '{"id":"e","uri":"exec:sh -c '"'"'echo $$ > started; exec sleep 100'"'"'","dead_letter":"file:dl"}'
+	big_event > big.ndjson
+	evbus-route -r r.json big.ndjson 2> err &
+	pid=$!
+	wait_for '[ -s started ]' 30
+	kill -TERM "$pid"
+	if ! wait_for '! kill -0 '"$pid"' 2>/dev/null' 30; then
+		kill -9 "$pid" "$(cat started)"
+		false
+	fi
+	run wait "$pid"
+	assert_failure 143
+	run jq -r '.ERROR_MESSAGE' dl
+	assert_output 'interrupted by signal 15'
+	run kill -0 "$(cat started)"
+	assert_failure
+}
+
+@test "a dead-lettered failure is a warning with its stderr tail, summed up per target; -q silences both" {
+	rule1 r.json '{"id":"e","uri":"exec:sh -c '"'"'cat > /dev/null; echo boom >&2; exit 3'"'"'","retry":{"attempts":0},"dead_letter":"file:dl"}'
+	run --separate-stderr evbus-route -r r.json < <(events3)
+	assert_success
+	assert_regex "$stderr" "evbus-route: rule 'r' target 'e': TARGET_ERROR: exit status 3 \(MaximumRetryAttempts\); stderr: \"boom\"; sent to dead letter 'file:dl'"
+	assert_regex "$stderr" "evbus-route: rule 'r' target 'e': 2 of 2 deliveries failed, all sent to dead letter 'file:dl'"
+	run jq -c .STDERR_TAIL dl
+	assert_output $'"boom\\n"\n"boom\\n"'
+	rm dl
+	run --separate-stderr evbus-route -q -r r.json < <(events3)
+	assert_success
+	assert_equal "$stderr" $'boom\nboom'	# the child's own stderr still passes
+	assert_equal "$(nlines dl)" 2
+}
+
+@test "the stderr tail in a dead letter is the last 4 KiB, on a queue: dead letter too" {
+	rule1 r.json '{"id":"e","uri":"exec:sh -c '"'"'cat > /dev/null; seq 1 5000 >&2; exit 1'"'"'","retry":{"attempts":0},"dead_letter":"queue:dlq"}'
+	run --separate-stderr evbus-route -r r.json <<< '{"t":"x"}'
+	assert_success
+	run sh -c 'evq-recv -e dlq | jq -j ".messageAttributes.STDERR_TAIL.stringValue" > tail; wc -c < tail; tail -n 1 tail'
+	assert_line --index 0 4096
+	assert_line --index 1 5000
+}
+
+@test "a file: target on a full disk exits 74, not 69" {
+	rule1 r.json '{"id":"f","uri":"file:/dev/full","retry":{"attempts":0}}'
+	run --separate-stderr evbus-route -r r.json < <(events3)
+	assert_failure 74
+	assert_regex "$stderr" "rule 'r' target 'f': delivery failed .*IO_ERROR: /dev/full: No space left on device"
+}
+
+@test "a file: target on a full tmpfs exits 74 (root only)" {
+	[ "$(id -u)" = 0 ] || skip "mounting a tmpfs needs root"
+	mkdir small
+	mount -t tmpfs -o size=64k tmpfs small || skip "cannot mount a tmpfs here"
+	rule1 r.json '{"id":"f","uri":"file:small/out","retry":{"attempts":0}}'
+	run --separate-stderr sh -c 'for i in $(seq 1 200); do big_line=$(printf "%01000d" 0); echo "{\"t\":\"x\",\"p\":\"$big_line\"}"; done | evbus-route -r r.json'
+	umount small
+	assert_failure 74
+	assert_regex "$stderr" 'No space left on device'
+}
+
+@test "a log: target's stream is fixed by stream, or read from the event by stream_path, exactly" {
+	rule1 r.json '{"id":"a","uri":"log:l1","stream":"orders"},{"id":"b","uri":"log:l2","stream_path":"$.c.id"}'
+	run evbus-route -r r.json < <(printf '%s\n' '{"t":"x","c":{"id":"alice"}}' '{"t":"x","c":{"id":12345678901234567890}}' '{"t":"x","c":{"id":"b\u00e9"}}')
+	assert_success
+	run sh -c 'evlog-read l1 | jq -r .stream'
+	assert_output $'orders\norders\norders'
+	run sh -c 'evlog-read l2 | jq -c .stream'
+	assert_output $'"alice"\n"12345678901234567890"\n"bé"'
+}
+
+@test "stream_path that leads to no string or number fails the delivery for good" {
+	rule1 r.json '{"id":"b","uri":"log:l2","stream_path":"$.c","dead_letter":"file:dl"}'
+	run --separate-stderr evbus-route -r r.json < <(printf '%s\n' '{"t":"x","c":"ok"}' '{"t":"x"}' '{"t":"x","c":{"a":1}}')
+	assert_success
+	run jq -r '.ERROR_CODE + " " + .ERROR_MESSAGE + " " + (.RETRY_ATTEMPTS | tostring)' dl
+	assert_output $'INVALID_PARAMETER log l2: stream_path \'$.c\' is not a string or number in this event 0\nINVALID_PARAMETER log l2: stream_path \'$.c\' is not a string or number in this event 0'
+	run sh -c 'evlog-read l2 | jq -r .stream'
+	assert_output ok
+}
+
+@test "stream and stream_path are checked when the rules are loaded, with their JSON path" {
+	bad_rules '{"rules":[{"name":"r","pattern":{"t":["x"]},"targets":[{"id":"1","uri":"log:l","stream_path":"c.id"}]}]}' \
+	    'bad.json: \.rules\[0\]\.targets\[0\]\.stream_path: a JSONPath starts with "\$" \(got "c\.id"\)'
+	bad_rules '{"rules":[{"name":"r","pattern":{"t":["x"]},"targets":[{"id":"1","uri":"stdout:","stream":"s"}]}]}' \
+	    '\.targets\[0\]\.stream: only log: targets take a stream'
+	bad_rules '{"rules":[{"name":"r","pattern":{"t":["x"]},"targets":[{"id":"1","uri":"log:l","stream":"s","stream_path":"$.a"}]}]}' \
+	    '\.targets\[0\]: "stream" and "stream_path" exclude each other'
+	bad_rules '{"rules":[{"name":"r","pattern":{"t":["x"]},"targets":[{"id":"1","uri":"log:l","stream":""}]}]}' \
+	    '\.targets\[0\]\.stream: a stream name is not empty'
+	bad_rules '{"rules":[{"name":"r","pattern":{"t":["x"]},"targets":[{"id":"1","uri":"log:l","stream":5}]}]}' \
+	    '\.targets\[0\]\.stream: must be a string, not number'
+}
+
+# gate: an exec: target that takes its payload and succeeds only once the
+# file "open" exists.
+gate() {
+	cat > gate <<'SH'
+#!/bin/sh
+cat >> got
+[ -e open ]
+SH
+	chmod +x gate
+	printf '%s\n' '{"rules":[{"name":"r","pattern":{"t":["x"]},"targets":[{"id":"e","uri":"exec:./gate","retry":{"attempts":0},"dead_letter":"queue:dlq"},{"id":"f","uri":"file:f"}]},{"name":"r2","pattern":{"t":["x"]},"targets":[{"id":"e","uri":"file:r2"}]}]}' > r.json
+}
+
+@test "--redrive sends each dead letter to the rule and target it failed on, only there, and deletes it" {
+	gate
+	run --separate-stderr evbus-route -r r.json < <(events3)
+	assert_success
+	assert_equal "$(nlines f)" 2
+	assert_equal "$(nlines got)" 2
+	touch open
+	rm got
+	run --separate-stderr evbus-route -r r.json --redrive dlq
+	assert_success
+	assert_regex "$stderr" "2 dead letter\(s\) delivered from 'dlq', 0 failed again, 0 left"
+	run cat got
+	assert_output $'{"t":"x","n":1}\n{"t":"x","n":3}'
+	assert_equal "$(nlines f)" 2
+	assert_equal "$(nlines r2)" 2
+	run evq-recv --peek dlq
+	assert_failure 1
+	run --separate-stderr evbus-route -r r.json --redrive dlq
+	assert_failure 1
+}
+
+@test "--redrive: a dead letter that fails again is dead-lettered anew, once, and the run ends" {
+	gate
+	evbus-route -r r.json < <(events3) 2>/dev/null
+	rm got
+	run --separate-stderr timeout 60 evbus-route -r r.json --redrive dlq
+	assert_success
+	assert_regex "$stderr" "0 dead letter\(s\) delivered from 'dlq', 2 failed again, 0 left"
+	assert_equal "$(nlines got)" 2
+	run sh -c 'evq-recv -e dlq | jq -r "[.body, .messageAttributes.TARGET_ID.stringValue, .attributes.ApproximateReceiveCount] | @tsv"'
+	assert_output $'{"t":"x","n":1}\te\t1\n{"t":"x","n":3}\te\t1'
+}
+
+@test "--redrive leaves a dead letter whose rule or target is gone, and a failure with no dead letter" {
+	gate
+	evbus-route -r r.json < <(events3) 2>/dev/null
+	printf '%s\n' '{"rules":[{"name":"r","pattern":{"t":["x"]},"targets":[{"id":"f","uri":"file:f"}]}]}' > other.json
+	run --separate-stderr evbus-route -r other.json --redrive dlq
+	assert_failure 65
+	assert_regex "$stderr" "left in the dead letter: its target is not in the rule"
+	run sh -c 'evq-recv --peek dlq | wc -l'
+	assert_output 2
+	printf '%s\n' '{"rules":[{"name":"r","pattern":{"t":["x"]},"targets":[{"id":"e","uri":"exec:false","retry":{"attempts":0}}]}]}' > nodl.json
+	run --separate-stderr evbus-route -r nodl.json --redrive dlq
+	assert_failure 69
+	run sh -c 'evq-recv --peek dlq | wc -l'
+	assert_output 2
+}
+
+@test "--redrive takes no input and needs -r" {
+	run --separate-stderr evbus-route --redrive dlq
+	assert_failure 2
+	rule1 r.json '{"id":"s","uri":"stdout:"}'
+	run --separate-stderr evbus-route -r r.json --redrive dlq in.ndjson
+	assert_failure 2
+	run --separate-stderr evbus-route -r r.json --redrive dlq --explain
+	assert_failure 2
+}
+
+@test "--redrive killed with -9 midway loses no dead letter" {
+	gate
+	evbus-route -r r.json < <(events3) 2>/dev/null
+	rm got
+	printf '%s\n' '{"rules":[{"name":"r","pattern":{"t":["x"]},"targets":[{"id":"e","uri":"exec:sh -c '"'"'cat > /dev/null; echo $$ >> started; exec sleep 100'"'"'","dead_letter":"queue:dlq"}]}]}' > slow.json
+	evbus-route -r slow.json --redrive dlq 2>/dev/null &
+	pid=$!
+	wait_for '[ -s started ]' 30
+	kill -9 "$pid"
+	wait "$pid" || true
+	wait_for '! kill -0 $(cat started) 2>/dev/null' 30	# the child dies with it
+	run sh -c 'evq-ctl stat dlq | jq "[.ApproximateNumberOfMessages, .ApproximateNumberOfMessagesNotVisible]" -c'
+	assert_output '[0,2]'
+}
+
+@test "two --redrive runs at once deliver each dead letter once" {
+	gate
+	seq 1 40 | sed 's/.*/{"t":"x","n":&}/' > in.ndjson
+	evbus-route -r r.json in.ndjson 2>/dev/null
+	rm got
+	touch open
+	evbus-route -r r.json --redrive dlq 2>/dev/null &
+	a=$!
+	evbus-route -r r.json --redrive dlq 2>/dev/null &
+	b=$!
+	wait "$a" || [ $? -eq 1 ]	# 1: the other run took them all
+	wait "$b" || [ $? -eq 1 ]
+	run sh -c 'sort got | uniq | wc -l; wc -l < got'
+	assert_output $'40\n40'
+	run evq-recv --peek dlq
+	assert_failure 1
 }

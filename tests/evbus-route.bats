@@ -214,6 +214,15 @@ oneline() {
 	assert_output --regexp '^[0-9]+ passed, 0 failed$'
 }
 
+@test "a pattern is read up to the end of its JSON value, as event-ruler's parser reads it" {
+	run -0 evbus-route -p '{"a":["1"]} and then anything' <<< '{"a":"1"}'
+	assert_output '{"a":"1"}'
+	run -0 evbus-route -p '{"a":["1"]}}' <<< '{"a":"1"}'
+	run -2 evbus-route -p '["a"] x' <<< '{"a":"1"}'
+	run -2 evbus-route -p '{"a":["1"] x' <<< '{"a":"1"}'
+	assert_output --partial 'invalid JSON at column 12'
+}
+
 @test "event-ruler array fixtures: arrayRule1-4 against arrayEvent1-4" {
 	for i in 1 2 3 4; do oneline "$ER/arrayEvent$i.json" > e$i.ndjson; done
 	run -0 evbus-route -p @"$ER/arrayRule1.json" e1.ndjson

@@ -8,11 +8,15 @@
 #include <unistd.h>
 
 #include "bus_int.h"
+#include "core/alloc.h"
+#include "core/backoff.h"
 #include "core/clock.h"
-#include "evlog/evlog.h"
 #include "core/json.h"
 #include "core/msg.h"
 #include "core/names.h"
+#include "core/sig.h"
+#include "dlq/dlq.h"
+#include "evlog/evlog.h"
 #include "queue/queue.h"
 #include "shape.h"
 
@@ -21,47 +25,40 @@ pthread_mutex_t bus_stdout_mu = PTHREAD_MUTEX_INITIALIZER;
 struct bus {
 	struct tgt_run *runs;
 	size_t nruns;
+	struct bus_hooks hooks;
 };
 
-static int64_t base_ms = -1;
-
-/* Read once, before the threads start. */
-static void
-backoff_init(void)
-{
-	const char *e = getenv("EVBUS_RETRY_BASE_MS");
-
-	base_ms = 1000;
-	if (e != NULL && *e != '\0')
-		base_ms = strtoll(e, NULL, 10);
-	if (base_ms < 0)
-		base_ms = 0;
-}
-
 int64_t
-bus_backoff_ms(int retry)
+bus_backoff(const struct tgt_run *r, int retry)
 {
-	if (base_ms < 0)
-		backoff_init();
-	int64_t cap = base_ms;
-	for (int i = 0; i < retry && cap < 60000; i++)
-		cap *= 2;
-	if (cap > 60000)
-		cap = 60000;
-	return cap > 0 ? (int64_t)(rand64() % (uint64_t)(cap + 1)) : 0;
+	return backoff_ms(r->backoff_base, BUS_BACKOFF_CAP_MS, retry);
 }
 
+const char *
+bus_exhausted(const struct tgt_run *r, const struct bus_item *it, int64_t wait)
+{
+	if (it->retries >= r->t->attempts)
+		return "MaximumRetryAttempts";
+	if (clock_mono_ms() + wait - it->read_mono > r->t->max_age_ms)
+		return "MaximumEventAgeInSeconds";
+	return NULL;
+}
+
+/* Sleeps ms, or less when a stop is asked (then no more retries). */
 static void
 sleep_ms(int64_t ms)
 {
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	int64_t end = clock_mono_ms() + ms;
 
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
+	for (int64_t now; !sig_stop && (now = clock_mono_ms()) < end;) {
+		int64_t step = end - now < 100 ? end - now : 100;
+		struct timespec ts = { 0, (long)step * 1000000L };
+		nanosleep(&ts, NULL);
+	}
 }
 
 /* Retries what the last attempt left ITEM_RETRY until it goes through or
- * the target's retry policy runs out; settles every failure. */
+ * the target's retry policy runs out; settles every item. */
 static void
 deliver(struct tgt_run *r, struct bus_item **items, size_t n)
 {
@@ -78,21 +75,18 @@ deliver(struct tgt_run *r, struct bus_item **items, size_t n)
 		bus_send_batch(r, left, nl);
 		size_t k = 0;
 		for (size_t i = 0; i < nl; i++) {
-			if (left[i]->state == ITEM_FINAL)
+			if (left[i]->state == ITEM_DONE)
+				bus_done(r, left[i]);
+			else if (left[i]->state == ITEM_FINAL)
 				bus_settle(r, left[i], NULL);
-			else if (left[i]->state == ITEM_RETRY)
+			else
 				left[k++] = left[i];
 		}
-		nl = k;
-		if (nl == 0)
+		if ((nl = k) == 0)
 			break;
-		int64_t wait = bus_backoff_ms(retry);
-		const char *out = NULL;
-		if (retry >= r->t->attempts)
-			out = "MaximumRetryAttempts";
-		else if (clock_mono_ms() + wait - left[0]->read_mono > r->t->max_age_ms)
-			out = "MaximumEventAgeInSeconds";
-		if (out != NULL) {
+		int64_t wait = bus_backoff(r, retry);
+		const char *out = bus_exhausted(r, left[0], wait);
+		if (out != NULL || sig_stop) {
 			for (size_t i = 0; i < nl; i++)
 				bus_settle(r, left[i], out);
 			break;
@@ -121,13 +115,17 @@ worker(void *arg)
 
 	for (;;) {
 		pthread_mutex_lock(&r->mu);
-		while (r->count == 0 && !r->closed)
+		r->busy = 0;
+		if (r->queued == 0)
+			pthread_cond_broadcast(&r->idle);
+		while (r->queued == 0 && !r->closed)
 			pthread_cond_wait(&r->more, &r->mu);
 		struct bus_batch *bt = NULL;
-		if (r->count > 0) {
+		if (r->queued > 0) {
 			bt = r->ring[r->head];
 			r->head = (r->head + 1) % BUS_FIFO;
-			r->count--;
+			r->queued--;
+			r->busy = 1;
 			pthread_cond_signal(&r->room);
 		}
 		pthread_mutex_unlock(&r->mu);
@@ -154,89 +152,90 @@ worker(void *arg)
 	}
 }
 
-/* The target's own resource; queues and logs are created when missing,
- * as evq-send and evlog-append do. */
-static void
-open_target(struct tgt_run *r)
+int
+bus_open_log(const char *arg, struct elog **out, struct elog_batch **batch, struct ev_err *e)
+{
+	struct elog_opts o = { .create = 1, .fsync = ELOG_FSYNC_BATCH };
+	char *dir = name_resolve(arg, "log", "", 0);
+	int rc = elog_open(dir, &o, out);
+
+	free(dir);
+	if (rc != EV_OK) {
+		err_set(e, rc, "%s", elog_error(*out));
+		elog_close(*out);
+		*out = NULL;
+		return rc;
+	}
+	*batch = elog_batch_new();
+	return 0;
+}
+
+/* The target's own resource and its dead letter; queues and logs are
+ * created when missing, as evq-send and evlog-append do. */
+static int
+open_target(struct tgt_run *r, struct ev_err *e)
 {
 	const struct target *t = r->t;
+	int rc = 0;
 
-	r->fd = r->dl_fd = -1;
+	r->fd = -1;
 	switch (t->kind) {
 	case TGT_FILE:
 		r->fd = open(t->arg, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
 		if (r->fd < 0)
-			msg_die_sys(EV_IOERR, "rule %s, target %s: cannot open '%s'",
-			    t->rule->name, t->id, t->arg);
+			rc = err_sys(e, EV_IOERR, "cannot open '%s'", t->arg);
 		break;
 	case TGT_QUEUE:
 		r->q = q_open(t->arg, Q_CREATE, NULL);
 		break;
-	case TGT_LOG: {
-		struct elog_opts o = { .create = 1, .fsync = ELOG_FSYNC_BATCH };
-		char *dir = name_resolve(t->arg, "log", "", 0);
-		int rc = elog_open(dir, &o, &r->log);
-		free(dir);
-		if (rc != EV_OK)
-			msg_die(rc, "rule %s, target %s: %s", t->rule->name, t->id,
-			    elog_error(r->log));
-		r->lb = elog_batch_new();
+	case TGT_LOG:
+		rc = bus_open_log(t->arg, &r->log, &r->lb, e);
 		break;
-	}
 	default:
 		break;
 	}
-	bus_dlq_open(r);
+	if (rc == 0 && t->dead_letter != NULL)
+		rc = dlq_open(t->dead_letter, &r->dl, e);
+	if (rc != 0)
+		err_wrap(e, "rule '%s' target '%s'", t->rule->name, t->id);
+	return rc;
 }
 
+/* Closes what open_target opened; the first failure goes to r->err. */
 static void
 close_target(struct tgt_run *r)
 {
-	if (r->fd >= 0 && close(r->fd) != 0) {
-		msg_warn_sys("rule %s, target %s: close", r->t->rule->name, r->t->id);
-		r->dl_failed++;
-	}
+	struct ev_err e = { 0 };
+
+	if (r->fd >= 0 && close(r->fd) != 0 && r->err.code == 0)
+		err_sys(&r->err, EV_IOERR, "rule '%s' target '%s': close '%s'",
+		    r->t->rule->name, r->t->id, r->t->arg);
 	if (r->q != NULL)
 		q_close(r->q);
 	if (r->log != NULL)
 		elog_close(r->log);
 	if (r->lb != NULL)
 		elog_batch_free(r->lb);
-	bus_dlq_close(r);
+	if (dlq_close(r->dl, &e) != 0 && r->err.code == 0)
+		r->err = e;
 	while (r->nspare > 0)
 		batch_free(r->spare[--r->nspare]);
-	pthread_mutex_destroy(&r->mu);
-	pthread_cond_destroy(&r->more);
-	pthread_cond_destroy(&r->room);
 }
 
-struct bus *
-bus_open(struct rules *rs)
+static void
+free_runs(struct bus *b, size_t opened)
 {
-	struct bus *b = calloc(1, sizeof *b);
-	size_t n = 0;
+	for (size_t i = 0; i < opened; i++)
+		close_target(&b->runs[i]);
+	free(b->runs);
+	free(b);
+}
 
-	if (b == NULL)
-		msg_die(EV_SOFTWARE, "out of memory");
-	for (int i = 0; i < rs->nrules; i++)
-		if (rs->rules[i].enabled)
-			n += (size_t)rs->rules[i].ntargets;
-	b->runs = calloc(n + 1, sizeof *b->runs);
-	if (b->runs == NULL)
-		msg_die(EV_SOFTWARE, "out of memory");
-	for (int i = 0; i < rs->nrules; i++) {
-		if (!rs->rules[i].enabled)
-			continue;
-		for (int j = 0; j < rs->rules[i].ntargets; j++) {
-			struct tgt_run *r = &b->runs[b->nruns];
-			rs->rules[i].targets[j].slot = b->nruns;
-			r->t = &rs->rules[i].targets[j];
-			b->nruns++;
-			open_target(r);
-		}
-	}
-	backoff_init();
+static void
+start_threads(struct bus *b)
+{
 	sigset_t all, old;
+
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	for (size_t i = 0; i < b->nruns; i++) {
@@ -244,11 +243,47 @@ bus_open(struct rules *rs)
 		pthread_mutex_init(&r->mu, NULL);
 		pthread_cond_init(&r->more, NULL);
 		pthread_cond_init(&r->room, NULL);
+		pthread_cond_init(&r->idle, NULL);
 		if (pthread_create(&r->th, NULL, worker, r) != 0)
-			msg_die(EV_SOFTWARE, "cannot start a delivery thread");
+			die_oom();	/* no thread: out of memory, as EAGAIN is */
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	return b;
+}
+
+int
+bus_open(struct rules *rs, const struct bus_hooks *h, struct bus **out, struct ev_err *e)
+{
+	static const struct bus_hooks none;
+	struct bus *b = xcalloc(1, sizeof *b);
+	int64_t base = backoff_base("EVBUS_RETRY_BASE_MS", BUS_BACKOFF_MS);
+	size_t n = 0;
+
+	*out = NULL;
+	for (int i = 0; i < rs->nrules; i++)
+		if (rs->rules[i].enabled)
+			n += (size_t)rs->rules[i].ntargets;
+	b->runs = xcalloc(n + 1, sizeof *b->runs);
+	b->hooks = h != NULL ? *h : none;
+	for (int i = 0; i < rs->nrules; i++) {
+		if (!rs->rules[i].enabled)
+			continue;
+		for (int j = 0; j < rs->rules[i].ntargets; j++) {
+			struct tgt_run *r = &b->runs[b->nruns];
+			rs->rules[i].targets[j].slot = b->nruns;
+			r->t = &rs->rules[i].targets[j];
+			r->hooks = &b->hooks;
+			r->backoff_base = base;
+			int rc = open_target(r, e);
+			if (rc != 0) {
+				free_runs(b, b->nruns);
+				return rc;
+			}
+			b->nruns++;
+		}
+	}
+	start_threads(b);
+	*out = b;
+	return 0;
 }
 
 /* Hands r's filling batch to its thread, waiting while the FIFO is full. */
@@ -265,43 +300,47 @@ hand_over(struct tgt_run *r)
 		bt->items[i].event = bt->data.p + bt->items[i].eoff;
 	}
 	pthread_mutex_lock(&r->mu);
-	while (r->count == BUS_FIFO)
+	while (r->queued == BUS_FIFO)
 		pthread_cond_wait(&r->room, &r->mu);
-	r->ring[(r->head + r->count) % BUS_FIFO] = bt;
-	r->count++;
+	r->ring[(r->head + r->queued) % BUS_FIFO] = bt;
+	r->queued++;
 	pthread_cond_signal(&r->more);
 	pthread_mutex_unlock(&r->mu);
 }
 
-void
-bus_push(struct bus *b, const struct target *t, int kind, const char *p, size_t n,
-    const char *ev, size_t en, int64_t read_ms)
+/* r's batch being filled, a spare one or a new one. */
+static struct bus_batch *
+filling(struct tgt_run *r)
 {
-	struct tgt_run *r = &b->runs[t->slot];
 	struct bus_batch *bt = r->filling;
 
+	if (bt != NULL)
+		return bt;
+	pthread_mutex_lock(&r->mu);
+	if (r->nspare > 0)
+		bt = r->spare[--r->nspare];
+	pthread_mutex_unlock(&r->mu);
 	if (bt == NULL) {
-		pthread_mutex_lock(&r->mu);
-		if (r->nspare > 0)
-			bt = r->spare[--r->nspare];
-		pthread_mutex_unlock(&r->mu);
-		if (bt == NULL) {
-			if ((bt = calloc(1, sizeof *bt)) == NULL)
-				msg_die(EV_SOFTWARE, "out of memory");
-			buf_grow(&bt->data, BUS_BATCH_BYTES + 4096);
-		}
-		r->filling = bt;
+		bt = xcalloc(1, sizeof *bt);
+		buf_grow(&bt->data, BUS_BATCH_BYTES + 4096);
 	}
-	if (bt->n == bt->cap) {
-		bt->cap = bt->cap == 0 ? BUS_BATCH : bt->cap * 2;
-		if ((bt->items = realloc(bt->items, bt->cap * sizeof *bt->items)) == NULL)
-			msg_die(EV_SOFTWARE, "out of memory");
-	}
+	return r->filling = bt;
+}
+
+void
+bus_push(struct bus *b, const struct target *t, int kind, const char *p, size_t n,
+    const char *ev, size_t en, int64_t read_ms, uint64_t tag)
+{
+	struct tgt_run *r = &b->runs[t->slot];
+	struct bus_batch *bt = filling(r);
+
+	XGROW(&bt->items, &bt->cap, bt->n + 1);
 	struct bus_item *it = &bt->items[bt->n++];
 	memset(it, 0, sizeof *it);
 	it->kind = kind;
 	it->n = n;
 	it->en = en;
+	it->tag = tag;
 	it->poff = bt->data.n;
 	if (kind == SHAPE_TEXT && (t->kind == TGT_STDOUT || t->kind == TGT_FILE ||
 	    t->kind == TGT_LOG)) {
@@ -332,10 +371,42 @@ bus_flush(struct bus *b)
 		hand_over(&b->runs[i]);
 }
 
-int
-bus_close(struct bus *b)
+void
+bus_sync(struct bus *b)
 {
-	long undelivered = 0, dl_failed = 0;
+	bus_flush(b);
+	for (size_t i = 0; i < b->nruns; i++) {
+		struct tgt_run *r = &b->runs[i];
+		pthread_mutex_lock(&r->mu);
+		while (r->queued > 0 || r->busy)
+			pthread_cond_wait(&r->idle, &r->mu);
+		pthread_mutex_unlock(&r->mu);
+	}
+}
+
+/* Adds r's tally to the bus's status and reports it. */
+static int
+tally(struct bus *b, struct tgt_run *r, int status, struct ev_err *e)
+{
+	const struct bus_count *c = &r->count;
+
+	if (c->failed > 0 && b->hooks.summary != NULL)
+		b->hooks.summary(b->hooks.ctx, r->t, c);
+	if (r->err.code != 0 && (status == 0 || status == EV_UNAVAILABLE)) {
+		*e = r->err;
+		return r->err.code;
+	}
+	if (c->dl_failed > 0 || c->io_failed > 0)
+		return status == 0 || status == EV_UNAVAILABLE ? EV_IOERR : status;
+	if (c->undelivered > 0 && status == 0)
+		return EV_UNAVAILABLE;
+	return status;
+}
+
+int
+bus_close(struct bus *b, struct ev_err *e)
+{
+	int status = 0;
 
 	bus_flush(b);
 	for (size_t i = 0; i < b->nruns; i++) {
@@ -349,12 +420,13 @@ bus_close(struct bus *b)
 		struct tgt_run *r = &b->runs[i];
 		pthread_join(r->th, NULL);
 		close_target(r);
-		undelivered += r->undelivered;
-		dl_failed += r->dl_failed;
+		status = tally(b, r, status, e);
+		pthread_mutex_destroy(&r->mu);
+		pthread_cond_destroy(&r->more);
+		pthread_cond_destroy(&r->room);
+		pthread_cond_destroy(&r->idle);
 	}
 	free(b->runs);
 	free(b);
-	if (dl_failed > 0)
-		return EV_IOERR;
-	return undelivered > 0 ? EV_UNAVAILABLE : EV_OK;
+	return status;
 }

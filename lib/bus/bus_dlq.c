@@ -1,143 +1,106 @@
-/* bus_dlq — deliveries that failed for good: to the target's dead letter
- * with what EventBridge's dead letters carry (RULE_ARN, TARGET_ARN,
- * ERROR_CODE, ERROR_MESSAGE, EXHAUSTED_RETRY_CONDITION, RETRY_ATTEMPTS),
- * or reported on stderr.  Nothing is dropped silently. */
-#include <errno.h>
-#include <fcntl.h>
+/* bus_dlq — how each delivery ends.  A failure goes to the target's dead
+ * letter with what EventBridge's dead letters carry (RULE_ARN,
+ * TARGET_ARN, ERROR_CODE, ERROR_MESSAGE, EXHAUSTED_RETRY_CONDITION,
+ * RETRY_ATTEMPTS) and, from an exec: target, the tail of its stderr
+ * (STDERR_TAIL); and every failure goes to the fail hook, so that the
+ * command reports it.  Nothing is dropped silently. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "bus_int.h"
-#include "core/clock.h"
-#include "core/json.h"
+#include "core/alloc.h"
 #include "core/msg.h"
-#include "queue/queue.h"
+#include "dlq/dlq.h"
 
 void
-bus_dlq_open(struct tgt_run *r)
+bus_item_tail(struct bus_item *it, const char *p, size_t n)
 {
-	const char *dl = r->t->dead_letter;
-
-	r->dl_fd = -1;
-	if (dl == NULL)
-		return;
-	if (strncmp(dl, "file:", 5) == 0) {
-		r->dl_fd = open(dl + 5, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
-		if (r->dl_fd < 0)
-			msg_die_sys(EV_IOERR, "rule %s, target %s: dead letter '%s'",
-			    r->t->rule->name, r->t->id, dl + 5);
-	} else {
-		r->dl_q = q_open(dl + 6, Q_CREATE, NULL);
-	}
-}
-
-void
-bus_dlq_close(struct tgt_run *r)
-{
-	if (r->dl_fd >= 0 && close(r->dl_fd) != 0) {
-		msg_warn_sys("dead letter '%s'", r->t->dead_letter + 5);
-		r->dl_failed++;
-	}
-	if (r->dl_q != NULL)
-		q_close(r->dl_q);
+	free(it->tail);
+	it->tail = n > 0 ? xmemdup(p, n) : NULL;
+	it->tailn = n;
 }
 
 static void
-add_field(struct buf *b, const char *k, const char *v)
+settled(struct tgt_run *r, struct bus_item *it, enum bus_outcome o)
 {
-	buf_printf(b, ",\"%s\":", k);
-	json_add_string(b, v, strlen(v));
+	free(it->tail);
+	it->tail = NULL;
+	it->tailn = 0;
+	if (r->hooks->settled != NULL)
+		r->hooks->settled(r->hooks->ctx, r->t, it->tag, o);
 }
 
-/* file: — one JSON line: the attributes, then the event. */
-static int
-to_file(struct tgt_run *r, const struct bus_item *it, const char *exhausted)
+void
+bus_done(struct tgt_run *r, struct bus_item *it)
 {
-	struct buf b = { 0 };
-	char ts[25];
-	int rc = 0;
-
-	clock_rfc3339(clock_now_ms(), ts);
-	buf_printf(&b, "{\"time\":\"%s\"", ts);
-	add_field(&b, "RULE_ARN", r->t->rule->arn);
-	add_field(&b, "TARGET_ARN", r->t->uri);
-	add_field(&b, "TARGET_ID", r->t->id);
-	add_field(&b, "ERROR_CODE", it->code);
-	add_field(&b, "ERROR_MESSAGE", it->why);
-	if (exhausted != NULL)
-		add_field(&b, "EXHAUSTED_RETRY_CONDITION", exhausted);
-	buf_printf(&b, ",\"RETRY_ATTEMPTS\":%d,\"event\":", it->retries);
-	buf_add(&b, it->event, it->en);
-	buf_adds(&b, "}\n");
-	rc = buf_write_fd(&b, r->dl_fd);
-	buf_free(&b);
-	if (rc != 0)
-		msg_error("rule %s, target %s: dead letter '%s': %s", r->t->rule->name,
-		    r->t->id, r->t->dead_letter + 5, strerror(rc));
-	return rc;
-}
-
-/* queue: — the event as the body, the rest as message attributes. */
-static int
-to_queue(struct tgt_run *r, const struct bus_item *it, const char *exhausted)
-{
-	struct buf a[7] = { { 0 } };
-	char *specs[7], *json = NULL, md5[33];
-	const char *why;
-	int n = 0, rc = 0;
-
-	buf_printf(&a[n++], "RULE_ARN=%s", r->t->rule->arn);
-	buf_printf(&a[n++], "TARGET_ARN=%s", r->t->uri);
-	buf_printf(&a[n++], "TARGET_ID=%s", r->t->id);
-	buf_printf(&a[n++], "ERROR_CODE=%s", it->code);
-	buf_printf(&a[n++], "ERROR_MESSAGE=%s", it->why[0] != '\0' ? it->why : "-");
-	if (exhausted != NULL)
-		buf_printf(&a[n++], "EXHAUSTED_RETRY_CONDITION=%s", exhausted);
-	buf_printf(&a[n++], "RETRY_ATTEMPTS:Number=%d", it->retries);
-	for (int i = 0; i < n; i++)
-		specs[i] = a[i].p;
-	if (q_attrs_render(specs, n, &json, md5, &why) < 0) {
-		rc = -1;
+	r->count.delivered++;
+	if (r->hooks->settled != NULL) {
+		pthread_mutex_lock(&bus_stdout_mu);
+		settled(r, it, BUS_DELIVERED);
+		pthread_mutex_unlock(&bus_stdout_mu);
 	} else {
-		struct q_out m = { .body = it->event, .len = it->en, .delay_ms = -1,
-		    .attrs = json, .attrs_md5 = md5 };
-		struct q_sent sent;
-		q_send_begin(r->dl_q);
-		rc = q_send_add(r->dl_q, &m, &sent, &why);
-		if (rc == 0)
-			q_send_commit(r->dl_q);
-		else
-			q_send_rollback(r->dl_q);
+		settled(r, it, BUS_DELIVERED);
 	}
-	if (rc != 0)
-		msg_error("rule %s, target %s: dead letter queue '%s': %s", r->t->rule->name,
-		    r->t->id, q_name(r->dl_q), why);
-	free(json);
-	for (int i = 0; i < n; i++)
-		buf_free(&a[i]);
-	return rc;
+}
+
+/* The letter: the event as it was read, the rest as attributes. */
+static int
+to_dead_letter(struct tgt_run *r, const struct bus_item *it, const char *exhausted,
+    struct ev_err *e)
+{
+	struct dlq_attr a[8];
+	char retries[16], tail[BUS_TAIL + 1];
+	int n = 0;
+
+	snprintf(retries, sizeof retries, "%d", it->retries);
+	a[n++] = (struct dlq_attr){ "RULE_ARN", r->t->rule->arn, 0 };
+	a[n++] = (struct dlq_attr){ "TARGET_ARN", r->t->uri, 0 };
+	a[n++] = (struct dlq_attr){ "TARGET_ID", r->t->id, 0 };
+	a[n++] = (struct dlq_attr){ "ERROR_CODE", it->code, 0 };
+	a[n++] = (struct dlq_attr){ "ERROR_MESSAGE", it->why, 0 };
+	if (exhausted != NULL)
+		a[n++] = (struct dlq_attr){ "EXHAUSTED_RETRY_CONDITION", exhausted, 0 };
+	a[n++] = (struct dlq_attr){ "RETRY_ATTEMPTS", retries, 1 };
+	if (it->tailn > 0) {
+		/* A NUL in the child's output would end the attribute early:
+		 * what follows it is still there, as a space. */
+		for (size_t i = 0; i < it->tailn; i++)
+			tail[i] = it->tail[i] != '\0' ? it->tail[i] : ' ';
+		tail[it->tailn] = '\0';
+		a[n++] = (struct dlq_attr){ "STDERR_TAIL", tail, 0 };
+	}
+	return dlq_put(r->dl, it->event, it->en, a, n, e);
 }
 
 void
 bus_settle(struct tgt_run *r, struct bus_item *it, const char *exhausted)
 {
+	struct ev_err e = { 0 };
+	enum bus_outcome o = BUS_UNDELIVERED;
+
 	if (it->kind == BUS_FAILED) {
 		it->code = "TRANSFORMATION_ERROR";
 		snprintf(it->why, sizeof it->why, "%.*s", (int)it->n, it->payload);
 	}
-	if (r->dl_fd >= 0 || r->dl_q != NULL) {
-		int rc = r->dl_fd >= 0 ? to_file(r, it, exhausted) : to_queue(r, it, exhausted);
-		if (rc == 0)
-			return;
-		r->dl_failed++;
-		msg_error("rule %s, target %s: event lost: %.200s", r->t->rule->name,
-		    r->t->id, it->event);
-		return;
+	r->count.failed++;
+	if (r->dl != NULL && to_dead_letter(r, it, exhausted, &e) == 0) {
+		r->count.dead_lettered++;
+		o = BUS_DEAD_LETTERED;
+	} else if (r->dl != NULL) {
+		r->count.dl_failed++;
+	} else {
+		r->count.undelivered++;
+		if (strcmp(it->code, "IO_ERROR") == 0)
+			r->count.io_failed++;
 	}
-	r->undelivered++;
-	msg_error("rule %s, target %s: delivery failed%s%s%s: %s: %s", r->t->rule->name,
-	    r->t->id, exhausted != NULL ? " (" : "", exhausted != NULL ? exhausted : "",
-	    exhausted != NULL ? ")" : "", it->code, it->why);
+	struct bus_fail f = { r->t, it->code, it->why, exhausted, it->retries, it->tail,
+	    it->tailn, o == BUS_DEAD_LETTERED ? r->t->dead_letter : NULL,
+	    r->dl != NULL && o != BUS_DEAD_LETTERED ? e.msg : NULL, it->event, it->en,
+	    it->errnum };
+	pthread_mutex_lock(&bus_stdout_mu);
+	if (r->hooks->fail != NULL)
+		r->hooks->fail(r->hooks->ctx, &f);
+	settled(r, it, o);
+	pthread_mutex_unlock(&bus_stdout_mu);
 }

@@ -4,9 +4,10 @@
 #include <string.h>
 
 #include "bus.h"
+#include "core/alloc.h"
 #include "core/buf.h"
 #include "core/clock.h"
-#include "core/msg.h"
+#include "bus_int.h"
 #include "shape.h"
 
 static int
@@ -20,10 +21,10 @@ by_index(const void *a, const void *b)
 size_t
 bus_matched(const struct rules *rs, size_t nhits, const struct rule **out)
 {
-	uint32_t idx[256], *v = nhits <= 256 ? idx : malloc(nhits * sizeof *v);
+	uint32_t idx[256], *v = nhits <= 256 ? idx : xreallocarray(NULL, nhits, sizeof *v);
 
-	if (v == NULL)
-		msg_die(EV_SOFTWARE, "out of memory");
+	if (nhits == 0)
+		return 0;
 	memcpy(v, pat_hits(rs->set), nhits * sizeof *v);
 	qsort(v, nhits, sizeof *v, by_index);
 	for (size_t i = 0; i < nhits; i++)
@@ -33,31 +34,33 @@ bus_matched(const struct rules *rs, size_t nhits, const struct rule **out)
 	return nhits;
 }
 
-/* Shapes ev for t and pushes the result (or the shaping error). */
-static void
+/* Shapes ev for t and pushes the result (or the shaping error); 0 when
+ * there is nothing to push (a jq program with no output). */
+static int
 route_target(struct bus *b, const struct target *t, const struct shape_ctx *ctx,
-    const char *ev, size_t n, int64_t read_ms, struct buf *out)
+    const char *ev, size_t n, int64_t read_ms, uint64_t tag, struct buf *out)
 {
 	char *why = NULL;
 	int kind;
 
 	if (t->input != NULL) {
-		bus_push(b, t, SHAPE_JSON, t->input, strlen(t->input), ev, n, read_ms);
-		return;
+		bus_push(b, t, SHAPE_JSON, t->input, strlen(t->input), ev, n, read_ms, tag);
+		return 1;
 	}
 	if (t->shape == NULL) {
-		bus_push(b, t, SHAPE_JSON, ev, n, ev, n, read_ms);
-		return;
+		bus_push(b, t, SHAPE_JSON, ev, n, ev, n, read_ms, tag);
+		return 1;
 	}
 	buf_reset(out);
 	kind = shape_apply(t->shape, ev, n, ctx, out, &why);
 	if (kind < 0) {
 		const char *w = why != NULL ? why : "shaping failed";
-		bus_push(b, t, BUS_FAILED, w, strlen(w), ev, n, read_ms);
+		bus_push(b, t, BUS_FAILED, w, strlen(w), ev, n, read_ms, tag);
 		free(why);
 	} else if (kind != SHAPE_SKIP) {
-		bus_push(b, t, kind, out->p != NULL ? out->p : "", out->n, ev, n, read_ms);
+		bus_push(b, t, kind, out->p != NULL ? out->p : "", out->n, ev, n, read_ms, tag);
 	}
+	return kind != SHAPE_SKIP;
 }
 
 void
@@ -72,8 +75,7 @@ bus_route(struct bus *b, const struct rules *rs, size_t nhits, const char *ev, s
 	if (cap < nhits) {
 		cap = pat_count(rs->set);
 		free(matched);
-		if ((matched = malloc(cap * sizeof *matched)) == NULL)
-			msg_die(EV_SOFTWARE, "out of memory");
+		matched = xreallocarray(NULL, cap, sizeof *matched);
 	}
 	clock_rfc3339(read_ms, ts);
 	bus_matched(rs, nhits, matched);
@@ -81,6 +83,18 @@ bus_route(struct bus *b, const struct rules *rs, size_t nhits, const char *ev, s
 		const struct rule *r = matched[i];
 		struct shape_ctx ctx = { r->name, r->arn, ts };
 		for (int j = 0; j < r->ntargets; j++)
-			route_target(b, &r->targets[j], &ctx, ev, n, read_ms, &out);
+			route_target(b, &r->targets[j], &ctx, ev, n, read_ms, 0, &out);
 	}
+}
+
+int
+bus_route_to(struct bus *b, const struct target *t, const char *ev, size_t n, int64_t read_ms,
+    uint64_t tag)
+{
+	static struct buf out;
+	char ts[25];
+	struct shape_ctx ctx = { t->rule->name, t->rule->arn, ts };
+
+	clock_rfc3339(read_ms, ts);
+	return route_target(b, t, &ctx, ev, n, read_ms, tag, &out);
 }

@@ -13,6 +13,7 @@
 #include "core/json.h"
 #include "core/msg.h"
 #include "core/out.h"
+#include "jpath.h"
 #include "queue/queue.h"
 #include "shape.h"
 
@@ -47,10 +48,19 @@ send_lines(struct tgt_run *r, struct bus_item **items, size_t n)
 		pthread_mutex_lock(&bus_stdout_mu);
 		for (size_t i = 0; i < n; i++)
 			out_write(iov[i].iov_base, iov[i].iov_len);
-		if (out_line_mode())
-			out_flush_or_die();
-		pthread_mutex_unlock(&bus_stdout_mu);
 		off = total;
+		if ((out_line_mode() || out_pending() >= BUS_BATCH_BYTES) && out_flush() != 0) {
+			e = errno;
+			off = 0;	/* which of them got out is not ours to know */
+		}
+		pthread_mutex_unlock(&bus_stdout_mu);
+		if (e != 0) {
+			for (size_t i = 0; i < n; i++) {
+				bus_item_fail(items[i], 1, "IO_ERROR", "stdout: %s", strerror(e));
+				items[i]->errnum = e;
+			}
+			return;
+		}
 	}
 	for (size_t first = 0; off < total;) {
 		ssize_t w = writev(r->fd, iov + first, (int)(n - first));
@@ -79,6 +89,7 @@ send_lines(struct tgt_run *r, struct bus_item **items, size_t n)
 		} else {
 			items[i]->sent += off > at ? off - at : 0;
 			bus_item_fail(items[i], 0, "IO_ERROR", "%s: %s", r->t->arg, strerror(e));
+			items[i]->errnum = e;
 		}
 		at += len;
 	}
@@ -106,19 +117,54 @@ send_queue(struct tgt_run *r, struct bus_item **items, size_t n)
 	q_send_commit(r->q);
 }
 
-/* log: — one append, under the stream named after the rule; a payload
- * that is not a JSON object fails for good.  Events whose id is already
- * in the stream are skipped, so a replay does not write them twice. */
+/* The stream of a log: target's delivery: "stream", the value at
+ * "stream_path" in the event as matched (a string's characters, a
+ * number's exact text, as evlog-append --stream-from), else the rule's
+ * name.  NULL when the path does not lead to a string or number. */
+static const char *
+log_stream(const struct tgt_run *r, const struct bus_item *it, struct buf *b, size_t *n)
+{
+	const struct target *t = r->t;
+	const char *v;
+	size_t vn;
+
+	if (t->stream_path == NULL) {
+		const char *s = t->stream != NULL ? t->stream : t->rule->name;
+		*n = strlen(s);
+		return s;
+	}
+	if (!jpath_find(t->stream_path, it->event, it->en, &v, &vn) || vn == 0)
+		return NULL;
+	buf_reset(b);
+	if (v[0] == '"' && vn >= 2)
+		json_unescape(b, v + 1, vn - 2);
+	else if (v[0] == '-' || (v[0] >= '0' && v[0] <= '9'))
+		buf_add(b, v, vn);
+	else
+		return NULL;
+	*n = b->n;
+	return b->p != NULL ? b->p : "";
+}
+
+/* log: — one append, each event under its stream (log_stream); a
+ * payload that is not a JSON object, or an event without its stream,
+ * fails for good.  Events whose id is already in the stream are
+ * skipped, so a replay does not write them twice. */
 static void
 send_log(struct tgt_run *r, struct bus_item **items, size_t n)
 {
-	const char *stream = r->t->rule->name, *why;
 	struct elog_result res = { 0 };
-	size_t added = 0;
+	struct buf sb = { 0 };
+	const char *why, *stream;
+	size_t added = 0, sn;
 
 	elog_batch_clear(r->lb);
 	for (size_t i = 0; i < n; i++) {
-		if (elog_batch_add(r->lb, stream, strlen(stream), items[i]->payload,
+		if ((stream = log_stream(r, items[i], &sb, &sn)) == NULL) {
+			bus_item_fail(items[i], 1, "INVALID_PARAMETER", "log %s: stream_path "
+			    "'%s' is not a string or number in this event", r->t->arg,
+			    r->t->stream_path_text);
+		} else if (elog_batch_add(r->lb, stream, sn, items[i]->payload,
 		    items[i]->n, &why) != 0) {
 			bus_item_fail(items[i], 1, "INVALID_PARAMETER", "log %s: %s", r->t->arg, why);
 		} else {
@@ -126,6 +172,7 @@ send_log(struct tgt_run *r, struct bus_item **items, size_t n)
 			added++;
 		}
 	}
+	buf_free(&sb);
 	if (added == 0)
 		return;
 	int rc = elog_append(r->log, r->lb, ELOG_EXPECT_ANY, &res);

@@ -2,70 +2,9 @@
 #include <string.h>
 
 #include "jpath.h"
-#include "core/msg.h"
+#include "core/alloc.h"
 
 #define NONE ((size_t)-1)
-
-size_t
-json_ws(const char *p, size_t n, size_t i)
-{
-	while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r'))
-		i++;
-	return i;
-}
-
-/* Past the string whose opening quote is p[i]. */
-static size_t
-skip_string(const char *p, size_t n, size_t i)
-{
-	for (i++; i < n; i++) {
-		if (p[i] == '\\')
-			i++;
-		else if (p[i] == '"')
-			return i + 1;
-	}
-	return NONE;
-}
-
-/* Past the object or array opened at p[i]; iterative, so depth costs no
- * stack. */
-static size_t
-skip_container(const char *p, size_t n, size_t i)
-{
-	size_t depth = 0;
-
-	while (i < n) {
-		char c = p[i];
-		if (c == '"') {
-			i = skip_string(p, n, i);
-			if (i == NONE)
-				return NONE;
-			continue;
-		}
-		if (c == '{' || c == '[')
-			depth++;
-		else if ((c == '}' || c == ']') && --depth == 0)
-			return i + 1;
-		i++;
-	}
-	return NONE;
-}
-
-size_t
-json_skip(const char *p, size_t n, size_t i)
-{
-	i = json_ws(p, n, i);
-	if (i >= n)
-		return NONE;
-	if (p[i] == '"')
-		return skip_string(p, n, i);
-	if (p[i] == '{' || p[i] == '[')
-		return skip_container(p, n, i);
-	size_t start = i;
-	while (i < n && strchr(",]} \t\r\n:", p[i]) == NULL)
-		i++;
-	return i > start ? i : NONE;
-}
 
 int
 jpath_parse(const char *s, struct jpath *jp, const char **why)
@@ -85,8 +24,7 @@ jpath_parse(const char *s, struct jpath *jp, const char **why)
 				*why = "empty member name in JSONPath";
 				goto bad;
 			}
-			if ((g.name = strndup(s, len)) == NULL)
-				msg_die(EV_SOFTWARE, "out of memory");
+			g.name = xstrndup(s, len);
 			g.len = len;
 			s += len;
 		} else if (*s == '[') {
@@ -105,11 +43,7 @@ jpath_parse(const char *s, struct jpath *jp, const char **why)
 			*why = "JSONPath uses dot notation: $.a.b";
 			goto bad;
 		}
-		if (jp->n == cap) {
-			cap = cap ? 2 * cap : 4;
-			if ((jp->seg = realloc(jp->seg, cap * sizeof *jp->seg)) == NULL)
-				msg_die(EV_SOFTWARE, "out of memory");
-		}
+		XGROW(&jp->seg, &cap, jp->n + 1);
 		jp->seg[jp->n++] = g;
 	}
 	return 0;
@@ -138,26 +72,6 @@ key_is(const char *k, size_t kn, const char *name, size_t len)
 	int same = b.n == len && memcmp(b.p, name, len) == 0;
 	buf_free(&b);
 	return same;
-}
-
-int
-json_member(const char *p, size_t n, size_t *at, size_t *k, size_t *kend, size_t *v, size_t *vend)
-{
-	size_t i = json_ws(p, n, *at);
-
-	if (i < n && (p[i] == '{' || p[i] == ','))
-		i = json_ws(p, n, i + 1);
-	if (i >= n || p[i] != '"' || (*kend = skip_string(p, n, i)) == NONE)
-		return 0;
-	*k = i;
-	i = json_ws(p, n, *kend);
-	if (i >= n || p[i] != ':')
-		return 0;
-	*v = json_ws(p, n, i + 1);
-	if ((*vend = json_skip(p, n, *v)) == NONE)
-		return 0;
-	*at = *vend;
-	return 1;
 }
 
 /* The member g of the object at p[i]; its value's start, or NONE. */
@@ -210,97 +124,4 @@ jpath_find(const struct jpath *jp, const char *p, size_t n, const char **v, size
 	*v = p + i;
 	*vn = end - i;
 	return 1;
-}
-
-static unsigned
-hex4(const char *s)
-{
-	unsigned u = 0;
-
-	for (int k = 0; k < 4; k++) {
-		char c = s[k];
-		u <<= 4;
-		if (c >= '0' && c <= '9')
-			u |= (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			u |= (unsigned)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			u |= (unsigned)(c - 'A' + 10);
-		else
-			return 0xFFFD;
-	}
-	return u;
-}
-
-static void
-add_utf8(struct buf *out, unsigned u)
-{
-	char c[4];
-
-	if (u < 0x80) {
-		buf_addc(out, (char)u);
-		return;
-	}
-	if (u < 0x800) {
-		c[0] = (char)(0xC0 | u >> 6);
-		c[1] = (char)(0x80 | (u & 0x3F));
-		buf_add(out, c, 2);
-	} else if (u < 0x10000) {
-		c[0] = (char)(0xE0 | u >> 12);
-		c[1] = (char)(0x80 | (u >> 6 & 0x3F));
-		c[2] = (char)(0x80 | (u & 0x3F));
-		buf_add(out, c, 3);
-	} else {
-		c[0] = (char)(0xF0 | u >> 18);
-		c[1] = (char)(0x80 | (u >> 12 & 0x3F));
-		c[2] = (char)(0x80 | (u >> 6 & 0x3F));
-		c[3] = (char)(0x80 | (u & 0x3F));
-		buf_add(out, c, 4);
-	}
-}
-
-/* A \u escape at s[i] (i at the 'u'); returns the index past it. */
-static size_t
-unicode_escape(struct buf *out, const char *s, size_t n, size_t i)
-{
-	if (i + 5 > n) {
-		add_utf8(out, 0xFFFD);
-		return n;
-	}
-	unsigned u = hex4(s + i + 1);
-	i += 5;
-	if (u >= 0xD800 && u < 0xDC00 && i + 6 <= n && s[i] == '\\' && s[i + 1] == 'u') {
-		unsigned lo = hex4(s + i + 2);
-		if (lo >= 0xDC00 && lo < 0xE000) {
-			u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
-			i += 6;
-		}
-	}
-	if (u >= 0xD800 && u < 0xE000)
-		u = 0xFFFD;	/* a lone surrogate has no UTF-8 form */
-	add_utf8(out, u);
-	return i;
-}
-
-void
-json_unescape(struct buf *out, const char *s, size_t n)
-{
-	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
-
-	buf_grow(out, n + 1);
-	for (size_t i = 0; i < n;) {
-		const char *e = memchr(s + i, '\\', n - i);
-		size_t run = e != NULL ? (size_t)(e - s) - i : n - i;
-		buf_add(out, s + i, run);
-		i += run;
-		if (i + 1 >= n)
-			break;
-		const char *k = strchr(from, s[i + 1]);
-		if (s[i + 1] == 'u') {
-			i = unicode_escape(out, s, n, i + 1);
-		} else {
-			buf_addc(out, k != NULL && *k != '\0' ? to[k - from] : s[i + 1]);
-			i += 2;
-		}
-	}
 }

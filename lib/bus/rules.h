@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 
+#include "core/err.h"
 #include "pattern/pattern.h"
 
 enum { RULES_MAX_TARGETS = 5 };		/* AWS's limit per rule */
@@ -13,6 +14,7 @@ enum { RULES_MAX_TARGETS = 5 };		/* AWS's limit per rule */
 enum tgt_kind { TGT_STDOUT, TGT_FILE, TGT_QUEUE, TGT_LOG, TGT_EXEC };
 
 struct shape;
+struct jpath;
 
 struct target {
 	char *id, *uri;		/* the uri is the TARGET_ARN of dead letters */
@@ -26,6 +28,9 @@ struct target {
 	char *dead_letter;	/* "file:PATH" or "queue:QUEUE", or NULL */
 	int concurrency;	/* exec: children at once */
 	int64_t timeout_ms;	/* exec: a child's time limit, 0 for none */
+	char *stream;		/* log: "stream", or NULL */
+	struct jpath *stream_path;	/* log: "stream_path", or NULL */
+	char *stream_path_text;
 	size_t slot;		/* its place in the bus (bus_open sets it) */
 	const struct rule *rule;
 };
@@ -54,9 +59,10 @@ struct rules {
  * day): two retries, and events up to a day old. */
 enum { RULES_DEFAULT_ATTEMPTS = 2, RULES_DEFAULT_MAX_AGE = 86400 };
 
-/* Reads and checks the rules file at path; dies 66 if it cannot be read
- * and 2 with "PATH: .rules[1].targets[0].uri: why" if it is invalid. */
-struct rules *rules_load(const char *path);
+/* Reads and checks the rules file at path: 0 and *out, or 66 when it
+ * cannot be read and 2 when it is invalid, with e saying
+ * "PATH: .rules[1].targets[0].uri: why". */
+int rules_load(const char *path, struct rules **out, struct ev_err *e);
 void rules_free(struct rules *rs);
 
 /* Splits a command line into words as sh would for a simple command

@@ -1,7 +1,9 @@
 /* rules_load — reads a rules file with libjq's jv and checks every key
  * against the format of evbus-route(1), naming the JSON path at fault. */
 #include <errno.h>
+#include <setjmp.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdnoreturn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,16 +11,27 @@
 
 #include <jv.h>
 
+#include "core/alloc.h"
+#include "core/arn.h"
 #include "core/buf.h"
-#include "jpath.h"
 #include "core/msg.h"
 #include "core/names.h"
+#include "dlq/dlq.h"
+#include "jpath.h"
 #include "rules.h"
 #include "shape.h"
+
+/* The first fault ends the load: fail() fills e and jumps back to
+ * rules_load(), which frees what was built (everything hangs off rs). */
+struct load {
+	jmp_buf jb;
+	struct ev_err *e;
+};
 
 /* Where the loader is: the file, and the JSON path being checked. */
 struct where {
 	const char *file;
+	struct load *ld;
 	char path[256];
 };
 
@@ -28,18 +41,18 @@ static noreturn void fail(const struct where *w, const char *fmt, ...)
 static noreturn void
 fail(const struct where *w, const char *fmt, ...)
 {
-	struct buf b = { 0 };
 	va_list ap;
+	char tmp[768];
 
 	va_start(ap, fmt);
-	char tmp[1024];
 	vsnprintf(tmp, sizeof tmp, fmt, ap);
 	va_end(ap);
 	for (char *c = tmp; *c != '\0'; c++)
 		if (*c == '\n')
 			*c = ' ';
-	buf_printf(&b, "%s: %s: %s", w->file, w->path[0] != '\0' ? w->path : ".", tmp);
-	msg_die(EV_USAGE, "%s", b.p);
+	err_set(w->ld->e, EV_USAGE, "%s: %s: %s", w->file, w->path[0] != '\0' ? w->path : ".",
+	    tmp);
+	longjmp(w->ld->jb, 1);
 }
 
 /* w with ".key" or "[i]" appended to its path. */
@@ -99,16 +112,6 @@ member(const struct where *w, jv o, const char *key, jv_kind k, int required)
 	return v;
 }
 
-static char *
-xstrdup(const char *s)
-{
-	char *p = strdup(s);
-
-	if (p == NULL)
-		msg_die(EV_SOFTWARE, "out of memory");
-	return p;
-}
-
 /* An EventBridge name (rule name, target id): 1–64 of [.\-_A-Za-z0-9]. */
 static int
 aws_name_ok(const char *s)
@@ -119,19 +122,33 @@ aws_name_ok(const char *s)
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") == n;
 }
 
-/* The required member key of o, an EventBridge name (what: "rule name",
- * "target id"), malloc'd. */
-static char *
-name_member(const struct where *w, jv o, const char *key, const char *what)
+/* Names given before, for name_member: the char * at offset off in each
+ * of the n elements of size stride at base. */
+struct names {
+	const void *base;
+	size_t stride, off;
+	int n;
+	const char *dup;	/* the message for a repeated name */
+};
+
+/* The required member key of o into *dst (malloc'd): an EventBridge
+ * name (what: "rule name", "target id") not in prev. */
+static void
+name_member(const struct where *w, jv o, const char *key, const char *what,
+    const struct names *prev, char **dst)
 {
 	jv v = member(w, o, key, JV_KIND_STRING, 1);
 	struct where s = sub(w, key, 0);
-	char *name = xstrdup(jv_string_value(v));
+	char *name = *dst = xstrdup(jv_string_value(v));
 
 	jv_free(v);
 	if (!aws_name_ok(name))
 		fail(&s, "'%s': a %s is 1 to 64 of [.-_A-Za-z0-9]", name, what);
-	return name;
+	for (int j = 0; j < prev->n; j++) {
+		const char *p = (const char *)prev->base + (size_t)j * prev->stride + prev->off;
+		if (strcmp(*(char *const *)p, name) == 0)
+			fail(&s, "'%s': %s", name, prev->dup);
+	}
 }
 
 /* A queue or log argument as every command takes it (SPEC 1). */
@@ -150,16 +167,12 @@ check_resource(const struct where *w, const char *what, const char *arg, int fif
 static void
 check_dead_letter(const struct where *w, const char *uri)
 {
-	if (strncmp(uri, "file:", 5) == 0 && uri[5] != '\0')
-		return;
-	if (strncmp(uri, "queue:", 6) == 0) {
-		size_t n = strlen(uri);
-		if (n > 11 && strcmp(uri + n - 5, ".fifo") == 0)
-			fail(w, "'%s': a dead letter must be a standard queue, not FIFO", uri);
+	const char *why = dlq_uri_check(uri);
+
+	if (why != NULL)
+		fail(w, "'%s': %s", uri, why);
+	if (strncmp(uri, "queue:", 6) == 0)
 		check_resource(w, "queue", uri + 6, 0);
-		return;
-	}
-	fail(w, "'%s': a dead letter is file:PATH or queue:QUEUE", uri);
 }
 
 static void
@@ -224,16 +237,49 @@ int_in(const struct where *w, jv o, const char *key, long min, long max, long df
 	return (long)d;
 }
 
+/* key is for targets of kind k only (name: "exec:"). */
 static void
-exec_only(const struct where *w, jv t, const struct target *tg, const char *key)
+kind_only(const struct where *w, jv t, const struct target *tg, const char *key,
+    enum tgt_kind k, const char *name)
 {
 	jv v = jv_object_get(jv_copy(t), jv_string(key));
 
-	if (jv_is_valid(v) && tg->kind != TGT_EXEC) {
+	if (jv_is_valid(v) && tg->kind != k) {
 		struct where kw = sub(w, key, 0);
-		fail(&kw, "only exec: targets take a %s", key);
+		fail(&kw, "only %s targets take a %s", name, key);
 	}
 	jv_free(v);
+}
+
+/* log: "stream" (a fixed name) or "stream_path" (a JSONPath into the
+ * event); without either, the stream is the rule's name. */
+static void
+load_stream(const struct where *w, jv t, struct target *tg)
+{
+	jv s = member(w, t, "stream", JV_KIND_STRING, 0);
+	jv p = member(w, t, "stream_path", JV_KIND_STRING, 0);
+	const char *why;
+
+	kind_only(w, t, tg, "stream", TGT_LOG, "log:");
+	kind_only(w, t, tg, "stream_path", TGT_LOG, "log:");
+	if (jv_is_valid(s) && jv_is_valid(p))
+		fail(w, "\"stream\" and \"stream_path\" exclude each other");
+	if (jv_is_valid(s)) {
+		struct where sw = sub(w, "stream", 0);
+		tg->stream = xstrdup(jv_string_value(s));
+		if (tg->stream[0] == '\0' || strlen(tg->stream) != (size_t)jv_string_length_bytes(
+		    jv_copy(s)))
+			fail(&sw, "a stream name is not empty and has no NUL");
+	}
+	if (jv_is_valid(p)) {
+		struct where pw = sub(w, "stream_path", 0);
+		tg->stream_path_text = xstrdup(jv_string_value(p));
+		tg->stream_path = xcalloc(1, sizeof *tg->stream_path);
+		if (jpath_parse(tg->stream_path_text, tg->stream_path, &why) < 0)
+			fail(&pw, "%s (got \"%s\")", why, tg->stream_path_text);
+	}
+	jv_free(s);
+	jv_free(p);
 }
 
 static void
@@ -345,7 +391,8 @@ static void
 load_target(const struct where *w, jv t, struct rule *r, int i)
 {
 	static const char *const keys[] = { "id", "uri", "input", "input_path",
-	    "input_transformer", "jq", "retry", "dead_letter", "concurrency", "timeout", NULL };
+	    "input_transformer", "jq", "retry", "dead_letter", "concurrency", "timeout",
+	    "stream", "stream_path", NULL };
 	struct target *tg = &r->targets[i];
 
 	if (jv_get_kind(t) != JV_KIND_OBJECT)
@@ -357,11 +404,9 @@ load_target(const struct where *w, jv t, struct rule *r, int i)
 	tg->rule = r;
 	parse_uri(&uw, tg);
 	check_keys(w, t, keys);
-	struct where iw = sub(w, "id", 0);
-	tg->id = name_member(w, t, "id", "target id");
-	for (int j = 0; j < i; j++)
-		if (strcmp(r->targets[j].id, tg->id) == 0)
-			fail(&iw, "'%s': duplicate target id in this rule", tg->id);
+	struct names ids = { r->targets, sizeof *r->targets, offsetof(struct target, id), i,
+	    "duplicate target id in this rule" };
+	name_member(w, t, "id", "target id", &ids, &tg->id);
 	load_shaping(w, t, tg);
 	load_retry(w, t, tg);
 	jv dl = member(w, t, "dead_letter", JV_KIND_STRING, 0);
@@ -373,8 +418,9 @@ load_target(const struct where *w, jv t, struct rule *r, int i)
 	jv_free(dl);
 	tg->concurrency = (int)int_in(w, t, "concurrency", 1, 1024, 1);
 	tg->timeout_ms = int_in(w, t, "timeout", 1, 86400, 0) * 1000LL;
-	exec_only(w, t, tg, "concurrency");
-	exec_only(w, t, tg, "timeout");
+	kind_only(w, t, tg, "concurrency", TGT_EXEC, "exec:");
+	kind_only(w, t, tg, "timeout", TGT_EXEC, "exec:");
+	load_stream(w, t, tg);
 }
 
 /* The pattern's own text in the file: jq would round numbers that have
@@ -426,16 +472,10 @@ load_rule(const struct where *w, jv rule, struct rules *rs, struct pat_set *scra
 	if (jv_get_kind(rule) != JV_KIND_OBJECT)
 		fail(w, "a rule must be an object, not %s", kind_name(rule));
 	check_keys(w, rule, keys);
-	struct where nw = sub(w, "name", 0);
-	r->name = name_member(w, rule, "name", "rule name");
-	for (int j = 0; j < i; j++)
-		if (strcmp(rs->rules[j].name, r->name) == 0)
-			fail(&nw, "'%s': duplicate rule name", r->name);
-	size_t an = strlen(r->name) + 64;
-	r->arn = malloc(an);
-	if (r->arn == NULL)
-		msg_die(EV_SOFTWARE, "out of memory");
-	snprintf(r->arn, an, "arn:aws:events:local:000000000000:rule/%s", r->name);
+	struct names names = { rs->rules, sizeof *rs->rules, offsetof(struct rule, name), i,
+	    "duplicate rule name" };
+	name_member(w, rule, "name", "rule name", &names, &r->name);
+	r->arn = arn_make("events", "local", "rule/", r->name);
 	jv st = member(w, rule, "state", JV_KIND_STRING, 0);
 	r->enabled = 1;
 	if (jv_is_valid(st)) {
@@ -466,23 +506,26 @@ load_rule(const struct where *w, jv rule, struct rules *rs, struct pat_set *scra
 	jv_free(ts);
 }
 
-static jv
-read_json(const char *path, struct buf *b)
+/* The file's text in b and its JSON in *v: 0, or 66 or 2 with e. */
+static int
+read_json(const char *path, struct buf *b, jv *v, struct ev_err *e)
 {
-	int e = buf_read_file(b, path);
+	int rc = buf_read_file(b, path);
 
-	if (e != 0) {
-		errno = e;
-		msg_die_sys(EV_NOINPUT, "cannot read rules file '%s'", path);
+	if (rc != 0) {
+		errno = rc;
+		return err_sys(e, EV_NOINPUT, "cannot read rules file '%s'", path);
 	}
-	jv v = jv_parse_sized(b->p, (int)b->n);
-	if (!jv_is_valid(v)) {
-		jv m = jv_invalid_get_msg(v);
+	*v = jv_parse_sized(b->p, (int)b->n);
+	if (!jv_is_valid(*v)) {
+		jv m = jv_invalid_get_msg(*v);
 		const char *s = jv_get_kind(m) == JV_KIND_STRING ? jv_string_value(m) : "empty file";
 		/* jq 1.6 quotes the whole text after the reason: leave it out. */
-		msg_die(EV_USAGE, "%s: not JSON: %.*s", path, (int)strcspn(s, "("), s);
+		rc = err_set(e, EV_USAGE, "%s: not JSON: %.*s", path, (int)strcspn(s, "("), s);
+		jv_free(m);
+		return rc;
 	}
-	return v;
+	return 0;
 }
 
 /* Where the elements of .rules start in the file text (its '['), or
@@ -517,43 +560,62 @@ next_rule_text(struct rules *rs, const char *p, size_t n, size_t *at)
 	*at = json_ws(p, n, end);
 }
 
-struct rules *
-rules_load(const char *path)
+/* The whole file, or a fault: fail() jumps back to rules_load(). */
+static void
+load_all(struct where *w, struct rules *rs, jv top, const struct buf *text,
+    struct pat_set *scratch)
 {
 	static const char *const keys[] = { "rules", NULL };
-	struct where w = { .file = path };
-	struct rules *rs = calloc(1, sizeof *rs);
-	struct buf text = { 0 };
-	jv top = read_json(path, &text);
 
-	if (rs == NULL)
-		msg_die(EV_SOFTWARE, "out of memory");
 	if (jv_get_kind(top) != JV_KIND_OBJECT)
-		fail(&w, "the rules file is an object with \"rules\", not %s", kind_name(top));
-	check_keys(&w, top, keys);
-	jv list = member(&w, top, "rules", JV_KIND_ARRAY, 1);
-	struct where lw = sub(&w, "rules", 0);
+		fail(w, "the rules file is an object with \"rules\", not %s", kind_name(top));
+	check_keys(w, top, keys);
+	jv list = member(w, top, "rules", JV_KIND_ARRAY, 1);
+	struct where lw = sub(w, "rules", 0);
 	rs->nrules = jv_array_length(jv_copy(list));
-	rs->rules = calloc((size_t)rs->nrules + 1, sizeof *rs->rules);
-	rs->byidx = calloc((size_t)rs->nrules + 1, sizeof *rs->byidx);
-	if (rs->rules == NULL || rs->byidx == NULL)
-		msg_die(EV_SOFTWARE, "out of memory");
-	rs->set = pat_new();
-	size_t at = rules_array(text.p, text.n);
-	struct pat_set *scratch = pat_new();
+	rs->rules = xcalloc((size_t)rs->nrules + 1, sizeof *rs->rules);
+	rs->byidx = xcalloc((size_t)rs->nrules + 1, sizeof *rs->byidx);
+	size_t at = rules_array(text->p, text->n);
 	for (int i = 0; i < rs->nrules; i++) {
 		struct where rw = sub(&lw, NULL, i);
-		next_rule_text(rs, text.p, text.n, &at);
+		next_rule_text(rs, text->p, text->n, &at);
 		load_rule(&rw, jv_array_get(jv_copy(list), i), rs, scratch, i);
 		if (rs->rules[i].enabled)
 			rs->byidx[pat_count(rs->set) - 1] = &rs->rules[i];
 	}
-	pat_free(scratch);
 	jv_free(list);
+}
+
+int
+rules_load(const char *path, struct rules **out, struct ev_err *e)
+{
+	struct load ld = { .e = e };
+	struct where w = { .file = path, .ld = &ld };
+	struct rules *rs = xcalloc(1, sizeof *rs);
+	struct buf text = { 0 };
+	struct pat_set *scratch = NULL;
+	jv top = jv_invalid();
+	int rc;
+
+	*out = NULL;
+	if ((rc = read_json(path, &text, &top, e)) != 0) {
+		buf_free(&text);
+		free(rs);
+		return rc;
+	}
+	rs->set = pat_new();
+	scratch = pat_new();
+	if (setjmp(ld.jb) == 0) {
+		load_all(&w, rs, top, &text, scratch);
+		rs->text = NULL;
+		*out = rs;
+	} else {
+		rules_free(rs);
+	}
+	pat_free(scratch);
 	jv_free(top);
 	buf_free(&text);
-	rs->text = NULL;
-	return rs;
+	return *out != NULL ? 0 : EV_USAGE;
 }
 
 void
@@ -574,6 +636,11 @@ rules_free(struct rules *rs)
 			free(t->input);
 			shape_free(t->shape);
 			free(t->dead_letter);
+			free(t->stream);
+			if (t->stream_path != NULL)
+				jpath_free(t->stream_path);
+			free(t->stream_path);
+			free(t->stream_path_text);
 		}
 		free(r->name);
 		free(r->arn);

@@ -4,17 +4,14 @@
 #include <string.h>
 
 #include "core/buf.h"
-#include "core/msg.h"
+#include "core/alloc.h"
 #include "rules.h"
 
 static void
 push(char ***v, size_t *n, struct buf *w)
 {
-	char **nv = realloc(*v, (*n + 2) * sizeof **v);
+	char **nv = *v = xreallocarray(*v, *n + 2, sizeof **v);
 
-	if (nv == NULL)
-		msg_die(EV_SOFTWARE, "out of memory");
-	*v = nv;
 	buf_addc(w, '\0');
 	nv[(*n)++] = buf_detach(w);
 	nv[*n] = NULL;

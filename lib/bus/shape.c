@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "core/jx.h"
-#include "core/msg.h"
+#include "core/alloc.h"
 #include "shape_int.h"
 
 enum { S_PATH, S_TRANSFORMER, S_JQ };
@@ -24,10 +24,8 @@ struct shape {
 static struct shape *
 shape_alloc(int kind)
 {
-	struct shape *sh = calloc(1, sizeof *sh);
+	struct shape *sh = xcalloc(1, sizeof *sh);
 
-	if (sh == NULL)
-		msg_die(EV_SOFTWARE, "out of memory");
 	sh->kind = kind;
 	return sh;
 }
@@ -42,8 +40,9 @@ whyf(const char *fmt, ...)
 	va_start(ap, fmt);
 	len = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	if (len < 0 || (s = malloc((size_t)len + 1)) == NULL)
-		msg_die(EV_SOFTWARE, "out of memory");
+	if (len < 0)
+		len = 0;
+	s = xmalloc((size_t)len + 1);
 	va_start(ap, fmt);
 	vsnprintf(s, (size_t)len + 1, fmt, ap);
 	va_end(ap);
@@ -89,8 +88,7 @@ add_var(struct shape *sh, const char *name, jv path, char **why)
 		*why = whyf("input_paths_map.%s: %s", name, what);
 		return -1;
 	}
-	if ((v->name = strdup(name)) == NULL)
-		msg_die(EV_SOFTWARE, "out of memory");
+	v->name = xstrdup(name);
 	sh->nvars++;
 	return 0;
 }
@@ -111,8 +109,7 @@ add_vars(struct shape *sh, jv map, char **why)
 		*why = whyf("input_paths_map: at most 100 paths");
 		return -1;
 	}
-	if ((sh->vars = calloc((size_t)count + 1, sizeof *sh->vars)) == NULL)
-		msg_die(EV_SOFTWARE, "out of memory");
+	sh->vars = xcalloc((size_t)count + 1, sizeof *sh->vars);
 	jv_object_foreach(jv_copy(map), key, path) {
 		if (r == 0)
 			r = add_var(sh, jv_string_value(key), path, why);

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "core/json.h"
-#include "core/msg.h"
+#include "core/alloc.h"
 #include "shape_int.h"
 
 static const struct {
@@ -48,11 +48,7 @@ placeholder(const char *t, const struct var *vars, size_t nvars, int *kind, size
 static void
 add_piece(struct tmpl *tp, struct piece p)
 {
-	if (tp->n == tp->cap) {
-		tp->cap = tp->cap ? 2 * tp->cap : 8;
-		if ((tp->pc = realloc(tp->pc, tp->cap * sizeof *tp->pc)) == NULL)
-			msg_die(EV_SOFTWARE, "out of memory");
-	}
+	XGROW(&tp->pc, &tp->cap, tp->n + 1);
 	tp->pc[tp->n++] = p;
 }
 
@@ -127,8 +123,7 @@ probe(const struct tmpl *tp, struct buf *b)
 static int
 fail(char **why, const char *what)
 {
-	if ((*why = strdup(what)) == NULL)
-		msg_die(EV_SOFTWARE, "out of memory");
+	*why = xstrdup(what);
 	return -1;
 }
 

@@ -34,4 +34,25 @@ size_t utf8_check(const char *p, size_t n, int flags);
 /* Appends s as a JSON string literal; invalid UTF-8 becomes U+FFFD. */
 void json_add_string(struct buf *b, const char *s, size_t n);
 
+/* Walking JSON text in place, without building values (json_walk.c). */
+
+/* Steps through the members of an object: start with *at at its '{'.
+ * Each call gives the next member's key (quotes included) in
+ * p[*k..*kend) and its value in p[*v..*vend), and returns 1; 0 at the
+ * end, or where the text is not JSON. */
+int json_member(const char *p, size_t n, size_t *at, size_t *k, size_t *kend, size_t *v,
+    size_t *vend);
+
+/* The index just past the JSON value starting at p[i] (after white
+ * space), or (size_t)-1 if there is none.  Structure only: strings,
+ * brackets and scalars are skipped, not fully validated. */
+size_t json_skip(const char *p, size_t n, size_t i);
+
+/* The index of the first byte at or after i that is not JSON white space. */
+size_t json_ws(const char *p, size_t n, size_t i);
+
+/* Appends the characters a JSON string body (the bytes between its quotes)
+ * stands for: escapes decoded, \u surrogate pairs joined into UTF-8. */
+void json_unescape(struct buf *out, const char *s, size_t n);
+
 #endif

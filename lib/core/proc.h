@@ -12,7 +12,6 @@
  * stdout (-1: inherit ours).  Returns 0 and *pid, or posix_spawnp's
  * error (ENOENT, EACCES …). */
 int proc_spawn(char *const *argv, int fd0, int fd1, pid_t *pid);
-
 /* The same with fd2 as its stderr (-1: inherit ours). */
 int proc_spawn3(char *const *argv, int fd0, int fd1, int fd2, pid_t *pid);
 

@@ -4,9 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #include "core/clock.h"
 #include "evlog_int.h"
@@ -119,65 +116,15 @@ compact(struct buf *b, const char *p, size_t n, int spaced)
 	b->p[b->n] = '\0';
 }
 
-/* The first '"' or '\\' at or after p, or end: 16 bytes a step where
- * SSE2 is, since most of an event's bytes are inside strings. */
-static const char *
-str_stop(const char *p, const char *end)
-{
-#ifdef __SSE2__
-	const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
-
-	for (; end - p >= 16; p += 16) {
-		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-		int m = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, q),
-		    _mm_cmpeq_epi8(x, bs)));
-		if (m != 0)
-			return p + __builtin_ctz((unsigned)m);
-	}
-#endif
-	while (p < end && *p != '"' && *p != '\\')
-		p++;
-	return p;
-}
-
-/* Past the string literal whose opening quote is at p. */
-static const char *
-skip_string(const char *p, const char *end)
-{
-	for (p++; (p = str_stop(p, end)) < end; p += 2)
-		if (*p == '"')
-			return p + 1;
-	return end;
-}
-
-/* End of the compact JSON value at p (which is valid JSON): past a
- * string, object or array; at the ',' or closing bracket after a
- * number, true, false or null. */
+/* End of the compact JSON value at p (which is valid JSON), by the one
+ * JSON walker (core/json.h): past a string, object or array; at the ','
+ * or closing bracket after a number, true, false or null. */
 static const char *
 skip_value(const char *p, const char *end)
 {
-	int depth = 0;
+	size_t i = json_skip(p, (size_t)(end - p), 0);
 
-	if (p < end && *p == '"')
-		return skip_string(p, end);
-	if (p < end && (*p == '{' || *p == '[')) {
-		while (p < end) {
-			char c = *p;
-			if (c == '"') {
-				p = skip_string(p, end);
-				continue;
-			}
-			if (c == '{' || c == '[')
-				depth++;
-			else if ((c == '}' || c == ']') && --depth == 0)
-				return p + 1;
-			p++;
-		}
-		return end;
-	}
-	while (p < end && *p != ',' && *p != '}' && *p != ']')
-		p++;
-	return p;
+	return i == (size_t)-1 ? end : p + i;
 }
 
 int

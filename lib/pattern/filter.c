@@ -3,22 +3,21 @@
  * filter_par.c's threads. */
 #include <sched.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <unistd.h>
 
-#include "core/cli.h"
-#include "filter.h"
-#include "filter_int.h"
 #include "core/msg.h"
 #include "core/out.h"
+#include "filter.h"
+#include "filter_int.h"
 
 int
-filter_judge(struct pat_set *set, const struct ndj_line *l, int r, int invert, char *why)
+filter_judge(struct pat_set *set, const struct ndj_line *l, int r,
+    const struct filter_cfg *cfg, char *why)
 {
 	struct pat_err err;
 
 	if (r == NDJ_TOOLONG) {
-		snprintf(why, WHY, "line longer than %zu bytes", cli.max_line_bytes);
+		snprintf(why, WHY, "line longer than %zu bytes", cfg->max_line);
 		return -1;
 	}
 	int m = pat_match(set, l->p, l->n, 0, &err);
@@ -26,62 +25,64 @@ filter_judge(struct pat_set *set, const struct ndj_line *l, int r, int invert, c
 		snprintf(why, WHY, "%s at column %zu", err.what, err.col);
 		return -1;
 	}
-	return (m > 0) != invert;
+	return (m > 0) != cfg->invert;
 }
 
-void
-filter_reject(const struct ndj_line *l, const char *why)
+int
+filter_reject(const struct filter_cfg *cfg, const struct ndj_line *l, const char *why,
+    struct ev_err *e)
 {
-	if (ndj_reject(l, why)) {
-		out_close_or_die();
-		exit(EV_DATAERR);
-	}
+	if (!cfg->reject(l, why))
+		return 0;
+	return err_set(e, EV_DATAERR, "%s:%lu: %s", l->file, l->lineno, why);
 }
 
-/* One line (r from the reader) judged and written in this thread: 1 if
- * it was selected. */
+/* One line (r from the reader) judged and written in this thread. */
 static int
-one(struct pat_set *set, const struct ndj_line *l, int r, int invert, int count)
+one(struct pat_set *set, const struct ndj_line *l, int r, const struct filter_cfg *cfg,
+    unsigned long *sel, struct ev_err *e)
 {
 	char why[WHY];
-	int k = filter_judge(set, l, r, invert, why);
+	int k = filter_judge(set, l, r, cfg, why);
 
 	if (k < 0)
-		filter_reject(l, why);
-	if (k > 0 && !count)
+		return filter_reject(cfg, l, why, e);
+	if (k > 0 && !cfg->count)
 		out_line(l->p, l->n);
-	return k > 0;
+	*sel += (unsigned long)k;
+	return 0;
 }
 
-unsigned long
-filter_run_cursor(struct pat_set *set, struct ndj_cursor *c, int invert, int count)
+int
+filter_run_cursor(struct pat_set *set, struct ndj_cursor *c, const struct filter_cfg *cfg,
+    unsigned long *sel, struct ev_err *e)
 {
 	struct ndj_line l;
-	unsigned long sel = 0;
-	int r;
+	int r, rc = 0;
 
-	while ((r = ndj_cursor_next(c, &l)) != NDJ_EOF)
-		sel += (unsigned long)one(set, &l, r, invert, count);
-	return sel;
+	while (rc == 0 && (r = ndj_cursor_next(c, &l)) != NDJ_EOF)
+		rc = one(set, &l, r, cfg, sel, e);
+	return rc;
 }
 
-unsigned long
+int
 filter_run(struct pat_set **sets, int nsets, struct pat_set *(*copy)(void),
-    struct ndj_reader *rd, int invert, int count)
+    struct ndj_reader *rd, const struct filter_cfg *cfg, unsigned long *selected,
+    struct ev_err *e)
 {
 	struct ndj_line l;
 	struct ndj_cursor c;
-	unsigned long sel = 0;
-	int r;
+	int r, rc = 0;
 
-	for (;;) {
+	*selected = 0;
+	while (rc == 0) {
 		/* threads pay where the rest is big and output may wait */
 		if (nsets > 1 && !out_line_mode() && ndj_take_mapped(rd, &c)) {
 			unsigned long line = c.lineno;
 			if ((size_t)(c.end - c.p) >= 4 * PIECE) {
-				sel += filter_par(sets, nsets, copy, &c, invert, count, &line);
+				rc = filter_par(sets, nsets, copy, &c, cfg, &line, selected, e);
 			} else {
-				sel += filter_run_cursor(sets[0], &c, invert, count);
+				rc = filter_run_cursor(sets[0], &c, cfg, selected, e);
 				line = c.lineno;
 			}
 			ndj_taken(rd, line);
@@ -89,9 +90,9 @@ filter_run(struct pat_set **sets, int nsets, struct pat_set *(*copy)(void),
 		}
 		if ((r = ndj_next(rd, &l)) == NDJ_EOF)
 			break;
-		sel += (unsigned long)one(sets[0], &l, r, invert, count);
+		rc = one(sets[0], &l, r, cfg, selected, e);
 	}
-	return sel;
+	return rc;
 }
 
 int

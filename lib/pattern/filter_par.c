@@ -5,16 +5,17 @@
  * writes the pieces in order as they are done.  At most WINDOW pieces per
  * thread are cut ahead of the one being written, which bounds the memory
  * their output holds. */
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/buf.h"
-#include "core/cli.h"
-#include "filter.h"
-#include "filter_int.h"
 #include "core/msg.h"
 #include "core/out.h"
+#include "filter.h"
+#include "filter_int.h"
 
 /* With --errors a piece keeps at most BAD_MAX bad lines: past them the
  * reading thread scans the rest of the file alone, in constant memory. */
@@ -42,7 +43,9 @@ struct par {
 	unsigned long cut, next, written;	/* pieces cut, taken, written */
 	struct piece *ring;
 	unsigned long nring;
-	int invert, count, stop;
+	const struct filter_cfg *cfg;
+	int stop;
+	int werrno;		/* of a failed write to stdout */
 };
 
 struct worker {
@@ -54,11 +57,7 @@ struct worker {
 static void
 add_bad(struct piece *pc, const struct ndj_line *l, const char *why)
 {
-	if (pc->nbad == pc->cap) {
-		pc->cap = pc->cap ? 2 * pc->cap : 8;
-		if ((pc->bad = realloc(pc->bad, pc->cap * sizeof *pc->bad)) == NULL)
-			msg_die(EV_SOFTWARE, "out of memory");
-	}
+	XGROW(&pc->bad, &pc->cap, pc->nbad + 1);
 	pc->bad[pc->nbad].l = *l;
 	memcpy(pc->bad[pc->nbad++].why, why, WHY);
 }
@@ -73,10 +72,10 @@ scan_piece(struct par *par, struct pat_set *set, struct piece *pc)
 	int r;
 
 	while ((r = ndj_cursor_next(&pc->c, &l)) != NDJ_EOF) {
-		int k = filter_judge(set, &l, r, par->invert, why);
+		int k = filter_judge(set, &l, r, par->cfg, why);
 		if (k < 0) {
 			add_bad(pc, &l, why);
-			if (cli.errors_path == NULL)
+			if (!par->cfg->keep_going)
 				return;
 			if (pc->nbad == BAD_MAX) {
 				pc->cut_short = 1;
@@ -84,7 +83,7 @@ scan_piece(struct par *par, struct pat_set *set, struct piece *pc)
 			}
 		} else if (k > 0) {
 			pc->selected++;
-			if (!par->count) {
+			if (!par->cfg->count) {
 				buf_add(&pc->out, l.p, l.n);
 				buf_addc(&pc->out, '\n');
 			}
@@ -136,67 +135,106 @@ work(void *arg)
 	return NULL;
 }
 
+/* Stops and joins the *n threads of w; *n is 0 after, so a second call
+ * joins nothing. */
 static void
-stop_workers(struct par *par, struct worker *w, int n)
+stop_workers(struct par *par, struct worker *w, int *n)
 {
 	pthread_mutex_lock(&par->mu);
 	par->stop = 1;
 	pthread_cond_broadcast(&par->work);
 	pthread_mutex_unlock(&par->mu);
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < *n; i++)
 		pthread_join(w[i].tid, NULL);
+	*n = 0;
 }
 
 /* Writes what one done piece selected and reports its bad lines, whose
- * numbers start after *line. */
-static void
-write_piece(struct par *par, struct worker *w, int nw, struct piece *pc, unsigned long *line)
+ * numbers start after *line.  0, or the status that ends the run. */
+static int
+write_piece(struct par *par, struct piece *pc, unsigned long *line, struct ev_err *e)
 {
 	if (pc->out.n > 0) {
 		out_write(pc->out.p, pc->out.n);
-		out_flush_or_die();	/* whole lines: a reader gone is seen now */
+		/* whole lines: a reader gone is seen now */
+		if (out_flush() < 0) {
+			par->werrno = errno;
+			return err_sys(e, EV_IOERR, "write error");
+		}
 	}
 	for (size_t i = 0; i < pc->nbad; i++) {
 		pc->bad[i].l.lineno += *line;
-		if (cli.errors_path == NULL)
-			stop_workers(par, w, nw);	/* the last thing done */
-		filter_reject(&pc->bad[i].l, pc->bad[i].why);
+		int rc = filter_reject(par->cfg, &pc->bad[i].l, pc->bad[i].why, e);
+		if (rc != 0)
+			return rc;
 	}
 	*line += pc->c.lineno;
 	buf_reset(&pc->out);
 	pc->nbad = 0;
+	return 0;
 }
 
 /* The rest of the file from where piece pc was cut short, in this thread
  * once the others have stopped. */
-static unsigned long
-finish_alone(struct par *par, struct worker *w, int nw, const struct piece *pc,
-    const struct ndj_cursor *c, unsigned long *line)
+static int
+finish_alone(struct par *par, struct worker *w, int *nw, const struct piece *pc,
+    const struct ndj_cursor *c, unsigned long *line, unsigned long *sel, struct ev_err *e)
 {
 	stop_workers(par, w, nw);
 	struct ndj_cursor r = pc->c;
 	r.end = c->end;
 	r.lineno = *line;
-	unsigned long sel = filter_run_cursor(w[0].set, &r, par->invert, par->count);
+	int rc = filter_run_cursor(w[0].set, &r, par->cfg, sel, e);
 	*line = r.lineno;
-	return sel;
+	return rc;
 }
 
-unsigned long
-filter_par(struct pat_set **sets, int nsets, struct pat_set *(*copy)(void),
-    const struct ndj_cursor *c, int invert, int count, unsigned long *line)
+/* Writes the pieces in order as the threads finish them. */
+static int
+write_pieces(struct par *par, struct worker *w, int *nw, const struct ndj_cursor *c,
+    unsigned long *line, unsigned long *sel, struct ev_err *e)
 {
-	struct par par = { .rest = *c, .invert = invert, .count = count };
+	for (;;) {
+		pthread_mutex_lock(&par->mu);
+		if (par->written == par->cut) {
+			pthread_mutex_unlock(&par->mu);
+			return 0;
+		}
+		struct piece *pc = &par->ring[par->written % par->nring];
+		while (!pc->done)
+			pthread_cond_wait(&par->done, &par->mu);
+		pthread_mutex_unlock(&par->mu);
+		int rc = write_piece(par, pc, line, e);
+		*sel += pc->selected;
+		pc->selected = 0;
+		if (rc != 0)
+			return rc;
+		if (pc->cut_short) {
+			pc->cut_short = 0;
+			return finish_alone(par, w, nw, pc, c, line, sel, e);
+		}
+		pthread_mutex_lock(&par->mu);
+		pc->done = 0;
+		par->written++;
+		cut_pieces(par);
+		pthread_mutex_unlock(&par->mu);
+	}
+}
+
+int
+filter_par(struct pat_set **sets, int nsets, struct pat_set *(*copy)(void),
+    const struct ndj_cursor *c, const struct filter_cfg *cfg, unsigned long *line,
+    unsigned long *sel, struct ev_err *e)
+{
+	struct par par = { .rest = *c, .cfg = cfg };
 	struct worker w[FILTER_MAX_JOBS];
-	int nw = 0;
-	unsigned long sel = 0;
+	int nw = 0, rc;
 
 	pthread_mutex_init(&par.mu, NULL);
 	pthread_cond_init(&par.work, NULL);
 	pthread_cond_init(&par.done, NULL);
 	par.nring = (unsigned long)nsets * WINDOW;
-	if ((par.ring = calloc(par.nring, sizeof *par.ring)) == NULL)
-		msg_die(EV_SOFTWARE, "out of memory");
+	par.ring = xcalloc(par.nring, sizeof *par.ring);
 	pthread_mutex_lock(&par.mu);
 	cut_pieces(&par);
 	pthread_mutex_unlock(&par.mu);
@@ -207,33 +245,15 @@ filter_par(struct pat_set **sets, int nsets, struct pat_set *(*copy)(void),
 		if (pthread_create(&w[nw].tid, NULL, work, &w[nw]) != 0)
 			break;
 	}
-	if (nw == 0)
-		msg_die(EV_SOFTWARE, "cannot start a scanning thread");
-	for (;;) {
-		pthread_mutex_lock(&par.mu);
-		if (par.written == par.cut) {
-			pthread_mutex_unlock(&par.mu);
-			break;
-		}
-		struct piece *pc = &par.ring[par.written % par.nring];
-		while (!pc->done)
-			pthread_cond_wait(&par.done, &par.mu);
-		pthread_mutex_unlock(&par.mu);
-		write_piece(&par, w, nw, pc, line);
-		sel += pc->selected;
-		pc->selected = 0;
-		if (pc->cut_short) {
-			sel += finish_alone(&par, w, nw, pc, c, line);
-			pc->cut_short = 0;
-			break;
-		}
-		pthread_mutex_lock(&par.mu);
-		pc->done = 0;
-		par.written++;
-		cut_pieces(&par);
-		pthread_mutex_unlock(&par.mu);
+	if (nw == 0) {		/* no thread to be had: this one scans it all */
+		struct ndj_cursor r = *c;
+		r.lineno = *line;
+		rc = filter_run_cursor(sets[0], &r, cfg, sel, e);
+		*line = r.lineno;
+	} else {
+		rc = write_pieces(&par, w, &nw, c, line, sel, e);
 	}
-	stop_workers(&par, w, nw);
+	stop_workers(&par, w, &nw);
 	for (unsigned long i = 0; i < par.nring; i++) {
 		buf_free(&par.ring[i].out);
 		free(par.ring[i].bad);
@@ -242,6 +262,7 @@ filter_par(struct pat_set **sets, int nsets, struct pat_set *(*copy)(void),
 	pthread_cond_destroy(&par.done);
 	pthread_cond_destroy(&par.work);
 	pthread_mutex_destroy(&par.mu);
-	return sel;
+	if (rc == EV_IOERR)
+		errno = par.werrno;	/* as filter_run() promises */
+	return rc;
 }
-

@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "core/json.h"
-#include "core/msg.h"
 #include "pattern_int.h"
 
 enum { MAX_COMBOS = 1000 };	/* EventBridge refuses more $or combinations */
@@ -30,6 +29,7 @@ struct walk {
 	struct pcomp c;
 	PVEC(struct seg) segs;	/* saved paths of fields */
 	PVEC(struct seg) cur;	/* the path being walked */
+	int legacy;		/* "$or" is a field name like any other */
 };
 
 static int
@@ -49,22 +49,30 @@ reserved(const struct jnode *m)
 	return 0;
 }
 
-/* event-ruler reads "$or" as an OR only when its value is an array of
- * objects that use no matcher names as fields; otherwise "$or" is just a
- * field name (its README, "backward compatibility").  -1: an OR of one. */
 static int
 is_or(const struct jnode *m)
 {
-	if (m->kn != 3 || memcmp(m->k, "$or", 3) != 0 || m->t != '[' || m->nkid == 0)
-		return 0;
-	for (const struct jnode *b = m->kid; b != NULL; b = b->next) {
-		if (b->t != '{')
-			return 0;
-		for (const struct jnode *k = b->kid; k != NULL; k = k->next)
-			if (reserved(k))
-				return 0;
-	}
-	return m->nkid >= 2 ? 1 : -1;
+	return m->kn == 3 && memcmp(m->k, "$or", 3) == 0;
+}
+
+/* event-ruler's JsonRuleCompiler takes "$or" as an OR wherever it is; its
+ * value must be an array of two objects or more. */
+static int
+check_or(struct walk *w, const struct jnode *m)
+{
+	if (m->t != '[')
+		return pc_fail(&w->c, "$or must be an array of objects");
+	uint32_t i = 0;
+	for (const struct jnode *b = m->kid; b != NULL; b = b->next, i++)
+		if (b->t != '{') {
+			size_t mark = pc_push_index(&w->c, i);
+			pc_fail(&w->c, "only objects are allowed in an $or array");
+			pc_pop(&w->c, mark);
+			return -1;
+		}
+	if (m->nkid < 2)
+		return pc_fail(&w->c, "$or needs at least two objects");
+	return 0;
 }
 
 static void
@@ -102,7 +110,8 @@ same_path(const struct walk *w, const struct cfield *f)
 }
 
 /* Puts the field at the current path into every combination; a field
- * already there is replaced (duplicate paths: the last one wins). */
+ * already there is replaced (a path given twice, as a duplicate key or
+ * as "a.b" beside {"a":{"b":…}}: the last one wins, as in event-ruler). */
 static void
 put_field(struct walk *w, combos_t *cs, const struct jnode *vals)
 {
@@ -157,15 +166,28 @@ walk_or(struct walk *w, const struct jnode *m, combos_t *cs)
 	return 0;
 }
 
+/* event-ruler joins member names with '.' into one flat name, so "a.b"
+ * is the path a, b: the segments go on the path one by one. */
+static void
+push_segments(struct walk *w, const char *k, size_t n)
+{
+	const char *end = k + n;
+
+	for (;;) {
+		const char *dot = memchr(k, '.', (size_t)(end - k));
+		struct seg sg = { k, dot != NULL ? (size_t)(dot - k) : (size_t)(end - k) };
+		PPUSH(w->cur, sg);
+		if (dot == NULL)
+			return;
+		k = dot + 1;
+	}
+}
+
 static int
 walk_member(struct walk *w, const struct jnode *m, combos_t *cs, int in_or)
 {
-	int orr = is_or(m);
-
-	if (orr < 0)
-		return pc_fail(&w->c, "$or needs at least two objects");
-	if (orr > 0)
-		return walk_or(w, m, cs);
+	if (!w->legacy && is_or(m))
+		return check_or(w, m) < 0 ? -1 : walk_or(w, m, cs);
 	if (in_or && reserved(m))
 		return pc_fail(&w->c, "'%.*s' is a matcher name and cannot be a field inside $or",
 		    (int)m->kn, m->k);
@@ -173,14 +195,20 @@ walk_member(struct walk *w, const struct jnode *m, combos_t *cs, int in_or)
 		return pc_fail(&w->c, "\"%.*s\" must be an object or an array", (int)m->kn, m->k);
 	if (m->t == '[' && pc_field(&w->c, m, PAT_NONE, 0, NULL) < 0)
 		return -1;
-	struct seg sg = { m->k, m->kn };
-	PPUSH(w->cur, sg);
+	/* event-ruler's Path.extendedName() puts no dot after a path that is
+	 * one empty name: {"":{"a":[…]}} is the field a */
+	uint32_t base = m->t == '[' && w->cur.n == 1 && w->cur.v[0].n == 0 ? 0 : w->cur.n;
+	uint32_t saved = w->cur.n;
+	w->cur.n = base;
+	push_segments(w, m->k, m->kn);
 	int r = 0;
 	if (m->t == '{')
 		r = walk_object(w, m, cs, in_or);
 	else
 		put_field(w, cs, m);
-	w->cur.n--;
+	w->cur.n = base;
+	if (base != saved)
+		PPUSH(w->cur, ((struct seg){ "", 0 }));
 	return r;
 }
 
@@ -189,13 +217,10 @@ walk_object(struct walk *w, const struct jnode *o, combos_t *cs, int in_or)
 {
 	if (o->nkid == 0)
 		return pc_fail(&w->c, "empty objects are not allowed");
+	/* Members in order, duplicates too: event-ruler reads the pattern as a
+	 * stream, so a duplicate object merges with the first, a duplicate
+	 * value list replaces it, and an invalid first one is refused. */
 	for (const struct jnode *m = o->kid; m != NULL; m = m->next) {
-		const struct jnode *later;
-		for (later = m->next; later != NULL; later = later->next)
-			if (later->kn == m->kn && memcmp(later->k, m->k, m->kn) == 0)
-				break;
-		if (later != NULL)
-			continue;	/* duplicate key: the last one wins */
 		size_t mark = pc_push_key(&w->c, m->k, m->kn);
 		if (walk_member(w, m, cs, in_or) < 0)
 			return -1;
@@ -204,10 +229,34 @@ walk_object(struct walk *w, const struct jnode *o, combos_t *cs, int in_or)
 	return 0;
 }
 
+/* The pattern as event-ruler's Machine.addRule() reads it: with
+ * JsonRuleCompiler, or where that refuses it, with the old RuleCompiler,
+ * to which "$or" is a field name like any other (its README: "backward
+ * compatibility").  The first compiler's reason is the one given. */
+static int
+walk_pattern(struct walk *w, const struct jnode *root, combos_t *cs)
+{
+	if (walk_object(w, root, cs, 0) == 0)
+		return 0;
+	char *why = w->c.why;
+	w->c.why = NULL;
+	pc_pop(&w->c, 0);
+	free_combos(cs);
+	w->segs.n = w->cur.n = 0;
+	w->legacy = 1;
+	if (walk_object(w, root, cs, 0) == 0) {
+		free(why);
+		return 0;
+	}
+	free(w->c.why);
+	w->c.why = why;
+	return -1;
+}
+
 static uint32_t
 trie_node(struct pat_set *s, const struct walk *w, const struct cfield *f)
 {
-	uint32_t node = 0;
+	uint32_t node = 0, parent = PAT_NONE;
 
 	for (uint32_t i = 0; i < f->nseg; i++) {
 		const struct seg *sg = &w->segs.v[f->seg0 + i];
@@ -219,6 +268,9 @@ trie_node(struct pat_set *s, const struct walk *w, const struct cfield *f)
 			*kid = s->nodes.n;	/* before the push moves nodes */
 			PPUSH(s->nodes, nn);
 		}
+		if (parent != PAT_NONE)
+			s->nodes.v[parent].deep = 1;
+		parent = node;
 		node = *kid;
 	}
 	if (s->nodes.v[node].vm == PAT_NONE) {
@@ -229,6 +281,41 @@ trie_node(struct pat_set *s, const struct walk *w, const struct cfield *f)
 		s->nodes.v[node].vm = s->vms.n - 1;
 	}
 	return s->nodes.v[node].vm;
+}
+
+/* Byte j of field f's name as event-ruler spells it (segments joined
+ * with dots), or -1 past its end. */
+static int
+name_at(const struct walk *w, const struct cfield *f, size_t j)
+{
+	for (uint32_t i = 0; i < f->nseg; i++) {
+		const struct seg *sg = &w->segs.v[f->seg0 + i];
+		if (j < sg->n)
+			return (unsigned char)sg->k[j];
+		j -= sg->n;
+		if (i + 1 < f->nseg && j-- == 0)
+			return '.';
+	}
+	return -1;
+}
+
+/* How many fields of c event-ruler walks before field i: it walks a
+ * rule's fields sorted by name. */
+static uint32_t
+rank(const struct walk *w, const struct combo *c, uint32_t i)
+{
+	uint32_t r = 0;
+
+	for (uint32_t k = 0; k < c->f.n; k++) {
+		int a, b;
+		size_t j = 0;
+		do {
+			a = name_at(w, &c->f.v[k], j);
+			b = name_at(w, &c->f.v[i], j++);
+		} while (a == b && a >= 0);
+		r += a < b;
+	}
+	return r;
 }
 
 static void
@@ -245,6 +332,7 @@ build(struct pat_set *s, struct walk *w, const struct combo *c)
 		struct pfield f;
 		uint32_t vm = trie_node(s, w, &c->f.v[i]);
 		pc_field(&w->c, c->f.v[i].vals, vm, si, &f);
+		f.rank = rank(w, c, i);
 		PPUSH(s->fields, f);
 		if (f.req != PAT_NONE && s->slots.v[f.req].kind == SLOT_REQ)
 			sub.nreq++;
@@ -268,11 +356,17 @@ pat_add(struct pat_set *s, const char *p, size_t n, char **why)
 	memset(&w, 0, sizeof w);
 	w.c.s = s;
 	int kind = json_validate(p, n, 0, &e);
+	if (kind == 0 && strcmp(e.what, "trailing characters after the value") == 0) {
+		/* event-ruler's parser stops at the end of the pattern's
+		 * value and never reads what follows it */
+		n = e.col - 1;
+		kind = json_validate(p, n, 0, &e);
+	}
 	if (kind == 0) {
 		pc_fail(&w.c, "invalid JSON at column %zu: %s", e.col, e.what);
 	} else if (kind != '{') {
 		pc_fail(&w.c, "a pattern must be a JSON object");
-	} else if (walk_object(&w, pat_tree(p, n, &mem), &cs, 0) == 0) {
+	} else if (walk_pattern(&w, pat_tree(p, n, &mem), &cs) == 0) {
 		for (uint32_t i = 0; i < cs.n; i++)
 			build(s, &w, &cs.v[i]);
 		uint32_t zero = 0;

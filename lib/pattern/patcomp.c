@@ -102,25 +102,44 @@ comparable(struct pcomp *c, const struct jnode *v, struct pdec *key)
 	return 0;
 }
 
+/* The prefix length as event-ruler reads it (Java's Integer.parseInt):
+ * a sign, then digits; -1 if none, or past 999. */
+static long
+cidr_bits(const char *p, size_t n)
+{
+	long bits = 0;
+	int neg = n > 0 && *p == '-';
+
+	if (n > 0 && (*p == '+' || *p == '-'))
+		p++, n--;
+	if (n == 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9' || (bits = bits * 10 + (p[i] - '0')) > 999)
+			return -1;
+	}
+	return neg && bits > 0 ? -1 : bits;
+}
+
 static int
 cidr(struct pcomp *c, const struct jnode *v, struct pvm *vm, uint32_t slot)
 {
-	const char *slash = v->t == '"' ? memchr(v->s, '/', v->n) : NULL;
 	struct pip ip;
-	unsigned bits = 0;
+	size_t len = v->n;
 
 	if (v->t != '"')
 		return pc_fail(c, "cidr match pattern must be a string");
+	/* Java's split("/"), which drops trailing empty parts: two parts */
+	while (len > 0 && v->s[len - 1] == '/')
+		len--;
+	const char *slash = memchr(v->s, '/', len);
 	memset(&ip, 0, sizeof ip);
 	int kind = slash != NULL ? pip_parse(v->s, (size_t)(slash - v->s), ip.lo) : 0;
-	size_t nb = slash != NULL ? v->n - (size_t)(slash - v->s) - 1 : 0;
-	if (kind == 0 || nb == 0 || nb > 3)
+	size_t nb = slash != NULL ? len - (size_t)(slash - v->s) - 1 : 0;
+	long lbits = kind != 0 && memchr(slash + 1, '/', nb) == NULL ? cidr_bits(slash + 1, nb) : -1;
+	if (lbits < 0)
 		return pc_fail(c, "malformed CIDR '%.*s'", (int)v->n, v->s);
-	for (size_t i = 0; i < nb; i++) {
-		if (slash[1 + i] < '0' || slash[1 + i] > '9')
-			return pc_fail(c, "malformed CIDR '%.*s'", (int)v->n, v->s);
-		bits = bits * 10 + (unsigned)(slash[1 + i] - '0');
-	}
+	unsigned bits = (unsigned)lbits;
 	unsigned width = kind == 4 ? 32 : 128;
 	if (bits >= width)
 		return pc_fail(c, "CIDR prefix length must be below %u in '%.*s'", width,
@@ -137,6 +156,17 @@ cidr(struct pcomp *c, const struct jnode *v, struct pvm *vm, uint32_t slot)
 	PPUSH(vm->ips, ip);
 	vm->need_ip = 1;
 	return 0;
+}
+
+/* Whether d is the largest double (top 1) or the least. */
+static int
+at_end(const struct pdec *d, int top)
+{
+	struct pdec max;
+
+	pdec_parse("1.7976931348623157e308", 22, &max);
+	max.neg = (uint8_t)!top;
+	return pdec_cmp(d, &max) == 0;
 }
 
 static int
@@ -182,6 +212,11 @@ numeric(struct pcomp *c, const struct jnode *v, struct pvm *vm, uint32_t slot)
 		if (pdec_cmp(&r.lo, &r.hi) >= 0)
 			return pc_fail(c, "bottom of numeric range must be less than top");
 		r.flags |= R_HI | (open2 ? R_HI_OPEN : 0);
+	} else if (!eq && at_end(lo ? &r.lo : &r.hi, lo)) {
+		/* event-ruler's range then runs from the end of the number line
+		 * to itself, and its automaton crashes on it */
+		return pc_fail(c, "numeric bound at the end of the number line (%s1.7976931348623157e308)",
+		    lo ? "" : "-");
 	}
 	if (vm == NULL)
 		return 0;
@@ -254,6 +289,8 @@ anything_set(struct pcomp *c, const struct jnode *o, struct pvm *vm, uint32_t sl
 		return pc_fail(c, "unsupported anything-but pattern '%.*s'", (int)k->kn, k->k);
 	size_t mark = pc_push_key(c, k->k, k->kn);
 	const struct jnode *one = k->t == '[' ? k->kid : k;
+	if (one == NULL)	/* event-ruler crashes on it */
+		return pc_fail(c, "anything-but %s list must not be empty", ops[kind]);
 	for (const struct jnode *e = one; e != NULL; e = k->t == '[' ? e->next : NULL) {
 		if (e->t != '"')
 			return pc_fail(c, "%s match pattern must be a string", ops[kind]);

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/msg.h"
+#include "core/alloc.h"
 #include "pattern_int.h"
 
 int pat_search_only;
@@ -35,27 +35,31 @@ compatible(const struct pat_set *s, const struct phit *a, const struct phit *b)
 	return 1;
 }
 
+/* Whether hit h goes with the chosen hits of fields ranked below rank. */
 static int
-fits(const struct pat_set *s, uint32_t h)
+fits(const struct pat_set *s, uint32_t h, uint32_t rank)
 {
 	const struct phit *a = &s->hits.v[h];
 
 	for (uint32_t i = 0; i < s->chosen.n; i++)
-		if (!compatible(s, a, &s->hits.v[s->chosen.v[i]]))
+		if (s->crank.v[i] < rank && !compatible(s, a, &s->hits.v[s->chosen.v[i]]))
 			return 0;
 	return 1;
 }
 
-/* exists:false fields: no leaf of theirs may go with the chosen ones. */
+/* exists:false fields: no leaf of theirs may go with the chosen ones.
+ * event-ruler checks an absence when it reaches the field, walking them
+ * sorted by name, so only against the fields before it: one that sorts
+ * first is absent from the whole event or not at all. */
 static int
 absent_ok(const struct pat_set *s, const struct psub *sub)
 {
 	for (uint32_t i = 0; i < sub->nf; i++) {
 		if (!s->absent.v[i])
 			continue;
-		uint32_t pres = s->fields.v[sub->f0 + i].pres;
-		for (uint32_t h = head(s, pres); h != PAT_NONE; h = s->hits.v[h].next)
-			if (fits(s, h))
+		const struct pfield *f = &s->fields.v[sub->f0 + i];
+		for (uint32_t h = head(s, f->pres); h != PAT_NONE; h = s->hits.v[h].next)
+			if (fits(s, h, f->rank))
 				return 0;
 	}
 	return 1;
@@ -72,11 +76,13 @@ choose(struct pat_set *s, const struct psub *sub, uint32_t i)
 	s->absent.v[i] = 0;
 	if (f->req != PAT_NONE) {
 		for (uint32_t h = head(s, f->req); h != PAT_NONE; h = s->hits.v[h].next) {
-			if (!fits(s, h))
+			if (!fits(s, h, UINT32_MAX))
 				continue;
 			PPUSH(s->chosen, h);
+			PPUSH(s->crank, f->rank);
 			int ok = choose(s, sub, i + 1);
 			s->chosen.n--;
+			s->crank.n--;
 			if (ok)
 				return 1;
 		}
@@ -99,7 +105,7 @@ decide(struct pat_set *s, uint32_t si)
 	while (s->absent.cap < sub->nf)
 		s->absent.v = pat_grow(s->absent.v, &s->absent.cap, sub->nf, 1);
 	int fit = pat_search_only ? -1 : pat_arrays_fit(s, sub);
-	s->chosen.n = 0;
+	s->chosen.n = s->crank.n = 0;
 	if (fit < 0)
 		fit = choose(s, sub, 0);
 	if (fit) {
@@ -131,8 +137,7 @@ pat_match(struct pat_set *s, const char *p, size_t n, int all, struct pat_err *e
 	if (s->scap < n + 1) {
 		free(s->scratch);
 		s->scap = n + 1 > 4096 ? n + 1 : 4096;
-		if ((s->scratch = malloc(s->scap)) == NULL)
-			msg_die(EV_SOFTWARE, "out of memory");
+		s->scratch = xmalloc(s->scap);
 	}
 	new_generation(s);
 	s->all = all;

@@ -117,21 +117,20 @@ match_wild(struct pat_set *s, const struct pvm *vm, const char *p, size_t n)
 	}
 }
 
+/* IP literals and cidr, on a string (string 1) or a number.  event-ruler
+ * reads a value as an address only on a field with no numeric matcher:
+ * with one, no address matches anything there. */
 static void
-match_ip(struct pat_set *s, const struct pvm *vm, const char *p, size_t n)
+match_ip(struct pat_set *s, const struct pvm *vm, const char *p, size_t n, int string)
 {
-	unsigned char a[16];
-	int kind = pip_parse(p, n, a);
+	unsigned char v[32];
+	size_t d;
 
-	if (kind == 0)
+	if (vm->need_num || (d = pip_digits(p, n, string, v)) == 0)
 		return;
-	size_t len = kind == 4 ? 4 : 16;
-	for (uint32_t i = 0; i < vm->ips.n; i++) {
-		const struct pip *ip = &vm->ips.v[i];
-		if (ip->v6 == (kind == 6) && memcmp(ip->lo, a, len) <= 0 &&
-		    memcmp(a, ip->hi, len) <= 0)
-			pat_hit(s, ip->slot);
-	}
+	for (uint32_t i = 0; i < vm->ips.n; i++)
+		if (pip_in(&vm->ips.v[i], v, d))
+			pat_hit(s, vm->ips.v[i].slot);
 }
 
 void
@@ -152,7 +151,7 @@ pat_leaf_string(struct pat_set *s, struct pvm *vm, const char *p, size_t n)
 	if (vm->wild.n != 0)
 		match_wild(s, vm, p, n);
 	if (vm->need_ip)
-		match_ip(s, vm, p, n);
+		match_ip(s, vm, p, n, 1);
 	hit_any(s, vm);
 	hit_anything(s, vm, pmap_get(&vm->abs, p, n));
 	for (uint32_t i = 0; i < vm->abo.n; i++)
@@ -245,6 +244,8 @@ pat_leaf_number(struct pat_set *s, struct pvm *vm, const char *p, size_t n)
 				pat_hit(s, r->slot);
 		}
 	}
+	if (vm->need_ip)
+		match_ip(s, vm, p, n, 0);
 	hit_any(s, vm);
 	hit_anything(s, vm, abx);
 	for (uint32_t i = 0; i < vm->abo.n; i++)

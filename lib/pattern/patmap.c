@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/msg.h"
+#include "core/alloc.h"
 #include "pattern_int.h"
 
 void *
@@ -14,11 +14,9 @@ pat_grow(void *v, uint32_t *cap, uint32_t need, size_t elem)
 		ncap *= 2;
 	if (ncap == *cap)
 		return v;
-	void *nv = realloc(v, (size_t)ncap * elem);
-	if (nv == NULL)
-		msg_die(EV_SOFTWARE, "out of memory");
+	v = xreallocarray(v, ncap, elem);
 	*cap = ncap;
-	return nv;
+	return v;
 }
 
 uint32_t
@@ -65,9 +63,7 @@ rehash(struct pmap *m)
 	uint32_t size = m->mask ? (m->mask + 1) * 2 : 16;
 
 	free(m->tab);
-	m->tab = calloc(size, sizeof *m->tab);
-	if (m->tab == NULL)
-		msg_die(EV_SOFTWARE, "out of memory");
+	m->tab = xcalloc(size, sizeof *m->tab);
 	m->mask = size - 1;
 	for (uint32_t i = 0; i < m->e.n; i++) {
 		uint32_t j = (uint32_t)m->e.v[i].h & m->mask;

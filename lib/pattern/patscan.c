@@ -453,6 +453,40 @@ text(struct sc *sc, const unsigned char *q, size_t *n, int esc)
 	return sc->s->scratch;
 }
 
+/* event-ruler flattens the event's member names into dotted paths too,
+ * so a member "a.b" is member b of member a.  The trie's names hold no
+ * dot (the compiler splits them): it is walked a segment at a time. */
+static uint32_t
+dotted_kid(const struct pat_set *s, uint32_t node, const char *k, size_t n)
+{
+	const char *end = k + n;
+
+	for (;;) {
+		const char *dot = memchr(k, '.', (size_t)(end - k));
+		size_t len = dot != NULL ? (size_t)(dot - k) : (size_t)(end - k);
+		node = pmap_get(&s->nodes.v[node].kids, k, len);
+		if (node == PAT_NONE || dot == NULL)
+			return node;
+		k = dot + 1;
+	}
+}
+
+/* Steps into the object or array at sc->p, or returns from the caller:
+ * -1 when it nests too deep, 0 when it is empty (and now passed).  A
+ * macro, so the scanner's two loops compile as they did when each had
+ * its own copy. */
+#define ENTER(sc, close) do { \
+	if (++(sc)->depth >= JSON_MAX_DEPTH) \
+		return fail((sc), (sc)->p, "nesting too deep"); \
+	(sc)->p++; \
+	WS(sc); \
+	if ((sc)->p < (sc)->end && *(sc)->p == (close)) { \
+		(sc)->p++; \
+		(sc)->depth--; \
+		return 0; \
+	} \
+} while (0)
+
 static int
 scan_object(struct sc *sc, uint32_t node)
 {
@@ -462,23 +496,19 @@ scan_object(struct sc *sc, uint32_t node)
 	size_t n = 0;
 	int esc = 0;
 
-	if (++sc->depth >= JSON_MAX_DEPTH)
-		return fail(sc, sc->p, "nesting too deep");
-	sc->p++;
-	WS(sc);
-	if (sc->p < sc->end && *sc->p == '}') {
-		sc->p++;
-		sc->depth--;
-		return 0;
-	}
+	ENTER(sc, '}');
 	for (;;) {
 		if (member_name(sc, &q, &n, &esc) < 0)
 			return -1;
-		const struct pmap *kids = &sc->s->nodes.v[node].kids;
+		const struct pnode *nd = &sc->s->nodes.v[node];
 		uint32_t kid = PAT_NONE;
-		if (!sc->s->decided && (esc || (kids->lens >> (n & 63) & 1))) {
+		int named = esc || (nd->kids.lens >> (n & 63) & 1);
+		if (!sc->s->decided && (named || nd->deep)) {
 			const char *k = text(sc, q, &n, esc);
-			kid = pmap_get(kids, k, n);
+			if (nd->deep && memchr(k, '.', n) != NULL)
+				kid = dotted_kid(sc->s, node, k, n);
+			else if (named)
+				kid = pmap_get(&nd->kids, k, n);
 		}
 		if (kid != PAT_NONE) {
 			if (scan_value(sc, kid) < 0)
@@ -514,15 +544,7 @@ scan_array(struct sc *sc, uint32_t node)
 {
 	struct pat_set *s = sc->s;
 
-	if (++sc->depth >= JSON_MAX_DEPTH)
-		return fail(sc, sc->p, "nesting too deep");
-	sc->p++;
-	WS(sc);
-	if (sc->p < sc->end && *sc->p == ']') {
-		sc->p++;
-		sc->depth--;
-		return 0;
-	}
+	ENTER(sc, ']');
 	PPUSH(s->stk, ++s->narr);
 	PPUSH(s->stk, 0);
 	uint32_t vmi = s->nodes.v[node].vm;

@@ -22,6 +22,19 @@ struct blk {
 	uint64_t d, z, m, dot, c, o, k, w;	/* digit, '0', - . , [ ] space */
 };
 
+/* Ors into *b, at bit s, the classes of the bytes of the vector x as the
+ * compare EQ, the broadcast SET1 and the MOVEMASK of one vector width
+ * find them: one text for the SSE2 and AVX2 classifiers. */
+#define CLASS_BITS(EQ, SET1, MOVEMASK, x, s) do { \
+	b->z |= (uint64_t)(uint32_t)MOVEMASK(EQ(x, SET1('0'))) << (s); \
+	b->m |= (uint64_t)(uint32_t)MOVEMASK(EQ(x, SET1('-'))) << (s); \
+	b->dot |= (uint64_t)(uint32_t)MOVEMASK(EQ(x, SET1('.'))) << (s); \
+	b->c |= (uint64_t)(uint32_t)MOVEMASK(EQ(x, SET1(','))) << (s); \
+	b->o |= (uint64_t)(uint32_t)MOVEMASK(EQ(x, SET1('['))) << (s); \
+	b->k |= (uint64_t)(uint32_t)MOVEMASK(EQ(x, SET1(']'))) << (s); \
+	b->w |= (uint64_t)(uint32_t)MOVEMASK(EQ(x, SET1(' '))) << (s); \
+} while (0)
+
 #ifdef __SSE2__
 static inline void
 classify(const unsigned char *p, struct blk *b)
@@ -33,16 +46,8 @@ classify(const unsigned char *p, struct blk *b)
 		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * i));
 		__m128i dg = _mm_cmplt_epi8(_mm_add_epi8(x, bias), lim);
 		int s = 16 * i;
-#define BITS(v) ((uint64_t)(uint32_t)_mm_movemask_epi8(v) << s)
-		b->d |= BITS(dg);
-		b->z |= BITS(_mm_cmpeq_epi8(x, _mm_set1_epi8('0')));
-		b->m |= BITS(_mm_cmpeq_epi8(x, _mm_set1_epi8('-')));
-		b->dot |= BITS(_mm_cmpeq_epi8(x, _mm_set1_epi8('.')));
-		b->c |= BITS(_mm_cmpeq_epi8(x, _mm_set1_epi8(',')));
-		b->o |= BITS(_mm_cmpeq_epi8(x, _mm_set1_epi8('[')));
-		b->k |= BITS(_mm_cmpeq_epi8(x, _mm_set1_epi8(']')));
-		b->w |= BITS(_mm_cmpeq_epi8(x, _mm_set1_epi8(' ')));
-#undef BITS
+		b->d |= (uint64_t)(uint32_t)_mm_movemask_epi8(dg) << s;
+		CLASS_BITS(_mm_cmpeq_epi8, _mm_set1_epi8, _mm_movemask_epi8, x, s);
 	}
 }
 #else
@@ -85,16 +90,8 @@ classify_avx2(const unsigned char *p, struct blk *b)
 		__m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32 * i));
 		__m256i dg = _mm256_cmpgt_epi8(lim, _mm256_add_epi8(x, bias));
 		int s = 32 * i;
-#define BITS(v) ((uint64_t)(uint32_t)_mm256_movemask_epi8(v) << s)
-		b->d |= BITS(dg);
-		b->z |= BITS(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('0')));
-		b->m |= BITS(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('-')));
-		b->dot |= BITS(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('.')));
-		b->c |= BITS(_mm256_cmpeq_epi8(x, _mm256_set1_epi8(',')));
-		b->o |= BITS(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('[')));
-		b->k |= BITS(_mm256_cmpeq_epi8(x, _mm256_set1_epi8(']')));
-		b->w |= BITS(_mm256_cmpeq_epi8(x, _mm256_set1_epi8(' ')));
-#undef BITS
+		b->d |= (uint64_t)(uint32_t)_mm256_movemask_epi8(dg) << s;
+		CLASS_BITS(_mm256_cmpeq_epi8, _mm256_set1_epi8, _mm256_movemask_epi8, x, s);
 	}
 }
 #endif

@@ -6,18 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/json.h"
-#include "core/msg.h"
 #include "pattern_int.h"
 
 struct pat_set *
 pat_new(void)
 {
-	struct pat_set *s = calloc(1, sizeof *s);
+	struct pat_set *s = xcalloc(1, sizeof *s);
 	struct pnode root;
 
-	if (s == NULL)
-		msg_die(EV_SOFTWARE, "out of memory");
 	memset(&root, 0, sizeof root);
 	root.vm = PAT_NONE;
 	PPUSH(s->nodes, root);
@@ -28,25 +26,15 @@ pat_new(void)
 static void
 free_vm(struct pvm *vm)
 {
-	pmap_free(&vm->exact);
-	pmap_free(&vm->numtext);
-	pmap_free(&vm->numeq);
-	pmap_free(&vm->prefix);
-	pmap_free(&vm->suffix);
-	pmap_free(&vm->abs);
-	pmap_free(&vm->abn);
-	free(vm->plen.v);
-	free(vm->slen.v);
-	free(vm->ranges.v);
-	free(vm->strm.v);
-	free(vm->wild.v);
-	pmap_free(&vm->wpre);
-	free(vm->wlen.v);
-	free(vm->wany.v);
-	free(vm->ips.v);
-	free(vm->any.v);
-	free(vm->abv.v);
-	free(vm->abo.v);
+	struct pmap *maps[] = { &vm->exact, &vm->numtext, &vm->numeq, &vm->prefix,
+	    &vm->suffix, &vm->abs, &vm->abn, &vm->wpre };
+	void *vecs[] = { vm->plen.v, vm->slen.v, vm->ranges.v, vm->strm.v, vm->wild.v,
+	    vm->wlen.v, vm->wany.v, vm->ips.v, vm->any.v, vm->abv.v, vm->abo.v };
+
+	for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++)
+		pmap_free(maps[i]);
+	for (size_t i = 0; i < sizeof vecs / sizeof vecs[0]; i++)
+		free(vecs[i]);
 }
 
 void
@@ -63,7 +51,7 @@ pat_free(struct pat_set *s)
 	free(s->nodes.v); free(s->vms.v); free(s->slots.v); free(s->fields.v);
 	free(s->subs.v); free(s->lists.v); free(s->strs.v); free(s->abstr.v);
 	free(s->always.v); free(s->patstamp.v); free(s->hits.v); free(s->ctxa.v);
-	free(s->stk.v); free(s->cand.v); free(s->out.v); free(s->chosen.v);
+	free(s->stk.v); free(s->cand.v); free(s->out.v); free(s->chosen.v); free(s->crank.v);
 	free(s->absent.v); free(s->scratch);
 	free(s->aleaf.v); free(s->amask.v);
 	free(s);
@@ -75,8 +63,8 @@ pat_count(const struct pat_set *s)
 	return s->npat;
 }
 
-static void
-put_utf8(char **o, unsigned c)
+void
+pat_put_utf8(char **o, unsigned c)
 {
 	unsigned char *p = (unsigned char *)*o;
 
@@ -139,7 +127,7 @@ pat_unescape(const char *p, size_t n, char *out)
 			} else if (c >= 0xd800 && c < 0xe000) {
 				c = 0xfffd;
 			}
-			put_utf8(&o, c);
+			pat_put_utf8(&o, c);
 			break;
 		}
 		default: *o++ = e; break;	/* " \ / */
@@ -163,9 +151,7 @@ static struct jnode *
 new_node(struct tree *t, char type)
 {
 	if (t->left == 0) {
-		struct jnode *b = calloc(BLOCK, sizeof *b);
-		if (b == NULL)
-			msg_die(EV_SOFTWARE, "out of memory");
+		struct jnode *b = xcalloc(BLOCK, sizeof *b);
 		PPUSH(t->blocks, b);
 		t->left = BLOCK;
 	}
@@ -254,10 +240,9 @@ parse(struct tree *t)
 struct jnode *
 pat_tree(const char *p, size_t n, void **mem)
 {
-	struct tree *t = calloc(1, sizeof *t);
+	struct tree *t = xcalloc(1, sizeof *t);
 
-	if (t == NULL || (t->strs = malloc(n + 1)) == NULL)
-		msg_die(EV_SOFTWARE, "out of memory");
+	t->strs = xmalloc(n + 1);
 	t->p = p;
 	t->end = p + n;
 	*mem = t;
@@ -290,7 +275,7 @@ pc_fail(struct pcomp *c, const char *fmt, ...)
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	if (asprintf(&c->why, "at %s: %s", c->plen ? c->path : ".", msg) < 0)
-		msg_die(EV_SOFTWARE, "out of memory");
+		die_oom();
 	return -1;
 }
 

@@ -183,7 +183,9 @@ pdec_bloom(const struct pdec *d)
 }
 /* 1 if the number text p[0..n) is what event-ruler calls comparable: its
  * value survives a round trip through the nearest double and back to the
- * shortest decimal that converts to it.  *key gets that value. */
+ * decimal Java's Double.toString() writes for it (the shortest that
+ * converts back, of two digits at least where that is closer).  *key
+ * gets that value. */
 int pdec_comparable(const char *p, size_t n, struct pdec *key);
 /* The reference way (printf and strtod), for tests: t parsed from p, v
  * its nearest double. */
@@ -198,7 +200,9 @@ int pwild_match(const char *w, size_t wn, const char *s, size_t n);
 int peic_equal(const char *pat, size_t pn, const char *s, size_t n);
 int peic_prefix(const char *pat, size_t pn, const char *s, size_t n);
 int peic_suffix(const char *pat, size_t pn, const char *s, size_t n);
-/* IPv4/IPv6 text to 16 bytes (IPv4 in the first 4); 4, 6 or 0. */
+/* IPv4/IPv6 text to 16 bytes (IPv4 in the first 4); 4, 6 or 0.  As
+ * event-ruler reads them: IPv4 octets may have leading zeros, an
+ * IPv4-mapped IPv6 address is the IPv4 one. */
 int pip_parse(const char *p, size_t n, unsigned char out[16]);
 
 enum { SLOT_REQ, SLOT_OPT, SLOT_PRES };
@@ -213,6 +217,7 @@ struct pslot {
 struct pfield {
 	uint32_t req;		/* REQ or OPT slot, or PAT_NONE */
 	uint32_t pres;		/* PRES slot (exists:false), or PAT_NONE */
+	uint32_t rank;		/* of its dotted name among its sub-pattern's */
 };
 
 struct psub {
@@ -242,6 +247,10 @@ struct pip {
 	uint8_t v6;
 	uint32_t slot;
 };
+/* event-ruler's IP matching (patval.c): whether range r holds the value
+ * whose digits pip_digits() gave. */
+int pip_in(const struct pip *r, const unsigned char *v, size_t n);
+size_t pip_digits(const char *p, size_t n, int string, unsigned char v[32]);
 
 struct pab {			/* anything-but prefix/suffix/ignore-case/wildcard */
 	uint32_t slot, first, n;	/* strings: strs[first..first+n) */
@@ -280,6 +289,7 @@ struct pspan {
 struct pnode {
 	struct pmap kids;	/* member name → node */
 	uint32_t vm;		/* index into vms, or PAT_NONE */
+	uint8_t deep;		/* a kid has kids: an event's "a.b" may lead there */
 };
 
 struct phit {
@@ -306,6 +316,7 @@ struct pat_set {
 	PVEC(uint32_t) cand;
 	PVEC(uint32_t) out;
 	PVEC(uint32_t) chosen;
+	PVEC(uint32_t) crank;	/* the rank of each chosen hit's field */
 	const char *line_end;	/* of the line being scanned */
 	PVEC(uint8_t) absent;
 	PVEC(struct pleaf { uint32_t hit, field; }) aleaf;	/* patarr.c's scratch */
@@ -362,6 +373,8 @@ void pat_leaf_literal(struct pat_set *s, struct pvm *vm, int which);
  * (room for n bytes: decoding never grows); returns its length.  A lone
  * surrogate escape becomes U+FFFD. */
 size_t pat_unescape(const char *p, size_t n, char *out);
+/* Appends code point c as UTF-8 at *o, moving *o past it. */
+void pat_put_utf8(char **o, unsigned c);
 
 /* The compiler's view of a pattern: a parsed JSON tree. */
 struct jnode {

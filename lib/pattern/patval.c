@@ -273,6 +273,12 @@ pdec_comparable_slow(const char *p, size_t n, const struct pdec *t, double v, st
 		if (strtod(tmp, NULL) == v)
 			break;
 	}
+	/* event-ruler compares with BigDecimal.valueOf(v), which reads Java's
+	 * Double.toString(): that writes two digits at least and, where one
+	 * would do, takes the closest of the one- and two-digit decimals
+	 * that convert back (4.9e-324 for the least subnormal, not 5e-324). */
+	if (prec == 0)
+		snprintf(tmp, sizeof tmp, "%.1e", v);
 	pdec_parse(tmp, strlen(tmp), key);
 	return pdec_cmp(t, key) == 0;
 }
@@ -398,39 +404,127 @@ utf8_locale(void)
 	return eic_loc;
 }
 
-/* Java's Character.toLowerCase/toUpperCase work on UTF-16 units, so a
- * character outside the BMP only ever matches itself. */
-static int
-eic_char(unsigned pc, unsigned ec)
+/* Java's String.toUpperCase(Locale.ROOT) of the one-char strings whose
+ * upper case is longer (SpecialCasing.txt, unconditional); U+1F80..U+1FAF
+ * follow a rule instead (upper_special()). */
+static const struct { uint16_t c, to[3]; } upper_long[] = {
+	/* Latin: sharp s, n preceded by apostrophe, j with caron, h t w y a */
+	{ 0x00df, { 0x53, 0x53 } }, { 0x0149, { 0x2bc, 0x4e } }, { 0x01f0, { 0x4a, 0x30c } },
+	{ 0x1e96, { 0x48, 0x331 } }, { 0x1e97, { 0x54, 0x308 } }, { 0x1e98, { 0x57, 0x30a } },
+	{ 0x1e99, { 0x59, 0x30a } }, { 0x1e9a, { 0x41, 0x2be } },
+	/* Greek: with dialytika and tonos, psili, perispomeni */
+	{ 0x0390, { 0x399, 0x308, 0x301 } }, { 0x03b0, { 0x3a5, 0x308, 0x301 } },
+	{ 0x1f50, { 0x3a5, 0x313 } }, { 0x1f52, { 0x3a5, 0x313, 0x300 } },
+	{ 0x1f54, { 0x3a5, 0x313, 0x301 } }, { 0x1f56, { 0x3a5, 0x313, 0x342 } },
+	{ 0x1fb6, { 0x391, 0x342 } }, { 0x1fc6, { 0x397, 0x342 } }, { 0x1fd6, { 0x399, 0x342 } },
+	/* Greek: alpha, eta, omega with ypogegrammeni */
+	{ 0x1fb2, { 0x1fba, 0x399 } }, { 0x1fb3, { 0x391, 0x399 } }, { 0x1fb4, { 0x386, 0x399 } },
+	{ 0x1fb7, { 0x391, 0x342, 0x399 } }, { 0x1fbc, { 0x391, 0x399 } },
+	{ 0x1fc2, { 0x1fca, 0x399 } }, { 0x1fc3, { 0x397, 0x399 } }, { 0x1fc4, { 0x389, 0x399 } },
+	{ 0x1fc7, { 0x397, 0x342, 0x399 } }, { 0x1fcc, { 0x397, 0x399 } },
+	/* Greek: iota and upsilon with dialytika, rho with psili */
+	{ 0x1fd2, { 0x399, 0x308, 0x300 } }, { 0x1fd3, { 0x399, 0x308, 0x301 } },
+	{ 0x1fd7, { 0x399, 0x308, 0x342 } }, { 0x1fe2, { 0x3a5, 0x308, 0x300 } },
+	{ 0x1fe3, { 0x3a5, 0x308, 0x301 } }, { 0x1fe4, { 0x3a1, 0x313 } }, { 0x1fe6, { 0x3a5, 0x342 } },
+	{ 0x1fe7, { 0x3a5, 0x308, 0x342 } },
+	/* Greek: omega */
+	{ 0x1ff2, { 0x1ffa, 0x399 } }, { 0x1ff3, { 0x3a9, 0x399 } }, { 0x1ff4, { 0x38f, 0x399 } },
+	{ 0x1ff6, { 0x3a9, 0x342 } }, { 0x1ff7, { 0x3a9, 0x342, 0x399 } }, { 0x1ffc, { 0x3a9, 0x399 } },
+	/* Latin ligatures ff fi fl ffi ffl st st */
+	{ 0xfb00, { 0x46, 0x46 } }, { 0xfb01, { 0x46, 0x49 } }, { 0xfb02, { 0x46, 0x4c } },
+	{ 0xfb03, { 0x46, 0x46, 0x49 } }, { 0xfb04, { 0x46, 0x46, 0x4c } },
+	{ 0xfb05, { 0x53, 0x54 } }, { 0xfb06, { 0x53, 0x54 } },
+	/* Armenian ligatures */
+	{ 0x0587, { 0x535, 0x552 } }, { 0xfb13, { 0x544, 0x546 } }, { 0xfb14, { 0x544, 0x535 } },
+	{ 0xfb15, { 0x544, 0x53b } }, { 0xfb16, { 0x54e, 0x546 } }, { 0xfb17, { 0x544, 0x53d } },
+};
+
+/* The UTF-8 of Java's upper case of the one-char string c, if it is
+ * longer than one char; its length, or 0. */
+static size_t
+upper_special(unsigned c, char *out)
 {
-	if (pc < 0x80) {
-		unsigned lo = pc >= 'A' && pc <= 'Z' ? pc + 32 : pc;
-		unsigned up = pc >= 'a' && pc <= 'z' ? pc - 32 : pc;
-		return ec == lo || ec == up;
+	char *o = out;
+
+	if (c >= 0x1f80 && c < 0x1fb0) {	/* Greek with ypogegrammeni */
+		static const unsigned base[3] = { 0x1f08, 0x1f28, 0x1f68 };
+		pat_put_utf8(&o, base[(c - 0x1f80) / 16] + (c & 7));
+		pat_put_utf8(&o, 0x399);
+		return (size_t)(o - out);
 	}
-	if (pc > 0xffff)
-		return ec == pc;
+	for (size_t i = 0; i < sizeof upper_long / sizeof upper_long[0]; i++)
+		if (upper_long[i].c == c) {
+			for (int j = 0; j < 3 && upper_long[i].to[j] != 0; j++)
+				pat_put_utf8(&o, upper_long[i].to[j]);
+			return (size_t)(o - out);
+		}
+	return 0;
+}
+
+/* event-ruler's equals-ignore-case (its EqualsIgnoreCaseParser): each
+ * Java char of the pattern matches the UTF-8 of its String.toLowerCase or
+ * its String.toUpperCase (Locale.ROOT).  Those can be longer ("ß" upper
+ * is "SS", "İ" lower is "i̇"), and a character outside the BMP is two
+ * chars, lone surrogates whose UTF-8 Java writes as '?': it matches
+ * "??".  forms[0..2) get the two forms, their lengths in len. */
+static void
+eic_forms(unsigned pc, char forms[2][16], size_t len[2])
+{
+	char *o;
 	locale_t loc = utf8_locale();
-	if (loc == (locale_t)0)
-		return ec == pc;
-	return ec == (unsigned)towlower_l((wint_t)pc, loc) ||
-	    ec == (unsigned)towupper_l((wint_t)pc, loc);
+
+	if (pc > 0xffff) {
+		memcpy(forms[0], "??", 2);
+		len[0] = len[1] = 2;
+		memcpy(forms[1], "??", 2);
+		return;
+	}
+	o = forms[0];
+	if (pc == 0x130) {
+		pat_put_utf8(&o, 'i');
+		pat_put_utf8(&o, 0x307);
+	} else {
+		pat_put_utf8(&o, loc == (locale_t)0 ? pc : (unsigned)towlower_l((wint_t)pc, loc));
+	}
+	len[0] = (size_t)(o - forms[0]);
+	if ((len[1] = upper_special(pc, forms[1])) == 0) {
+		o = forms[1];
+		pat_put_utf8(&o, loc == (locale_t)0 ? pc : (unsigned)towupper_l((wint_t)pc, loc));
+		len[1] = (size_t)(o - forms[1]);
+	}
 }
 
 /* Matches pattern characters against the start of s; returns the bytes of
- * s consumed, or -1. */
+ * s consumed, or -1.  No form of a character is a prefix of the other, so
+ * the first that fits is the one. */
 static long
 eic_run(const char *pat, size_t pn, const char *s, size_t n)
 {
 	const unsigned char *pp = (const unsigned char *)pat, *pe = pp + pn;
 	const unsigned char *sp = (const unsigned char *)s, *se = sp + n;
+	char forms[2][16];
+	size_t len[2];
 
 	while (pp < pe) {
 		if (sp >= se)
 			return -1;
-		unsigned pc = utf8_next(&pp), ec = utf8_next(&sp);
-		if (!eic_char(pc, ec))
+		unsigned pc = *pp;
+		if (pc < 0x80) {
+			unsigned lo = pc >= 'A' && pc <= 'Z' ? pc + 32 : pc;
+			unsigned up = pc >= 'a' && pc <= 'z' ? pc - 32 : pc;
+			if (*sp != lo && *sp != up)
+				return -1;
+			pp++;
+			sp++;
+			continue;
+		}
+		pc = utf8_next(&pp);
+		eic_forms(pc, forms, len);
+		int k = (size_t)(se - sp) >= len[0] && memcmp(sp, forms[0], len[0]) == 0 ? 0 :
+		    (size_t)(se - sp) >= len[1] && memcmp(sp, forms[1], len[1]) == 0 ? 1 : -1;
+		if (k < 0)
 			return -1;
+		sp += len[k];
 	}
 	return (long)(sp - (const unsigned char *)s);
 }
@@ -450,19 +544,41 @@ peic_prefix(const char *pat, size_t pn, const char *s, size_t n)
 int
 peic_suffix(const char *pat, size_t pn, const char *s, size_t n)
 {
-	size_t chars = 0, at = n;
+	size_t chars = 0, at = n, took = 0;
 
 	for (size_t i = 0; i < pn; i++)
 		chars += ((unsigned char)pat[i] & 0xc0) != 0x80;
-	/* Each pattern character matches exactly one character of s. */
-	while (chars > 0) {
-		if (at == 0)
-			return 0;
+	/* A pattern character matches one to three characters of s ("??"
+	 * and "ΐ"'s upper case the longest): every start in that reach. */
+	while (at > 0 && took < 3 * chars) {
 		at--;
-		if (((unsigned char)s[at] & 0xc0) != 0x80)
-			chars--;
+		if (((unsigned char)s[at] & 0xc0) == 0x80)
+			continue;
+		took++;
+		if (took >= chars && peic_equal(pat, pn, s + at, n - at))
+			return 1;
 	}
-	return peic_equal(pat, pn, s + at, n - at);
+	return chars == 0;
+}
+
+/* event-ruler's IPv4 form ([0-9]+ four times, then Java's parse): decimal
+ * octets up to 255, leading zeros allowed ("010" is 10). */
+static int
+ipv4(const char *p, size_t n, unsigned char out[4])
+{
+	const char *end = p + n;
+
+	for (int i = 0; i < 4; i++) {
+		unsigned v = 0;
+		const char *start = p;
+		for (; p < end && *p >= '0' && *p <= '9'; p++)
+			if ((v = v * 10 + (unsigned)(*p - '0')) > 255)
+				return 0;
+		if (p == start || (i < 3 ? p == end || *p++ != '.' : p != end))
+			return 0;
+		out[i] = (unsigned char)v;
+	}
+	return 1;
 }
 
 int
@@ -470,14 +586,88 @@ pip_parse(const char *p, size_t n, unsigned char out[16])
 {
 	char buf[64];
 
-	if (n == 0 || n >= sizeof buf)
+	memset(out, 0, 16);
+	if (ipv4(p, n, out))
+		return 4;
+	/* IPv6 as event-ruler takes it: hex digits and colons only (no
+	 * dotted tail, no zone), one colon at least */
+	if (n == 0 || n >= sizeof buf || memchr(p, ':', n) == NULL ||
+	    strspn(p, "0123456789abcdefABCDEF:") < n)
 		return 0;
 	memcpy(buf, p, n);
 	buf[n] = '\0';
-	memset(out, 0, 16);
-	if (inet_pton(AF_INET, buf, out) == 1)
-		return 4;
-	if (inet_pton(AF_INET6, buf, out) == 1)
+	if (inet_pton(AF_INET6, buf, out) != 1)
+		return 0;
+	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	if (memcmp(out, mapped, 12) != 0)
 		return 6;
-	return 0;
+	/* Java's InetAddress makes an IPv4-mapped address the IPv4 one */
+	memmove(out, out + 12, 4);
+	memset(out + 4, 0, 12);
+	return 4;
+}
+
+#define NIB(x, i) ((i) % 2 == 0 ? (x)[(i) / 2] >> 4 : (x)[(i) / 2] & 15)
+
+/* event-ruler matches an IP range as a range of strings of hex digits (8
+ * for IPv4, 32 for IPv6) in an automaton that matches as soon as the
+ * digits read decide that the value is inside: so the first 32 bits of
+ * an IPv6 address can match an IPv4 range, and an IPv4 address (8 digits)
+ * an IPv6 range whose bounds part within them.  v[0..n) are the value's
+ * digits, 16 and up for a byte that is no upper-case hex digit. */
+int
+pip_in(const struct pip *r, const unsigned char *v, size_t n)
+{
+	size_t d = r->v6 ? 32 : 8, i = 0;
+
+	while (i < d && NIB(r->lo, i) == NIB(r->hi, i)) {
+		if (i >= n || v[i] != NIB(r->lo, i))
+			return 0;
+		i++;
+	}
+	if (i == d)
+		return 1;	/* one address, all its digits read */
+	if (i >= n || v[i] > 15)
+		return 0;
+	unsigned lo = NIB(r->lo, i), hi = NIB(r->hi, i);
+	if (v[i] > lo && v[i] < hi)
+		return 1;
+	if (v[i] != lo && v[i] != hi)
+		return 0;
+	/* on the bound's path: the first digit past it decides */
+	const unsigned char *b = v[i] == lo ? r->lo : r->hi;
+	int below = v[i] == lo;
+	for (i++; i < d; i++) {
+		if (i >= n || v[i] > 15)
+			return 0;
+		if (v[i] != NIB(b, i))
+			return below ? v[i] > NIB(b, i) : v[i] < NIB(b, i);
+	}
+	return 1;		/* the bound itself: bounds are closed */
+}
+
+/* The digits pip_in() reads from a value of n bytes at p: those of its
+ * address when it is a string that parses as one (string 1), else, for a
+ * number, its text as it stands; 0 when nothing of it can match. */
+size_t
+pip_digits(const char *p, size_t n, int string, unsigned char v[32])
+{
+	unsigned char a[16];
+
+	if (string) {
+		int kind = pip_parse(p, n, a);
+		if (kind == 0)
+			return 0;	/* its text starts with '"' */
+		size_t d = kind == 4 ? 8 : 32;
+		for (size_t i = 0; i < d; i++)
+			v[i] = (unsigned char)NIB(a, i);
+		return d;
+	}
+	size_t d = n < 32 ? n : 32;
+	for (size_t i = 0; i < d; i++) {
+		unsigned char c = (unsigned char)p[i];
+		v[i] = c >= '0' && c <= '9' ? (unsigned char)(c - '0') :
+		    c >= 'A' && c <= 'F' ? (unsigned char)(c - 'A' + 10) : 16;
+	}
+	return d;
 }

@@ -31,3 +31,12 @@ load ../test_helper
 	assert_line '1'
 	assert_line '8'
 }
+
+@test "bash completion offers --redrive and queue names after it" {
+	run complete_words evbus-route --red
+	assert_line '--redrive='
+	mkdir -p "$EVKIT_HOME/queues"
+	touch "$EVKIT_HOME/queues/mail-dlq.db"
+	run complete_words evbus-route --redrive mai
+	assert_output 'mail-dlq'
+}

@@ -147,6 +147,48 @@ test_strings(void)
 	CHECK(peic_prefix("ev", 2, "EVENT", 5));
 	CHECK(peic_suffix("nt", 2, "EVENT", 5));
 	CHECK(!peic_suffix("xnt", 3, "nt", 2));
+	/* Java's one-to-many case forms, and a non-BMP character as "??" */
+	CHECK(peic_equal("\xc3\x9f", 2, "SS", 2));	/* ß */
+	CHECK(!peic_equal("\xc3\x9f", 2, "ss", 2));
+	CHECK(peic_equal("\xc3\x9f", 2, "\xc3\x9f", 2));
+	CHECK(peic_suffix("\xc3\x9f" "e", 3, "STRASSE", 7));
+	CHECK(!peic_suffix("\xc3\x9f" "e", 3, "SE", 2));
+	CHECK(peic_equal("\xf0\x9f\x98\x80", 4, "??", 2));
+	CHECK(!peic_equal("\xf0\x9f\x98\x80", 4, "\xf0\x9f\x98\x80", 4));
+	CHECK(peic_suffix("", 0, "x", 1));
+}
+
+/* event-ruler's IP matching: addresses and numbers as hex digits against
+ * ranges decided as soon as the digits read allow. */
+static void
+test_ip(void)
+{
+	struct pip r;
+	unsigned char v[32];
+	size_t d;
+
+	memset(&r, 0, sizeof r);
+	CHECK(pip_parse("010.0.0.1", 9, r.lo) == 4 && r.lo[0] == 10 && r.lo[3] == 1);
+	CHECK(pip_parse("256.0.0.1", 9, r.lo) == 0);
+	CHECK(pip_parse("1.2.3", 5, r.lo) == 0);
+	CHECK(pip_parse("::ffff:c0a8:1", 13, r.lo) == 4 && r.lo[0] == 192 && r.lo[3] == 1);
+	CHECK(pip_parse("::ffff:1.2.3.4", 14, r.lo) == 0);	/* no dotted tail */
+	CHECK(pip_parse("2001:db8::1", 11, r.lo) == 6);
+	/* 10.0.0.0/8 */
+	memset(&r, 0, sizeof r);
+	r.lo[0] = r.hi[0] = 10;
+	memset(r.hi + 1, 0xff, 3);
+	d = pip_digits("10.200.0.1", 10, 1, v);
+	CHECK(d == 8 && pip_in(&r, v, d));
+	d = pip_digits("a00:1::", 7, 1, v);
+	CHECK(d == 32 && pip_in(&r, v, d));
+	d = pip_digits("11.0.0.0", 8, 1, v);
+	CHECK(!pip_in(&r, v, d));
+	CHECK(pip_digits("x", 1, 1, v) == 0);
+	d = pip_digits("0A5", 3, 0, v);	/* a number's text: decided at '5' */
+	CHECK(pip_in(&r, v, d));
+	d = pip_digits("0A0", 3, 0, v);	/* not decided yet */
+	CHECK(!pip_in(&r, v, d));
 }
 
 static unsigned long long
@@ -409,6 +451,7 @@ main(void)
 	test_numbers();
 	test_comparable_fast();
 	test_strings();
+	test_ip();
 	test_spans();
 	test_arrays();
 	/* every classifier this CPU has, down to the SSE2 baseline */
