@@ -53,25 +53,17 @@ kill_below(long child, void *depth)
 /* Kills everything below us and reaps it, until no child is left (a
  * killed process's orphans come to us as it dies). */
 static void
-kill_all(pid_t hpid, int *hstatus, struct rusage *hru)
+kill_all(void)
 {
-	struct rusage ru;
-	int st;
+	int depth, st;
 	pid_t p;
 
 	for (;;) {
-		int depth = 0;
+		depth = 0;
 		fn_each_child((long)getpid(), kill_below, &depth);
-		p = wait4(-1, &st, 0, &ru);
-		if (p < 0 && errno == EINTR)
-			continue;
-		if (p < 0)
+		p = waitpid(-1, &st, 0);
+		if (p < 0 && errno != EINTR)
 			return;	/* ECHILD: none left */
-		if (p == hpid && hstatus != NULL) {
-			*hstatus = st;
-			*hru = ru;
-			hstatus = NULL;
-		}
 	}
 }
 
@@ -85,6 +77,54 @@ move_up(int fd)
 	return n;
 }
 
+/* The shim's descriptors: fd0 and fd1 as its stdin and stdout (for the
+ * handler to inherit), st as 3 (close-on-exec), stderr as it is, and
+ * nothing else of fnrun's: another handler's pipe held here would keep
+ * it from seeing EOF.  Returns 0, or -1. */
+static int
+shim_fds(int fd0, int fd1, int st)
+{
+	fd0 = move_up(fd0);
+	fd1 = move_up(fd1);
+	st = move_up(st);
+	if (fd0 < 0 || fd1 < 0 || st < 0 || dup2(fd0, 0) < 0 || dup2(fd1, 1) < 0 ||
+	    dup2(st, 3) < 0)
+		return -1;
+	close_range(4, ~0U, 0);
+	return fcntl(3, F_SETFD, FD_CLOEXEC);
+}
+
+/* Waits, with every signal blocked, until the handler m->hpid ends (its
+ * status and rusage into *m; other children are reaped as they come) or
+ * a signal says fnrun is gone (then everything dies, and so do we). */
+static void
+wait_handler(struct shim_msg *m)
+{
+	sigset_t set;
+	siginfo_t si;
+	struct rusage ru;
+	int s;
+	pid_t p;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	for (m->status = -1; m->status == -1;) {
+		int sig = sigwaitinfo(&set, &si);
+		if (sig > 0 && sig != SIGCHLD) {
+			kill_all();
+			_exit(127);
+		}
+		while ((p = wait4(-1, &s, WNOHANG, &ru)) > 0)
+			if (p == m->hpid) {
+				m->status = s;
+				m->ru = ru;
+			}
+	}
+}
+
 /* The shim itself, in the child of fork() with every signal blocked:
  * stdin fd0, stdout fd1, the message pipe st.  Never returns. */
 static void
@@ -92,57 +132,26 @@ shim(const struct fn_runner *r, int fd0, int fd1, int st, pid_t parent)
 {
 	struct shim_msg m = { 0 };
 	struct rlimit nocore = { 0, 0 };
-	sigset_t set;
-	siginfo_t si;
+	sigset_t none;
 
 	signal(SIGCHLD, SIG_DFL);	/* not fnrun's wake-up; blocked: waited for */
 	if (setpgid(0, 0) != 0 || prctl(PR_SET_CHILD_SUBREAPER, 1) != 0 ||
-	    prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
+	    prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent ||
+	    shim_fds(fd0, fd1, st) != 0)
 		_exit(127);
-	setrlimit(RLIMIT_CORE, &nocore);
-	fd0 = move_up(fd0);
-	fd1 = move_up(fd1);
-	st = move_up(st);
-	if (fd0 < 0 || fd1 < 0 || st < 0 || dup2(fd0, 0) < 0 || dup2(fd1, 1) < 0 ||
-	    dup2(st, 3) < 0)
-		_exit(127);
-	/* Nothing else of fnrun's: another handler's pipe held here would
-	 * keep it from seeing EOF. */
-	close_range(4, ~0U, 0);
-	fcntl(3, F_SETFD, FD_CLOEXEC);
 	m.err = proc_spawn_env(r->o.argv, r->env.v, PROC_SAME_GROUP, -1, -1, &m.hpid);
+	setrlimit(RLIMIT_CORE, &nocore);	/* only the handler may dump core */
 	close(0);
 	close(1);
 	if (write(3, &m, sizeof m) != (ssize_t)sizeof m || m.err != 0)
 		_exit(127);
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	m.status = -1;
-	while (m.status == -1) {
-		int sig = sigwaitinfo(&set, &si);
-		if (sig == SIGCHLD) {
-			pid_t p;
-			int s;
-			struct rusage ru;
-			while ((p = wait4(-1, &s, WNOHANG, &ru)) > 0)
-				if (p == m.hpid) {
-					m.status = s;
-					m.ru = ru;
-				}
-		} else if (sig > 0) {
-			kill_all(m.hpid, NULL, NULL);	/* fnrun is gone */
-			_exit(127);
-		}
-	}
-	kill_all(m.hpid, NULL, NULL);
+	wait_handler(&m);
+	kill_all();
 	(void)!write(3, &m, sizeof m);
 	if (WIFSIGNALED(m.status)) {
 		signal(WTERMSIG(m.status), SIG_DFL);
-		sigemptyset(&set);
-		sigprocmask(SIG_SETMASK, &set, NULL);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
 		raise(WTERMSIG(m.status));
 	}
 	_exit(WIFEXITED(m.status) ? WEXITSTATUS(m.status) : 127);
