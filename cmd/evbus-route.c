@@ -196,8 +196,8 @@ idle(void *ctx)
 	}
 }
 
-/* Reads every line into the pipe: EV_OK, or EV_DATAERR at a bad line
- * that --errors did not take. */
+/* Reads every line into the pipe: EV_OK, or the status of a bad line that
+ * --errors did not take or of input that cannot be read on (reported). */
 static int
 read_lines(struct ndj_reader *rd)
 {
@@ -206,14 +206,19 @@ read_lines(struct ndj_reader *rd)
 	int r, rc;
 
 	while (!sig_stop && (r = ndj_next(rd, &l)) != NDJ_EOF) {
+		if (r == NDJ_ERROR) {
+			if ((rc = cli_input_error(rd, &l)) != 0)
+				return rc;
+			continue;
+		}
 		if (r == NDJ_TOOLONG)
-			rc = err_set(&e, EV_DATAERR, "line longer than %zu bytes", cli.max_line_bytes);
+			rc = err_set(&e, EV_DATAERR, "line longer than %zu bytes", l.n);
 		else if ((rc = bus_pipe_line(rm.pipe, l.p, l.n, &e)) == 0)
 			continue;
 		if (rc != EV_DATAERR)
 			msg_die_err(&e);
-		if (ndj_reject(&l, e.msg))	/* no --errors: stop here */
-			return EV_DATAERR;
+		if ((rc = cli_reject(&l, e.msg)) != 0)	/* no --errors: stop here */
+			return rc;
 	}
 	return EV_OK;
 }
@@ -230,7 +235,7 @@ rules_mode(struct rules *rs, const struct bus_pipe_opts *o, char **files, int nf
 	rm.from_stdin = nfiles == 0;
 	for (int i = 0; i < nfiles; i++)
 		rm.from_stdin |= strcmp(files[i], "-") == 0;
-	struct ndj_reader *rd = ndj_open(files, nfiles, cli.max_line_bytes);
+	struct ndj_reader *rd = ndj_open(files, nfiles, &cli.input);
 	ndj_set_idle(rd, idle, NULL);
 	int status = read_lines(rd);
 	int delivered = close_pipe();
@@ -287,9 +292,9 @@ filter_mode(struct pat_set *set, int jobs, int invert, int count, char **files, 
 	if (jobs == 0)
 		jobs = filter_default_jobs(8);
 	out_init(cli.line_buffered);
-	struct ndj_reader *rd = ndj_open(files, nfiles, cli.max_line_bytes);
-	struct filter_cfg cfg = { invert, count, cli.errors_path != NULL, cli.max_line_bytes,
-	    ndj_reject };
+	struct ndj_reader *rd = ndj_open(files, nfiles, &cli.input);
+	struct filter_cfg cfg = { invert, count, cli.input.errors != NULL, cli_reject,
+	    cli_input_error };
 	struct ev_err e = { 0 };
 	unsigned long selected;
 	int rc = filter_run(sets, jobs, bus_filter_copy, rd, &cfg, &selected, &e);
@@ -298,8 +303,8 @@ filter_mode(struct pat_set *set, int jobs, int invert, int count, char **files, 
 	if (count && rc == 0)
 		out_printf("%lu\n", selected);
 	out_close_or_die();	/* what came before a bad line */
-	if (rc == EV_DATAERR)
-		exit(rc);	/* ndj_reject() has said why */
+	if (rc != 0 && e.msg[0] == '\0')
+		exit(rc);	/* cli_reject() or cli_input_error() has said why */
 	if (rc != 0)
 		msg_die_err(&e);
 	int status = ndj_status(rd);
@@ -323,7 +328,7 @@ main(int argc, char **argv)
 
 	cli_init(argv, help);
 	set = pat_new();
-	while ((c = getopt_long(argc, argv, "cj:p:qr:vh", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "cj:p:qr:vh", opts)) != -1) {
 		switch (c) {
 		case 'c':
 			count = 1;

@@ -6,10 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jq.h>
-#include <jv.h>
-
 #include "core/cli.h"
+#include "core/jx.h"
 #include "evlog/evlog.h"
 #include "core/msg.h"
 #include "core/names.h"
@@ -60,14 +58,15 @@ static struct {
 static struct elog *log_;
 static struct elog_batch *batch;
 static struct elog_result res;
-static jq_state *jq;
+static struct jx *stream_path;
+static struct buf stream_name;
 
 static void
 parse(int argc, char **argv)
 {
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+hqps:", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "hqps:", opts)) != -1) {
 		switch (c) {
 		case 's':
 			o.stream = optarg;
@@ -155,68 +154,30 @@ idle(void *ctx)
 	settle();	/* never hold the lock while the input waits */
 }
 
-static void
-jq_error(void *ctx, jv msg)
-{
-	(void)ctx;
-	jv s = jv_dump_string(msg, 0);
-	msg_error("--stream-from: %s", jv_string_value(s));
-	jv_free(s);
-}
-
-/* The stream named by --stream-from in line l: 0 and *out (to be freed),
- * or -1 and *why. */
-static int
-stream_of(const struct ndj_line *l, jv *out, const char **why)
-{
-	jv v = jv_parse_sized(l->p, (int)l->n);
-
-	if (!jv_is_valid(v)) {
-		jv_free(v);
-		*why = NULL;	/* elog_batch_add says what is wrong */
-		return -1;
-	}
-	jq_start(jq, v, 0);
-	jv r = jq_next(jq), s = jv_invalid();
-	if (jv_get_kind(r) == JV_KIND_STRING)
-		s = jv_copy(r);
-	else if (jv_get_kind(r) == JV_KIND_NUMBER)
-		s = jv_dump_string(jv_copy(r), 0);
-	jv_free(r);
-	while (jv_is_valid(r = jq_next(jq)))
-		jv_free(r);
-	jv_free(r);
-	if (!jv_is_valid(s)) {
-		*why = "--stream-from: the path is not a string or number in this event";
-		return -1;
-	}
-	*out = s;
-	return 0;
-}
-
-/* Adds line l to the batch; 0, or 1 if the line was bad and not recorded
- * by --errors (then the caller stops). */
+/* Adds line l to the batch; 0, or the status to stop with if the line
+ * was bad and not recorded by --errors. */
 static int
 add(const struct ndj_line *l, int kind)
 {
 	const char *why = "line longer than --max-line-bytes";
-	jv s = jv_invalid();
+	const char *st = o.stream;
+	size_t sn = strlen(st);
+	char reason[1100];
+	struct ev_err e;
 
-	if (kind == NDJ_LINE) {
-		const char *st = o.stream;
-		size_t sn = strlen(st);
-		if (o.stream_from != NULL && stream_of(l, &s, &why) == 0) {
-			st = jv_string_value(s);
-			sn = (size_t)jv_string_length_bytes(jv_copy(s));
-		} else if (o.stream_from != NULL && why != NULL) {
-			return ndj_reject(l, why);
+	if (kind != NDJ_LINE)
+		return cli_reject(l, why);
+	if (o.stream_from != NULL) {
+		/* the stream name is the value's exact text (jx_key) */
+		buf_reset(&stream_name);
+		if (jx_key(stream_path, l->p, l->n, &stream_name, &e) != 0) {
+			snprintf(reason, sizeof reason, "--stream-from %.40s: %s", o.stream_from, e.msg);
+			return cli_reject(l, reason);
 		}
-		int bad = elog_batch_add(batch, st, sn, l->p, l->n, &why);
-		jv_free(s);
-		if (!bad)
-			return 0;
+		st = stream_name.p;
+		sn = stream_name.n;
 	}
-	return ndj_reject(l, why);
+	return elog_batch_add(batch, st, sn, l->p, l->n, &why) ? cli_reject(l, why) : 0;
 }
 
 int
@@ -228,29 +189,26 @@ main(int argc, char **argv)
 	cli_init(argv, help);
 	parse(argc, argv);
 	out_init(cli.line_buffered);
-	char *path = name_resolve(argv[optind], "log", "", 0);
+	char *path = cli_name(argv[optind], "log", "", 0);
 	int rc = elog_open(path, &o.lo, &log_);
 	if (rc != 0)
 		msg_die(rc, "%s", elog_error(log_));
 	msg_at_die(at_die);
-	if (o.stream_from != NULL) {
-		if ((jq = jq_init()) == NULL)
-			msg_die(EV_SOFTWARE, "out of memory");
-		jq_set_error_cb(jq, jq_error, NULL);
-		if (!jq_compile(jq, o.stream_from))
-			cli_usage_error("--stream-from: invalid path '%s'", o.stream_from);
-	}
+	struct ev_err e;
+	if (o.stream_from != NULL && jx_compile(o.stream_from, &stream_path, &e) != 0)
+		cli_usage_error("--stream-from: invalid path '%s': %s", o.stream_from, e.msg);
 	batch = elog_batch_new();
-	struct ndj_reader *r = ndj_open(argv + optind + 1, argc - optind - 1, cli.max_line_bytes);
+	struct ndj_reader *r = ndj_open(argv + optind + 1, argc - optind - 1, &cli.input);
 	if (o.expect == ELOG_EXPECT_ANY)
 		ndj_set_idle(r, idle, NULL);
 	while ((kind = ndj_next(r, &line)) != NDJ_EOF) {
-		if (add(&line, kind) != 0) {
+		int bad = kind == NDJ_ERROR ? cli_input_error(r, &line) : add(&line, kind);
+		if (bad != 0) {
 			commit();	/* everything before the bad line */
 			settle();
 			elog_close(log_);
 			out_close_or_die();
-			exit(EV_DATAERR);
+			exit(bad);
 		}
 		if (o.expect == ELOG_EXPECT_ANY && (elog_batch_count(batch) >= BATCH_EVENTS ||
 		    elog_batch_bytes(batch) >= BATCH_BYTES))
@@ -263,8 +221,8 @@ main(int argc, char **argv)
 	elog_batch_free(batch);
 	elog_result_free(&res);
 	elog_close(log_);
-	if (jq != NULL)
-		jq_teardown(&jq);
+	jx_free(stream_path);
+	buf_free(&stream_name);
 	free(path);
 	out_close_or_die();
 	return rc;

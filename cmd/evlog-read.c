@@ -74,7 +74,7 @@ parse(int argc, char **argv)
 {
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+hqefs:", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "hqefs:", opts)) != -1) {
 		switch (c) {
 		case 'e':
 			o.events = 1;
@@ -207,7 +207,7 @@ main(int argc, char **argv)
 	cli_init(argv, help);
 	parse(argc, argv);
 	out_init(cli.line_buffered);
-	char *path = name_resolve(argv[optind], "log", "", 0);
+	char *path = cli_name(argv[optind], "log", "", 0);
 	int rc = elog_open(path, &lo, &l);
 	if (rc != 0)
 		msg_die(rc, "%s", elog_error(l));

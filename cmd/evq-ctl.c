@@ -11,13 +11,15 @@
 #include "queue/queue.h"
 
 static const char help[] =
-"usage: evq-ctl COMMAND [OPTIONS] [QUEUE] [ARGS...]\n"
-"Manage queues.  Commands:\n"
+"usage: evq-ctl [-q] COMMAND [OPTIONS] [QUEUE] [ARGS...]\n"
+"Manage queues.  Each command takes only its own options (and -q, -h),\n"
+"before or after its QUEUE.  Commands:\n"
 "\n"
 "  create QUEUE [--fifo] [--content-dedup] [--visibility S] [--delay S]\n"
 "         [--retention S] [--wait S] [--max-message-bytes N]\n"
 "         [--max-receives N --dlq QUEUE]\n"
-"                      create QUEUE (no change if it exists alike)\n"
+"                      create QUEUE (no change if it exists alike; other\n"
+"                      attributes are a conflict: change them with set)\n"
 "  set QUEUE NAME=VALUE...\n"
 "                      set attributes by their SQS names (VisibilityTimeout,\n"
 "                      DelaySeconds, MessageRetentionPeriod, MaximumMessageSize,\n"
@@ -27,10 +29,12 @@ static const char help[] =
 "  list                print the queues under $EVKIT_HOME, one JSON per line\n"
 "  purge QUEUE         delete every message, visible or in flight\n"
 "  redrive DLQ [--to QUEUE]\n"
-"                      move dead letters back to their source queue (or QUEUE)\n"
+"                      move dead letters back to their source queue (or QUEUE,\n"
+"                      never DLQ itself)\n"
 "  delete QUEUE        delete the queue and its messages\n"
 "\n"
 "  -q, --quiet         no warnings\n"
+"      --line-buffered flush output after every line\n"
 "  -h, --help          this help\n"
 "      --version       print the version\n"
 "\n"
@@ -43,7 +47,9 @@ enum {
 	OPT_RETENTION, OPT_WAIT, OPT_MAX_BYTES, OPT_MAX_RECEIVES, OPT_DLQ, OPT_TO,
 };
 
-static const struct option longopts[] = {
+/* Each subcommand takes only its own options (and -h, -q). */
+static const struct option global_opts[] = { CLI_BASIC_OPTS, { NULL, 0, NULL, 0 } };
+static const struct option create_opts[] = {
 	CLI_BASIC_OPTS,
 	{ "fifo", no_argument, NULL, OPT_FIFO },
 	{ "content-dedup", no_argument, NULL, OPT_CONTENT_DEDUP },
@@ -54,6 +60,10 @@ static const struct option longopts[] = {
 	{ "max-message-bytes", required_argument, NULL, OPT_MAX_BYTES },
 	{ "max-receives", required_argument, NULL, OPT_MAX_RECEIVES },
 	{ "dlq", required_argument, NULL, OPT_DLQ },
+	{ NULL, 0, NULL, 0 },
+};
+static const struct option redrive_opts[] = {
+	CLI_BASIC_OPTS,
 	{ "to", required_argument, NULL, OPT_TO },
 	{ NULL, 0, NULL, 0 },
 };
@@ -64,61 +74,67 @@ struct ctl {
 	const char *dlq, *to;
 };
 
-static void
-parse_options(int argc, char **argv, struct ctl *c)
+/* An option that sets an attribute, in the range the attribute table
+ * gives (durations in whole seconds, as SQS keeps them). */
+static long long
+attr_opt(const char *opt, const char *attr, const char *arg)
 {
-	int o;
+	const struct q_attr_def *d = q_attr_def(attr);
 
-	c->a.visibility_ms = 30000;
-	c->a.retention_ms = 345600000;
-	c->a.max_bytes = 1048576;
-	while ((o = getopt_long(argc, argv, "hq", longopts, NULL)) != -1) {
-		switch (o) {
-		case OPT_FIFO: c->a.fifo = 1; c->set_fifo = 1; break;
-		case OPT_CONTENT_DEDUP: c->a.content_dedup = 1; break;
-		case OPT_VISIBILITY: c->a.visibility_ms = cli_duration_ms("--visibility", optarg, 0, 43200000) / 1000 * 1000; break;
-		case OPT_DELAY: c->a.delay_ms = cli_duration_ms("--delay", optarg, 0, 900000) / 1000 * 1000; break;
-		case OPT_RETENTION: c->a.retention_ms = cli_duration_ms("--retention", optarg, 60000, 1209600000) / 1000 * 1000; break;
-		case OPT_WAIT: c->a.wait_ms = cli_duration_ms("--wait", optarg, 0, 20000) / 1000 * 1000; break;
-		case OPT_MAX_BYTES: c->a.max_bytes = (long)cli_num("--max-message-bytes", optarg, 1024, 1048576); break;
-		case OPT_MAX_RECEIVES: c->a.max_receives = (int)cli_num("--max-receives", optarg, 1, 1000); break;
-		case OPT_DLQ: c->dlq = optarg; break;
-		case OPT_TO: c->to = optarg; break;
-		default:
-			if (!cli_common_opt(o, optarg))
-				cli_usage_error("unknown option");
-		}
+	if (d->kind == QA_SECONDS)
+		return cli_duration_ms(opt, arg, d->min * 1000, d->max * 1000) / 1000 * 1000;
+	return cli_num(opt, arg, d->min, d->max);
+}
+
+static void
+ctl_opt(struct ctl *c, int o, const char *arg)
+{
+	switch (o) {
+	case OPT_FIFO: c->a.fifo = 1; c->set_fifo = 1; break;
+	case OPT_CONTENT_DEDUP: c->a.content_dedup = 1; break;
+	case OPT_VISIBILITY: c->a.visibility_ms = attr_opt("--visibility", "VisibilityTimeout", arg); break;
+	case OPT_DELAY: c->a.delay_ms = attr_opt("--delay", "DelaySeconds", arg); break;
+	case OPT_RETENTION: c->a.retention_ms = attr_opt("--retention", "MessageRetentionPeriod", arg); break;
+	case OPT_WAIT: c->a.wait_ms = attr_opt("--wait", "ReceiveMessageWaitTimeSeconds", arg); break;
+	case OPT_MAX_BYTES: c->a.max_bytes = (long)attr_opt("--max-message-bytes", "MaximumMessageSize", arg); break;
+	case OPT_MAX_RECEIVES: c->a.max_receives = (int)attr_opt("--max-receives", "maxReceiveCount", arg); break;
+	case OPT_DLQ: c->dlq = arg; break;
+	case OPT_TO: c->to = arg; break;
+	default:
+		if (!cli_common_opt(o, arg))
+			cli_usage_error("unknown option");
 	}
 }
 
 static void
-need_args(int argc, int want, const char *cmd)
+die_if(int rc, const struct ev_err *e)
 {
-	if (argc < want)
-		cli_usage_error("%s: missing QUEUE", cmd);
+	if (rc != 0)
+		msg_die_err(e);
+}
+
+static struct queue *
+open_queue(const char *arg, int flags, const struct q_attrs *init)
+{
+	struct queue *q;
+	struct ev_err e;
+
+	die_if(q_open(arg, flags, init, &q, &e), &e);
+	return q;
 }
 
 static void
 set_or_die(struct queue *q, const char *name, const char *value)
 {
-	const char *why;
+	struct ev_err e;
 
-	if (q_set(q, name, value, &why) != 0)
-		msg_die(EV_USAGE, "%s: invalid %s '%s': %s", q_name(q), name, value, why);
+	die_if(q_set(q, name, value, &e), &e);
 }
 
 static int
-same_attrs(const struct q_attrs *x, const struct q_attrs *y)
+cmd_create(struct ctl *c, char **args)
 {
-	return x->visibility_ms == y->visibility_ms && x->delay_ms == y->delay_ms &&
-	    x->retention_ms == y->retention_ms && x->wait_ms == y->wait_ms &&
-	    x->max_bytes == y->max_bytes && x->fifo == y->fifo &&
-	    x->content_dedup == y->content_dedup && x->max_receives == y->max_receives;
-}
-
-static int
-cmd_create(const char *arg, struct ctl *c)
-{
+	const char *arg = args[0];
 	size_t n = strlen(arg);
 	int fifo_name = n > 5 && strcmp(arg + n - 5, ".fifo") == 0;
 
@@ -132,73 +148,55 @@ cmd_create(const char *arg, struct ctl *c)
 		cli_usage_error("create: --max-receives and --dlq go together");
 	struct q_attrs want = c->a, init = c->a;
 	init.max_receives = 0;	/* the policy goes in below, once the DLQ is checked */
-	struct queue *q = q_open(arg, Q_CREATE, &init);
-	if (c->dlq != NULL) {
+	struct queue *q = open_queue(arg, Q_CREATE, &init);
+	if (c->dlq != NULL && q_attrs(q)->max_receives == 0) {
 		struct buf rp = { 0 };
 		buf_adds(&rp, "{\"deadLetterTarget\":");
 		json_add_string(&rp, c->dlq, strlen(c->dlq));
 		buf_printf(&rp, ",\"maxReceiveCount\":%d}", c->a.max_receives);
-		if (q_attrs(q)->max_receives == 0)
-			set_or_die(q, "RedrivePolicy", rp.p);
+		set_or_die(q, "RedrivePolicy", rp.p);
 		buf_free(&rp);
 	}
-	int same = same_attrs(q_attrs(q), &want);
+	int same = q_attrs_same(q_attrs(q), &want);
 	q_close(q);
 	if (!same)
-		msg_die(EV_CONFLICT, "create: queue '%s' already exists with other attributes", arg);
+		msg_die(EV_CONFLICT, "create: queue '%s' already exists with other attributes "
+		    "(change them with 'evq-ctl set')", arg);
 	return EV_OK;
 }
 
 static int
-cmd_set(int argc, char **argv)
+cmd_set(struct ctl *c, char **args)
 {
-	struct queue *q = q_open(argv[0], Q_OPEN, NULL);
+	struct queue *q = open_queue(args[0], Q_OPEN, NULL);
 
-	if (argc < 2)
-		cli_usage_error("set: missing NAME=VALUE");
-	for (int i = 1; i < argc; i++) {
-		char *eq = strchr(argv[i], '=');
+	(void)c;
+	for (int i = 1; args[i] != NULL; i++) {
+		char *eq = strchr(args[i], '=');
 		if (eq == NULL)
-			cli_usage_error("set: '%s' is not NAME=VALUE", argv[i]);
+			cli_usage_error("set: '%s' is not NAME=VALUE", args[i]);
 		*eq = '\0';
-		set_or_die(q, argv[i], eq + 1);
+		set_or_die(q, args[i], eq + 1);
 	}
 	q_close(q);
 	return EV_OK;
 }
 
-static void
-print_stat(struct queue *q)
+static int
+cmd_stat(struct ctl *c, char **args)
 {
-	const struct q_attrs *a = q_attrs(q);
+	struct queue *q = open_queue(args[0], Q_OPEN, NULL);
 	struct q_stat st = { 0 };
 	struct buf b = { 0 };
+	struct ev_err e;
 
-	q_stat(q, &st);
-	buf_adds(&b, "{\"QueueName\":");
-	json_add_string(&b, q_name(q), strlen(q_name(q)));
-	buf_adds(&b, ",\"QueueArn\":");
-	json_add_string(&b, q_arn(q), strlen(q_arn(q)));
-	buf_adds(&b, ",\"Path\":");
-	json_add_string(&b, q_path(q), strlen(q_path(q)));
-	buf_printf(&b, ",\"ApproximateNumberOfMessages\":%ld,\"ApproximateNumberOfMessagesNotVisible\":%ld,"
-	    "\"ApproximateNumberOfMessagesDelayed\":%ld,\"VisibilityTimeout\":%lld,\"DelaySeconds\":%lld,"
-	    "\"MessageRetentionPeriod\":%lld,\"ReceiveMessageWaitTimeSeconds\":%lld,\"MaximumMessageSize\":%ld,"
-	    "\"FifoQueue\":%s", st.visible, st.in_flight, st.delayed,
-	    (long long)(a->visibility_ms / 1000), (long long)(a->delay_ms / 1000),
-	    (long long)(a->retention_ms / 1000), (long long)(a->wait_ms / 1000), a->max_bytes,
-	    a->fifo ? "true" : "false");
-	if (a->fifo)
-		buf_printf(&b, ",\"ContentBasedDeduplication\":%s", a->content_dedup ? "true" : "false");
-	if (a->max_receives > 0) {
-		buf_adds(&b, ",\"RedrivePolicy\":{\"deadLetterTarget\":");
-		json_add_string(&b, a->dlq, strlen(a->dlq));
-		buf_printf(&b, ",\"maxReceiveCount\":%d}", a->max_receives);
-	}
-	buf_printf(&b, ",\"CreatedTimestamp\":%lld,\"LastModifiedTimestamp\":%lld}",
-	    (long long)(a->created_ms / 1000), (long long)(a->modified_ms / 1000));
+	(void)c;
+	die_if(q_stat(q, &st, &e), &e);
+	q_stat_json(q, &st, &b);
 	out_line(b.p, b.n);
 	buf_free(&b);
+	q_close(q);
+	return EV_OK;
 }
 
 static void
@@ -217,64 +215,113 @@ list_one(const char *name, const char *path, void *ctx)
 }
 
 static int
-cmd_on_queue(const char *cmd, const char *arg, struct ctl *c)
+cmd_list(struct ctl *c, char **args)
 {
-	struct queue *q = q_open(arg, Q_OPEN, NULL);
+	struct ev_err e;
+
+	(void)c;
+	(void)args;
+	die_if(q_list(list_one, NULL, &e), &e);
+	return EV_OK;
+}
+
+static int
+cmd_purge(struct ctl *c, char **args)
+{
+	struct queue *q = open_queue(args[0], Q_OPEN, NULL);
+	struct ev_err e;
 	long n;
 
-	if (strcmp(cmd, "stat") == 0) {
-		print_stat(q);
-	} else if (strcmp(cmd, "purge") == 0) {
-		n = q_purge(q);
-		msg_warn("purged %ld message(s) from '%s'", n, arg);
-	} else if (strcmp(cmd, "redrive") == 0) {
-		n = q_redrive(q, c->to);
-		msg_warn("moved %ld message(s) from '%s'", n, arg);
-	} else {	/* delete: opened first, so only a queue is ever removed */
-		q_close(q);
-		if (q_remove(arg) != 0)
-			msg_die_sys(EV_IOERR, "delete: cannot remove queue '%s'", arg);
-		return EV_OK;
-	}
+	(void)c;
+	die_if(q_purge(q, &n, &e), &e);
+	msg_warn("purged %ld message(s) from '%s'", n, args[0]);
 	q_close(q);
 	return EV_OK;
+}
+
+static int
+cmd_redrive(struct ctl *c, char **args)
+{
+	struct queue *q = open_queue(args[0], Q_OPEN, NULL);
+	struct ev_err e;
+	long moved, kept;
+
+	die_if(q_redrive(q, c->to, &moved, &kept, &e), &e);
+	if (kept > 0)
+		msg_warn("queue '%s': %ld message(s) without a source queue kept (use --to)", args[0], kept);
+	msg_warn("moved %ld message(s) from '%s'", moved, args[0]);
+	q_close(q);
+	return EV_OK;
+}
+
+static int
+cmd_delete(struct ctl *c, char **args)
+{
+	struct ev_err e;
+
+	(void)c;
+	q_close(open_queue(args[0], Q_OPEN, NULL));	/* only a queue is ever removed */
+	die_if(q_remove(args[0], &e), &e);
+	return EV_OK;
+}
+
+/* The subcommands, git-style: name, options, operands (min, max; -1 any). */
+static const struct subcmd {
+	const char *name;
+	const struct option *opts;
+	int min, max;
+	int (*run)(struct ctl *c, char **args);
+	const char *missing;
+} cmds[] = {
+	{ "create", create_opts, 1, 1, cmd_create, "QUEUE" },
+	{ "set", global_opts, 2, -1, cmd_set, "NAME=VALUE" },
+	{ "stat", global_opts, 1, 1, cmd_stat, "QUEUE" },
+	{ "list", global_opts, 0, 0, cmd_list, "" },
+	{ "purge", global_opts, 1, 1, cmd_purge, "QUEUE" },
+	{ "redrive", redrive_opts, 1, 1, cmd_redrive, "QUEUE" },
+	{ "delete", global_opts, 1, 1, cmd_delete, "QUEUE" },
+};
+
+static const struct subcmd *
+find_cmd(const char *name)
+{
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+		if (strcmp(cmds[i].name, name) == 0)
+			return &cmds[i];
+	cli_usage_error("unknown command '%s'", name);
 }
 
 int
 main(int argc, char **argv)
 {
 	struct ctl c = { 0 };
+	int o;
 
 	cli_init(argv, help);
-	if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
-	    strcmp(argv[1], "--version") == 0))
-		parse_options(argc, argv, &c);
-	if (argc < 2)
+	/* Global options stop at the subcommand ('+'). */
+	while ((o = cli_getopt(argc, argv, "+hq", global_opts)) != -1)
+		ctl_opt(&c, o, optarg);
+	if (optind >= argc)
 		cli_usage_error("missing COMMAND");
-	const char *cmd = argv[1];
-	parse_options(argc - 1, argv + 1, &c);
-	char **args = argv + 1 + optind;
-	int nargs = argc - 1 - optind;
+	const struct subcmd *sc = find_cmd(argv[optind]);
+	argc -= optind;
+	argv += optind;
+	char prog[64];
+	snprintf(prog, sizeof prog, "%s %s", msg_prog, sc->name);
+	argv[0] = prog;	/* getopt's messages: "evq-ctl stat: unrecognized option" */
+	optind = 0;	/* getopt starts over on the subcommand's arguments */
+	q_attrs_default(&c.a, 0);
+	while ((o = cli_getopt(argc, argv, "hq", sc->opts)) != -1)
+		ctl_opt(&c, o, optarg);
+	int nargs = argc - optind;
+	if (nargs < 1 && sc->min >= 1)
+		cli_usage_error("%s: missing QUEUE", sc->name);
+	if (nargs < sc->min)
+		cli_usage_error("%s: missing %s", sc->name, sc->missing);
+	if (sc->max >= 0 && nargs > sc->max)
+		cli_usage_error("%s: unexpected argument '%s'", sc->name, argv[optind + sc->max]);
 	out_init(cli.line_buffered);
-	int status;
-	if (strcmp(cmd, "create") == 0) {
-		need_args(nargs, 1, cmd);
-		status = cmd_create(args[0], &c);
-	} else if (strcmp(cmd, "set") == 0) {
-		need_args(nargs, 1, cmd);
-		status = cmd_set(nargs, args);
-	} else if (strcmp(cmd, "list") == 0) {
-		q_list(list_one, NULL);
-		status = EV_OK;
-	} else if (strcmp(cmd, "stat") == 0 || strcmp(cmd, "purge") == 0 ||
-	    strcmp(cmd, "redrive") == 0 || strcmp(cmd, "delete") == 0) {
-		need_args(nargs, 1, cmd);
-		if (nargs > 1)
-			cli_usage_error("%s: unexpected argument '%s'", cmd, args[1]);
-		status = cmd_on_queue(cmd, args[0], &c);
-	} else {
-		cli_usage_error("unknown command '%s'", cmd);
-	}
+	int status = sc->run(&c, argv + optind);
 	out_close_or_die();
 	return status;
 }

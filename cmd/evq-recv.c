@@ -1,11 +1,17 @@
 /* evq-recv — receive messages from a queue: consume (print, then delete),
  * lease (print envelopes; ack later), peek, or acknowledge. */
 #include <errno.h>
+#include <linux/sockios.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <time.h>
 
+#include "core/alloc.h"
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/cli.h"
@@ -20,12 +26,14 @@ static const char help[] =
 "usage: evq-recv [OPTIONS] QUEUE\n"
 "       evq-recv --ack|--release QUEUE [FILE...]\n"
 "Receive messages from QUEUE.  By default print each body, byte for byte as\n"
-"sent, and delete each message once its line is written.\n"
+"sent, and delete each message once its line is written (on a pipe or\n"
+"socket: once the reader has read it; what it leaves unread goes back).\n"
 "\n"
 "  -n, --max N              at most N messages (default: all visible now)\n"
 "  -w, --wait S             wait up to S seconds for a first message\n"
 "                           (default: the queue's ReceiveMessageWaitTimeSeconds)\n"
 "  -f, --follow             keep receiving as messages arrive, until killed\n"
+"                           or the reader of a pipe leaves\n"
 "  -e, --envelope           print AWS Lambda SQS event records\n"
 "  -l, --lease S            at-least-once: lease for S seconds and print\n"
 "                           envelopes; acknowledge with --ack\n"
@@ -35,6 +43,7 @@ static const char help[] =
 "      --release            make them visible again at once\n"
 "      --line-buffered      flush output after every line\n"
 "      --errors FILE        with --ack/--release: record bad lines and go on\n"
+"      --max-line-bytes N   with --ack/--release: longest line (default 1048576)\n"
 "  -q, --quiet              no warnings\n"
 "  -h, --help               this help\n"
 "      --version            print the version\n"
@@ -58,10 +67,13 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-enum { BATCH = 5000 };
+enum { BATCH = 5000, WINDOW_MAX = 256 << 10 };
 
 struct receiver {
 	struct queue *q;
+	int reader;		/* stdout is a pipe (1) or socket (2): see pipe_batch */
+	size_t window;		/* bytes written ahead of the reader */
+	int64_t renew;		/* when to renew the batch's lease (monotonic ms) */
 	long max;		/* -1: all */
 	int64_t wait_ms;	/* -1: the queue's */
 	int follow, envelope, peek;
@@ -111,18 +123,140 @@ write_batch(struct receiver *r, size_t n, int *err)
 	return delivered;
 }
 
+/* Bytes written to stdout that its reader has not read: FIONREAD on a
+ * pipe's write end, SIOCOUTQ on a socket (which may count more: then
+ * fewer messages count as read, never more).  A socket is drained after
+ * every write, as its unread bytes vanish when the reader closes it. */
+static size_t
+unread_bytes(const struct receiver *r)
+{
+	int n = 0;
+
+	if (ioctl(STDOUT_FILENO, r->reader == 2 ? SIOCOUTQ : FIONREAD, &n) != 0 || n < 0)
+		return 0;
+	return (size_t)n;
+}
+
+/* 1 if the reader of stdout left: events 0, a pipe's write end reports
+ * only POLLERR, a socket POLLHUP. */
+static int
+reader_gone(int timeout_us)
+{
+	struct pollfd p = { STDOUT_FILENO, 0, 0 };
+	struct timespec ts = { timeout_us / 1000000, (long)(timeout_us % 1000000) * 1000 };
+
+	return ppoll(&p, 1, &ts, NULL) > 0 && (p.revents & (POLLERR | POLLHUP | POLLNVAL));
+}
+
+/* Renews the lease of what the reader has not read yet, every third of
+ * the VisibilityTimeout, so no other consumer receives it meanwhile.  A
+ * renewal that fails (the queue locked) only risks a second delivery,
+ * which settle() reports. */
+static void
+keep_lease(struct receiver *r, int start)
+{
+	int64_t every = q_attrs(r->q)->visibility_ms / 3;
+	struct ev_err e;
+	int held;
+
+	if (every < 100 || (!start && clock_mono_ms() < r->renew))
+		return;
+	if (!start)
+		(void)q_consume_extend(r->q, &held, &e);
+	r->renew = clock_mono_ms() + every;
+}
+
+/* Waits until the reader has read everything written, left, or a signal
+ * asks to stop; returns the bytes it did not read (0: all read). */
+static size_t
+drain(struct receiver *r, int *err)
+{
+	size_t unread;
+	int pause = 50;		/* µs, doubling: a fast reader costs little */
+
+	while ((unread = unread_bytes(r)) > 0) {
+		if (reader_gone(pause)) {
+			/* A pipe keeps what its reader left unread; a socket's
+			 * close throws it away, so the count seen last stands. */
+			size_t left = unread_bytes(r);
+			*err = EPIPE;
+			return r->reader == 2 && unread > left ? unread : left;
+		}
+		if (sig_stop)
+			return unread;
+		pause = pause < 10000 ? 2 * pause : pause;
+		keep_lease(r, 0);
+	}
+	return 0;
+}
+
+/* How many of the first n lines (those written) lie whole within the
+ * first sent - unread bytes of the batch. */
+static size_t
+count_read(const struct receiver *r, size_t n, size_t sent, size_t unread)
+{
+	size_t k = 0;
+
+	sent = sent > unread ? sent - unread : 0;
+	while (k < n && r->ends[k] <= sent)
+		k++;
+	return k;
+}
+
+/* Consume mode on a pipe or socket: a message is delivered once the
+ * reader has read its line, not once it is in the pipe.  Writes no more
+ * than the window ahead of the reader, waits for it to catch up, and
+ * doubles the window each time it does: `evq-recv q | head -n 1` gives
+ * head one line to read, a steady reader soon gets the pipe's worth.
+ * Returns how many lines the reader read; *err is EPIPE if it left. */
+static size_t
+pipe_batch(struct receiver *r, size_t n, int *err)
+{
+	size_t sent = 0, total = 0, i = 0;
+
+	*err = 0;
+	keep_lease(r, 1);
+	while (i < n && *err == 0 && !sig_stop) {
+		do {
+			format_msg(r, &r->batch[i]);
+			r->ends[i++] = total + out_pending();
+		} while (i < n && out_pending() < r->window);
+		total += out_pending();
+		if (out_flush() != 0) {
+			*err = errno;
+			if (r->reader == 2)	/* drained before: all but this flush read */
+				return count_read(r, i, sent, 0);
+			sent += out_flushed();
+			return count_read(r, i, sent, unread_bytes(r));
+		}
+		sent = total;
+		if (r->window < WINDOW_MAX || r->reader == 2) {
+			size_t unread = drain(r, err);
+			if (unread > 0)
+				return count_read(r, i, sent, unread);
+			r->window *= 2;
+		}
+	}
+	return count_read(r, i, sent, drain(r, err));
+}
+
 /* Settles a written batch: consume mode deletes what was delivered;
  * whatever did not reach the reader goes back, its receive not counted. */
 static void
 settle(struct receiver *r, size_t n, size_t delivered, int err)
 {
+	struct ev_err e;
+	size_t gone;
+
 	if (r->lease_ms < 0) {
-		size_t gone = q_consume_done(r->q, r->batch, delivered);
+		if (q_consume_done(r->q, r->batch, delivered, &gone, &e) != 0)
+			msg_die_err(&e);
 		if (gone < delivered)
 			msg_warn("queue '%s': %zu message(s) outlived their visibility timeout before "
 			    "deletion and may be delivered again", q_name(r->q), delivered - gone);
 	} else if (delivered < n) {
-		q_release(r->q, r->batch + delivered, n - delivered, 0, 1, NULL);
+		if (q_release(r->q, r->batch + delivered, n - delivered, 0, 1, NULL, NULL, &e) != 0)
+			msg_die_err(&e);
 	}
 	r->printed += (long)delivered;
 	if (err == EPIPE)
@@ -153,25 +287,38 @@ receive_loop(struct receiver *r)
 		if (want == 0)
 			return;
 		sig_reraise();
-		size_t n = r->lease_ms < 0 ?
-		    q_consume(r->q, r->after, want, r->envelope ? 0 : Q_BODY_ONLY, r->batch) :
-		    q_receive(r->q, r->after, want, r->lease_ms, r->batch);
+		size_t n;
+		struct ev_err e;
+		int rc = r->lease_ms < 0 ?
+		    q_consume(r->q, r->after, want, r->envelope ? 0 : Q_BODY_ONLY, r->batch, &n, &e) :
+		    q_receive(r->q, r->after, want, r->lease_ms, r->batch, &n, &e);
+		if (rc != 0)
+			msg_die_err(&e);
+		const char *note = q_notice(r->q);
+		if (note != NULL)
+			msg_warn("%s", note);
 		if (n > 0) {
 			r->after = r->batch[n - 1].rowid;
 			int err;
-			size_t delivered = write_batch(r, n, &err);
+			size_t delivered = r->reader && r->lease_ms < 0 ? pipe_batch(r, n, &err) :
+			    write_batch(r, n, &err);
 			settle(r, n, delivered, err);
 			continue;
 		}
 		/* Nothing visible: wait for a first message, or forever with -f. */
+		int watch = r->reader ? STDOUT_FILENO : -1;
 		if (r->follow) {
 			out_flush_or_die();
-			q_wait(r->q, -1);
+			q_wait_fd(r->q, -1, watch);
 			r->after = 0;	/* leases that expired meanwhile are due again */
 		} else if (r->printed == 0 && clock_mono_ms() < deadline) {
-			q_wait(r->q, deadline);
+			q_wait_fd(r->q, deadline, watch);
 		} else {
 			return;
+		}
+		if (r->reader && reader_gone(0)) {
+			sig_reraise();
+			out_epipe();	/* nobody to deliver to: as a write would */
 		}
 	}
 }
@@ -181,8 +328,13 @@ peek_loop(struct receiver *r)
 {
 	int64_t after = 0;
 	size_t n;
+	struct ev_err e;
 
-	while ((n = q_peek(r->q, after, batch_size(r), r->batch)) > 0) {
+	for (;;) {
+		if (q_peek(r->q, after, batch_size(r), r->batch, &n, &e) != 0)
+			msg_die_err(&e);
+		if (n == 0)
+			break;
 		for (size_t i = 0; i < n; i++)
 			format_msg(r, &r->batch[i]);
 		out_flush_or_die();
@@ -229,11 +381,12 @@ static void
 flush_acks(struct receiver *r, size_t n, int release, long *stale)
 {
 	unsigned char ok[BATCH];
+	struct ev_err e;
+	int rc = release ? q_release(r->q, r->batch, n, 0, 0, ok, NULL, &e) :
+	    q_delete(r->q, r->batch, n, ok, NULL, &e);
 
-	if (release)
-		q_release(r->q, r->batch, n, 0, 0, ok);
-	else
-		q_delete(r->q, r->batch, n, ok);
+	if (rc != 0)
+		msg_die_err(&e);
 	for (size_t i = 0; i < n; i++)
 		if (!ok[i]) {
 			msg_warn("receipt handle %s: lease expired or message already gone", r->batch[i].handle);
@@ -244,20 +397,23 @@ flush_acks(struct receiver *r, size_t n, int release, long *stale)
 static int
 ack_loop(struct receiver *r, char *const *files, int nfiles, int release)
 {
-	struct ndj_reader *in = ndj_open(files, nfiles, cli.max_line_bytes);
+	struct ndj_reader *in = ndj_open(files, nfiles, &cli.input);
 	struct ndj_line l;
 	size_t n = 0;
 	long stale = 0;
 	int kind, status = EV_OK;
 
 	while ((kind = ndj_next(in, &l)) != NDJ_EOF) {
+		if (kind == NDJ_ERROR) {
+			if ((status = cli_input_error(in, &l)) != 0)
+				break;
+			continue;
+		}
 		const char *why = kind == NDJ_TOOLONG ? "line longer than --max-line-bytes" :
 		    parse_handle_line(&l, &r->batch[n]);
 		if (why != NULL) {
-			if (ndj_reject(&l, why)) {
-				status = EV_DATAERR;
+			if ((status = cli_reject(&l, why)) != 0)
 				break;
-			}
 			continue;
 		}
 		if (++n == BATCH) {
@@ -279,7 +435,7 @@ main(int argc, char **argv)
 	int c, ack = 0, release = 0;
 
 	cli_init(argv, help);
-	while ((c = getopt_long(argc, argv, "+hqn:w:fel:", longopts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "hqn:w:fel:", longopts)) != -1) {
 		switch (c) {
 		case 'n': r.max = (long)cli_num("--max", optarg, 1, 1L << 40); break;
 		case 'w': r.wait_ms = cli_duration_ms("--wait", optarg, 0, 86400000); break;
@@ -306,11 +462,15 @@ main(int argc, char **argv)
 		r.envelope = 1;
 
 	sig_catch_stop();
-	r.q = q_open(argv[optind], Q_OPEN, NULL);
-	r.batch = calloc(BATCH, sizeof *r.batch);
-	r.ends = calloc(BATCH, sizeof *r.ends);
-	if (r.batch == NULL || r.ends == NULL)
-		msg_die(EV_SOFTWARE, "out of memory");
+	struct ev_err e;
+	if (q_open(argv[optind], Q_OPEN, NULL, &r.q, &e) != 0)
+		msg_die_err(&e);
+	struct stat st;
+	if (fstat(STDOUT_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+		r.reader = S_ISSOCK(st.st_mode) ? 2 : 1;
+	r.window = 1;
+	r.batch = xcalloc(BATCH, sizeof *r.batch);
+	r.ends = xcalloc(BATCH, sizeof *r.ends);
 	out_init(cli.line_buffered);
 
 	int status;

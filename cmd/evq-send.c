@@ -74,8 +74,10 @@ static void
 commit(void *ctx)
 {
 	struct sender *s = ctx;
+	struct ev_err e;
 
-	q_send_commit(s->q);
+	if (q_send_commit(s->q, &e) != 0)
+		msg_die_err(&e);
 	s->in_batch = 0;
 	if (s->ids.n > 0) {
 		out_write(s->ids.p, s->ids.n);
@@ -98,14 +100,32 @@ note_id(struct sender *s, const struct q_sent *sent, const char *body, size_t le
 	buf_adds(&s->ids, "}\n");
 }
 
+/* The id the path x selects in l, exactly (jx_key: it may hold a NUL),
+ * malloc'd, its length in *len; or NULL with the reason in why_buf. */
+static char *
+key_from(struct jx *x, const char *opt, const struct ndj_line *l, size_t *len,
+    char *why_buf, size_t why_len)
+{
+	struct buf k = { 0 };
+	struct ev_err e;
+
+	if (jx_key(x, l->p, l->n, &k, &e) != 0) {
+		snprintf(why_buf, why_len, "%s: %.200s", opt, e.msg);
+		buf_free(&k);
+		return NULL;
+	}
+	*len = k.n;
+	return buf_detach(&k);
+}
+
 /* Sends one line; returns the reason it is bad, or NULL. */
 static const char *
 send_line(struct sender *s, const struct ndj_line *l, char *why_buf, size_t why_len)
 {
 	const struct q_attrs *a = q_attrs(s->q);
 	struct json_err e;
-	const char *why = NULL;
 	char *group = NULL, *dedup = NULL;
+	size_t group_len = 0, dedup_len = 0;
 
 	if (s->raw) {
 		size_t col = utf8_check(l->p, l->n, JSON_SQS_CHARS);
@@ -117,20 +137,28 @@ send_line(struct sender *s, const struct ndj_line *l, char *why_buf, size_t why_
 	if ((long)l->n + (s->attrs_size > 0 ? s->attrs_size : 0) > a->max_bytes)
 		return snprintf(why_buf, why_len, "message of %zu bytes is over the queue's MaximumMessageSize (%ld)",
 		    l->n + (size_t)(s->attrs_size > 0 ? s->attrs_size : 0), a->max_bytes), why_buf;
-	if (s->group_from != NULL && (group = jx_key(s->group_from, l->p, l->n, &why)) == NULL)
-		return snprintf(why_buf, why_len, "--group-from: %s", why), why_buf;
-	if (s->dedup_from != NULL && (dedup = jx_key(s->dedup_from, l->p, l->n, &why)) == NULL) {
+	if (s->group_from != NULL && (group = key_from(s->group_from, "--group-from", l,
+	    &group_len, why_buf, why_len)) == NULL)
+		return why_buf;
+	if (s->dedup_from != NULL && (dedup = key_from(s->dedup_from, "--dedup-from", l,
+	    &dedup_len, why_buf, why_len)) == NULL) {
 		free(group);
-		return snprintf(why_buf, why_len, "--dedup-from: %s", why), why_buf;
+		return why_buf;
 	}
-	struct q_out m = { l->p, l->n, group ? group : s->group_id, dedup ? dedup : s->dedup_id,
-	    s->delay_ms, s->attrs, s->attrs_md5 };
+	/* Ids are their exact bytes (group_len, dedup_len 0: up to a NUL). */
+	struct q_out m = { .body = l->p, .len = l->n, .group = group ? group : s->group_id,
+	    .dedup = dedup ? dedup : s->dedup_id, .delay_ms = s->delay_ms, .attrs = s->attrs,
+	    .attrs_md5 = s->attrs_md5, .group_len = group ? group_len : 0,
+	    .dedup_len = dedup ? dedup_len : 0 };
 	struct q_sent sent;
-	int rc = q_send_add(s->q, &m, &sent, &why);
+	struct ev_err err;
+	int rc = q_send_add(s->q, &m, &sent, &err);
 	free(group);
 	free(dedup);
 	if (rc != 0)
-		return why;
+		msg_die_err(&err);
+	if (sent.refused != NULL)
+		return sent.refused;
 	if (s->print_ids)
 		note_id(s, &sent, l->p, l->n);
 	if (++s->in_batch >= s->batch)
@@ -141,11 +169,11 @@ send_line(struct sender *s, const struct ndj_line *l, char *why_buf, size_t why_
 static struct jx *
 compile_path(const char *opt, const char *prog)
 {
-	char *err;
-	struct jx *x = jx_compile(prog, &err);
+	struct ev_err e;
+	struct jx *x;
 
-	if (x == NULL)
-		cli_usage_error("%s: invalid jq path '%s': %s", opt, prog, err);
+	if (jx_compile(prog, &x, &e) != 0)
+		cli_usage_error("%s: invalid jq path '%s': %s", opt, prog, e.msg);
 	return x;
 }
 
@@ -175,9 +203,10 @@ main(int argc, char **argv)
 	char *attr_specs[16];
 	int nattrs = 0, c;
 	const char *why;
+	struct ev_err err;
 
 	cli_init(argv, help);
-	while ((c = getopt_long(argc, argv, "+hqd:a:g:G:D:prb:", longopts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "hqd:a:g:G:D:prb:", longopts)) != -1) {
 		switch (c) {
 		case 'd': s.delay_ms = cli_duration_ms("--delay", optarg, 0, 900000); break;
 		case 'a':
@@ -199,24 +228,28 @@ main(int argc, char **argv)
 	}
 	if (optind >= argc)
 		cli_usage_error("missing QUEUE");
-	if (nattrs > 0 && (s.attrs_size = q_attrs_render(attr_specs, nattrs, &s.attrs, s.attrs_md5, &why)) < 0)
-		cli_usage_error("--attr: %s", why);
-	s.q = q_open(argv[optind], Q_CREATE, NULL);
+	if (nattrs > 0 && q_attrs_render(attr_specs, nattrs, &s.attrs, s.attrs_md5, &s.attrs_size, &err) != 0)
+		cli_usage_error("--attr: %s", err.msg);
+	if (q_open(argv[optind], Q_CREATE, NULL, &s.q, &err) != 0)
+		msg_die_err(&err);
 	check_fifo_options(&s);
 	out_init(cli.line_buffered);
 
-	struct ndj_reader *r = ndj_open(argv + optind + 1, argc - optind - 1, cli.max_line_bytes);
+	struct ndj_reader *r = ndj_open(argv + optind + 1, argc - optind - 1, &cli.input);
 	struct ndj_line l;
 	char why_buf[256];
 	int kind, status = EV_OK;
 	ndj_set_idle(r, commit, &s);
 	while ((kind = ndj_next(r, &l)) != NDJ_EOF) {
+		if (kind == NDJ_ERROR) {
+			if ((status = cli_input_error(r, &l)) != 0)
+				break;
+			continue;
+		}
 		why = kind == NDJ_TOOLONG ? "line longer than --max-line-bytes" :
 		    send_line(&s, &l, why_buf, sizeof why_buf);
-		if (why != NULL && ndj_reject(&l, why)) {
-			status = EV_DATAERR;
+		if (why != NULL && (status = cli_reject(&l, why)) != 0)
 			break;
-		}
 	}
 	commit(&s);
 	if (status == EV_OK)

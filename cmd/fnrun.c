@@ -108,7 +108,7 @@ parse(int argc, char **argv, struct fn_opts *o, int *nfiles)
 	int c;
 	const char *why;
 
-	while ((c = getopt_long(argc, argv, "+hqj:ut:r:en:E:m:b:f", longopts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "hqj:ut:r:en:E:m:b:f", longopts)) != -1) {
 		switch (c) {
 		case 'j': o->jobs = (int)cli_num("--jobs", optarg, 1, 256); break;
 		case 'u': o->unordered = 1; break;
@@ -142,16 +142,10 @@ parse(int argc, char **argv, struct fn_opts *o, int *nfiles)
 				cli_usage_error("unknown option");
 		}
 	}
-	/* FILEs up to "--", then the handler command; getopt has eaten
-	 * the "--" when no FILE came before it. */
-	int i = optind;
-	if (optind > 1 && strcmp(argv[optind - 1], "--") == 0)
-		i = --optind;
-	while (i < argc && strcmp(argv[i], "--") != 0)
-		i++;
-	*nfiles = i - optind;
-	if (i < argc)
-		o->argv = argv + i + 1;
+	/* FILEs, then "--" and the handler command, whose options are its own */
+	*nfiles = (cli_dashdash >= 0 ? cli_dashdash : argc) - optind;
+	if (cli_dashdash >= 0)
+		o->argv = argv + cli_dashdash;
 	if (o->argv != NULL && o->argv[0] == NULL)
 		cli_usage_error("missing CMD after '--'");
 	if ((o->argv != NULL) == (o->jq != NULL))
@@ -222,18 +216,22 @@ main(int argc, char **argv)
 	}
 	if ((rc = fn_open(&o, &runner, &e)) != 0)
 		end(EV_OK, rc, &e);
-	struct ndj_reader *in = ndj_open(argv + optind, nfiles, cli.max_line_bytes);
+	struct ndj_reader *in = ndj_open(argv + optind, nfiles, &cli.input);
 	ndj_set_idle(in, idle, runner);
 	while (!sig_stop && (kind = ndj_next(in, &l)) != NDJ_EOF) {
 		struct json_err je;
+		if (kind == NDJ_ERROR) {
+			if ((status = cli_input_error(in, &l)) != 0)
+				break;
+			continue;
+		}
 		const char *why = kind == NDJ_TOOLONG ? "line longer than --max-line-bytes" : NULL;
 		if (why == NULL && json_validate(l.p, l.n, 0, &je) == 0)
 			why = je.what;
 		if (why == NULL) {
 			if (fn_submit(runner, l.p, l.n, NULL) != 0)
 				break;
-		} else if (ndj_reject(&l, why)) {
-			status = EV_DATAERR;
+		} else if ((status = cli_reject(&l, why)) != 0) {
 			break;
 		}
 	}

@@ -193,3 +193,144 @@ put_line() {
 	assert_success
 	assert_output 1
 }
+
+# The cost of matching (lib/pattern): linear in the value, and not growing
+# with the number of patterns.  Each case took far longer than its bound
+# before (on a 2-core machine: 25-120+ s); now well under a second.
+
+# $1 a's.
+as() {
+	head -c "$1" /dev/zero | tr '\0' a
+}
+
+@test "wildcards cost linear time: a 1 MB value against 100,000-character patterns" {
+	a=$(as 99998)
+	printf '{"x":"%s"}\n' "$(as 1000000)" > big.json
+	printf '{"x":"%sb"}\n' "$(as 1000000)" >> big.json
+	printf '{"x":[{"wildcard":"*%saa"}]}' "$a" > tail.json	# ends as both
+	printf '{"x":[{"wildcard":"*%sab"}]}' "$a" > star.json	# the backtracking worst case
+	printf '{"x":[{"wildcard":"*%sc*b"}]}' "$a" > mid.json	# a middle run not there
+	printf '{"x":[{"wildcard":"a*%sa*b"}]}' "$a" > hit.json
+	run timeout 10 evbus-route -j 1 -c -p @star.json big.json
+	assert_success
+	assert_output 1
+	run timeout 10 evbus-route -j 1 -c -p @mid.json big.json
+	assert_failure 1
+	run timeout 10 evbus-route -j 1 -p @hit.json -p @mid.json big.json
+	assert_success
+	assert_equal "$(printf '%s\n' "$output" | cut -c 1-8)" '{"x":"aa'
+	assert_equal "${output: -4}" 'ab"}'
+	run timeout 10 evbus-route -j 1 -c -p @tail.json -p @mid.json big.json
+	assert_output 1
+}
+
+# 10,000 patterns of kind $1 over $2 events: writes pats (one -p each per
+# line) and ev.json, and prints the number of events that should match.
+many() {
+	awk -v k="$1" -v ne="$2" 'BEGIN {
+		np = 10000
+		for (i = 0; i < np; i++) {
+			if (k == "eic") p = sprintf("{\"equals-ignore-case\":\"Value-%d\"}", i)
+			else if (k == "num") p = sprintf("{\"numeric\":[\">=\",%de30,\"<\",%de30]}", 10 * i, 10 * i + 5)
+			else if (k == "wild") p = sprintf("{\"wildcard\":\"*-%d-*z\"}", i)
+			else if (k == "eicss") p = sprintf("{\"equals-ignore-case\":\"Straße-%d\"}", i)
+			else if (k == "cidr6") p = sprintf("{\"cidr\":\"%x::/16\"}", 4096 + i)
+			else p = sprintf("{\"cidr\":\"10.%d.%d.0/24\"}", int(i / 256), i % 256)
+			printf "{\"x\":[%s]}\n", p > "pats"
+		}
+		for (j = 0; j < ne; j++) {
+			i = (j * 7919) % (2 * np)
+			if (k == "eic") { v = sprintf("\"VALUE-%d\"", i); hit = i < np }
+			else if (k == "num") { v = sprintf("%d.5e30", 5 * i); hit = i % 2 == 0 }
+			else if (k == "wild") { v = sprintf("\"head-%d-midz\"", i); hit = i < np }
+			else if (k == "eicss") { v = sprintf("\"STRASSE-%d\"", i); hit = i < np }
+			else if (k == "cidr6") {
+				# event-ruler reads IPv4 A.B.0.1 as the digits of an IPv6
+				# address: inside the block whose 16 bits are A and B
+				h = 4096 + i
+				v = sprintf("\"%d.%d.0.1\"", int(h / 256), h % 256); hit = i < np
+			}
+			else { v = sprintf("\"10.%d.%d.7\"", int(i / 256), i % 256); hit = i < np }
+			printf "{\"x\":%s}\n", v > "ev.json"
+			n += hit
+		}
+		print n
+	}'
+}
+
+count_many() {
+	local args=() l
+	while IFS= read -r l; do args+=(-p "$l"); done < pats
+	run timeout "$1" evbus-route -j 1 -c "${args[@]}" ev.json
+}
+
+@test "10,000 equals-ignore-case patterns cost about what one does (50,000 events)" {
+	want=$(many eic 50000)
+	count_many 10
+	assert_success
+	assert_output "$want"
+}
+
+@test "10,000 equals-ignore-case patterns with ß (SS in a value) cost about what one does (100,000 events)" {
+	want=$(many eicss 100000)
+	count_many 10
+	assert_success
+	assert_output "$want"
+}
+
+@test "10,000 numeric ranges cost about what one does (150,000 events)" {
+	want=$(many num 150000)
+	count_many 10
+	assert_success
+	assert_output "$want"
+}
+
+@test "10,000 cidr blocks cost about what one does (200,000 events)" {
+	want=$(many cidr 200000)
+	count_many 10
+	assert_success
+	assert_output "$want"
+}
+
+@test "10,000 IPv6 blocks against IPv4 addresses cost about what one does (1,000,000 events)" {
+	want=$(many cidr6 1000000)
+	count_many 10
+	assert_success
+	assert_output "$want"
+}
+
+@test "10,000 wildcards that start with a star cost about what one does (50,000 events)" {
+	want=$(many wild 50000)
+	count_many 10
+	assert_success
+	assert_output "$want"
+}
+
+@test "6,000 prefixes and suffixes of distinct lengths: a value costs its length, not lengths × keys" {
+	awk 'BEGIN {
+		for (k = 0; k < 2; k++) {
+			f = k ? "suf.json" : "pre.json"
+			op = k ? "suffix" : "prefix"
+			printf "{\"x\":[" > f
+			s = ""
+			for (i = 1; i <= 6000; i++) {
+				sep = (i == 1) ? "" : ","
+				key = k ? "b" s : s "b"
+				printf "%s{\"%s\":\"%s\"}", sep, op, key > f
+				s = s "a"
+			}
+			printf "]}" > f
+		}
+		hit = substr(s, 1, 100) "b"
+		for (j = 0; j < 6000; j++) {
+			v = (j == 4321) ? hit : s
+			printf "{\"x\":\"%s\"}\n", v > "ev.json"
+		}
+	}'
+	run timeout 10 evbus-route -j 1 -p @pre.json ev.json
+	assert_success
+	assert_output "{\"x\":\"$(as 100)b\"}"
+	run timeout 10 evbus-route -j 1 -p @suf.json ev.json	# "b" is a suffix of that line only
+	assert_success
+	assert_output "{\"x\":\"$(as 100)b\"}"
+}

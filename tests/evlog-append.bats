@@ -65,7 +65,7 @@ events() {
 	printf '{"subject":"a"}\n{"other":1}\n' > in.ndjson
 	run --separate-stderr evlog-append --stream-from .subject ./log in.ndjson
 	assert_failure 65
-	assert_equal "$stderr" "evlog-append: in.ndjson:2: --stream-from: the path is not a string or number in this event"
+	assert_equal "$stderr" "evlog-append: in.ndjson:2: --stream-from .subject: the path yields null for this event"
 	assert_equal "$(evlog-read ./log | wc -l)" 1
 	run evlog-append --stream-from '.[' ./log2 </dev/null
 	assert_failure 2

@@ -17,7 +17,7 @@ load test_helper
 	assert_success
 	run --separate-stderr evq-ctl create q --visibility 11
 	assert_failure 3
-	assert_equal "$stderr" "evq-ctl: create: queue 'q' already exists with other attributes"
+	assert_equal "$stderr" "evq-ctl: create: queue 'q' already exists with other attributes (change them with 'evq-ctl set')"
 }
 
 @test "defaults are SQS's: 30 s visibility, 4 days retention, 1 MiB" {
@@ -173,9 +173,42 @@ load test_helper
 	assert_failure 2
 	run --separate-stderr evq-ctl --help
 	assert_success
-	assert_line --index 0 "usage: evq-ctl COMMAND [OPTIONS] [QUEUE] [ARGS...]"
+	assert_line --index 0 "usage: evq-ctl [-q] COMMAND [OPTIONS] [QUEUE] [ARGS...]"
 	run evq-ctl --version
 	assert_output --regexp '^evq-ctl \(evkit\) '
+}
+
+@test "each subcommand takes only its own options; global options go before it" {
+	evq-ctl create q
+	run --separate-stderr evq-ctl stat q --fifo
+	assert_failure 2
+	assert_equal "${stderr_lines[0]}" "evq-ctl stat: unrecognized option '--fifo'"
+	run evq-ctl purge q --to other
+	assert_failure 2
+	run evq-ctl create r --to q
+	assert_failure 2
+	run evq-ctl list extra
+	assert_failure 2
+	run --separate-stderr evq-ctl -q list
+	assert_success
+	assert_output --partial '"QueueName":"q"'
+	run --separate-stderr evq-ctl -q purge q
+	assert_success
+	assert_equal "$stderr" ""
+	# Options after the operand still work, as before.
+	evq-ctl create f.fifo --content-dedup
+	assert_equal "$(evq-ctl stat f.fifo | jq .ContentBasedDeduplication)" true
+}
+
+@test "redrive into the queue itself is refused (2), not an endless loop" {
+	evq-ctl create dlq
+	printf '1\n2\n' | evq-send dlq
+	run --separate-stderr timeout 20 evq-ctl redrive dlq --to dlq
+	assert_failure 2
+	assert_equal "$stderr" "evq-ctl: redrive: queue 'dlq' cannot be redriven into itself"
+	run timeout 20 evq-ctl redrive dlq --to "$EVKIT_HOME/queues/dlq.db"
+	assert_failure 2
+	assert_equal "$(evq-ctl stat dlq | jq .ApproximateNumberOfMessages)" 2
 }
 
 @test "a closed stdout (EPIPE) ends evq-ctl list quietly" {

@@ -167,12 +167,43 @@ load test_helper
 	assert_failure 65
 }
 
-@test "receiving large messages keeps memory bounded" {
+@test "receiving large messages keeps memory bounded: consume, --peek and --lease stream" {
 	ldd "$TOP/bin/evq-recv" | grep -q libasan && skip "ASan reserves terabytes of address space"
-	for i in $(seq 1 200); do printf '"%s"\n' "$(head -c 1000000 /dev/zero | tr '\0' x)"; done > big
+	for i in $(seq 1 300); do printf '"%s"\n' "$(head -c 1000000 /dev/zero | tr '\0' x)"; done > big
 	evq-send q big
-	# 200 MB of messages through a 400 MB address-space limit.
-	run bash -c 'ulimit -v 400000; evq-recv q | wc -l'
+	# 300 MB of messages through a 400 MB address-space limit, in bounded
+	# batches (--peek and --lease once held the whole queue).
+	for opts in --peek '--peek -e' '--lease 0' ''; do
+		run bash -c "ulimit -v 400000; evq-recv $opts q | wc -l"
+		assert_success
+		assert_output 300
+	done
+}
+
+@test "a queue: target held locked is a failed delivery: retried, then dead-lettered (not exit 75)" {
+	evq-ctl create busy
+	evq-ctl create dlq
+	cat > rules.json <<'JSON'
+{"rules":[{"name":"r","pattern":{"a":[1]},"targets":[{"id":"t","uri":"queue:busy",
+  "retry":{"attempts":1,"max_age":3600},"dead_letter":"queue:dlq"}]}]}
+JSON
+	# Hold the queue's write lock until told to let go.
+	mkfifo ctl
+	sqlite3 "$EVKIT_HOME/queues/busy.db" < ctl > held 3>&- &
+	exec 4> ctl
+	echo "begin immediate; update attr set value = value; select 'locked';" >&4
+	wait_for '[ "$(cat held)" = locked ]' 30
+	export EVBUS_RETRY_BASE_MS=1
+	echo '{"a":1}' | evbus-route -r rules.json 2> err && st=0 || st=$?
+	echo "commit;" >&4
+	exec 4>&-
+	wait
+	assert_equal "$st" 0
+	run evq-recv -e dlq
 	assert_success
-	assert_output 200
+	assert_equal "$(jq -r .body <<< "$output")" '{"a":1}'
+	assert_equal "$(jq -r '.messageAttributes.ERROR_CODE.stringValue' <<< "$output")" THROTTLING
+	assert_equal "$(jq -r '.messageAttributes.RETRY_ATTEMPTS.stringValue' <<< "$output")" 1
+	run evq-recv busy
+	assert_failure 1
 }

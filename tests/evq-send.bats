@@ -210,7 +210,7 @@ load test_helper
 	evq-ctl create o.fifo --content-dedup
 	run --separate-stderr evq-send --group-from .o o.fifo <<< '{"x":1}'
 	assert_failure 65
-	assert_equal "$stderr" "evq-send: <stdin>:1: --group-from: the jq path yields null, an array or an object for this event"
+	assert_equal "$stderr" "evq-send: <stdin>:1: --group-from: the path yields null for this event"
 	run evq-send --group-from '.[' o.fifo <<< '{}'
 	assert_failure 2
 }

@@ -36,9 +36,9 @@ if ! command -v bats >/dev/null 2>&1; then
 else
 	tap=$(mktemp)
 	# shellcheck disable=SC2086
-	bats --tap $suites > "$tap" 2>&1
-	rc=$?
-	tee -a "$log" < "$tap"
+	{ bats --tap $suites 2>&1; echo "$?" > "$tap.rc"; } | tee "$tap"
+	rc=$(cat "$tap.rc")
+	cat "$tap" >> "$log"
 	plan=$(sed -n 's/^1\.\.\([0-9][0-9]*\)$/\1/p' "$tap" | head -n 1)
 	ran=$(grep -c '^\(not \)\{0,1\}ok ' "$tap" | tr -d ' ')
 	if [ -z "$plan" ] || [ "$ran" -ne "$plan" ]; then
@@ -46,7 +46,7 @@ else
 	elif [ "$rc" -ne 0 ] && ! grep -q '^not ok' "$tap"; then
 		echo "not ok - bats exited $rc with no failed test" | tee -a "$log"
 	fi
-	rm -f "$tap"
+	rm -f "$tap" "$tap.rc"
 fi
 
 passed=$(grep -c '^ok ' "$log" | tr -d ' ')

@@ -156,8 +156,13 @@ int
 bus_open_log(const char *arg, struct elog **out, struct elog_batch **batch, struct ev_err *e)
 {
 	struct elog_opts o = { .create = 1, .fsync = ELOG_FSYNC_BATCH };
-	char *dir = name_resolve(arg, "log", "", 0);
-	int rc = elog_open(dir, &o, out);
+	char *dir;
+	int rc = name_resolve(arg, "log", "", 0, &dir, e);
+
+	*out = NULL;
+	if (rc != 0)
+		return rc;
+	rc = elog_open(dir, &o, out);
 
 	free(dir);
 	if (rc != EV_OK) {
@@ -186,7 +191,7 @@ open_target(struct tgt_run *r, struct ev_err *e)
 			rc = err_sys(e, EV_IOERR, "cannot open '%s'", t->arg);
 		break;
 	case TGT_QUEUE:
-		r->q = q_open(t->arg, Q_CREATE, NULL);
+		rc = q_open(t->arg, Q_CREATE, NULL, &r->q, e);
 		break;
 	case TGT_LOG:
 		rc = bus_open_log(t->arg, &r->log, &r->lb, e);

@@ -103,24 +103,26 @@ find_target(const struct rules *rs, const struct q_msg *m, const char **why)
 
 /* The rowid of the last message visible now: the redrive stops there, so
  * that what fails again into this same queue is not taken up again. */
-static int64_t
-last_rowid(struct queue *q)
+static int
+last_rowid(struct queue *q, int64_t *last, struct ev_err *e)
 {
 	struct q_msg m[REDRIVE_BATCH];
-	int64_t last = 0;
 	size_t n;
+	int rc;
 
-	while ((n = q_peek(q, last, REDRIVE_BATCH, m)) > 0)
-		last = m[n - 1].rowid;
-	return last;
+	*last = 0;
+	while ((rc = q_peek(q, *last, REDRIVE_BATCH, m, &n, e)) == 0 && n > 0)
+		*last = m[n - 1].rowid;
+	return rc;
 }
 
 /* One leased batch: route, wait, then delete or release each message. */
-static void
+static int
 redrive_batch(struct bus *b, const struct rules *rs, struct redrive *rd, struct queue *q,
-    struct q_msg *m, size_t n, struct bus_redrive_stat *st)
+    struct q_msg *m, size_t n, struct bus_redrive_stat *st, struct ev_err *e)
 {
-	const char *why;
+	const char *why = NULL;
+	int rc = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		const struct target *t = find_target(rs, &m[i], &why);
@@ -134,16 +136,17 @@ redrive_batch(struct bus *b, const struct rules *rs, struct redrive *rd, struct 
 		}
 	}
 	bus_sync(b);
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && rc == 0; i++) {
 		if (rd->outcome[i] == BUS_DELIVERED || rd->outcome[i] == BUS_DEAD_LETTERED) {
 			st->redriven += rd->outcome[i] == BUS_DELIVERED;
 			st->failed += rd->outcome[i] == BUS_DEAD_LETTERED;
-			q_delete(q, &m[i], 1, NULL);
+			rc = q_delete(q, &m[i], 1, NULL, NULL, e);
 		} else {
 			st->failed += rd->outcome[i] != 255;
-			q_release(q, &m[i], 1, 0, 1, NULL);
+			rc = q_release(q, &m[i], 1, 0, 1, NULL, NULL, e);
 		}
 	}
+	return rc;
 }
 
 int
@@ -154,28 +157,32 @@ bus_redrive(struct rules *rs, const char *dlq, const struct bus_hooks *h,
 	struct redrive rd = { h != NULL ? h : &none, { 0 } };
 	struct bus_hooks mine = { on_fail, on_settled, on_summary, NULL, &rd };
 	struct q_msg m[REDRIVE_BATCH];
+	struct queue *q;
 	struct bus *b;
-	int64_t after = 0;
+	int64_t after = 0, last;
 	size_t n;
+	int rc;
 
 	memset(st, 0, sizeof *st);
-	struct queue *q = q_open(dlq, Q_OPEN, NULL);
-	int64_t last = last_rowid(q);
-	int rc = bus_open(rs, &mine, &b, e);
-	if (rc != 0) {
+	if ((rc = q_open(dlq, Q_OPEN, NULL, &q, e)) != 0)
+		return rc;
+	if ((rc = last_rowid(q, &last, e)) != 0 || (rc = bus_open(rs, &mine, &b, e)) != 0) {
 		q_close(q);
 		return rc;
 	}
-	while (after < last && (n = q_receive(q, after, REDRIVE_BATCH, REDRIVE_LEASE_MS, m)) > 0) {
+	while (rc == 0 && after < last &&
+	    (rc = q_receive(q, after, REDRIVE_BATCH, REDRIVE_LEASE_MS, m, &n, e)) == 0 && n > 0) {
 		size_t k = 0;
 		while (k < n && m[k].rowid <= last)
 			k++;
 		if (k < n)	/* newer than the redrive: not ours */
-			q_release(q, m + k, n - k, 0, 1, NULL);
+			rc = q_release(q, m + k, n - k, 0, 1, NULL, NULL, e);
 		after = m[n - 1].rowid;
-		redrive_batch(b, rs, &rd, q, m, k, st);
+		if (rc == 0)
+			rc = redrive_batch(b, rs, &rd, q, m, k, st, e);
 	}
-	rc = bus_close(b, e);
+	struct ev_err ce;
+	int crc = bus_close(b, rc == 0 ? e : &ce);
 	q_close(q);
-	return rc;
+	return rc != 0 ? rc : crc;
 }

@@ -101,20 +101,31 @@ static void
 send_queue(struct tgt_run *r, struct bus_item **items, size_t n)
 {
 	struct q_sent sent;
-	const char *why;
+	struct ev_err e;
+	int rc = 0;
 
-	q_send_begin(r->q);
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && rc == 0; i++) {
 		struct q_out m = { .body = items[i]->payload, .len = items[i]->n, .delay_ms = -1 };
 		if (q_attrs(r->q)->fifo)
 			m.group = r->t->rule->name;
-		if (q_send_add(r->q, &m, &sent, &why) != 0)
+		if ((rc = q_send_add(r->q, &m, &sent, &e)) != 0)
+			break;
+		if (sent.refused != NULL)
 			bus_item_fail(items[i], 1, "INVALID_PARAMETER", "queue %s: %s",
-			    q_name(r->q), why);
+			    q_name(r->q), sent.refused);
 		else
 			items[i]->state = ITEM_DONE;
 	}
-	q_send_commit(r->q);
+	if (rc == 0)
+		rc = q_send_commit(r->q, &e);
+	if (rc == 0)
+		return;
+	/* The queue failed (locked, full disk): nothing of the batch went in,
+	 * so every delivery that was not refused is retried. */
+	for (size_t i = 0; i < n; i++)
+		if (items[i]->state != ITEM_FINAL)
+			bus_item_fail(items[i], 0, rc == EV_TEMPFAIL ? "THROTTLING" : "IO_ERROR",
+			    "%s", e.msg);
 }
 
 /* The stream of a log: target's delivery: "stream", the value at

@@ -61,49 +61,6 @@ jpath_free(struct jpath *jp)
 	memset(jp, 0, sizeof *jp);
 }
 
-/* Whether the raw key body k[0..kn) stands for name[0..len). */
-static int
-key_is(const char *k, size_t kn, const char *name, size_t len)
-{
-	if (memchr(k, '\\', kn) == NULL)
-		return kn == len && memcmp(k, name, len) == 0;
-	struct buf b = { 0 };
-	json_unescape(&b, k, kn);
-	int same = b.n == len && memcmp(b.p, name, len) == 0;
-	buf_free(&b);
-	return same;
-}
-
-/* The member g of the object at p[i]; its value's start, or NONE. */
-static size_t
-member(const char *p, size_t n, size_t i, const struct jseg *g)
-{
-	size_t found = NONE, k, kend, v, vend;
-
-	while (json_member(p, n, &i, &k, &kend, &v, &vend))
-		if (key_is(p + k + 1, kend - k - 2, g->name, g->len))
-			found = v;	/* keep going: the last duplicate wins */
-	return found;
-}
-
-/* Element g->idx of the array at p[i]; its start, or NONE. */
-static size_t
-element(const char *p, size_t n, size_t i, const struct jseg *g)
-{
-	i = json_ws(p, n, i + 1);
-	for (size_t k = 0; i < n && p[i] != ']'; k++) {
-		if (k == g->idx)
-			return i;
-		size_t end = json_skip(p, n, i);
-		if (end == NONE)
-			return NONE;
-		i = json_ws(p, n, end);
-		if (i < n && p[i] == ',')
-			i = json_ws(p, n, i + 1);
-	}
-	return NONE;
-}
-
 int
 jpath_find(const struct jpath *jp, const char *p, size_t n, const char **v, size_t *vn)
 {
@@ -112,9 +69,9 @@ jpath_find(const struct jpath *jp, const char *p, size_t n, const char **v, size
 	for (size_t s = 0; s < jp->n && i < n; s++) {
 		const struct jseg *g = &jp->seg[s];
 		if (g->name != NULL)
-			i = p[i] == '{' ? member(p, n, i, g) : NONE;
+			i = p[i] == '{' ? json_find_member(p, n, i, g->name, g->len) : NONE;
 		else
-			i = p[i] == '[' ? element(p, n, i, g) : NONE;
+			i = p[i] == '[' ? json_find_index(p, n, i, g->idx) : NONE;
 		if (i == NONE)
 			return 0;
 	}

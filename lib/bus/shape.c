@@ -135,11 +135,10 @@ struct shape *
 shape_jq(const char *prog, char **why)
 {
 	struct shape *sh = shape_alloc(S_JQ);
-	char *err;
+	struct ev_err e;
 
-	if ((sh->jq = jx_compile(prog, &err)) == NULL) {
-		*why = whyf("jq: %s", err);
-		free(err);
+	if (jx_compile(prog, &sh->jq, &e) != 0) {
+		*why = whyf("jq: %s", e.msg);
 		free(sh);
 		return NULL;
 	}
@@ -162,23 +161,20 @@ shape_free(struct shape *sh)
 	free(sh);
 }
 
-/* The jq program's first output; none is nothing to deliver. */
+/* The jq program's first output; none is nothing to deliver.  An event
+ * libjq cannot take fails the delivery, as a runtime error does. */
 static int
 apply_jq(struct shape *sh, const char *ev, size_t n, struct buf *out, char **why)
 {
-	jv r = jx_first(sh->jq, jv_parse_sized(ev, (int)n));
+	struct ev_err e;
+	jv r;
+	int rc = jx_eval(sh->jq, ev, n, JX_FIRST, &r, &e);
 
-	if (!jv_is_valid(r)) {
-		jv msg = jv_invalid_get_msg(r);
-		int none = jv_get_kind(msg) == JV_KIND_NULL;
-		if (!none) {
-			jv text = jv_get_kind(msg) == JV_KIND_STRING ? msg : jv_dump_string(msg, 0);
-			*why = whyf("jq: %s", jv_string_value(text));
-			jv_free(text);
-		} else {
-			jv_free(msg);
-		}
-		return none ? SHAPE_SKIP : -1;
+	if (rc == EV_NONE)
+		return SHAPE_SKIP;
+	if (rc != 0) {
+		*why = whyf("jq: %s", e.msg);
+		return -1;
 	}
 	jv text = jv_dump_string(r, 0);
 	buf_adds(out, jv_string_value(text));

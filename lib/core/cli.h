@@ -8,10 +8,11 @@
 #include <stddef.h>
 #include <stdnoreturn.h>
 
+#include "ndjson.h"
+
 struct cli_common {
 	int line_buffered;
-	const char *errors_path;	/* --errors FILE */
-	size_t max_line_bytes;		/* --max-line-bytes, default 1 MiB */
+	struct ndj_conf input;	/* --errors FILE, --max-line-bytes N (default 1 MiB) */
 };
 extern struct cli_common cli;
 
@@ -38,6 +39,28 @@ void cli_init(char **argv, const char *help);
 /* Handles a common option; returns 0 if c is not one (the caller then
  * treats it as unknown).  '?' and ':' from getopt are usage errors. */
 int cli_common_opt(int c, const char *arg);
+
+/* getopt_long(3) the same way in every command, GNU style: options may
+ * come after operands ("evq-send q file -p"), and "--" ends them.  Call
+ * it in a loop as getopt_long; when it returns -1, argv[optind..argc) are
+ * the operands in their order, and argv[cli_dashdash..argc) those that
+ * came after "--" (cli_dashdash is -1 when there was none), for a command
+ * that takes "FILE... -- CMD ARGS" (fnrun).  A leading '+' in
+ * shortopts stops at the first operand instead (evq-ctl's COMMAND).  To
+ * parse another vector, pass it (or set optind to 0). */
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
+extern int cli_dashdash;
+
+/* Input as SPEC.md 1 says, with cli.input.  A bad line: printed as
+ * "prog: FILE:LINE: why" and its status returned (the command commits what
+ * came before it and exits with it), or recorded with --errors (0: go
+ * on).  cli_input_error() does the same for an NDJ_ERROR at l, except
+ * that a missing FILE is warned about and skipped (0). */
+int cli_reject(const struct ndj_line *l, const char *why);
+int cli_input_error(const struct ndj_reader *r, const struct ndj_line *l);
+
+/* name_resolve() for an operand: the path, or a usage error. */
+char *cli_name(const char *arg, const char *kind, const char *suffix, int allow_fifo);
 
 noreturn void cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

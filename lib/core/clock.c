@@ -1,3 +1,5 @@
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -5,7 +7,6 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "msg.h"
 
 int64_t
 clock_now_ms(void)
@@ -128,12 +129,43 @@ rotl(uint64_t x, int k)
 	return (x << k) | (x >> (64 - k));
 }
 
+/* splitmix64, to spread a weak seed over the whole state. */
+static uint64_t
+splitmix(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15u);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+	return z ^ (z >> 31);
+}
+
+/* From the kernel; where it cannot give (an old kernel, a seccomp jail),
+ * from the time, the process and the thread, which is enough for ids that
+ * are to be unique, not secret. */
+static void
+seed(uint64_t s[4])
+{
+	ssize_t got;
+	struct timespec ts;
+
+	do
+		got = getrandom(s, 4 * sizeof *s, 0);
+	while (got < 0 && errno == EINTR);
+	if (got == (ssize_t)(4 * sizeof *s))
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	uint64_t x = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	x ^= (uint64_t)getpid() << 32 ^ (uint64_t)(uintptr_t)s;
+	for (int i = 0; i < 4; i++)
+		s[i] = splitmix(&x);
+}
+
 uint64_t
 rand64(void)
 {
 	if (!seeded) {
-		if (getrandom(rs, sizeof rs, 0) != (ssize_t)sizeof rs)
-			msg_die_sys(EV_SOFTWARE, "getrandom");
+		seed(rs);
 		seeded = 1;
 	}
 	uint64_t r = rotl(rs[1] * 5, 7) * 9, t = rs[1] << 17;

@@ -52,7 +52,24 @@ size_t json_skip(const char *p, size_t n, size_t i);
 size_t json_ws(const char *p, size_t n, size_t i);
 
 /* Appends the characters a JSON string body (the bytes between its quotes)
- * stands for: escapes decoded, \u surrogate pairs joined into UTF-8. */
-void json_unescape(struct buf *out, const char *s, size_t n);
+ * stands for: escapes decoded, \u surrogate pairs joined into UTF-8.
+ * Returns 1 if a lone surrogate (which has no UTF-8 form) was written as
+ * U+FFFD, so the result is not exact; else 0. */
+int json_unescape(struct buf *out, const char *s, size_t n);
+
+/* Whether the raw key body k[0..kn) (between the quotes) stands for the
+ * characters name[0..len). */
+int json_key_is(const char *k, size_t kn, const char *name, size_t len);
+
+/* The value of the member name[0..len) of the object at p[i] (its '{'):
+ * the index of its start, or (size_t)-1 if there is none.  Duplicate
+ * names: the last one wins, as in jq and the pattern matcher. */
+size_t json_find_member(const char *p, size_t n, size_t i, const char *name, size_t len);
+/* Element idx of the array at p[i] (its '['): its start, or (size_t)-1. */
+size_t json_find_index(const char *p, size_t n, size_t i, size_t idx);
+
+/* Appends the valid JSON text p[0..n) without the white space between its
+ * tokens: the same value, byte for byte otherwise (numbers as written). */
+void json_compact(struct buf *out, const char *p, size_t n);
 
 #endif

@@ -156,12 +156,14 @@ add_utf8(struct buf *out, unsigned u)
 	}
 }
 
-/* A \u escape at s[i] (i at the 'u'); returns the index past it. */
+/* A \u escape at s[i] (i at the 'u'); returns the index past it and
+ * sets *lossy when it had no UTF-8 form. */
 static size_t
-unicode_escape(struct buf *out, const char *s, size_t n, size_t i)
+unicode_escape(struct buf *out, const char *s, size_t n, size_t i, int *lossy)
 {
 	if (i + 5 > n) {
 		add_utf8(out, 0xFFFD);
+		*lossy = 1;
 		return n;
 	}
 	unsigned u = hex4(s + i + 1);
@@ -173,16 +175,19 @@ unicode_escape(struct buf *out, const char *s, size_t n, size_t i)
 			i += 6;
 		}
 	}
-	if (u >= 0xD800 && u < 0xE000)
+	if (u >= 0xD800 && u < 0xE000) {
 		u = 0xFFFD;	/* a lone surrogate has no UTF-8 form */
+		*lossy = 1;
+	}
 	add_utf8(out, u);
 	return i;
 }
 
-void
+int
 json_unescape(struct buf *out, const char *s, size_t n)
 {
 	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+	int lossy = 0;
 
 	buf_grow(out, n + 1);
 	for (size_t i = 0; i < n;) {
@@ -194,10 +199,70 @@ json_unescape(struct buf *out, const char *s, size_t n)
 			break;
 		const char *k = strchr(from, s[i + 1]);
 		if (s[i + 1] == 'u') {
-			i = unicode_escape(out, s, n, i + 1);
+			i = unicode_escape(out, s, n, i + 1, &lossy);
 		} else {
 			buf_addc(out, k != NULL && *k != '\0' ? to[k - from] : s[i + 1]);
 			i += 2;
+		}
+	}
+	return lossy;
+}
+
+int
+json_key_is(const char *k, size_t kn, const char *name, size_t len)
+{
+	if (memchr(k, '\\', kn) == NULL)
+		return kn == len && memcmp(k, name, len) == 0;
+	struct buf b = { 0 };
+	json_unescape(&b, k, kn);
+	int same = b.n == len && memcmp(b.p, name, len) == 0;
+	buf_free(&b);
+	return same;
+}
+
+size_t
+json_find_member(const char *p, size_t n, size_t i, const char *name, size_t len)
+{
+	size_t found = NONE, k, kend, v, vend;
+
+	while (json_member(p, n, &i, &k, &kend, &v, &vend))
+		if (json_key_is(p + k + 1, kend - k - 2, name, len))
+			found = v;	/* keep going: the last duplicate wins */
+	return found;
+}
+
+size_t
+json_find_index(const char *p, size_t n, size_t i, size_t idx)
+{
+	i = json_ws(p, n, i + 1);
+	for (size_t k = 0; i < n && p[i] != ']'; k++) {
+		if (k == idx)
+			return i;
+		size_t end = json_skip(p, n, i);
+		if (end == NONE)
+			return NONE;
+		i = json_ws(p, n, end);
+		if (i < n && p[i] == ',')
+			i = json_ws(p, n, i + 1);
+	}
+	return NONE;
+}
+
+void
+json_compact(struct buf *out, const char *p, size_t n)
+{
+	buf_grow(out, n);
+	for (size_t i = 0; i < n;) {
+		if (p[i] == '"') {
+			size_t end = json_skip(p, n, i);
+			if (end == NONE)
+				end = n;
+			buf_add(out, p + i, end - i);
+			i = end;
+		} else if (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r') {
+			i++;
+		} else {
+			buf_addc(out, p[i++]);
 		}
 	}
 }

@@ -4,8 +4,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "alloc.h"
 #include "buf.h"
-#include "cli.h"
 #include "msg.h"
 #include "names.h"
 
@@ -37,8 +37,8 @@ name_check(const char *name, int allow_fifo)
 	return NULL;
 }
 
-char *
-name_home(void)
+int
+name_home(char **home, struct ev_err *e)
 {
 	const char *env = getenv("EVKIT_HOME");
 	struct buf b = { 0 };
@@ -48,31 +48,36 @@ name_home(void)
 	} else if ((env = getenv("XDG_DATA_HOME")) != NULL && *env == '/') {
 		buf_printf(&b, "%s/evkit", env);
 	} else {
-		const char *home = getenv("HOME");
-		if (home == NULL || *home == '\0')
-			msg_die(EV_USAGE, "neither EVKIT_HOME nor HOME is set");
-		buf_printf(&b, "%s/.local/share/evkit", home);
+		const char *h = getenv("HOME");
+		if (h == NULL || *h == '\0')
+			return err_set(e, EV_USAGE, "neither EVKIT_HOME nor HOME is set");
+		buf_printf(&b, "%s/.local/share/evkit", h);
 	}
-	return buf_detach(&b);
+	*home = buf_detach(&b);
+	return 0;
 }
 
-char *
-name_resolve(const char *arg, const char *kind, const char *suffix, int allow_fifo)
+int
+name_resolve(const char *arg, const char *kind, const char *suffix, int allow_fifo,
+    char **path, struct ev_err *e)
 {
+	char *home;
+
 	if (name_is_path(arg)) {
-		char *p = strdup(arg);
-		if (p == NULL)
-			msg_die(EV_SOFTWARE, "out of memory");
-		return p;
+		*path = xstrdup(arg);
+		return 0;
 	}
 	const char *why = name_check(arg, allow_fifo);
 	if (why != NULL)
-		cli_usage_error("invalid %s name '%s': %s", kind, arg, why);
-	char *home = name_home();
+		return err_set(e, EV_USAGE, "invalid %s name '%s': %s", kind, arg, why);
+	int rc = name_home(&home, e);
+	if (rc != 0)
+		return rc;
 	struct buf b = { 0 };
 	buf_printf(&b, "%s/%ss/%s%s", home, kind, arg, suffix);
 	free(home);
-	return buf_detach(&b);
+	*path = buf_detach(&b);
+	return 0;
 }
 
 int

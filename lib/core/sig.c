@@ -1,5 +1,7 @@
+#include <errno.h>
 #include <string.h>
 
+#include "msg.h"
 #include "out.h"
 #include "sig.h"
 
@@ -32,7 +34,10 @@ sig_reraise(void)
 
 	if (sig == 0)
 		return;
-	out_close_or_die();
+	/* What was done goes out first; the signal says how the process
+	 * ended, so a write error is only told. */
+	if (out_flush() != 0 && errno != EPIPE)
+		msg_warn_sys("write error");
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = SIG_DFL;
 	sigaction(sig, &sa, NULL);

@@ -50,7 +50,13 @@ dlq_open(const char *uri, struct dlq **out, struct ev_err *e)
 			return EV_IOERR;
 		}
 	} else {
-		d->q = q_open(uri + 6, Q_CREATE, NULL);
+		int rc = q_open(uri + 6, Q_CREATE, NULL, &d->q, e);
+		if (rc != 0) {
+			err_wrap(e, "dead letter queue '%s'", uri + 6);
+			free(d->uri);
+			free(d);
+			return rc;
+		}
 	}
 	*out = d;
 	return 0;
@@ -116,7 +122,6 @@ to_queue(struct dlq *d, const char *body, size_t n, const struct dlq_attr *a, in
 {
 	struct buf *spec = xcalloc((size_t)na + 1, sizeof *spec);
 	char **specs = xcalloc((size_t)na + 1, sizeof *specs), *json = NULL, md5[33];
-	const char *why = NULL;
 	int rc = 0;
 
 	for (int i = 0; i < na; i++) {
@@ -124,20 +129,25 @@ to_queue(struct dlq *d, const char *body, size_t n, const struct dlq_attr *a, in
 		    a[i].value[0] != '\0' ? a[i].value : "-");
 		specs[i] = spec[i].p;
 	}
-	if (na > 0 && q_attrs_render(specs, na, &json, md5, &why) < 0) {
-		rc = err_set(e, EV_SOFTWARE, "dead letter queue '%s': %s", q_name(d->q), why);
-	} else {
+	long size;
+	if (na > 0)
+		rc = q_attrs_render(specs, na, &json, md5, &size, e);
+	if (rc == 0) {
 		struct q_out m = { .body = body, .len = n, .delay_ms = -1,
 		    .attrs = json, .attrs_md5 = na > 0 ? md5 : NULL };
 		struct q_sent sent;
-		q_send_begin(d->q);
-		if (q_send_add(d->q, &m, &sent, &why) == 0) {
-			q_send_commit(d->q);
-		} else {
+		rc = q_send_begin(d->q, e);
+		if (rc == 0)
+			rc = q_send_add(d->q, &m, &sent, e);
+		if (rc == 0 && sent.refused != NULL) {
 			q_send_rollback(d->q);
-			rc = err_set(e, EV_IOERR, "dead letter queue '%s': %s", q_name(d->q), why);
+			rc = err_set(e, EV_DATAERR, "%s", sent.refused);
+		} else if (rc == 0) {
+			rc = q_send_commit(d->q, e);
 		}
 	}
+	if (rc != 0)
+		err_wrap(e, "dead letter queue '%s'", q_name(d->q));
 	free(json);
 	for (int i = 0; i < na; i++)
 		buf_free(&spec[i]);

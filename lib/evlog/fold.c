@@ -22,11 +22,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jq.h>
 #include <jv.h>
 
 #include "core/buf.h"
 #include "core/cli.h"
+#include "core/jx.h"
 #include "evlog.h"
 #include "fold.h"
 #include "core/msg.h"
@@ -35,7 +35,7 @@
 enum { CHUNK = 4096, WHERE = 48 };
 
 struct fold {
-	jq_state *jq, *one;	/* the chunk program; the per-event one, on error */
+	struct jx *jq, *one;	/* the chunk program; the per-event one, on error */
 	const char *prog;
 	jv state, chunk;
 	size_t n;
@@ -49,33 +49,21 @@ struct fold {
 	size_t name_n;
 };
 
-static void
-jq_msg(void *ctx, jv msg)
-{
-	(void)ctx;
-	if (jv_get_kind(msg) != JV_KIND_STRING)
-		msg = jv_dump_string(msg, 0);
-	msg_error("--fold: %s", jv_string_value(msg));
-	jv_free(msg);
-}
-
 /* Compiles head PROG tail. */
-static jq_state *
+static struct jx *
 compile(const char *head, const char *prog, const char *tail)
 {
-	jq_state *jq = jq_init();
 	struct buf b = { 0 };
+	struct ev_err e;
+	struct jx *x;
 
-	if (jq == NULL)
-		msg_die(EV_SOFTWARE, "out of memory");
-	jq_set_error_cb(jq, jq_msg, NULL);
 	buf_adds(&b, head);
 	buf_adds(&b, prog);
 	buf_adds(&b, tail);
-	if (!jq_compile(jq, b.p))
-		cli_usage_error("--fold: invalid jq program");
+	if (jx_compile(b.p, &x, &e) != 0)
+		cli_usage_error("--fold: invalid jq program: %s", e.msg);
 	buf_free(&b);
-	return jq;
+	return x;
 }
 
 static int
@@ -161,12 +149,9 @@ fold_new(const char *prog, const char *init)
 		msg_die(EV_SOFTWARE, "out of memory");
 	f->prog = prog;
 	f->jq = compile("reduce .[1][] as $event (.[0]; . as $state | (", prog, "\n))");
-	f->state = jv_parse(init);
-	if (!jv_is_valid(f->state)) {
-		jv m = jv_invalid_get_msg(f->state);
-		cli_usage_error("--init: invalid JSON: %s",
-		    jv_get_kind(m) == JV_KIND_STRING ? jv_string_value(m) : "?");
-	}
+	struct ev_err e;
+	if (jx_parse(init, strlen(init), &f->state, &e) != 0)
+		cli_usage_error("--init: invalid JSON: %s", e.msg);
 	f->chunk = jv_array();
 	plan(f, prog);
 	plan_native(f, prog);
@@ -191,11 +176,14 @@ value(const char *v, size_t n)
 		return jv_false();
 	if (n == 4 && memcmp(v, "null", 4) == 0)
 		return jv_null();
-	return jv_parse_sized(v, (int)n);
+	struct ev_err e;
+	jv p;
+	return jx_parse(v, n, &p, &e) == 0 ? p : jv_invalid();
 }
 
 /* The event with only the members the program reaches; jv_invalid() if
- * a key is written with escapes (then the caller parses it whole). */
+ * a key is written with escapes or a value is one libjq cannot take
+ * (then the caller parses it whole, and says why). */
 static jv
 projected(struct fold *f, const char *ev, size_t n)
 {
@@ -211,7 +199,12 @@ projected(struct fold *f, const char *ev, size_t n)
 		const char *w = f->keys.p;
 		for (size_t i = 0; i < f->nkeys; i++, w += strlen(w) + 1) {
 			if (strlen(w) == kn && memcmp(w, k, kn) == 0) {
-				o = jv_object_set(o, jv_string_sized(k + 1, (int)kn - 2), value(v, vn));
+				jv x = value(v, vn);
+				if (!jv_is_valid(x)) {
+					jv_free(o);
+					return x;
+				}
+				o = jv_object_set(o, jv_string_sized(k + 1, (int)kn - 2), x);
 				break;
 			}
 		}
@@ -219,34 +212,14 @@ projected(struct fold *f, const char *ev, size_t n)
 	return o;
 }
 
-static noreturn void
-die_at(const char *file, unsigned long line, jv err)
+/* Runs prog over one input; the last output, null for none.  0 if it
+ * ran, or EV_DATAERR with e. */
+static int
+run(struct jx *x, jv in, jv *out, struct ev_err *e)
 {
-	jv m = jv_invalid_get_msg(err);
+	int rc = jx_run(x, in, JX_LAST, out, e);
 
-	if (jv_get_kind(m) != JV_KIND_STRING)
-		m = jv_dump_string(m, 0);
-	msg_die(EV_DATAERR, "%s:%lu: --fold: %s", file, line, jv_string_value(m));
-}
-
-/* Runs prog over one input; the last output, null for none. */
-static jv
-run(jq_state *jq, jv in, int *ok)
-{
-	jv out, last = jv_null();
-
-	jq_start(jq, in, 0);
-	while (jv_is_valid(out = jq_next(jq))) {
-		jv_free(last);
-		last = out;
-	}
-	*ok = !jv_invalid_has_msg(jv_copy(out));
-	if (*ok) {
-		jv_free(out);
-		return last;
-	}
-	jv_free(last);
-	return out;
+	return rc == EV_NONE ? 0 : rc;
 }
 
 /* A chunk failed: find the event, one at a time from the chunk's start. */
@@ -254,13 +227,13 @@ static noreturn void
 locate(struct fold *f)
 {
 	jv st = f->state;
-	int ok;
+	struct ev_err e;
 
 	f->one = compile(". as [$state, $event] | $state | (", f->prog, "\n)");
 	for (size_t i = 0; i < f->n; i++) {
-		st = run(f->one, JV_ARRAY(st, jv_array_get(jv_copy(f->chunk), (int)i)), &ok);
-		if (!ok)
-			die_at(f->where[i].file, f->where[i].line, st);
+		if (run(f->one, JV_ARRAY(st, jv_array_get(jv_copy(f->chunk), (int)i)), &st, &e) != 0)
+			msg_die(EV_DATAERR, "%s:%lu: --fold: %s", f->where[i].file, f->where[i].line,
+			    e.msg);
 	}
 	msg_die(EV_SOFTWARE, "--fold: an error that replaying does not repeat");
 }
@@ -268,15 +241,13 @@ locate(struct fold *f)
 static void
 flush_chunk(struct fold *f)
 {
-	int ok;
+	struct ev_err e;
+	jv st;
 
 	if (f->n == 0)
 		return;
-	jv st = run(f->jq, JV_ARRAY(jv_copy(f->state), jv_copy(f->chunk)), &ok);
-	if (!ok) {
-		jv_free(st);
+	if (run(f->jq, JV_ARRAY(jv_copy(f->state), jv_copy(f->chunk)), &st, &e) != 0)
 		locate(f);
-	}
 	jv_free(f->state);
 	jv_free(f->chunk);
 	f->state = st;
@@ -330,10 +301,10 @@ fold_step(struct fold *f, const char *event, size_t n, const char *file,
 	jv ev = f->project ? projected(f, event, n) : jv_invalid();
 
 	if (!jv_is_valid(ev)) {
+		struct ev_err e;
 		jv_free(ev);
-		ev = jv_parse_sized(event, (int)n);
-		if (!jv_is_valid(ev))
-			msg_die(EV_DATAERR, "%s:%lu: the event is not JSON", file, line);
+		if (jx_parse(event, n, &ev, &e) != 0)
+			msg_die(EV_DATAERR, "%s:%lu: --fold: %s", file, line, e.msg);
 	}
 	f->chunk = jv_array_append(f->chunk, ev);
 	snprintf(f->where[f->n].file, WHERE, "%s", file);
@@ -358,9 +329,8 @@ fold_free(struct fold *f)
 		return;
 	jv_free(f->state);
 	jv_free(f->chunk);
-	jq_teardown(&f->jq);
-	if (f->one != NULL)
-		jq_teardown(&f->one);
+	jx_free(f->jq);
+	jx_free(f->one);
 	buf_free(&f->keys);
 	free(f->where);
 	free(f);

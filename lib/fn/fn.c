@@ -47,7 +47,7 @@ open_dlq(struct fn_runner *r, const char *uri, struct ev_err *e)
 		if (r->dlq_fd < 0)
 			return err_sys(e, EV_IOERR, "--dlq '%s'", uri + 5);
 	} else if (strncmp(uri, "queue:", 6) == 0 && uri[6] != '\0') {
-		r->dlq_q = q_open(uri + 6, Q_CREATE, NULL);
+		return q_open(uri + 6, Q_CREATE, NULL, &r->dlq_q, e);
 	} else {
 		return err_set(e, EV_USAGE, "--dlq takes file:PATH or queue:QUEUE, not '%s'", uri);
 	}
@@ -124,10 +124,9 @@ fn_open(const struct fn_opts *o, struct fn_runner **rp, struct ev_err *e)
 		r->o.init_timeout_ms = 10000;
 	*rp = r;
 	if (o->jq != NULL) {
-		char *err = NULL;
-		r->jx = jx_compile(o->jq, &err);
-		if (r->jx == NULL)
-			rc = err_set(e, EV_USAGE, "--jq: %s", err != NULL ? err : "cannot compile");
+		struct ev_err je;
+		if (jx_compile(o->jq, &r->jx, &je) != 0)
+			rc = err_set(e, EV_USAGE, "--jq: %s", je.msg);
 		r->o.jobs = 1;	/* in-process: nothing runs concurrently */
 	}
 	if (rc == 0 && o->dlq != NULL)

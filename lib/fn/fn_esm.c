@@ -18,6 +18,7 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/clock.h"
+#include "core/jx.h"
 #include "fn.h"
 #include "core/msg.h"
 #include "core/out.h"
@@ -85,7 +86,9 @@ settle_success(struct esm *e, struct esm_batch *b, const char *res, size_t n)
 	struct q_msg *del = xcalloc(b->n, sizeof *del);
 	size_t nd = 0, left = 0;
 
-	jv v = jv_parse_sized(res, (int)n);
+	struct ev_err pe;
+	jv v;
+	jx_parse(res, n, &v, &pe);	/* what libjq cannot take is null: no list */
 	int rc = item_failures(v, b, keep);
 	jv_free(v);
 	if (rc < 0) {
@@ -98,8 +101,12 @@ settle_success(struct esm *e, struct esm_batch *b, const char *res, size_t n)
 				left++;
 			else
 				del[nd++] = b->m[i];
-		size_t gone = q_delete(e->q, del, nd, NULL);
-		if (gone < nd)
+		size_t gone;
+		struct ev_err err;
+		if (q_delete(e->q, del, nd, NULL, &gone, &err) != 0) {
+			msg_warn("%s: %zu message(s) left to their lease", err.msg, nd);
+			left += nd;
+		} else if (gone < nd)
 			msg_warn("queue '%s': %zu message(s) not deleted: their lease ran out first",
 			    q_name(e->q), nd - gone);
 	}
@@ -120,7 +127,9 @@ on_done(void *ctx, void *tag, int failed, const char *res, size_t n)
 	int bad = 1;
 
 	if (res == NULL) {
-		q_release(e->q, b->m, b->n, 0, 1, NULL);
+		struct ev_err err;
+		if (q_release(e->q, b->m, b->n, 0, 1, NULL, NULL, &err) != 0)
+			msg_warn("%s: %zu message(s) left to their lease", err.msg, b->n);
 		bad = 0;
 	} else if (!failed) {
 		bad = settle_success(e, b, res, n);
@@ -158,11 +167,14 @@ submit(struct fn_runner *r, struct queue *q, const struct q_msg *m, size_t n, in
 int
 fn_esm_run(struct fn_opts *o, const char *name, int follow, struct ev_err *err)
 {
-	struct esm e = { q_open(name, Q_OPEN, NULL), 0 };
+	struct esm e = { NULL, 0 };
+	int rc = q_open(name, Q_OPEN, NULL, &e.q, err);
+	if (rc != 0)
+		return rc;
 	const struct q_attrs *a = q_attrs(e.q);
 	size_t max = o->batch > 0 ? (size_t)o->batch : ESM_BATCH;
 	int64_t lease = a->visibility_ms > o->timeout_ms ? a->visibility_ms : o->timeout_ms;
-	int redrive = a->max_receives > 0, rc = 0;
+	int redrive = a->max_receives > 0;
 	struct buf ev = { 0 };
 	struct fn_runner *r;
 
@@ -180,7 +192,9 @@ fn_esm_run(struct fn_opts *o, const char *name, int follow, struct ev_err *err)
 	struct q_msg *m = xcalloc(max, sizeof *m);
 	int slots = fn_pump(r, 0);
 	while (!sig_stop && rc == 0) {
-		size_t n = slots > 0 ? q_receive(e.q, 0, max, lease, m) : 0;
+		size_t n = 0;
+		if (slots > 0 && (rc = q_receive(e.q, 0, max, lease, m, &n, err)) != 0)
+			break;
 		if (n > 0) {
 			/* Past the lease as the queue set it: it stamped it before we looked. */
 			rc = submit(r, e.q, m, n, clock_mono_ms() + lease + 5, &ev);

@@ -50,7 +50,8 @@ set_jv(struct buf *b, jv v)
 }
 
 /* A handler's stdout as a result: JSON as is (made compact when it spans
- * lines), empty or white space is null, any other text a JSON string. */
+ * lines, never through libjq, which aborts on nesting deeper than 256),
+ * empty or white space is null, any other text a JSON string. */
 static void
 shape_stdout(struct buf *res, const char *p, size_t n)
 {
@@ -64,7 +65,7 @@ shape_stdout(struct buf *res, const char *p, size_t n)
 	} else if (json_validate(p, n, 0, &e) == 0) {
 		json_add_string(res, p, n);
 	} else if (memchr(p, '\n', n) != NULL || memchr(p, '\r', n) != NULL) {
-		set_jv(res, jv_parse_sized(p, (int)n));
+		json_compact(res, p, n);	/* as written: libjq would round numbers */
 	} else {
 		buf_add(res, p, n);
 	}
@@ -74,9 +75,11 @@ shape_stdout(struct buf *res, const char *p, size_t n)
 static int
 stdout_error(struct buf *res, const struct buf *out)
 {
-	if (out->n == 0 || out->p[0] != '{')
+	struct ev_err e;
+	jv v;
+
+	if (out->n == 0 || out->p[0] != '{' || jx_parse(out->p, out->n, &v, &e) != 0)
 		return 0;
-	jv v = jv_parse_sized(out->p, (int)out->n);
 	if (jv_get_kind(v) != JV_KIND_OBJECT ||
 	    jv_get_kind(jv_object_get(jv_copy(v), jv_string("errorMessage"))) != JV_KIND_STRING) {
 		jv_free(v);
@@ -156,25 +159,18 @@ fn_res_jq(struct fn_runner *r, struct fn_inv *v)
 	struct rusage ru;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	jv out = jx_first(r->jx, jv_parse_sized(v->event, (int)v->n));
+	struct ev_err e;
+	jv out;
+	int rc = jx_eval(r->jx, v->event, v->n, JX_FIRST, &out, &e);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	v->dur_ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
 	getrusage(RUSAGE_SELF, &ru);
 	v->max_mb = (ru.ru_maxrss + 1023) / 1024;
-	v->failed = 0;
-	if (jv_is_valid(out)) {
-		set_jv(&v->res, out);
-	} else if (jv_invalid_has_msg(jv_copy(out))) {
-		jv m = jv_invalid_get_msg(out);
-		jv s = jv_get_kind(m) == JV_KIND_STRING ? m : jv_dump_string(m, 0);
-		fn_res_error(&v->res, "JqError", "%s", jv_string_value(s));
-		jv_free(s);
-		v->failed = 1;
-	} else {
-		jv_free(out);
-		buf_reset(&v->res);
-		buf_adds(&v->res, "null");
-	}
+	v->failed = rc != 0 && rc != EV_NONE;
+	if (v->failed)
+		fn_res_error(&v->res, "JqError", "%s", e.msg);
+	else
+		set_jv(&v->res, out);	/* none is null */
 }
 
 static const char *
@@ -244,19 +240,23 @@ static int
 dlq_send(struct fn_runner *r, const struct fn_inv *v, const char *payload, size_t n)
 {
 	struct buf b = { 0 };
-	const char *why;
+	struct ev_err e;
 	int rc = 0;
 
 	dlq_record(r, v, payload, n, &b);
 	if (r->dlq_q != NULL) {
 		struct q_out m = { .body = b.p, .len = b.n, .delay_ms = -1 };
-		struct q_sent sent;
-		q_send_begin(r->dlq_q);
-		if (q_send_add(r->dlq_q, &m, &sent, &why) != 0) {
+		struct q_sent sent = { 0 };
+		if (q_send_begin(r->dlq_q, &e) != 0 || q_send_add(r->dlq_q, &m, &sent, &e) != 0) {
+			r->err = e;
+			rc = err_wrap(&r->err, "--dlq");
+		} else if (sent.refused != NULL) {
 			q_send_rollback(r->dlq_q);
-			rc = err_set(&r->err, EV_IOERR, "--dlq queue '%s': %s", q_name(r->dlq_q), why);
-		} else {
-			q_send_commit(r->dlq_q);
+			rc = err_set(&r->err, EV_IOERR, "--dlq queue '%s': %s", q_name(r->dlq_q),
+			    sent.refused);
+		} else if (q_send_commit(r->dlq_q, &e) != 0) {
+			r->err = e;
+			rc = err_wrap(&r->err, "--dlq");
 		}
 	} else {
 		buf_addc(&b, '\n');

@@ -17,7 +17,7 @@ filter_judge(struct pat_set *set, const struct ndj_line *l, int r,
 	struct pat_err err;
 
 	if (r == NDJ_TOOLONG) {
-		snprintf(why, WHY, "line longer than %zu bytes", cfg->max_line);
+		snprintf(why, WHY, "line longer than %zu bytes", l->n);
 		return -1;
 	}
 	int m = pat_match(set, l->p, l->n, 0, &err);
@@ -28,13 +28,22 @@ filter_judge(struct pat_set *set, const struct ndj_line *l, int r,
 	return (m > 0) != cfg->invert;
 }
 
+/* A status whose reason a callback of the command has already given. */
+static int
+reported(struct ev_err *e, int status)
+{
+	if (status != 0) {
+		e->code = status;
+		e->msg[0] = '\0';
+	}
+	return status;
+}
+
 int
 filter_reject(const struct filter_cfg *cfg, const struct ndj_line *l, const char *why,
     struct ev_err *e)
 {
-	if (!cfg->reject(l, why))
-		return 0;
-	return err_set(e, EV_DATAERR, "%s:%lu: %s", l->file, l->lineno, why);
+	return reported(e, cfg->reject(l, why));
 }
 
 /* One line (r from the reader) judged and written in this thread. */
@@ -90,7 +99,10 @@ filter_run(struct pat_set **sets, int nsets, struct pat_set *(*copy)(void),
 		}
 		if ((r = ndj_next(rd, &l)) == NDJ_EOF)
 			break;
-		rc = one(sets[0], &l, r, cfg, selected, e);
+		if (r == NDJ_ERROR)
+			rc = reported(e, cfg->input_error(rd, &l));
+		else
+			rc = one(sets[0], &l, r, cfg, selected, e);
 	}
 	return rc;
 }

@@ -18,16 +18,19 @@ struct filter_cfg {
 	int invert;		/* select the lines that match no pattern */
 	int count;		/* count them, write nothing */
 	int keep_going;		/* a bad line is reported and skipped (--errors) */
-	size_t max_line;	/* the reader's cap, named when a line is over it */
-	/* Reports a bad line (ndj_reject): 1 when the run is to stop there. */
+	/* Report a bad line, or the reader's NDJ_ERROR at l (the command's
+	 * cli_reject and cli_input_error): 0 to go on, else the status that
+	 * ends the run, the reason already given. */
 	int (*reject)(const struct ndj_line *l, const char *why);
+	int (*input_error)(const struct ndj_reader *r, const struct ndj_line *l);
 };
 
 /* sets[0] holds the patterns; sets[1..nsets) are NULL until a scanning
  * thread needs its own copy, which copy() makes (nsets 1: no threads).
- * *selected gets the number of lines selected.  Returns 0; EV_DATAERR
- * when reject() stopped the run at a bad line (everything before it is
- * written; *e names the line); EV_IOERR when writing stdout failed, *e
+ * *selected gets the number of lines selected.  Returns 0; the status of
+ * reject() or input_error() when one stopped the run (everything before
+ * the line is written; e->msg is empty: the callback gave the reason);
+ * EV_IOERR when writing stdout failed, *e
  * saying why and errno left as the write failed (EPIPE: the reader has
  * gone, which a filter takes quietly). */
 int filter_run(struct pat_set **sets, int nsets, struct pat_set *(*copy)(void),

@@ -14,8 +14,8 @@ enum { PIECE = 1 << 20, WHY = 128 };
 int filter_judge(struct pat_set *set, const struct ndj_line *l, int r,
     const struct filter_cfg *cfg, char *why);
 
-/* A bad line handed to cfg->reject(): 0 to go on, else EV_DATAERR with
- * *e naming the line. */
+/* A bad line handed to cfg->reject(): 0 to go on, else its status (the
+ * reason given by the callback, e->msg left empty). */
 int filter_reject(const struct filter_cfg *cfg, const struct ndj_line *l, const char *why,
     struct ev_err *e);
 

@@ -2,8 +2,10 @@
  * matchers of its path.  Every check runs first with no path (dry), so a
  * bad pattern is refused before it changes the set.  Messages follow
  * event-ruler's JsonRuleCompiler. */
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "pattern_int.h"
 
 #define IS(v, lit) ((v)->n == sizeof(lit) - 1 && memcmp((v)->s, lit, sizeof(lit) - 1) == 0)
@@ -23,13 +25,25 @@ bloom_add(struct pvm *vm, const struct pdec *d)
 	vm->numbloom[b / 64] |= 1ULL << (b % 64);
 }
 
+/* Key lengths are kept sorted: prefixes and suffixes are hashed in one
+ * pass over the value, shortest first. */
 static void
 add_len(struct plist *lens, uint32_t n)
 {
-	for (uint32_t i = 0; i < lens->n; i++)
-		if (lens->v[i] == n)
-			return;
+	uint32_t lo = 0, hi = lens->n;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (lens->v[mid] < n)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < lens->n && lens->v[lo] == n)
+		return;
 	PPUSH(*lens, n);
+	memmove(lens->v + lo + 1, lens->v + lo, (size_t)(lens->n - 1 - lo) * sizeof *lens->v);
+	lens->v[lo] = n;
 }
 
 static uint32_t
@@ -43,32 +57,108 @@ add_str(struct pat_set *s, const char *p, size_t n)
 	return off;
 }
 
+enum { AFFIX_NO, AFFIX_PRE, AFFIX_SUF };
+
+/* Key k of map m, its length in lens; prefix and suffix maps hash their
+ * keys by paffix_hash(). */
+static void
+add_key(struct pat_set *s, struct pmap *m, struct plist *lens, const char *k, size_t n,
+    uint32_t idx, int affix)
+{
+	uint32_t *l = affix == AFFIX_NO ? pmap_put(m, k, n) :
+	    pmap_put_h(m, k, n, paffix_hash(k, n, affix == AFFIX_SUF));
+
+	pat_listadd(s, l, idx);
+	add_len(lens, (uint32_t)n);
+}
+
+/* Ignore-case matchers are filed under their folded key (whole, prefix
+ * or suffix), as exact ones are under their text, unless some character
+ * of theirs folds ambiguously: those are tried one by one. */
 static void
 add_strm(struct pat_set *s, struct pvm *vm, const struct jnode *v, int kind, uint32_t slot)
 {
 	struct pstrm m = { slot, add_str(s, v->s, v->n), (uint32_t)v->n, (uint8_t)kind };
+	char *key = xmalloc(5 * v->n + 1);
+	size_t kn = peic_fold(v->s, v->n, key, 1);
 
-	PPUSH(vm->strm, m);
+	if (kn == (size_t)-1) {
+		PPUSH(vm->strm, m);
+	} else {
+		if (kind == SM_EIC)
+			pat_listadd(s, pmap_put(&vm->eic, key, kn), vm->strm2.n);
+		else if (kind == SM_PEIC)
+			add_key(s, &vm->peic, &vm->pelen, key, kn, vm->strm2.n, AFFIX_PRE);
+		else
+			add_key(s, &vm->seic, &vm->selen, key, kn, vm->strm2.n, AFFIX_SUF);
+		PPUSH(vm->strm2, m);
+	}
+	free(key);
 }
 
-/* Wildcards are filed under their literal prefix, so a value is tried
- * against the few whose prefix it has, not against all of them. */
+
+/* Wildcards are filed under a literal run of theirs (pattern_int.h says
+ * which), so a value is tried against the few whose run it has, not
+ * against all of them. */
 static void
 add_wild(struct pat_set *s, struct pvm *vm, const struct jnode *v, uint32_t slot)
 {
-	struct pstrm m = { slot, add_str(s, v->s, v->n), (uint32_t)v->n, SM_WILD };
+	char *w = xmalloc(v->n + 1);
+	size_t wn = pwild_compile(v->s, v->n, w), lit = 0, best = 0, blen = 0;
+	struct pstrm m = { slot, add_str(s, w, wn), (uint32_t)wn, SM_WILD };
 	uint32_t idx = vm->wild.n;
-	size_t lit = 0;
 
 	PPUSH(vm->wild, m);
-	while (lit < v->n && v->s[lit] != '*' && v->s[lit] != '\\')
+	PPUSH(vm->wstamp, 0);
+	while (lit < wn && w[lit] != PWILD_STAR)
 		lit++;
-	if (lit == 0) {
-		PPUSH(vm->wany, idx);
-		return;
+	for (size_t i = lit, run = 0; i < wn; i++) {	/* the longest run, the last of equals */
+		run = w[i] == PWILD_STAR ? 0 : run + 1;
+		if (run > 0 && run >= blen) {
+			best = i + 1 - run;
+			blen = run;
+		}
 	}
-	pat_listadd(s, pmap_put(&vm->wpre, v->s, lit), idx);
-	add_len(&vm->wlen, (uint32_t)lit);
+	if (lit > 0) {
+		add_key(s, &vm->wpre, &vm->wlen, w, lit, idx, AFFIX_PRE);
+	} else if (blen == 0) {
+		PPUSH(vm->wany, idx);
+	} else if (best + blen == wn) {
+		add_key(s, &vm->wsuf, &vm->wslen, w + best, blen, idx, AFFIX_SUF);
+	} else {
+		add_key(s, &vm->wgram, &vm->wglen, w + best,
+		    blen < PWILD_GRAM ? blen : PWILD_GRAM, idx, AFFIX_NO);
+		PPUSH(vm->wmid, idx);
+	}
+	free(w);
+}
+
+/* Files an address (bits 32 or 128) or a block once per distinct block,
+ * under the hex digits all its addresses share (pattern_int.h): a value
+ * then costs one lookup per distinct count of those digits, whatever the
+ * number of blocks. */
+static void
+add_ip(struct pat_set *s, struct pvm *vm, const struct pip *ip, unsigned bits)
+{
+	unsigned char key[34];
+	size_t d = ip->v6 ? 32 : 8, k = 0;
+
+	key[0] = ip->v6;
+	key[1] = (unsigned char)bits;
+	memcpy(key + 2, ip->lo, 16);
+	uint32_t *b = pmap_put(&vm->ipm, key, 18);
+	vm->need_ip = 1;
+	if (*b == PAT_NONE) {
+		struct pip blk = *ip;
+		*b = vm->ipb.n;
+		blk.slot = PAT_NONE;
+		PPUSH(vm->ipb, blk);
+		for (; k < d && PIP_NIB(ip->lo, k) == PIP_NIB(ip->hi, k); k++)
+			key[k] = (unsigned char)PIP_NIB(ip->lo, k);
+		add_key(s, ip->v6 ? &vm->ip6k : &vm->ip4k, ip->v6 ? &vm->ip6len : &vm->ip4len,
+		    (const char *)key, k, *b, AFFIX_PRE);
+	}
+	pat_listadd(s, &vm->ipb.v[*b].slot, ip->slot);
 }
 
 /* A string literal; one that reads as an IP address matches that address
@@ -87,8 +177,7 @@ add_exact(struct pat_set *s, struct pvm *vm, const struct jnode *v, uint32_t slo
 	memcpy(ip.hi, ip.lo, 16);
 	ip.v6 = kind == 6;
 	ip.slot = slot;
-	PPUSH(vm->ips, ip);
-	vm->need_ip = 1;
+	add_ip(s, vm, &ip, kind == 4 ? 32 : 128);
 }
 
 static int
@@ -153,8 +242,7 @@ cidr(struct pcomp *c, const struct jnode *v, struct pvm *vm, uint32_t slot)
 	}
 	ip.v6 = kind == 6;
 	ip.slot = slot;
-	PPUSH(vm->ips, ip);
-	vm->need_ip = 1;
+	add_ip(c->s, vm, &ip, bits);
 	return 0;
 }
 
@@ -227,9 +315,8 @@ numeric(struct pcomp *c, const struct jnode *v, struct pvm *vm, uint32_t slot)
 		return 0;
 	}
 	r.flags |= lo ? R_LO | (open ? R_LO_OPEN : 0) : R_HI | (open ? R_HI_OPEN : 0);
-	r.dlo = pdec_double(&r.lo);
-	r.dhi = pdec_double(&r.hi);
 	PPUSH(vm->ranges, r);
+	vm->rstale = 1;
 	return 0;
 }
 
@@ -305,7 +392,10 @@ anything_set(struct pcomp *c, const struct jnode *o, struct pvm *vm, uint32_t sl
 		return 0;
 	struct pab ab = { slot, c->s->abstr.n, 0, (uint8_t)kind };
 	for (const struct jnode *e = one; e != NULL; e = k->t == '[' ? e->next : NULL) {
-		struct pspan sp = { add_str(c->s, e->s, e->n), (uint32_t)e->n };
+		char *w = xmalloc(e->n + 1);	/* wildcards kept pwild_compile()d */
+		size_t wn = kind == 3 ? pwild_compile(e->s, e->n, w) : e->n;
+		struct pspan sp = { add_str(c->s, kind == 3 ? w : e->s, wn), (uint32_t)wn };
+		free(w);
 		PPUSH(c->s->abstr, sp);
 		ab.n++;
 	}
@@ -336,11 +426,9 @@ string_op(struct pcomp *c, const struct jnode *v, const char *op, struct pvm *vm
 	if (vm == NULL)
 		return 0;
 	if (kind == SM_PEIC) {		/* plain prefix */
-		add_map(c->s, &vm->prefix, v->s, v->n, slot);
-		add_len(&vm->plen, (uint32_t)v->n);
+		add_key(c->s, &vm->prefix, &vm->plen, v->s, v->n, slot, AFFIX_PRE);
 	} else if (kind == SM_SEIC) {	/* plain suffix */
-		add_map(c->s, &vm->suffix, v->s, v->n, slot);
-		add_len(&vm->slen, (uint32_t)v->n);
+		add_key(c->s, &vm->suffix, &vm->slen, v->s, v->n, slot, AFFIX_SUF);
 	} else if (kind == SM_WILD) {
 		add_wild(c->s, vm, v, slot);
 	} else {

@@ -1,10 +1,17 @@
 /* Leaf matching: one string, number or literal of the event against the
- * matchers of its path.  Indexed matchers (exact values, prefixes and
- * suffixes by length, numbers by value) cost a hash lookup whatever the
- * number of patterns; the rest are scanned in a list. */
+ * matchers of its path.  Indexed matchers cost a hash lookup whatever the
+ * number of patterns: exact values, numbers by value, ignore-case ones by
+ * folded key; prefixes, suffixes, wildcards (by a literal run) and IP
+ * blocks (by the digits their addresses share) a lookup per key length,
+ * all lengths hashed in one pass; numeric ranges a binary search and the
+ * ranges that hold the value.  Only anything-but with prefix, suffix,
+ * ignore-case or wildcard, wildcards with no literal run, and ignore-case
+ * patterns patfold.c cannot key (İ, ẞ) are scanned in a list. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "pattern_int.h"
 
 static void
@@ -15,6 +22,40 @@ hit_list(struct pat_set *s, uint32_t l)
 	const struct plist *pl = &s->lists.v[l];
 	for (uint32_t i = 0; i < pl->n; i++)
 		pat_hit(s, pl->v[i]);
+}
+
+/* What to do with a list found under a key: hit its slots, or try the
+ * matchers it indexes against the value p[0..n). */
+typedef void plist_fn(struct pat_set *s, const struct pvm *vm, uint32_t l, const char *p,
+    size_t n);
+
+static void
+hit_found(struct pat_set *s, const struct pvm *vm, uint32_t l, const char *p, size_t n)
+{
+	(void)vm, (void)p, (void)n;
+	hit_list(s, l);
+}
+
+/* The lists of map m under each prefix (back: suffix) of t[0..tn) whose
+ * length is in lens (sorted), all hashed in one pass over t: O(tn) and a
+ * lookup per length, however many lengths the patterns have. */
+static void
+affixes(struct pat_set *s, const struct pvm *vm, const struct pmap *m,
+    const struct plist *lens, const char *t, size_t tn, int back, plist_fn *fn,
+    const char *p, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)t;
+	uint64_t h = PAFFIX_SEED;
+	size_t done = 0;
+
+	for (uint32_t i = 0; i < lens->n && lens->v[i] <= tn; i++) {
+		size_t len = lens->v[i];
+		for (; done < len; done++)
+			h = PAFFIX_STEP(h, u[back ? tn - 1 - done : done]);
+		uint32_t l = pmap_get_h(m, back ? t + tn - len : t, len, PAFFIX_FIN(h));
+		if (l != PAT_NONE)
+			fn(s, vm, l, p, n);
+	}
 }
 
 static inline void
@@ -66,7 +107,7 @@ excluded(const struct pat_set *s, const struct pab *ab, const char *p, size_t n)
 				return 1;
 			break;
 		default:
-			if (pwild_match(w, sp->len, p, n))
+			if (pwild_run(w, sp->len, p, n))
 				return 1;
 			break;
 		}
@@ -84,11 +125,42 @@ strm_match(const struct pat_set *s, const struct pstrm *m, const char *p, size_t
 		return peic_equal(w, m->len, p, n);
 	case SM_PEIC:
 		return peic_prefix(w, m->len, p, n);
-	case SM_SEIC:
-		return peic_suffix(w, m->len, p, n);
 	default:
-		return pwild_match(w, m->len, p, n);
+		return peic_suffix(w, m->len, p, n);
 	}
+}
+
+static plist_fn try_eic;
+
+static void
+try_eic(struct pat_set *s, const struct pvm *vm, uint32_t l, const char *p, size_t n)
+{
+	if (l == PAT_NONE)
+		return;
+	const struct plist *pl = &s->lists.v[l];
+	for (uint32_t i = 0; i < pl->n; i++) {
+		const struct pstrm *m = &vm->strm2.v[pl->v[i]];
+		if (strm_match(s, m, p, n))
+			pat_hit(s, m->slot);
+	}
+}
+
+/* The indexed ignore-case matchers: the value is folded once, and its
+ * key, or its prefix or suffix of each length some pattern has, finds
+ * the candidates. */
+static void
+match_eic(struct pat_set *s, const struct pvm *vm, const char *p, size_t n)
+{
+	if (s->fcap < 5 * n + 1) {
+		free(s->fold);
+		s->fcap = 5 * n + 1 > 4096 ? 5 * n + 1 : 4096;
+		s->fold = xmalloc(s->fcap);
+	}
+	size_t fn = peic_fold(p, n, s->fold, 0);
+	const char *f = s->fold;
+	try_eic(s, vm, pmap_get(&vm->eic, f, fn), p, n);
+	affixes(s, vm, &vm->peic, &vm->pelen, f, fn, 0, try_eic, p, n);
+	affixes(s, vm, &vm->seic, &vm->selen, f, fn, 1, try_eic, p, n);
 }
 
 static void
@@ -96,30 +168,88 @@ try_wild(struct pat_set *s, const struct pvm *vm, uint32_t i, const char *p, siz
 {
 	const struct pstrm *m = &vm->wild.v[i];
 
-	if (pwild_match(s->strs.v + m->off, m->len, p, n))
+	if (pwild_run(s->strs.v + m->off, m->len, p, n))
 		pat_hit(s, m->slot);
 }
 
+static plist_fn try_wild_list;
+
 static void
-match_wild(struct pat_set *s, const struct pvm *vm, const char *p, size_t n)
+try_wild_list(struct pat_set *s, const struct pvm *vm, uint32_t l, const char *p, size_t n)
+{
+	if (l == PAT_NONE)
+		return;
+	const struct plist *pl = &s->lists.v[l];
+	for (uint32_t j = 0; j < pl->n; j++)
+		try_wild(s, vm, pl->v[j], p, n);
+}
+
+/* The wildcards filed under a middle run: a few are tried one by one;
+ * more are found by looking the value's bytes up at every place, each
+ * tried once (its run may occur many times). */
+static void
+match_wild_mid(struct pat_set *s, struct pvm *vm, const char *p, size_t n)
+{
+	if (vm->wmid.n <= 8) {
+		for (uint32_t i = 0; i < vm->wmid.n; i++)
+			try_wild(s, vm, vm->wmid.v[i], p, n);
+		return;
+	}
+	if (++vm->wgen == 0) {
+		for (uint32_t i = 0; i < vm->wstamp.n; i++)
+			vm->wstamp.v[i] = 0;
+		vm->wgen = 1;
+	}
+	for (size_t at = 0; at < n; at++) {
+		for (uint32_t k = 0; k < vm->wglen.n; k++) {
+			uint32_t q = vm->wglen.v[k];
+			uint32_t l = q <= n - at ? pmap_get(&vm->wgram, p + at, q) : PAT_NONE;
+			if (l == PAT_NONE)
+				continue;
+			const struct plist *pl = &s->lists.v[l];
+			for (uint32_t j = 0; j < pl->n; j++) {
+				if (vm->wstamp.v[pl->v[j]] == vm->wgen)
+					continue;
+				vm->wstamp.v[pl->v[j]] = vm->wgen;
+				try_wild(s, vm, pl->v[j], p, n);
+			}
+		}
+	}
+}
+
+static void
+match_wild(struct pat_set *s, struct pvm *vm, const char *p, size_t n)
 {
 	for (uint32_t i = 0; i < vm->wany.n; i++)
 		try_wild(s, vm, vm->wany.v[i], p, n);
-	for (uint32_t i = 0; i < vm->wlen.n; i++) {
-		if (vm->wlen.v[i] > n)
-			continue;
-		uint32_t l = pmap_get(&vm->wpre, p, vm->wlen.v[i]);
-		if (l == PAT_NONE)
-			continue;
-		const struct plist *pl = &s->lists.v[l];
-		for (uint32_t j = 0; j < pl->n; j++)
-			try_wild(s, vm, pl->v[j], p, n);
+	affixes(s, vm, &vm->wpre, &vm->wlen, p, n, 0, try_wild_list, p, n);
+	affixes(s, vm, &vm->wsuf, &vm->wslen, p, n, 1, try_wild_list, p, n);
+	if (vm->wmid.n != 0)
+		match_wild_mid(s, vm, p, n);
+}
+
+static plist_fn try_ip;
+
+/* The blocks filed under the value's first digits (v[0..d), passed as
+ * chars), decided by pip_in(). */
+static void
+try_ip(struct pat_set *s, const struct pvm *vm, uint32_t l, const char *v, size_t d)
+{
+	const struct plist *pl = &s->lists.v[l];
+
+	for (uint32_t i = 0; i < pl->n; i++) {
+		const struct pip *b = &vm->ipb.v[pl->v[i]];
+		if (pip_in(b, (const unsigned char *)v, d))
+			hit_list(s, b->slot);
 	}
 }
 
 /* IP literals and cidr, on a string (string 1) or a number.  event-ruler
  * reads a value as an address only on a field with no numeric matcher:
- * with one, no address matches anything there. */
+ * with one, no address matches anything there.  Blocks of either version
+ * are looked up by the value's digits, as pip_in() reads them: an IPv6
+ * address's first 8 against IPv4 blocks, an IPv4 address's 8 or a
+ * number's text against IPv6 ones. */
 static void
 match_ip(struct pat_set *s, const struct pvm *vm, const char *p, size_t n, int string)
 {
@@ -128,9 +258,11 @@ match_ip(struct pat_set *s, const struct pvm *vm, const char *p, size_t n, int s
 
 	if (vm->need_num || (d = pip_digits(p, n, string, v)) == 0)
 		return;
-	for (uint32_t i = 0; i < vm->ips.n; i++)
-		if (pip_in(&vm->ips.v[i], v, d))
-			pat_hit(s, vm->ips.v[i].slot);
+	const char *t = (const char *)v;
+	if (vm->ip4len.n != 0)
+		affixes(s, vm, &vm->ip4k, &vm->ip4len, t, d, 0, try_ip, t, d);
+	if (vm->ip6len.n != 0)
+		affixes(s, vm, &vm->ip6k, &vm->ip6len, t, d, 0, try_ip, t, d);
 }
 
 void
@@ -139,15 +271,15 @@ pat_leaf_string(struct pat_set *s, struct pvm *vm, const char *p, size_t n)
 	if (s->decided)
 		return;
 	hit_list(s, pmap_get(&vm->exact, p, n));
-	for (uint32_t i = 0; i < vm->plen.n; i++)
-		if (vm->plen.v[i] <= n)
-			hit_list(s, pmap_get(&vm->prefix, p, vm->plen.v[i]));
-	for (uint32_t i = 0; i < vm->slen.n; i++)
-		if (vm->slen.v[i] <= n)
-			hit_list(s, pmap_get(&vm->suffix, p + n - vm->slen.v[i], vm->slen.v[i]));
+	if (vm->plen.n != 0)
+		affixes(s, vm, &vm->prefix, &vm->plen, p, n, 0, hit_found, p, n);
+	if (vm->slen.n != 0)
+		affixes(s, vm, &vm->suffix, &vm->slen, p, n, 1, hit_found, p, n);
 	for (uint32_t i = 0; i < vm->strm.n; i++)
 		if (strm_match(s, &vm->strm.v[i], p, n))
 			pat_hit(s, vm->strm.v[i].slot);
+	if (vm->strm2.n != 0)
+		match_eic(s, vm, p, n);
 	if (vm->wild.n != 0)
 		match_wild(s, vm, p, n);
 	if (vm->need_ip)
@@ -159,40 +291,43 @@ pat_leaf_string(struct pat_set *s, struct pvm *vm, const char *p, size_t n)
 			pat_hit(s, vm->abo.v[i].slot);
 }
 
-/* Whether x, the value of a number within a relative 2.5e-16 (NAN: not
- * known), is surely outside r: below its lower bound or above its upper
- * one by more than both roundings together.  Most numbers are, and this
- * spares them the exact decimal comparison. */
-static inline int
-surely_out(const struct prange *r, double x)
+/* The ranges that hold the number: those filed on the path from its leaf
+ * to the root.  A match needs the number comparable too, as event-ruler
+ * compares doubles; asked once, for the first range not already
+ * matched. */
+static void
+match_ranges(struct pat_set *s, struct pvm *vm, const char *p, size_t n,
+    const struct pnum *sn, struct pdec *d, int *have)
 {
-	if ((r->flags & R_LO) && x < r->dlo && r->dlo - x > 1e-15 * (fabs(x) + fabs(r->dlo)))
-		return 1;
-	if ((r->flags & R_HI) && x > r->dhi && x - r->dhi > 1e-15 * (fabs(x) + fabs(r->dhi)))
-		return 1;
-	return 0;
-}
+	struct pdec key;
+	int comp = -1;
 
-static int
-in_range(const struct prange *r, const struct pdec *d)
-{
-	if (r->flags & R_LO) {
-		int c = pdec_cmp(d, &r->lo);
-		if (c < 0 || (c == 0 && (r->flags & R_LO_OPEN)))
-			return 0;
+	if (vm->rstale)
+		prange_build(s, vm);
+	uint32_t leaves = vm->rtree.n / 2;
+	uint32_t node = leaves + prange_leaf(vm, sn, pnum_near(sn, s->line_end), d, have);
+	for (; node >= 1; node /= 2) {
+		uint32_t l = vm->rtree.v[node];
+		if (l == PAT_NONE)
+			continue;
+		const struct plist *pl = &s->lists.v[l];
+		for (uint32_t i = 0; i < pl->n; i++) {
+			uint32_t slot = pl->v[i];
+			if (s->patstamp.v[s->subs.v[s->slots.v[slot].sub].pat] == s->gen)
+				continue;
+			if (comp < 0)
+				comp = pdec_comparable(p, n, &key);
+			if (!comp)
+				return;
+			pat_hit(s, slot);
+		}
 	}
-	if (r->flags & R_HI) {
-		int c = pdec_cmp(d, &r->hi);
-		if (c > 0 || (c == 0 && (r->flags & R_HI_OPEN)))
-			return 0;
-	}
-	return 1;
 }
 
 void
 pat_leaf_number(struct pat_set *s, struct pvm *vm, const char *p, size_t n)
 {
-	struct pdec d, key;
+	struct pdec d;
 	uint32_t abx = PAT_NONE;
 
 	if (s->decided)
@@ -226,23 +361,8 @@ pat_leaf_number(struct pat_set *s, struct pvm *vm, const char *p, size_t n)
 			hit_list(s, pmap_get(&vm->numeq, &d, sizeof d));
 			abx = pmap_get(&vm->abn, &d, sizeof d);
 		}
-		int comp = -1;	/* not yet known */
-		double x = vm->ranges.n > 0 ? pnum_near(&sn, s->line_end) : NAN;
-		for (uint32_t i = 0; i < vm->ranges.n; i++) {
-			const struct prange *r = &vm->ranges.v[i];
-			if (surely_out(r, x))
-				continue;
-			if (!have) {
-				pnum_dec(&sn, &d);
-				have = 1;
-			}
-			if (!in_range(r, &d) || s->patstamp.v[s->subs.v[s->slots.v[r->slot].sub].pat] == s->gen)
-				continue;
-			if (comp < 0)
-				comp = pdec_comparable(p, n, &key);
-			if (comp)
-				pat_hit(s, r->slot);
-		}
+		if (vm->ranges.n > 0)
+			match_ranges(s, vm, p, n, &sn, &d, &have);
 	}
 	if (vm->need_ip)
 		match_ip(s, vm, p, n, 0);

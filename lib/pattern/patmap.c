@@ -113,8 +113,10 @@ same(const unsigned char *a, const unsigned char *b, size_t n)
  * hold one to a few names. */
 enum { PMAP_SCAN = 4 };
 
-uint32_t
-pmap_get(const struct pmap *m, const void *k, size_t n)
+/* h: the key's hash, or 0 when hashed is 0 (then it is hashed here if
+ * the map is big enough to need it). */
+static inline uint32_t
+get(const struct pmap *m, const void *k, size_t n, uint64_t h, int hashed)
 {
 	if (m->e.n == 0 || !(m->lens >> (n & 63) & 1))
 		return PAT_NONE;
@@ -128,7 +130,8 @@ pmap_get(const struct pmap *m, const void *k, size_t n)
 		}
 		return PAT_NONE;
 	}
-	uint64_t h = hash(k, n);
+	if (!hashed)
+		h = hash(k, n);
 	for (uint32_t j = (uint32_t)h & m->mask; m->tab[j] != 0; j = (j + 1) & m->mask) {
 		const struct pment *e = &m->e.v[m->tab[j] - 1];
 		if (e->h == h && e->len == n && (n == 0 || same(keys + e->off, key, n)))
@@ -137,11 +140,38 @@ pmap_get(const struct pmap *m, const void *k, size_t n)
 	return PAT_NONE;
 }
 
+uint32_t
+pmap_get(const struct pmap *m, const void *k, size_t n)
+{
+	return get(m, k, n, 0, 0);
+}
+
+uint32_t
+pmap_get_h(const struct pmap *m, const void *k, size_t n, uint64_t h)
+{
+	return get(m, k, n, h, 1);
+}
+
 uint32_t *
 pmap_put(struct pmap *m, const void *k, size_t n)
 {
-	uint64_t h = hash(k, n);
+	return pmap_put_h(m, k, n, hash(k, n));
+}
 
+uint64_t
+paffix_hash(const void *k, size_t n, int back)
+{
+	const unsigned char *p = k;
+	uint64_t h = PAFFIX_SEED;
+
+	for (size_t i = 0; i < n; i++)
+		h = PAFFIX_STEP(h, p[back ? n - 1 - i : i]);
+	return PAFFIX_FIN(h);
+}
+
+uint32_t *
+pmap_put_h(struct pmap *m, const void *k, size_t n, uint64_t h)
+{
 	if (m->mask != 0 || m->tab != NULL) {
 		for (uint32_t j = (uint32_t)h & m->mask; m->tab[j] != 0; j = (j + 1) & m->mask) {
 			struct pment *e = &m->e.v[m->tab[j] - 1];

@@ -27,9 +27,12 @@ static void
 free_vm(struct pvm *vm)
 {
 	struct pmap *maps[] = { &vm->exact, &vm->numtext, &vm->numeq, &vm->prefix,
-	    &vm->suffix, &vm->abs, &vm->abn, &vm->wpre };
-	void *vecs[] = { vm->plen.v, vm->slen.v, vm->ranges.v, vm->strm.v, vm->wild.v,
-	    vm->wlen.v, vm->wany.v, vm->ips.v, vm->any.v, vm->abv.v, vm->abo.v };
+	    &vm->suffix, &vm->abs, &vm->abn, &vm->eic, &vm->peic, &vm->seic, &vm->wpre,
+	    &vm->wsuf, &vm->wgram, &vm->ipm, &vm->ip4k, &vm->ip6k };
+	void *vecs[] = { vm->plen.v, vm->slen.v, vm->ranges.v, vm->rpts.v, vm->rdbl.v,
+	    vm->rtree.v, vm->strm.v, vm->pelen.v, vm->selen.v, vm->strm2.v, vm->wild.v,
+	    vm->wlen.v, vm->wslen.v, vm->wglen.v, vm->wmid.v, vm->wany.v, vm->wstamp.v,
+	    vm->ipb.v, vm->ip4len.v, vm->ip6len.v, vm->any.v, vm->abv.v, vm->abo.v };
 
 	for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++)
 		pmap_free(maps[i]);
@@ -52,7 +55,7 @@ pat_free(struct pat_set *s)
 	free(s->subs.v); free(s->lists.v); free(s->strs.v); free(s->abstr.v);
 	free(s->always.v); free(s->patstamp.v); free(s->hits.v); free(s->ctxa.v);
 	free(s->stk.v); free(s->cand.v); free(s->out.v); free(s->chosen.v); free(s->crank.v);
-	free(s->absent.v); free(s->scratch);
+	free(s->absent.v); free(s->scratch); free(s->fold);
 	free(s->aleaf.v); free(s->amask.v);
 	free(s);
 }

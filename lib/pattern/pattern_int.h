@@ -47,6 +47,18 @@ struct pmap {
 uint32_t *pmap_put(struct pmap *m, const void *k, size_t n);
 /* The value of key k, or PAT_NONE. */
 uint32_t pmap_get(const struct pmap *m, const void *k, size_t n);
+/* The same with a hash of the caller's: a map filled by pmap_put_h() is
+ * read by pmap_get_h() with the same hash function.  Maps of prefixes
+ * and suffixes hash by paffix_hash(), FNV-1a over the bytes (backwards
+ * for suffixes) then mixed, so a value's prefixes of every length hash
+ * in one pass: h = PAFFIX_STEP(h, byte) from PAFFIX_SEED, PAFFIX_FIN(h)
+ * for each length looked up. */
+uint32_t pmap_get_h(const struct pmap *m, const void *k, size_t n, uint64_t h);
+uint32_t *pmap_put_h(struct pmap *m, const void *k, size_t n, uint64_t h);
+#define PAFFIX_SEED 0xcbf29ce484222325ULL
+#define PAFFIX_STEP(h, c) (((h) ^ (uint64_t)(c)) * 0x100000001b3ULL)
+#define PAFFIX_FIN(h) (((h) ^ (h) >> 31) * 0xbf58476d1ce4e5b9ULL)
+uint64_t paffix_hash(const void *k, size_t n, int back);
 void pmap_free(struct pmap *m);
 
 /* A JSON number reduced to its value: 0.d[0]d[1]… × 10^exp, no leading or
@@ -195,6 +207,27 @@ int pdec_comparable_slow(const char *p, size_t n, const struct pdec *t, double v
 /* Wildcard (compile-time checked): '*' any run, "\*" star, "\\" backslash. */
 const char *pwild_check(const char *w, size_t n);
 int pwild_match(const char *w, size_t wn, const char *s, size_t n);
+/* A checked wildcard compiled for pwild_run(): escapes decoded and each
+ * '*' that matches any run written as PWILD_STAR, a byte UTF-8 text never
+ * holds.  out has room for n bytes; returns the length. */
+#define PWILD_STAR '\xff'
+enum { PWILD_GRAM = 4 };
+size_t pwild_compile(const char *w, size_t n, char *out);
+/* Matching in O(n + cn): the literal runs between stars found left to
+ * right by a linear substring search, the first and last anchored. */
+int pwild_run(const char *c, size_t cn, const char *s, size_t n);
+/* The case-folded key of equals-ignore-case text p[0..n) into out (room
+ * for 5n bytes): a value's characters each the lower case of every
+ * character of its upper case (patfold.c); a pattern's characters each
+ * the fold of their forms (peic_forms()), or (size_t)-1 when some
+ * character's two forms fold apart (not in the index, then: matched one
+ * by one). */
+size_t peic_fold(const char *p, size_t n, char *out, int pattern);
+/* The UTF-8 of the two texts a pattern character pc matches, its Java
+ * lower and upper case ("??" both outside the BMP), lengths in len. */
+void peic_forms(unsigned pc, char forms[2][16], size_t len[2]);
+/* towlower() of the ignore-case locale. */
+unsigned peic_lower(unsigned c);
 /* event-ruler's equals-ignore-case: every character of the pattern must
  * appear in the value as its lower-case or its upper-case form. */
 int peic_equal(const char *pat, size_t pn, const char *s, size_t n);
@@ -236,13 +269,13 @@ enum { SM_EIC, SM_PEIC, SM_SEIC, SM_WILD };
 
 struct prange {
 	struct pdec lo, hi;
-	double dlo, dhi;	/* the bounds rounded to doubles, for pnum_near() */
 	uint8_t flags;
 	uint32_t slot;
 };
 enum { R_LO = 1, R_LO_OPEN = 2, R_HI = 4, R_HI_OPEN = 8 };
 
-struct pip {
+
+struct pip {			/* the compiler's view of an address or a block */
 	unsigned char lo[16], hi[16];
 	uint8_t v6;
 	uint32_t slot;
@@ -250,6 +283,8 @@ struct pip {
 /* event-ruler's IP matching (patval.c): whether range r holds the value
  * whose digits pip_digits() gave. */
 int pip_in(const struct pip *r, const unsigned char *v, size_t n);
+/* Hex digit i of a 16-byte address, the first the high half of byte 0. */
+#define PIP_NIB(x, i) ((i) % 2 == 0 ? (x)[(i) / 2] >> 4 : (x)[(i) / 2] & 15)
 size_t pip_digits(const char *p, size_t n, int string, unsigned char v[32]);
 
 struct pab {			/* anything-but prefix/suffix/ignore-case/wildcard */
@@ -268,12 +303,43 @@ struct pvm {
 	uint32_t lit[3];	/* true, false, null: list or PAT_NONE */
 	struct plist plen, slen;	/* distinct prefix / suffix lengths */
 	PVEC(struct prange) ranges;
-	PVEC(struct pstrm) strm;	/* ignore-case matchers */
-	PVEC(struct pstrm) wild;	/* wildcards, found by their literal prefix: */
-	struct pmap wpre;	/* prefix before the first '*' or '\\' → list of wild */
-	struct plist wlen;	/* distinct prefix lengths */
-	PVEC(uint32_t) wany;	/* wildcards starting with '*' or '\\' */
-	PVEC(struct pip) ips;
+	/* The ranges as a segment tree over the elementary intervals of
+	 * their sorted distinct bounds (rpts): node i holds a list of slots
+	 * or PAT_NONE; leaf 2k+1 is the point rpts[k], leaf 2k the gap
+	 * below it.  Built at the first number after a range was added. */
+	PVEC(struct pdec) rpts;
+	PVEC(double) rdbl;	/* rpts rounded to doubles */
+	PVEC(uint32_t) rtree;	/* 2 × leaves nodes */
+	uint8_t rstale;
+	PVEC(struct pstrm) strm;	/* ignore-case matchers not in eic/peic/seic */
+	/* Ignore-case matchers by peic_fold() key → list of strm2 indices:
+	 * whole values, prefixes and suffixes by key length. */
+	struct pmap eic, peic, seic;
+	struct plist pelen, selen;
+	PVEC(struct pstrm) strm2;
+	/* Wildcards, pwild_compile()d, found by a literal run of theirs:
+	 * the prefix before the first star (wpre) if there is one, else
+	 * the longest run: the suffix after the last star (wsuf), or the
+	 * first bytes, up to PWILD_GRAM, of a middle one (wgram), looked up
+	 * at every place in the value once they are more than a few. */
+	PVEC(struct pstrm) wild;
+	struct pmap wpre, wsuf, wgram;	/* → list of wild */
+	struct plist wlen, wslen, wglen;	/* their distinct key lengths */
+	PVEC(uint32_t) wmid;	/* the wildcards in wgram */
+	PVEC(uint32_t) wany;	/* no literal run: "*" */
+	PVEC(uint32_t) wstamp;	/* per wild: wgen when last tried */
+	uint32_t wgen;
+	/* IP addresses and CIDR blocks, matched as pip_in() does: a value's
+	 * digits must start with the k hex digits that all addresses of a
+	 * block share.  The distinct blocks (ipb, each with its list of
+	 * slots in .slot; ipm finds one by version, prefix length and
+	 * address) are filed by those k digits, a byte each, in ip4k or
+	 * ip6k by their version, the k in ip4len or ip6len: a value costs a
+	 * lookup per distinct k, and pip_in() on the at most 16 blocks of
+	 * one key. */
+	PVEC(struct pip) ipb;
+	struct pmap ipm, ip4k, ip6k;
+	struct plist ip4len, ip6len;
 	PVEC(uint32_t) any;	/* exists:true and presence slots */
 	PVEC(struct pabv { uint32_t slot, stamp; }) abv;	/* anything-but values; stamp: excluded */
 	PVEC(struct pab) abo;
@@ -325,6 +391,8 @@ struct pat_set {
 	int all, decided;
 	char *scratch;
 	size_t scap;
+	char *fold;		/* peic_fold() of the value at hand */
+	size_t fcap;
 };
 
 /* The slot list l of s, as a pointer and count. */
@@ -364,6 +432,12 @@ void pat_eic_init(void);
 int pat_arrays_fit(struct pat_set *s, const struct psub *sub);
 /* Tests set it to decide every sub-pattern by search. */
 extern int pat_search_only;
+/* The segment tree of vm's ranges (patrange.c), and the leaf of the
+ * elementary interval that holds number sn (x: pnum_near(); d: its
+ * value, computed into d if needed, when *have is 0). */
+void prange_build(struct pat_set *s, struct pvm *vm);
+uint32_t prange_leaf(const struct pvm *vm, const struct pnum *sn, double x, struct pdec *d,
+    int *have);
 /* Value matching (patleaf.c): one leaf at node vm. */
 void pat_leaf_string(struct pat_set *s, struct pvm *vm, const char *p, size_t n);
 void pat_leaf_number(struct pat_set *s, struct pvm *vm, const char *p, size_t n);

@@ -331,39 +331,6 @@ pwild_check(const char *w, size_t n)
 	return NULL;
 }
 
-/* Glob with '*' only: on a mismatch, back up to the last star and let it
- * take one more byte.  Linear enough for event-sized strings. */
-int
-pwild_match(const char *w, size_t wn, const char *s, size_t n)
-{
-	size_t wi = 0, si = 0, star_w = 0, star_s = 0;
-	int star = 0;
-
-	while (si < n) {
-		if (wi < wn && w[wi] == '*') {
-			star = 1;
-			star_w = ++wi;
-			star_s = si;
-			continue;
-		}
-		if (wi < wn) {
-			size_t len = w[wi] == '\\' ? 2 : 1;
-			if (w[wi + len - 1] == s[si]) {
-				wi += len;
-				si++;
-				continue;
-			}
-		}
-		if (!star)
-			return 0;
-		wi = star_w;
-		si = ++star_s;
-	}
-	while (wi < wn && w[wi] == '*')
-		wi++;
-	return wi == wn;
-}
-
 /* Decodes one code point of valid UTF-8 at *p. */
 static unsigned
 utf8_next(const unsigned char **pp)
@@ -467,8 +434,8 @@ upper_special(unsigned c, char *out)
  * is "SS", "İ" lower is "i̇"), and a character outside the BMP is two
  * chars, lone surrogates whose UTF-8 Java writes as '?': it matches
  * "??".  forms[0..2) get the two forms, their lengths in len. */
-static void
-eic_forms(unsigned pc, char forms[2][16], size_t len[2])
+void
+peic_forms(unsigned pc, char forms[2][16], size_t len[2])
 {
 	char *o;
 	locale_t loc = utf8_locale();
@@ -492,6 +459,14 @@ eic_forms(unsigned pc, char forms[2][16], size_t len[2])
 		pat_put_utf8(&o, loc == (locale_t)0 ? pc : (unsigned)towupper_l((wint_t)pc, loc));
 		len[1] = (size_t)(o - forms[1]);
 	}
+}
+
+unsigned
+peic_lower(unsigned c)
+{
+	locale_t loc = utf8_locale();
+
+	return loc == (locale_t)0 ? c : (unsigned)towlower_l((wint_t)c, loc);
 }
 
 /* Matches pattern characters against the start of s; returns the bytes of
@@ -519,7 +494,7 @@ eic_run(const char *pat, size_t pn, const char *s, size_t n)
 			continue;
 		}
 		pc = utf8_next(&pp);
-		eic_forms(pc, forms, len);
+		peic_forms(pc, forms, len);
 		int k = (size_t)(se - sp) >= len[0] && memcmp(sp, forms[0], len[0]) == 0 ? 0 :
 		    (size_t)(se - sp) >= len[1] && memcmp(sp, forms[1], len[1]) == 0 ? 1 : -1;
 		if (k < 0)
@@ -607,8 +582,6 @@ pip_parse(const char *p, size_t n, unsigned char out[16])
 	return 4;
 }
 
-#define NIB(x, i) ((i) % 2 == 0 ? (x)[(i) / 2] >> 4 : (x)[(i) / 2] & 15)
-
 /* event-ruler matches an IP range as a range of strings of hex digits (8
  * for IPv4, 32 for IPv6) in an automaton that matches as soon as the
  * digits read decide that the value is inside: so the first 32 bits of
@@ -620,8 +593,8 @@ pip_in(const struct pip *r, const unsigned char *v, size_t n)
 {
 	size_t d = r->v6 ? 32 : 8, i = 0;
 
-	while (i < d && NIB(r->lo, i) == NIB(r->hi, i)) {
-		if (i >= n || v[i] != NIB(r->lo, i))
+	while (i < d && PIP_NIB(r->lo, i) == PIP_NIB(r->hi, i)) {
+		if (i >= n || v[i] != PIP_NIB(r->lo, i))
 			return 0;
 		i++;
 	}
@@ -629,7 +602,7 @@ pip_in(const struct pip *r, const unsigned char *v, size_t n)
 		return 1;	/* one address, all its digits read */
 	if (i >= n || v[i] > 15)
 		return 0;
-	unsigned lo = NIB(r->lo, i), hi = NIB(r->hi, i);
+	unsigned lo = PIP_NIB(r->lo, i), hi = PIP_NIB(r->hi, i);
 	if (v[i] > lo && v[i] < hi)
 		return 1;
 	if (v[i] != lo && v[i] != hi)
@@ -640,8 +613,8 @@ pip_in(const struct pip *r, const unsigned char *v, size_t n)
 	for (i++; i < d; i++) {
 		if (i >= n || v[i] > 15)
 			return 0;
-		if (v[i] != NIB(b, i))
-			return below ? v[i] > NIB(b, i) : v[i] < NIB(b, i);
+		if (v[i] != PIP_NIB(b, i))
+			return below ? v[i] > PIP_NIB(b, i) : v[i] < PIP_NIB(b, i);
 	}
 	return 1;		/* the bound itself: bounds are closed */
 }
@@ -660,7 +633,7 @@ pip_digits(const char *p, size_t n, int string, unsigned char v[32])
 			return 0;	/* its text starts with '"' */
 		size_t d = kind == 4 ? 8 : 32;
 		for (size_t i = 0; i < d; i++)
-			v[i] = (unsigned char)NIB(a, i);
+			v[i] = (unsigned char)PIP_NIB(a, i);
 		return d;
 	}
 	size_t d = n < 32 ? n : 32;

@@ -6,6 +6,7 @@
 #include "core/buf.h"
 #include "core/digest.h"
 #include "core/json.h"
+#include "core/alloc.h"
 #include "core/msg.h"
 #include "queue_int.h"
 
@@ -36,9 +37,7 @@ b64_decode(const char *s, size_t *outlen)
 
 	if (n == 0 || n % 4 != 0)
 		return NULL;
-	unsigned char *out = malloc(n / 4 * 3 + 1);
-	if (out == NULL)
-		msg_die(EV_SOFTWARE, "out of memory");
+	unsigned char *out = xmalloc(n / 4 * 3 + 1);
 	for (size_t i = 0; i < n; i += 4) {
 		int v[4];
 		for (int k = 0; k < 4; k++) {
@@ -111,9 +110,7 @@ parse_spec(const char *spec, struct mattr *a)
 	    colon != NULL ? colon + 1 : "String");
 	const char *base = a->type;
 	size_t blen = strcspn(base, ".");
-	a->value = strdup(eq + 1);
-	if (a->value == NULL)
-		msg_die(EV_SOFTWARE, "out of memory");
+	a->value = xstrdup(eq + 1);
 	if (*a->value == '\0')
 		return "attribute value must not be empty";
 	if (blen == 6 && strncmp(base, "String", 6) == 0) {
@@ -129,7 +126,7 @@ parse_spec(const char *spec, struct mattr *a)
 	} else {
 		return "attribute type must be String, Number or Binary (with an optional .label)";
 	}
-	a->raw = (unsigned char *)strdup(a->value);
+	a->raw = (unsigned char *)xstrdup(a->value);
 	a->rawlen = strlen(a->value);
 	return NULL;
 }
@@ -150,15 +147,17 @@ md5_field(struct md5 *c, const void *p, size_t n)
 	md5_update(c, p, n);
 }
 
-long
-q_attrs_render(char *const *specs, int n, char **json, char md5out[33], const char **why)
+int
+q_attrs_render(char *const *specs, int n, char **json, char md5out[33], long *sizep,
+    struct ev_err *e)
 {
 	struct mattr a[10];
 	long size = 0;
+	const char *why[1];
 
 	*json = NULL;
 	if (n > 10)
-		return *why = "at most 10 message attributes", -1;
+		return err_set(e, EV_USAGE, "at most 10 message attributes");
 	memset(a, 0, sizeof a);
 	for (int i = 0; i < n; i++)
 		if ((*why = parse_spec(specs[i], &a[i])) != NULL)
@@ -192,17 +191,14 @@ q_attrs_render(char *const *specs, int n, char **json, char md5out[33], const ch
 	buf_addc(&b, '}');
 	md5_hex(&c, md5out);
 	*json = buf_detach(&b);
+	*sizep = size;
+	*why = NULL;
+fail:
 	for (int i = 0; i < n; i++) {
 		free(a[i].value);
 		free(a[i].raw);
 	}
-	return size;
-fail:
-	for (int i = 0; i < 10; i++) {
-		free(a[i].value);
-		free(a[i].raw);
-	}
-	return -1;
+	return *why != NULL ? err_set(e, EV_USAGE, "%s", *why) : 0;
 }
 
 void
@@ -231,9 +227,9 @@ q_envelope(struct queue *q, const struct q_msg *m, struct buf *b)
 	buf_printf(b, ",\"ApproximateFirstReceiveTimestamp\":\"%lld\"", (long long)m->first_ms);
 	if (q->a.fifo) {
 		buf_printf(b, ",\"SequenceNumber\":\"%s\",\"MessageGroupId\":", m->seq);
-		json_add_string(b, m->group ? m->group : "", strlen(m->group ? m->group : ""));
+		json_add_string(b, m->group ? m->group : "", m->group ? m->group_len : 0);
 		buf_adds(b, ",\"MessageDeduplicationId\":");
-		json_add_string(b, m->dedup ? m->dedup : "", strlen(m->dedup ? m->dedup : ""));
+		json_add_string(b, m->dedup ? m->dedup : "", m->dedup ? m->dedup_len : 0);
 	}
 	if (m->src != NULL) {
 		qdb_ref_arn(m->src, arn, sizeof arn);

@@ -8,65 +8,69 @@
 #include <unistd.h>
 
 #include "core/clock.h"
-#include "core/msg.h"
+#include "core/alloc.h"
 #include "core/names.h"
 #include "queue_int.h"
 #include "core/sig.h"
 
 /* Message groups that have a message in flight ahead: nothing behind it in
- * the group may go out (SQS FIFO).  A small open-addressing string set. */
+ * the group may go out (SQS FIFO).  A small open-addressing set of ids
+ * by their bytes (an id may hold a NUL). */
+struct gkey {
+	size_t n;
+	char p[];
+};
+
 struct groupset {
-	char **slot;
+	struct gkey **slot;
 	size_t cap, n;
 };
 
 static uint64_t
-hash_str(const char *s)
+hash_bytes(const char *s, size_t n)
 {
 	uint64_t h = 1469598103934665603ULL;
 
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
 	return h;
 }
 
-static int
-gs_has(const struct groupset *g, const char *s)
+/* The slot that holds s, or the empty one where it would go. */
+static size_t
+gs_find(const struct groupset *g, const char *s, size_t n)
 {
-	if (g->cap == 0)
-		return 0;
-	for (size_t i = hash_str(s) & (g->cap - 1); g->slot[i] != NULL; i = (i + 1) & (g->cap - 1))
-		if (strcmp(g->slot[i], s) == 0)
-			return 1;
-	return 0;
+	size_t i = hash_bytes(s, n) & (g->cap - 1);
+
+	while (g->slot[i] != NULL && !(g->slot[i]->n == n && memcmp(g->slot[i]->p, s, n) == 0))
+		i = (i + 1) & (g->cap - 1);
+	return i;
+}
+
+static int
+gs_has(const struct groupset *g, const char *s, size_t n)
+{
+	return g->cap > 0 && g->slot[gs_find(g, s, n)] != NULL;
 }
 
 static void
-gs_add(struct groupset *g, const char *s)
+gs_add(struct groupset *g, const char *s, size_t n)
 {
-	if (gs_has(g, s))
+	if (gs_has(g, s, n))
 		return;
 	if (2 * (g->n + 1) > g->cap) {
-		struct groupset ng = { calloc(g->cap ? 2 * g->cap : 64, sizeof(char *)),
-		    g->cap ? 2 * g->cap : 64, 0 };
-		if (ng.slot == NULL)
-			msg_die(EV_SOFTWARE, "out of memory");
+		struct groupset ng = { xcalloc(g->cap ? 2 * g->cap : 64, sizeof *ng.slot),
+		    g->cap ? 2 * g->cap : 64, g->n };
 		for (size_t i = 0; i < g->cap; i++)
-			if (g->slot[i] != NULL) {
-				size_t j = hash_str(g->slot[i]) & (ng.cap - 1);
-				while (ng.slot[j] != NULL)
-					j = (j + 1) & (ng.cap - 1);
-				ng.slot[j] = g->slot[i];
-				ng.n++;
-			}
+			if (g->slot[i] != NULL)
+				ng.slot[gs_find(&ng, g->slot[i]->p, g->slot[i]->n)] = g->slot[i];
 		free(g->slot);
 		*g = ng;
 	}
-	size_t i = hash_str(s) & (g->cap - 1);
-	while (g->slot[i] != NULL)
-		i = (i + 1) & (g->cap - 1);
-	if ((g->slot[i] = strdup(s)) == NULL)
-		msg_die(EV_SOFTWARE, "out of memory");
+	struct gkey *k = xmalloc(sizeof *k + n);
+	k->n = n;
+	memcpy(k->p, s, n);
+	g->slot[gs_find(g, s, n)] = k;
 	g->n++;
 }
 
@@ -81,12 +85,7 @@ gs_free(struct groupset *g)
 void
 ids_add(struct idlist *l, int64_t id)
 {
-	if (l->n == l->cap) {
-		l->cap = l->cap ? 2 * l->cap : 64;
-		l->v = realloc(l->v, l->cap * sizeof *l->v);
-		if (l->v == NULL)
-			msg_die(EV_SOFTWARE, "out of memory");
-	}
+	XGROW(&l->v, &l->cap, l->n + 1);
 	l->v[l->n++] = id;
 }
 
@@ -167,7 +166,9 @@ fill_msg(struct queue *q, sqlite3_stmt *s, int b, struct q_msg *m, struct pendin
 	m->sent_ms = sqlite3_column_int64(s, b + 3);
 	m->first_ms = sqlite3_column_int64(s, b + 4);
 	p->group = arena_put(&q->arena, s, b + 5);
+	m->group_len = (size_t)sqlite3_column_bytes(s, b + 5);
 	p->dedup = arena_put(&q->arena, s, b + 6);
+	m->dedup_len = (size_t)sqlite3_column_bytes(s, b + 6);
 	p->attrs = arena_put(&q->arena, s, b + 7);
 	p->attrs_md5 = arena_put(&q->arena, s, b + 8);
 	p->src = arena_put(&q->arena, s, b + 9);
@@ -196,7 +197,9 @@ fix_pointers(struct queue *q, struct q_msg *m, const struct pending *p, size_t n
 
 #define ROW_COLS "uuid, body, receives, sent_at, first_recv, grp, dedup, attrs, attrs_md5, src, id, receipt"
 
-enum { BATCH_BYTES = 64 << 20 };
+/* A batch holds at most this many bytes of bodies (or one message): the
+ * memory of a receive is bounded, whatever the queue holds. */
+enum { BATCH_BYTES = 16 << 20 };
 
 /* Range claims of consume mode that are still running, in id order;
  * with reap (inside a write transaction) expired ones are ended: their
@@ -207,7 +210,7 @@ claims_load(struct queue *q, int64_t now, int reap, struct idlist *active)
 	sqlite3_stmt *s = qdb_stmt(q, ST_CLAIMS, "SELECT lo, hi, until, token, at FROM claim ORDER BY lo");
 	struct idlist dead = { 0 };
 
-	while (qdb_step(q, s)) {
+	while (qdb_step(q, s) > 0) {
 		int64_t lo = sqlite3_column_int64(s, 0), hi = sqlite3_column_int64(s, 1);
 		if (sqlite3_column_int64(s, 2) > now) {
 			ids_add(active, lo);
@@ -289,22 +292,23 @@ scan(struct queue *q, int64_t now, int64_t after, size_t max, const struct idlis
 	/* FIFO must see every earlier row: one in flight blocks its group. */
 	sqlite3_bind_int64(s, 1, a->fifo ? 0 : after);
 	size_t bytes = 0;	/* a batch holds at most BATCH_BYTES, or one message */
-	while (o->take.n < max && bytes < BATCH_BYTES && qdb_step(q, s)) {
+	while (o->take.n < max && bytes < BATCH_BYTES && qdb_step(q, s) > 0) {
 		int64_t id = sqlite3_column_int64(s, 0), vis = sqlite3_column_int64(s, 1);
 		long rec = (long)sqlite3_column_int64(s, 2);
 		const char *grp = (const char *)sqlite3_column_text(s, 4);
+		size_t glen = (size_t)sqlite3_column_bytes(s, 4);
 		int busy = vis > now || claimed(active, &at, id);
 		if (sqlite3_column_int64(s, 3) < cutoff) {
 			ids_add(&o->expired, id);	/* deleted before the runs end */
 			continue;
 		}
-		if (busy || id <= after || (a->fifo && grp != NULL && gs_has(&blocked, grp))) {
+		if (busy || id <= after || (a->fifo && grp != NULL && gs_has(&blocked, grp, glen))) {
 			if (vis > now && (q->next_visible == 0 || vis < q->next_visible))
 				q->next_visible = vis;
 			/* In flight, or had by this run: later ones of its
 			 * group wait, to keep the group's order. */
 			if (a->fifo && grp != NULL && (busy || id <= after))
-				gs_add(&blocked, grp);
+				gs_add(&blocked, grp, glen);
 			open = 0;
 			continue;
 		}
@@ -317,7 +321,9 @@ scan(struct queue *q, int64_t now, int64_t after, size_t max, const struct idlis
 			fill_body(q, s, &out[o->take.n], &pend[o->take.n]);
 		else if (out != NULL)
 			fill_msg(q, s, 5, &out[o->take.n], &pend[o->take.n]);
-		bytes += (size_t)sqlite3_column_bytes(s, out != NULL && !body_only ? 6 : 5);
+		/* Without out, column 5 is the body's length. */
+		bytes += out == NULL ? (size_t)sqlite3_column_int64(s, 5) :
+		    (size_t)sqlite3_column_bytes(s, body_only ? 5 : 6);
 		ids_add(&o->take, id);
 		if (open) {
 			o->runs.v[o->runs.n - 1] = id;
@@ -354,7 +360,7 @@ delete_ids(struct queue *q, const struct idlist *l)
 }
 
 /* Starts a receive: the transaction, attributes, claims, the scan. */
-static void
+static int
 receive_begin(struct queue *q, int64_t after, size_t max, struct idlist *active,
     struct scan_out *o, int64_t *now, struct q_msg *out, struct pending *pend, int body_only)
 {
@@ -362,88 +368,110 @@ receive_begin(struct queue *q, int64_t after, size_t max, struct idlist *active,
 	/* A lease need not survive a power cut: lost, it only makes the
 	 * message visible again.  The next synced commit carries it anyway. */
 	qdb_exec(q, "PRAGMA synchronous=NORMAL");
-	qdb_begin(q);
-	qdb_load_attrs(q);
+	if (qdb_begin(q) != 0 || qdb_load_attrs(q) != 0)
+		return q->err.code;
 	*now = clock_now_ms();
 	q->next_visible = 0;
 	claims_load(q, *now, 1, active);
 	scan(q, *now, after, max, active, o, out, pend, body_only);
 	delete_ids(q, &o->expired);
 	q->data_version = data_version(q);	/* q_wait() wakes on any later commit */
+	return q->err.code;
 }
 
-static size_t
-receive_end(struct queue *q, struct q_msg *out, struct pending *pend, size_t n,
-    struct idlist *active, struct scan_out *o)
+/* Commits a receive and moves its poison messages; *n stays 0 when it
+ * failed, as nothing was received. */
+static int
+receive_end(struct queue *q, struct q_msg *out, struct pending *pend, size_t got, size_t *n,
+    struct idlist *active, struct scan_out *o, struct ev_err *e)
 {
 	qdb_commit(q);
-	qdb_exec(q, "PRAGMA synchronous=FULL");
-	fix_pointers(q, out, pend, n);
+	if (q->err.code == 0) {
+		*n = got;
+		fix_pointers(q, out, pend, got);
+	}
 	free(pend);
-	if (o->poison.n > 0)
-		qdl_move(q, &o->poison);
+	/* A move that fails leaves them where they are, for a later receive
+	 * to move: the receive itself went through. */
+	if (q->err.code == 0 && o->poison.n > 0 && qdl_move(q, &o->poison) != 0) {
+		qdb_rollback(q);
+		err_clear(&q->err);
+	}
 	free(active->v);
 	scan_free(o);
-	return n;
+	int rc = qdb_leave(q, e);
+	/* After the commit: it is how fast the next receive starts. */
+	sqlite3_exec(q->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL);
+	return rc;
 }
 
-size_t
-q_receive(struct queue *q, int64_t after, size_t max, int64_t lease_ms, struct q_msg *out)
+int
+q_receive(struct queue *q, int64_t after, size_t max, int64_t lease_ms, struct q_msg *out,
+    size_t *n, struct ev_err *e)
 {
 	struct idlist active = { 0 };
 	struct scan_out o = { 0 };
-	struct pending *pend;
 	int64_t now;
-	size_t n = 0;
+	size_t got = 0;
 
+	*n = 0;
 	if (max == 0)
 		return 0;
+	qdb_enter(q);
 	receive_begin(q, after, max, &active, &o, &now, NULL, NULL, 0);
 	int64_t lease = lease_ms >= 0 ? lease_ms : q->a.visibility_ms;
-	if ((pend = calloc(o.take.n + 1, sizeof *pend)) == NULL)
-		msg_die(EV_SOFTWARE, "out of memory");
+	struct pending *pend = xcalloc(o.take.n + 1, sizeof *pend);
 	sqlite3_stmt *s = qdb_stmt(q, ST_CLAIM,
 	    "UPDATE msg SET visible_at = ?2, receives = receives + 1, receipt = ?3,"
 	    " first_recv = coalesce(first_recv, ?4) WHERE id = ?1 RETURNING " ROW_COLS);
-	for (size_t i = 0; i < o.take.n; i++) {
+	for (size_t i = 0; i < o.take.n && q->err.code == 0; i++) {
 		sqlite3_reset(s);
 		sqlite3_bind_int64(s, 1, o.take.v[i]);
 		sqlite3_bind_int64(s, 2, now + lease);
 		sqlite3_bind_int64(s, 3, (int64_t)(rand64() >> 1) | 1);
 		sqlite3_bind_int64(s, 4, now);
-		if (qdb_step(q, s))
-			fill_msg(q, s, 0, &out[n], &pend[n]), n++;
-		while (qdb_step(q, s))
+		if (qdb_step(q, s) > 0)
+			fill_msg(q, s, 0, &out[got], &pend[got]), got++;
+		while (qdb_step(q, s) > 0)
 			;
 	}
-	return receive_end(q, out, pend, n, &active, &o);
+	return receive_end(q, out, pend, got, n, &active, &o, e);
 }
 
-size_t
-q_consume(struct queue *q, int64_t after, size_t max, int flags, struct q_msg *out)
+/* One claim row leases a whole run: no message row is rewritten. */
+static void
+claim_runs(struct queue *q, const struct scan_out *o, int64_t now, int64_t token)
 {
-	struct idlist active = { 0 };
-	struct scan_out o = { 0 };
-	struct pending *pend = calloc(max + 1, sizeof *pend);
-	int64_t now, token = (int64_t)(rand64() >> 1) | 1;
-
-	if (pend == NULL)
-		msg_die(EV_SOFTWARE, "out of memory");
-	if (max == 0) {
-		free(pend);
-		return 0;
-	}
-	receive_begin(q, after, max, &active, &o, &now, out, pend, flags & Q_BODY_ONLY);
-	/* One claim row leases a whole run: no message row is rewritten. */
-	for (size_t r = 0; r < o.runs.n; r += 2) {
+	for (size_t r = 0; r < o->runs.n; r += 2) {
 		sqlite3_stmt *c = qdb_stmt(q, ST_CLAIM_RUN, "INSERT INTO claim VALUES(?1, ?2, ?3, ?4, ?5)");
-		sqlite3_bind_int64(c, 1, o.runs.v[r]);
-		sqlite3_bind_int64(c, 2, o.runs.v[r + 1]);
+		sqlite3_bind_int64(c, 1, o->runs.v[r]);
+		sqlite3_bind_int64(c, 2, o->runs.v[r + 1]);
 		sqlite3_bind_int64(c, 3, now + q->a.visibility_ms);
 		sqlite3_bind_int64(c, 4, token);
 		sqlite3_bind_int64(c, 5, now);
 		qdb_step(q, c);
 	}
+	q->runs.n = 0;
+	for (size_t r = 0; r < o->runs.n; r++)
+		ids_add(&q->runs, o->runs.v[r]);
+	q->run_token = token;
+}
+
+int
+q_consume(struct queue *q, int64_t after, size_t max, int flags, struct q_msg *out, size_t *n,
+    struct ev_err *e)
+{
+	struct idlist active = { 0 };
+	struct scan_out o = { 0 };
+	int64_t now, token = (int64_t)(rand64() >> 1) | 1;
+
+	*n = 0;
+	if (max == 0)
+		return 0;
+	qdb_enter(q);
+	struct pending *pend = xcalloc(max + 1, sizeof *pend);
+	receive_begin(q, after, max, &active, &o, &now, out, pend, flags & Q_BODY_ONLY);
+	claim_runs(q, &o, now, token);
 	for (size_t i = 0; i < o.take.n; i++) {
 		struct q_msg *m = &out[i];
 		m->receives++;
@@ -453,29 +481,25 @@ q_consume(struct queue *q, int64_t after, size_t max, int flags, struct q_msg *o
 		if (!(flags & Q_BODY_ONLY))
 			format_handle(m->handle, m->rowid, token);
 	}
-	if (q->runs.cap < o.runs.n) {
-		q->runs.v = realloc(q->runs.v, o.runs.n * sizeof *q->runs.v);
-		if (q->runs.v == NULL)
-			msg_die(EV_SOFTWARE, "out of memory");
-		q->runs.cap = o.runs.n;
-	}
-	if (o.runs.n > 0)	/* o.runs.v is NULL when nothing was found */
-		memcpy(q->runs.v, o.runs.v, o.runs.n * sizeof *o.runs.v);
-	q->runs.n = o.runs.n;
-	q->run_token = token;
-	return receive_end(q, out, pend, o.take.n, &active, &o);
+	int rc = receive_end(q, out, pend, o.take.n, n, &active, &o, e);
+	if (rc != 0)
+		q->runs.n = 0;
+	return rc;
 }
 
-size_t
-q_consume_done(struct queue *q, const struct q_msg *out, size_t delivered)
+int
+q_consume_done(struct queue *q, const struct q_msg *out, size_t delivered, size_t *deleted,
+    struct ev_err *e)
 {
-	size_t deleted = 0, i = 0;
+	size_t gone = 0, i = 0;
 
+	*deleted = 0;
 	if (q->runs.n == 0)
 		return 0;
+	qdb_enter(q);
 	qdb_begin(q);
 	int64_t now = clock_now_ms();
-	for (size_t r = 0; r < q->runs.n; r += 2) {
+	for (size_t r = 0; r < q->runs.n && q->err.code == 0; r += 2) {
 		int64_t lo = q->runs.v[r], hi = q->runs.v[r + 1], last = 0;
 		size_t first = i;
 		for (; i < delivered && out[i].rowid <= hi; i++)
@@ -485,28 +509,49 @@ q_consume_done(struct queue *q, const struct q_msg *out, size_t delivered)
 		sqlite3_bind_int64(c, 1, lo);
 		sqlite3_bind_int64(c, 2, q->run_token);
 		sqlite3_bind_int64(c, 3, now);
-		qdb_step(q, c);
-		if (sqlite3_changes(q->db) == 0 || i == first)
+		if (qdb_step(q, c) < 0 || sqlite3_changes(q->db) == 0 || i == first)
 			continue;	/* lease gone (someone may have them), or none delivered */
 		sqlite3_stmt *d = qdb_stmt(q, ST_DELETE_RUN, "DELETE FROM msg WHERE id BETWEEN ?1 AND ?2");
 		sqlite3_bind_int64(d, 1, lo);
 		sqlite3_bind_int64(d, 2, last);
-		qdb_step(q, d);
-		deleted += (size_t)sqlite3_changes(q->db);
+		if (qdb_step(q, d) == 0)
+			gone += (size_t)sqlite3_changes(q->db);
 	}
-	qdb_commit(q);
-	q->runs.n = 0;
-	return deleted;
+	if (qdb_commit(q) == 0) {
+		*deleted = gone;
+		q->runs.n = 0;
+	}
+	return qdb_leave(q, e);
 }
 
-size_t
-q_peek(struct queue *q, int64_t after, size_t max, struct q_msg *out)
+int
+q_consume_extend(struct queue *q, int *held, struct ev_err *e)
 {
-	struct pending *pend = calloc(max + 1, sizeof *pend);
-	size_t n = 0;
+	*held = q->runs.n > 0;
+	if (q->runs.n == 0)
+		return 0;
+	qdb_enter(q);
+	qdb_begin(q);
+	int64_t now = clock_now_ms();
+	sqlite3_stmt *s = qdb_prepare(q, "UPDATE claim SET until = ?1 WHERE token = ?2 AND until > ?3");
+	sqlite3_bind_int64(s, 1, now + q->a.visibility_ms);
+	sqlite3_bind_int64(s, 2, q->run_token);
+	sqlite3_bind_int64(s, 3, now);
+	if (qdb_step(q, s) == 0)
+		*held = (size_t)sqlite3_changes(q->db) * 2 == q->runs.n;
+	sqlite3_finalize(s);
+	qdb_commit(q);
+	return qdb_leave(q, e);
+}
 
-	if (pend == NULL)
-		msg_die(EV_SOFTWARE, "out of memory");
+int
+q_peek(struct queue *q, int64_t after, size_t max, struct q_msg *out, size_t *n, struct ev_err *e)
+{
+	size_t got = 0, bytes = 0;
+
+	*n = 0;
+	qdb_enter(q);
+	struct pending *pend = xcalloc(max + 1, sizeof *pend);
 	buf_reset(&q->arena);
 	qdb_exec(q, "BEGIN");
 	qdb_load_attrs(q);
@@ -519,16 +564,18 @@ q_peek(struct queue *q, int64_t after, size_t max, struct q_msg *out)
 	sqlite3_bind_int64(s, 2, now - q->a.retention_ms);
 	sqlite3_bind_int64(s, 3, (sqlite3_int64)max);
 	sqlite3_bind_int64(s, 4, after);
-	while (n < max && qdb_step(q, s)) {
-		fill_msg(q, s, 0, &out[n], &pend[n]);
-		out[n].handle[0] = '\0';	/* a peek leases nothing */
-		n++;
+	while (got < max && bytes < BATCH_BYTES && qdb_step(q, s) > 0) {
+		fill_msg(q, s, 0, &out[got], &pend[got]);
+		bytes += out[got].len;
+		out[got++].handle[0] = '\0';	/* a peek leases nothing */
 	}
 	sqlite3_reset(s);
-	qdb_commit(q);
-	fix_pointers(q, out, pend, n);
+	if (qdb_commit(q) == 0) {
+		fix_pointers(q, out, pend, got);
+		*n = got;
+	}
 	free(pend);
-	return n;
+	return qdb_leave(q, e);
 }
 
 int
@@ -551,59 +598,72 @@ q_parse_handle(const char *s, int64_t *rowid, int64_t *receipt)
 
 /* Runs s (?1 rowid, ?2 receipt, ?3 now, ?4 now + delay_ms) for each handle
  * in one transaction; the statement's own WHERE fences stale handles. */
-static size_t
+static int
 by_handle(struct queue *q, sqlite3_stmt *s, const struct q_msg *m, size_t n, int64_t delay_ms,
-    unsigned char *ok)
+    unsigned char *ok, size_t *donep, struct ev_err *e)
 {
 	size_t done = 0;
 
+	if (donep != NULL)
+		*donep = 0;
+	if (ok != NULL)
+		memset(ok, 0, n);
 	qdb_begin(q);
 	int64_t now = clock_now_ms();
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && q->err.code == 0; i++) {
 		sqlite3_reset(s);
 		sqlite3_bind_int64(s, 1, m[i].rowid);
 		sqlite3_bind_int64(s, 2, m[i].receipt);
 		sqlite3_bind_int64(s, 3, now);
 		if (sqlite3_bind_parameter_count(s) >= 4)
 			sqlite3_bind_int64(s, 4, now + delay_ms);
-		qdb_step(q, s);
-		int changed = sqlite3_changes(q->db) > 0;
+		int changed = qdb_step(q, s) == 0 && sqlite3_changes(q->db) > 0;
 		if (ok != NULL)
 			ok[i] = (unsigned char)changed;
 		done += (size_t)changed;
 	}
-	qdb_commit(q);
-	return done;
+	if (qdb_commit(q) == 0 && donep != NULL)
+		*donep = done;
+	if (q->err.code != 0 && ok != NULL)
+		memset(ok, 0, n);
+	return qdb_leave(q, e);
 }
 
-size_t
-q_delete(struct queue *q, const struct q_msg *m, size_t n, unsigned char *ok)
+int
+q_delete(struct queue *q, const struct q_msg *m, size_t n, unsigned char *ok, size_t *done,
+    struct ev_err *e)
 {
+	if (done != NULL)
+		*done = 0;
 	if (n == 0)
 		return 0;
+	qdb_enter(q);
 	return by_handle(q, qdb_stmt(q, ST_DELETE,
-	    "DELETE FROM msg WHERE id = ?1 AND receipt = ?2 AND visible_at > ?3"), m, n, 0, ok);
+	    "DELETE FROM msg WHERE id = ?1 AND receipt = ?2 AND visible_at > ?3"), m, n, 0, ok, done, e);
 }
 
-size_t
+int
 q_release(struct queue *q, const struct q_msg *m, size_t n, int64_t delay_ms, int undeliver,
-    unsigned char *ok)
+    unsigned char *ok, size_t *done, struct ev_err *e)
 {
+	if (done != NULL)
+		*done = 0;
 	if (n == 0)
 		return 0;
+	qdb_enter(q);
 	sqlite3_stmt *s = undeliver ?
 	    qdb_stmt(q, ST_UNDELIVER, "UPDATE msg SET visible_at = ?4, receives = receives - 1,"
 		" receipt = NULL, first_recv = CASE WHEN receives = 1 THEN NULL ELSE first_recv END"
 		" WHERE id = ?1 AND receipt = ?2 AND visible_at > ?3") :
 	    qdb_stmt(q, ST_RELEASE, "UPDATE msg SET visible_at = ?4"
 		" WHERE id = ?1 AND receipt = ?2 AND visible_at > ?3");
-	return by_handle(q, s, m, n, delay_ms, ok);
+	return by_handle(q, s, m, n, delay_ms, ok, done, e);
 }
 
 static void
 watch_dir(struct queue *q)
 {
-	char *tmp = strdup(q->path);
+	char *tmp = xstrdup(q->path);
 
 	q->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (q->ino_fd >= 0 && inotify_add_watch(q->ino_fd, dirname(tmp),
@@ -616,6 +676,12 @@ watch_dir(struct queue *q)
 
 void
 q_wait(struct queue *q, int64_t deadline)
+{
+	q_wait_fd(q, deadline, -1);
+}
+
+void
+q_wait_fd(struct queue *q, int64_t deadline, int watch_fd)
 {
 	int64_t version = q->data_version;
 
@@ -634,11 +700,16 @@ q_wait(struct queue *q, int64_t deadline)
 		}
 		if (timeout <= 0)
 			return;
-		struct pollfd pfd = { q->ino_fd >= 0 ? q->ino_fd : -1, POLLIN, 0 };
-		int rc = poll(&pfd, 1, (int)timeout);
+		/* events 0: a pipe's write end reports only POLLERR (its reader
+		 * left), a socket POLLHUP. */
+		struct pollfd pfd[2] = { { q->ino_fd >= 0 ? q->ino_fd : -1, POLLIN, 0 },
+		    { watch_fd, 0, 0 } };
+		int rc = poll(pfd, 2, (int)timeout);
 		if (rc < 0 && errno == EINTR)
 			return;
-		if (rc > 0) {
+		if (rc > 0 && (pfd[1].revents & (POLLERR | POLLHUP | POLLNVAL)))
+			return;
+		if (rc > 0 && pfd[0].revents) {
 			char ev[4096];
 			while (read(q->ino_fd, ev, sizeof ev) > 0)
 				;

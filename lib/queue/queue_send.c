@@ -3,27 +3,32 @@
 
 #include "core/clock.h"
 #include "core/digest.h"
-#include "core/msg.h"
 #include "queue_int.h"
 
-void
-q_send_begin(struct queue *q)
+/* Opens the batch's transaction (inside a public call). */
+static int
+send_begin(struct queue *q)
 {
 	if (q->in_send)
-		return;
-	qdb_begin(q);
-	qdb_load_attrs(q);
+		return 0;
+	if (qdb_begin(q) != 0 || qdb_load_attrs(q) != 0)
+		return q->err.code;
 	q->in_send = 1;
 	if (q->a.fifo) {
-		sqlite3_stmt *s;
-		if (sqlite3_prepare_v2(q->db, "DELETE FROM dedup WHERE expires_at <= ?1", -1, &s, NULL) != SQLITE_OK)
-			qdb_die(q, sqlite3_errcode(q->db), "prepare");
+		sqlite3_stmt *s = qdb_prepare(q, "DELETE FROM dedup WHERE expires_at <= ?1");
 		sqlite3_bind_int64(s, 1, clock_now_ms());
-		int rc = sqlite3_step(s);
+		qdb_step(q, s);
 		sqlite3_finalize(s);
-		if (rc != SQLITE_DONE)
-			qdb_die(q, rc, "dedup cleanup");
 	}
+	return q->err.code;
+}
+
+int
+q_send_begin(struct queue *q, struct ev_err *e)
+{
+	qdb_enter(q);
+	send_begin(q);
+	return qdb_leave(q, e);
 }
 
 int
@@ -32,13 +37,15 @@ q_send_active(const struct queue *q)
 	return q->in_send;
 }
 
-void
-q_send_commit(struct queue *q)
+int
+q_send_commit(struct queue *q, struct ev_err *e)
 {
 	if (!q->in_send)
-		return;
+		return 0;
+	qdb_enter(q);
 	q->in_send = 0;
 	qdb_commit(q);
+	return qdb_leave(q, e);
 }
 
 void
@@ -51,14 +58,14 @@ q_send_rollback(struct queue *q)
 /* FIFO deduplication: 1 if dedup was seen in the last 5 minutes (sent is
  * then the original's), else records it for the message about to go in. */
 static int
-dedup_seen(struct queue *q, const char *dedup, int64_t now, struct q_sent *sent)
+dedup_seen(struct queue *q, const char *dedup, size_t dlen, int64_t now, struct q_sent *sent)
 {
 	sqlite3_stmt *s = qdb_stmt(q, ST_DEDUP_GET,
 	    "SELECT uuid, seq FROM dedup WHERE id = ?1 AND expires_at > ?2");
 
-	sqlite3_bind_text(s, 1, dedup, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 1, dedup, (int)dlen, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, now);
-	if (!qdb_step(q, s))
+	if (qdb_step(q, s) <= 0)
 		return 0;
 	snprintf(sent->id, sizeof sent->id, "%s", (const char *)sqlite3_column_text(s, 0));
 	snprintf(sent->seq, sizeof sent->seq, "%020lld", (long long)sqlite3_column_int64(s, 1));
@@ -68,42 +75,55 @@ dedup_seen(struct queue *q, const char *dedup, int64_t now, struct q_sent *sent)
 }
 
 static void
-dedup_put(struct queue *q, const char *dedup, const struct q_sent *sent, int64_t seq, int64_t now)
+dedup_put(struct queue *q, const char *dedup, size_t dlen, const struct q_sent *sent, int64_t seq,
+    int64_t now)
 {
 	sqlite3_stmt *s = qdb_stmt(q, ST_DEDUP_PUT,
 	    "INSERT OR REPLACE INTO dedup VALUES(?1, ?2, ?3, ?4)");
 
-	sqlite3_bind_text(s, 1, dedup, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 1, dedup, (int)dlen, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, sent->id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, seq);
 	sqlite3_bind_int64(s, 4, now + DEDUP_WINDOW_MS);
 	qdb_step(q, s);
 }
 
+/* Why a FIFO queue refuses m, or NULL; *dedup becomes its id. */
+static const char *
+fifo_refusal(const struct q_attrs *a, const struct q_out *m, const char **dedup, char hash[65])
+{
+	if (m->group == NULL)
+		return "a FIFO queue needs a message group id";
+	if (m->delay_ms >= 0)
+		return "FIFO queues take no per-message delay (set the queue's DelaySeconds)";
+	if (*dedup == NULL && a->content_dedup) {
+		sha256_hex_of(m->body, m->len, hash);
+		*dedup = hash;
+	}
+	if (*dedup == NULL)
+		return "a FIFO queue needs a deduplication id, or ContentBasedDeduplication";
+	return NULL;
+}
+
 int
-q_send_add(struct queue *q, const struct q_out *m, struct q_sent *sent, const char **why)
+q_send_add(struct queue *q, const struct q_out *m, struct q_sent *sent, struct ev_err *e)
 {
 	const struct q_attrs *a = &q->a;
 	char hash[65];
 	const char *dedup = m->dedup;
+	size_t dlen = 0;
 	int64_t now = clock_now_ms();
 
 	memset(sent, 0, sizeof *sent);
-	if (!q->in_send)
-		q_send_begin(q);
+	qdb_enter(q);
+	if (send_begin(q) != 0)
+		return qdb_leave(q, e);
 	if (a->fifo) {
-		if (m->group == NULL)
-			return *why = "a FIFO queue needs a message group id", -1;
-		if (m->delay_ms >= 0)
-			return *why = "FIFO queues take no per-message delay (set the queue's DelaySeconds)", -1;
-		if (dedup == NULL && a->content_dedup) {
-			sha256_hex_of(m->body, m->len, hash);
-			dedup = hash;
-		}
-		if (dedup == NULL)
-			return *why = "a FIFO queue needs a deduplication id, or ContentBasedDeduplication", -1;
-		if (dedup_seen(q, dedup, now, sent))
+		if ((sent->refused = fifo_refusal(a, m, &dedup, hash)) != NULL)
 			return 0;
+		dlen = dedup == m->dedup && m->dedup_len > 0 ? m->dedup_len : strlen(dedup);
+		if (dedup_seen(q, dedup, dlen, now, sent) || q->err.code != 0)
+			return qdb_leave(q, e);
 	}
 	uuid_v4(sent->id);
 	int64_t delay = m->delay_ms >= 0 ? m->delay_ms : a->delay_ms;
@@ -115,18 +135,18 @@ q_send_add(struct queue *q, const struct q_out *m, struct q_sent *sent, const ch
 	sqlite3_bind_int64(s, 3, now);
 	sqlite3_bind_int64(s, 4, now + delay);
 	if (a->fifo) {
-		sqlite3_bind_text(s, 5, m->group, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 6, dedup, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 5, m->group, m->group_len > 0 ? (int)m->group_len : -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 6, dedup, (int)dlen, SQLITE_STATIC);
 	}
 	if (m->attrs != NULL) {
 		sqlite3_bind_text(s, 7, m->attrs, -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 8, m->attrs_md5, -1, SQLITE_STATIC);
 	}
 	qdb_step(q, s);
-	if (a->fifo) {
+	if (a->fifo && q->err.code == 0) {
 		int64_t seq = sqlite3_last_insert_rowid(q->db);
 		snprintf(sent->seq, sizeof sent->seq, "%020lld", (long long)seq);
-		dedup_put(q, dedup, sent, seq, now);
+		dedup_put(q, dedup, dlen, sent, seq, now);
 	}
-	return 0;
+	return qdb_leave(q, e);
 }

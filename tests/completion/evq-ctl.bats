@@ -11,3 +11,13 @@ load ../test_helper
 	run complete_words evq-ctl set jobs Vis
 	assert_output VisibilityTimeout=
 }
+
+@test "bash: evq-ctl finds the command after global options" {
+	evq-ctl create jobs
+	run complete_words evq-ctl -q st
+	assert_output stat
+	run complete_words evq-ctl -q stat j
+	assert_output jobs
+	run complete_words evq-ctl -q create x --fi
+	assert_output --fifo
+}

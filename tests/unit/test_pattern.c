@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/json.h"
 #include "pattern/pattern_int.h"
 #include "pattern/pattern.h"
 #include "unit.h"
@@ -444,6 +445,458 @@ test_skim(void)
 	pat_free(read);
 }
 
+/* The indexed matchers (wildcards by their literal ends and in linear
+ * time, ignore-case by folded key, ranges in a segment tree, blocks by
+ * prefix length) against the one-by-one definitions, on random patterns
+ * of one kind, many to a set, and random values. */
+
+/* Backtracking over the raw wildcard: the definition, exponential. */
+static int
+ref_glob(const char *w, size_t wn, const char *s, size_t n)
+{
+	if (wn == 0)
+		return n == 0;
+	if (w[0] == '*') {
+		for (size_t k = 0; k <= n; k++)
+			if (ref_glob(w + 1, wn - 1, s + k, n - k))
+				return 1;
+		return 0;
+	}
+	size_t len = w[0] == '\\' ? 2 : 1;
+	return n > 0 && w[len - 1] == s[0] && ref_glob(w + len, wn - len, s + 1, n - 1);
+}
+
+/* A random string of up to max picks from words. */
+static void
+gen_words(struct buf *b, const char *const *words, size_t nw, unsigned max)
+{
+	buf_reset(b);
+	for (unsigned i = 0, n = (unsigned)(rnd() % (max + 1)); i < n; i++)
+		buf_adds(b, words[rnd() % nw]);
+}
+
+/* How many matches the references found, so a test knows it tried some. */
+static long diff_hits;
+
+typedef int (*ref_fn)(const char *pat, size_t pn, const char *v, size_t n, int kind);
+
+/* np patterns {"x":[MATCHER]} from make() into one set; each value in
+ * vals as {"x":VALUE}: the set's hits must be ref's.  Returns the number
+ * of differences. */
+static int
+diff_set(struct buf *pats, size_t np, const char *const *vals, size_t nv, ref_fn ref,
+    const int *kinds, int quiet)
+{
+	struct pat_set *s = pat_new();
+	struct buf ev = { 0 };
+	const char *pat = pats->p;
+	int bad = 0;
+
+	for (size_t i = 0; i < np; i++, pat += strlen(pat) + 1) {
+		char *why = NULL;
+		if (pat_add(s, pat, strlen(pat), &why) != (int)i) {
+			printf("# refused %s: %s\n", pat, why ? why : "?");
+			free(why);
+			bad++;
+		}
+	}
+	for (size_t v = 0; v < nv; v++) {
+		struct pat_err err;
+		buf_reset(&ev);
+		buf_printf(&ev, "{\"x\":%s}", vals[v]);
+		int m = pat_match(s, ev.p, ev.n, 1, &err);
+		pat = pats->p;
+		for (size_t i = 0; i < np; i++, pat += strlen(pat) + 1) {
+			int want = ref(pat, strlen(pat), vals[v], strlen(vals[v]), kinds[i]);
+			diff_hits += want;
+			if (want != has_hit(s, m, (uint32_t)i) && bad++ < 5 && !quiet)
+				printf("# %s with %s: want %d\n", pat, ev.p, want);
+		}
+	}
+	buf_free(&ev);
+	pat_free(s);
+	return bad;
+}
+
+/* The decoded JSON string inside "…" of text t[0..n) after key k. */
+static size_t
+inner(const char *t, size_t n, const char *k, char *out)
+{
+	const char *p = strstr(t, k);
+	const char *q = p + strlen(k);
+	const char *e = q;
+
+	while (*e != '"')
+		e += *e == '\\' ? 2 : 1;
+	(void)n;
+	return pat_unescape(q, (size_t)(e - q), out);
+}
+
+static int
+ref_wild(const char *pat, size_t pn, const char *v, size_t n, int kind)
+{
+	char w[256], s[256];
+	size_t wn = inner(pat, pn, "\"wildcard\":\"", w);
+	size_t sn = pat_unescape(v + 1, n - 2, s);
+
+	(void)kind;
+	return ref_glob(w, wn, s, sn);
+}
+
+static void
+test_wild_index(void)
+{
+	static const char *const words[] = { "a", "b", "*", "\\*", "\\\\", "ab" };
+	static const char *const vwords[] = { "a", "b", "*", "\\", "ab", "ba" };
+	struct buf b = { 0 }, pats = { 0 }, v = { 0 };
+	int bad = 0, direct = 0;
+	char *vals[40];
+	int kinds[60] = { 0 };
+
+	for (int t = 0; t < 300; t++) {
+		buf_reset(&pats);
+		for (int i = 0; i < 60; i++) {
+			do {	/* half start with a star: more than a few filed by a middle run */
+				gen_words(&b, words, 6, 6);
+				if (i % 2 && (b.n == 0 || b.p[0] != '*')) {
+					struct buf star = { 0 };
+					buf_addc(&star, '*');
+					buf_add(&star, b.p, b.n);
+					buf_free(&b);
+					b = star;
+				}
+			} while (pwild_check(b.p ? b.p : "", b.n) != NULL);
+			buf_adds(&pats, "{\"x\":[{\"wildcard\":");
+			json_add_string(&pats, b.p ? b.p : "", b.n);
+			buf_adds(&pats, "}]}");
+			buf_addc(&pats, '\0');
+		}
+		for (int i = 0; i < 40; i++) {
+			gen_words(&b, vwords, 6, 8);
+			buf_reset(&v);
+			json_add_string(&v, b.p ? b.p : "", b.n);
+			vals[i] = strdup(v.p);
+			/* the raw matcher too */
+			char w[64], s[64];
+			const char *pat = pats.p;
+			for (int k = 0; k < i; k++)
+				pat += strlen(pat) + 1;
+			size_t wn = inner(pat, strlen(pat), "\"wildcard\":\"", w);
+			size_t sn = pat_unescape(v.p + 1, v.n - 2, s);
+			direct += pwild_match(w, wn, s, sn) != ref_glob(w, wn, s, sn);
+		}
+		bad += diff_set(&pats, 60, (const char *const *)vals, 40, ref_wild, kinds, bad > 5);
+		for (int i = 0; i < 40; i++)
+			free(vals[i]);
+	}
+	CHECK(direct == 0);
+	CHECK(bad == 0);
+	buf_free(&b);
+	buf_free(&pats);
+	buf_free(&v);
+	/* anything-but wildcards are kept compiled too */
+	struct pat_set *s = pat_new();
+	CHECK(add(s, "{\"x\":[{\"anything-but\":{\"wildcard\":[\"a*b\",\"\\\\**\"]}}]}") == 0);
+	CHECK(match(s, "{\"x\":\"axxb\"}", 1) == 0);
+	CHECK(match(s, "{\"x\":\"*yz\"}", 1) == 0);
+	CHECK(match(s, "{\"x\":\"\\\\yz\"}", 1) == 1);
+	CHECK(match(s, "{\"x\":\"axxc\"}", 1) == 1);
+	pat_free(s);
+}
+
+static int
+ref_affix(const char *pat, size_t pn, const char *v, size_t n, int kind)
+{
+	char w[256], s[256];
+	size_t wn = inner(pat, pn, kind ? "\"suffix\":\"" : "\"prefix\":\"", w);
+	size_t sn = pat_unescape(v + 1, n - 2, s);
+
+	return sn >= wn && memcmp(kind ? s + sn - wn : s, w, wn) == 0;
+}
+
+/* Prefixes and suffixes of many lengths, found in one hashing pass. */
+static void
+test_affix_index(void)
+{
+	static const char *const words[] = { "a", "b", "ab", "\xc3\xa9", "aaaa" };
+	struct buf b = { 0 }, pats = { 0 }, v = { 0 };
+	int bad = 0, kinds[60];
+	char *vals[40];
+
+	for (int t = 0; t < 300; t++) {
+		buf_reset(&pats);
+		for (int i = 0; i < 60; i++) {
+			kinds[i] = (int)(rnd() % 2);
+			do
+				gen_words(&b, words, 5, 6);
+			while (b.n == 0);
+			buf_printf(&pats, "{\"x\":[{\"%s\":", kinds[i] ? "suffix" : "prefix");
+			json_add_string(&pats, b.p, b.n);
+			buf_adds(&pats, "}]}");
+			buf_addc(&pats, '\0');
+		}
+		for (int i = 0; i < 40; i++) {
+			gen_words(&b, words, 5, 10);
+			buf_reset(&v);
+			json_add_string(&v, b.p ? b.p : "", b.n);
+			vals[i] = strdup(v.p);
+		}
+		bad += diff_set(&pats, 60, (const char *const *)vals, 40, ref_affix, kinds, bad > 5);
+		for (int i = 0; i < 40; i++)
+			free(vals[i]);
+	}
+	CHECK(bad == 0);
+	buf_free(&b);
+	buf_free(&pats);
+	buf_free(&v);
+}
+
+static int
+ref_eic(const char *pat, size_t pn, const char *v, size_t n, int kind)
+{
+	char w[256], s[256];
+	size_t wn = inner(pat, pn, "\"equals-ignore-case\":\"", w);
+	size_t sn = pat_unescape(v + 1, n - 2, s);
+
+	return kind == 0 ? peic_equal(w, wn, s, sn) : kind == 1 ? peic_prefix(w, wn, s, sn) :
+	    peic_suffix(w, wn, s, sn);
+}
+
+static void
+test_eic_index(void)
+{
+	/* case pairs, one-way ones (ſ ı K-sign ς ß), title case, non-BMP */
+	static const char *const words[] = { "a", "A", "s", "S", "i", "I", "k", "K",
+		"\xc3\xa9", "\xc3\x89", "\xc5\xbf", "\xc4\xb1", "\xe2\x84\xaa", "\xcf\x83",
+		"\xcf\x82", "\xce\xa3", "\xc3\x9f", "SS", "\xc7\x85", "\xc7\x86", "\xc7\x84",
+		"1", "\xf0\x9f\x98\x80", "\xe2\xb1\xa5", "\xc8\xba",
+		/* event-ruler's quirks: ß as SS, ligatures, İ, an emoji as "??" */
+		"?", "??", "\xef\xac\x81", "f", "F", "FI", "\xc4\xb0", "i\xcc\x87",
+		"\xe1\xba\x9e", "\xce\x90", "\xf0\x9f\x98\x81" };
+	struct buf b = { 0 }, pats = { 0 }, v = { 0 };
+	int bad = 0;
+	char *vals[50];
+	int kinds[60];
+	static const char *const wrap[][2] = {
+		{ "{\"x\":[{\"equals-ignore-case\":", "}]}" },
+		{ "{\"x\":[{\"prefix\":{\"equals-ignore-case\":", "}}]}" },
+		{ "{\"x\":[{\"suffix\":{\"equals-ignore-case\":", "}}]}" },
+	};
+
+	const char *sub[8];
+
+	diff_hits = 0;
+	for (int t = 0; t < 300; t++) {
+		/* a few words a round, so that values match some patterns */
+		for (int i = 0; i < 8; i++)
+			sub[i] = words[rnd() % (sizeof words / sizeof *words)];
+		buf_reset(&pats);
+		for (int i = 0; i < 60; i++) {
+			gen_words(&b, sub, 8, 3);
+			kinds[i] = (int)(rnd() % 3);
+			buf_adds(&pats, wrap[kinds[i]][0]);
+			json_add_string(&pats, b.p ? b.p : "", b.n);
+			buf_adds(&pats, wrap[kinds[i]][1]);
+			buf_addc(&pats, '\0');
+		}
+		for (int i = 0; i < 50; i++) {
+			gen_words(&b, sub, 8, 4);
+			buf_reset(&v);
+			json_add_string(&v, b.p ? b.p : "", b.n);
+			vals[i] = strdup(v.p);
+		}
+		bad += diff_set(&pats, 60, (const char *const *)vals, 50, ref_eic, kinds, bad > 5);
+		for (int i = 0; i < 50; i++)
+			free(vals[i]);
+	}
+	CHECK(bad == 0);
+	CHECK(diff_hits > 3000);
+	/* ASCII patterns do go to the index, the one-way ones not */
+	char key[16];
+	CHECK(peic_fold("AbC-1", 5, key, 1) == 5 && memcmp(key, "abc-1", 5) == 0);
+	CHECK(peic_fold("\xc3\x89t\xc3\xa9", 5, key, 1) == 5);
+	CHECK(peic_fold("\xc3\x9f", 2, key, 1) == 2 && memcmp(key, "ss", 2) == 0);	/* ß */
+	CHECK(peic_fold("\xc3\x9f", 2, key, 0) == 2 && memcmp(key, "ss", 2) == 0);
+	CHECK(peic_fold("\xc4\xb0", 2, key, 1) == (size_t)-1);	/* İ: i̇ or İ */
+	CHECK(peic_fold("\xf0\x9f\x98\x80", 4, key, 1) == 2 && memcmp(key, "??", 2) == 0);
+	CHECK(peic_fold("\xef\xac\x81", 3, key, 1) == 2 && memcmp(key, "fi", 2) == 0); /* ﬁ */
+	/* few BMP characters keep their patterns out of the index */
+	int out = 0;
+	for (unsigned c = 0x80; c < 0x10000; c++) {
+		char u[4], *o = u;
+		if (c >= 0xd800 && c < 0xe000)
+			continue;
+		pat_put_utf8(&o, c);
+		out += peic_fold(u, (size_t)(o - u), key, 1) == (size_t)-1;
+	}
+	printf("# %d BMP characters not indexed\n", out);
+	CHECK(out < 100);
+	CHECK(peic_fold("\xc4\xb1", 2, key, 0) == 1 && key[0] == 'i');
+	buf_free(&b);
+	buf_free(&pats);
+	buf_free(&v);
+}
+
+static const char *const bounds[] = { "-2", "-1.5", "0", "0.1", "1", "1.5", "2", "10",
+	"1e2", "3.5e30", "1e-7", "-1e-7", "123456789.125" };
+static const char *const nums[] = { "0", "-0", "0.0", "1", "1.0", "10e-1", "1.5", "15e-1",
+	"2", "-1.5", "-2", "-2.5", "0.1", "1e-1", "100", "1e2", "1.0000000000000001", "3.5e30",
+	"35e29", "3.4999999999999999e30", "1e-7", "-1e-7", "0.00000001", "10", "9.99", "123456789.125",
+	"123456789.12500000001", "99999999999999999", "-3", "1e300", "-1e300", "5", "0.5" };
+
+/* ["op", a] or [">"/">=", a, "<"/"<=", b] with a < b, or ["=", a]. */
+static int
+ref_num(const char *pat, size_t pn, const char *v, size_t n, int kind)
+{
+	const char *a = strstr(pat, "\"numeric\":[") + 11;
+	char op1[3] = "", op2[3] = "";
+	struct pdec x, lo, hi;
+
+	(void)pn, (void)kind;
+	if (pdec_parse(v, n, &x) != 0 || !pdec_comparable(v, n, &lo))
+		return 0;
+	sscanf(a, "\"%2[<>=]\"", op1);
+	const char *c1 = strchr(a, ',') + 1, *c2 = strchr(c1, ',');
+	size_t l1 = strcspn(c1, ",]");
+	pdec_parse(c1, l1, &lo);
+	int r1 = pdec_cmp(&x, &lo);
+	int ok = strcmp(op1, "=") == 0 ? r1 == 0 : strcmp(op1, "<") == 0 ? r1 < 0 :
+	    strcmp(op1, "<=") == 0 ? r1 <= 0 : strcmp(op1, ">") == 0 ? r1 > 0 : r1 >= 0;
+	if (c2 != NULL) {
+		sscanf(c2 + 1, "\"%2[<>=]\"", op2);
+		const char *c3 = strchr(c2 + 1, ',') + 1;
+		pdec_parse(c3, strcspn(c3, "]"), &hi);
+		int r2 = pdec_cmp(&x, &hi);
+		ok = ok && (strcmp(op2, "<") == 0 ? r2 < 0 : r2 <= 0);
+	}
+	return ok;
+}
+
+static void
+test_range_index(void)
+{
+	static const char *const ops[] = { "=", "<", "<=", ">", ">=" };
+	size_t nb = sizeof bounds / sizeof *bounds;
+	struct buf pats = { 0 };
+	int bad = 0, kinds[40] = { 0 }, hits = 0;
+
+	for (int t = 0; t < 400; t++) {
+		buf_reset(&pats);
+		for (int i = 0; i < 40; i++) {
+			size_t a = rnd() % nb, c = rnd() % nb;
+			const char *op = ops[rnd() % 5];
+			buf_printf(&pats, "{\"x\":[{\"numeric\":[\"%s\",%s", op, bounds[a]);
+			if (op[0] == '>' && rnd() % 2) {
+				struct pdec da, dc;
+				pdec_parse(bounds[a], strlen(bounds[a]), &da);
+				pdec_parse(bounds[c], strlen(bounds[c]), &dc);
+				if (pdec_cmp(&da, &dc) < 0)
+					buf_printf(&pats, ",\"%s\",%s", rnd() % 2 ? "<" : "<=", bounds[c]);
+			}
+			buf_adds(&pats, "]}]}");
+			buf_addc(&pats, '\0');
+		}
+		bad += diff_set(&pats, 40, nums, sizeof nums / sizeof *nums, ref_num, kinds, bad > 5);
+	}
+	CHECK(bad == 0);
+	/* and the values do fall in ranges */
+	for (size_t i = 0; i < sizeof nums / sizeof *nums; i++)
+		hits += ref_num("{\"x\":[{\"numeric\":[\">\",0,\"<=\",2]}]}", 0, nums[i],
+		    strlen(nums[i]), 0);
+	CHECK(hits > 8);
+	buf_free(&pats);
+}
+
+static const char *const addrs4[] = { "10.0.0.0", "10.0.0.1", "10.0.1.2", "10.0.128.7",
+	"10.0.255.255", "10.1.0.1", "11.0.0.1", "10.0.127.255", "192.168.1.1", "0.0.0.0",
+	"32.1.13.184" };
+static const char *const addrs6[] = { "2001:db8::", "2001:db8::1", "2001:db8:0:1::2",
+	"2001:db8:8000::7", "2001:db9::1", "::1", "fe80::1", "a00:1::", "a00:80ff::7",
+	"c0a8:101::", "a00::", "1000::", "ffff::" };
+/* Values as event-ruler reads them too: zero-padded IPv4, IPv4-mapped
+ * IPv6, and numbers, whose text is matched as hex digits. */
+static const char *const ipvals[] = { "\"010.000.001.002\"", "\"::ffff:a00:1\"",
+	"\"::ffff:c0a8:101\"", "\"10.0.0\"", "\"x\"", "10", "100", "10000001", "100000012",
+	"1000000000", "192168011", "1.5", "-10", "1E9", "1e2", "2001", "0",
+	"20010000000000000000000000000001", "200100000000000000000000000000017E5",
+	"1000E1", "10E10" };
+
+/* The reference: the one block the pattern names, built as the compiler
+ * builds it, and pip_in() over pip_digits(), patval.c's reading of
+ * event-ruler, tried one by one. */
+static int
+ref_ip(const char *pat, size_t pn, const char *v, size_t n, int kind)
+{
+	struct pip r;
+	unsigned char dig[32];
+	const char *q = strchr(pat, '[') + 1;
+	char text[64];
+
+	(void)pn, (void)kind;
+	q = strchr(q, '"');
+	if (strncmp(q, "\"cidr\"", 6) == 0)
+		q = strchr(q + 6, '"');
+	size_t l = strcspn(q + 1, "/\"");
+	memcpy(text, q + 1, l);
+	text[l] = '\0';
+	memset(&r, 0, sizeof r);
+	int k = pip_parse(text, l, r.lo);
+	unsigned width = k == 4 ? 32 : 128;
+	unsigned bits = q[1 + l] == '/' ? (unsigned)atoi(q + 2 + l) : width;
+	memcpy(r.hi, r.lo, 16);
+	for (unsigned b = bits; b < width; b++) {
+		r.lo[b / 8] &= (unsigned char)~(0x80u >> (b % 8));
+		r.hi[b / 8] |= (unsigned char)(0x80u >> (b % 8));
+	}
+	r.v6 = k == 6;
+	int str = v[0] == '"';
+	size_t d = pip_digits(v + str, n - 2 * (size_t)str, str, dig);
+	return d != 0 && pip_in(&r, dig, d);
+}
+
+static void
+test_ip_index(void)
+{
+	struct buf pats = { 0 };
+	const char *vals[64];
+	int bad = 0, kinds[50] = { 0 }, nv = 0;
+	char vbuf[32][64];
+	size_t n4 = sizeof addrs4 / sizeof *addrs4, n6 = sizeof addrs6 / sizeof *addrs6;
+
+	for (size_t i = 0; i < n4; i++, nv++)
+		vals[nv] = (snprintf(vbuf[nv], 64, "\"%s\"", addrs4[i]), vbuf[nv]);
+	for (size_t i = 0; i < n6; i++, nv++)
+		vals[nv] = (snprintf(vbuf[nv], 64, "\"%s\"", addrs6[i]), vbuf[nv]);
+	for (size_t i = 0; i < sizeof ipvals / sizeof *ipvals; i++)
+		vals[nv++] = ipvals[i];
+	diff_hits = 0;
+	for (int t = 0; t < 400; t++) {
+		buf_reset(&pats);
+		for (int i = 0; i < 50; i++) {
+			int six = rnd() % 3 == 0;
+			const char *ad = six ? addrs6[rnd() % n6] : addrs4[rnd() % n4];
+			/* IPv6 blocks short enough for IPv4 values and numbers too */
+			unsigned bits = six ? (unsigned)(rnd() % 2 ? rnd() % 40 : rnd() % 128) :
+			    (unsigned)(rnd() % 32);
+			if (rnd() % 4 == 0)
+				buf_printf(&pats, "{\"x\":[\"%s\"]}", ad);
+			else
+				buf_printf(&pats, "{\"x\":[{\"cidr\":\"%s/%u\"}]}", ad, bits);
+			buf_addc(&pats, '\0');
+		}
+		bad += diff_set(&pats, 50, vals, (size_t)nv, ref_ip, kinds, bad > 5);
+	}
+	CHECK(bad == 0);
+	CHECK(diff_hits > 20000);
+	/* the quirks the index must keep: an IPv6 address against an IPv4
+	 * block by its first 32 bits, an IPv4 one and a number against an
+	 * IPv6 block decided within their digits */
+	CHECK(ref_ip("{\"x\":[{\"cidr\":\"10.0.0.0/8\"}]}", 0, "\"a00:1::\"", 9, 0));
+	CHECK(ref_ip("{\"x\":[{\"cidr\":\"a00::/8\"}]}", 0, "\"10.0.0.1\"", 10, 0));
+	CHECK(ref_ip("{\"x\":[{\"cidr\":\"16.0.0.0/8\"}]}", 0, "1012345678", 10, 0));
+	buf_free(&pats);
+}
+
 int
 main(void)
 {
@@ -454,6 +907,11 @@ main(void)
 	test_ip();
 	test_spans();
 	test_arrays();
+	test_wild_index();
+	test_affix_index();
+	test_eic_index();
+	test_range_index();
+	test_ip_index();
 	/* every classifier this CPU has, down to the SSE2 baseline */
 	for (int level = pat_skim_best(); level >= 0; level--) {
 		pat_skim_level = level;
