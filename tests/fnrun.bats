@@ -335,6 +335,14 @@ alloc() {
 	grep -q -- '--dlq write' err
 }
 
+@test "input that fails after valid lines (a directory operand): the invocations in flight finish and print first" {
+	printf '1\n2\n' > a
+	run --separate-stderr fnrun -j 2 a . -- sh -c 'sleep 0.5; cat'
+	assert_failure 66
+	assert_output "$(printf '1\n2')"
+	assert_equal "$stderr" "fnrun: cannot read '.': Is a directory"
+}
+
 @test "--name and the Lambda environment" {
 	run fnrun -n greeter -- sh -c 'echo "$AWS_LAMBDA_FUNCTION_NAME $AWS_LAMBDA_FUNCTION_VERSION $AWS_LAMBDA_FUNCTION_MEMORY_SIZE $AWS_LAMBDA_LOG_GROUP_NAME $_HANDLER"' <<< 1
 	assert_output '"greeter $LATEST 128 /aws/lambda/greeter sh"'
