@@ -110,6 +110,8 @@ struct fn_inv *fn_proc_reap(struct fn_runner *r);
 void fn_proc_kill(struct fn_inv *v);
 void fn_proc_kill_all(struct fn_runner *r);
 void fn_proc_end(pid_t pid, pid_t hpid);
+/* A group was killed: look for orphans for a while. */
+void fn_proc_killed(void);
 /* Calls fn for each child of pid (of each of its threads), as /proc lists
  * them; returns the sum of what fn returned (0 where /proc cannot tell). */
 long fn_each_child(long pid, long (*fn)(long child, void *ctx), void *ctx);

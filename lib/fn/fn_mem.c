@@ -69,6 +69,7 @@ fn_mem_enforce(struct fn_runner *r)
 		if (kib > limit) {
 			v->oom = 1;
 			kill(-v->pid, SIGKILL);
+			fn_proc_killed();
 		}
 	}
 }

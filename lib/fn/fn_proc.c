@@ -256,13 +256,24 @@ fn_proc_reap(struct fn_runner *r)
 	}
 }
 
+/* When the last group killed from here may still send us orphans. */
+static int64_t orphans_until;
+
+void
+fn_proc_killed(void)
+{
+	orphans_until = clock_mono_ms() + 3000;
+}
+
 /* Kills v's whole process group (SIGKILL: a handler that ignores
  * SIGTERM still goes). */
 void
 fn_proc_kill(struct fn_inv *v)
 {
-	if (v->state == FN_RUNNING && !v->exited && v->pid > 0)
+	if (v->state == FN_RUNNING && !v->exited && v->pid > 0) {
 		kill(-v->pid, SIGKILL);
+		fn_proc_killed();
+	}
 }
 
 /* The last word before dying: a keeper is told to kill everything below
@@ -356,6 +367,12 @@ void
 fn_proc_orphans(struct fn_runner *r, int final)
 {
 	int64_t until = clock_mono_ms() + 5000;
+
+	/* Only a group killed from here (its keeper with it) sends us
+	 * orphans; otherwise the keepers take them, and /proc need not be
+	 * read on every round. */
+	if (!final && clock_mono_ms() >= orphans_until)
+		return;
 
 	while (kill_adopted(r) > 0 && final && clock_mono_ms() < until) {
 		while (fn_proc_reap(r) != NULL)

@@ -39,6 +39,7 @@ retire(struct fn_worker *w)
 
 	if (w->pid > 0) {
 		kill(-w->pid, SIGKILL);
+		fn_proc_killed();
 		while (waitpid(w->pid, &st, 0) < 0 && errno == EINTR)
 			;
 	}
