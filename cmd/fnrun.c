@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/cli.h"
 #include "fn/fn.h"
 #include "core/json.h"
@@ -48,8 +49,14 @@ static const char help[] =
 "                           durationMs, billedDurationMs, memorySizeMB,\n"
 "                           maxMemoryUsedMB, initDurationMs (worker starts)\n"
 "  -n, --name NAME          the function name (AWS_LAMBDA_FUNCTION_NAME)\n"
-"  -E, --env K=V            set a variable in the function's environment\n"
+"  -E, --env NAME[=VALUE]   give the function NAME (ours when no VALUE);\n"
+"                           besides it sees only Lambda's variables and\n"
+"                           PATH, HOME, LANG, LC_*, TZ, TMPDIR, USER,\n"
+"                           LOGNAME, SHELL, TERM\n"
+"      --inherit-env        give the function all of our environment\n"
 "      --worker             run CMD as warm workers, one line in, one out\n"
+"      --init-timeout S     time a worker has to start, until it first reads\n"
+"                           its stdin (default 10; initDurationMs)\n"
 "      --max-invocations N  restart a worker after N invocations\n"
 "      --jq PROGRAM         run a jq program in-process instead of CMD\n"
 "      --line-buffered      flush output after every line\n"
@@ -63,10 +70,14 @@ static const char help[] =
 "was deleted whole), 1 some failed, 2 usage, 65 bad input line, 66 missing\n"
 "input file or queue, 74 I/O error.\n";
 
-enum { OPT_DLQ = CLI_FIRST_FREE, OPT_REPORT, OPT_JQ, OPT_WORKER, OPT_MAXINV, OPT_QUEUE };
+enum {
+	OPT_DLQ = CLI_FIRST_FREE, OPT_REPORT, OPT_JQ, OPT_WORKER, OPT_MAXINV, OPT_QUEUE,
+	OPT_INHERIT_ENV, OPT_INIT_TIMEOUT,
+};
 
 static const char *queue;
 static int follow;
+static struct fn_runner *runner;
 
 static const struct option longopts[] = {
 	CLI_BASIC_OPTS, CLI_INPUT_OPTS,
@@ -86,6 +97,8 @@ static const struct option longopts[] = {
 	{ "batch", required_argument, NULL, 'b' },
 	{ "queue", required_argument, NULL, OPT_QUEUE },
 	{ "follow", no_argument, NULL, 'f' },
+	{ "inherit-env", no_argument, NULL, OPT_INHERIT_ENV },
+	{ "init-timeout", required_argument, NULL, OPT_INIT_TIMEOUT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -106,8 +119,14 @@ parse(int argc, char **argv, struct fn_opts *o, int *nfiles)
 		case OPT_REPORT: o->report = optarg; break;
 		case 'n': o->name = optarg; break;
 		case 'E':
-			if ((why = fn_env(optarg)) != NULL)
+			if ((why = fn_env_check(optarg)) != NULL)
 				cli_usage_error("--env '%s': %s", optarg, why);
+			o->env = xreallocarray(o->env, (size_t)o->nenv + 1, sizeof *o->env);
+			o->env[o->nenv++] = optarg;
+			break;
+		case OPT_INHERIT_ENV: o->inherit_env = 1; break;
+		case OPT_INIT_TIMEOUT:
+			o->init_timeout_ms = cli_duration_ms("--init-timeout", optarg, 1, 86400000);
 			break;
 		case OPT_JQ: o->jq = optarg; break;
 		case OPT_WORKER: o->worker = 1; break;
@@ -147,12 +166,41 @@ parse(int argc, char **argv, struct fn_opts *o, int *nfiles)
 		    "not to --dlq or --retries");
 }
 
+/* Ends the run: results out, stdout closed, then the error or the
+ * signal that stopped us. */
+static int
+end(int status, int run, const struct ev_err *e)
+{
+	out_close_or_die();
+	if (run == EV_USAGE)
+		cli_usage_error("%s", e->msg);
+	if (run > EV_NONE)
+		msg_die_err(e);
+	sig_reraise();
+	return status == EV_OK ? run : status;
+}
+
+/* The reader's idle hook: a stop request while waiting for input, or a
+ * failed run (the --dlq cannot be written), ends here rather than in a
+ * read that would block. */
+static void
+idle(void *ctx)
+{
+	struct ev_err e;
+
+	if (fn_idle(ctx) != 0) {
+		int run = fn_finish(ctx, &e);
+		exit(end(EV_OK, run, &e));
+	}
+}
+
 int
 main(int argc, char **argv)
 {
 	struct fn_opts o = { .jobs = 1, .timeout_ms = 3000, .input_fd = -1 };
 	struct ndj_line l;
-	int nfiles, kind, status = EV_OK;
+	struct ev_err e;
+	int nfiles, kind, rc, status = EV_OK;
 
 	cli_init(argv, help);
 	parse(argc, argv, &o, &nfiles);
@@ -162,36 +210,35 @@ main(int argc, char **argv)
 	sig_catch_stop();
 	out_init(cli.line_buffered);
 	if (queue != NULL) {
-		status = fn_esm_run(&o, queue, follow);
-		out_close_or_die();
-		sig_reraise();
-		return status;
+		rc = fn_esm_run(&o, queue, follow, &e);
+		free(o.env);
+		return end(EV_OK, rc, &e);
 	}
-	struct fn_runner *r = fn_open(&o);
+	if ((rc = fn_open(&o, &runner, &e)) != 0)
+		end(EV_OK, rc, &e);
 	struct ndj_reader *in = ndj_open(argv + optind, nfiles, &cli.input);
-	ndj_set_idle(in, fn_idle, r);
+	ndj_set_idle(in, idle, runner);
 	while (!sig_stop && (kind = ndj_next(in, &l)) != NDJ_EOF) {
-		struct json_err e;
+		struct json_err je;
 		if (kind == NDJ_ERROR) {
 			if ((status = cli_input_error(in, &l)) != 0)
 				break;
 			continue;
 		}
 		const char *why = kind == NDJ_TOOLONG ? "line longer than --max-line-bytes" : NULL;
-		if (why == NULL && json_validate(l.p, l.n, 0, &e) == 0)
-			why = e.what;
-		if (why == NULL)
-			fn_submit(r, l.p, l.n, NULL);
-		else if ((status = cli_reject(&l, why)) != 0)
+		if (why == NULL && json_validate(l.p, l.n, 0, &je) == 0)
+			why = je.what;
+		if (why == NULL) {
+			if (fn_submit(runner, l.p, l.n, NULL) != 0)
+				break;
+		} else if ((status = cli_reject(&l, why)) != 0) {
 			break;
+		}
 	}
-	int run = fn_finish(r);
+	int run = fn_finish(runner, &e);
 	if (status == EV_OK)
 		status = ndj_status(in);
-	if (status == EV_OK)
-		status = run;
 	ndj_close(in);
-	out_close_or_die();
-	sig_reraise();
-	return status;
+	free(o.env);
+	return end(status, run, &e);
 }

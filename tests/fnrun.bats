@@ -245,6 +245,14 @@ alloc() {
 	no_orphans 'bytearray\(300'
 }
 
+@test "--memory counts what left the handler's tree (a setsid'd daemon), and kills it" {
+	daemon="setsid sh -c 'python3 -c \"b = bytearray(300 * 1024 * 1024); import time; time.sleep(30)\" &' < /dev/null > /dev/null 2>&1; sleep 20"
+	run --separate-stderr fnrun -t 10 -m 128 -- sh -c "$daemon" <<< 1
+	assert_failure 1
+	assert_output '{"errorMessage":"Runtime exited with error: signal: killed","errorType":"Runtime.ExitError"}'
+	no_orphans 'bytearray\(300'
+}
+
 @test "--memory: below the limit it succeeds, the setting and the peak are reported" {
 	run --separate-stderr fnrun -t 20 -m 256 --report rep -- sh -c "$(alloc 40)" <<< 1
 	assert_success
@@ -312,6 +320,29 @@ alloc() {
 	assert_success
 }
 
+@test "a --dlq that cannot be written ends the run with 74, even while input waits" {
+	[ -w /dev/full ] || skip "no /dev/full"
+	mkfifo feed
+	fnrun -q --dlq file:/dev/full -- false < feed > out 2> err 3>&- &
+	pid=$!
+	exec 4> feed
+	echo 1 >&4
+	wait_for "! kill -0 $pid 2> /dev/null" 20
+	st=0
+	wait "$pid" || st=$?
+	exec 4>&-
+	assert_equal "$st" 74
+	grep -q -- '--dlq write' err
+}
+
+@test "input that fails after valid lines (a directory operand): the invocations in flight finish and print first" {
+	printf '1\n2\n' > a
+	run --separate-stderr fnrun -j 2 a . -- sh -c 'sleep 0.5; cat'
+	assert_failure 66
+	assert_output "$(printf '1\n2')"
+	assert_equal "$stderr" "fnrun: cannot read '.': Is a directory"
+}
+
 @test "--name and the Lambda environment" {
 	run fnrun -n greeter -- sh -c 'echo "$AWS_LAMBDA_FUNCTION_NAME $AWS_LAMBDA_FUNCTION_VERSION $AWS_LAMBDA_FUNCTION_MEMORY_SIZE $AWS_LAMBDA_LOG_GROUP_NAME $_HANDLER"' <<< 1
 	assert_output '"greeter $LATEST 128 /aws/lambda/greeter sh"'
@@ -329,8 +360,24 @@ alloc() {
 	run fnrun -E AWS_LAMBDA_FUNCTION_NAME=x -- cat <<< 1
 	assert_failure 2
 	assert_output --partial reserved
-	run fnrun -E NOEQUALS -- cat <<< 1
+	run fnrun -E -- cat <<< 1
 	assert_failure 2
+}
+
+@test "the function sees Lambda's variables, the allow-list and -E, not the rest of ours" {
+	export SECRET_TOKEN=s3cr3t LC_TIME=C PASSED=ours TZ=UTC
+	show='echo "${SECRET_TOKEN-unset} ${PASSED-unset} ${LC_TIME-unset} ${TZ-unset} ${HOME:+home} ${PATH:+path} ${AWS_LAMBDA_FUNCTION_NAME-unset} ${X2-unset}"'
+	run fnrun -- sh -c "$show" <<< 1
+	assert_success
+	assert_output '"unset unset C UTC home path sh unset"'
+	# NAME alone passes ours; NAME=VALUE sets it; a name we lack stays unset.
+	run fnrun -E PASSED -E X2=two -E NOT_OURS_AT_ALL -- sh -c "$show"' ${NOT_OURS_AT_ALL-unset}' <<< 1
+	assert_output '"unset ours C UTC home path sh two unset"' 
+	run fnrun --inherit-env -- sh -c "$show" <<< 1
+	assert_output '"s3cr3t ours C UTC home path sh unset"'
+	# Workers get the same.
+	run fnrun --worker -E X2=w -- sh -c "while read -r l; do $show; done" <<< 1
+	assert_output '"unset unset C UTC home path sh w"'
 }
 
 @test "signal dispositions are reset for the handler" {
@@ -343,9 +390,13 @@ alloc() {
 }
 
 @test "each handler runs in its own process group" {
-	run fnrun -- sh -c 'ps -o pgid= -p $$ | tr -d " "; echo "/$$"' <<< 1
-	[[ $output =~ ^\"([0-9]+)\\n/([0-9]+)\"$ ]]
-	assert_equal "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}"
+	# On Linux the group is led by the handler's keeper (its parent), else
+	# by the handler; either way not ours.
+	run fnrun -- sh -c 'echo "$(ps -o pgid= -p $$ | tr -d " ")/$PPID/$$"' <<< 1
+	[[ $output =~ ^\"([0-9]+)/([0-9]+)/([0-9]+)\"$ ]]
+	pgid=${BASH_REMATCH[1]}
+	[[ $pgid == "${BASH_REMATCH[2]}" || $pgid == "${BASH_REMATCH[3]}" ]]
+	[[ $pgid != "$(ps -o pgid= -p $$ | tr -d ' ')" ]]
 }
 
 @test "--jq runs in-process; errors are Lambda-shaped" {
@@ -455,6 +506,58 @@ alloc() {
 	wait_for "! grep -q '^[0-9]* ([^)]*) [^Z]' /proc/$(cat pid)/stat 2> /dev/null"
 }
 
+# A handler that leaves three processes: one that escaped its process
+# group (setsid), one in a new session whose parent is gone (a daemon, as
+# re-parented), and a grandchild; then it sleeps, or exits at once with
+# "$1" = exit.  Each process's pid goes to file "pids".
+ESCAPER='setsid sh -c "echo \$\$ >> pids; exec sleep $TT.1" < /dev/null > /dev/null 2>&1 &
+setsid sh -c "sh -c \"echo \\\$\\\$ >> pids; exec sleep $TT.2\" &" < /dev/null > /dev/null 2>&1
+sh -c "echo \$\$ >> pids; exec sleep $TT.3" &
+echo $$ >> pids
+wait_for_four() { while [ "$(wc -l < pids)" -lt 4 ]; do sleep 0.05; done; }
+wait_for_four; echo started > started; [ "$1" = exit ] || exec sleep $TT.4'
+
+# None of the pids in file pids is left (zombies awaiting a reaper aside).
+none_left() {
+	local p
+	for p in $(cat pids); do
+		wait_for "! grep -q '^[0-9]* ([^)]*) [^Z]' /proc/$p/stat 2> /dev/null" 20 || return 1
+	done
+}
+
+@test "what a handler leaves, setsid or not, dies at its end and at its timeout" {
+	export TT=4711
+	run --separate-stderr fnrun -E TT=$TT -- sh -c "$ESCAPER" sh exit <<< 1
+	assert_success
+	assert_equal "$(wc -l < pids)" 4
+	none_left
+	rm pids
+	run --separate-stderr fnrun -t 2 -E TT=$TT -- sh -c "$ESCAPER" <<< 1
+	assert_failure 1
+	assert_output --partial Runtime.Timeout
+	none_left
+	rm pids
+	run --separate-stderr fnrun -t 2 -E TT=$TT --worker -- sh -c "read -r l; $ESCAPER" <<< 1
+	assert_output --partial Runtime.Timeout
+	none_left
+}
+
+@test "fnrun killed with SIGKILL: what its handlers started dies too, setsid or not (Linux)" {
+	[ "$(uname)" = Linux ] || skip "PR_SET_PDEATHSIG and subreapers are Linux's"
+	export TT=4712
+	for mode in "" --worker; do
+		rm -f pids started
+		printf '1\n2\n3\n' > in
+		fnrun -j 3 -t 100 -E TT=$TT $mode in -- sh -c "read -r l; $ESCAPER" 3>&- > /dev/null &
+		fp=$!
+		# Three handlers at once, four processes each.
+		wait_for '[ -s pids ] && [ "$(wc -l < pids)" -ge 12 ]' 20
+		kill -KILL "$fp"
+		wait "$fp" || true
+		none_left
+	done
+}
+
 @test "a closed stdout ends fnrun quietly and kills the running handlers" {
 	seq 1 6 > in
 	run bash -c "fnrun -u -j 6 -t 100 --line-buffered in -- sh -c 'read x; [ \$x -le 3 ] && sleep 0.\$x && echo \$x && exit; exec sleep 1237.5' | head -2"
@@ -542,6 +645,21 @@ WORKER='while read -r e; do echo "[$e,$$]"; done'
 	assert_output "$(printf 'true\nfalse\ntrue\nfalse\ntrue')"
 	run jq -e 'select(has("initDurationMs")) | .initDurationMs >= 0' rep
 	assert_success
+}
+
+@test "--worker: start-up has its own budget (--init-timeout), measured as initDurationMs" {
+	printf '1\n2\n' > in
+	# Ready when it first reads its stdin: the 2 s before do not count
+	# against -t 1.
+	run --separate-stderr fnrun -t 1 --report rep --worker in -- sh -c 'sleep 2; while read -r l; do echo "$l"; done'
+	assert_success
+	assert_output "$(printf '1\n2')"
+	run jq -s -c '[.[0].initDurationMs >= 1900, .[0].durationMs < 1000, (.[1] | has("initDurationMs"))]' rep
+	assert_output '[true,true,false]'
+	run --separate-stderr fnrun -t 5 --init-timeout 1 --worker in -- sh -c 'sleep 30.37; cat'
+	assert_failure 1
+	assert_line -n 0 '{"errorMessage":"Init timed out after 1.00 seconds","errorType":"Runtime.InitError"}'
+	no_orphans 'sleep 30\.37'
 }
 
 @test "--worker with --retries, --dlq and --envelope" {

@@ -18,33 +18,37 @@
 extern char **environ;
 
 #ifdef __linux__
-/* The child side of proc_spawn(): in a vfork child, on our memory, with
- * every signal blocked, so only system calls and the exec.  A failure's
- * errno goes to *err. */
+/* The child side of proc_spawn_spec(): in a vfork child, on our memory,
+ * with every signal blocked, so only system calls and the exec.  A
+ * failure's errno goes to *err. */
 static void
-child(char *const *argv, const int fd[3], pid_t parent, volatile int *err)
+child(const struct proc_spec *s, pid_t parent, volatile int *err)
 {
 	struct sigaction dfl;
 	sigset_t none;
 
 	memset(&dfl, 0, sizeof dfl);
 	dfl.sa_handler = SIG_DFL;
-	for (int s = 1; s < NSIG; s++)
-		if (s != SIGKILL && s != SIGSTOP)
-			(void)sigaction(s, &dfl, NULL);
-	if (setpgid(0, 0) != 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 ||
-	    (fd[0] >= 0 && dup2(fd[0], 0) < 0) || (fd[1] >= 0 && dup2(fd[1], 1) < 0) ||
-	    (fd[2] >= 0 && dup2(fd[2], 2) < 0)) {
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			(void)sigaction(sig, &dfl, NULL);
+	if ((!(s->flags & PROC_SAME_GROUP) && setpgid(0, 0) != 0) ||
+	    prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) {
 		*err = errno;
 		_exit(127);
 	}
+	for (int i = 0; i < 3; i++)
+		if (s->fd[i] >= 0 && dup2(s->fd[i], i) < 0) {
+			*err = errno;
+			_exit(127);
+		}
 	if (getppid() != parent) {
 		*err = ESRCH;	/* we died before the prctl took */
 		_exit(127);
 	}
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	execvp(argv[0], argv);
+	execvpe(s->argv[0], s->argv, s->envp != NULL ? s->envp : environ);
 	*err = errno;
 	_exit(127);
 }
@@ -52,18 +56,17 @@ child(char *const *argv, const int fd[3], pid_t parent, volatile int *err)
 /* posix_spawn cannot ask for PR_SET_PDEATHSIG, so on Linux children are
  * started by vfork (as posix_spawn itself does) and child(). */
 int
-proc_spawn3(char *const *argv, int fd0, int fd1, int fd2, pid_t *pid)
+proc_spawn_spec(const struct proc_spec *s, pid_t *pid)
 {
 	sigset_t all, old;
 	volatile int err = 0;
 	pid_t parent = getpid();
-	const int fd[3] = { fd0, fd1, fd2 };
 
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	pid_t p = vfork();
 	if (p == 0)
-		child(argv, fd, parent, &err);
+		child(s, parent, &err);
 	int e = p < 0 ? errno : err;
 	if (p > 0 && e != 0)
 		while (waitpid(p, NULL, 0) < 0 && errno == EINTR)
@@ -74,7 +77,7 @@ proc_spawn3(char *const *argv, int fd0, int fd1, int fd2, pid_t *pid)
 }
 #else
 static void
-spawn_attr(posix_spawnattr_t *a)
+spawn_attr(posix_spawnattr_t *a, int flags)
 {
 	sigset_t all, none;
 
@@ -83,33 +86,46 @@ spawn_attr(posix_spawnattr_t *a)
 	sigdelset(&all, SIGSTOP);
 	sigemptyset(&none);
 	posix_spawnattr_init(a);
-	posix_spawnattr_setflags(a, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF |
-	    POSIX_SPAWN_SETSIGMASK);
+	posix_spawnattr_setflags(a, (flags & PROC_SAME_GROUP ? 0 : POSIX_SPAWN_SETPGROUP) |
+	    POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
 	posix_spawnattr_setpgroup(a, 0);
 	posix_spawnattr_setsigdefault(a, &all);
 	posix_spawnattr_setsigmask(a, &none);
 }
 
 int
-proc_spawn3(char *const *argv, int fd0, int fd1, int fd2, pid_t *pid)
+proc_spawn_spec(const struct proc_spec *s, pid_t *pid)
 {
 	posix_spawnattr_t a;
 	posix_spawn_file_actions_t fa;
 
-	spawn_attr(&a);
+	spawn_attr(&a, s->flags);
 	posix_spawn_file_actions_init(&fa);
-	if (fd0 >= 0)
-		posix_spawn_file_actions_adddup2(&fa, fd0, 0);
-	if (fd1 >= 0)
-		posix_spawn_file_actions_adddup2(&fa, fd1, 1);
-	if (fd2 >= 0)
-		posix_spawn_file_actions_adddup2(&fa, fd2, 2);
-	int e = posix_spawnp(pid, argv[0], &fa, &a, argv, environ);
+	for (int i = 0; i < 3; i++)
+		if (s->fd[i] >= 0)
+			posix_spawn_file_actions_adddup2(&fa, s->fd[i], i);
+	int e = posix_spawnp(pid, s->argv[0], &fa, &a, s->argv, s->envp != NULL ? s->envp : environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&a);
 	return e;
 }
 #endif
+
+int
+proc_spawn_env(char *const *argv, char *const *envp, int flags, int fd0, int fd1, pid_t *pid)
+{
+	struct proc_spec s = { argv, envp, flags, { fd0, fd1, -1 } };
+
+	return proc_spawn_spec(&s, pid);
+}
+
+int
+proc_spawn3(char *const *argv, int fd0, int fd1, int fd2, pid_t *pid)
+{
+	struct proc_spec s = { argv, NULL, 0, { fd0, fd1, fd2 } };
+
+	return proc_spawn_spec(&s, pid);
+}
 
 int
 proc_spawn(char *const *argv, int fd0, int fd1, pid_t *pid)

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/cli.h"
+#include "core/alloc.h"
 #include "core/clock.h"
 #include "fn_int.h"
 #include "core/jx.h"
@@ -39,102 +39,124 @@ kill_on_die(void)
 	}
 }
 
-static void
-open_dlq(struct fn_runner *r, const char *uri)
+static int
+open_dlq(struct fn_runner *r, const char *uri, struct ev_err *e)
 {
 	if (strncmp(uri, "file:", 5) == 0 && uri[5] != '\0') {
 		r->dlq_fd = open(uri + 5, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
 		if (r->dlq_fd < 0)
-			msg_die_sys(EV_IOERR, "--dlq '%s'", uri + 5);
+			return err_sys(e, EV_IOERR, "--dlq '%s'", uri + 5);
 	} else if (strncmp(uri, "queue:", 6) == 0 && uri[6] != '\0') {
-		struct ev_err e;
-		if (q_open(uri + 6, Q_CREATE, NULL, &r->dlq_q, &e) != 0)
-			msg_die_err(&e);
+		return q_open(uri + 6, Q_CREATE, NULL, &r->dlq_q, e);
 	} else {
-		cli_usage_error("--dlq takes file:PATH or queue:QUEUE, not '%s'", uri);
+		return err_set(e, EV_USAGE, "--dlq takes file:PATH or queue:QUEUE, not '%s'", uri);
 	}
+	return 0;
 }
 
+/* The environment a function sees: the allow-list (or all of ours), the
+ * variables Lambda sets (ref/lambda.md section 2), then -E. */
 static void
-set_default(const char *k, const char *v)
-{
-	if (setenv(k, v, 1) != 0)
-		msg_die_sys(EV_SOFTWARE, "setenv");
-}
-
-/* The variables a Lambda function sees (ref/lambda.md section 2). */
-static void
-lambda_env(const struct fn_runner *r)
+lambda_env(struct fn_runner *r)
 {
 	char b[256], ts[25], id[37];
-	const char *name = r->o.name;
+	const char *name = r->o.name, *region = getenv("AWS_REGION");
+	struct proc_env *pe = &r->env;
 
 	if (name == NULL) {
 		name = r->o.argv != NULL ? strrchr(r->o.argv[0], '/') : NULL;
 		name = name != NULL ? name + 1 : r->o.argv != NULL ? r->o.argv[0] : "jq";
 	}
-	set_default("AWS_LAMBDA_FUNCTION_NAME", name);
-	set_default("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST");
+	proc_env_init(pe, r->o.inherit_env);
+	proc_env_set(pe, "AWS_LAMBDA_FUNCTION_NAME", name);
+	proc_env_set(pe, "AWS_LAMBDA_FUNCTION_VERSION", "$LATEST");
 	snprintf(b, sizeof b, "%d", r->o.memory_mb > 0 ? r->o.memory_mb : 128);
-	set_default("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", b);
+	proc_env_set(pe, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", b);
 	snprintf(b, sizeof b, "%lld", (long long)(r->o.timeout_ms + 999) / 1000);
-	set_default("AWS_LAMBDA_FUNCTION_TIMEOUT", b);
-	set_default("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand");
+	proc_env_set(pe, "AWS_LAMBDA_FUNCTION_TIMEOUT", b);
+	proc_env_set(pe, "AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand");
 	snprintf(b, sizeof b, "/aws/lambda/%s", name);
-	set_default("AWS_LAMBDA_LOG_GROUP_NAME", b);
+	proc_env_set(pe, "AWS_LAMBDA_LOG_GROUP_NAME", b);
 	clock_rfc3339(clock_now_ms(), ts);
 	uuid_v4(id);
 	snprintf(b, sizeof b, "%.4s/%.2s/%.2s/[$LATEST]%.8s%.4s%.4s%.4s%.12s", ts, ts + 5, ts + 8,
 	    id, id + 9, id + 14, id + 19, id + 24);
-	set_default("AWS_LAMBDA_LOG_STREAM_NAME", b);
-	if (getenv("AWS_REGION") == NULL)
-		set_default("AWS_REGION", "us-east-1");
-	if (getenv("AWS_DEFAULT_REGION") == NULL)
-		set_default("AWS_DEFAULT_REGION", getenv("AWS_REGION"));
-	set_default("_HANDLER", r->o.argv != NULL ? r->o.argv[0] : "jq");
+	proc_env_set(pe, "AWS_LAMBDA_LOG_STREAM_NAME", b);
+	region = region != NULL && *region != '\0' ? region : "us-east-1";
+	proc_env_set(pe, "AWS_REGION", region);
+	if (getenv("AWS_DEFAULT_REGION") != NULL)
+		region = getenv("AWS_DEFAULT_REGION");
+	proc_env_set(pe, "AWS_DEFAULT_REGION", region);
+	proc_env_set(pe, "_HANDLER", r->o.argv != NULL ? r->o.argv[0] : "jq");
 	if (getcwd(b, sizeof b) != NULL)
-		set_default("LAMBDA_TASK_ROOT", b);
+		proc_env_set(pe, "LAMBDA_TASK_ROOT", b);
+	for (int i = 0; i < r->o.nenv; i++)
+		proc_env_put(pe, r->o.env[i]);
 }
 
-struct fn_runner *
-fn_open(const struct fn_opts *o)
-{
-	struct fn_runner *r = calloc(1, sizeof *r);
+static void release(struct fn_runner *r);
 
-	if (r == NULL)
-		msg_die(EV_SOFTWARE, "out of memory");
+/* Everything fn_open checks before the runner is made. */
+static int
+check_opts(const struct fn_opts *o, struct ev_err *e)
+{
+	const char *why;
+
+	for (int i = 0; i < o->nenv; i++)
+		if ((why = fn_env_check(o->env[i])) != NULL)
+			return err_set(e, EV_USAGE, "--env '%s': %s", o->env[i], why);
+	return 0;
+}
+
+int
+fn_open(const struct fn_opts *o, struct fn_runner **rp, struct ev_err *e)
+{
+	struct fn_runner *r;
+	int rc;
+
+	*rp = NULL;
+	if ((rc = check_opts(o, e)) != 0)
+		return rc;
+	r = xcalloc(1, sizeof *r);
 	r->o = *o;
 	r->dlq_fd = -1;
+	if (r->o.init_timeout_ms <= 0)
+		r->o.init_timeout_ms = 10000;
+	*rp = r;
 	if (o->jq != NULL) {
-		struct ev_err e;
-		if (jx_compile(o->jq, &r->jx, &e) != 0)
-			cli_usage_error("--jq: %s", e.msg);
+		struct ev_err je;
+		if (jx_compile(o->jq, &r->jx, &je) != 0)
+			rc = err_set(e, EV_USAGE, "--jq: %s", je.msg);
 		r->o.jobs = 1;	/* in-process: nothing runs concurrently */
 	}
-	if (o->dlq != NULL)
-		open_dlq(r, o->dlq);
-	if (o->report != NULL && (r->report = fopen(o->report, "ae")) == NULL)
-		msg_die_sys(EV_IOERR, "--report '%s'", o->report);
+	if (rc == 0 && o->dlq != NULL)
+		rc = open_dlq(r, o->dlq, e);
+	if (rc == 0 && o->report != NULL && (r->report = fopen(o->report, "ae")) == NULL)
+		rc = err_sys(e, EV_IOERR, "--report '%s'", o->report);
 	/* Room for results that wait on an earlier, slower one. */
 	r->ninv = (size_t)r->o.jobs * 4;
-	r->inv = calloc(r->ninv, sizeof *r->inv);
-	r->pfd = calloc(r->ninv * 2 + 2, sizeof *r->pfd);
-	r->owners = calloc(r->ninv * 2 + 2, sizeof *r->owners);
-	if (r->inv == NULL || r->pfd == NULL || r->owners == NULL)
-		msg_die(EV_SOFTWARE, "out of memory");
-	if (o->worker && (r->wk = calloc((size_t)r->o.jobs, sizeof *r->wk)) == NULL)
-		msg_die(EV_SOFTWARE, "out of memory");
+	r->inv = xcalloc(r->ninv, sizeof *r->inv);
+	r->pfd = xcalloc(r->ninv * 2 + 2, sizeof *r->pfd);
+	r->owners = xcalloc(r->ninv * 2 + 2, sizeof *r->owners);
+	if (o->worker)
+		r->wk = xcalloc((size_t)r->o.jobs, sizeof *r->wk);
 	for (int i = 0; r->wk != NULL && i < r->o.jobs; i++)
-		r->wk[i].in_fd = r->wk[i].out_fd = -1;
+		r->wk[i].in_fd = r->wk[i].out_fd = r->wk[i].st_fd = -1;
 	lambda_env(r);
-	fn_proc_setup();
+	if (rc == 0)
+		rc = fn_proc_setup(e);
+	if (rc != 0) {
+		release(r);
+		*rp = NULL;
+		return rc;
+	}
 	dying = r;
 	msg_at_die(kill_on_die);
-	return r;
+	return 0;
 }
 
 const char *
-fn_env(const char *kv)
+fn_env_check(const char *kv)
 {
 	static const char *const reserved[] = {
 		"_HANDLER", "_X_AMZN_TRACE_ID", "AWS_REGION", "AWS_DEFAULT_REGION",
@@ -144,21 +166,14 @@ fn_env(const char *kv)
 		"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
 		"AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", NULL,
 	};
-	const char *eq = strchr(kv, '=');
-	size_t k = eq != NULL ? (size_t)(eq - kv) : 0;
+	size_t k = strcspn(kv, "=");
 
-	if (eq == NULL)
-		return "expected K=V";
 	if (k < 2 || !((kv[0] >= 'A' && kv[0] <= 'Z') || (kv[0] >= 'a' && kv[0] <= 'z')) ||
 	    strspn(kv, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") != k)
 		return "a key is a letter, then letters, digits or '_', at least 2 characters";
 	for (int i = 0; reserved[i] != NULL; i++)
 		if (strlen(reserved[i]) == k && strncmp(kv, reserved[i], k) == 0)
 			return "reserved by Lambda";
-	char *key = strndup(kv, k);
-	if (key == NULL || setenv(key, eq + 1, 1) != 0)
-		msg_die(EV_SOFTWARE, "out of memory");
-	free(key);
 	return NULL;
 }
 
@@ -189,9 +204,9 @@ conclude(struct fn_runner *r, struct fn_inv *v)
 		if (!msg_quiet)
 			msg_warn("request %s failed: %.*s", v->id, (int)(v->res.n < 300 ? v->res.n : 300),
 			    v->res.p);
-		if (r->dlq_fd >= 0 || r->dlq_q != NULL)
-			fn_res_dlq(r, v);
-		else if (r->o.on_done == NULL)
+		if ((r->dlq_fd >= 0 || r->dlq_q != NULL) && fn_res_dlq(r, v) != 0)
+			r->failed++;
+		else if (r->dlq_fd < 0 && r->dlq_q == NULL && r->o.on_done == NULL)
 			r->failed++;
 	}
 	if (r->o.on_done != NULL && r->o.on_done(r->o.done_ctx, v->tag, v->failed, v->res.p, v->res.n))
@@ -289,13 +304,15 @@ finish_if_done(struct fn_runner *r, struct fn_inv *v)
 		return;
 	if (r->wk != NULL ? !fn_work_done(r, v) : !v->exited || v->out_fd >= 0)
 		return;
+	if (v->wk != NULL)
+		fn_work_init_check(r, v, clock_mono_ms());	/* it answered before we looked */
 	r->running--;
 	fn_res_process(r, v);
 	settle(r, v);
 }
 
 /* Kills handlers past their deadline; returns the nearest deadline still
- * ahead, or -1. */
+ * ahead, or -1.  A starting worker is looked at every FN_MEM_TICK_MS. */
 static int64_t
 enforce_timeouts(struct fn_runner *r)
 {
@@ -305,6 +322,12 @@ enforce_timeouts(struct fn_runner *r)
 		struct fn_inv *v = &r->inv[i];
 		if (v->state != FN_RUNNING || v->timed_out)
 			continue;
+		if (v->wk != NULL && fn_work_init_check(r, v, now)) {
+			int64_t t = now + FN_MEM_TICK_MS < v->deadline ? now + FN_MEM_TICK_MS : v->deadline;
+			if (next < 0 || t < next)
+				next = t;
+			continue;
+		}
 		if (v->exited) {
 			/* Something escaped the group and holds stdout: stop waiting. */
 			if (v->deadline <= now && v->out_fd >= 0) {
@@ -313,7 +336,7 @@ enforce_timeouts(struct fn_runner *r)
 			}
 			continue;
 		}
-		if (v->deadline <= now) {
+		if (v->deadline <= now || v->init_timed_out) {
 			v->timed_out = 1;
 			fn_proc_kill(v);
 		} else if (next < 0 || v->deadline < next) {
@@ -411,6 +434,7 @@ pump(struct fn_runner *r, int watch_fd, int wait_ms)
 	struct fn_inv *v;
 	while ((v = fn_proc_reap(r)) != NULL)
 		fn_proc_read(v);	/* the group is dead: the rest is there, or EOF */
+	fn_proc_orphans(r, 0);
 	for (size_t i = 0; i < r->ninv; i++)
 		finish_if_done(r, &r->inv[i]);
 	emit_due(r);
@@ -467,9 +491,7 @@ enqueue(struct fn_runner *r, const char *event, size_t n, void *tag, size_t *rec
 	for (size_t i = 0; v == NULL && i < r->ninv; i++)
 		if (r->inv[i].state == FN_FREE)
 			v = &r->inv[i];
-	v->event = malloc(n + 1);
-	if (v->event == NULL)
-		msg_die(EV_SOFTWARE, "out of memory");
+	v->event = xmalloc(n + 1);
 	memcpy(v->event, event, n);
 	v->event[n] = '\0';
 	v->n = n;
@@ -499,12 +521,12 @@ flush_batch(struct fn_runner *r)
 	enqueue(r, r->batch.p, r->batch.n, NULL, rec, nrec);
 }
 
-void
+int
 fn_submit(struct fn_runner *r, const char *event, size_t n, void *tag)
 {
 	if (r->o.batch <= 0) {
 		enqueue(r, event, n, tag, NULL, 0);
-		return;
+		return r->err.code;
 	}
 	/* Lambda stops gathering at its 6 MB payload limit too. */
 	if (r->nbrec > 0 && r->batch.n + n + 3 > FN_MAX_RESULT)
@@ -512,9 +534,7 @@ fn_submit(struct fn_runner *r, const char *event, size_t n, void *tag)
 	if (r->nbrec == 0) {
 		buf_reset(&r->batch);
 		buf_adds(&r->batch, "{\"Records\":[");
-		r->brec = calloc((size_t)r->o.batch * 2, sizeof *r->brec);
-		if (r->brec == NULL)
-			msg_die(EV_SOFTWARE, "out of memory");
+		r->brec = xcalloc((size_t)r->o.batch * 2, sizeof *r->brec);
 	} else {
 		buf_addc(&r->batch, ',');
 	}
@@ -524,6 +544,7 @@ fn_submit(struct fn_runner *r, const char *event, size_t n, void *tag)
 	buf_add(&r->batch, event, n);
 	if (r->nbrec == (size_t)r->o.batch)
 		flush_batch(r);
+	return r->err.code;
 }
 
 int
@@ -555,33 +576,36 @@ drain(struct fn_runner *r)
 	emit_due(r);
 }
 
-void
-fn_idle(void *ctx)
+/* Writes what is due now that the input pauses; a failure ends the run. */
+static int
+flush_out(struct fn_runner *r)
 {
-	struct fn_runner *r = ctx;
+	if (r->err.code == 0 && out_flush() != 0)
+		err_sys(&r->err, EV_IOERR, "write error");
+	return r->err.code;
+}
 
+int
+fn_idle(struct fn_runner *r)
+{
 	flush_batch(r);		/* the input is idle: the batch is what came */
-	out_flush_or_die();
-	while (!sig_stop) {
+	while (!sig_stop && flush_out(r) == 0) {
 		if (r->o.input_fd < 0) {
 			/* Cannot tell when input comes: finish what runs first. */
 			if (!busy(r))
-				return;
+				return 0;
 			pump(r, -1, -1);
 			continue;
 		}
 		/* Wait in poll, not in read, so a stop request is seen. */
 		if (pump(r, r->o.input_fd, -1))
-			return;
-		out_flush_or_die();
+			return 0;
 	}
-	/* The read would block past the stop: end here. */
-	fn_finish(r);
-	sig_reraise();
+	return sig_stop ? -1 : r->err.code;
 }
 
 int
-fn_finish(struct fn_runner *r)
+fn_finish(struct fn_runner *r, struct ev_err *e)
 {
 	if (!sig_stop)
 		flush_batch(r);
@@ -589,17 +613,33 @@ fn_finish(struct fn_runner *r)
 	drain(r);
 	if (r->wk != NULL)
 		fn_work_stop_all(r);
+	fn_proc_orphans(r, 1);
 	if (r->dropped > 0)
 		msg_warn("stopped: %lu event(s) not run", r->dropped);
-	if (r->report != NULL && (fflush(r->report) != 0 || ferror(r->report)))
-		msg_die_sys(EV_IOERR, "--report '%s'", r->o.report);
-	if (r->report != NULL && fclose(r->report) != 0)
-		msg_die_sys(EV_IOERR, "--report '%s'", r->o.report);
-	if (r->dlq_fd >= 0 && close(r->dlq_fd) != 0)
-		msg_die_sys(EV_IOERR, "--dlq");
+	int status = r->failed > 0 ? EV_NONE : EV_OK;
+	if (fn_res_report_close(r) != 0 && r->err.code == 0)
+		err_sys(&r->err, EV_IOERR, "--report '%s'", r->o.report);
+	if (r->dlq_fd >= 0 && close(r->dlq_fd) != 0 && r->err.code == 0)
+		err_sys(&r->err, EV_IOERR, "--dlq");
+	r->dlq_fd = -1;
+	if (r->err.code != 0) {
+		*e = r->err;
+		status = r->err.code;
+	}
+	release(r);
+	return status;
+}
+
+/* Frees r and what it holds (the report and --dlq closed unchecked). */
+static void
+release(struct fn_runner *r)
+{
+	if (r->report != NULL)
+		fclose(r->report);
+	if (r->dlq_fd >= 0)
+		close(r->dlq_fd);
 	if (r->dlq_q != NULL)
 		q_close(r->dlq_q);
-	int status = r->failed > 0 ? EV_NONE : EV_OK;
 	if (r->jx != NULL)
 		jx_free(r->jx);
 	for (size_t i = 0; i < r->ninv; i++) {
@@ -614,7 +654,8 @@ fn_finish(struct fn_runner *r)
 	free(r->inv);
 	free(r->pfd);
 	free(r->owners);
+	free(r->wk);
+	proc_env_free(&r->env);
 	free(r);
 	dying = NULL;
-	return status;
 }

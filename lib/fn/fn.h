@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/err.h"
+
 struct fn_opts {
 	char **argv;		/* process handler: CMD ARGS, or NULL */
 	const char *jq;		/* --jq PROGRAM, or NULL */
@@ -27,6 +29,10 @@ struct fn_opts {
 	int input_fd;		/* where fn_idle() waits for input (stdin), or -1 */
 	int memory_mb;		/* --memory: the limit; 0 none (128 reported) */
 	int batch;		/* --batch: events per {"Records":[...]}; 0 none */
+	int64_t init_timeout_ms;	/* --init-timeout: a worker's start; 0: 10 s */
+	char **env;		/* -E NAME[=VALUE], checked by fn_env_check */
+	int nenv;
+	int inherit_env;	/* --inherit-env: all of ours, not the allow-list */
 	/* Called once per event with its final outcome (result or error
 	 * object, compact JSON; NULL when a stop request dropped it unrun)
 	 * and fn_submit's tag.  Returns whether it counts as a failure. */
@@ -37,16 +43,19 @@ struct fn_opts {
 struct fn_runner;
 
 /* Checks the options that can fail before any event (the --dlq URI, the
- * jq program, the report file), sets the Lambda environment variables a
- * function sees, and installs the SIGCHLD wake-up.  Usage problems exit 2,
- * files that cannot be opened 74. */
-struct fn_runner *fn_open(const struct fn_opts *o);
+ * jq program, the report file), builds the environment a function sees
+ * (Lambda's variables, the allow-list of proc.h and -E), makes fnrun the
+ * subreaper of everything a handler starts, and installs the SIGCHLD
+ * wake-up.  Returns 0 and *rp, or 2 (usage) or 74 (a file) with e. */
+int fn_open(const struct fn_opts *o, struct fn_runner **rp, struct ev_err *e);
 
 /* Queues one event (JSON text, copied) and runs the loop until there is
  * room for the next; results are written as they are due.  With --batch
  * the event joins the batch being gathered, which is queued when full,
- * when the input is idle, and at the end.  tag goes to on_done. */
-void fn_submit(struct fn_runner *r, const char *event, size_t n, void *tag);
+ * when the input is idle, and at the end.  tag goes to on_done.  Returns
+ * 0, or the status of an error that ends the run (the --dlq cannot be
+ * written, stdout failed): then stop submitting and call fn_finish. */
+int fn_submit(struct fn_runner *r, const char *event, size_t n, void *tag);
 
 /* Runs the loop for up to wait_ms (less when something ends); returns
  * how many more invocations could start now. */
@@ -55,15 +64,18 @@ int fn_pump(struct fn_runner *r, int wait_ms);
 /* Whether anything is queued or running. */
 int fn_busy(const struct fn_runner *r);
 
-/* ndj_set_idle() hook: keeps invocations going while the input has no
- * line ready, and returns when it has.  A stop request (SIGINT, SIGTERM)
- * while waiting finishes what runs, closes up and re-raises the signal. */
-void fn_idle(void *r);
+/* For an ndj_set_idle() hook: keeps invocations going while the input has
+ * no line ready, and returns 0 when it has; non-zero on a stop request
+ * (sig_stop) or when the run has failed (fn_submit's errors): then the
+ * hook should fn_finish rather than read on. */
+int fn_idle(struct fn_runner *r);
 
 /* Lets every queued and running invocation finish (or time out), writes
- * their results and closes the report and --dlq.  Returns 0 when every
- * event succeeded or went to the --dlq, else 1.  Frees r. */
-int fn_finish(struct fn_runner *r);
+ * their results, closes the report and --dlq and kills whatever handlers
+ * left behind.  Returns 0 when every event succeeded or went to the
+ * --dlq, 1 when some failed, or the status of the error that ended the
+ * run (with e).  Frees r. */
+int fn_finish(struct fn_runner *r, struct ev_err *e);
 
 /* --queue QUEUE: Lambda's SQS event source mapping.  Opens the runner
  * with o (o->batch: messages per invocation, default 10) and invokes it
@@ -72,11 +84,11 @@ int fn_finish(struct fn_runner *r);
  * when the invocation succeeds, but for the messages its
  * {"batchItemFailures":[...]} names; the rest stay leased.  Returns as
  * fn_finish. */
-int fn_esm_run(struct fn_opts *o, const char *queue, int follow);
+int fn_esm_run(struct fn_opts *o, const char *queue, int follow, struct ev_err *e);
 
-/* --env K=V: validates the key as Lambda does (a letter, then [A-Za-z0-9_],
- * at least 2 characters, not a reserved name) and exports it.  Returns
+/* -E NAME[=VALUE]: checks the name as Lambda does (a letter, then
+ * [A-Za-z0-9_], at least 2 characters, not a reserved name).  Returns
  * NULL, or why it is refused. */
-const char *fn_env(const char *kv);
+const char *fn_env_check(const char *spec);
 
 #endif

@@ -6,14 +6,18 @@
  * failed one is left to its lease, so it comes back and the queue's
  * redrive policy counts it; {"batchItemFailures":[...]} leaves just the
  * ones it names.  Nothing is deleted before the handler has answered: if
- * fnrun dies, the leases run out and the messages come back. */
+ * fnrun dies, the leases run out and the messages come back.  With a
+ * redrive policy, "drained" waits for the leases of the messages it left
+ * to run out and receives them again, so a poison message reaches the
+ * dead-letter queue in one run, as Lambda's mapping keeps at it. */
 #include <stdlib.h>
 #include <string.h>
 
 #include <jv.h>
 
+#include "core/alloc.h"
 #include "core/buf.h"
-#include "core/cli.h"
+#include "core/clock.h"
 #include "core/jx.h"
 #include "fn.h"
 #include "core/msg.h"
@@ -26,11 +30,13 @@ enum { ESM_BATCH = 10, ESM_FIFO_MAX = 10 };
 
 struct esm {
 	struct queue *q;
+	int64_t held_until;	/* when the last lease of a message left ends (mono ms) */
 };
 
 /* One leased batch, copied out of q_receive's buffer (only the id and
  * receipt are used again). */
 struct esm_batch {
+	int64_t until;		/* its lease's end, monotonic ms */
 	size_t n;
 	struct q_msg m[];
 };
@@ -76,12 +82,10 @@ item_failures(jv res, const struct esm_batch *b, unsigned char *keep)
 static int
 settle_success(struct esm *e, struct esm_batch *b, const char *res, size_t n)
 {
-	unsigned char *keep = calloc(b->n, 1);
-	struct q_msg *del = calloc(b->n, sizeof *del);
+	unsigned char *keep = xcalloc(b->n, 1);
+	struct q_msg *del = xcalloc(b->n, sizeof *del);
 	size_t nd = 0, left = 0;
 
-	if (keep == NULL || del == NULL)
-		msg_die(EV_SOFTWARE, "out of memory");
 	struct ev_err pe;
 	jv v;
 	jx_parse(res, n, &v, &pe);	/* what libjq cannot take is null: no list */
@@ -99,9 +103,10 @@ settle_success(struct esm *e, struct esm_batch *b, const char *res, size_t n)
 				del[nd++] = b->m[i];
 		size_t gone;
 		struct ev_err err;
-		if (q_delete(e->q, del, nd, NULL, &gone, &err) != 0)
+		if (q_delete(e->q, del, nd, NULL, &gone, &err) != 0) {
 			msg_warn("%s: %zu message(s) left to their lease", err.msg, nd);
-		else if (gone < nd)
+			left += nd;
+		} else if (gone < nd)
 			msg_warn("queue '%s': %zu message(s) not deleted: their lease ran out first",
 			    q_name(e->q), nd - gone);
 	}
@@ -129,18 +134,20 @@ on_done(void *ctx, void *tag, int failed, const char *res, size_t n)
 	} else if (!failed) {
 		bad = settle_success(e, b, res, n);
 	}
+	if (bad && b->until > e->held_until)
+		e->held_until = b->until;
 	free(b);
 	return bad;
 }
 
 /* Invokes the function with {"Records":[...]} of the n leased messages. */
-static void
-submit(struct fn_runner *r, struct queue *q, const struct q_msg *m, size_t n, struct buf *ev)
+static int
+submit(struct fn_runner *r, struct queue *q, const struct q_msg *m, size_t n, int64_t until,
+    struct buf *ev)
 {
-	struct esm_batch *b = malloc(sizeof *b + n * sizeof b->m[0]);
+	struct esm_batch *b = xmalloc(sizeof *b + n * sizeof b->m[0]);
 
-	if (b == NULL)
-		msg_die(EV_SOFTWARE, "out of memory");
+	b->until = until;
 	buf_reset(ev);
 	buf_adds(ev, "{\"Records\":[");
 	for (size_t i = 0; i < n; i++) {
@@ -154,51 +161,65 @@ submit(struct fn_runner *r, struct queue *q, const struct q_msg *m, size_t n, st
 	}
 	b->n = n;
 	buf_adds(ev, "]}");
-	fn_submit(r, ev->p, ev->n, b);
+	return fn_submit(r, ev->p, ev->n, b);
 }
 
 int
-fn_esm_run(struct fn_opts *o, const char *name, int follow)
+fn_esm_run(struct fn_opts *o, const char *name, int follow, struct ev_err *err)
 {
-	struct esm e = { NULL };
-	struct ev_err err;
-	if (q_open(name, Q_OPEN, NULL, &e.q, &err) != 0)
-		msg_die_err(&err);
+	struct esm e = { NULL, 0 };
+	int rc = q_open(name, Q_OPEN, NULL, &e.q, err);
+	if (rc != 0)
+		return rc;
 	const struct q_attrs *a = q_attrs(e.q);
 	size_t max = o->batch > 0 ? (size_t)o->batch : ESM_BATCH;
 	int64_t lease = a->visibility_ms > o->timeout_ms ? a->visibility_ms : o->timeout_ms;
+	int redrive = a->max_receives > 0;
 	struct buf ev = { 0 };
+	struct fn_runner *r;
 
-	if (a->fifo && max > ESM_FIFO_MAX)
-		cli_usage_error("--batch: at most %d for a FIFO queue", ESM_FIFO_MAX);
+	if (a->fifo && max > ESM_FIFO_MAX) {
+		q_close(e.q);
+		return err_set(err, EV_USAGE, "--batch: at most %d for a FIFO queue", ESM_FIFO_MAX);
+	}
 	o->batch = 0;		/* the batches are the queue's */
 	o->on_done = on_done;
 	o->done_ctx = &e;
-	struct fn_runner *r = fn_open(o);
-	struct q_msg *m = calloc(max, sizeof *m);
-	if (m == NULL)
-		msg_die(EV_SOFTWARE, "out of memory");
+	if ((rc = fn_open(o, &r, err)) != 0) {
+		q_close(e.q);
+		return rc;
+	}
+	struct q_msg *m = xcalloc(max, sizeof *m);
 	int slots = fn_pump(r, 0);
-	while (!sig_stop) {
+	while (!sig_stop && rc == 0) {
 		size_t n = 0;
-		if (slots > 0 && q_receive(e.q, 0, max, lease, m, &n, &err) != 0)
-			msg_die_err(&err);
+		if (slots > 0 && (rc = q_receive(e.q, 0, max, lease, m, &n, err)) != 0)
+			break;
 		if (n > 0) {
-			submit(r, e.q, m, n, &ev);
+			/* Past the lease as the queue set it: it stamped it before we looked. */
+			rc = submit(r, e.q, m, n, clock_mono_ms() + lease + 5, &ev);
 			slots = fn_pump(r, 0);
 		} else if (fn_busy(r)) {
 			slots = fn_pump(r, 100);	/* back sooner when one ends */
-		} else if (follow) {
-			out_flush_or_die();
-			q_wait(e.q, -1);
+		} else if (follow || (redrive && clock_mono_ms() < e.held_until)) {
+			/* Waiting for messages, or for ours to come back so the
+			 * redrive policy can count them. */
+			if (out_flush() != 0)
+				rc = err_sys(err, EV_IOERR, "write error");
+			q_wait(e.q, follow ? -1 : e.held_until);
 			slots = fn_pump(r, 0);
 		} else {
-			break;	/* drained: nothing visible, nothing of ours running */
+			break;	/* drained: nothing visible, nothing of ours running or leased */
 		}
 	}
 	free(m);
 	buf_free(&ev);
-	int status = fn_finish(r);
+	struct ev_err fe;
+	int status = fn_finish(r, &fe);
+	if (status > EV_NONE) {
+		*err = fe;
+		rc = status;
+	}
 	q_close(e.q);
-	return status;
+	return rc != 0 ? rc : status;
 }

@@ -11,6 +11,8 @@
 #include <sys/types.h>
 
 #include "core/buf.h"
+#include "core/err.h"
+#include "core/proc.h"
 #include "fn.h"
 
 /* Lambda's synchronous response limit. */
@@ -26,9 +28,11 @@ struct fn_inv {
 	char id[37];		/* requestId, kept across retries */
 	int attempt;		/* 1-based */
 	int64_t not_before;	/* retry back-off, monotonic ms */
-	/* A running process. */
-	pid_t pid;
+	/* A running process: pid leads its group (the shim, or the handler
+	 * where there is none), hpid is the handler. */
+	pid_t pid, hpid;
 	int in_fd, out_fd;	/* -1 once closed */
+	int st_fd;		/* the shim's report, or -1 */
 	size_t in_off;		/* bytes of event + "\n" written */
 	int exited, status, timed_out, spawn_errno;
 	int oom;		/* --memory: killed for passing the limit */
@@ -38,6 +42,9 @@ struct fn_inv {
 	struct fn_worker *wk;	/* --worker: the worker serving it, or NULL */
 	int replied;		/* --worker: its result line has come */
 	double init_ms;		/* --worker: it started the worker; else -1 */
+	int initing;		/* --worker: the worker has not read yet */
+	int init_timed_out;	/* --worker: it did not within --init-timeout */
+	int64_t init_start;
 	size_t *rec;		/* --batch: offset, length of each record */
 	size_t nrec;
 	void *tag;		/* fn_submit's, for on_done */
@@ -54,8 +61,8 @@ struct fn_inv {
  * one result line per invocation, until it dies, times out or is
  * recycled.  pid 0: not running (started on demand). */
 struct fn_worker {
-	pid_t pid;
-	int in_fd, out_fd;
+	pid_t pid, hpid;	/* as fn_inv's */
+	int in_fd, out_fd, st_fd;
 	int gone;		/* reaped while it served v */
 	int uses;
 	struct fn_inv *v;	/* the invocation it serves, or NULL */
@@ -81,13 +88,19 @@ struct fn_runner {
 	struct buf batch;	/* --batch: {"Records":[ gathered so far */
 	size_t *brec;		/* their offsets and lengths in batch */
 	size_t nbrec;
+	struct proc_env env;	/* what handlers get */
+	struct ev_err err;	/* what ended the run (err.code), else 0 */
 };
 
 /* How often limited handlers are sampled (--memory). */
 enum { FN_MEM_TICK_MS = 10 };
 
 /* fn_proc.c */
-void fn_proc_setup(void);
+int fn_proc_setup(struct ev_err *e);
+void fn_close_fd(int *fd);
+void fn_shim_take(int *st_fd, int *status, struct rusage *ru);
+int fn_feed(int fd, struct fn_inv *v);
+void fn_proc_orphans(struct fn_runner *r, int final);
 int fn_proc_wake_fd(void);
 void fn_proc_drain_wake(void);
 void fn_proc_start(struct fn_runner *r, struct fn_inv *v);
@@ -96,7 +109,19 @@ void fn_proc_read(struct fn_inv *v);
 struct fn_inv *fn_proc_reap(struct fn_runner *r);
 void fn_proc_kill(struct fn_inv *v);
 void fn_proc_kill_all(struct fn_runner *r);
-int fn_proc_spawn(const struct fn_runner *r, pid_t *pid, int *in_fd, int *out_fd);
+void fn_proc_end(pid_t pid, pid_t hpid);
+/* A group was killed: look for orphans for a while. */
+void fn_proc_killed(void);
+/* Calls fn for each child of pid (of each of its threads), as /proc lists
+ * them; returns the sum of what fn returned (0 where /proc cannot tell). */
+long fn_each_child(long pid, long (*fn)(long child, void *ctx), void *ctx);
+int fn_proc_spawn(const struct fn_runner *r, pid_t *pid, pid_t *hpid, int *in_fd, int *out_fd,
+    int *st_fd);
+
+/* fn_shim.c (Linux) */
+int fn_shim_spawn(const struct fn_runner *r, int fd0, int fd1, pid_t *pid, pid_t *hpid,
+    int *st_fd);
+int fn_shim_status(int st_fd, int *status, struct rusage *ru);
 
 /* fn_mem.c */
 void fn_mem_enforce(struct fn_runner *r);
@@ -105,17 +130,19 @@ void fn_mem_enforce(struct fn_runner *r);
 void fn_work_start(struct fn_runner *r, struct fn_inv *v);
 void fn_work_write(struct fn_inv *v);
 void fn_work_read(struct fn_inv *v);
-void fn_work_gone(struct fn_runner *r, pid_t pid);
+void fn_work_gone(struct fn_runner *r, pid_t pid, int *status, struct rusage *ru);
 int fn_work_done(struct fn_runner *r, struct fn_inv *v);
 void fn_work_kill_all(struct fn_runner *r);
 void fn_work_stop_all(struct fn_runner *r);
+int fn_work_init_check(struct fn_runner *r, struct fn_inv *v, int64_t now);
 
 /* fn_res.c */
 void fn_res_process(struct fn_runner *r, struct fn_inv *v);
 void fn_res_jq(struct fn_runner *r, struct fn_inv *v);
 void fn_res_report(struct fn_runner *r, const struct fn_inv *v);
 void fn_res_line(struct fn_runner *r, const struct fn_inv *v, struct buf *b);
-void fn_res_dlq(struct fn_runner *r, const struct fn_inv *v);
+int fn_res_dlq(struct fn_runner *r, const struct fn_inv *v);
+int fn_res_report_close(struct fn_runner *r);
 void fn_res_error(struct buf *b, const char *type, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -4,9 +4,9 @@
  * Lambda's limit is its sandbox's cgroup: past it the kernel kills the
  * runtime.  Unprivileged and without a delegated cgroup, the nearest we
  * can do is watch: the sum of VmRSS over the handler and its descendants
- * (children lists under /proc/PID/task), every FN_MEM_TICK_MS while
+ * (children lists under /proc/PID/task; those that left the handler's
+ * tree are its shim's children, so they count too), every FN_MEM_TICK_MS while
  * limited handlers run, and SIGKILL to the whole group past the limit. */
-#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,43 +35,16 @@ rss_kib(long pid)
 	return pages * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
-static long tree_kib(long pid, int depth);
-
-/* The RSS of the children one task of pid started, with theirs. */
+/* fn_each_child: the RSS of child and every descendant, in KiB, down
+ * to MAX_DEPTH. */
 static long
-children_kib(long pid, long tid, int depth)
+tree_kib(long child, void *depth)
 {
-	char path[96];
-	long kib = 0, child;
+	long kib = rss_kib(child);
+	int d = *(int *)depth + 1;
 
-	snprintf(path, sizeof path, "/proc/%ld/task/%ld/children", pid, tid);
-	FILE *f = fopen(path, "re");
-	if (f == NULL)
-		return 0;
-	while (fscanf(f, "%ld", &child) == 1)
-		kib += tree_kib(child, depth + 1);
-	fclose(f);
-	return kib;
-}
-
-/* The RSS of pid and every descendant, in KiB. */
-static long
-tree_kib(long pid, int depth)
-{
-	char path[64];
-	struct dirent *d;
-	long kib = rss_kib(pid);
-
-	if (kib == 0 || depth >= MAX_DEPTH)
-		return kib;
-	snprintf(path, sizeof path, "/proc/%ld/task", pid);
-	DIR *dir = opendir(path);
-	if (dir == NULL)
-		return kib;
-	while ((d = readdir(dir)) != NULL)
-		if (d->d_name[0] != '.')
-			kib += children_kib(pid, strtol(d->d_name, NULL, 10), depth);
-	closedir(dir);
+	if (kib > 0 && d < MAX_DEPTH)
+		kib += fn_each_child(child, tree_kib, &d);
 	return kib;
 }
 
@@ -86,12 +59,17 @@ fn_mem_enforce(struct fn_runner *r)
 		struct fn_inv *v = &r->inv[i];
 		if (v->state != FN_RUNNING || v->exited || v->timed_out || v->oom || v->pid <= 0)
 			continue;
-		long kib = tree_kib((long)v->pid, 0);
+		int depth = 0;
+		long kib = tree_kib((long)v->pid, &depth);
+		/* A shim is a fork of ours: its pages are fnrun's, not the function's. */
+		if (v->hpid != v->pid)
+			kib -= rss_kib((long)v->pid);
 		if (kib > v->peak_kib)
 			v->peak_kib = kib;
 		if (kib > limit) {
 			v->oom = 1;
 			kill(-v->pid, SIGKILL);
+			fn_proc_killed();
 		}
 	}
 }

@@ -1,12 +1,18 @@
 /* fn_proc — handler processes: spawn one per invocation in its own
  * process group, feed the event, collect stdout, reap with rusage, and
  * kill whole groups so nothing a handler started outlives it. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include "core/clock.h"
 #include "fn_int.h"
@@ -27,19 +33,26 @@ on_chld(int sig)
 }
 
 /* Installs the SIGCHLD handler that wakes the poll loop through a
- * non-blocking self-pipe, so an exit is seen at once. */
-void
-fn_proc_setup(void)
+ * non-blocking self-pipe, so an exit is seen at once, and makes us the
+ * subreaper of every handler's descendants: what escapes a handler's
+ * group (setsid) and outlives its parent comes back to us, to be killed
+ * (fn_proc_orphans) instead of living on under init. */
+int
+fn_proc_setup(struct ev_err *e)
 {
 	struct sigaction sa;
 
-	if (pipe2(wake, O_CLOEXEC | O_NONBLOCK) != 0)
-		msg_die_sys(EV_SOFTWARE, "pipe");
+	if (wake[0] < 0 && pipe2(wake, O_CLOEXEC | O_NONBLOCK) != 0)
+		return err_sys(e, EV_SOFTWARE, "pipe");
+#ifdef __linux__
+	(void)prctl(PR_SET_CHILD_SUBREAPER, 1);
+#endif
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_chld;
 	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGCHLD, &sa, NULL);
+	return 0;
 }
 
 /* The read end of the wake-up pipe, for poll. */
@@ -63,13 +76,26 @@ fn_proc_drain_wake(void)
  * non-blocking on our side).  Returns 0, or the spawn's error with both
  * fds -1. */
 int
-fn_proc_spawn(const struct fn_runner *r, pid_t *pid, int *in_fd, int *out_fd)
+fn_proc_spawn(const struct fn_runner *r, pid_t *pid, pid_t *hpid, int *in_fd, int *out_fd,
+    int *st_fd)
 {
 	int in[2], out[2];
 
-	if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0)
-		msg_die_sys(EV_SOFTWARE, "pipe");
-	int e = proc_spawn(r->o.argv, in[0], out[1], pid);
+	*in_fd = *out_fd = *st_fd = -1;
+	if (pipe2(in, O_CLOEXEC) != 0)
+		return errno;
+	if (pipe2(out, O_CLOEXEC) != 0) {
+		int e = errno;
+		close(in[0]);
+		close(in[1]);
+		return e;
+	}
+#ifdef __linux__
+	int e = fn_shim_spawn(r, in[0], out[1], pid, hpid, st_fd);
+#else
+	int e = proc_spawn_env(r->o.argv, r->env.v, 0, in[0], out[1], pid);
+	*hpid = *pid;
+#endif
 	close(in[0]);
 	close(out[1]);
 	if (e != 0) {
@@ -94,27 +120,69 @@ fn_proc_start(struct fn_runner *r, struct fn_inv *v)
 	v->start = clock_mono_ms();
 	v->deadline = v->start + r->o.timeout_ms;
 	v->exited = v->timed_out = v->spawn_errno = v->oom = 0;
+	v->initing = v->init_timed_out = 0;
 	v->peak_kib = 0;
 	v->in_off = v->out_total = 0;
 	buf_reset(&v->out);
 	memset(&v->ru, 0, sizeof v->ru);
 	v->wk = NULL;
 	v->init_ms = -1;
-	v->spawn_errno = fn_proc_spawn(r, &v->pid, &v->in_fd, &v->out_fd);
+	v->spawn_errno = fn_proc_spawn(r, &v->pid, &v->hpid, &v->in_fd, &v->out_fd, &v->st_fd);
 	if (v->spawn_errno != 0)
 		v->exited = 1;
 }
 
-static void
-close_fd(int *fd)
+/* The handler's own wait status and rusage, as its shim passed them on
+ * (when it could: not when it was killed); closes *st_fd. */
+void
+fn_shim_take(int *st_fd, int *status, struct rusage *ru)
+{
+#ifdef __linux__
+	int s;
+	struct rusage hru;
+
+	if (fn_shim_status(*st_fd, &s, &hru) == 0) {
+		*status = s;
+		*ru = hru;
+	}
+#else
+	(void)status;
+	(void)ru;
+#endif
+	fn_close_fd(st_fd);
+}
+
+void
+fn_close_fd(int *fd)
 {
 	if (*fd >= 0)
 		close(*fd);
 	*fd = -1;
 }
 
-/* Writes what the pipe takes of the event and its newline.  A handler
- * that closes stdin unread (EPIPE) just gets no more. */
+/* Writes what fd takes of v's event and its newline.  Returns 0 when
+ * all of it went or the pipe is full (v->in_off says which), -1 when the
+ * reader is gone (EPIPE): it just gets no more. */
+int
+fn_feed(int fd, struct fn_inv *v)
+{
+	while (v->in_off <= v->n) {
+		const char *p = v->in_off < v->n ? v->event + v->in_off : "\n";
+		size_t len = v->in_off < v->n ? v->n - v->in_off : 1;
+		ssize_t w = write(fd, p, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN)
+			return 0;
+		if (w < 0)
+			return -1;
+		v->in_off += (size_t)w;
+	}
+	return 0;
+}
+
+/* Writes what the pipe takes of the event and its newline, then closes
+ * the handler's stdin. */
 void
 fn_proc_write(struct fn_inv *v)
 {
@@ -122,19 +190,9 @@ fn_proc_write(struct fn_inv *v)
 		fn_work_write(v);
 		return;
 	}
-	while (v->in_fd >= 0 && v->in_off <= v->n) {
-		const char *p = v->in_off < v->n ? v->event + v->in_off : "\n";
-		size_t len = v->in_off < v->n ? v->n - v->in_off : 1;
-		ssize_t w = write(v->in_fd, p, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0 && errno == EAGAIN)
-			return;
-		if (w < 0)
-			break;
-		v->in_off += (size_t)w;
-	}
-	close_fd(&v->in_fd);
+	if (v->in_fd >= 0 && fn_feed(v->in_fd, v) == 0 && v->in_off <= v->n)
+		return;
+	fn_close_fd(&v->in_fd);
 }
 
 /* Reads what the handler wrote; past FN_MAX_RESULT the bytes are counted
@@ -160,7 +218,7 @@ fn_proc_read(struct fn_inv *v)
 			buf_add(&v->out, tmp, (size_t)got);
 		v->out_total += (size_t)got;
 	}
-	close_fd(&v->out_fd);
+	fn_close_fd(&v->out_fd);
 }
 
 /* Reaps one exited handler, if any, and returns its invocation.  The
@@ -185,15 +243,26 @@ fn_proc_reap(struct fn_runner *r)
 		int st;
 		while (wait4(pid, &st, 0, &ru) < 0 && errno == EINTR)
 			;
-		fn_work_gone(r, pid);
+		fn_work_gone(r, pid, &st, &ru);
 		if (v == NULL)
 			continue;
+		if (v->wk == NULL)
+			fn_shim_take(&v->st_fd, &st, &ru);
 		v->exited = 1;
 		v->status = st;
 		v->ru = ru;
-		close_fd(&v->in_fd);
+		fn_close_fd(&v->in_fd);
 		return v;
 	}
+}
+
+/* When the last group killed from here may still send us orphans. */
+static int64_t orphans_until;
+
+void
+fn_proc_killed(void)
+{
+	orphans_until = clock_mono_ms() + 3000;
 }
 
 /* Kills v's whole process group (SIGKILL: a handler that ignores
@@ -201,15 +270,113 @@ fn_proc_reap(struct fn_runner *r)
 void
 fn_proc_kill(struct fn_inv *v)
 {
-	if (v->state == FN_RUNNING && !v->exited && v->pid > 0)
+	if (v->state == FN_RUNNING && !v->exited && v->pid > 0) {
 		kill(-v->pid, SIGKILL);
+		fn_proc_killed();
+	}
 }
 
-/* Kills every running group: the last word before dying, so no handler
- * is orphaned by an error exit. */
+/* The last word before dying: a keeper is told to kill everything below
+ * it (SIGKILL would leave what escaped the group to init once we are
+ * gone); a handler without one loses its group. */
+void
+fn_proc_end(pid_t pid, pid_t hpid)
+{
+	if (pid <= 0)
+		return;
+	if (hpid != pid)
+		kill(pid, SIGTERM);
+	else
+		kill(-pid, SIGKILL);
+}
+
+/* Ends every running handler, so none is orphaned by an error exit. */
 void
 fn_proc_kill_all(struct fn_runner *r)
 {
 	for (size_t i = 0; i < r->ninv; i++)
-		fn_proc_kill(&r->inv[i]);
+		if (r->inv[i].state == FN_RUNNING && !r->inv[i].exited && r->inv[i].wk == NULL)
+			fn_proc_end(r->inv[i].pid, r->inv[i].hpid);
+}
+
+/* Whether pid is a handler or worker of r (not an adopted orphan). */
+static int
+is_ours(const struct fn_runner *r, pid_t pid)
+{
+	for (size_t i = 0; i < r->ninv; i++)
+		if (r->inv[i].state == FN_RUNNING && r->inv[i].pid == pid)
+			return 1;
+	for (int i = 0; r->wk != NULL && i < r->o.jobs; i++)
+		if (r->wk[i].pid == pid)
+			return 1;
+	return 0;
+}
+
+long
+fn_each_child(long pid, long (*fn)(long child, void *ctx), void *ctx)
+{
+	char path[96];
+	struct dirent *d;
+	long child, sum = 0;
+
+	snprintf(path, sizeof path, "/proc/%ld/task", pid);
+	DIR *dir = opendir(path);
+	if (dir == NULL)
+		return 0;
+	while ((d = readdir(dir)) != NULL) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof path, "/proc/%ld/task/%.20s/children", pid, d->d_name);
+		FILE *f = fopen(path, "re");
+		while (f != NULL && fscanf(f, "%ld", &child) == 1)
+			sum += fn(child, ctx);
+		if (f != NULL)
+			fclose(f);
+	}
+	closedir(dir);
+	return sum;
+}
+
+/* fn_each_child: kills a child that is not a handler or worker of r,
+ * with its group; returns 1 when it did. */
+static long
+kill_stranger(long child, void *ctx)
+{
+	if (is_ours(ctx, (pid_t)child))
+		return 0;
+	if (getpgid((pid_t)child) == (pid_t)child)
+		kill(-(pid_t)child, SIGKILL);
+	kill((pid_t)child, SIGKILL);
+	return 1;
+}
+
+/* Kills every child of ours that is not a handler or worker: processes
+ * a handler started that outlived their parent and were re-parented to
+ * us (the subreaper).  fn_proc_reap reaps them.  Returns how many. */
+static long
+kill_adopted(struct fn_runner *r)
+{
+	return fn_each_child((long)getpid(), kill_stranger, r);
+}
+
+/* Kills what handlers left re-parented to us (the loop reaps them).
+ * At the end of a run (final) it also reaps them, and goes on, boundedly,
+ * until none is left, since a killed process's own orphans come to us as
+ * it dies. */
+void
+fn_proc_orphans(struct fn_runner *r, int final)
+{
+	int64_t until = clock_mono_ms() + 5000;
+
+	/* Only a group killed from here (its keeper with it) sends us
+	 * orphans; otherwise the keepers take them, and /proc need not be
+	 * read on every round. */
+	if (!final && clock_mono_ms() >= orphans_until)
+		return;
+
+	while (kill_adopted(r) > 0 && final && clock_mono_ms() < until) {
+		while (fn_proc_reap(r) != NULL)
+			;
+		usleep(2000);
+	}
 }

@@ -110,6 +110,9 @@ process_error(struct fn_runner *r, struct fn_inv *v)
 	if (v->spawn_errno != 0)
 		fn_res_error(&v->res, "Runtime.InvalidEntrypoint", "cannot run '%s': %s",
 		    r->o.argv[0], strerror(v->spawn_errno));
+	else if (v->init_timed_out)
+		fn_res_error(&v->res, "Runtime.InitError", "Init timed out after %.2f seconds",
+		    (double)r->o.init_timeout_ms / 1000);
 	else if (v->timed_out)
 		fn_res_error(&v->res, "Runtime.Timeout", "Task timed out after %.2f seconds",
 		    (double)r->o.timeout_ms / 1000);
@@ -213,15 +216,16 @@ fn_res_line(struct fn_runner *r, const struct fn_inv *v, struct buf *b)
  * record: the original event as requestPayload, the error as
  * responsePayload. */
 static void
-dlq_record(const struct fn_inv *v, const char *payload, size_t n, struct buf *b)
+dlq_record(const struct fn_runner *r, const struct fn_inv *v, const char *payload, size_t n,
+    struct buf *b)
 {
 	char ts[25];
 
 	clock_rfc3339(clock_now_ms(), ts);
 	buf_printf(b, "{\"version\":\"1.0\",\"timestamp\":\"%s\",\"requestContext\":"
 	    "{\"requestId\":\"%s\",\"functionArn\":\"arn:aws:lambda:%s:000000000000:function:",
-	    ts, v->id, getenv("AWS_REGION"));
-	buf_adds(b, getenv("AWS_LAMBDA_FUNCTION_NAME"));
+	    ts, v->id, proc_env_get(&r->env, "AWS_REGION"));
+	buf_adds(b, proc_env_get(&r->env, "AWS_LAMBDA_FUNCTION_NAME"));
 	buf_printf(b, "\",\"condition\":\"RetriesExhausted\",\"approximateInvokeCount\":%d},"
 	    "\"requestPayload\":", v->attempt);
 	buf_add(b, payload, n);
@@ -231,40 +235,70 @@ dlq_record(const struct fn_inv *v, const char *payload, size_t n, struct buf *b)
 	buf_addc(b, '}');
 }
 
-static void
+/* Returns 0, or the error's status with r->err set. */
+static int
 dlq_send(struct fn_runner *r, const struct fn_inv *v, const char *payload, size_t n)
 {
 	struct buf b = { 0 };
 	struct ev_err e;
+	int rc = 0;
 
-	dlq_record(v, payload, n, &b);
+	dlq_record(r, v, payload, n, &b);
 	if (r->dlq_q != NULL) {
 		struct q_out m = { .body = b.p, .len = b.n, .delay_ms = -1 };
-		struct q_sent sent;
-		if (q_send_add(r->dlq_q, &m, &sent, &e) != 0 || q_send_commit(r->dlq_q, &e) != 0)
-			msg_die_err(&e);
-		if (sent.refused != NULL) {
+		struct q_sent sent = { 0 };
+		if (q_send_begin(r->dlq_q, &e) != 0 || q_send_add(r->dlq_q, &m, &sent, &e) != 0) {
+			r->err = e;
+			rc = err_wrap(&r->err, "--dlq");
+		} else if (sent.refused != NULL) {
 			q_send_rollback(r->dlq_q);
-			msg_die(EV_IOERR, "--dlq queue '%s': %s", q_name(r->dlq_q), sent.refused);
+			rc = err_set(&r->err, EV_IOERR, "--dlq queue '%s': %s", q_name(r->dlq_q),
+			    sent.refused);
+		} else if (q_send_commit(r->dlq_q, &e) != 0) {
+			r->err = e;
+			rc = err_wrap(&r->err, "--dlq");
 		}
 	} else {
 		buf_addc(&b, '\n');
 		if ((errno = buf_write_fd(&b, r->dlq_fd)) != 0)
-			msg_die_sys(EV_IOERR, "--dlq write");
+			rc = err_sys(&r->err, EV_IOERR, "--dlq write");
 	}
 	buf_free(&b);
+	return rc;
 }
 
 /* Sends v's failure to the --dlq target: the event, or each event of a
- * batch (--batch) with the batch's error.  An I/O failure there is fatal
- * (exit 74), since the event would otherwise be lost silently. */
-void
+ * batch (--batch) with the batch's error.  An I/O failure there ends the
+ * run (r->err, exit 74), since the event would otherwise be lost
+ * silently; it counts as a failure.  Returns 0 or that status. */
+int
 fn_res_dlq(struct fn_runner *r, const struct fn_inv *v)
 {
-	if (v->rec == NULL) {
-		dlq_send(r, v, v->event, v->n);
-		return;
-	}
+	if (r->err.code != 0)
+		return r->err.code;	/* the --dlq already failed */
+	if (v->rec == NULL)
+		return dlq_send(r, v, v->event, v->n);
 	for (size_t i = 0; i < v->nrec; i++)
-		dlq_send(r, v, v->event + v->rec[i * 2], v->rec[i * 2 + 1]);
+		if (dlq_send(r, v, v->event + v->rec[i * 2], v->rec[i * 2 + 1]) != 0)
+			return r->err.code;
+	return 0;
+}
+
+/* Flushes and closes the --report file; 0, or -1 with errno. */
+int
+fn_res_report_close(struct fn_runner *r)
+{
+	int rc = 0;
+
+	if (r->report == NULL)
+		return 0;
+	if (fflush(r->report) != 0 || ferror(r->report))
+		rc = -1;
+	int saved = errno;
+	if (fclose(r->report) != 0 && rc == 0)
+		rc = -1;
+	else if (rc != 0)
+		errno = saved;
+	r->report = NULL;
+	return rc;
 }

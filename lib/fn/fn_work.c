@@ -5,6 +5,7 @@
  * recycles one after N. */
 #include <errno.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,22 +16,15 @@
 #include "fn_int.h"
 #include "core/msg.h"
 
-static void
-close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
-
 /* Forgets a worker whose process is reaped (or about to be). */
 static void
 clear(struct fn_worker *w)
 {
-	close_fd(&w->in_fd);
-	close_fd(&w->out_fd);
+	fn_close_fd(&w->in_fd);
+	fn_close_fd(&w->out_fd);
+	fn_close_fd(&w->st_fd);
 	buf_reset(&w->rb);
-	w->pid = 0;
+	w->pid = w->hpid = 0;
 	w->gone = 0;
 	w->uses = 0;
 	w->v = NULL;
@@ -45,6 +39,7 @@ retire(struct fn_worker *w)
 
 	if (w->pid > 0) {
 		kill(-w->pid, SIGKILL);
+		fn_proc_killed();
 		while (waitpid(w->pid, &st, 0) < 0 && errno == EINTR)
 			;
 	}
@@ -62,29 +57,75 @@ fn_work_start(struct fn_runner *r, struct fn_inv *v)
 		if (r->wk[i].v == NULL)
 			w = &r->wk[i];
 	v->exited = v->timed_out = v->spawn_errno = v->replied = v->oom = 0;
+	v->initing = v->init_timed_out = 0;
 	v->peak_kib = 0;
 	v->in_off = v->out_total = 0;
 	v->init_ms = -1;
 	buf_reset(&v->out);
 	memset(&v->ru, 0, sizeof v->ru);
+	v->start = clock_mono_ms();
+	v->deadline = v->start + r->o.timeout_ms;
 	if (w->pid == 0) {
-		int64_t t0 = clock_mono_ms();
-		v->spawn_errno = fn_proc_spawn(r, &w->pid, &w->in_fd, &w->out_fd);
+		v->spawn_errno = fn_proc_spawn(r, &w->pid, &w->hpid, &w->in_fd, &w->out_fd,
+		    &w->st_fd);
 		if (v->spawn_errno != 0) {
 			clear(w);
 			v->wk = NULL;
 			v->exited = 1;
 			return;
 		}
-		v->init_ms = (double)(clock_mono_ms() - t0);
+		/* A cold start: the init phase has its own budget. */
+		v->initing = 1;
+		v->init_start = v->start;
+		v->deadline = v->start + r->o.init_timeout_ms;
 	}
 	w->v = v;
 	v->wk = w;
 	v->pid = w->pid;
-	v->in_fd = v->out_fd = -1;	/* the worker's pipes are its own */
-	v->start = clock_mono_ms();
-	v->deadline = v->start + r->o.timeout_ms;
+	v->hpid = w->hpid;
+	v->in_fd = v->out_fd = v->st_fd = -1;	/* the worker's pipes are its own */
 	fn_work_write(v);
+}
+
+/* Whether a starting worker is ready: Lambda's init lasts until the
+ * runtime asks for its first event; a line worker's, until it first
+ * takes bytes from its stdin (the pipe holds fewer than we wrote), or
+ * answers, or ends. */
+static int
+ready(const struct fn_inv *v)
+{
+	const struct fn_worker *w = v->wk;
+	int queued = 0;
+
+	if (v->replied || v->exited || w->gone || w->in_fd < 0)
+		return 1;
+	if (ioctl(w->in_fd, FIONREAD, &queued) != 0)
+		return 1;	/* cannot tell: start the clock now */
+	return (size_t)queued < v->in_off;
+}
+
+/* The init phase of a cold start (--init-timeout): ends when the worker
+ * is ready, and the invocation's own timeout starts then; past the init
+ * budget it is a timeout.  Returns 1 while v is still starting, for the
+ * loop to look again soon. */
+int
+fn_work_init_check(struct fn_runner *r, struct fn_inv *v, int64_t now)
+{
+	if (!v->initing)
+		return 0;
+	if (ready(v)) {
+		v->initing = 0;
+		v->init_ms = (double)(now - v->init_start);
+		v->start = now;
+		v->deadline = now + r->o.timeout_ms;
+		return 0;
+	}
+	if (now < v->deadline)
+		return 1;
+	v->initing = 0;
+	v->init_ms = (double)(now - v->init_start);
+	v->init_timed_out = 1;
+	return 0;
 }
 
 /* Writes what the worker's stdin takes of the event line.  A worker
@@ -95,20 +136,8 @@ fn_work_write(struct fn_inv *v)
 {
 	struct fn_worker *w = v->wk;
 
-	while (w->in_fd >= 0 && v->in_off <= v->n) {
-		const char *p = v->in_off < v->n ? v->event + v->in_off : "\n";
-		size_t len = v->in_off < v->n ? v->n - v->in_off : 1;
-		ssize_t n = write(w->in_fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			return;
-		if (n < 0) {
-			close_fd(&w->in_fd);
-			return;
-		}
-		v->in_off += (size_t)n;
-	}
+	if (w->in_fd >= 0 && fn_feed(w->in_fd, v) != 0)
+		fn_close_fd(&w->in_fd);
 }
 
 /* Takes the first line of the worker's output as v's result.  A line
@@ -145,7 +174,7 @@ fn_work_read(struct fn_inv *v)
 		if (got < 0 && errno == EAGAIN)
 			break;
 		if (got <= 0) {
-			close_fd(&w->out_fd);
+			fn_close_fd(&w->out_fd);
 			break;
 		}
 		buf_add(&w->rb, tmp, (size_t)got);
@@ -159,12 +188,13 @@ fn_work_read(struct fn_inv *v)
 /* A reaped pid: a worker serving nobody is forgotten at once; one that
  * serves an invocation is left for fn_work_done to drain. */
 void
-fn_work_gone(struct fn_runner *r, pid_t pid)
+fn_work_gone(struct fn_runner *r, pid_t pid, int *status, struct rusage *ru)
 {
 	for (int i = 0; r->wk != NULL && i < r->o.jobs; i++) {
 		struct fn_worker *w = &r->wk[i];
 		if (w->pid != pid)
 			continue;
+		fn_shim_take(&w->st_fd, status, ru);
 		if (w->v == NULL)
 			clear(w);
 		else
@@ -213,7 +243,7 @@ fn_work_done(struct fn_runner *r, struct fn_inv *v)
 		v->out_total = w->rb.n;
 	}
 	if (!w->gone)
-		v->ru.ru_maxrss = peak_kib(w->pid);
+		v->ru.ru_maxrss = peak_kib(w->hpid);
 	w->v = NULL;
 	w->uses++;
 	if (w->gone)
@@ -229,8 +259,7 @@ void
 fn_work_kill_all(struct fn_runner *r)
 {
 	for (int i = 0; r->wk != NULL && i < r->o.jobs; i++)
-		if (r->wk[i].pid > 0)
-			kill(-r->wk[i].pid, SIGKILL);
+		fn_proc_end(r->wk[i].pid, r->wk[i].hpid);
 }
 
 /* End of input: stdin closed tells each worker to finish; those still
@@ -243,7 +272,7 @@ fn_work_stop_all(struct fn_runner *r)
 	int left = 1;
 
 	for (int i = 0; r->wk != NULL && i < r->o.jobs; i++)
-		close_fd(&r->wk[i].in_fd);
+		fn_close_fd(&r->wk[i].in_fd);
 	while (left && clock_mono_ms() < until) {
 		left = 0;
 		for (int i = 0; r->wk != NULL && i < r->o.jobs; i++) {
