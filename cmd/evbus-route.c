@@ -22,8 +22,9 @@
 
 static const char help[] =
     "usage: evbus-route [-cqv] [-j N] -p PATTERN [-p PATTERN]... [FILE...]\n"
-    "       evbus-route [-q] -r RULES [--explain] [--archive=LOG] [FILE...]\n"
-    "       evbus-route [-q] -r RULES --redrive=DLQ\n"
+    "       evbus-route [-q] -r RULES [--explain] [--archive=LOG] [--inherit-env]\n"
+    "                   [FILE...]\n"
+    "       evbus-route [-q] -r RULES [--inherit-env] --redrive=DLQ\n"
     "Print the events (NDJSON lines) that match an EventBridge event pattern,\n"
     "or deliver them to the targets of the rules they match.\n"
     "\n"
@@ -42,6 +43,10 @@ static const char help[] =
     "      --redrive=DLQ       rules mode: send each dead letter in the queue DLQ\n"
     "                          back to the rule and target it failed on, and\n"
     "                          delete it once delivered\n"
+    "      --inherit-env       rules mode: exec: targets get our whole environment,\n"
+    "                          not only PATH, HOME, LANG, LC_*, TZ, TMPDIR, USER,\n"
+    "                          LOGNAME, SHELL, TERM, EVKIT_HOME, XDG_DATA_HOME\n"
+    "                          and their \"env\" list\n"
     "  -q, --quiet             no warnings (a failed delivery that reached its\n"
     "                          dead letter is a warning)\n"
     "      --line-buffered     write each event as soon as it is selected\n"
@@ -57,7 +62,7 @@ static const char help[] =
     "file missing or unreadable, 69 a delivery failed with no dead letter,\n"
     "74 I/O error (a file: or log: target's included).\n";
 
-enum { OPT_EXPLAIN = CLI_FIRST_FREE, OPT_ARCHIVE, OPT_REDRIVE };
+enum { OPT_EXPLAIN = CLI_FIRST_FREE, OPT_ARCHIVE, OPT_REDRIVE, OPT_INHERIT_ENV };
 
 static const struct option opts[] = {
 	{ "pattern", required_argument, NULL, 'p' },
@@ -68,6 +73,7 @@ static const struct option opts[] = {
 	{ "explain", no_argument, NULL, OPT_EXPLAIN },
 	{ "archive", required_argument, NULL, OPT_ARCHIVE },
 	{ "redrive", required_argument, NULL, OPT_REDRIVE },
+	{ "inherit-env", no_argument, NULL, OPT_INHERIT_ENV },
 	CLI_BASIC_OPTS,
 	CLI_INPUT_OPTS,
 	{ NULL, 0, NULL, 0 }
@@ -269,14 +275,15 @@ redrive_mode(struct rules *rs, const char *dlq)
 }
 
 static int
-rules_main(const char *path, const struct bus_pipe_opts *o, const char *redrive, char **files,
-    int nfiles)
+rules_main(const char *path, const struct bus_pipe_opts *o, const char *redrive,
+    int inherit_env, char **files, int nfiles)
 {
 	struct rules *rs;
 	struct ev_err e = { 0 };
 
 	if (rules_load(path, &rs, &e) != 0)
 		msg_die_err(&e);
+	rs->inherit_env = inherit_env;
 	int st = redrive != NULL ? redrive_mode(rs, redrive) : rules_mode(rs, o, files, nfiles);
 	rules_free(rs);
 	return st;
@@ -324,7 +331,7 @@ main(int argc, char **argv)
 	struct pat_set *set;
 	const char *rules = NULL, *redrive = NULL;
 	struct bus_pipe_opts o = { .hooks = &hooks };
-	int c, invert = 0, count = 0, jobs = 0;
+	int c, invert = 0, count = 0, jobs = 0, inherit_env = 0;
 
 	cli_init(argv, help);
 	set = pat_new();
@@ -351,6 +358,9 @@ main(int argc, char **argv)
 		case OPT_REDRIVE:
 			redrive = optarg;
 			break;
+		case OPT_INHERIT_ENV:
+			inherit_env = 1;
+			break;
 		case 'v':
 			invert = 1;
 			break;
@@ -366,10 +376,10 @@ main(int argc, char **argv)
 			cli_usage_error("--redrive reads no input: not with --explain, --archive "
 			    "or FILE");
 		pat_free(set);
-		return rules_main(rules, &o, redrive, argv + optind, argc - optind);
+		return rules_main(rules, &o, redrive, inherit_env, argv + optind, argc - optind);
 	}
-	if (o.explain || o.archive != NULL || redrive != NULL)
-		cli_usage_error("--explain, --archive and --redrive need -r RULES");
+	if (o.explain || o.archive != NULL || redrive != NULL || inherit_env)
+		cli_usage_error("--explain, --archive, --redrive and --inherit-env need -r RULES");
 	if (pat_count(set) == 0)
 		cli_usage_error("no pattern given (use -p PATTERN)");
 	return filter_mode(set, jobs, invert, count, argv + optind, argc - optind);

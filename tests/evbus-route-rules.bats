@@ -675,3 +675,34 @@ SH
 	run evq-recv --peek dlq
 	assert_failure 1
 }
+
+@test "exec: targets get the allow-list and their env list, not our whole environment" {
+	rule1 r.json '{"id":"e","uri":"exec:sh -c \"cat > /dev/null; env > seen\"","env":["GIVEN=1","PASSED"]}'
+	run env SECRET_TOKEN=s3cr3t PASSED=yes evbus-route -r r.json <<< '{"t":"x"}'
+	assert_success
+	run cat seen
+	assert_line 'GIVEN=1'
+	assert_line 'PASSED=yes'
+	assert_line --regexp '^PATH='
+	assert_line "EVKIT_HOME=$EVKIT_HOME"
+	refute_line --partial 'SECRET_TOKEN'
+	rm seen
+	run env SECRET_TOKEN=s3cr3t evbus-route --inherit-env -r r.json <<< '{"t":"x"}'
+	assert_success
+	run cat seen
+	assert_line 'SECRET_TOKEN=s3cr3t'
+	assert_line 'GIVEN=1'
+}
+
+@test "a bad env list is a usage error naming its JSON path" {
+	rule1 r.json '{"id":"e","uri":"exec:cat","env":["1BAD=x"]}'
+	run --separate-stderr evbus-route -r r.json <<< '{"t":"x"}'
+	assert_failure 2
+	assert_regex "$stderr" 'env\[0\]'
+	rule1 r.json '{"id":"f","uri":"file:out","env":["A=1"]}'
+	run --separate-stderr evbus-route -r r.json <<< '{"t":"x"}'
+	assert_failure 2
+	assert_regex "$stderr" 'env'
+	run --separate-stderr evbus-route --inherit-env -p '{}' <<< '{"t":"x"}'
+	assert_failure 2
+}

@@ -13,3 +13,4 @@ complete -c evbus-route -l errors -r -F -d 'Record bad input lines in FILE and g
 complete -c evbus-route -l max-line-bytes -x -d 'Longest input line in bytes'
 complete -c evbus-route -s h -l help -d 'Print usage'
 complete -c evbus-route -l version -d 'Print the version'
+complete -c evbus-route -l inherit-env -d 'Rules mode: exec targets get the whole environment'

@@ -174,13 +174,18 @@ bus_open_log(const char *arg, struct elog **out, struct elog_batch **batch, stru
 /* The target's own resource and its dead letter; queues and logs are
  * created when missing, as evq-send and evlog-append do. */
 static int
-open_target(struct tgt_run *r, struct ev_err *e)
+open_target(struct tgt_run *r, int inherit_env, struct ev_err *e)
 {
 	const struct target *t = r->t;
 	int rc = 0;
 
 	r->fd = -1;
 	switch (t->kind) {
+	case TGT_EXEC:
+		proc_env_init(&r->env, inherit_env);
+		for (char **v = t->env; v != NULL && *v != NULL; v++)
+			proc_env_put(&r->env, *v);
+		break;
 	case TGT_FILE:
 		r->fd = open(t->arg, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
 		if (r->fd < 0)
@@ -221,6 +226,7 @@ close_target(struct tgt_run *r)
 		r->err = e;
 	while (r->nspare > 0)
 		batch_free(r->spare[--r->nspare]);
+	proc_env_free(&r->env);
 }
 
 static void
@@ -274,7 +280,7 @@ bus_open(struct rules *rs, const struct bus_hooks *h, struct bus **out, struct e
 			r->t = &rs->rules[i].targets[j];
 			r->hooks = &b->hooks;
 			r->backoff_base = base;
-			int rc = open_target(r, e);
+			int rc = open_target(r, rs->inherit_env, e);
 			if (rc != 0) {
 				free_runs(b, b->nruns);
 				return rc;

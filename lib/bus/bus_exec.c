@@ -118,7 +118,8 @@ start(struct tgt_run *r, struct slot *s)
 		bus_item_fail(s->it, 0, "IO_ERROR", "pipe: %s", strerror(errno));
 		return;
 	}
-	int e = proc_spawn3(r->t->argv, in[0], STDERR_FILENO, err[1], &s->pid);
+	struct proc_spec ps = { r->t->argv, r->env.v, 0, { in[0], STDERR_FILENO, err[1] } };
+	int e = proc_spawn_spec(&ps, &s->pid);
 	s->deadline = r->t->timeout_ms > 0 ? clock_mono_ms() + r->t->timeout_ms : 0;
 	close(err[1]);
 	s->in = in[1];

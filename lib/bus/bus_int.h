@@ -9,6 +9,7 @@
 
 #include "core/buf.h"
 #include "core/err.h"
+#include "core/proc.h"
 #include "bus.h"
 
 /* A target's FIFO holds BUS_FIFO batches of up to BUS_BATCH deliveries or
@@ -68,6 +69,7 @@ struct tgt_run {
 	struct elog *log;	/* log: */
 	struct elog_batch *lb;
 	struct dlq *dl;		/* the dead letter, or NULL */
+	struct proc_env env;	/* exec: the command's environment */
 	const struct bus_hooks *hooks;
 	int64_t backoff_base;	/* ms */
 	/* What went wrong, for bus_close (this thread's only until then). */

@@ -27,6 +27,7 @@ struct target {
 	int64_t max_age_ms;	/* retry.max_age */
 	char *dead_letter;	/* "file:PATH" or "queue:QUEUE", or NULL */
 	int concurrency;	/* exec: children at once */
+	char **env;		/* exec: "env" entries, NAME or NAME=VALUE; NULL-terminated */
 	int64_t timeout_ms;	/* exec: a child's time limit, 0 for none */
 	char *stream;		/* log: "stream", or NULL */
 	struct jpath *stream_path;	/* log: "stream_path", or NULL */
@@ -49,6 +50,9 @@ struct rules {
 	 * pattern index i is rule byidx[i]. */
 	struct pat_set *set;
 	struct rule **byidx;
+	/* Set by the command (--inherit-env): exec targets get our whole
+	 * environment instead of the allow-list of core/proc. */
+	int inherit_env;
 	/* The text of the rule being loaded (its pattern is compiled from
 	 * its own text in the file); NULL after. */
 	const char *text;

@@ -387,12 +387,44 @@ load_shaping(const struct where *w, jv t, struct target *tg)
 	}
 }
 
+/* "env": what an exec: target's command gets beside the allow-list, as
+ * fnrun's -E: "NAME=VALUE", or "NAME" for our own value. */
+static void
+load_env(const struct where *w, jv t, struct target *tg)
+{
+	jv env = member(w, t, "env", JV_KIND_ARRAY, 0);
+
+	if (!jv_is_valid(env)) {
+		jv_free(env);
+		return;
+	}
+	struct where ew = sub(w, "env", 0);
+	int n = jv_array_length(jv_copy(env));
+	tg->env = xcalloc((size_t)n + 1, sizeof *tg->env);
+	for (int k = 0; k < n; k++) {
+		jv v = jv_array_get(jv_copy(env), k);
+		struct where vw = sub(&ew, NULL, k);
+		if (jv_get_kind(v) != JV_KIND_STRING)
+			fail(&vw, "an env entry must be a string NAME or NAME=VALUE, not %s",
+			    kind_name(v));
+		const char *s = jv_string_value(v);
+		size_t k0 = strcspn(s, "=");
+		if (k0 == 0 || strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		    "0123456789_") != k0 || (s[0] >= '0' && s[0] <= '9'))
+			fail(&vw, "'%s' is not NAME or NAME=VALUE (NAME: letters, digits, _)", s);
+		tg->env[k] = xstrdup(s);
+		jv_free(v);
+	}
+	jv_free(env);
+	kind_only(w, t, tg, "env", TGT_EXEC, "exec:");
+}
+
 static void
 load_target(const struct where *w, jv t, struct rule *r, int i)
 {
 	static const char *const keys[] = { "id", "uri", "input", "input_path",
 	    "input_transformer", "jq", "retry", "dead_letter", "concurrency", "timeout",
-	    "stream", "stream_path", NULL };
+	    "stream", "stream_path", "env", NULL };
 	struct target *tg = &r->targets[i];
 
 	if (jv_get_kind(t) != JV_KIND_OBJECT)
@@ -421,6 +453,7 @@ load_target(const struct where *w, jv t, struct rule *r, int i)
 	kind_only(w, t, tg, "concurrency", TGT_EXEC, "exec:");
 	kind_only(w, t, tg, "timeout", TGT_EXEC, "exec:");
 	load_stream(w, t, tg);
+	load_env(w, t, tg);
 }
 
 /* The pattern's own text in the file: jq would round numbers that have
@@ -636,6 +669,9 @@ rules_free(struct rules *rs)
 			free(t->input);
 			shape_free(t->shape);
 			free(t->dead_letter);
+			for (char **v = t->env; v != NULL && *v != NULL; v++)
+				free(*v);
+			free(t->env);
 			free(t->stream);
 			if (t->stream_path != NULL)
 				jpath_free(t->stream_path);

@@ -120,15 +120,9 @@ proc_spawn_env(char *const *argv, char *const *envp, int flags, int fd0, int fd1
 }
 
 int
-proc_spawn3(char *const *argv, int fd0, int fd1, int fd2, pid_t *pid)
-{
-	struct proc_spec s = { argv, NULL, 0, { fd0, fd1, fd2 } };
-
-	return proc_spawn_spec(&s, pid);
-}
-
-int
 proc_spawn(char *const *argv, int fd0, int fd1, pid_t *pid)
 {
-	return proc_spawn3(argv, fd0, fd1, -1, pid);
+	struct proc_spec s = { argv, NULL, 0, { fd0, fd1, -1 } };
+
+	return proc_spawn_spec(&s, pid);
 }

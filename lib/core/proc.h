@@ -12,8 +12,6 @@
  * stdout (-1: inherit ours).  Returns 0 and *pid, or posix_spawnp's
  * error (ENOENT, EACCES …). */
 int proc_spawn(char *const *argv, int fd0, int fd1, pid_t *pid);
-/* The same with fd2 as its stderr (-1: inherit ours). */
-int proc_spawn3(char *const *argv, int fd0, int fd1, int fd2, pid_t *pid);
 
 /* Everything a spawn can be told: envp is the child's environment (NULL:
  * ours, else see proc_env below), fd[] its stdin, stdout and stderr (-1:
@@ -31,8 +29,9 @@ int proc_spawn_env(char *const *argv, char *const *envp, int flags, int fd0, int
     pid_t *pid);
 
 /* The environment a handler or target gets: not all of ours, only the
- * allow-list PATH, HOME, LANG, LC_*, TZ, TMPDIR, USER, LOGNAME, SHELL and
- * TERM (or everything with inherit), then what the caller sets.  v is
+ * allow-list PATH, HOME, LANG, LC_*, TZ, TMPDIR, USER, LOGNAME, SHELL,
+ * TERM, EVKIT_HOME and XDG_DATA_HOME (or everything with inherit), then
+ * what the caller sets.  v is
  * NULL-terminated, for proc_spawn_env. */
 struct proc_env {
 	char **v;

@@ -12,7 +12,10 @@ extern char **environ;
 
 /* What a process needs to run at all and to speak the user's language. */
 static const char *const allowed[] = {
-	"PATH", "HOME", "LANG", "TZ", "TMPDIR", "USER", "LOGNAME", "SHELL", "TERM", NULL,
+	"PATH", "HOME", "LANG", "TZ", "TMPDIR", "USER", "LOGNAME", "SHELL", "TERM",
+	/* where evkit's own named queues and logs are: a handler that runs
+	 * evq-send or evlog-append finds what its caller does */
+	"EVKIT_HOME", "XDG_DATA_HOME", NULL,
 };
 
 static int
