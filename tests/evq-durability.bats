@@ -110,7 +110,7 @@ load test_helper
 @test "a full disk: clear error, exit 74, what was committed stays" {
 	[ "$(id -u)" -eq 0 ] || skip "needs root to mount a small tmpfs"
 	mkdir disk
-	mount -t tmpfs -o size=600k tmpfs disk
+	mount -t tmpfs -o size=600k,mode=0700 tmpfs disk
 	seq 1 100 | evq-send -p ./disk/q.db > ids1
 	head -c 700000 /dev/urandom | base64 -w 200 | sed 's/.*/"&"/' > big
 	run --separate-stderr evq-send -b 50 ./disk/q.db big
