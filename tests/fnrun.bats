@@ -332,7 +332,7 @@ alloc() {
 	wait "$pid" || st=$?
 	exec 4>&-
 	assert_equal "$st" 74
-	grep -q -- '--dlq write' err
+	grep -q -- "--dlq: dead letter '/dev/full': No space left on device" err
 }
 
 @test "input that fails after valid lines (a directory operand): the invocations in flight finish and print first" {

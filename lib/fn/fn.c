@@ -16,17 +16,9 @@
 #include "core/out.h"
 #include "queue/queue.h"
 #include "core/sig.h"
+#include "core/backoff.h"
+#include "dlq/dlq.h"
 
-/* Back-off before retry k (1-based): 100 ms, 200 ms, 400 ms … up to 30 s. */
-static int64_t
-backoff_ms(int k)
-{
-	int64_t d = 100;
-
-	while (--k > 0 && d < 30000)
-		d *= 2;
-	return d < 30000 ? d : 30000;
-}
 
 static struct fn_runner *dying;
 
@@ -42,16 +34,14 @@ kill_on_die(void)
 static int
 open_dlq(struct fn_runner *r, const char *uri, struct ev_err *e)
 {
-	if (strncmp(uri, "file:", 5) == 0 && uri[5] != '\0') {
-		r->dlq_fd = open(uri + 5, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
-		if (r->dlq_fd < 0)
-			return err_sys(e, EV_IOERR, "--dlq '%s'", uri + 5);
-	} else if (strncmp(uri, "queue:", 6) == 0 && uri[6] != '\0') {
-		return q_open(uri + 6, Q_CREATE, NULL, &r->dlq_q, e);
-	} else {
-		return err_set(e, EV_USAGE, "--dlq takes file:PATH or queue:QUEUE, not '%s'", uri);
-	}
-	return 0;
+	const char *why = dlq_uri_check(uri);
+
+	if (why != NULL)
+		return err_set(e, EV_USAGE, "--dlq '%s': %s", uri, why);
+	int rc = dlq_open(uri, &r->dlq, e);
+	if (rc != 0)
+		err_wrap(e, "--dlq");
+	return rc;
 }
 
 /* The environment a function sees: the allow-list (or all of ours), the
@@ -119,7 +109,6 @@ fn_open(const struct fn_opts *o, struct fn_runner **rp, struct ev_err *e)
 		return rc;
 	r = xcalloc(1, sizeof *r);
 	r->o = *o;
-	r->dlq_fd = -1;
 	if (r->o.init_timeout_ms <= 0)
 		r->o.init_timeout_ms = 10000;
 	*rp = r;
@@ -186,7 +175,8 @@ settle(struct fn_runner *r, struct fn_inv *v)
 {
 	fn_res_report(r, v);
 	if (v->failed && v->attempt <= r->o.retries) {
-		v->not_before = clock_mono_ms() + backoff_ms(v->attempt);
+		/* 100 ms doubling to 30 s, with full jitter (core/backoff) */
+		v->not_before = clock_mono_ms() + backoff_ms(100, 30000, v->attempt - 1);
 		v->attempt++;
 		v->state = FN_READY;
 		return;
@@ -204,9 +194,9 @@ conclude(struct fn_runner *r, struct fn_inv *v)
 		if (!msg_quiet)
 			msg_warn("request %s failed: %.*s", v->id, (int)(v->res.n < 300 ? v->res.n : 300),
 			    v->res.p);
-		if ((r->dlq_fd >= 0 || r->dlq_q != NULL) && fn_res_dlq(r, v) != 0)
+		if (r->dlq != NULL && fn_res_dlq(r, v) != 0)
 			r->failed++;
-		else if (r->dlq_fd < 0 && r->dlq_q == NULL && r->o.on_done == NULL)
+		else if (r->dlq == NULL && r->o.on_done == NULL)
 			r->failed++;
 	}
 	if (r->o.on_done != NULL && r->o.on_done(r->o.done_ctx, v->tag, v->failed, v->res.p, v->res.n))
@@ -619,9 +609,10 @@ fn_finish(struct fn_runner *r, struct ev_err *e)
 	int status = r->failed > 0 ? EV_NONE : EV_OK;
 	if (fn_res_report_close(r) != 0 && r->err.code == 0)
 		err_sys(&r->err, EV_IOERR, "--report '%s'", r->o.report);
-	if (r->dlq_fd >= 0 && close(r->dlq_fd) != 0 && r->err.code == 0)
-		err_sys(&r->err, EV_IOERR, "--dlq");
-	r->dlq_fd = -1;
+	struct ev_err de;
+	if (dlq_close(r->dlq, &de) != 0 && r->err.code == 0)
+		r->err = de;
+	r->dlq = NULL;
 	if (r->err.code != 0) {
 		*e = r->err;
 		status = r->err.code;
@@ -636,10 +627,10 @@ release(struct fn_runner *r)
 {
 	if (r->report != NULL)
 		fclose(r->report);
-	if (r->dlq_fd >= 0)
-		close(r->dlq_fd);
-	if (r->dlq_q != NULL)
-		q_close(r->dlq_q);
+	if (r->dlq != NULL) {
+		struct ev_err ignored;
+		dlq_close(r->dlq, &ignored);
+	}
 	if (r->jx != NULL)
 		jx_free(r->jx);
 	for (size_t i = 0; i < r->ninv; i++) {

@@ -77,8 +77,7 @@ struct fn_runner {
 	int running;
 	struct jx *jx;
 	FILE *report;
-	int dlq_fd;		/* file: target, or -1 */
-	struct queue *dlq_q;	/* queue: target, or NULL */
+	struct dlq *dlq;	/* --dlq, or NULL */
 	long failed;		/* failures that did not reach a --dlq */
 	struct buf line;
 	struct pollfd *pfd;	/* poll set, sized for every pipe */

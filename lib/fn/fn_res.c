@@ -13,7 +13,9 @@
 
 #include <jv.h>
 
+#include "core/arn.h"
 #include "core/clock.h"
+#include "dlq/dlq.h"
 #include "fn_int.h"
 #include "core/json.h"
 #include "core/jx.h"
@@ -220,13 +222,15 @@ dlq_record(const struct fn_runner *r, const struct fn_inv *v, const char *payloa
     struct buf *b)
 {
 	char ts[25];
+	char *arn = arn_make("lambda", proc_env_get(&r->env, "AWS_REGION"), "function:",
+	    proc_env_get(&r->env, "AWS_LAMBDA_FUNCTION_NAME"));
 
 	clock_rfc3339(clock_now_ms(), ts);
 	buf_printf(b, "{\"version\":\"1.0\",\"timestamp\":\"%s\",\"requestContext\":"
-	    "{\"requestId\":\"%s\",\"functionArn\":\"arn:aws:lambda:%s:000000000000:function:",
-	    ts, v->id, proc_env_get(&r->env, "AWS_REGION"));
-	buf_adds(b, proc_env_get(&r->env, "AWS_LAMBDA_FUNCTION_NAME"));
-	buf_printf(b, "\",\"condition\":\"RetriesExhausted\",\"approximateInvokeCount\":%d},"
+	    "{\"requestId\":\"%s\",\"functionArn\":", ts, v->id);
+	json_add_string(b, arn, strlen(arn));
+	free(arn);
+	buf_printf(b, ",\"condition\":\"RetriesExhausted\",\"approximateInvokeCount\":%d},"
 	    "\"requestPayload\":", v->attempt);
 	buf_add(b, payload, n);
 	buf_adds(b, ",\"responseContext\":{\"statusCode\":200,\"executedVersion\":\"$LATEST\","
@@ -244,24 +248,9 @@ dlq_send(struct fn_runner *r, const struct fn_inv *v, const char *payload, size_
 	int rc = 0;
 
 	dlq_record(r, v, payload, n, &b);
-	if (r->dlq_q != NULL) {
-		struct q_out m = { .body = b.p, .len = b.n, .delay_ms = -1 };
-		struct q_sent sent = { 0 };
-		if (q_send_begin(r->dlq_q, &e) != 0 || q_send_add(r->dlq_q, &m, &sent, &e) != 0) {
-			r->err = e;
-			rc = err_wrap(&r->err, "--dlq");
-		} else if (sent.refused != NULL) {
-			q_send_rollback(r->dlq_q);
-			rc = err_set(&r->err, EV_IOERR, "--dlq queue '%s': %s", q_name(r->dlq_q),
-			    sent.refused);
-		} else if (q_send_commit(r->dlq_q, &e) != 0) {
-			r->err = e;
-			rc = err_wrap(&r->err, "--dlq");
-		}
-	} else {
-		buf_addc(&b, '\n');
-		if ((errno = buf_write_fd(&b, r->dlq_fd)) != 0)
-			rc = err_sys(&r->err, EV_IOERR, "--dlq write");
+	if ((rc = dlq_put(r->dlq, b.p, b.n, NULL, 0, &e)) != 0) {
+		r->err = e;
+		err_wrap(&r->err, "--dlq");
 	}
 	buf_free(&b);
 	return rc;
