@@ -126,7 +126,7 @@ on_fail(void *ctx, const struct bus_fail *f)
 
 	(void)ctx;
 	if (f->errnum == EPIPE && f->t->kind == TGT_STDOUT)
-		out_epipe();	/* our reader left: end quietly, as a filter */
+		msg_epipe();	/* our reader left: end quietly, as a filter */
 	last_line(f, &tail);
 	if (f->exhausted != NULL)
 		snprintf(why, sizeof why, " (%s)", f->exhausted);
@@ -246,7 +246,7 @@ rules_mode(struct rules *rs, const struct bus_pipe_opts *o, char **files, int nf
 	int status = read_lines(rd);
 	int delivered = close_pipe();
 	sig_reraise();
-	out_close_or_die();
+	msg_close_or_die();
 	if (status == EV_OK)
 		status = ndj_status(rd);
 	ndj_close(rd);
@@ -266,7 +266,7 @@ redrive_mode(struct rules *rs, const char *dlq)
 		msg_error("%s", e.msg);
 	msg_warn("--redrive: %ld dead letter(s) delivered from '%s', %ld failed again, %ld left",
 	    st.redriven, dlq, st.failed, st.skipped);
-	out_close_or_die();
+	msg_close_or_die();
 	if (rc != 0)
 		return rc;
 	if (st.skipped > 0)
@@ -309,7 +309,7 @@ filter_mode(struct pat_set *set, int jobs, int invert, int count, char **files, 
 		msg_die_quietly();
 	if (count && rc == 0)
 		out_printf("%lu\n", selected);
-	out_close_or_die();	/* what came before a bad line */
+	msg_close_or_die();	/* what came before a bad line */
 	if (rc != 0 && e.msg[0] == '\0')
 		exit(rc);	/* cli_reject() or cli_input_error() has said why */
 	if (rc != 0)

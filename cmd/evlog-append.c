@@ -127,7 +127,7 @@ settle(void)
 		msg_die_err(&e);	/* printed before at_die() */
 	if (o.print && res.records.n > 0) {
 		out_write(res.records.p, res.records.n);
-		out_flush_or_die();
+		msg_flush_or_die();
 	}
 	buf_reset(&res.records);
 }
@@ -223,7 +223,7 @@ main(int argc, char **argv)
 			commit();	/* everything before the bad line */
 			settle();
 			elog_close(log_);
-			out_close_or_die();
+			msg_close_or_die();
 			exit(bad);
 		}
 		if (o.expect == ELOG_EXPECT_ANY && (elog_batch_count(batch) >= BATCH_EVENTS ||
@@ -240,6 +240,6 @@ main(int argc, char **argv)
 	jx_free(stream_path);
 	buf_free(&stream_name);
 	free(path);
-	out_close_or_die();
+	msg_close_or_die();
 	return rc;
 }

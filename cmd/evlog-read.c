@@ -220,7 +220,7 @@ run(struct elog *l, struct fold *f)
 		}
 		if (!o.follow || k == 1)
 			break;		/* k == 1: past --until */
-		out_flush_or_die();
+		msg_flush_or_die();
 		elog_reader_wait(rd, 100);
 	}
 	elog_reader_close(rd);
@@ -251,6 +251,6 @@ main(int argc, char **argv)
 	elog_close(l);
 	buf_free(&o.stream);
 	free(path);
-	out_close_or_die();
+	msg_close_or_die();
 	return rc;
 }

@@ -322,6 +322,6 @@ main(int argc, char **argv)
 		cli_usage_error("%s: unexpected argument '%s'", sc->name, argv[optind + sc->max]);
 	out_init(cli.line_buffered);
 	int status = sc->run(&c, argv + optind);
-	out_close_or_die();
+	msg_close_or_die();
 	return status;
 }

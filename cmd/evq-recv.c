@@ -260,7 +260,7 @@ settle(struct receiver *r, size_t n, size_t delivered, int err)
 	}
 	r->printed += (long)delivered;
 	if (err == EPIPE)
-		out_epipe();
+		msg_epipe();
 	if (err != 0) {
 		errno = err;
 		msg_die_sys(EV_IOERR, "write error");
@@ -308,7 +308,7 @@ receive_loop(struct receiver *r)
 		/* Nothing visible: wait for a first message, or forever with -f. */
 		int watch = r->reader ? STDOUT_FILENO : -1;
 		if (r->follow) {
-			out_flush_or_die();
+			msg_flush_or_die();
 			q_wait_fd(r->q, -1, watch);
 			r->after = 0;	/* leases that expired meanwhile are due again */
 		} else if (r->printed == 0 && clock_mono_ms() < deadline) {
@@ -318,7 +318,7 @@ receive_loop(struct receiver *r)
 		}
 		if (r->reader && reader_gone(0)) {
 			sig_reraise();
-			out_epipe();	/* nobody to deliver to: as a write would */
+			msg_epipe();	/* nobody to deliver to: as a write would */
 		}
 	}
 }
@@ -337,7 +337,7 @@ peek_loop(struct receiver *r)
 			break;
 		for (size_t i = 0; i < n; i++)
 			format_msg(r, &r->batch[i]);
-		out_flush_or_die();
+		msg_flush_or_die();
 		r->printed += (long)n;
 		after = r->batch[n - 1].rowid;
 	}
@@ -487,7 +487,7 @@ main(int argc, char **argv)
 	free(r.batch);
 	free(r.ends);
 	buf_free(&r.env);
-	out_close_or_die();
+	msg_close_or_die();
 	sig_reraise();
 	return status;
 }

@@ -83,7 +83,7 @@ commit(void *ctx)
 		out_write(s->ids.p, s->ids.n);
 		buf_reset(&s->ids);
 	}
-	out_flush_or_die();
+	msg_flush_or_die();
 }
 
 static void
@@ -260,6 +260,6 @@ main(int argc, char **argv)
 	jx_free(s.dedup_from);
 	free(s.attrs);
 	buf_free(&s.ids);
-	out_close_or_die();
+	msg_close_or_die();
 	return status;
 }

@@ -171,7 +171,7 @@ parse(int argc, char **argv, struct fn_opts *o, int *nfiles)
 static int
 end(int status, int run, const struct ev_err *e)
 {
-	out_close_or_die();
+	msg_close_or_die();
 	if (run == EV_USAGE)
 		cli_usage_error("%s", e->msg);
 	if (run > EV_NONE)

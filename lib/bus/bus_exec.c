@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "bus_int.h"
+#include "core/fsx.h"
 #include "core/alloc.h"
 #include "core/clock.h"
 #include "core/proc.h"
@@ -46,19 +47,11 @@ payload_len(const struct bus_item *it)
 }
 
 static void
-close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
-
-static void
 close_all(struct slot *s)
 {
-	close_fd(&s->in);
-	close_fd(&s->in_rd);
-	close_fd(&s->err);
+	fsx_close(&s->in);
+	fsx_close(&s->in_rd);
+	fsx_close(&s->err);
 }
 
 /* Writes what the pipe takes now; closes it once the payload is in. */
@@ -75,7 +68,7 @@ feed(struct slot *s)
 			return;		/* EAGAIN: when poll says */
 		s->off += (size_t)w;
 	}
-	close_fd(&s->in);
+	fsx_close(&s->in);
 }
 
 /* Passes the child's stderr on and keeps its last BUS_TAIL bytes. */
@@ -91,7 +84,7 @@ drain_err(struct slot *s)
 		if (n < 0 && errno == EAGAIN)
 			return;
 		if (n <= 0) {
-			close_fd(&s->err);
+			fsx_close(&s->err);
 			return;
 		}
 		ssize_t w = write(STDERR_FILENO, b, (size_t)n);

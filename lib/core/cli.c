@@ -114,6 +114,7 @@ cli_init(char **argv, const char *help)
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
+	out_on_failure(msg_flush_failed);	/* a filter's reader gone: die */
 }
 
 void
@@ -137,12 +138,12 @@ cli_common_opt(int c, const char *arg)
 	case 'h':
 		out_init(0);
 		out_write(help_text, strlen(help_text));
-		out_close_or_die();
+		msg_close_or_die();
 		exit(EV_OK);
 	case CLI_VERSION:
 		out_init(0);
 		out_printf("%s (evkit) %s\n", msg_prog, EVKIT_VERSION);
-		out_close_or_die();
+		msg_close_or_die();
 		exit(EV_OK);
 	case 'q':
 		msg_quiet = 1;

@@ -263,3 +263,11 @@ fsx_lock_holder(int fd, char *comm, size_t comm_n)
 		read_comm(found, comm, comm_n);
 	return found;
 }
+
+void
+fsx_close(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}

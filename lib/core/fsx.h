@@ -13,6 +13,8 @@
  * fails with ELOOP instead of being followed (to truncate or overwrite
  * what it points at). */
 int fsx_openat(int dirfd, const char *name, int flags, mode_t mode);
+/* Closes *fd if it is open (>= 0) and sets it to -1. */
+void fsx_close(int *fd);
 
 /* Creates the temporary name in dirfd for writing (O_CREAT | O_EXCL |
  * O_NOFOLLOW, mode): a leftover by that name, a file or a planted

@@ -1,7 +1,9 @@
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "msg.h"
 #include "out.h"
@@ -81,7 +83,7 @@ die_exit(int code)
 	die_hook = NULL;
 	if (fn != NULL)
 		fn();
-	out_close_or_die();
+	msg_close_or_die();
 	exit(code);
 }
 
@@ -93,7 +95,7 @@ msg_die_quietly(void)
 	die_hook = NULL;
 	if (fn != NULL)
 		fn();
-	out_epipe();
+	msg_epipe();
 }
 
 void
@@ -123,4 +125,50 @@ void
 msg_die_err(const struct ev_err *e)
 {
 	msg_die(e->code != 0 ? e->code : EV_SOFTWARE, "%s", e->msg);
+}
+
+void
+msg_flush_failed(int err)
+{
+	if (err == EPIPE)
+		msg_die_quietly();
+	errno = err;
+	msg_die_sys(EV_IOERR, "write error");
+}
+
+void
+msg_flush_or_die(void)
+{
+	if (out_flush() != 0)
+		msg_flush_failed(errno);
+}
+
+void
+msg_close_or_die(void)
+{
+	static int closing;
+
+	if (closing)
+		return;
+	closing = 1;
+	if (out_flush() != 0 && errno != EPIPE) {
+		fprintf(stderr, "%s: write error: %s\n", msg_prog, strerror(errno));
+		_exit(EV_IOERR);
+	}
+	if (close(STDOUT_FILENO) != 0 && errno != EBADF && errno != EINTR) {
+		fprintf(stderr, "%s: write error: %s\n", msg_prog, strerror(errno));
+		_exit(EV_IOERR);
+	}
+}
+
+noreturn void
+msg_epipe(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGPIPE, &sa, NULL);
+	raise(SIGPIPE);
+	_exit(141);
 }

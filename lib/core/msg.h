@@ -36,6 +36,15 @@ noreturn void msg_die_sys(int code, const char *fmt, ...) __attribute__((format(
 /* Reports a library error (err.h) and exits with its status. */
 noreturn void msg_die_err(const struct ev_err *e);
 
+/* The command side of core/out: out_flush(), or die, quietly by SIGPIPE
+ * on EPIPE (after the msg_at_die hook), else with exit 74; and the final
+ * flush and close of stdout (gnulib close_stdout), dying 74 on error. */
+void msg_flush_or_die(void);
+noreturn void msg_flush_failed(int err);
+/* Ends the process the way a filter whose reader left does: by SIGPIPE. */
+noreturn void msg_epipe(void);
+void msg_close_or_die(void);
+
 /* The reader of stdout left (EPIPE): run the hook, then die by SIGPIPE. */
 noreturn void msg_die_quietly(void);
 

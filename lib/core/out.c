@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "msg.h"
+#include "alloc.h"
 #include "out.h"
 
 enum { OUT_CAP = 1 << 16 };
@@ -14,6 +14,21 @@ enum { OUT_CAP = 1 << 16 };
 static char *buf;
 static size_t len, cap, flushed;
 static int line_mode, failed;
+static void (*on_failure)(int err);
+
+void
+out_on_failure(void (*fn)(int err))
+{
+	on_failure = fn;
+}
+
+/* A flush out_line needs: a failure goes to the command's handler. */
+static void
+flush_now(void)
+{
+	if (out_flush() != 0 && on_failure != NULL)
+		on_failure(errno);
+}
 
 void
 out_init(int line_buffered)
@@ -35,10 +50,7 @@ reserve(size_t n)
 	size_t ncap = cap ? cap : OUT_CAP;
 	while (ncap < len + n)
 		ncap *= 2;
-	char *nb = realloc(buf, ncap);
-	if (nb == NULL)
-		msg_die(EV_SOFTWARE, "out of memory");
-	buf = nb;
+	buf = xrealloc(buf, ncap);
 	cap = ncap;
 }
 
@@ -62,7 +74,7 @@ out_line(const char *p, size_t n)
 	buf[len + n] = '\n';
 	len += n + 1;
 	if (line_mode || len >= OUT_CAP)
-		out_flush_or_die();
+		flush_now();
 }
 
 void
@@ -125,42 +137,5 @@ out_flush(void)
 	return 0;
 }
 
-noreturn void
-out_epipe(void)
-{
-	struct sigaction sa;
 
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = SIG_DFL;
-	sigaction(SIGPIPE, &sa, NULL);
-	raise(SIGPIPE);
-	_exit(141);
-}
 
-void
-out_flush_or_die(void)
-{
-	if (out_flush() == 0)
-		return;
-	if (errno == EPIPE)
-		msg_die_quietly();
-	msg_die_sys(EV_IOERR, "write error");
-}
-
-void
-out_close_or_die(void)
-{
-	static int closing;
-
-	if (closing)
-		return;
-	closing = 1;
-	if (out_flush() != 0 && errno != EPIPE) {
-		fprintf(stderr, "%s: write error: %s\n", msg_prog, strerror(errno));
-		_exit(EV_IOERR);
-	}
-	if (close(STDOUT_FILENO) != 0 && errno != EBADF && errno != EINTR) {
-		fprintf(stderr, "%s: write error: %s\n", msg_prog, strerror(errno));
-		_exit(EV_IOERR);
-	}
-}

@@ -21,12 +21,8 @@ size_t out_pending(void);
  * out_flushed() tells how many bytes of it did get written. */
 int out_flush(void);
 size_t out_flushed(void);
-/* out_flush(), or die: quietly by SIGPIPE on EPIPE (after the msg_at_die
- * hook), else with exit 74. */
-void out_flush_or_die(void);
-/* Ends the process the way a filter whose reader left does. */
-noreturn void out_epipe(void);
-/* Final flush and close of stdout (gnulib close_stdout); dies 74 on error. */
-void out_close_or_die(void);
+/* fn(errno) is called when a flush that out_line makes fails (the
+ * command's choice: msg_flush_failed dies, quietly on EPIPE). */
+void out_on_failure(void (*fn)(int err));
 
 #endif

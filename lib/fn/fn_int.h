@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+#include "core/fsx.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/proc.h"
@@ -96,7 +97,6 @@ enum { FN_MEM_TICK_MS = 10 };
 
 /* fn_proc.c */
 int fn_proc_setup(struct ev_err *e);
-void fn_close_fd(int *fd);
 void fn_shim_take(int *st_fd, int *status, struct rusage *ru);
 int fn_feed(int fd, struct fn_inv *v);
 void fn_proc_orphans(struct fn_runner *r, int final);

@@ -149,15 +149,7 @@ fn_shim_take(int *st_fd, int *status, struct rusage *ru)
 	(void)status;
 	(void)ru;
 #endif
-	fn_close_fd(st_fd);
-}
-
-void
-fn_close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
+	fsx_close(st_fd);
 }
 
 /* Writes what fd takes of v's event and its newline.  Returns 0 when
@@ -192,7 +184,7 @@ fn_proc_write(struct fn_inv *v)
 	}
 	if (v->in_fd >= 0 && fn_feed(v->in_fd, v) == 0 && v->in_off <= v->n)
 		return;
-	fn_close_fd(&v->in_fd);
+	fsx_close(&v->in_fd);
 }
 
 /* Reads what the handler wrote; past FN_MAX_RESULT the bytes are counted
@@ -218,7 +210,7 @@ fn_proc_read(struct fn_inv *v)
 			buf_add(&v->out, tmp, (size_t)got);
 		v->out_total += (size_t)got;
 	}
-	fn_close_fd(&v->out_fd);
+	fsx_close(&v->out_fd);
 }
 
 /* Reaps one exited handler, if any, and returns its invocation.  The
@@ -251,7 +243,7 @@ fn_proc_reap(struct fn_runner *r)
 		v->exited = 1;
 		v->status = st;
 		v->ru = ru;
-		fn_close_fd(&v->in_fd);
+		fsx_close(&v->in_fd);
 		return v;
 	}
 }

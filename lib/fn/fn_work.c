@@ -20,9 +20,9 @@
 static void
 clear(struct fn_worker *w)
 {
-	fn_close_fd(&w->in_fd);
-	fn_close_fd(&w->out_fd);
-	fn_close_fd(&w->st_fd);
+	fsx_close(&w->in_fd);
+	fsx_close(&w->out_fd);
+	fsx_close(&w->st_fd);
 	buf_reset(&w->rb);
 	w->pid = w->hpid = 0;
 	w->gone = 0;
@@ -137,7 +137,7 @@ fn_work_write(struct fn_inv *v)
 	struct fn_worker *w = v->wk;
 
 	if (w->in_fd >= 0 && fn_feed(w->in_fd, v) != 0)
-		fn_close_fd(&w->in_fd);
+		fsx_close(&w->in_fd);
 }
 
 /* Takes the first line of the worker's output as v's result.  A line
@@ -174,7 +174,7 @@ fn_work_read(struct fn_inv *v)
 		if (got < 0 && errno == EAGAIN)
 			break;
 		if (got <= 0) {
-			fn_close_fd(&w->out_fd);
+			fsx_close(&w->out_fd);
 			break;
 		}
 		buf_add(&w->rb, tmp, (size_t)got);
@@ -272,7 +272,7 @@ fn_work_stop_all(struct fn_runner *r)
 	int left = 1;
 
 	for (int i = 0; r->wk != NULL && i < r->o.jobs; i++)
-		fn_close_fd(&r->wk[i].in_fd);
+		fsx_close(&r->wk[i].in_fd);
 	while (left && clock_mono_ms() < until) {
 		left = 0;
 		for (int i = 0; r->wk != NULL && i < r->o.jobs; i++) {
