@@ -76,20 +76,12 @@ static void
 drain_err(struct slot *s)
 {
 	char b[4096];
+	size_t n;
 
-	while (s->err >= 0) {
-		ssize_t n = read(s->err, b, sizeof b);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			return;
-		if (n <= 0) {
-			fsx_close(&s->err);
-			return;
-		}
-		ssize_t w = write(STDERR_FILENO, b, (size_t)n);
+	while ((n = fsx_read_some(&s->err, b, sizeof b)) > 0) {
+		ssize_t w = write(STDERR_FILENO, b, n);
 		(void)w;	/* our stderr gone: the tail still has it */
-		buf_add(&s->tail, b, (size_t)n);
+		buf_add(&s->tail, b, n);
 		if (s->tail.n > BUS_TAIL) {
 			memmove(s->tail.p, s->tail.p + s->tail.n - BUS_TAIL, BUS_TAIL);
 			s->tail.n = BUS_TAIL;

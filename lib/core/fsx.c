@@ -271,3 +271,19 @@ fsx_close(int *fd)
 		close(*fd);
 	*fd = -1;
 }
+
+size_t
+fsx_read_some(int *fd, void *buf, size_t n)
+{
+	while (*fd >= 0) {
+		ssize_t got = read(*fd, buf, n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0 && errno == EAGAIN)
+			return 0;
+		if (got > 0)
+			return (size_t)got;
+		fsx_close(fd);
+	}
+	return 0;
+}

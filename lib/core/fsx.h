@@ -15,6 +15,10 @@
 int fsx_openat(int dirfd, const char *name, int flags, mode_t mode);
 /* Closes *fd if it is open (>= 0) and sets it to -1. */
 void fsx_close(int *fd);
+/* One read from the non-blocking *fd (a child's pipe) through EINTR: the
+ * bytes read, or 0 when there is nothing now (EAGAIN) or no more (end or
+ * error: *fd is then closed and -1). */
+size_t fsx_read_some(int *fd, void *buf, size_t n);
 
 /* Creates the temporary name in dirfd for writing (O_CREAT | O_EXCL |
  * O_NOFOLLOW, mode): a leftover by that name, a file or a planted

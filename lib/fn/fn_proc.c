@@ -193,24 +193,17 @@ void
 fn_proc_read(struct fn_inv *v)
 {
 	char tmp[65536];
+	size_t got;
 
 	if (v->wk != NULL) {
 		fn_work_read(v);
 		return;
 	}
-	while (v->out_fd >= 0) {
-		ssize_t got = read(v->out_fd, tmp, sizeof tmp);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0 && errno == EAGAIN)
-			return;
-		if (got <= 0)
-			break;
-		if (v->out_total + (size_t)got <= FN_MAX_RESULT)
-			buf_add(&v->out, tmp, (size_t)got);
-		v->out_total += (size_t)got;
+	while ((got = fsx_read_some(&v->out_fd, tmp, sizeof tmp)) > 0) {
+		if (v->out_total + got <= FN_MAX_RESULT)
+			buf_add(&v->out, tmp, got);
+		v->out_total += got;
 	}
-	fsx_close(&v->out_fd);
 }
 
 /* Reaps one exited handler, if any, and returns its invocation.  The

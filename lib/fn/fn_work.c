@@ -166,18 +166,10 @@ fn_work_read(struct fn_inv *v)
 {
 	struct fn_worker *w = v->wk;
 	char tmp[65536];
+	size_t got;
 
-	while (w->out_fd >= 0) {
-		ssize_t got = read(w->out_fd, tmp, sizeof tmp);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0 && errno == EAGAIN)
-			break;
-		if (got <= 0) {
-			fsx_close(&w->out_fd);
-			break;
-		}
-		buf_add(&w->rb, tmp, (size_t)got);
+	while ((got = fsx_read_some(&w->out_fd, tmp, sizeof tmp)) > 0) {
+		buf_add(&w->rb, tmp, got);
 		if (!v->replied)
 			take_line(v, w);
 	}
