@@ -651,6 +651,15 @@ rules_load(const char *path, struct rules **out, struct ev_err *e)
 	return *out != NULL ? 0 : EV_USAGE;
 }
 
+/* A NULL-terminated vector of strings, and the strings. */
+static void
+free_words(char **v)
+{
+	for (char **w = v; w != NULL && *w != NULL; w++)
+		free(*w);
+	free(v);
+}
+
 void
 rules_free(struct rules *rs)
 {
@@ -663,15 +672,11 @@ rules_free(struct rules *rs)
 			free(t->id);
 			free(t->uri);
 			free(t->arg);
-			for (char **a = t->argv; a != NULL && *a != NULL; a++)
-				free(*a);
-			free(t->argv);
+			free_words(t->argv);
 			free(t->input);
 			shape_free(t->shape);
 			free(t->dead_letter);
-			for (char **v = t->env; v != NULL && *v != NULL; v++)
-				free(*v);
-			free(t->env);
+			free_words(t->env);
 			free(t->stream);
 			if (t->stream_path != NULL)
 				jpath_free(t->stream_path);
