@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -50,22 +51,28 @@ struct elog_idx {
 enum { HDR = 4096, MIN_CAP = 1 << 14 };
 static const char MAGIC[8] = "EVLOGIX1";
 
+static char boot_id_text[40];
+static pthread_once_t boot_id_once = PTHREAD_ONCE_INIT;
+
+static void
+read_boot_id(void)
+{
+	int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		if (read(fd, boot_id_text, 39) < 0)
+			boot_id_text[0] = '\0';
+		close(fd);
+	}
+}
+
+/* Read once per process, by whichever thread first needs it (bus log:
+ * targets open their logs from their own threads). */
 static void
 boot_id(char out[40])
 {
-	static char id[40];
-	static int have;
-
-	if (!have) {
-		int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
-		if (fd >= 0) {
-			if (read(fd, id, 39) < 0)
-				id[0] = '\0';
-			close(fd);
-		}
-		have = 1;
-	}
-	memcpy(out, id, 40);
+	pthread_once(&boot_id_once, read_boot_id);
+	memcpy(out, boot_id_text, 40);
 }
 
 static uint32_t

@@ -1,5 +1,6 @@
 /* Value-level matchers of pattern.c: numbers by value, wildcards,
  * equals-ignore-case and IP addresses. */
+#include <ctype.h>
 #include <arpa/inet.h>
 #include <locale.h>
 #include <math.h>
@@ -566,9 +567,11 @@ pip_parse(const char *p, size_t n, unsigned char out[16])
 		return 4;
 	/* IPv6 as event-ruler takes it: hex digits and colons only (no
 	 * dotted tail, no zone), one colon at least */
-	if (n == 0 || n >= sizeof buf || memchr(p, ':', n) == NULL ||
-	    strspn(p, "0123456789abcdefABCDEF:") < n)
+	if (n == 0 || n >= sizeof buf || memchr(p, ':', n) == NULL)
 		return 0;
+	for (size_t i = 0; i < n; i++)	/* p is not NUL-terminated: no strspn */
+		if (!isxdigit((unsigned char)p[i]) && p[i] != ':')
+			return 0;
 	memcpy(buf, p, n);
 	buf[n] = '\0';
 	if (inet_pton(AF_INET6, buf, out) != 1)

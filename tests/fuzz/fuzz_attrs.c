@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/err.h"
 #include "core/json.h"
 #include "queue/queue.h"
 
@@ -27,14 +28,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		p = nl + 1;
 	}
 	char *json = NULL, md5[33];
-	const char *why = NULL;
-	long sz = q_attrs_render(specs, n, &json, md5, &why);
-	if (sz >= 0) {
+	long sz;
+	struct ev_err err = { 0 };
+	if (q_attrs_render(specs, n, &json, md5, &sz, &err) == 0) {
 		struct json_err e;
-		if (json == NULL || json_validate(json, strlen(json), 0, &e) != '{' || strlen(md5) != 32)
+		if (json == NULL || json_validate(json, strlen(json), 0, &e) != '{' || strlen(md5) != 32 ||
+		    sz < 0)
 			abort();
-	} else if (why == NULL) {
-		abort();
+	} else if (err.msg[0] == '\0') {
+		abort();	/* a refusal always says why */
 	}
 	free(json);
 	int64_t rowid, receipt;

@@ -66,24 +66,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	close(fd);
 
-	if (elog_open(dir, &o, &l) != 0)
+	struct ev_err e;
+	if (elog_open(dir, &o, &l, &e) != 0)
 		abort();
 	struct elog_batch *b = elog_batch_new();
 	struct elog_result res = { 0 };
 	const char *why;
 	elog_batch_add(b, "s", 1, "{\"n\":1}", 7, &why);
-	int rc = elog_append(l, b, ELOG_EXPECT_ANY, &res);
+	int rc = elog_append(l, b, ELOG_EXPECT_ANY, &res, &e);
 	if (rc == 0) {
 		/* Recovered: everything left must be sound and readable. */
 		uint64_t records;
-		if (elog_verify(l, noreport, NULL, &records) < 0)
+		if (elog_verify(l, noreport, NULL, &records, &e) < 0)
 			abort();
 		struct elog_reader *rd;
 		struct elog_rec r;
 		uint64_t n = 0;
-		if (elog_reader_open(l, 1, &rd) != 0)
+		if (elog_reader_open(l, 1, &rd, &e) != 0)
 			abort();
-		while (elog_reader_next(rd, &r) == 1)
+		while (elog_reader_next(rd, &r, &e) == 1)
 			n++;
 		if (n != records || r.seq != res.last_seq)
 			abort();

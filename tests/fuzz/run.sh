@@ -11,6 +11,11 @@ flags="-std=c17 -D_GNU_SOURCE -Ilib -g -O1 -fno-sanitize-recover=all"
 # The library once, instrumented, for every target; two compilers at once.
 echo "fuzz: building the library"
 mkdir -p "$out/lib"
+# An object is kept only while it is newer than its source and than every
+# header (a changed struct would otherwise be linked with stale code).
+if [ -e "$out/libevkit.a" ] && [ -n "$(find lib -name '*.h' -newer "$out/libevkit.a")" ]; then
+	rm -f "$out"/lib/*.o
+fi
 n=0
 for src in lib/*/*.c; do
 	o=$out/lib/$(echo "$src" | tr / _).o
