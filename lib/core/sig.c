@@ -5,7 +5,7 @@
 #include "out.h"
 #include "sig.h"
 
-volatile sig_atomic_t sig_stop;
+_Atomic int sig_stop;
 
 static void
 on_stop(int sig)

@@ -6,7 +6,8 @@
 
 #include <signal.h>
 
-extern volatile sig_atomic_t sig_stop;	/* the signal that asked, or 0 */
+/* Atomic, not only volatile: the bus's and filter's threads read it too. */
+extern _Atomic int sig_stop;	/* the signal that asked, or 0 */
 
 /* Installs the handlers, without SA_RESTART so blocking calls return EINTR. */
 void sig_catch_stop(void);
