@@ -155,7 +155,7 @@ reader_gone(int timeout_us)
 static void
 keep_lease(struct receiver *r, int start)
 {
-	int64_t every = q_attrs(r->q)->visibility_ms / 3;
+	int64_t every = q_consume_hold_ms(r->q) / 3;
 	struct ev_err e;
 	int held;
 

@@ -379,3 +379,20 @@ print(line.decode().strip(), p.wait())'
 	run evq-recv -n 0 q
 	assert_failure 2
 }
+
+@test "consume mode deletes what it printed on a queue whose VisibilityTimeout is 0" {
+	evq-ctl create q --visibility 0
+	seq 1 3 | evq-send q
+	run --separate-stderr evq-recv q
+	assert_success
+	assert_output "$(seq 1 3)"
+	assert_equal "$stderr" ''
+	run evq-recv --peek q
+	assert_failure 1
+	# a pipe too: the reader's pace decides, as with any timeout
+	seq 4 6 | evq-send q
+	evq-recv q | cat > got
+	assert_equal "$(cat got)" "$(seq 4 6)"
+	run evq-recv --peek q
+	assert_failure 1
+}

@@ -137,6 +137,12 @@ int q_consume(struct queue *q, int64_t after_rowid, size_t max, int flags, struc
  * *deleted is how many it deleted: fewer when a lease ran out first. */
 int q_consume_done(struct queue *q, const struct q_msg *out, size_t delivered, size_t *deleted,
     struct ev_err *e);
+/* How long consume mode holds the messages it is printing: the
+ * VisibilityTimeout, but at least Q_CONSUME_MIN_MS, so that a queue whose
+ * timeout is 0 still has what was printed deleted (SQS deletes by the
+ * receipt handle even after the timeout). */
+enum { Q_CONSUME_MIN_MS = 1000 };	/* SQS counts whole seconds */
+int64_t q_consume_hold_ms(const struct queue *q);
 /* Renews the lease of the last q_consume's messages for another
  * VisibilityTimeout (a receiver still waiting for its reader); *held is
  * 0 when it had already run out. */

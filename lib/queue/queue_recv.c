@@ -438,6 +438,12 @@ q_receive(struct queue *q, int64_t after, size_t max, int64_t lease_ms, struct q
 	return receive_end(q, out, pend, got, n, &active, &o, e);
 }
 
+int64_t
+q_consume_hold_ms(const struct queue *q)
+{
+	return q->a.visibility_ms > Q_CONSUME_MIN_MS ? q->a.visibility_ms : Q_CONSUME_MIN_MS;
+}
+
 /* One claim row leases a whole run: no message row is rewritten. */
 static void
 claim_runs(struct queue *q, const struct scan_out *o, int64_t now, int64_t token)
@@ -446,7 +452,7 @@ claim_runs(struct queue *q, const struct scan_out *o, int64_t now, int64_t token
 		sqlite3_stmt *c = qdb_stmt(q, ST_CLAIM_RUN, "INSERT INTO claim VALUES(?1, ?2, ?3, ?4, ?5)");
 		sqlite3_bind_int64(c, 1, o->runs.v[r]);
 		sqlite3_bind_int64(c, 2, o->runs.v[r + 1]);
-		sqlite3_bind_int64(c, 3, now + q->a.visibility_ms);
+		sqlite3_bind_int64(c, 3, now + q_consume_hold_ms(q));
 		sqlite3_bind_int64(c, 4, token);
 		sqlite3_bind_int64(c, 5, now);
 		qdb_step(q, c);
@@ -534,7 +540,7 @@ q_consume_extend(struct queue *q, int *held, struct ev_err *e)
 	qdb_begin(q);
 	int64_t now = clock_now_ms();
 	sqlite3_stmt *s = qdb_prepare(q, "UPDATE claim SET until = ?1 WHERE token = ?2 AND until > ?3");
-	sqlite3_bind_int64(s, 1, now + q->a.visibility_ms);
+	sqlite3_bind_int64(s, 1, now + q_consume_hold_ms(q));
 	sqlite3_bind_int64(s, 2, q->run_token);
 	sqlite3_bind_int64(s, 3, now);
 	if (qdb_step(q, s) == 0)
