@@ -91,7 +91,7 @@ note_id(struct sender *s, const struct q_sent *sent, const char *body, size_t le
 {
 	char md5[33];
 
-	md5_hex_of(body, len, md5);
+	digest_hex_of(DIGEST_MD5, body, len, md5);
 	buf_printf(&s->ids, "{\"MessageId\":\"%s\",\"MD5OfMessageBody\":\"%s\"", sent->id, md5);
 	if (s->attrs != NULL)
 		buf_printf(&s->ids, ",\"MD5OfMessageAttributes\":\"%s\"", s->attrs_md5);

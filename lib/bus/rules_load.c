@@ -660,31 +660,36 @@ free_words(char **v)
 	free(v);
 }
 
+/* The strings a target owns, freed alike. */
+static const size_t target_strings[] = {
+	offsetof(struct target, id), offsetof(struct target, uri), offsetof(struct target, arg),
+	offsetof(struct target, input), offsetof(struct target, dead_letter),
+	offsetof(struct target, stream), offsetof(struct target, stream_path_text),
+};
+
+static void
+target_free(struct target *t)
+{
+	for (size_t i = 0; i < sizeof target_strings / sizeof target_strings[0]; i++)
+		free(*(char **)((char *)t + target_strings[i]));
+	free_words(t->argv);
+	free_words(t->env);
+	shape_free(t->shape);
+	if (t->stream_path != NULL)
+		jpath_free(t->stream_path);
+	free(t->stream_path);
+}
+
 void
 rules_free(struct rules *rs)
 {
 	if (rs == NULL)
 		return;
 	for (int i = 0; i < rs->nrules; i++) {
-		struct rule *r = &rs->rules[i];
-		for (int j = 0; j < r->ntargets; j++) {
-			struct target *t = &r->targets[j];
-			free(t->id);
-			free(t->uri);
-			free(t->arg);
-			free_words(t->argv);
-			free(t->input);
-			shape_free(t->shape);
-			free(t->dead_letter);
-			free_words(t->env);
-			free(t->stream);
-			if (t->stream_path != NULL)
-				jpath_free(t->stream_path);
-			free(t->stream_path);
-			free(t->stream_path_text);
-		}
-		free(r->name);
-		free(r->arn);
+		for (int j = 0; j < rs->rules[i].ntargets; j++)
+			target_free(&rs->rules[i].targets[j]);
+		free(rs->rules[i].name);
+		free(rs->rules[i].arn);
 	}
 	pat_free(rs->set);
 	free(rs->rules);

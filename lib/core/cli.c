@@ -12,6 +12,7 @@
 #include "msg.h"
 #include "names.h"
 #include "out.h"
+#include "sigact.h"
 
 struct cli_common cli = { .input = { .max_line = NDJ_MAX_LINE } };
 static const char *help_text;
@@ -106,14 +107,11 @@ void
 cli_init(char **argv, const char *help)
 {
 	const char *slash = strrchr(argv[0], '/');
-	struct sigaction sa;
 
 	msg_prog = slash != NULL ? slash + 1 : argv[0];
 	help_text = help;
 	umask(077);
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
+	sigact_set(SIGPIPE, SIG_IGN, 0, NULL);
 	out_on_failure(msg_flush_failed);	/* a filter's reader gone: die */
 }
 

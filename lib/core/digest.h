@@ -1,31 +1,31 @@
 /* digest — MD5 (RFC 1321) and SHA-256 (FIPS 180-4), for SQS's
- * MD5OfMessageBody / MD5OfMessageAttributes and content-based dedup ids. */
+ * MD5OfMessageBody / MD5OfMessageAttributes and content-based dedup ids.
+ * One context type serves both: both take 64-byte blocks and differ in
+ * their state's width, their compression function and byte order. */
 #ifndef EVKIT_DIGEST_H
 #define EVKIT_DIGEST_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-struct md5 {
-	uint32_t h[4];
-	uint64_t len;
-	unsigned char blk[64];
-};
-void md5_init(struct md5 *c);
-void md5_update(struct md5 *c, const void *p, size_t n);
-void md5_hex(struct md5 *c, char out[33]);	/* finishes c */
+enum digest_kind { DIGEST_MD5, DIGEST_SHA256 };
 
-struct sha256 {
+/* The hex form's size with its NUL: 33 for MD5, 65 for SHA-256. */
+#define DIGEST_MD5_HEX 33
+#define DIGEST_SHA256_HEX 65
+
+struct digest {
+	enum digest_kind kind;
 	uint32_t h[8];
 	uint64_t len;
 	unsigned char blk[64];
 };
-void sha256_init(struct sha256 *c);
-void sha256_update(struct sha256 *c, const void *p, size_t n);
-void sha256_hex(struct sha256 *c, char out[65]);
 
-/* One-shot helpers. */
-void md5_hex_of(const void *p, size_t n, char out[33]);
-void sha256_hex_of(const void *p, size_t n, char out[65]);
+void digest_init(struct digest *c, enum digest_kind kind);
+void digest_update(struct digest *c, const void *p, size_t n);
+/* Finishes c and writes the lower-case hex digest and a NUL to out,
+ * which holds DIGEST_MD5_HEX or DIGEST_SHA256_HEX bytes. */
+void digest_hex(struct digest *c, char *out);
+void digest_hex_of(enum digest_kind kind, const void *p, size_t n, char *out);
 
 #endif

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "fmap.h"
+#include "sigact.h"
 
 /* The live maps, for the SIGBUS handler.  Maps are made and dropped by the
  * thread that reads input, before any scanning thread starts or after
@@ -37,20 +38,13 @@ on_sigbus(int sig, siginfo_t *si, void *uc)
 		}
 	}
 	/* Not a map of ours: die of it as if there were no handler. */
-	signal(sig, SIG_DFL);
-	raise(sig);
+	sigact_die(sig);
 }
 
 static void
 set_handler(void)
 {
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_sigaction = on_sigbus;
-	sa.sa_flags = SA_SIGINFO;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGBUS, &sa, NULL);
+	sigact_set_info(SIGBUS, on_sigbus, 0);
 	handler_set = 1;
 }
 

@@ -13,6 +13,7 @@
 #include "json.h"
 #include "jx.h"
 #include "msg.h"
+#include "sigact.h"
 
 /* One step of a simple path: a member name (decoded) or an index. */
 struct jx_seg {
@@ -130,6 +131,14 @@ plan_path(struct jx *x, const char *prog)
 	x->simple = x->nseg > 0 && p[strspn(p, " \t\n")] == '\0';
 }
 
+static void
+plan_free(struct jx *x)
+{
+	for (size_t i = 0; i < x->nseg; i++)
+		free(x->seg[i].name);
+	free(x->seg);
+}
+
 /* A libjq state with prog compiled; NULL if it does not compile (x->err
  * says why). */
 static jq_state *
@@ -168,13 +177,10 @@ jx_free(struct jx *x)
 {
 	if (x == NULL)
 		return;
-	if (x->jq != NULL)
-		jq_teardown(&x->jq);
+	jq_teardown(&x->jq);	/* which takes a NULL state */
 	free(x->prog);
 	buf_free(&x->err);
-	for (size_t i = 0; i < x->nseg; i++)
-		free(x->seg[i].name);
-	free(x->seg);
+	plan_free(x);
 	free(x);
 }
 
@@ -297,10 +303,7 @@ on_abort(int sig)
 static void
 guard_install(void)
 {
-	struct sigaction sa = { .sa_handler = on_abort };
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGABRT, &sa, &guard_prev);
+	sigact_set(SIGABRT, on_abort, 0, &guard_prev);
 }
 
 int

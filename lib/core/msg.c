@@ -7,6 +7,7 @@
 
 #include "msg.h"
 #include "out.h"
+#include "sigact.h"
 
 const char *msg_prog = "evkit";
 int msg_quiet;
@@ -164,11 +165,6 @@ msg_close_or_die(void)
 noreturn void
 msg_epipe(void)
 {
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = SIG_DFL;
-	sigaction(SIGPIPE, &sa, NULL);
-	raise(SIGPIPE);
+	sigact_die(SIGPIPE);
 	_exit(141);
 }

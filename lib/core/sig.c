@@ -4,6 +4,7 @@
 #include "msg.h"
 #include "out.h"
 #include "sig.h"
+#include "sigact.h"
 
 _Atomic int sig_stop;
 
@@ -16,21 +17,15 @@ on_stop(int sig)
 void
 sig_catch_stop(void)
 {
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_stop;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	sigact_set(SIGINT, on_stop, 0, NULL);
+	sigact_set(SIGTERM, on_stop, 0, NULL);
+	sigact_set(SIGHUP, on_stop, 0, NULL);
 }
 
 void
 sig_reraise(void)
 {
 	int sig = sig_stop;
-	struct sigaction sa;
 
 	if (sig == 0)
 		return;
@@ -38,8 +33,5 @@ sig_reraise(void)
 	 * ended, so a write error is only told. */
 	if (out_flush() != 0 && errno != EPIPE)
 		msg_warn_sys("write error");
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = SIG_DFL;
-	sigaction(sig, &sa, NULL);
-	raise(sig);
+	sigact_die(sig);
 }

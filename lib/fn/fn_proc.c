@@ -18,6 +18,7 @@
 #include "fn_int.h"
 #include "core/msg.h"
 #include "core/proc.h"
+#include "core/sigact.h"
 
 static int wake[2] = { -1, -1 };
 
@@ -40,18 +41,12 @@ on_chld(int sig)
 int
 fn_proc_setup(struct ev_err *e)
 {
-	struct sigaction sa;
-
 	if (wake[0] < 0 && pipe2(wake, O_CLOEXEC | O_NONBLOCK) != 0)
 		return err_sys(e, EV_SOFTWARE, "pipe");
 #ifdef __linux__
 	(void)prctl(PR_SET_CHILD_SUBREAPER, 1);
 #endif
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_chld;
-	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGCHLD, &sa, NULL);
+	sigact_set(SIGCHLD, on_chld, SA_RESTART | SA_NOCLDSTOP, NULL);
 	return 0;
 }
 

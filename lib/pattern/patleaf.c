@@ -174,12 +174,12 @@ try_wild(struct pat_set *s, const struct pvm *vm, uint32_t i, const char *p, siz
 
 static plist_fn try_wild_list;
 
+/* affixes() passes only lists it found. */
 static void
 try_wild_list(struct pat_set *s, const struct pvm *vm, uint32_t l, const char *p, size_t n)
 {
-	if (l == PAT_NONE)
-		return;
 	const struct plist *pl = &s->lists.v[l];
+
 	for (uint32_t j = 0; j < pl->n; j++)
 		try_wild(s, vm, pl->v[j], p, n);
 }

@@ -138,13 +138,13 @@ cmp_attr(const void *x, const void *y)
 }
 
 static void
-md5_field(struct md5 *c, const void *p, size_t n)
+md5_field(struct digest *c, const void *p, size_t n)
 {
 	unsigned char len[4] = { (unsigned char)(n >> 24), (unsigned char)(n >> 16),
 	    (unsigned char)(n >> 8), (unsigned char)n };
 
-	md5_update(c, len, 4);
-	md5_update(c, p, n);
+	digest_update(c, len, 4);
+	digest_update(c, p, n);
 }
 
 int
@@ -163,9 +163,9 @@ q_attrs_render(char *const *specs, int n, char **json, char md5out[33], long *si
 		if ((*why = parse_spec(specs[i], &a[i])) != NULL)
 			goto fail;
 	qsort(a, (size_t)n, sizeof a[0], cmp_attr);
-	struct md5 c;
+	struct digest c;
 	struct buf b = { 0 };
-	md5_init(&c);
+	digest_init(&c, DIGEST_MD5);
 	buf_addc(&b, '{');
 	for (int i = 0; i < n; i++) {
 		if (i > 0 && strcmp(a[i].name, a[i - 1].name) == 0) {
@@ -176,7 +176,7 @@ q_attrs_render(char *const *specs, int n, char **json, char md5out[33], long *si
 		md5_field(&c, a[i].name, strlen(a[i].name));
 		md5_field(&c, a[i].type, strlen(a[i].type));
 		unsigned char transport = a[i].binary ? 2 : 1;
-		md5_update(&c, &transport, 1);
+		digest_update(&c, &transport, 1);
 		md5_field(&c, a[i].raw, a[i].rawlen);
 		size += (long)(strlen(a[i].name) + strlen(a[i].type) + a[i].rawlen);
 		if (i > 0)
@@ -189,7 +189,7 @@ q_attrs_render(char *const *specs, int n, char **json, char md5out[33], long *si
 		buf_addc(&b, '}');
 	}
 	buf_addc(&b, '}');
-	md5_hex(&c, md5out);
+	digest_hex(&c, md5out);
 	*json = buf_detach(&b);
 	*sizep = size;
 	*why = NULL;
@@ -206,7 +206,7 @@ q_envelope(struct queue *q, const struct q_msg *m, struct buf *b)
 {
 	char md5[33], arn[256];
 
-	md5_hex_of(m->body, m->len, md5);
+	digest_hex_of(DIGEST_MD5, m->body, m->len, md5);
 	buf_adds(b, "{\"messageId\":\"");
 	buf_adds(b, m->id);
 	buf_adds(b, "\",\"receiptHandle\":");

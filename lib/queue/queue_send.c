@@ -97,7 +97,7 @@ fifo_refusal(const struct q_attrs *a, const struct q_out *m, const char **dedup,
 	if (m->delay_ms >= 0)
 		return "FIFO queues take no per-message delay (set the queue's DelaySeconds)";
 	if (*dedup == NULL && a->content_dedup) {
-		sha256_hex_of(m->body, m->len, hash);
+		digest_hex_of(DIGEST_SHA256, m->body, m->len, hash);
 		*dedup = hash;
 	}
 	if (*dedup == NULL)
