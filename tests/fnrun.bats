@@ -542,6 +542,46 @@ none_left() {
 	none_left
 }
 
+@test "what a running handler left stays while it runs, though another handler ends (-j 2)" {
+	# Event a leaves a setsid'd sleeper and waits until b has ended and
+	# been reaped; the sleeper must still be there, and die at a's end.
+	cat > h <<'EOF'
+read -r e
+if [ "$e" = '"a"' ]; then
+	setsid sh -c 'exec sleep 4713.1' < /dev/null > /dev/null 2>&1 &
+	until pgrep -f 'sleep 4713[.]1' > /dev/null; do sleep 0.05; done
+	until [ -s b.pid ] && ! kill -0 "$(cat b.pid)" 2> /dev/null; do sleep 0.05; done
+	sleep 0.5
+	pgrep -f 'sleep 4713[.]1' > /dev/null && echo '"kept"' || echo '"killed"'
+else
+	echo $$ > b.pid
+	echo '"b"'
+fi
+EOF
+	printf '"a"\n"b"\n' > in
+	run --separate-stderr fnrun -j 2 -t 60 in -- sh h
+	assert_success
+	assert_output "$(printf '"kept"\n"b"')"
+	no_orphans 'sleep 4713[.]1'
+}
+
+@test "a keeper killed by hand: its handlers' events fail, the next ones run under a new one (Linux)" {
+	[ "$(uname)" = Linux ] || skip "the keeper is Linux's"
+	# The first handler kills its parent, the keeper, then waits to be killed.
+	cat > h <<'EOF'
+read -r e
+if [ "$e" = 1 ]; then kill -KILL "$PPID"; exec sleep 4714; fi
+echo "$e"
+EOF
+	printf '1\n2\n3\n' > in
+	run --separate-stderr fnrun -t 60 in -- sh h
+	assert_failure 1
+	assert_line -n 0 '{"errorMessage":"Runtime exited with error: signal: killed","errorType":"Runtime.ExitError"}'
+	assert_line -n 1 2
+	assert_line -n 2 3
+	no_orphans 'sleep 4714'
+}
+
 @test "fnrun killed with SIGKILL: what its handlers started dies too, setsid or not (Linux)" {
 	[ "$(uname)" = Linux ] || skip "PR_SET_PDEATHSIG and subreapers are Linux's"
 	export TT=4712

@@ -33,6 +33,7 @@ child(const struct proc_spec *s, pid_t parent, volatile int *err)
 		if (sig != SIGKILL && sig != SIGSTOP)
 			(void)sigaction(sig, &dfl, NULL);
 	if ((!(s->flags & PROC_SAME_GROUP) && setpgid(0, 0) != 0) ||
+	    ((s->flags & PROC_SUBREAPER) && prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) ||
 	    prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) {
 		*err = errno;
 		_exit(127);

@@ -15,8 +15,10 @@ int proc_spawn(char *const *argv, int fd0, int fd1, pid_t *pid);
 
 /* Everything a spawn can be told: envp is the child's environment (NULL:
  * ours, else see proc_env below), fd[] its stdin, stdout and stderr (-1:
- * inherit ours), flags PROC_SAME_GROUP keeps it in our process group. */
-enum { PROC_SAME_GROUP = 1 };
+ * inherit ours), flags PROC_SAME_GROUP keeps it in our process group,
+ * PROC_SUBREAPER makes it (Linux) the subreaper of its descendants, so
+ * what it starts and leaves stays in its tree while it lives. */
+enum { PROC_SAME_GROUP = 1, PROC_SUBREAPER = 2 };
 struct proc_spec {
 	char *const *argv;
 	char *const *envp;

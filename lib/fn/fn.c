@@ -28,6 +28,7 @@ kill_on_die(void)
 	if (dying != NULL) {
 		fn_proc_kill_all(dying);
 		fn_work_kill_all(dying);
+		fn_proc_shutdown(dying);
 	}
 }
 
@@ -125,12 +126,12 @@ fn_open(const struct fn_opts *o, struct fn_runner **rp, struct ev_err *e)
 	/* Room for results that wait on an earlier, slower one. */
 	r->ninv = (size_t)r->o.jobs * 4;
 	r->inv = xcalloc(r->ninv, sizeof *r->inv);
-	r->pfd = xcalloc(r->ninv * 2 + 2, sizeof *r->pfd);
-	r->owners = xcalloc(r->ninv * 2 + 2, sizeof *r->owners);
+	r->pfd = xcalloc(r->ninv * 2 + 3, sizeof *r->pfd);
+	r->owners = xcalloc(r->ninv * 2 + 3, sizeof *r->owners);
 	if (o->worker)
 		r->wk = xcalloc((size_t)r->o.jobs, sizeof *r->wk);
 	for (int i = 0; r->wk != NULL && i < r->o.jobs; i++)
-		r->wk[i].in_fd = r->wk[i].out_fd = r->wk[i].st_fd = -1;
+		r->wk[i].in_fd = r->wk[i].out_fd = -1;
 	lambda_env(r);
 	if (rc == 0)
 		rc = fn_proc_setup(e);
@@ -351,7 +352,8 @@ poll_worker(struct fn_inv *v, struct pollfd *pfd, struct fn_inv **owners, nfds_t
 	return n;
 }
 
-/* The poll set: the wake-up pipe, then every open handler pipe, then
+/* The poll set: the wake-up pipe, the keeper's socket (-1 when there is
+ * none: poll passes over it), then every open handler pipe, then
  * watch_fd (when >= 0).  Returns how many entries; owners[i] names the
  * invocation of pfd[i], NULL for the others. */
 static nfds_t
@@ -360,6 +362,8 @@ poll_set(struct fn_runner *r, int watch_fd, struct pollfd *pfd, struct fn_inv **
 	nfds_t n = 0;
 
 	pfd[n] = (struct pollfd){ fn_proc_wake_fd(), POLLIN, 0 };
+	owners[n++] = NULL;
+	pfd[n] = (struct pollfd){ fn_proc_keeper_fd(), POLLIN, 0 };
 	owners[n++] = NULL;
 	for (size_t i = 0; i < r->ninv; i++) {
 		struct fn_inv *v = &r->inv[i];
@@ -410,7 +414,7 @@ pump(struct fn_runner *r, int watch_fd, int wait_ms)
 	if (poll(pfd, n, t) > 0) {
 		if (pfd[0].revents)
 			fn_proc_drain_wake();
-		for (nfds_t i = 1; i < n; i++) {
+		for (nfds_t i = 2; i < n; i++) {	/* the keeper's news: fn_proc_reap */
 			if (pfd[i].revents == 0)
 				continue;
 			if (owners[i] == NULL)
@@ -603,7 +607,7 @@ fn_finish(struct fn_runner *r, struct ev_err *e)
 	drain(r);
 	if (r->wk != NULL)
 		fn_work_stop_all(r);
-	fn_proc_orphans(r, 1);
+	fn_proc_shutdown(r);
 	if (r->dropped > 0)
 		msg_warn("stopped: %lu event(s) not run", r->dropped);
 	int status = r->failed > 0 ? EV_NONE : EV_OK;

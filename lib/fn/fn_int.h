@@ -29,11 +29,8 @@ struct fn_inv {
 	char id[37];		/* requestId, kept across retries */
 	int attempt;		/* 1-based */
 	int64_t not_before;	/* retry back-off, monotonic ms */
-	/* A running process: pid leads its group (the shim, or the handler
-	 * where there is none), hpid is the handler. */
-	pid_t pid, hpid;
+	pid_t pid;		/* a running handler, which leads its group */
 	int in_fd, out_fd;	/* -1 once closed */
-	int st_fd;		/* the shim's report, or -1 */
 	size_t in_off;		/* bytes of event + "\n" written */
 	int exited, status, timed_out, spawn_errno;
 	int oom;		/* --memory: killed for passing the limit */
@@ -62,8 +59,8 @@ struct fn_inv {
  * one result line per invocation, until it dies, times out or is
  * recycled.  pid 0: not running (started on demand). */
 struct fn_worker {
-	pid_t pid, hpid;	/* as fn_inv's */
-	int in_fd, out_fd, st_fd;
+	pid_t pid;		/* as fn_inv's */
+	int in_fd, out_fd;
 	int gone;		/* reaped while it served v */
 	int uses;
 	struct fn_inv *v;	/* the invocation it serves, or NULL */
@@ -97,10 +94,10 @@ enum { FN_MEM_TICK_MS = 10 };
 
 /* fn_proc.c */
 int fn_proc_setup(struct ev_err *e);
-void fn_shim_take(int *st_fd, int *status, struct rusage *ru);
 int fn_feed(int fd, struct fn_inv *v);
 void fn_proc_orphans(struct fn_runner *r, int final);
 int fn_proc_wake_fd(void);
+int fn_proc_keeper_fd(void);
 void fn_proc_drain_wake(void);
 void fn_proc_start(struct fn_runner *r, struct fn_inv *v);
 void fn_proc_write(struct fn_inv *v);
@@ -108,19 +105,24 @@ void fn_proc_read(struct fn_inv *v);
 struct fn_inv *fn_proc_reap(struct fn_runner *r);
 void fn_proc_kill(struct fn_inv *v);
 void fn_proc_kill_all(struct fn_runner *r);
-void fn_proc_end(pid_t pid, pid_t hpid);
+void fn_proc_kill_group(pid_t pid);
+void fn_proc_shutdown(struct fn_runner *r);
 /* A group was killed: look for orphans for a while. */
 void fn_proc_killed(void);
 /* Calls fn for each child of pid (of each of its threads), as /proc lists
  * them; returns the sum of what fn returned (0 where /proc cannot tell). */
 long fn_each_child(long pid, long (*fn)(long child, void *ctx), void *ctx);
-int fn_proc_spawn(const struct fn_runner *r, pid_t *pid, pid_t *hpid, int *in_fd, int *out_fd,
-    int *st_fd);
+int fn_proc_spawn(const struct fn_runner *r, pid_t *pid, int *in_fd, int *out_fd);
 
-/* fn_shim.c (Linux) */
-int fn_shim_spawn(const struct fn_runner *r, int fd0, int fd1, pid_t *pid, pid_t *hpid,
-    int *st_fd);
-int fn_shim_status(int st_fd, int *status, struct rusage *ru);
+/* fn_keeper.c (Linux): the one process that starts handlers (see there).
+ * spawn returns 0 or an errno; exit returns 1 with the next ended
+ * handler, 0 when none; kill returns -1 when there is no keeper; fd is
+ * the keeper's socket, readable when it has news (-1: none). */
+int fn_keeper_spawn(const struct fn_runner *r, int fd0, int fd1, pid_t *pid);
+int fn_keeper_fd(void);
+int fn_keeper_kill(pid_t pid);
+int fn_keeper_exit(pid_t *pid, int *status, struct rusage *ru);
+void fn_keeper_stop(void);
 
 /* fn_mem.c */
 void fn_mem_enforce(struct fn_runner *r);
@@ -129,7 +131,7 @@ void fn_mem_enforce(struct fn_runner *r);
 void fn_work_start(struct fn_runner *r, struct fn_inv *v);
 void fn_work_write(struct fn_inv *v);
 void fn_work_read(struct fn_inv *v);
-void fn_work_gone(struct fn_runner *r, pid_t pid, int *status, struct rusage *ru);
+void fn_work_gone(struct fn_runner *r, pid_t pid);
 int fn_work_done(struct fn_runner *r, struct fn_inv *v);
 void fn_work_kill_all(struct fn_runner *r);
 void fn_work_stop_all(struct fn_runner *r);

@@ -61,15 +61,11 @@ fn_mem_enforce(struct fn_runner *r)
 			continue;
 		int depth = 0;
 		long kib = tree_kib((long)v->pid, &depth);
-		/* A shim is a fork of ours: its pages are fnrun's, not the function's. */
-		if (v->hpid != v->pid)
-			kib -= rss_kib((long)v->pid);
 		if (kib > v->peak_kib)
 			v->peak_kib = kib;
 		if (kib > limit) {
 			v->oom = 1;
-			kill(-v->pid, SIGKILL);
-			fn_proc_killed();
+			fn_proc_kill_group(v->pid);
 		}
 	}
 }

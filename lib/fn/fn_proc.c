@@ -57,6 +57,18 @@ fn_proc_wake_fd(void)
 	return wake[0];
 }
 
+/* The keeper's socket, readable when a handler has ended; -1 when there
+ * is none. */
+int
+fn_proc_keeper_fd(void)
+{
+#ifdef __linux__
+	return fn_keeper_fd();
+#else
+	return -1;
+#endif
+}
+
 /* Empties the wake-up pipe after poll said it was readable. */
 void
 fn_proc_drain_wake(void)
@@ -71,12 +83,11 @@ fn_proc_drain_wake(void)
  * non-blocking on our side).  Returns 0, or the spawn's error with both
  * fds -1. */
 int
-fn_proc_spawn(const struct fn_runner *r, pid_t *pid, pid_t *hpid, int *in_fd, int *out_fd,
-    int *st_fd)
+fn_proc_spawn(const struct fn_runner *r, pid_t *pid, int *in_fd, int *out_fd)
 {
 	int in[2], out[2];
 
-	*in_fd = *out_fd = *st_fd = -1;
+	*in_fd = *out_fd = -1;
 	if (pipe2(in, O_CLOEXEC) != 0)
 		return errno;
 	if (pipe2(out, O_CLOEXEC) != 0) {
@@ -86,10 +97,9 @@ fn_proc_spawn(const struct fn_runner *r, pid_t *pid, pid_t *hpid, int *in_fd, in
 		return e;
 	}
 #ifdef __linux__
-	int e = fn_shim_spawn(r, in[0], out[1], pid, hpid, st_fd);
+	int e = fn_keeper_spawn(r, in[0], out[1], pid);
 #else
 	int e = proc_spawn_env(r->o.argv, r->env.v, 0, in[0], out[1], pid);
-	*hpid = *pid;
 #endif
 	close(in[0]);
 	close(out[1]);
@@ -122,29 +132,9 @@ fn_proc_start(struct fn_runner *r, struct fn_inv *v)
 	memset(&v->ru, 0, sizeof v->ru);
 	v->wk = NULL;
 	v->init_ms = -1;
-	v->spawn_errno = fn_proc_spawn(r, &v->pid, &v->hpid, &v->in_fd, &v->out_fd, &v->st_fd);
+	v->spawn_errno = fn_proc_spawn(r, &v->pid, &v->in_fd, &v->out_fd);
 	if (v->spawn_errno != 0)
 		v->exited = 1;
-}
-
-/* The handler's own wait status and rusage, as its shim passed them on
- * (when it could: not when it was killed); closes *st_fd. */
-void
-fn_shim_take(int *st_fd, int *status, struct rusage *ru)
-{
-#ifdef __linux__
-	int s;
-	struct rusage hru;
-
-	if (fn_shim_status(*st_fd, &s, &hru) == 0) {
-		*status = s;
-		*ru = hru;
-	}
-#else
-	(void)status;
-	(void)ru;
-#endif
-	fsx_close(st_fd);
 }
 
 /* Writes what fd takes of v's event and its newline.  Returns 0 when
@@ -201,39 +191,61 @@ fn_proc_read(struct fn_inv *v)
 	}
 }
 
-/* Reaps one exited handler, if any, and returns its invocation.  The
- * group is killed while the leader is still a zombie, so the group id
- * cannot have been reused: children it left behind die with it. */
-struct fn_inv *
-fn_proc_reap(struct fn_runner *r)
+/* The next child of ours that has ended, reaped: its group is killed
+ * while the leader is still a zombie, so the group id cannot have been
+ * reused and children it left behind die with it.  Returns 0 when none. */
+static int
+reap_child(pid_t *pid, int *status, struct rusage *ru)
 {
 	siginfo_t si;
 
-	for (;;) {
-		memset(&si, 0, sizeof si);
-		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) != 0 || si.si_pid == 0)
-			return NULL;
-		pid_t pid = si.si_pid;
-		kill(-pid, SIGKILL);
+	memset(&si, 0, sizeof si);
+	if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) != 0 || si.si_pid == 0)
+		return 0;
+	*pid = si.si_pid;
+	kill(-*pid, SIGKILL);
+	while (wait4(*pid, status, 0, ru) < 0 && errno == EINTR)
+		;
+	return 1;
+}
+
+/* The next handler or worker that has ended: told by the keeper, or
+ * (no keeper, or one that died: its handlers die with it and come back
+ * to us, the subreaper) reaped here.  Returns 0 when none. */
+static int
+next_exit(pid_t *pid, int *status, struct rusage *ru)
+{
+#ifdef __linux__
+	if (fn_keeper_exit(pid, status, ru))
+		return 1;
+#endif
+	return reap_child(pid, status, ru);
+}
+
+/* Takes one ended handler, if any, and returns its invocation; a
+ * worker's end goes to fn_work_gone. */
+struct fn_inv *
+fn_proc_reap(struct fn_runner *r)
+{
+	struct rusage ru;
+	int st;
+	pid_t pid;
+
+	while (next_exit(&pid, &st, &ru)) {
 		struct fn_inv *v = NULL;
 		for (size_t i = 0; i < r->ninv; i++)
 			if (r->inv[i].state == FN_RUNNING && !r->inv[i].exited && r->inv[i].pid == pid)
 				v = &r->inv[i];
-		struct rusage ru;
-		int st;
-		while (wait4(pid, &st, 0, &ru) < 0 && errno == EINTR)
-			;
-		fn_work_gone(r, pid, &st, &ru);
+		fn_work_gone(r, pid);
 		if (v == NULL)
 			continue;
-		if (v->wk == NULL)
-			fn_shim_take(&v->st_fd, &st, &ru);
 		v->exited = 1;
 		v->status = st;
 		v->ru = ru;
 		fsx_close(&v->in_fd);
 		return v;
 	}
+	return NULL;
 }
 
 /* When the last group killed from here may still send us orphans. */
@@ -245,29 +257,27 @@ fn_proc_killed(void)
 	orphans_until = clock_mono_ms() + 3000;
 }
 
-/* Kills v's whole process group (SIGKILL: a handler that ignores
- * SIGTERM still goes). */
+/* Kills the group that pid leads, a handler's or a worker's (SIGKILL: a
+ * handler that ignores SIGTERM still goes); through the keeper, which
+ * knows whether it still runs, where there is one. */
 void
-fn_proc_kill(struct fn_inv *v)
-{
-	if (v->state == FN_RUNNING && !v->exited && v->pid > 0) {
-		kill(-v->pid, SIGKILL);
-		fn_proc_killed();
-	}
-}
-
-/* The last word before dying: a keeper is told to kill everything below
- * it (SIGKILL would leave what escaped the group to init once we are
- * gone); a handler without one loses its group. */
-void
-fn_proc_end(pid_t pid, pid_t hpid)
+fn_proc_kill_group(pid_t pid)
 {
 	if (pid <= 0)
 		return;
-	if (hpid != pid)
-		kill(pid, SIGTERM);
-	else
-		kill(-pid, SIGKILL);
+#ifdef __linux__
+	if (fn_keeper_kill(pid) == 0)
+		return;
+#endif
+	kill(-pid, SIGKILL);
+	fn_proc_killed();
+}
+
+void
+fn_proc_kill(struct fn_inv *v)
+{
+	if (v->state == FN_RUNNING && !v->exited)
+		fn_proc_kill_group(v->pid);
 }
 
 /* Ends every running handler, so none is orphaned by an error exit. */
@@ -276,7 +286,18 @@ fn_proc_kill_all(struct fn_runner *r)
 {
 	for (size_t i = 0; i < r->ninv; i++)
 		if (r->inv[i].state == FN_RUNNING && !r->inv[i].exited && r->inv[i].wk == NULL)
-			fn_proc_end(r->inv[i].pid, r->inv[i].hpid);
+			fn_proc_kill_group(r->inv[i].pid);
+}
+
+/* The end of the run: the keeper kills what is left below it and goes;
+ * then what came back to us dies too. */
+void
+fn_proc_shutdown(struct fn_runner *r)
+{
+#ifdef __linux__
+	fn_keeper_stop();
+#endif
+	fn_proc_orphans(r, 1);
 }
 
 /* Whether pid is a handler or worker of r (not an adopted orphan). */

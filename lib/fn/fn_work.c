@@ -22,27 +22,19 @@ clear(struct fn_worker *w)
 {
 	fsx_close(&w->in_fd);
 	fsx_close(&w->out_fd);
-	fsx_close(&w->st_fd);
 	buf_reset(&w->rb);
-	w->pid = w->hpid = 0;
+	w->pid = 0;
 	w->gone = 0;
 	w->uses = 0;
 	w->v = NULL;
 }
 
-/* Ends a live worker: its whole group is killed, then the leader reaped
- * (killed first, so the group id cannot have been reused). */
+/* Ends a live worker: its whole group is killed; its end, when it
+ * comes, finds the slot free (fn_work_gone). */
 static void
 retire(struct fn_worker *w)
 {
-	int st;
-
-	if (w->pid > 0) {
-		kill(-w->pid, SIGKILL);
-		fn_proc_killed();
-		while (waitpid(w->pid, &st, 0) < 0 && errno == EINTR)
-			;
-	}
+	fn_proc_kill_group(w->pid);
 	clear(w);
 }
 
@@ -66,8 +58,7 @@ fn_work_start(struct fn_runner *r, struct fn_inv *v)
 	v->start = clock_mono_ms();
 	v->deadline = v->start + r->o.timeout_ms;
 	if (w->pid == 0) {
-		v->spawn_errno = fn_proc_spawn(r, &w->pid, &w->hpid, &w->in_fd, &w->out_fd,
-		    &w->st_fd);
+		v->spawn_errno = fn_proc_spawn(r, &w->pid, &w->in_fd, &w->out_fd);
 		if (v->spawn_errno != 0) {
 			clear(w);
 			v->wk = NULL;
@@ -82,8 +73,7 @@ fn_work_start(struct fn_runner *r, struct fn_inv *v)
 	w->v = v;
 	v->wk = w;
 	v->pid = w->pid;
-	v->hpid = w->hpid;
-	v->in_fd = v->out_fd = v->st_fd = -1;	/* the worker's pipes are its own */
+	v->in_fd = v->out_fd = -1;	/* the worker's pipes are its own */
 	fn_work_write(v);
 }
 
@@ -180,13 +170,12 @@ fn_work_read(struct fn_inv *v)
 /* A reaped pid: a worker serving nobody is forgotten at once; one that
  * serves an invocation is left for fn_work_done to drain. */
 void
-fn_work_gone(struct fn_runner *r, pid_t pid, int *status, struct rusage *ru)
+fn_work_gone(struct fn_runner *r, pid_t pid)
 {
 	for (int i = 0; r->wk != NULL && i < r->o.jobs; i++) {
 		struct fn_worker *w = &r->wk[i];
 		if (w->pid != pid)
 			continue;
-		fn_shim_take(&w->st_fd, status, ru);
 		if (w->v == NULL)
 			clear(w);
 		else
@@ -235,7 +224,7 @@ fn_work_done(struct fn_runner *r, struct fn_inv *v)
 		v->out_total = w->rb.n;
 	}
 	if (!w->gone)
-		v->ru.ru_maxrss = peak_kib(w->hpid);
+		v->ru.ru_maxrss = peak_kib(w->pid);
 	w->v = NULL;
 	w->uses++;
 	if (w->gone)
@@ -251,7 +240,7 @@ void
 fn_work_kill_all(struct fn_runner *r)
 {
 	for (int i = 0; r->wk != NULL && i < r->o.jobs; i++)
-		fn_proc_end(r->wk[i].pid, r->wk[i].hpid);
+		fn_proc_kill_group(r->wk[i].pid);
 }
 
 /* End of input: stdin closed tells each worker to finish; those still
@@ -266,18 +255,11 @@ fn_work_stop_all(struct fn_runner *r)
 	for (int i = 0; r->wk != NULL && i < r->o.jobs; i++)
 		fsx_close(&r->wk[i].in_fd);
 	while (left && clock_mono_ms() < until) {
+		while (fn_proc_reap(r) != NULL)
+			;	/* an idle worker's end frees its slot */
 		left = 0;
-		for (int i = 0; r->wk != NULL && i < r->o.jobs; i++) {
-			struct fn_worker *w = &r->wk[i];
-			siginfo_t si = { 0 };
-			if (w->pid <= 0)
-				continue;
-			if (waitid(P_PID, (id_t)w->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
-			    si.si_pid == w->pid)
-				retire(w);
-			else
-				left = 1;
-		}
+		for (int i = 0; r->wk != NULL && i < r->o.jobs; i++)
+			left |= r->wk[i].pid > 0;
 		if (left)
 			usleep(5000);
 	}
