@@ -26,12 +26,12 @@ SERVERS_WAIT=${SERVERS_WAIT:-60}	# seconds a server may take to listen
 # holds open, and waits for the port it prints.  Sets _SRV_PORT, _SRV_PID,
 # _SRV_FD and _SRV_DIR (stdin pipe, port, stderr).
 _srv_start() {
-	local name=$1 i=0 fd
+	local name=$1 i=0 fd parent=$BASHPID	# this shell's, not the child's
 	shift
 	_SRV_DIR=$(mktemp -d "${BATS_FILE_TMPDIR:-${TMPDIR:-/tmp}}/$name.XXXXXX") || return 1
 	mkfifo "$_SRV_DIR/stdin" || return 1
 	# 3>&-: bats waits for every holder of its fd 3 before it ends.
-	"$@" --parent "$BASHPID" <"$_SRV_DIR/stdin" >"$_SRV_DIR/port" \
+	"$@" --parent "$parent" <"$_SRV_DIR/stdin" >"$_SRV_DIR/port" \
 	    2>"$_SRV_DIR/stderr" 3>&- &
 	_SRV_PID=$!
 	exec {fd}>"$_SRV_DIR/stdin"
@@ -54,7 +54,8 @@ _srv_stop() {
 	local pid=$1 fd=$2 i=0
 	[ -n "$fd" ] && exec {fd}>&-
 	[ -n "$pid" ] || return 0
-	kill -TERM "$pid" 2>/dev/null
+	# It may be gone already: end of file on its stdin stops it too.
+	kill -TERM "$pid" 2>/dev/null || true
 	while kill -0 "$pid" 2>/dev/null; do
 		i=$((i + 1))
 		[ "$i" -eq 200 ] && kill -KILL "$pid" 2>/dev/null

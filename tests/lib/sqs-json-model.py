@@ -29,6 +29,7 @@ def cli_model_path():
 def strip_query_names(shape):
     """Member names become the JSON keys, as in the JSON 1.0 model."""
     shape.pop('flattened', None)
+    shape.pop('locationName', None)
     for ref in shape.get('members', {}).values():
         ref.pop('locationName', None)
         ref.pop('flattened', None)
