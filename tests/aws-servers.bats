@@ -132,6 +132,8 @@ listening() {
 	refute_line --partial 'ok AmazonSQS.SendMessage'
 	refute_output --partial "$wrong"
 	refute_output --partial "$AWS_SECRET_ACCESS_KEY"
+	run cat "$SIGV4_PROXY_OUT/port" "$SIGV4_PROXY_OUT/stderr"
+	assert_output "$SIGV4_PROXY_PORT"
 }
 
 @test "SigV4 proxy: curl --aws-sigv4 passes; a missing or wrong session token is refused" {
@@ -160,7 +162,7 @@ listening() {
 	refute_output --partial the-right-token
 }
 
-@test "SigV4 proxy: a body changed after signing is refused" {
+@test "SigV4 proxy: a body changed after signing, or an old X-Amz-Date, is refused; a chunked body passes" {
 	sigv4_proxy_start
 	# botocore signs one body; another one is sent under that signature.
 	run "$SERVERS_PY" - "$SIGV4_PROXY_URL" <<-'EOF'
@@ -169,20 +171,45 @@ listening() {
 	from botocore.awsrequest import AWSRequest
 	from botocore.credentials import Credentials
 	url = sys.argv[1] + '/'
-	h = {'Content-Type': 'application/x-amz-json-1.0', 'X-Amz-Target': 'AmazonSQS.ListQueues'}
-	def send(signed_body, sent_body):
-	    r = AWSRequest(method='POST', url=url, data=signed_body, headers=h)
-	    SigV4Auth(Credentials(os.environ['AWS_ACCESS_KEY_ID'], os.environ['AWS_SECRET_ACCESS_KEY']),
-	              'sqs', 'us-east-1').add_auth(r)
-	    q = urllib.request.Request(url, data=sent_body, headers=dict(r.headers.items()), method='POST')
+	creds = Credentials(os.environ['AWS_ACCESS_KEY_ID'], os.environ['AWS_SECRET_ACCESS_KEY'])
+	def signed(body, when=None):
+	    r = AWSRequest(method='POST', url=url, data=body,
+	                   headers={'Content-Type': 'application/x-amz-json-1.0',
+	                            'X-Amz-Target': 'AmazonSQS.ListQueues'})
+	    a = SigV4Auth(creds, 'sqs', 'us-east-1')
+	    if when is None:
+	        a.add_auth(r)
+	        return dict(r.headers.items())
+	    # add_auth stamps the time now: sign an old date by hand.
+	    r.context['timestamp'] = when
+	    r.headers['X-Amz-Date'] = when
+	    r.headers['Host'] = url.split('/')[2]
+	    sig = a.signature(a.string_to_sign(r, a.canonical_request(r)), r)
+	    a._inject_signature_to_request(r, sig)
+	    return dict(r.headers.items())
+	def send(headers, body):
+	    q = urllib.request.Request(url, data=body, headers=headers, method='POST')
 	    try:
 	        return urllib.request.urlopen(q).status
 	    except urllib.error.HTTPError as e:
 	        return e.code
-	print(send(b'{}', b'{}'), send(b'{}', b'{"QueueNamePrefix":"x"}'))
+	def chunks():
+	    yield b'{'
+	    yield b'}'
+	h = signed(b'{}')
+	print('good', send(h, b'{}'))
+	print('changed', send(h, b'{"QueueNamePrefix":"x"}'))
+	print('chunked', send({k: v for k, v in h.items() if k.lower() != 'content-length'}, chunks()))
+	print('old', send(signed(b'{}', '20200101T000000Z'), b'{}'))
 	EOF
 	assert_success
-	assert_output '200 403'
+	assert_line 'good 200'
+	assert_line 'changed 403'
+	assert_line 'chunked 200'
+	assert_line 'old 400'
+	sigv4_proxy_stop
+	run cat "$SIGV4_PROXY_LOG"
+	assert_line --partial 'refused RequestExpired AmazonSQS.ListQueues X-Amz-Date 20200101T000000Z'
 }
 
 @test "throttle server: the first K requests are throttled as SQS does, then forwarded; the count file counts" {

@@ -100,8 +100,9 @@ fauxqs_stop() {
 
 # sigv4_proxy_start [UPSTREAM]: a SigV4-checking proxy in front of UPSTREAM
 # (default FAUXQS_URL), holding the credentials exported now (set
-# AWS_SESSION_TOKEN to require one).  Sets SIGV4_PROXY_PORT, SIGV4_PROXY_URL
-# and SIGV4_PROXY_LOG (one verdict a line: "ok OP ..." / "refused CODE OP ...").
+# AWS_SESSION_TOKEN to require one).  Sets SIGV4_PROXY_PORT, SIGV4_PROXY_URL,
+# SIGV4_PROXY_LOG (one verdict a line: "ok OP ..." / "refused CODE OP ...")
+# and SIGV4_PROXY_OUT (a directory: its stdout in port, its stderr in stderr).
 sigv4_proxy_start() {
 	local up=${1:-${FAUXQS_URL:?sigv4_proxy_start: no upstream (fauxqs_start first)}}
 	local log
@@ -110,6 +111,7 @@ sigv4_proxy_start() {
 	    --upstream "$up" --log "$log" || return 1
 	export SIGV4_PROXY_PORT=$_SRV_PORT SIGV4_PROXY_PID=$_SRV_PID SIGV4_PROXY_FD=$_SRV_FD
 	export SIGV4_PROXY_URL="http://127.0.0.1:$SIGV4_PROXY_PORT" SIGV4_PROXY_LOG=$log
+	export SIGV4_PROXY_OUT=$_SRV_DIR	# its stdout (port) and stderr
 }
 
 sigv4_proxy_stop() {

@@ -15,8 +15,15 @@ to the upstream (fauxqs) and its answer streamed back.  When the
 environment has a session token, a request without that exact
 X-Amz-Security-Token (signed) is refused too.  One verdict a line goes to
 --log; neither the secret nor a signature is ever written.
+
+What a client sees for a bad signature is SQS's: HTTP 403 and the code
+SignatureDoesNotMatch, which SQS's JSON 1.0 protocol (awsQueryCompatible)
+carries in the x-amzn-query-error header and the SDKs report.  The body's
+__type, com.amazon.coral.service#InvalidSignatureException, is what AWS's
+JSON front end answers for other JSON services; SQS's own was not observed.
 """
 import argparse
+import datetime
 import hashlib
 import hmac
 import os
@@ -35,6 +42,14 @@ AUTH_RE = re.compile(
 MSG_SIG = ('The request signature we calculated does not match the signature you '
            'provided. Check your AWS Secret Access Key and signing method. Consult '
            'the service documentation for details.')
+
+
+def skewed(amz_date):
+    """SigV4 requests older or newer than 15 minutes are refused."""
+    when = datetime.datetime.strptime(amz_date, '%Y%m%dT%H%M%SZ').replace(
+        tzinfo=datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    return abs((now - when).total_seconds()) > 15 * 60
 
 
 class ListedHeadersAuth(SigV4Auth):
@@ -90,6 +105,9 @@ class Proxy(srvlib.Handler):
         if akid != self.creds.access_key:
             return (403, 'com.amazon.coral.service#InvalidClientTokenId',
                     'InvalidClientTokenId', f'unknown access key id {akid}')
+        if skewed(amz_date):
+            return (400, 'com.amazon.coral.service#RequestExpired',
+                    'RequestExpired', f'X-Amz-Date {amz_date} is more than 15 minutes off')
         if day != amz_date[:8] or 'host' not in listed:
             return (400, 'com.amazon.coral.service#IncompleteSignatureException',
                     'IncompleteSignature', 'scope date or host not signed')

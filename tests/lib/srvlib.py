@@ -37,8 +37,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
     def read_body(self):
+        if 'chunked' in self.headers.get('Transfer-Encoding', '').lower():
+            return self._read_chunked()
         n = int(self.headers.get('Content-Length') or 0)
         return self.rfile.read(n) if n > 0 else b''
+
+    def _read_chunked(self):
+        parts = []
+        while True:
+            n = int(self.rfile.readline().split(b';')[0].strip() or b'0', 16)
+            if n == 0:
+                break
+            parts.append(self.rfile.read(n))
+            self.rfile.readline()
+        while self.rfile.readline() not in (b'\r\n', b'\n', b''):
+            pass  # trailers
+        return b''.join(parts)
 
     def answer(self, status, body, headers=()):
         if isinstance(body, str):
