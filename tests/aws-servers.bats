@@ -22,10 +22,12 @@ teardown() {
 	touch "$BATS_TEST_TMPDIR/go"	# ends the stdin writers of the end-of-file test
 }
 
-# A JSON 1.0 SQS call with curl, signed by curl: sqs_curl URL ACTION JSON [SECRET]
+# A JSON 1.0 SQS call with curl, signed by curl (libcurl signs the session
+# token header it is given): sqs_curl URL ACTION JSON [SECRET]
 sqs_curl() {
 	curl -sS --aws-sigv4 "aws:amz:us-east-1:sqs" \
 	    --user "$AWS_ACCESS_KEY_ID:${4:-$AWS_SECRET_ACCESS_KEY}" \
+	    ${AWS_SESSION_TOKEN:+-H "X-Amz-Security-Token: $AWS_SESSION_TOKEN"} \
 	    -H 'Content-Type: application/x-amz-json-1.0' -H "X-Amz-Target: AmazonSQS.$2" \
 	    -X POST -d "$3" -w '\n%{http_code}\n' "$1/"
 }
@@ -136,7 +138,7 @@ listening() {
 	assert_output "$SIGV4_PROXY_PORT"
 }
 
-@test "SigV4 proxy: curl --aws-sigv4 passes; a missing or wrong session token is refused" {
+@test "SigV4 proxy: curl --aws-sigv4 passes, with a session token too; a missing or wrong token is refused" {
 	sigv4_proxy_start
 	run sqs_curl "$SIGV4_PROXY_URL" CreateQueue '{"QueueName":"bycurl"}'
 	assert_success
@@ -147,6 +149,8 @@ listening() {
 	run sqs_curl "$SIGV4_PROXY_URL" ListQueues '{}'
 	assert_line 403
 	assert_line --partial InvalidClientTokenId
+	AWS_SESSION_TOKEN=the-right-token run sqs_curl "$SIGV4_PROXY_URL" ListQueues '{}'
+	assert_line 200
 	export AWS_CLI_ENDPOINT=$SIGV4_PROXY_URL
 	AWS_SESSION_TOKEN=a-wrong-token run aws_cli sqs list-queues
 	assert_failure
