@@ -82,6 +82,23 @@ listening() {
 	assert_output --partial 'AWS.SimpleQueueService.NonExistentQueue'
 }
 
+@test "fauxqs_create_queue and fauxqs_call set up queues with curl; the CLI sees them" {
+	run fauxqs_create_queue setup.fifo '{"FifoQueue":"true","VisibilityTimeout":"7"}'
+	assert_success
+	assert_output "http://sqs.us-east-1.localhost:$FAUXQS_PORT/000000000000/setup.fifo"
+	q=$output
+	run fauxqs_call SendMessage "{\"QueueUrl\":\"$q\",\"MessageBody\":\"m\",\"MessageGroupId\":\"g\",\"MessageDeduplicationId\":\"d\"}"
+	assert_success
+	assert_equal "$(jq -r .SequenceNumber <<<"$output" | tr -d 0-9)" ''
+	run aws_cli sqs get-queue-attributes --queue-url "$q" --attribute-names All
+	assert_success
+	assert_equal "$(jq -r .Attributes.VisibilityTimeout <<<"$output")" 7
+	assert_equal "$(jq -r .Attributes.ApproximateNumberOfMessages <<<"$output")" 1
+	run fauxqs_call GetQueueUrl '{"QueueName":"nosuch"}'
+	assert_failure
+	assert_output --partial 'com.amazonaws.sqs#QueueDoesNotExist'
+}
+
 @test "SigV4 proxy with a session token: the CLI creates, sends and receives through it" {
 	export AWS_SESSION_TOKEN='FwoGZXIvYXdzEXAMPLE/token+value='
 	sigv4_proxy_start

@@ -1,6 +1,7 @@
 # Test servers for evkit's SQS paths, for bats files (after test_helper):
 #
 #   fauxqs_start / fauxqs_stop         fauxqs 1.9.2 on 127.0.0.1, a free port
+#   fauxqs_call / fauxqs_create_queue  quick set-up calls with curl
 #   sigv4_proxy_start / sigv4_proxy_stop  checks SigV4 with botocore, then
 #                                      forwards to fauxqs
 #   throttle_start ARGS / throttle_stop  a misbehaving endpoint
@@ -91,6 +92,23 @@ fauxqs_start() {
 	export FAUXQS_URL="http://127.0.0.1:$FAUXQS_PORT"
 	aws_test_env
 	export AWS_ENDPOINT_URL=$FAUXQS_URL
+}
+
+# fauxqs_call ACTION JSON: one SQS JSON 1.0 call to AWS_ENDPOINT_URL with
+# curl (signed by libcurl, as evkit's client signs), the answer on stdout;
+# fails on an HTTP error.  Quicker than the CLI for a test's set-up.
+fauxqs_call() {
+	curl -sS --fail-with-body --aws-sigv4 "aws:amz:${AWS_REGION:-us-east-1}:sqs" \
+	    --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
+	    ${AWS_SESSION_TOKEN:+-H "X-Amz-Security-Token: $AWS_SESSION_TOKEN"} \
+	    -H 'Content-Type: application/x-amz-json-1.0' -H "X-Amz-Target: AmazonSQS.$1" \
+	    -X POST --data-binary "$2" "${AWS_ENDPOINT_URL:?fauxqs_call: no endpoint}/"
+}
+
+# fauxqs_create_queue NAME [ATTRIBUTES_JSON]: prints the new queue's URL.
+fauxqs_create_queue() {
+	fauxqs_call CreateQueue "$(jq -cn --arg n "$1" --argjson a "${2:-{\}}" \
+	    '{QueueName: $n, Attributes: $a}')" | jq -er .QueueUrl
 }
 
 fauxqs_stop() {
