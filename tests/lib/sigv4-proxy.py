@@ -34,7 +34,8 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest, HTTPHeaders
 from botocore.credentials import Credentials
 
-import srvlib
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import srvlib  # noqa: E402
 
 AUTH_RE = re.compile(
     r'^AWS4-HMAC-SHA256\s+Credential=([^/,\s]+)/(\d{8})/([^/,\s]+)/([^/,\s]+)/aws4_request,'

@@ -20,7 +20,8 @@ assert how many retries a client made.
 import argparse
 import sys
 
-import srvlib
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import srvlib  # noqa: E402
 
 ERRORS = {
     'throttling': (400, 'com.amazon.coral.availability#ThrottlingException',
