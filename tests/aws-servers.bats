@@ -249,6 +249,25 @@ listening() {
 	throttle_stop
 }
 
+@test "throttle server --only: other actions pass through uncounted" {
+	throttle_start --only SendMessage --first 1 --upstream "$FAUXQS_URL" --log "$BATS_TEST_TMPDIR/t.log"
+	export AWS_ENDPOINT_URL=$THROTTLE_URL
+	run fauxqs_create_queue only
+	assert_success
+	q=$output
+	assert_equal "$(cat "$THROTTLE_COUNT")" 0
+	run fauxqs_call SendMessage "{\"QueueUrl\":\"$q\",\"MessageBody\":\"x\"}"
+	assert_failure
+	assert_output --partial ThrottlingException
+	run fauxqs_call SendMessage "{\"QueueUrl\":\"$q\",\"MessageBody\":\"x\"}"
+	assert_success
+	assert_equal "$(cat "$THROTTLE_COUNT")" 2
+	run cat "$BATS_TEST_TMPDIR/t.log"
+	assert_output "- pass AmazonSQS.CreateQueue
+1 throttling AmazonSQS.SendMessage
+2 pass AmazonSQS.SendMessage"
+}
+
 @test "throttle server: a client that never gets through gives up after its attempts" {
 	throttle_start --first -1 --mode unavailable
 	AWS_RETRY_MODE=standard AWS_MAX_ATTEMPTS=2 AWS_CLI_ENDPOINT=$THROTTLE_URL \

@@ -2,7 +2,8 @@
 """A misbehaving SQS endpoint for the client's failure-path tests.
 
 Usage: /usr/bin/python3 tests/lib/throttle-server.py [--mode MODE] [--first K]
-       [--upstream URL] [--count FILE] [--log FILE] [--port N] [--parent PID]
+       [--only ACTION] [--upstream URL] [--count FILE] [--log FILE]
+       [--port N] [--parent PID]
 
 The first K requests (default 3; -1: every request) get MODE's treatment:
   throttling        400, ThrottlingException (what SQS's JSON 1.0 front end
@@ -15,7 +16,8 @@ The first K requests (default 3; -1: every request) get MODE's treatment:
   close             the connection is closed without an answer
 Later requests go on to --upstream (fauxqs), or get a canned 200 "{}".
 --count FILE holds the number of requests seen so far, so a test can
-assert how many retries a client made.
+assert how many retries a client made.  With --only ACTION (SendMessageBatch,
+...), other actions pass through untouched and uncounted.
 """
 import argparse
 import sys
@@ -40,6 +42,7 @@ class Throttle(srvlib.Handler):
     mode = 'throttling'
     first = 3
     upstream = None
+    only = None
     counter = None
     log = None
 
@@ -51,17 +54,24 @@ class Throttle(srvlib.Handler):
 
     def handle_one(self):
         body = self.read_body()
-        n = self.counter.next()
         op = self.headers.get('X-Amz-Target') or self.command + ' ' + self.path
+        if self.only and op != 'AmazonSQS.' + self.only:
+            self.log(f'- pass {op}')
+            self.pass_on(body)
+            return
+        n = self.counter.next()
         if self.first >= 0 and n > self.first:
             self.log(f'{n} pass {op}')
-            if self.upstream:
-                self.forward(self.upstream, body)
-            else:
-                self.answer(200, '{}', [('Content-Type', 'application/x-amz-json-1.0')])
+            self.pass_on(body)
             return
         self.log(f'{n} {self.mode} {op}')
         self.misbehave()
+
+    def pass_on(self, body):
+        if self.upstream:
+            self.forward(self.upstream, body)
+        else:
+            self.answer(200, '{}', [('Content-Type', 'application/x-amz-json-1.0')])
 
     def misbehave(self):
         if self.mode in ERRORS:
@@ -81,6 +91,7 @@ def main():
     srvlib.common_args(p)
     p.add_argument('--mode', choices=MODES, default='throttling')
     p.add_argument('--first', type=int, default=3, help='requests that misbehave (-1: all)')
+    p.add_argument('--only', metavar='ACTION', help='misbehave on this SQS action only')
     p.add_argument('--upstream', help='URL later requests go on to (default: canned {})')
     p.add_argument('--count', help='file holding the number of requests seen')
     p.add_argument('--log', help='file for one line a request')
@@ -88,6 +99,7 @@ def main():
     if a.first < -1:
         sys.exit('throttle-server.py: --first wants -1 or more')
     Throttle.mode, Throttle.first, Throttle.upstream = a.mode, a.first, a.upstream
+    Throttle.only = a.only
     Throttle.counter = srvlib.Counter(a.count)
     Throttle.log = srvlib.LineLog(a.log)
     srvlib.serve(a.port, Throttle, a.parent)
