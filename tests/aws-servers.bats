@@ -123,6 +123,23 @@ listening() {
 	refute_output --partial "$AWS_SESSION_TOKEN"
 }
 
+@test "fauxqs_start_checked: clients go through the proxy with a session token" {
+	# Another fauxqs for this test: the file's one stays up for the others.
+	fauxqs_start_checked
+	assert_equal "$AWS_ENDPOINT_URL" "$SIGV4_PROXY_URL"
+	q=$(fauxqs_create_queue checked)
+	run aws_cli sqs send-message --queue-url "$q" --message-body b
+	assert_success
+	run grep -c '^ok ' "$SIGV4_PROXY_LOG"
+	assert_output 2
+	AWS_SESSION_TOKEN= run aws_cli sqs list-queues
+	assert_failure
+	assert_output --partial InvalidClientTokenId
+	fauxqs_stop_checked
+	run listening "$FAUXQS_PORT"
+	assert_failure
+}
+
 @test "SigV4 proxy: a wrong secret is refused with 403, nothing reaches the server, the secret is nowhere" {
 	sigv4_proxy_start
 	run aws_cli sqs create-queue --queue-name guarded

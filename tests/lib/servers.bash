@@ -4,6 +4,7 @@
 #   fauxqs_call / fauxqs_create_queue  quick set-up calls with curl
 #   sigv4_proxy_start / sigv4_proxy_stop  checks SigV4 with botocore, then
 #                                      forwards to fauxqs
+#   fauxqs_start_checked / fauxqs_stop_checked  both, clients on the proxy
 #   throttle_start ARGS / throttle_stop  a misbehaving endpoint
 #   aws_cli ARGS                       Debian's AWS CLI, JSON 1.0 for SQS
 #
@@ -135,6 +136,22 @@ sigv4_proxy_start() {
 sigv4_proxy_stop() {
 	_srv_stop "${SIGV4_PROXY_PID:-}" "${SIGV4_PROXY_FD:-}"
 	unset SIGV4_PROXY_PID SIGV4_PROXY_FD
+}
+
+# fauxqs_start_checked / fauxqs_stop_checked: fauxqs behind the SigV4 proxy,
+# the client's environment holding a session token the proxy requires and
+# AWS_ENDPOINT_URL pointing at the proxy: a suite run this way has every
+# request's signature checked by botocore (SIGV4_PROXY_LOG has the verdicts).
+fauxqs_start_checked() {
+	fauxqs_start || return 1
+	export AWS_SESSION_TOKEN='IQoJevkit//test+session/token=='
+	sigv4_proxy_start || return 1
+	export AWS_ENDPOINT_URL=$SIGV4_PROXY_URL
+}
+
+fauxqs_stop_checked() {
+	sigv4_proxy_stop
+	fauxqs_stop
 }
 
 # throttle_start [throttle-server.py options]: sets THROTTLE_PORT,
