@@ -1,21 +1,39 @@
 #!/bin/sh
 # Makes sure the Debian packages evkit builds and tests with are present.
 # As root it installs what is missing; otherwise it prints the apt-get line.
+# Then it installs the tests' npm packages (fauxqs, the AWS SDK for the
+# bench) into tests/node_modules when missing or older than the lock file.
+cd "$(dirname "$0")" || exit 70
+# awscli, python3-botocore, curl, iproute2 (ss): the SQS tests' independent
+# clients and checks (tests/lib/servers.bash).
 pkgs="gcc make pkg-config libjq-dev libsqlite3-dev zlib1g-dev jq sqlite3
-      bats bats-support bats-assert bats-file bash-completion mandoc zsh fish python3"
+      bats bats-support bats-assert bats-file bash-completion mandoc zsh fish python3
+      awscli python3-botocore curl iproute2"
+# Node.js runs fauxqs.  A machine with its own Node keeps it: nodesource's
+# nodejs provides npm and conflicts with Debian's.  Debian 12's Node 18.20
+# runs fauxqs 1.9.2 and the SDK, though both declare Node >= 20 (npm warns).
+command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
+command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
 [ -n "$EVKIT_EXTRA_PKGS" ] && pkgs="$pkgs $EVKIT_EXTRA_PKGS"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' ||
 	    missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
-if [ "$(id -u)" -eq 0 ]; then
+if [ -n "$missing" ] && [ "$(id -u)" -eq 0 ]; then
 	echo "evkit: installing missing packages:$missing" >&2
 	export DEBIAN_FRONTEND=noninteractive
 	{ apt-get update -qq && apt-get install -y -qq --no-install-recommends $missing; } >/dev/null ||
 	    { echo "evkit: apt-get install failed:$missing" >&2; exit 1; }
-else
+elif [ -n "$missing" ]; then
 	echo "evkit: missing packages; run: sudo apt-get install -y$missing" >&2
 	exit 1
+fi
+
+# npm ci: exactly the lock's versions, no install scripts (none are needed).
+stamp=node_modules/.package-lock.json
+if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || [ package.json -nt "$stamp" ]; then
+	echo "evkit: npm ci in tests/ (fauxqs, @aws-sdk/client-sqs)" >&2
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null ||
+	    { echo "evkit: npm ci failed in tests/" >&2; exit 1; }
 fi

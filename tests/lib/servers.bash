@@ -1,0 +1,184 @@
+# Test servers for evkit's SQS paths, for bats files (after test_helper):
+#
+#   fauxqs_start / fauxqs_stop         fauxqs 1.9.2 on 127.0.0.1, a free port
+#   fauxqs_call / fauxqs_create_queue  quick set-up calls with curl
+#   sigv4_proxy_start / sigv4_proxy_stop  checks SigV4 with botocore, then
+#                                      forwards to fauxqs
+#   fauxqs_start_checked / fauxqs_stop_checked  both, clients on the proxy
+#   throttle_start ARGS / throttle_stop  a misbehaving endpoint
+#   aws_cli ARGS                       Debian's AWS CLI, JSON 1.0 for SQS
+#
+# Each can run from setup_file/teardown_file (one server for the file) or
+# from a test.  A server stops when its stop function runs, when the shell
+# that started it exits (it watches that process) or when it gets SIGTERM:
+# a run killed with -9 leaves nothing listening.  Readiness is polled, never
+# waited for by a fixed sleep.
+#
+# fauxqs keys a queue by the URL CreateQueue returned,
+# http://sqs.us-east-1.localhost:PORT/000000000000/NAME, PORT being the port
+# of the Host the CreateQueue request was sent to (fauxqs's or the proxy's):
+# use that URL as returned, and send requests to the endpoint.
+
+SERVERS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SERVERS_PY=/usr/bin/python3	# Debian's: the pyenv one on PATH lacks botocore
+SERVERS_AWS=/usr/bin/aws
+SERVERS_WAIT=${SERVERS_WAIT:-60}	# seconds a server may take to listen
+
+# _srv_start NAME CMD...: starts CMD with its stdin on a pipe this shell
+# holds open, and waits for the port it prints.  Sets _SRV_PORT, _SRV_PID,
+# _SRV_FD and _SRV_DIR (stdin pipe, port, stderr).
+_srv_start() {
+	local name=$1 i=0 fd parent=$BASHPID	# this shell's, not the child's
+	shift
+	_SRV_DIR=$(mktemp -d "${BATS_FILE_TMPDIR:-${TMPDIR:-/tmp}}/$name.XXXXXX") || return 1
+	mkfifo "$_SRV_DIR/stdin" || return 1
+	# 3>&-: bats waits for every holder of its fd 3 before it ends.
+	"$@" --parent "$parent" <"$_SRV_DIR/stdin" >"$_SRV_DIR/port" \
+	    2>"$_SRV_DIR/stderr" 3>&- &
+	_SRV_PID=$!
+	exec {fd}>"$_SRV_DIR/stdin"
+	_SRV_FD=$fd
+	while ! grep -q '^[0-9][0-9]*$' "$_SRV_DIR/port" 2>/dev/null; do
+		if ! kill -0 "$_SRV_PID" 2>/dev/null || [ "$i" -ge $((SERVERS_WAIT * 20)) ]; then
+			echo "$name did not start: $(cat "$_SRV_DIR/stderr")" >&2
+			_srv_stop "$_SRV_PID" "$_SRV_FD"
+			return 1
+		fi
+		i=$((i + 1))
+		sleep 0.05
+	done
+	_SRV_PORT=$(cat "$_SRV_DIR/port")
+}
+
+# _srv_stop PID FD: closes the server's stdin, sends SIGTERM, and waits
+# until the process is gone (SIGKILL after 10 s).
+_srv_stop() {
+	local pid=$1 fd=$2 i=0
+	[ -n "$fd" ] && exec {fd}>&-
+	[ -n "$pid" ] || return 0
+	# It may be gone already: end of file on its stdin stops it too.
+	kill -TERM "$pid" 2>/dev/null || true
+	while kill -0 "$pid" 2>/dev/null; do
+		i=$((i + 1))
+		[ "$i" -eq 200 ] && kill -KILL "$pid" 2>/dev/null
+		[ "$i" -ge 400 ] && return 1
+		sleep 0.05
+	done
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+# Credentials and region a client needs for fauxqs, and nothing from the
+# user's own AWS set-up (files, profile, instance metadata).
+aws_test_env() {
+	export AWS_ACCESS_KEY_ID=AKIDEVKITTEST0000000
+	export AWS_SECRET_ACCESS_KEY=evkit/test+secret/0000000000000000000000
+	export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
+	export AWS_CONFIG_FILE="${BATS_FILE_TMPDIR:-/nonexistent}/no-aws-config"
+	export AWS_SHARED_CREDENTIALS_FILE="${BATS_FILE_TMPDIR:-/nonexistent}/no-aws-credentials"
+	export AWS_EC2_METADATA_DISABLED=true AWS_PAGER=
+	unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN AWS_SECURITY_TOKEN
+	unset AWS_ENDPOINT_URL_SQS AWS_ENDPOINT_URL_EVENTS
+}
+
+# fauxqs_start: sets FAUXQS_PORT, FAUXQS_URL (the endpoint), FAUXQS_PID and
+# the client environment (aws_test_env, AWS_ENDPOINT_URL=FAUXQS_URL).
+fauxqs_start() {
+	if [ ! -f "$SERVERS_DIR/../node_modules/fauxqs/package.json" ]; then
+		echo "fauxqs is not installed: run 'npm ci --prefix tests' (make deps does)" >&2
+		return 1
+	fi
+	_srv_start fauxqs node "$SERVERS_DIR/fauxqs.mjs" || return 1
+	export FAUXQS_PORT=$_SRV_PORT FAUXQS_PID=$_SRV_PID FAUXQS_FD=$_SRV_FD
+	export FAUXQS_URL="http://127.0.0.1:$FAUXQS_PORT"
+	aws_test_env
+	export AWS_ENDPOINT_URL=$FAUXQS_URL
+}
+
+# fauxqs_call ACTION JSON: one SQS JSON 1.0 call to AWS_ENDPOINT_URL with
+# curl (signed by libcurl, as evkit's client signs), the answer on stdout;
+# fails on an HTTP error.  Quicker than the CLI for a test's set-up.
+fauxqs_call() {
+	curl -sS --fail-with-body --aws-sigv4 "aws:amz:${AWS_REGION:-us-east-1}:sqs" \
+	    --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
+	    ${AWS_SESSION_TOKEN:+-H "X-Amz-Security-Token: $AWS_SESSION_TOKEN"} \
+	    -H 'Content-Type: application/x-amz-json-1.0' -H "X-Amz-Target: AmazonSQS.$1" \
+	    -X POST --data-binary "$2" "${AWS_ENDPOINT_URL:?fauxqs_call: no endpoint}/"
+}
+
+# fauxqs_create_queue NAME [ATTRIBUTES_JSON]: prints the new queue's URL.
+fauxqs_create_queue() {
+	fauxqs_call CreateQueue "$(jq -cn --arg n "$1" --argjson a "${2:-{\}}" \
+	    '{QueueName: $n, Attributes: $a}')" | jq -er .QueueUrl
+}
+
+fauxqs_stop() {
+	_srv_stop "${FAUXQS_PID:-}" "${FAUXQS_FD:-}"
+	unset FAUXQS_PID FAUXQS_FD
+}
+
+# sigv4_proxy_start [UPSTREAM]: a SigV4-checking proxy in front of UPSTREAM
+# (default FAUXQS_URL), holding the credentials exported now (set
+# AWS_SESSION_TOKEN to require one).  Sets SIGV4_PROXY_PORT, SIGV4_PROXY_URL,
+# SIGV4_PROXY_LOG (one verdict a line: "ok OP ..." / "refused CODE OP ...")
+# and SIGV4_PROXY_OUT (a directory: its stdout in port, its stderr in stderr).
+sigv4_proxy_start() {
+	local up=${1:-${FAUXQS_URL:?sigv4_proxy_start: no upstream (fauxqs_start first)}}
+	local log
+	log=$(mktemp "${BATS_FILE_TMPDIR:-${TMPDIR:-/tmp}}/sigv4-proxy.log.XXXXXX") || return 1
+	_srv_start sigv4-proxy "$SERVERS_PY" "$SERVERS_DIR/sigv4-proxy.py" \
+	    --upstream "$up" --log "$log" || return 1
+	export SIGV4_PROXY_PORT=$_SRV_PORT SIGV4_PROXY_PID=$_SRV_PID SIGV4_PROXY_FD=$_SRV_FD
+	export SIGV4_PROXY_URL="http://127.0.0.1:$SIGV4_PROXY_PORT" SIGV4_PROXY_LOG=$log
+	export SIGV4_PROXY_OUT=$_SRV_DIR	# its stdout (port) and stderr
+}
+
+sigv4_proxy_stop() {
+	_srv_stop "${SIGV4_PROXY_PID:-}" "${SIGV4_PROXY_FD:-}"
+	unset SIGV4_PROXY_PID SIGV4_PROXY_FD
+}
+
+# fauxqs_start_checked / fauxqs_stop_checked: fauxqs behind the SigV4 proxy,
+# the client's environment holding a session token the proxy requires and
+# AWS_ENDPOINT_URL pointing at the proxy: a suite run this way has every
+# request's signature checked by botocore (SIGV4_PROXY_LOG has the verdicts).
+fauxqs_start_checked() {
+	fauxqs_start || return 1
+	export AWS_SESSION_TOKEN='IQoJevkit//test+session/token=='
+	sigv4_proxy_start || return 1
+	export AWS_ENDPOINT_URL=$SIGV4_PROXY_URL
+}
+
+fauxqs_stop_checked() {
+	sigv4_proxy_stop
+	fauxqs_stop
+}
+
+# throttle_start [throttle-server.py options]: sets THROTTLE_PORT,
+# THROTTLE_URL and THROTTLE_COUNT (a file: requests seen so far).
+throttle_start() {
+	local count
+	count=$(mktemp "${BATS_FILE_TMPDIR:-${TMPDIR:-/tmp}}/throttle.count.XXXXXX") || return 1
+	_srv_start throttle "$SERVERS_PY" "$SERVERS_DIR/throttle-server.py" \
+	    --count "$count" "$@" || return 1
+	export THROTTLE_PORT=$_SRV_PORT THROTTLE_PID=$_SRV_PID THROTTLE_FD=$_SRV_FD
+	export THROTTLE_URL="http://127.0.0.1:$THROTTLE_PORT" THROTTLE_COUNT=$count
+}
+
+throttle_stop() {
+	_srv_stop "${THROTTLE_PID:-}" "${THROTTLE_FD:-}"
+	unset THROTTLE_PID THROTTLE_FD
+}
+
+# aws_cli ARGS: /usr/bin/aws on AWS_CLI_ENDPOINT (default AWS_ENDPOINT_URL),
+# JSON output.  Debian's CLI speaks SQS's query protocol; the JSON 1.0 model
+# made by sqs-json-model.py (once per file) makes it speak what fauxqs does.
+aws_cli() {
+	local models="${BATS_FILE_TMPDIR:-${TMPDIR:-/tmp}}/aws-models"
+	if [ ! -f "$models/sqs/2012-11-05/service-2.json" ]; then
+		"$SERVERS_PY" "$SERVERS_DIR/sqs-json-model.py" "$models" || return 1
+	fi
+	AWS_DATA_PATH=$models "$SERVERS_AWS" \
+	    --endpoint-url "${AWS_CLI_ENDPOINT:-${AWS_ENDPOINT_URL:?aws_cli: no endpoint}}" \
+	    --output json "$@"
+}
