@@ -300,10 +300,13 @@ on_abort(int sig)
 	raise(sig);
 }
 
+/* SA_NODEFER: the handler runs with SIGABRT unblocked, so the jump back
+ * needs no mask restored, and sigsetjmp need not save one per event (a
+ * system call each). */
 static void
 guard_install(void)
 {
-	sigact_set(SIGABRT, on_abort, 0, &guard_prev);
+	sigact_set(SIGABRT, on_abort, SA_NODEFER, &guard_prev);
 }
 
 int
@@ -317,8 +320,12 @@ jx_run(struct jx *x, jv in, int which, jv *out, struct ev_err *e)
 		return err_set(e, EV_DATAERR, "not a JSON value");
 	}
 	pthread_once(&guard_once, guard_install);
-	if (sigsetjmp(jb, 1) != 0) {
+	if (sigsetjmp(jb, 0) != 0) {
+		sigset_t abrt;
 		guard = NULL;
+		sigemptyset(&abrt);	/* abort() unblocks it too; a kill may not have */
+		sigaddset(&abrt, SIGABRT);
+		pthread_sigmask(SIG_UNBLOCK, &abrt, NULL);
 		*out = jv_null();
 		if ((x->jq = new_state(x, x->prog)) == NULL)
 			die_oom();	/* it compiled before: only memory can fail */
