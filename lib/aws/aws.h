@@ -132,9 +132,11 @@ struct aws_sqs_out {
  * 1 MiB, checking each MD5OfMessageBody; per-entry failures the server
  * calls retryable (SenderFault false, or a throttling code) are sent again
  * within the retry budget.  Each entry's status says what happened to it;
- * a message over 1 MiB is 65 and never sent.  Returns 0 when every entry
- * was sent, else the worst status (e filled from the first failure);
- * entries after a whole-request failure stay -1 (not sent). */
+ * a message over 1 MiB (body and attributes) or with an empty body is 65
+ * and never sent.  Returns 0 when every entry was sent, else the status
+ * of the first entry that failed (e says "SendMessageBatch: entry N:
+ * why"); after a whole request's failure (66, 69, 77...) its entries
+ * have that status and the later ones stay -1 (not sent). */
 int aws_sqs_send(struct aws_sqs *q, struct aws_sqs_out *o, size_t n, struct ev_err *e);
 
 /* A received message; strings are NUL-terminated copies.  attrs is the
@@ -167,8 +169,8 @@ struct aws_sqs_ack {
 	char why[512];
 };
 /* DeleteMessageBatch / ChangeMessageVisibilityBatch over a[0..n), in
- * requests of 10, per-entry retryable failures retried.  0, or the worst
- * status as aws_sqs_send. */
+ * requests of 10, per-entry retryable failures retried.  0, or the first
+ * failure's status as aws_sqs_send. */
 int aws_sqs_delete(struct aws_sqs *q, struct aws_sqs_ack *a, size_t n, struct ev_err *e);
 int aws_sqs_change_visibility(struct aws_sqs *q, struct aws_sqs_ack *a, size_t n,
     struct ev_err *e);

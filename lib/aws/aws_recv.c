@@ -102,6 +102,7 @@ aws_sqs_parse_recv(const char *p, size_t n, struct aws_sqs_msg **mp, size_t *cou
 		return err_set(e, EV_SOFTWARE, "ReceiveMessage: Messages is not an array");
 	while (rc == 0 && aws_json_elem(p, n, &at, &v, &vend)) {
 		XGROW(&m, &cap, k + 1);
+		memset(&m[k], 0, sizeof m[k]);
 		if (p[v] != '{')
 			rc = err_set(e, EV_SOFTWARE, "ReceiveMessage: a message is not an object");
 		else
