@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -464,6 +465,202 @@ test_parse_recv(void)
 	CHECK(aws_sqs_parse_recv("nope", 4, &m, &n, &e) == EV_SOFTWARE);
 }
 
+
+/* ---- a scripted server: retries, per-entry failures, what is sent ---- */
+
+struct fake {
+	int lfd, port;
+	const char *const *script;	/* "STATUS BODY" per request; the last repeats */
+	int served;
+	char req[8][4096];		/* the first requests' head and body */
+	pthread_t t;
+};
+
+/* Reads one request (head and Content-Length body): 0, or -1 at EOF. */
+static int
+read_request(int fd, char *dst, size_t cap)
+{
+	char buf[65536];
+	size_t n = 0;
+	char *end;
+
+	while ((end = memmem(buf, n, "\r\n\r\n", 4)) == NULL) {
+		ssize_t r = read(fd, buf + n, sizeof buf - 1 - n);
+		if (r <= 0)
+			return -1;
+		n += (size_t)r;
+	}
+	buf[n] = '\0';
+	const char *cl = strcasestr(buf, "\r\nContent-Length:");
+	size_t want = (size_t)(end + 4 - buf) + (cl != NULL ? strtoul(cl + 17, NULL, 10) : 0);
+	while (n < want && n < sizeof buf - 1) {
+		ssize_t r = read(fd, buf + n, sizeof buf - 1 - n);
+		if (r <= 0)
+			return -1;
+		n += (size_t)r;
+	}
+	snprintf(dst, cap, "%.*s", (int)n, buf);
+	return 0;
+}
+
+static void *
+fake_serve(void *arg)
+{
+	struct fake *f = arg;
+	int fd;
+	char scratch[4096];
+
+	while ((fd = accept(f->lfd, NULL, NULL)) >= 0) {
+		for (;;) {
+			char *dst = f->served < 8 ? f->req[f->served] : scratch;
+			if (read_request(fd, dst, sizeof scratch) != 0)
+				break;
+			const char *line = f->script[f->served];
+			if (f->script[f->served + 1] != NULL)
+				f->served++;
+			else
+				f->served++, f->script--;	/* the last line repeats */
+			char head[256];
+			const char *body = strchr(line, ' ') + 1;
+			int n = snprintf(head, sizeof head, "HTTP/1.1 %.3s X\r\nContent-Type: "
+			    "application/x-amz-json-1.0\r\nContent-Length: %zu\r\n\r\n", line,
+			    strlen(body));
+			if (write(fd, head, (size_t)n) != n ||
+			    write(fd, body, strlen(body)) != (ssize_t)strlen(body))
+				break;
+		}
+		close(fd);
+	}
+	return NULL;
+}
+
+static void
+fake_start(struct fake *f, const char *const *script)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof sa;
+
+	memset(f, 0, sizeof *f);
+	f->script = script;
+	f->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (f->lfd < 0 || bind(f->lfd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
+	    listen(f->lfd, 8) != 0 || getsockname(f->lfd, (struct sockaddr *)&sa, &sl) != 0)
+		abort();
+	f->port = ntohs(sa.sin_port);
+	pthread_create(&f->t, NULL, fake_serve, f);
+}
+
+static void
+fake_stop(struct fake *f)
+{
+	shutdown(f->lfd, SHUT_RDWR);
+	close(f->lfd);
+	pthread_join(f->t, NULL);
+}
+
+/* Sends o[0..n) through a fake server playing script: the status. */
+static int
+fake_send(struct fake *f, const char *const *script, struct aws_sqs_out *o, size_t n,
+    struct ev_err *e)
+{
+	char url[96];
+	struct aws_sqs *q;
+
+	fake_start(f, script);
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/000000000000/q", f->port);
+	int rc = aws_sqs_open(url, NULL, &q, e);
+	if (rc == 0) {
+		rc = aws_sqs_send(q, o, n, e);
+		aws_sqs_close(q);
+	}
+	fake_stop(f);
+	return rc;
+}
+
+#define OK_X "{\"Successful\":[{\"Id\":\"0\",\"MessageId\":\"m0\"," \
+	"\"MD5OfMessageBody\":\"9dd4e461268c8034f5c8564e155c67a6\"}],\"Failed\":[]}"
+#define OK_Y "{\"Successful\":[{\"Id\":\"1\",\"MessageId\":\"m1\"," \
+	"\"MD5OfMessageBody\":\"415290769594460e2e485922904f345d\"}],\"Failed\":[]}"
+#define THROTTLED "400 {\"__type\":\"com.amazonaws.sqs#ThrottlingException\"," \
+	"\"message\":\"Rate exceeded\"}"
+
+static void
+test_retries(void)
+{
+	struct fake f;
+	struct ev_err e;
+	struct aws_sqs_out o[2] = { { .body = "x", .len = 1, .delay_s = -1 },
+		{ .body = "y", .len = 1, .delay_s = -1 } };
+
+	clear_env();
+	setenv("AWS_ACCESS_KEY_ID", "AKIDUNIT", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "never-printed-secret", 1);
+	setenv("AWS_SESSION_TOKEN", "session-token-1", 1);
+	setenv("AWS_REGION", "us-east-1", 1);
+	setenv("EVKIT_AWS_BACKOFF_MS", "10", 1);
+	/* Throttled every time: 3 attempts, then 75. */
+	static const char *const always[] = { THROTTLED, NULL };
+	CHECK(fake_send(&f, always, o, 1, &e) == EV_TEMPFAIL && f.served == 3);
+	CHECK_STR(e.msg, "SendMessageBatch: ThrottlingException: Rate exceeded");
+	CHECK(o[0].status == EV_TEMPFAIL);
+	/* What went out: JSON 1.0, signed by curl, with the token header,
+	 * the QueueUrl in the body, and no secret anywhere. */
+	CHECK(strstr(f.req[0], "POST / HTTP/1.1\r\n") == f.req[0]);
+	CHECK(strcasestr(f.req[0], "\r\nContent-Type: application/x-amz-json-1.0\r\n") != NULL);
+	CHECK(strcasestr(f.req[0], "\r\nX-Amz-Target: AmazonSQS.SendMessageBatch\r\n") != NULL);
+	CHECK(strcasestr(f.req[0], "\r\nX-Amz-Security-Token: session-token-1\r\n") != NULL);
+	CHECK(strstr(f.req[0], "Authorization: AWS4-HMAC-SHA256 Credential=AKIDUNIT/") != NULL);
+	CHECK(strstr(f.req[0], "/us-east-1/sqs/aws4_request") != NULL);
+	CHECK(strstr(f.req[0], "x-amz-security-token") != NULL);	/* signed */
+	CHECK(strstr(f.req[0], "{\"QueueUrl\":\"http://127.0.0.1:") != NULL);
+	CHECK(strstr(f.req[0], "never-printed-secret") == NULL);
+	CHECK(strstr(e.msg, "never-printed-secret") == NULL);
+	/* AWS_MAX_ATTEMPTS. */
+	setenv("AWS_MAX_ATTEMPTS", "5", 1);
+	CHECK(fake_send(&f, always, o, 1, &e) == EV_TEMPFAIL && f.served == 5);
+	unsetenv("AWS_MAX_ATTEMPTS");
+	/* 503 twice, then an answer: sent. */
+	static const char *const flaky[] = { "503 {}", "503 {}", "200 " OK_X, NULL };
+	CHECK(fake_send(&f, flaky, o, 1, &e) == 0 && f.served == 3);
+	CHECK(o[0].status == 0);
+	CHECK_STR(o[0].id, "m0");
+	/* Entry 1 failed by the server (SenderFault false): only it again. */
+	static const char *const entry[] = {
+		"200 {\"Successful\":[{\"Id\":\"0\",\"MessageId\":\"m0\",\"MD5OfMessageBody\":"
+		"\"9dd4e461268c8034f5c8564e155c67a6\"}],\"Failed\":[{\"Id\":\"1\","
+		"\"SenderFault\":false,\"Code\":\"InternalError\",\"Message\":\"try again\"}]}",
+		"200 " OK_Y, NULL };
+	CHECK(fake_send(&f, entry, o, 2, &e) == 0 && f.served == 2);
+	CHECK(o[0].status == 0 && o[1].status == 0);
+	CHECK_STR(o[1].id, "m1");
+	CHECK(strstr(f.req[1], "\"Id\":\"1\"") != NULL && strstr(f.req[1], "\"Id\":\"0\"") == NULL);
+	/* The sender's fault is not retried: 65 for that entry. */
+	static const char *const sender[] = {
+		"200 {\"Successful\":[],\"Failed\":[{\"Id\":\"0\",\"SenderFault\":true,"
+		"\"Code\":\"InvalidParameterValue\",\"Message\":\"bad\"}]}", NULL };
+	CHECK(fake_send(&f, sender, o, 1, &e) == EV_DATAERR && f.served == 1);
+	CHECK_STR(e.msg, "SendMessageBatch: entry 1: InvalidParameterValue: bad");
+	/* Throttled entries, every time: 75 after the attempts. */
+	static const char *const tentry[] = {
+		"200 {\"Successful\":[],\"Failed\":[{\"Id\":\"0\",\"SenderFault\":true,"
+		"\"Code\":\"ThrottlingException\",\"Message\":\"slow\"}]}", NULL };
+	CHECK(fake_send(&f, tentry, o, 1, &e) == EV_TEMPFAIL && f.served == 3);
+	/* A wrong MD5 of what the server stored: 70, never "sent". */
+	static const char *const md5[] = { "200 {\"Successful\":[{\"Id\":\"0\",\"MessageId\":"
+		"\"m0\",\"MD5OfMessageBody\":\"415290769594460e2e485922904f345d\"}]}", NULL };
+	CHECK(fake_send(&f, md5, o, 1, &e) == EV_SOFTWARE && o[0].status == EV_SOFTWARE);
+	CHECK(strstr(e.msg, "MD5OfMessageBody is '415290769594460e2e485922904f345d'") != NULL);
+	/* Refused credentials: 77 at once. */
+	static const char *const denied[] = { "403 {\"__type\":\"InvalidSignatureException\","
+		"\"message\":\"The request signature we calculated does not match\"}", NULL };
+	CHECK(fake_send(&f, denied, o, 1, &e) == EV_NOPERM && f.served == 1);
+	CHECK(strstr(e.msg, "never-printed-secret") == NULL);
+	/* An answer that is not JSON. */
+	static const char *const junk[] = { "200 <xml/>", NULL };
+	CHECK(fake_send(&f, junk, o, 1, &e) == EV_SOFTWARE);
+	clear_env();
+}
+
 /* ---- against fauxqs ---- */
 
 static pid_t server_pid = -1;
@@ -771,6 +968,7 @@ main(void)
 	test_retry();
 	test_md5_attrs();
 	test_parse_recv();
+	test_retries();
 	int port = start_fauxqs(why, sizeof why);
 	if (port > 0) {
 		clear_env();
