@@ -1,7 +1,7 @@
 #!/bin/sh
 # Makes sure the Debian packages evkit builds and tests with are present.
 # As root it installs what is missing; otherwise it prints the apt-get line.
-pkgs="gcc make pkg-config libjq-dev libsqlite3-dev zlib1g-dev jq sqlite3
+pkgs="gcc make pkg-config libjq-dev libsqlite3-dev zlib1g-dev libcurl4-openssl-dev jq sqlite3
       bats bats-support bats-assert bats-file bash-completion mandoc zsh fish python3"
 [ -n "$EVKIT_EXTRA_PKGS" ] && pkgs="$pkgs $EVKIT_EXTRA_PKGS"
 missing=

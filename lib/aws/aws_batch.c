@@ -107,9 +107,8 @@ failed_entry(const struct aws_batch *b, const char *p, size_t n, size_t obj, siz
 	buf_free(&msg);
 }
 
-/* Reads one response: every entry of the request gets its fate. */
-static void
-read_response(const struct aws_batch *b, const char *p, size_t n, const size_t *idx,
+void
+aws_batch_read(const struct aws_batch *b, const char *p, size_t n, const size_t *idx,
     size_t k, int *kind)
 {
 	struct json_err je;
@@ -161,7 +160,7 @@ pass(struct aws_client *c, const char *url, const struct aws_batch *b, int *kind
 				    strlen(e != NULL ? e->msg : b->op));
 			}
 		else
-			read_response(b, resp.p, resp.n, idx, k, kind);
+			aws_batch_read(b, resp.p, resp.n, idx, k, kind);
 	}
 	buf_free(&req);
 	buf_free(&resp);

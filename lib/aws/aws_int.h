@@ -114,6 +114,11 @@ struct aws_batch {
 };
 int aws_batch_run(struct aws_client *c, const char *url, const struct aws_batch *b,
     struct ev_err *e);
+/* Reads one response to the request of entries idx[0..k) (pending):
+ * each gets its fate; kind[] (b->n of them) says how a retryable one
+ * failed (status -2). */
+void aws_batch_read(const struct aws_batch *b, const char *p, size_t n, const size_t *idx,
+    size_t k, int *kind);
 
 /* ---- aws_sqs.c ---- */
 /* The strings joined, up to a NULL (aws_json.c). */
@@ -126,6 +131,10 @@ int aws_sqs_call(struct aws_sqs *q, const char *op, int wait_s, struct ev_err *e
 const struct buf *aws_sqs_resp(struct aws_sqs *q);
 void aws_sqs_set_url(struct aws_sqs *q, char *url);
 /* Response parsing, apart for the fuzz target. */
+/* A SendMessageBatch answer for o[0..k) (Ids "0".."k-1"), read as
+ * aws_sqs_send reads it: 0, or the first failed entry's status. */
+int aws_sqs_parse_send(const char *p, size_t n, struct aws_sqs_out *o, size_t k,
+    struct ev_err *e);
 int aws_sqs_parse_recv(const char *p, size_t n, struct aws_sqs_msg **m, size_t *count,
     struct ev_err *e);
 

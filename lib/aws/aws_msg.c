@@ -118,23 +118,56 @@ presend(struct aws_sqs_out *o)
 	}
 }
 
+static void
+send_batch(struct aws_batch *b, struct aws_sqs_out *o, size_t n)
+{
+	memset(b, 0, sizeof *b);
+	b->op = "SendMessageBatch";
+	b->arr = o;
+	b->n = n;
+	b->stride = sizeof *o;
+	b->status_off = offsetof(struct aws_sqs_out, status);
+	b->why_off = offsetof(struct aws_sqs_out, why);
+	b->size = out_size;
+	b->entry = out_entry;
+	b->done = out_done;
+}
+
 int
 aws_sqs_send(struct aws_sqs *q, struct aws_sqs_out *o, size_t n, struct ev_err *e)
 {
 	const char *url;
+	struct aws_batch b;
 	int rc = aws_sqs_url(q, &url, e);
 
 	if (rc != 0)
 		return rc;
 	for (size_t i = 0; i < n; i++)
 		presend(&o[i]);
-	struct aws_batch b = {
-		.op = "SendMessageBatch", .arr = o, .n = n, .stride = sizeof *o,
-		.status_off = offsetof(struct aws_sqs_out, status),
-		.why_off = offsetof(struct aws_sqs_out, why),
-		.size = out_size, .entry = out_entry, .done = out_done,
-	};
+	send_batch(&b, o, n);
 	return aws_batch_run(aws_sqs_client(q), url, &b, e);
+}
+
+int
+aws_sqs_parse_send(const char *p, size_t n, struct aws_sqs_out *o, size_t k, struct ev_err *e)
+{
+	struct aws_batch b;
+	size_t idx[AWS_SQS_BATCH] = { 0 };
+	int kind[AWS_SQS_BATCH] = { 0 };
+
+	if (k > AWS_SQS_BATCH)
+		k = AWS_SQS_BATCH;
+	send_batch(&b, o, k);
+	for (size_t i = 0; i < k; i++) {
+		presend(&o[i]);
+		idx[i] = i;
+	}
+	aws_batch_read(&b, p, n, idx, k, kind);
+	for (size_t i = 0; i < k; i++)
+		if (o[i].status != 0)
+			return err_set(e, o[i].status < 0 ? EV_TEMPFAIL : o[i].status,
+			    "SendMessageBatch: entry %zu: %s", i + 1, o[i].why);
+	return 0;
 }
 
 /* ---- DeleteMessageBatch, ChangeMessageVisibilityBatch ---- */
