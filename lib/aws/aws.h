@@ -97,10 +97,12 @@ int aws_call(struct aws_client *c, const char *op, const char *body, size_t n, i
 /* ---- SQS (aws_sqs.c) ---- */
 
 struct aws_sqs;
-/* Opens the queue named by uri (aws_is_uri), resolving configuration and
- * connecting lazily; a sqs:// URI on an endpoint other than AWS's learns
- * its QueueUrl by GetQueueUrl on first use.  A second thread opens its
- * own handle with aws_sqs_dup. */
+/* Opens the queue named by uri (aws_is_uri): the configuration is
+ * resolved here (77 without credentials, 2 without a region or with a bad
+ * URI), the connection made by the first call.  A sqs:// URI on an
+ * endpoint other than AWS's learns its QueueUrl by GetQueueUrl on first
+ * use.  Another thread takes its own handle (and connection) with
+ * aws_sqs_dup, which shares q's configuration: close the dups first. */
 int aws_sqs_open(const char *uri, const char *endpoint_url, struct aws_sqs **qp,
     struct ev_err *e);
 int aws_sqs_dup(struct aws_sqs *q, struct aws_sqs **qp, struct ev_err *e);
@@ -188,7 +190,9 @@ int aws_sqs_delete_queue(struct aws_sqs *q, struct ev_err *e);
 int aws_sqs_list(struct aws_sqs *q, const char *prefix, struct buf *out, size_t *n,
     struct ev_err *e);
 /* StartMessageMoveTask from this queue (a DLQ) to dest_arn (NULL: each
- * message's source); rate 0: the server's.  The TaskHandle into *out. */
+ * message's source); rate 0: the server's.  The TaskHandle into *out.  A
+ * server without it (fauxqs) answers InvalidAction, 65 here with
+ * "InvalidAction" in e: the caller moves by receive-and-send instead. */
 int aws_sqs_move(struct aws_sqs *q, const char *dest_arn, int rate, struct buf *out,
     struct ev_err *e);
 
@@ -196,5 +200,12 @@ int aws_sqs_move(struct aws_sqs *q, const char *dest_arn, int rate, struct buf *
  * shape (names sorted, each length-prefixed, Binary values decoded):
  * 0, or 65 for an attribute this algorithm cannot encode. */
 int aws_sqs_attrs_md5(const char *json, size_t n, char out[33], struct ev_err *e);
+
+/* Message attributes between the Lambda shape queue/ renders and
+ * envelopes carry ({"k":{"stringValue":"v",...,"dataType":"String"}})
+ * and SQS's JSON shape ({"k":{"DataType":"String","StringValue":"v"}}):
+ * the converted object into *out (reset first); 0 or 65. */
+int aws_sqs_attrs_from_lambda(const char *json, struct buf *out, struct ev_err *e);
+int aws_sqs_attrs_to_lambda(const char *json, struct buf *out, struct ev_err *e);
 
 #endif

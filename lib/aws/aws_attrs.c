@@ -118,7 +118,8 @@ attrs_walk(const char *p, size_t n, char md5[33], size_t *size, struct ev_err *e
 		struct md5 m;
 		md5_init(&m);
 		*size = 0;
-		qsort(a, na, sizeof *a, by_name);
+		if (na > 1)
+			qsort(a, na, sizeof *a, by_name);
 		for (size_t i = 0; i < na; i++) {
 			char transport = strncmp(a[i].type.p, "Binary", 6) == 0 ? 2 : 1;
 			md5_field(&m, a[i].name.p, a[i].name.n);
@@ -152,4 +153,69 @@ aws_sqs_attrs_size(const char *json, size_t n, size_t *size, struct ev_err *e)
 	char md5[33];
 
 	return attrs_walk(json, n, md5, size, e);
+}
+
+/* ---- the Lambda shape (queue/, envelopes) and SQS's JSON shape ---- */
+
+/* One attribute in either shape into *out in the other's (to_sqs). */
+static int
+convert_one(const char *p, size_t n, size_t k, size_t kend, size_t v, int to_sqs,
+    struct buf *out, struct ev_err *e)
+{
+	struct buf type = { 0 }, val = { 0 };
+	int bin = 0, rc = 0;
+
+	if (p[v] != '{' || (aws_json_str(p, n, v, to_sqs ? "dataType" : "DataType", &type) <= 0))
+		rc = err_set(e, EV_DATAERR, "message attribute without a data type");
+	else if (aws_json_str(p, n, v, to_sqs ? "stringValue" : "StringValue", &val) <= 0 &&
+	    !(bin = aws_json_str(p, n, v, to_sqs ? "binaryValue" : "BinaryValue", &val) > 0))
+		rc = err_set(e, EV_DATAERR, "message attribute without a value");
+	if (rc == 0) {
+		if (out->n > 1)
+			buf_addc(out, ',');
+		buf_add(out, p + k, kend - k);
+		if (to_sqs)
+			buf_printf(out, ":{\"DataType\":");
+		else
+			buf_adds(out, bin ? ":{\"binaryValue\":" : ":{\"stringValue\":");
+		json_add_string(out, to_sqs ? type.p : val.p, to_sqs ? type.n : val.n);
+		if (to_sqs)
+			buf_adds(out, bin ? ",\"BinaryValue\":" : ",\"StringValue\":");
+		else
+			buf_adds(out, ",\"stringListValues\":[],\"binaryListValues\":[],\"dataType\":");
+		json_add_string(out, to_sqs ? val.p : type.p, to_sqs ? val.n : type.n);
+		buf_addc(out, '}');
+	}
+	buf_free(&type);
+	buf_free(&val);
+	return rc;
+}
+
+static int
+convert(const char *p, size_t n, int to_sqs, struct buf *out, struct ev_err *e)
+{
+	struct json_err je;
+	size_t at = json_ws(p, n, 0), k, kend, v, vend;
+	int rc = 0;
+
+	buf_reset(out);
+	if (json_validate(p, n, 0, &je) != '{')
+		return err_set(e, EV_DATAERR, "message attributes are not a JSON object");
+	buf_addc(out, '{');
+	while (rc == 0 && json_member(p, n, &at, &k, &kend, &v, &vend))
+		rc = convert_one(p, n, k, kend, v, to_sqs, out, e);
+	buf_addc(out, '}');
+	return rc;
+}
+
+int
+aws_sqs_attrs_from_lambda(const char *json, struct buf *out, struct ev_err *e)
+{
+	return convert(json, strlen(json), 1, out, e);
+}
+
+int
+aws_sqs_attrs_to_lambda(const char *json, struct buf *out, struct ev_err *e)
+{
+	return convert(json, strlen(json), 0, out, e);
 }

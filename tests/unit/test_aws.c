@@ -25,6 +25,7 @@
 #include "core/clock.h"
 #include "core/msg.h"
 #include "core/proc.h"
+#include "queue/queue.h"
 #include "unit.h"
 
 static char home[64];
@@ -426,6 +427,34 @@ test_md5_attrs(void)
 	CHECK(aws_sqs_attrs_md5("[1]", 3, md5, &e) == EV_DATAERR);
 	const char *b64 = "{\"k\":{\"DataType\":\"Binary\",\"BinaryValue\":\"***\"}}";
 	CHECK(aws_sqs_attrs_md5(b64, strlen(b64), md5, &e) == EV_DATAERR);
+}
+
+/* queue/'s --attr rendering, to SQS's shape and back, with one MD5. */
+static void
+test_attr_shapes(void)
+{
+	char *specs[] = { "k=v", "n:Number.float=1.5", "b:Binary=SGVsbG8=" };
+	char *lambda = NULL, md5[33], md5b[33];
+	long size;
+	struct buf sqs = { 0 }, back = { 0 };
+	struct ev_err e;
+
+	CHECK(q_attrs_render(specs, 3, &lambda, md5, &size, &e) == 0);
+	CHECK(aws_sqs_attrs_from_lambda(lambda, &sqs, &e) == 0);
+	CHECK(strstr(sqs.p, "\"b\":{\"DataType\":\"Binary\",\"BinaryValue\":\"SGVsbG8=\"}"));
+	CHECK(strstr(sqs.p, "\"k\":{\"DataType\":\"String\",\"StringValue\":\"v\"}"));
+	CHECK(aws_sqs_attrs_md5(sqs.p, sqs.n, md5b, &e) == 0);
+	CHECK_STR(md5b, md5);
+	size_t sz;
+	CHECK(aws_sqs_attrs_size(sqs.p, sqs.n, &sz, &e) == 0 && (long)sz == size);
+	CHECK(aws_sqs_attrs_to_lambda(sqs.p, &back, &e) == 0);
+	CHECK_STR(back.p, lambda);
+	CHECK(aws_sqs_attrs_from_lambda("{\"k\":{}}", &sqs, &e) == EV_DATAERR);
+	CHECK(aws_sqs_attrs_from_lambda("{}", &sqs, &e) == 0);
+	CHECK_STR(sqs.p, "{}");
+	free(lambda);
+	buf_free(&sqs);
+	buf_free(&back);
 }
 
 static void
@@ -968,6 +997,7 @@ main(void)
 	test_retry();
 	test_md5_attrs();
 	test_parse_recv();
+	test_attr_shapes();
 	test_retries();
 	int port = start_fauxqs(why, sizeof why);
 	if (port > 0) {
