@@ -81,9 +81,10 @@ void aws_conf_free(struct aws_conf *c);
 const char *aws_conf_region(const struct aws_conf *c);
 const char *aws_conf_endpoint(const struct aws_conf *c);
 
-/* One thread's connection.  The conf must outlive it. */
+/* One thread's connection.  The conf must outlive it; clients of several
+ * threads may share one (its refresh of expiring credentials is locked). */
 struct aws_client;
-int aws_client_new(const struct aws_conf *conf, struct aws_client **cp, struct ev_err *e);
+int aws_client_new(struct aws_conf *conf, struct aws_client **cp, struct ev_err *e);
 void aws_client_free(struct aws_client *c);
 
 /* One operation: POSTs the JSON body to the endpoint as

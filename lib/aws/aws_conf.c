@@ -22,6 +22,9 @@
 #include "aws_int.h"
 
 enum { SEC_CAP = 16384, PROC_OUT_MAX = 65536 };
+/* Credentials are fetched again this long before they expire, as the
+ * AWS CLI refreshes them. */
+#define REFRESH_MS (5 * 60 * 1000)
 
 static void
 wipe(struct buf *b)
@@ -401,6 +404,10 @@ find_creds(struct aws_conf *c, const struct where *w, struct ev_err *e)
 		return 0;
 	if (profile_get(w, 0, "credential_process", &b)) {
 		int rc = run_process(c, b.p, w->profile, e);
+		if (rc == 0 && c->expires_ms != 0) {
+			c->process = buf_detach(&b);
+			c->profile = xstrdup(w->profile);
+		}
 		buf_free(&b);
 		return rc;
 	}
@@ -492,6 +499,7 @@ aws_conf_load(enum aws_svc svc, const char *endpoint_url, const char *uri_region
 	int rc;
 
 	c->svc = svc;
+	pthread_mutex_init(&c->lock, NULL);
 	w.profile = env("AWS_PROFILE") != NULL ? env("AWS_PROFILE") : "default";
 	w.creds_path = home_path("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials");
 	w.config_path = home_path("AWS_CONFIG_FILE", "~/.aws/config");
@@ -520,8 +528,16 @@ aws_conf_free(struct aws_conf *c)
 	if (c == NULL)
 		return;
 	sec_free(c);
+	for (size_t i = 0; i < c->nretired; i++) {
+		explicit_bzero(c->retired[i], SEC_CAP);
+		munmap(c->retired[i], SEC_CAP);
+	}
+	free(c->retired);
+	free(c->process);
+	free(c->profile);
 	free(c->region);
 	free(c->endpoint);
+	pthread_mutex_destroy(&c->lock);
 	free(c);
 }
 
@@ -535,4 +551,47 @@ const char *
 aws_conf_endpoint(const struct aws_conf *c)
 {
 	return c->endpoint;
+}
+
+/* Fetches anew, into a new mapping; the old one is retired (another
+ * thread's curl handle may be copying from it right now) or, on a
+ * failure, kept in use. */
+static int
+refetch(struct aws_conf *c, struct ev_err *e)
+{
+	struct aws_conf old = *c;
+
+	c->sec = NULL;
+	c->akid = c->secret = c->token = NULL;
+	c->expires_ms = 0;
+	int rc = run_process(c, c->process, c->profile, e);
+	if (rc != 0) {
+		sec_free(c);
+		c->sec = old.sec;
+		c->seccap = old.seccap;
+		c->secused = old.secused;
+		c->akid = old.akid;
+		c->secret = old.secret;
+		c->token = old.token;
+		c->expires_ms = old.expires_ms;
+		return rc;
+	}
+	XGROW(&c->retired, &c->capretired, c->nretired + 1);
+	c->retired[c->nretired++] = old.sec;
+	__atomic_add_fetch(&c->gen, 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+int
+aws_conf_refresh(struct aws_conf *c, struct ev_err *e)
+{
+	int rc = 0;
+
+	if (c->process == NULL)
+		return 0;
+	pthread_mutex_lock(&c->lock);
+	if (c->expires_ms - clock_now_ms() < REFRESH_MS)
+		rc = refetch(c, e);
+	pthread_mutex_unlock(&c->lock);
+	return rc;
 }

@@ -24,7 +24,8 @@
 enum { CONNECT_MS = 5000, REQUEST_MS = 40000 };
 
 struct aws_client {
-	const struct aws_conf *conf;
+	struct aws_conf *conf;
+	unsigned gen;		/* the conf's credentials this handle has */
 	CURL *h;
 	struct curl_slist *token_hdr;
 	struct aws_retry retry;
@@ -74,6 +75,31 @@ on_header(char *p, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/* The credentials into the handle: key and secret as curl's user and
+ * password, a session token as a header (wiped when replaced). */
+static void
+set_creds(struct aws_client *c)
+{
+	const struct aws_conf *f = c->conf;
+
+	for (struct curl_slist *l = c->token_hdr; l != NULL; l = l->next)
+		explicit_bzero(l->data, strlen(l->data));
+	curl_slist_free_all(c->token_hdr);
+	c->token_hdr = NULL;
+	curl_easy_setopt(c->h, CURLOPT_USERNAME, f->akid);
+	curl_easy_setopt(c->h, CURLOPT_PASSWORD, f->secret);
+	if (f->token != NULL) {
+		struct buf b = { 0 };
+		buf_printf(&b, "X-Amz-Security-Token: %s", f->token);
+		c->token_hdr = curl_slist_append(NULL, b.p);
+		explicit_bzero(b.p, b.cap);
+		buf_free(&b);
+		if (c->token_hdr == NULL)
+			die_oom();
+	}
+	c->gen = f->gen;
+}
+
 static int
 setup(struct aws_client *c, struct ev_err *e)
 {
@@ -85,8 +111,6 @@ setup(struct aws_client *c, struct ev_err *e)
 	if (curl_easy_setopt(h, CURLOPT_URL, f->endpoint) != CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_AWS_SIGV4, c->sigv4) != CURLE_OK)
 		return err_set(e, EV_USAGE, "endpoint '%s' is not usable by libcurl", f->endpoint);
-	curl_easy_setopt(h, CURLOPT_USERNAME, f->akid);
-	curl_easy_setopt(h, CURLOPT_PASSWORD, f->secret);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)CONNECT_MS);
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
@@ -101,20 +125,14 @@ setup(struct aws_client *c, struct ev_err *e)
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, c);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->cerr);
 	curl_easy_setopt(h, CURLOPT_POST, 1L);
-	if (f->token != NULL) {
-		struct buf b = { 0 };
-		buf_printf(&b, "X-Amz-Security-Token: %s", f->token);
-		c->token_hdr = curl_slist_append(NULL, b.p);
-		explicit_bzero(b.p, b.cap);
-		buf_free(&b);
-		if (c->token_hdr == NULL)
-			die_oom();
-	}
+	pthread_mutex_lock(&c->conf->lock);
+	set_creds(c);
+	pthread_mutex_unlock(&c->conf->lock);
 	return 0;
 }
 
 int
-aws_client_new(const struct aws_conf *conf, struct aws_client **cp, struct ev_err *e)
+aws_client_new(struct aws_conf *conf, struct aws_client **cp, struct ev_err *e)
 {
 	pthread_once(&curl_once, init_curl);
 	if (curl_init_rc != CURLE_OK)
@@ -236,8 +254,15 @@ aws_call(struct aws_client *c, const char *op, const char *body, size_t n, int w
     struct buf *out, struct ev_err *e)
 {
 	struct aws_error ae;
-	int cost = 0;
+	int cost = 0, rc = aws_conf_refresh(c->conf, e);
 
+	if (rc != 0)
+		return err_wrap(e, "%s", op);
+	if (c->gen != __atomic_load_n(&c->conf->gen, __ATOMIC_ACQUIRE)) {
+		pthread_mutex_lock(&c->conf->lock);
+		set_creds(c);
+		pthread_mutex_unlock(&c->conf->lock);
+	}
 	for (int attempt = 1;; attempt++) {
 		if (aws_http_post(c, op, body, n, wait_s, out, &ae) == 0) {
 			aws_retry_ok(&c->retry, cost);

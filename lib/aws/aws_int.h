@@ -3,6 +3,7 @@
 #ifndef EVKIT_AWS_INT_H
 #define EVKIT_AWS_INT_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 #include "aws.h"
@@ -17,6 +18,15 @@ struct aws_conf {
 	size_t seccap, secused;
 	const char *akid, *secret, *token;	/* into sec; token may be NULL */
 	int64_t expires_ms;			/* credential_process Expiration, 0: none */
+	/* Credentials from a credential_process that expire are fetched
+	 * again before they do, under lock; gen counts the fetches so that
+	 * each thread's client takes the new ones.  Old mappings are kept
+	 * (wiped at free): another thread may still be reading them. */
+	char *process, *profile;
+	pthread_mutex_t lock;
+	unsigned gen;
+	char **retired;
+	size_t nretired, capretired;
 };
 
 /* ---- aws_conf.c ---- */
@@ -30,6 +40,9 @@ int aws_ini_get(const char *path, const char *section, const char *key, struct b
  * NULL-terminated, freed with aws_words_free.  -1 on an unclosed quote. */
 int aws_words(const char *cmd, char ***argv);
 void aws_words_free(char **argv);
+/* Fetches credential_process credentials again when they expire within
+ * 5 minutes (a no-op for others): 0, or 77 with e set. */
+int aws_conf_refresh(struct aws_conf *c, struct ev_err *e);
 /* Parses credential_process output (Version 1) into the conf's secrets. */
 int aws_conf_process_json(struct aws_conf *c, const char *p, size_t n, struct ev_err *e);
 

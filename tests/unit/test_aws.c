@@ -690,6 +690,49 @@ test_retries(void)
 	clear_env();
 }
 
+/* credential_process credentials that expire soon are fetched again
+ * before a request, and the connection signs with the new ones. */
+static void
+test_refresh(void)
+{
+	struct fake f;
+	struct ev_err e;
+	struct aws_sqs *q;
+	struct aws_sqs_out o = { .body = "x", .len = 1, .delay_s = -1 };
+	char cfg[512], url[96], script[128];
+	static const char *const ok[] = { "200 " OK_X, NULL };
+
+	clear_env();
+	setenv("AWS_REGION", "us-east-1", 1);
+	setenv("AWS_PROFILE", "soon", 1);
+	snprintf(script, sizeof script, "%s/.aws/cred.sh", home);
+	put_file("cred.sh", "n=$(($(cat \"$0.n\" 2>/dev/null || echo 0) + 1)); echo $n > \"$0.n\"\n"
+	    "printf '{\"Version\":1,\"AccessKeyId\":\"AK%d\",\"SecretAccessKey\":\"S\","
+	    "\"Expiration\":\"%s\"}' $n \"$(date -u -d \"+$1 sec\" +%Y-%m-%dT%H:%M:%SZ)\"\n");
+	snprintf(cfg, sizeof cfg, "[profile soon]\ncredential_process = sh %s 60\n"
+	    "[profile later]\ncredential_process = sh %s 3600\n", script, script);
+	put_file("config", cfg);
+	put_file("credentials", "");
+	fake_start(&f, ok);
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/000000000000/q", f.port);
+	CHECK(aws_sqs_open(url, NULL, &q, &e) == 0);
+	CHECK(aws_sqs_send(q, &o, 1, &e) == 0 && aws_sqs_send(q, &o, 1, &e) == 0);
+	aws_sqs_close(q);
+	fake_stop(&f);
+	CHECK(strstr(f.req[0], "Credential=AK2/") != NULL);
+	CHECK(strstr(f.req[1], "Credential=AK3/") != NULL);
+	setenv("AWS_PROFILE", "later", 1);
+	fake_start(&f, ok);
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/000000000000/q", f.port);
+	CHECK(aws_sqs_open(url, NULL, &q, &e) == 0);
+	CHECK(aws_sqs_send(q, &o, 1, &e) == 0 && aws_sqs_send(q, &o, 1, &e) == 0);
+	aws_sqs_close(q);
+	fake_stop(&f);
+	CHECK(strstr(f.req[0], "Credential=AK4/") != NULL);
+	CHECK(strstr(f.req[1], "Credential=AK4/") != NULL);
+	clear_env();
+}
+
 /* ---- against fauxqs ---- */
 
 static pid_t server_pid = -1;
@@ -999,6 +1042,7 @@ main(void)
 	test_parse_recv();
 	test_attr_shapes();
 	test_retries();
+	test_refresh();
 	int port = start_fauxqs(why, sizeof why);
 	if (port > 0) {
 		clear_env();
