@@ -91,7 +91,10 @@ void aws_client_free(struct aws_client *c);
  * AmazonSQS.OP (JSON 1.0) or AWSEvents.OP (JSON 1.1), retried as the
  * standard mode says, and leaves a 2xx response body in *out (reset
  * first).  wait_s is the long poll the request may legitimately take
- * (added to the request timeout).  0, or a status as above. */
+ * (added to the request timeout).  0, or a status as above.  A stop
+ * request (core/sig's sig_stop) ends a backoff at once (the last failure
+ * is returned) and a long poll within a second (answered "{}": nothing
+ * received); other requests are finished. */
 int aws_call(struct aws_client *c, const char *op, const char *body, size_t n, int wait_s,
     struct buf *out, struct ev_err *e);
 
@@ -153,7 +156,7 @@ struct aws_sqs_msg {
 struct aws_sqs_recv {
 	int max;			/* MaxNumberOfMessages 1-10 */
 	int visibility_s;		/* -1: the queue's */
-	int wait_s;			/* 0-20 */
+	int wait_s;			/* 0-20; -1: the queue's ReceiveMessageWaitTimeSeconds */
 };
 /* ReceiveMessage with every system and message attribute.  Each body's
  * MD5OfBody and each MessageAttributes' MD5 are checked (70 on a

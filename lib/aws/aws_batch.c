@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/alloc.h"
 #include "core/json.h"
@@ -167,15 +166,6 @@ pass(struct aws_client *c, const char *url, const struct aws_batch *b, int *kind
 	return rc;
 }
 
-static void
-nap(int64_t ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0)
-		;
-}
-
 int
 aws_batch_run(struct aws_client *c, const char *url, const struct aws_batch *b,
     struct ev_err *e)
@@ -194,7 +184,8 @@ aws_batch_run(struct aws_client *c, const char *url, const struct aws_batch *b,
 		int cost = attempt < r->max_attempts ? aws_retry_take(r, again) : 0;
 		if (cost == 0)
 			break;
-		nap(aws_retry_delay(r, again, attempt));
+		if (aws_nap(aws_retry_delay(r, again, attempt)) != 0)
+			break;
 		for (size_t i = 0; i < b->n; i++)
 			if (*st(b, i) == RETRY)
 				*st(b, i) = PENDING;

@@ -15,7 +15,9 @@
 #include <curl/curl.h>
 
 #include "core/alloc.h"
+#include "core/clock.h"
 #include "core/msg.h"
+#include "core/sig.h"
 
 #include "aws_int.h"
 
@@ -100,6 +102,16 @@ set_creds(struct aws_client *c)
 	c->gen = f->gen;
 }
 
+/* A long poll gives way to a stop request (core/sig): nothing was
+ * received, as far as we know; what the server handed out comes back
+ * after its visibility timeout. */
+static int
+on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+	(void)arg, (void)dt, (void)dn, (void)ut, (void)un;
+	return sig_stop != 0;
+}
+
 static int
 setup(struct aws_client *c, struct ev_err *e)
 {
@@ -125,6 +137,7 @@ setup(struct aws_client *c, struct ev_err *e)
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, c);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->cerr);
 	curl_easy_setopt(h, CURLOPT_POST, 1L);
+	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
 	pthread_mutex_lock(&c->conf->lock);
 	set_creds(c);
 	pthread_mutex_unlock(&c->conf->lock);
@@ -224,11 +237,17 @@ aws_http_post(struct aws_client *c, const char *op, const char *body, size_t n, 
 	curl_easy_setopt(c->h, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(c->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
 	curl_easy_setopt(c->h, CURLOPT_TIMEOUT_MS, (long)REQUEST_MS + 1000L * wait_s);
+	curl_easy_setopt(c->h, CURLOPT_NOPROGRESS, wait_s > 0 ? 0L : 1L);
 	CURLcode rc = curl_easy_perform(c->h);
 	last->next = NULL;
 	curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, NULL);
 	curl_slist_free_all(l);
 	c->out = NULL;
+	if (rc == CURLE_ABORTED_BY_CALLBACK) {
+		buf_reset(out);
+		buf_adds(out, "{}");
+		return 0;
+	}
 	if (rc != CURLE_OK) {
 		transport_error(c, rc, ae);
 		return -1;
@@ -240,13 +259,18 @@ aws_http_post(struct aws_client *c, const char *op, const char *body, size_t n, 
 	return -1;
 }
 
-static void
-sleep_ms(int64_t ms)
+int
+aws_nap(int64_t ms)
 {
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+	int64_t end = clock_mono_ms() + ms;
 
-	while (nanosleep(&ts, &ts) != 0)
-		;
+	/* In slices of 100 ms: a stop request ends the wait (core/sig). */
+	for (int64_t left = ms; left > 0 && !sig_stop; left = end - clock_mono_ms()) {
+		int64_t step = left < 100 ? left : 100;
+		struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)step * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	return sig_stop ? -1 : 0;
 }
 
 int
@@ -271,7 +295,8 @@ aws_call(struct aws_client *c, const char *op, const char *body, size_t n, int w
 		int kind = aws_err_kind(&ae);
 		if (attempt >= c->retry.max_attempts || (cost = aws_retry_take(&c->retry, kind)) == 0)
 			break;
-		sleep_ms(aws_retry_delay(&c->retry, kind, attempt));
+		if (aws_nap(aws_retry_delay(&c->retry, kind, attempt)) != 0)
+			break;
 	}
 	buf_reset(out);
 	return aws_err_set(e, op, &ae);

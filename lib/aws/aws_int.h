@@ -106,6 +106,8 @@ int aws_json_true(const char *p, size_t n, size_t obj, const char *key);
 int aws_http_post(struct aws_client *c, const char *op, const char *body, size_t n,
     int wait_s, struct buf *out, struct aws_error *ae);
 struct aws_retry *aws_client_retry(struct aws_client *c);
+/* Sleeps ms, or less when a stop is asked (core/sig): then -1. */
+int aws_nap(int64_t ms);
 
 /* ---- aws_attrs.c ---- */
 /* The bytes message attributes count toward the 1 MiB limit. */

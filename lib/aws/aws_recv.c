@@ -132,7 +132,7 @@ aws_sqs_receive(struct aws_sqs *q, const struct aws_sqs_recv *r, struct aws_sqs_
 {
 	const char *url;
 	int rc = aws_sqs_url(q, &url, e);
-	int wait = r->wait_s < 0 ? 0 : r->wait_s > AWS_SQS_MAX_WAIT ? AWS_SQS_MAX_WAIT : r->wait_s;
+	int wait = r->wait_s > AWS_SQS_MAX_WAIT ? AWS_SQS_MAX_WAIT : r->wait_s;
 	int max = r->max < 1 ? 1 : r->max > AWS_SQS_BATCH ? AWS_SQS_BATCH : r->max;
 
 	*m = NULL;
@@ -142,12 +142,15 @@ aws_sqs_receive(struct aws_sqs *q, const struct aws_sqs_recv *r, struct aws_sqs_
 	struct buf *b = aws_sqs_req(q);
 	buf_adds(b, "{\"QueueUrl\":");
 	json_add_string(b, url, strlen(url));
-	buf_printf(b, ",\"MaxNumberOfMessages\":%d,\"WaitTimeSeconds\":%d", max, wait);
+	buf_printf(b, ",\"MaxNumberOfMessages\":%d", max);
+	if (wait >= 0)
+		buf_printf(b, ",\"WaitTimeSeconds\":%d", wait);
 	if (r->visibility_s >= 0)
 		buf_printf(b, ",\"VisibilityTimeout\":%d", r->visibility_s);
 	buf_adds(b, ",\"MessageSystemAttributeNames\":[\"All\"],\"AttributeNames\":[\"All\"],"
 	    "\"MessageAttributeNames\":[\"All\"]}");
-	if ((rc = aws_sqs_call(q, "ReceiveMessage", wait, e)) != 0)
+	/* The queue's own wait is at most 20 s: give the request that long. */
+	if ((rc = aws_sqs_call(q, "ReceiveMessage", wait >= 0 ? wait : AWS_SQS_MAX_WAIT, e)) != 0)
 		return rc;
 	const struct buf *resp = aws_sqs_resp(q);
 	return aws_sqs_parse_recv(resp->p, resp->n, m, n, e);

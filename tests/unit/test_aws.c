@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -25,6 +26,7 @@
 #include "core/clock.h"
 #include "core/msg.h"
 #include "core/proc.h"
+#include "core/sig.h"
 #include "queue/queue.h"
 #include "unit.h"
 
@@ -498,6 +500,17 @@ test_parse_recv(void)
 }
 
 
+/* Asks the stop (core/sig) in 300 ms. */
+static void *
+stop_soon(void *arg)
+{
+	(void)arg;
+	struct timespec ts = { .tv_sec = 0, .tv_nsec = 300000000L };
+	nanosleep(&ts, NULL);
+	sig_stop = SIGTERM;
+	return NULL;
+}
+
 /* ---- a scripted server: retries, per-entry failures, what is sent ---- */
 
 struct fake {
@@ -687,6 +700,16 @@ test_retries(void)
 		"\"message\":\"The request signature we calculated does not match\"}", NULL };
 	CHECK(fake_send(&f, denied, o, 1, &e) == EV_NOPERM && f.served == 1);
 	CHECK(strstr(e.msg, "never-printed-secret") == NULL);
+	/* A stop request ends a backoff (here up to 25 s) at once. */
+	setenv("EVKIT_AWS_BACKOFF_MS", "5000", 1);
+	pthread_t t;
+	int64_t t0 = clock_mono_ms();
+	pthread_create(&t, NULL, stop_soon, NULL);
+	CHECK(fake_send(&f, always, o, 1, &e) == EV_TEMPFAIL);
+	CHECK(clock_mono_ms() - t0 < 10000);
+	pthread_join(t, NULL);
+	sig_stop = 0;
+	setenv("EVKIT_AWS_BACKOFF_MS", "10", 1);
 	/* An answer that is not JSON. */
 	static const char *const junk[] = { "200 <xml/>", NULL };
 	CHECK(fake_send(&f, junk, o, 1, &e) == EV_SOFTWARE);
@@ -985,6 +1008,31 @@ test_admin(void)
 	aws_sqs_close(q);
 }
 
+/* A stop request cuts a 20 s long poll short: nothing received. */
+static void
+test_stop_poll(void)
+{
+	struct aws_sqs *q = open_q("sqs://us-east-1/000000000000/unit-stop");
+	struct aws_sqs_recv r = { .max = 10, .visibility_s = -1, .wait_s = 20 };
+	struct aws_sqs_msg *m;
+	struct ev_err e;
+	size_t n = 9;
+	pthread_t t;
+
+	if (q == NULL || aws_sqs_create(q, NULL, &e) != 0) {
+		CHECK(!"create unit-stop");
+		aws_sqs_close(q);
+		return;
+	}
+	int64_t t0 = clock_mono_ms();
+	pthread_create(&t, NULL, stop_soon, NULL);
+	CHECK(aws_sqs_receive(q, &r, &m, &n, &e) == 0 && n == 0);
+	CHECK(clock_mono_ms() - t0 < 10000);
+	pthread_join(t, NULL);
+	sig_stop = 0;
+	aws_sqs_close(q);
+}
+
 struct sender {
 	struct aws_sqs *q;
 	int rc;
@@ -1111,6 +1159,7 @@ main(void)
 		test_sizes();
 		test_admin();
 		test_threads();
+		test_stop_poll();
 		test_failures(port);
 		stop_fauxqs();
 	} else {
