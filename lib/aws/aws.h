@@ -205,6 +205,40 @@ int aws_sqs_move(struct aws_sqs *q, const char *dest_arn, int rate, struct buf *
  * 0, or 65 for an attribute this algorithm cannot encode. */
 int aws_sqs_attrs_md5(const char *json, size_t n, char out[33], struct ev_err *e);
 
+/* ---- EventBridge (aws_events.c) ---- */
+
+/* An event bus, events://REGION/BUS (requests to AWS_ENDPOINT_URL_EVENTS,
+ * AWS_ENDPOINT_URL, the profile's endpoint_url, else
+ * https://events.REGION.amazonaws.com; configuration as for SQS). */
+struct aws_events;
+int aws_events_open(const char *uri, const char *endpoint_url, struct aws_events **bp,
+    struct ev_err *e);
+void aws_events_close(struct aws_events *b);
+const char *aws_events_bus(const struct aws_events *b);
+
+/* One PutEvents entry and its fate.  detail is a JSON object's text (sent
+ * as a string), resources a JSON array of ARNs or NULL. */
+struct aws_events_entry {
+	const char *source, *detail_type, *detail;
+	size_t detail_len;
+	const char *resources;
+	int64_t time_ms;		/* -1: the time of the call */
+	const char *trace;		/* TraceHeader, or NULL */
+	const char *bus;		/* set by aws_events_put */
+	/* results */
+	int status;			/* as aws_sqs_out's */
+	char id[128];			/* EventId */
+	char why[512];
+};
+/* PutEvents of en[0..n) on the bus, in requests of 10 entries and 1 MiB;
+ * entries failed with InternalFailure or ThrottlingException are sent
+ * again within the retry budget (then 69 or 75), others get the status
+ * of their ErrorCode (AccessDeniedException and NotAuthorizedFor* 77, the
+ * rest 65).  Returns as
+ * aws_sqs_send. */
+int aws_events_put(struct aws_events *b, struct aws_events_entry *en, size_t n,
+    struct ev_err *e);
+
 /* Message attributes between the Lambda shape queue/ renders and
  * envelopes carry ({"k":{"stringValue":"v",...,"dataType":"String"}})
  * and SQS's JSON shape ({"k":{"DataType":"String","StringValue":"v"}}):

@@ -117,10 +117,13 @@ int aws_sqs_attrs_size(const char *json, size_t n, size_t *size, struct ev_err *
 enum { AWS_WHY = 512 };		/* the why[] of aws_sqs_out and aws_sqs_ack */
 /* A batch call over arr[0..n): each element's int status (-1 pending on
  * entry) and char why[AWS_WHY] at those offsets; size its payload bytes
- * (NULL: none); entry appends its members after "Id"; done reads a
- * Successful entry: 0, or a status with why filled. */
+ * (NULL: none); entry appends its members after "Id" (with a leading
+ * comma), or as the object's first members when positional (PutEvents:
+ * no Id, answers in order); done reads a successful entry: 0, or a
+ * status with why filled.  url NULL: no QueueUrl in the request. */
 struct aws_batch {
 	const char *op;
+	int positional;
 	void *arr;
 	size_t n, stride, status_off, why_off;
 	size_t (*size)(void *arr, size_t i);

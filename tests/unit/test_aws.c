@@ -716,6 +716,84 @@ test_retries(void)
 	clear_env();
 }
 
+/* PutEvents: JSON 1.1 to the events service, 10 entries a request,
+ * answers in order, a throttled entry sent again alone. */
+static void
+test_events(void)
+{
+	struct fake f;
+	struct ev_err e;
+	struct aws_events *b;
+	struct aws_events_entry en[12];
+	char url[64];
+	struct buf r1 = { 0 };
+
+	clear_env();
+	setenv("AWS_ACCESS_KEY_ID", "AKIDUNIT", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "s", 1);
+	setenv("EVKIT_AWS_BACKOFF_MS", "10", 1);
+	buf_adds(&r1, "200 {\"FailedEntryCount\":2,\"Entries\":[");
+	for (int i = 0; i < 10; i++)
+		buf_printf(&r1, "%s%s", i ? "," : "", i == 3 ? "{\"ErrorCode\":\"ThrottlingException\"}" :
+		    i == 5 ? "{\"ErrorCode\":\"MalformedDetail\",\"ErrorMessage\":\"bad\"}" :
+		    "{\"EventId\":\"ev\"}");
+	buf_adds(&r1, "]}");
+	const char *script[] = { r1.p,
+		"200 {\"FailedEntryCount\":0,\"Entries\":[{\"EventId\":\"e10\"},{\"EventId\":\"e11\"}]}",
+		"200 {\"FailedEntryCount\":0,\"Entries\":[{\"EventId\":\"e3\"}]}", NULL };
+	memset(en, 0, sizeof en);
+	for (int i = 0; i < 12; i++) {
+		en[i].source = "com.example";
+		en[i].detail_type = "Order";
+		en[i].detail = "{\"a\":1}";
+		en[i].detail_len = 7;
+		en[i].time_ms = 1700000000123;
+	}
+	en[0].resources = "[\"arn:aws:sqs:us-east-1:1:q\"]";
+	en[0].trace = "Root=1-abc";
+	fake_start(&f, script);
+	snprintf(url, sizeof url, "http://127.0.0.1:%d", f.port);
+	CHECK(aws_events_open("events://eu-west-1/orders", url, &b, &e) == 0);
+	CHECK(aws_events_put(b, en, 12, &e) == EV_DATAERR);
+	CHECK_STR(e.msg, "PutEvents: entry 6: MalformedDetail: bad");
+	aws_events_close(b);
+	fake_stop(&f);
+	CHECK(f.served == 3);
+	int ok = 0;
+	for (int i = 0; i < 12; i++)
+		ok += en[i].status == 0;
+	CHECK(ok == 11 && en[5].status == EV_DATAERR);
+	CHECK_STR(en[3].id, "e3");
+	CHECK_STR(en[11].id, "e11");
+	CHECK(strcasestr(f.req[0], "\r\nX-Amz-Target: AWSEvents.PutEvents\r\n") != NULL);
+	CHECK(strcasestr(f.req[0], "\r\nContent-Type: application/x-amz-json-1.1\r\n") != NULL);
+	CHECK(strstr(f.req[0], "/eu-west-1/events/aws4_request") != NULL);
+	CHECK(strstr(f.req[0], "{\"Entries\":[{\"Source\":\"com.example\",\"DetailType\":\"Order\","
+	    "\"Detail\":\"{\\\"a\\\":1}\",\"Resources\":[\"arn:aws:sqs:us-east-1:1:q\"],"
+	    "\"Time\":1700000000,\"EventBusName\":\"orders\",\"TraceHeader\":\"Root=1-abc\"}") != NULL);
+	CHECK(strstr(f.req[0], "QueueUrl") == NULL);
+	const char *one = strstr(f.req[2], "\"Source\"");
+	CHECK(one != NULL && strstr(one + 1, "\"Source\"") == NULL);
+	/* No such bus: 66; a bad URI: 2; a bad Detail: 65, not sent. */
+	static const char *const nobus[] = { "400 {\"__type\":\"ResourceNotFoundException\","
+		"\"message\":\"Event bus nosuch does not exist.\"}", NULL };
+	fake_start(&f, nobus);
+	snprintf(url, sizeof url, "http://127.0.0.1:%d", f.port);
+	CHECK(aws_events_open("events://eu-west-1/nosuch", url, &b, &e) == 0);
+	CHECK(aws_events_put(b, en, 1, &e) == EV_NOINPUT);
+	CHECK_STR(e.msg, "PutEvents: ResourceNotFoundException: Event bus nosuch does not exist.");
+	en[1].detail = "[1]";
+	en[1].detail_len = 3;
+	CHECK(aws_events_put(b, en + 1, 1, &e) == EV_DATAERR && f.served == 1);
+	aws_events_close(b);
+	fake_stop(&f);
+	CHECK(aws_events_open("events://EU/x", NULL, &b, &e) == EV_USAGE);
+	CHECK(aws_events_open("events://eu-west-1/", NULL, &b, &e) == EV_USAGE);
+	CHECK(aws_events_open("sqs://eu-west-1/1/q", NULL, &b, &e) == EV_USAGE);
+	buf_free(&r1);
+	clear_env();
+}
+
 /* credential_process credentials that expire soon are fetched again
  * before a request, and the connection signs with the new ones. */
 static void
@@ -1146,6 +1224,7 @@ main(void)
 	test_attr_shapes();
 	test_retries();
 	test_refresh();
+	test_events();
 	int port = start_fauxqs(why, sizeof why);
 	if (port > 0) {
 		clear_env();
