@@ -153,6 +153,9 @@ void aws_sqs_set_url(struct aws_sqs *q, char *url);
  * aws_sqs_send reads it: 0, or the first failed entry's status. */
 int aws_sqs_parse_send(const char *p, size_t n, struct aws_sqs_out *o, size_t k,
     struct ev_err *e);
+/* A PutEvents answer for en[0..k), read as aws_events_put reads it. */
+int aws_events_parse_put(const char *p, size_t n, struct aws_events_entry *en, size_t k,
+    struct ev_err *e);
 int aws_sqs_parse_recv(const char *p, size_t n, struct aws_sqs_msg **m, size_t *count,
     struct ev_err *e);
 
