@@ -123,7 +123,7 @@ put_done(void *arr, size_t i, const char *p, size_t n, size_t obj)
 	struct buf id = { 0 };
 	int rc = 0;
 
-	if (aws_json_str(p, n, obj, "EventId", &id) > 0) {
+	if (aws_json_str(p, n, obj, "EventId", &id) > 0 && id.n > 0) {
 		aws_copy(en->id, sizeof en->id, id.p, id.n);
 	} else {
 		snprintf(en->why, sizeof en->why, "no EventId in the server's answer");
