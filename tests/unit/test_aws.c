@@ -668,6 +668,24 @@ test_retries(void)
 	setenv("AWS_MAX_ATTEMPTS", "5", 1);
 	CHECK(fake_send(&f, always, o, 1, &e) == EV_TEMPFAIL && f.served == 5);
 	unsetenv("AWS_MAX_ATTEMPTS");
+	clear_env();
+}
+
+/* Per-entry failures, bad MD5s, refused credentials, junk answers. */
+static void
+test_entry_retries(void)
+{
+	struct fake f;
+	struct ev_err e;
+	struct aws_sqs_out o[2] = { { .body = "x", .len = 1, .delay_s = -1 },
+		{ .body = "y", .len = 1, .delay_s = -1 } };
+	static const char *const always[] = { THROTTLED, NULL };
+
+	clear_env();
+	setenv("AWS_ACCESS_KEY_ID", "AKIDUNIT", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "never-printed-secret", 1);
+	setenv("AWS_REGION", "us-east-1", 1);
+	setenv("EVKIT_AWS_BACKOFF_MS", "10", 1);
 	/* 503 twice, then an answer: sent. */
 	static const char *const flaky[] = { "503 {}", "503 {}", "200 " OK_X, NULL };
 	CHECK(fake_send(&f, flaky, o, 1, &e) == 0 && f.served == 3);
@@ -994,8 +1012,24 @@ test_send_receive(void)
 	aws_sqs_msgs_free(m, n);
 	struct aws_sqs_recv r = { .max = 10, .visibility_s = -1, .wait_s = 0 };
 	CHECK(aws_sqs_receive(q, &r, &m, &n, &e) == 0 && n == 0 && m == NULL);
-	/* A release: visibility 0, and the message is there again. */
-	o[0].attrs = NULL;
+	aws_sqs_close(q);
+}
+
+/* A release: visibility 0, and the message is there again. */
+static void
+test_release(void)
+{
+	struct aws_sqs *q = open_q("sqs://us-east-1/000000000000/unit1");
+	struct aws_sqs_recv r = { .max = 10, .visibility_s = -1, .wait_s = 0 };
+	struct aws_sqs_out o[1] = { { .body = "again", .len = 5, .delay_s = -1 } };
+	struct aws_sqs_ack a[1];
+	struct aws_sqs_msg *m;
+	struct ev_err e;
+	size_t n;
+
+	CHECK(q != NULL);
+	if (q == NULL)
+		return;
 	CHECK(aws_sqs_send(q, o, 1, &e) == 0);
 	CHECK(aws_sqs_receive(q, &r, &m, &n, &e) == 0 && n == 1);
 	a[0].receipt = n == 1 ? m[0].receipt : "x";
@@ -1227,6 +1261,7 @@ main(void)
 	test_parse_recv();
 	test_attr_shapes();
 	test_retries();
+	test_entry_retries();
 	test_refresh();
 	test_events();
 	int port = start_fauxqs(why, sizeof why);
@@ -1239,6 +1274,7 @@ main(void)
 		setenv("EVKIT_AWS_BACKOFF_MS", "20", 1);
 		snprintf(endpoint, sizeof endpoint, "http://127.0.0.1:%d", port);
 		test_send_receive();
+		test_release();
 		test_sizes();
 		test_admin();
 		test_threads();
