@@ -1118,6 +1118,13 @@ test_sizes(void)
 	CHECK(aws_sqs_get_attrs(q, &attrs, &e) == 0);
 	CHECK(strstr(attrs.p, "\"ApproximateNumberOfMessages\":\"3\"") != NULL);
 	buf_free(&attrs);
+	/* What SQS would refuse or json would change is not sent. */
+	struct aws_sqs_out bad[2] = { { .body = "a\xffb", .len = 3, .delay_s = -1 },
+		{ .body = "a\x01", .len = 2, .delay_s = -1 } };
+	CHECK(aws_sqs_send(q, bad, 2, &e) == EV_DATAERR);
+	CHECK(bad[0].status == EV_DATAERR && bad[1].status == EV_DATAERR);
+	CHECK_STR(e.msg, "SendMessageBatch: entry 1: byte 2 of the message body is not UTF-8 or "
+	    "is a character SQS refuses");
 	/* Exactly 1 MiB is allowed. */
 	o[0].len = AWS_SQS_MAX_BYTES;
 	CHECK(aws_sqs_send(q, o, 1, &e) == 0 && o[0].status == 0);
