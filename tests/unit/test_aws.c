@@ -1119,7 +1119,7 @@ test_sizes(void)
 	CHECK(strstr(attrs.p, "\"ApproximateNumberOfMessages\":\"3\"") != NULL);
 	buf_free(&attrs);
 	/* What SQS would refuse or json would change is not sent. */
-	struct aws_sqs_out bad[2] = { { .body = "a\xffb", .len = 3, .delay_s = -1 },
+	struct aws_sqs_out bad[2] = { { .body = "a\xff" "b", .len = 3, .delay_s = -1 },
 		{ .body = "a\x01", .len = 2, .delay_s = -1 } };
 	CHECK(aws_sqs_send(q, bad, 2, &e) == EV_DATAERR);
 	CHECK(bad[0].status == EV_DATAERR && bad[1].status == EV_DATAERR);
