@@ -158,7 +158,7 @@ qsqs_open(struct queue *q, const char *arg, int flags, const struct q_attrs *ini
 	const char *url;
 	if (rc == 0 && (rc = aws_sqs_url(rs->s, &url, e)) == 0)
 		q->path = xstrdup(url);
-	return rc;
+	return rc != 0 ? err_wrap(e, "queue '%s'", arg) : 0;
 }
 
 void
