@@ -12,16 +12,21 @@
  *   AWS_ENDPOINT_URL_SQS (or _EVENTS), AWS_ENDPOINT_URL, the profile's
  *   `endpoint_url`, else the URI's own host.  Secrets live in memory kept
  *   out of core dumps (MADV_DONTDUMP), wiped when freed, and never appear
- *   in an ev_err.
+ *   in an ev_err (nor does a URL with a user:password in it: refused).
+ *   credential_process credentials with an Expiration are fetched again
+ *   5 minutes before it, as the CLI does.
  * - One struct aws_client per thread: it owns one kept-alive curl handle.
- * - Every call retries as AWS's standard retry mode does (aws_retry.c)
- *   and returns 0 or a SPEC status with *e worded
+ * - Every call retries as AWS's standard retry mode does (aws_retry.c: 3
+ *   attempts or AWS_MAX_ATTEMPTS, full-jitter backoff from 100 ms, 500 ms
+ *   after throttling, capped at 20 s, a retry quota of 500 tokens per
+ *   client) and returns 0 or a SPEC status with *e worded
  *   "OPERATION: CODE: message":
  *     66  QueueDoesNotExist, NonExistentQueue, ResourceNotFoundException;
  *     77  credentials missing, refused or expired (UnrecognizedClient,
  *         InvalidClientTokenId, InvalidSignature, SignatureDoesNotMatch,
  *         ExpiredToken, AccessDenied, MissingAuthenticationToken,
- *         IncompleteSignature, and a failing credential_process);
+ *         IncompleteSignature, NotAuthorizedFor*, HTTP 401/403, and a
+ *         failing credential_process);
  *     75  throttling still there after the retries;
  *     69  no connection (refused, DNS, timeout) or 5xx after the retries;
  *     65  the request's data is refused: an oversized message or batch,
@@ -204,6 +209,40 @@ int aws_sqs_move(struct aws_sqs *q, const char *dest_arn, int rate, struct buf *
  * shape (names sorted, each length-prefixed, Binary values decoded):
  * 0, or 65 for an attribute this algorithm cannot encode. */
 int aws_sqs_attrs_md5(const char *json, size_t n, char out[33], struct ev_err *e);
+
+/* ---- EventBridge (aws_events.c) ---- */
+
+/* An event bus, events://REGION/BUS (requests to AWS_ENDPOINT_URL_EVENTS,
+ * AWS_ENDPOINT_URL, the profile's endpoint_url, else
+ * https://events.REGION.amazonaws.com; configuration as for SQS). */
+struct aws_events;
+int aws_events_open(const char *uri, const char *endpoint_url, struct aws_events **bp,
+    struct ev_err *e);
+void aws_events_close(struct aws_events *b);
+const char *aws_events_bus(const struct aws_events *b);
+
+/* One PutEvents entry and its fate.  detail is a JSON object's text (sent
+ * as a string), resources a JSON array of ARNs or NULL. */
+struct aws_events_entry {
+	const char *source, *detail_type, *detail;
+	size_t detail_len;
+	const char *resources;
+	int64_t time_ms;		/* -1: the time of the call */
+	const char *trace;		/* TraceHeader, or NULL */
+	const char *bus;		/* set by aws_events_put */
+	/* results */
+	int status;			/* as aws_sqs_out's */
+	char id[128];			/* EventId */
+	char why[512];
+};
+/* PutEvents of en[0..n) on the bus, in requests of 10 entries and 1 MiB;
+ * entries failed with InternalFailure or ThrottlingException are sent
+ * again within the retry budget (then 69 or 75), others get the status
+ * of their ErrorCode (AccessDeniedException and NotAuthorizedFor* 77, the
+ * rest 65).  Returns as
+ * aws_sqs_send. */
+int aws_events_put(struct aws_events *b, struct aws_events_entry *en, size_t n,
+    struct ev_err *e);
 
 /* Message attributes between the Lambda shape queue/ renders and
  * envelopes carry ({"k":{"stringValue":"v",...,"dataType":"String"}})
