@@ -224,3 +224,19 @@ url_of() {
 	run evq-recv "$q"
 	assert_output '{"p":1}'
 }
+
+@test "every place that takes a QUEUE takes a remote one: fnrun --queue, a bus queue: target" {
+	q=$(new_queue fnq)
+	printf '{"n":%d}\n' 1 2 3 4 5 | evq-send "$q"
+	run --separate-stderr fnrun --queue "$q" -- sh -c 'jq -c "[.Records[].eventSourceARN] | unique"'
+	assert_success
+	assert_output "[\"arn:aws:sqs:us-east-1:000000000000:${q##*/}\"]"
+	run evq-ctl stat "$q"
+	assert_equal "$(jq -r '.ApproximateNumberOfMessages + .ApproximateNumberOfMessagesNotVisible' <<<"$output")" 0
+	t=$(new_queue bust)
+	printf '{"rules":[{"name":"r","pattern":{"source":["x"]},"targets":[{"id":"q","uri":"queue:%s"}]}]}\n' "$t" >r.json
+	echo '{"source":"x","detail-type":"d","detail":{"a":1}}' | evbus-route -r r.json >/dev/null
+	run evq-recv "$t"
+	assert_success
+	assert_output '{"source":"x","detail-type":"d","detail":{"a":1}}'
+}
