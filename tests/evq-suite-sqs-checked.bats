@@ -70,3 +70,7 @@ teardown_file() {
 @test "sqs (SigV4 checked): evq-ctl list shows the queues" {
 	qs_list
 }
+
+@test "sqs (SigV4 checked): evq-recv | head -n 1 deletes the one line read; the rest are visible again at once" {
+	qs_pipe_head
+}

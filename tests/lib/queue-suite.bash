@@ -265,3 +265,15 @@ qs_list() {
 	assert_success
 	assert_equal "$(jq -r .QueueName <<<"$output" | grep -c '^list[ab]')" 2
 }
+
+qs_pipe_head() {
+	q=$(qs_new pipe)
+	printf '{"n":%d}\n' 1 2 3 4 5 | evq-send "$q"
+	run bash -c "evq-recv '$q' | head -n 1"
+	assert_success
+	assert_equal "${#lines[@]}" 1
+	# What the reader left unread is visible again at once.
+	assert_equal "$(qs_stat "$q" ApproximateNumberOfMessages)" 4
+	run evq-recv "$q"
+	assert_equal "${#lines[@]}" 4
+}
