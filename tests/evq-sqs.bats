@@ -240,3 +240,15 @@ url_of() {
 	assert_success
 	assert_output '{"source":"x","detail-type":"d","detail":{"a":1}}'
 }
+
+@test "--wait past 20 s is long polls of at most 20 s, repeated" {
+	q=$(new_queue longwait)
+	throttle_start --first 0 --upstream "$FAUXQS_URL" --bodies "$BATS_TEST_TMPDIR/bodies"
+	run env AWS_ENDPOINT_URL="$THROTTLE_URL" evq-recv --wait 21 "$q"
+	assert_failure 1
+	run sed -n 's/^AmazonSQS.ReceiveMessage //p' "$BATS_TEST_TMPDIR/bodies"
+	# Every poll within SQS's 20 s, and more than one long one.
+	[ "$(jq -s 'map(.WaitTimeSeconds // 0) | max' <<<"$output")" -le 20 ]
+	[ "$(jq -s 'map(select((.WaitTimeSeconds // 0) > 0)) | length' <<<"$output")" -ge 2 ]
+	[ "$(jq -s 'map(.WaitTimeSeconds // 0) | add' <<<"$output")" -ge 21 ]
+}
