@@ -190,7 +190,7 @@ qsqs_consume_extend(struct queue *q, int *held, struct ev_err *e)
 
 	for (size_t i = 0; i < rs->ncur; i++)
 		m[i].rhandle = rs->cur[i].receipt;
-	int rc = settle(q, m, rs->ncur, secs(q->a.visibility_ms), NULL, &done, e);
+	int rc = settle(q, m, rs->ncur, secs(q_consume_hold_ms(q)), NULL, &done, e);
 	*held = rc == 0 && done == rs->ncur;
 	free(m);
 	return rc;
