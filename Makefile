@@ -14,7 +14,9 @@ CFLAGS   ?= -O2 -g
 # warning must not stop a user's build.
 WARN      = -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wformat=2 -Wvla -Wimplicit-fallthrough
-DEPLIBS   = -ljq -lsqlite3 -lz -lm -lpthread
+CURL_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null)
+CURL_LIBS   := $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null || echo -lcurl)
+DEPLIBS   = -ljq -lsqlite3 -lz -lm -lpthread $(CURL_LIBS)
 # Flavours, each built apart under build/: SANITIZE=1 (ASan+UBSan),
 # SANITIZE=thread (TSan), NOSIMD=1 (the scalar fallbacks only), and any
 # CC other than cc or gcc (CC=clang).
@@ -35,7 +37,7 @@ ifeq ($(filter cc gcc,$(notdir $(CC))),)
 FLAVOUR  := $(FLAVOUR)-$(notdir $(CC))
 endif
 BUILD     = build/$(FLAVOUR)
-ALL_CFLAGS  = -std=c17 -D_GNU_SOURCE -DEVKIT_VERSION='"$(VERSION)"' -Ilib $(WARN) $(CFLAGS) $(SANFLAGS) -MMD -MP
+ALL_CFLAGS  = -std=c17 -D_GNU_SOURCE -DEVKIT_VERSION='"$(VERSION)"' -Ilib $(CURL_CFLAGS) $(WARN) $(CFLAGS) $(SANFLAGS) -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 
 CMDS      = $(patsubst cmd/%.c,%,$(wildcard cmd/*.c))

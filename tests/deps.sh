@@ -6,7 +6,7 @@
 cd "$(dirname "$0")" || exit 70
 # awscli, python3-botocore, curl, iproute2 (ss): the SQS tests' independent
 # clients and checks (tests/lib/servers.bash).
-pkgs="gcc make pkg-config libjq-dev libsqlite3-dev zlib1g-dev jq sqlite3
+pkgs="gcc make pkg-config libjq-dev libsqlite3-dev zlib1g-dev libcurl4-openssl-dev jq sqlite3
       bats bats-support bats-assert bats-file bash-completion mandoc zsh fish python3
       awscli python3-botocore curl iproute2"
 # Node.js runs fauxqs.  A machine with its own Node keeps it: nodesource's
