@@ -90,13 +90,13 @@ by_name(const void *x, const void *y)
 }
 
 static void
-md5_field(struct md5 *m, const char *p, size_t n)
+md5_field(struct digest *m, const char *p, size_t n)
 {
 	unsigned char len[4] = { (unsigned char)(n >> 24), (unsigned char)(n >> 16),
 		(unsigned char)(n >> 8), (unsigned char)n };
 
-	md5_update(m, len, 4);
-	md5_update(m, p, n);
+	digest_update(m, len, 4);
+	digest_update(m, p, n);
 }
 
 static int
@@ -115,8 +115,8 @@ attrs_walk(const char *p, size_t n, char md5[33], size_t *size, struct ev_err *e
 		rc = attr_read(p, n, k, kend, v, &a[na++], e);
 	}
 	if (rc == 0) {
-		struct md5 m;
-		md5_init(&m);
+		struct digest m;
+		digest_init(&m, DIGEST_MD5);
 		*size = 0;
 		if (na > 1)
 			qsort(a, na, sizeof *a, by_name);
@@ -124,11 +124,11 @@ attrs_walk(const char *p, size_t n, char md5[33], size_t *size, struct ev_err *e
 			char transport = strncmp(a[i].type.p, "Binary", 6) == 0 ? 2 : 1;
 			md5_field(&m, a[i].name.p, a[i].name.n);
 			md5_field(&m, a[i].type.p, a[i].type.n);
-			md5_update(&m, &transport, 1);
+			digest_update(&m, &transport, 1);
 			md5_field(&m, a[i].value.p, a[i].value.n);
 			*size += a[i].name.n + a[i].type.n + a[i].value.n;
 		}
-		md5_hex(&m, md5);
+		digest_hex(&m, md5);
 	}
 	for (size_t i = 0; i < na; i++) {
 		buf_free(&a[i].name);

@@ -80,7 +80,7 @@ out_done(void *arr, size_t i, const char *p, size_t n, size_t obj)
 		return EV_SOFTWARE;
 	}
 	copy_field(p, n, obj, "SequenceNumber", o->seq, sizeof o->seq);
-	md5_hex_of(o->body, o->len, want);
+	digest_hex_of(DIGEST_MD5, o->body, o->len, want);
 	copy_field(p, n, obj, "MD5OfMessageBody", got, sizeof got);
 	if (strcmp(want, got) != 0) {
 		snprintf(o->why, sizeof o->why, "MD5OfMessageBody is '%s', not '%s' (message %s)",

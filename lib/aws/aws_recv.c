@@ -65,7 +65,7 @@ one(const char *p, size_t n, size_t obj, struct aws_sqs_msg *m, struct ev_err *e
 	m->attrs = span(p, n, obj, "Attributes");
 	m->msg_attrs = span(p, n, obj, "MessageAttributes");
 	m->msg_attrs_md5 = str(p, n, obj, "MD5OfMessageAttributes", NULL);
-	md5_hex_of(m->body, m->len, want);
+	digest_hex_of(DIGEST_MD5, m->body, m->len, want);
 	md5 = str(p, n, obj, "MD5OfBody", NULL);
 	if (md5 == NULL || strcmp(md5, want) != 0)
 		rc = err_set(e, EV_SOFTWARE, "ReceiveMessage: MD5OfBody of message %s is '%s', "
