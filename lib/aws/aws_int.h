@@ -153,4 +153,10 @@ int aws_sqs_parse_send(const char *p, size_t n, struct aws_sqs_out *o, size_t k,
 int aws_sqs_parse_recv(const char *p, size_t n, struct aws_sqs_msg **m, size_t *count,
     struct ev_err *e);
 
+/* ---- aws_events.c ---- */
+/* Reads a PutEvents answer to the entries idx[0..k) (pending): each
+ * gets its fate, kind[] says how a retryable one failed (status -2). */
+void aws_events_read(struct aws_events_entry *en, const char *p, size_t n, const size_t *idx,
+    size_t k, int *kind);
+
 #endif
