@@ -249,6 +249,16 @@ int aws_events_put(struct aws_events *ev, struct aws_events_entry *en, size_t n,
 /* The bytes an entry counts toward the limits. */
 size_t aws_events_size(const struct aws_events_entry *en);
 
+/* ---- Trace context (aws_trace.c, SPEC 6) ---- */
+
+/* The trace id the event ev[0..n) carries, as an X-Ray header
+ * ("Root=1-...;Parent=...;Sampled=...") into *out (reset first): the
+ * SQS system attribute AWSTraceHeader of a Lambda SQS record
+ * (.attributes.AWSTraceHeader), an X-Amzn-Trace-Id header of an HTTP
+ * event (.headers, any case), else a W3C / CloudEvents traceparent
+ * (.traceparent) converted.  1 found, 0 none (or not well formed). */
+int aws_trace_find(const char *ev, size_t n, struct buf *out);
+
 /* MD5OfMessageAttributes of a MessageAttributes object in SQS's JSON
  * shape (names sorted, each length-prefixed, Binary values decoded):
  * 0, or 65 for an attribute this algorithm cannot encode. */

@@ -211,6 +211,9 @@ bus_send_batch(struct tgt_run *r, struct bus_item **items, size_t n)
 	case TGT_LOG:
 		send_log(r, items, n);
 		break;
+	case TGT_EVENTS:
+		bus_send_events(r, items, n);
+		break;
 	case TGT_EXEC:
 		break;
 	}

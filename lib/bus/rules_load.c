@@ -16,6 +16,7 @@
 #include "core/buf.h"
 #include "core/msg.h"
 #include "core/names.h"
+#include "aws/aws.h"
 #include "dlq/dlq.h"
 #include "jpath.h"
 #include "rules.h"
@@ -186,9 +187,19 @@ parse_uri(const struct where *w, struct target *t)
 
 	if (strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0)
 		fail(w, "'%s': http targets are not implemented yet", u);
-	if (strncmp(u, "sqs://", 6) == 0 || strncmp(u, "events://", 9) == 0 ||
-	    strncmp(u, "nats://", 7) == 0)
-		fail(w, "'%s': remote targets are not implemented yet", u);
+	if (strncmp(u, "events://", 9) == 0) {
+		struct ev_err e;
+		char *region, *bus;
+		if (aws_events_uri_parse(u, &region, &bus, &e) != 0)
+			fail(w, "%s", e.msg);
+		free(region);
+		free(bus);
+		t->kind = TGT_EVENTS;
+		t->arg = xstrdup(u);
+		return;
+	}
+	if (strncmp(u, "sqs://", 6) == 0 || strncmp(u, "nats://", 7) == 0)
+		fail(w, "'%s': use queue:%s for a remote queue target", u, u);
 	for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++) {
 		size_t n = strlen(schemes[i].scheme);
 		if (strncmp(u, schemes[i].scheme, n) != 0)
@@ -199,7 +210,7 @@ parse_uri(const struct where *w, struct target *t)
 	}
 	if (t->arg == NULL)
 		fail(w, "'%s': unknown target; use stdout:, file:PATH, queue:QUEUE, "
-		    "log:LOG or exec:COMMAND", u);
+		    "log:LOG, exec:COMMAND or events://REGION/BUS", u);
 	switch (t->kind) {
 	case TGT_STDOUT:
 		if (t->arg[0] != '\0')
@@ -218,6 +229,8 @@ parse_uri(const struct where *w, struct target *t)
 	case TGT_EXEC:
 		if ((t->argv = rules_words(t->arg, &why)) == NULL)
 			fail(w, "'%s': %s", u, why);
+		break;
+	case TGT_EVENTS:
 		break;
 	}
 }
