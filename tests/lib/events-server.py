@@ -12,7 +12,8 @@ request body is checked against botocore's own model of PutEvents (its
 ParamValidator, after the JSON 1.1 epoch-seconds Time is read back as a
 timestamp) and each Detail must be a JSON object's text; a request that
 fails is refused with 400 ValidationException and "invalid: why" goes to
-stderr.  Every valid request body is appended to --record as one line.
+stderr.  Every valid request body is appended to --record as one line,
+as it came (the client sends compact JSON).
 
 Misbehaviour, for the retry paths:
   --throttle K      the first K requests get 400 ThrottlingException whole
@@ -103,7 +104,7 @@ class Events(srvlib.Handler):
             sys.stderr.flush()
             self.error(400, 'ValidationException', why)
             return
-        self.record(json.dumps(json.loads(body), separators=(',', ':')))
+        self.record(body.decode())
         out = [self.fate(en) for en in json.loads(body)['Entries']]
         nfail = sum(1 for o in out if 'ErrorCode' in o)
         self.answer(200, json.dumps({'FailedEntryCount': nfail, 'Entries': out}),
