@@ -256,7 +256,8 @@ size_t aws_events_size(const struct aws_events_entry *en);
  * SQS system attribute AWSTraceHeader of a Lambda SQS record
  * (.attributes.AWSTraceHeader), an X-Amzn-Trace-Id header of an HTTP
  * event (.headers, any case), else a W3C / CloudEvents traceparent
- * (.traceparent) converted.  1 found, 0 none (or not well formed). */
+ * (.traceparent) converted; in a batch ({"Records":[...]}), the first
+ * record's.  1 found, 0 none (or not well formed). */
 int aws_trace_find(const char *ev, size_t n, struct buf *out);
 
 /* MD5OfMessageAttributes of a MessageAttributes object in SQS's JSON

@@ -78,6 +78,12 @@ aws_trace_find(const char *ev, size_t n, struct buf *out)
 
 	if (obj >= n || ev[obj] != '{')
 		return 0;
+	/* A batch ({"Records":[...]}, fnrun --batch and --queue): its first
+	 * record's, as Lambda's SQS event source mapping does. */
+	a = json_find_member(ev, n, obj, "Records", 7);
+	if (a != (size_t)-1 && ev[a] == '[' &&
+	    (a = json_find_index(ev, n, a, 0)) != (size_t)-1 && ev[a] == '{')
+		obj = a;
 	a = json_find_member(ev, n, obj, "attributes", 10);
 	if (a != (size_t)-1 && ev[a] == '{' &&
 	    str_at(ev, n, json_find_member(ev, n, a, "AWSTraceHeader", 14), &s))

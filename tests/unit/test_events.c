@@ -114,6 +114,9 @@ test_trace(void)
 	CHECK(trace("{\"attributes\":{\"AWSTraceHeader\":\"Parent=1\"}}", NULL));
 	CHECK(trace("{\"attributes\":{\"AWSTraceHeader\":\"Root=1-a\\n\"}}", NULL));
 	CHECK(trace("{\"attributes\":{\"AWSTraceHeader\":7}}", NULL));
+	CHECK(trace("{\"Records\":[{\"attributes\":{\"AWSTraceHeader\":\"Root=1-a-b\"}},{}]}",
+	    "Root=1-a-b"));
+	CHECK(trace("{\"Records\":[]}", NULL));
 	CHECK(trace("[1]", NULL));
 	CHECK(trace("{}", NULL));
 	CHECK(trace("", NULL));
