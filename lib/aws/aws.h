@@ -200,55 +200,6 @@ int aws_sqs_list(struct aws_sqs *q, const char *prefix, struct buf *out, size_t 
 int aws_sqs_move(struct aws_sqs *q, const char *dest_arn, int rate, struct buf *out,
     struct ev_err *e);
 
-/* ---- EventBridge (aws_events.c) ---- */
-
-/* PutEvents' limits: entries per request, bytes per entry and per
- * request (as EventBridge sizes them: Time 14, Source, DetailType,
- * Detail and each resource their UTF-8 bytes). */
-enum {
-	AWS_EVENTS_BATCH = 10,
-	AWS_EVENTS_MAX_BYTES = 262144,
-};
-
-/* events://REGION/BUS (BUS a name or an event bus ARN; none or empty:
- * "default"): 0 with malloc'd *region and *bus, or 2 with e. */
-int aws_events_uri_parse(const char *uri, char **region, char **bus, struct ev_err *e);
-
-struct aws_events;
-/* Opens the bus the URI names: the configuration is resolved here as
- * aws_sqs_open's (endpoint: endpoint_url, AWS_ENDPOINT_URL_EVENTS,
- * AWS_ENDPOINT_URL, the profile's, else https://events.REGION.amazonaws.com;
- * 77 without credentials, 2 with a bad URI).  One thread's handle. */
-int aws_events_open(const char *uri, const char *endpoint_url, struct aws_events **evp,
-    struct ev_err *e);
-void aws_events_close(struct aws_events *ev);
-const char *aws_events_bus(const struct aws_events *ev);
-
-/* One PutEvents entry, and what became of it.  detail is a JSON object's
- * text; resources a JSON array of strings' text or NULL. */
-struct aws_events_entry {
-	const char *source, *detail_type, *detail;
-	size_t detail_len;
-	const char *resources;
-	int64_t time_ms;		/* Time, ms since the epoch; -1: none */
-	const char *trace;		/* TraceHeader, or NULL */
-	/* results */
-	int status;			/* 0 sent, -1 not attempted, else SPEC status */
-	char id[72];			/* EventId */
-	char why[512];			/* "CODE: message" when status > 0 */
-};
-/* Puts en[0..n) on the bus in requests of at most 10 entries and 256 KiB;
- * entries failed with a retryable ErrorCode (ThrottlingException,
- * InternalFailure) are sent again within the retry budget, then are 75
- * (throttled) or 69.  An entry without Source, DetailType or Detail, with
- * a DetailType over 128 characters or over 256 KiB is 65 and never sent;
- * other ErrorCodes are 65, or 77 for AccessDeniedException and
- * NotAuthorizedFor*.  Returns as aws_sqs_send. */
-int aws_events_put(struct aws_events *ev, struct aws_events_entry *en, size_t n,
-    struct ev_err *e);
-/* The bytes an entry counts toward the limits. */
-size_t aws_events_size(const struct aws_events_entry *en);
-
 /* ---- Trace context (aws_trace.c, SPEC 6) ---- */
 
 /* The trace id the event ev[0..n) carries, as an X-Ray header
@@ -264,6 +215,40 @@ int aws_trace_find(const char *ev, size_t n, struct buf *out);
  * shape (names sorted, each length-prefixed, Binary values decoded):
  * 0, or 65 for an attribute this algorithm cannot encode. */
 int aws_sqs_attrs_md5(const char *json, size_t n, char out[33], struct ev_err *e);
+
+/* ---- EventBridge (aws_events.c) ---- */
+
+/* An event bus, events://REGION/BUS (requests to AWS_ENDPOINT_URL_EVENTS,
+ * AWS_ENDPOINT_URL, the profile's endpoint_url, else
+ * https://events.REGION.amazonaws.com; configuration as for SQS). */
+struct aws_events;
+int aws_events_open(const char *uri, const char *endpoint_url, struct aws_events **bp,
+    struct ev_err *e);
+void aws_events_close(struct aws_events *b);
+const char *aws_events_bus(const struct aws_events *b);
+
+/* One PutEvents entry and its fate.  detail is a JSON object's text (sent
+ * as a string), resources a JSON array of ARNs or NULL. */
+struct aws_events_entry {
+	const char *source, *detail_type, *detail;
+	size_t detail_len;
+	const char *resources;
+	int64_t time_ms;		/* -1: the time of the call */
+	const char *trace;		/* TraceHeader, or NULL */
+	const char *bus;		/* set by aws_events_put */
+	/* results */
+	int status;			/* as aws_sqs_out's */
+	char id[128];			/* EventId */
+	char why[512];
+};
+/* PutEvents of en[0..n) on the bus, in requests of 10 entries and 1 MiB;
+ * entries failed with InternalFailure or ThrottlingException are sent
+ * again within the retry budget (then 69 or 75), others get the status
+ * of their ErrorCode (AccessDeniedException and NotAuthorizedFor* 77, the
+ * rest 65).  Returns as
+ * aws_sqs_send. */
+int aws_events_put(struct aws_events *b, struct aws_events_entry *en, size_t n,
+    struct ev_err *e);
 
 /* Message attributes between the Lambda shape queue/ renders and
  * envelopes carry ({"k":{"stringValue":"v",...,"dataType":"String"}})

@@ -1,9 +1,12 @@
-/* aws_batch — the one loop of SQS's batch calls (SendMessageBatch,
- * DeleteMessageBatch, ChangeMessageVisibilityBatch): entries in requests
- * of at most 10 and 1 MiB, each entry's fate read from Successful and
- * Failed, and the entries the server failed for a reason that may pass
- * (SenderFault false, throttling) sent again, as the standard retry mode
- * retries a request: bounded attempts, backoff, the client's quota. */
+/* aws_batch — the one loop of the batch calls (SQS's SendMessageBatch,
+ * DeleteMessageBatch, ChangeMessageVisibilityBatch, EventBridge's
+ * PutEvents): entries in requests of at most 10 and 1 MiB, each entry's
+ * fate read from the answer (SQS: Successful and Failed by Id;
+ * PutEvents: Entries in the request's order, ErrorCode on a failure),
+ * and the entries the server failed for a reason that may pass
+ * (SenderFault false, throttling, InternalFailure) sent again, as the
+ * standard retry mode retries a request: bounded attempts, backoff, the
+ * client's quota. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,11 +55,17 @@ static void
 build(const struct aws_batch *b, const char *url, const size_t *idx, size_t k, struct buf *req)
 {
 	buf_reset(req);
-	buf_adds(req, "{\"QueueUrl\":");
-	json_add_string(req, url, strlen(url));
-	buf_adds(req, ",\"Entries\":[");
+	buf_addc(req, '{');
+	if (url != NULL) {
+		buf_adds(req, "\"QueueUrl\":");
+		json_add_string(req, url, strlen(url));
+		buf_addc(req, ',');
+	}
+	buf_adds(req, "\"Entries\":[");
 	for (size_t j = 0; j < k; j++) {
-		buf_printf(req, "%s{\"Id\":\"%zu\"", j > 0 ? "," : "", idx[j]);
+		buf_adds(req, j > 0 ? ",{" : "{");
+		if (!b->positional)
+			buf_printf(req, "\"Id\":\"%zu\"", idx[j]);
 		b->entry(req, b->arr, idx[j]);
 		buf_addc(req, '}');
 	}
@@ -82,6 +91,8 @@ entry_of(const char *p, size_t n, size_t obj, const size_t *idx, size_t k, size_
 	return found;
 }
 
+/* An entry the server failed: SQS's {Code, Message, SenderFault}, or
+ * PutEvents' {ErrorCode, ErrorMessage} (positional). */
 static void
 failed_entry(const struct aws_batch *b, const char *p, size_t n, size_t obj, size_t i,
     int *kind)
@@ -89,8 +100,8 @@ failed_entry(const struct aws_batch *b, const char *p, size_t n, size_t obj, siz
 	struct aws_error ae = { .http = 400 };
 	struct buf code = { 0 }, msg = { 0 };
 
-	aws_json_str(p, n, obj, "Code", &code);
-	aws_json_str(p, n, obj, "Message", &msg);
+	aws_json_str(p, n, obj, b->positional ? "ErrorCode" : "Code", &code);
+	aws_json_str(p, n, obj, b->positional ? "ErrorMessage" : "Message", &msg);
 	snprintf(ae.code, sizeof ae.code, "%s", code.n > 0 ? code.p : "UnknownError");
 	snprintf(ae.msg, sizeof ae.msg, "%s", msg.n > 0 ? msg.p : "");
 	struct buf w = { 0 };
@@ -98,12 +109,33 @@ failed_entry(const struct aws_batch *b, const char *p, size_t n, size_t obj, siz
 	aws_copy(why(b, i), AWS_WHY, w.p, w.n);
 	buf_free(&w);
 	int k = aws_code_kind(ae.code);
-	if (k == AWS_R_NO && !aws_json_true(p, n, obj, "SenderFault"))
+	if (k == AWS_R_NO && !b->positional && !aws_json_true(p, n, obj, "SenderFault"))
 		k = AWS_R_TRANSIENT;
 	kind[i] = k;
 	*st(b, i) = k != AWS_R_NO ? RETRY : aws_err_status(&ae);
 	buf_free(&code);
 	buf_free(&msg);
+}
+
+/* PutEvents: Entries[j] answers the request's entry j. */
+static void
+read_positional(const struct aws_batch *b, const char *p, size_t n, int valid,
+    const size_t *idx, size_t k, int *kind)
+{
+	size_t at, v, vend, j = 0;
+	size_t obj = json_ws(p, n, 0);
+
+	if (!valid || !aws_json_get(p, n, obj, "Entries", &at, &vend) || p[at] != '[')
+		return;
+	while (j < k && aws_json_elem(p, n, &at, &v, &vend)) {
+		size_t i = idx[j++], ev, evend;
+		if (p[v] != '{' || *st(b, i) != PENDING)
+			continue;
+		if (aws_json_get(p, n, v, "ErrorCode", &ev, &evend) && p[ev] == '"')
+			failed_entry(b, p, n, v, i, kind);
+		else
+			*st(b, i) = b->done(b->arr, i, p, n, v);
+	}
 }
 
 void
@@ -114,6 +146,10 @@ aws_batch_read(const struct aws_batch *b, const char *p, size_t n, const size_t 
 	size_t obj = json_ws(p, n, 0), at, v, vend, i;
 	int valid = json_validate(p, n, 0, &je) == '{';
 
+	if (b->positional) {
+		read_positional(b, p, n, valid, idx, k, kind);
+		return;
+	}
 	if (valid && aws_json_get(p, n, obj, "Successful", &at, &vend) && p[at] == '[')
 		while (aws_json_elem(p, n, &at, &v, &vend))
 			if (p[v] == '{' && entry_of(p, n, v, idx, k, &i) && *st(b, i) == PENDING)

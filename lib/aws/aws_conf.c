@@ -484,6 +484,14 @@ find_endpoint(struct aws_conf *c, const struct where *w, const char *explicit,
 		buf_free(&b);
 		return EV_USAGE;
 	}
+	/* A user:password in it would be sent instead of our signature, and
+	 * printed in messages: refused, without echoing it. */
+	const char *host = strstr(ep, "://") + 3;
+	if (memchr(host, '@', strcspn(host, "/?#")) != NULL) {
+		buf_free(&b);
+		return err_set(e, EV_USAGE, "an endpoint URL with a user or password in it is "
+		    "not used: give credentials as AWS_ACCESS_KEY_ID or a profile");
+	}
 	c->endpoint = xstrdup(ep);
 	buf_free(&b);
 	return 0;

@@ -29,7 +29,8 @@ static const char *const denied[] = {
 	"UnrecognizedClientException", "InvalidClientTokenId", "InvalidSignatureException",
 	"SignatureDoesNotMatch", "ExpiredToken", "ExpiredTokenException", "AccessDenied",
 	"AccessDeniedException", "MissingAuthenticationToken", "IncompleteSignature",
-	"InvalidSecurity", "AuthFailure", "CredentialsError", NULL
+	"InvalidSecurity", "AuthFailure", "CredentialsError", "NotAuthorizedForSourceException",
+	"NotAuthorizedForDetailTypeException", NULL
 };
 
 static int

@@ -117,10 +117,13 @@ int aws_sqs_attrs_size(const char *json, size_t n, size_t *size, struct ev_err *
 enum { AWS_WHY = 512 };		/* the why[] of aws_sqs_out and aws_sqs_ack */
 /* A batch call over arr[0..n): each element's int status (-1 pending on
  * entry) and char why[AWS_WHY] at those offsets; size its payload bytes
- * (NULL: none); entry appends its members after "Id"; done reads a
- * Successful entry: 0, or a status with why filled. */
+ * (NULL: none); entry appends its members after "Id" (with a leading
+ * comma), or as the object's first members when positional (PutEvents:
+ * no Id, answers in order); done reads a successful entry: 0, or a
+ * status with why filled.  url NULL: no QueueUrl in the request. */
 struct aws_batch {
 	const char *op;
+	int positional;
 	void *arr;
 	size_t n, stride, status_off, why_off;
 	size_t (*size)(void *arr, size_t i);
@@ -150,13 +153,10 @@ void aws_sqs_set_url(struct aws_sqs *q, char *url);
  * aws_sqs_send reads it: 0, or the first failed entry's status. */
 int aws_sqs_parse_send(const char *p, size_t n, struct aws_sqs_out *o, size_t k,
     struct ev_err *e);
+/* A PutEvents answer for en[0..k), read as aws_events_put reads it. */
+int aws_events_parse_put(const char *p, size_t n, struct aws_events_entry *en, size_t k,
+    struct ev_err *e);
 int aws_sqs_parse_recv(const char *p, size_t n, struct aws_sqs_msg **m, size_t *count,
     struct ev_err *e);
-
-/* ---- aws_events.c ---- */
-/* Reads a PutEvents answer to the entries idx[0..k) (pending): each
- * gets its fate, kind[] says how a retryable one failed (status -2). */
-void aws_events_read(struct aws_events_entry *en, const char *p, size_t n, const size_t *idx,
-    size_t k, int *kind);
 
 #endif

@@ -75,7 +75,7 @@ out_done(void *arr, size_t i, const char *p, size_t n, size_t obj)
 	struct aws_sqs_out *o = (struct aws_sqs_out *)arr + i;
 	char want[33], got[40];
 
-	if (!copy_field(p, n, obj, "MessageId", o->id, sizeof o->id)) {
+	if (!copy_field(p, n, obj, "MessageId", o->id, sizeof o->id) || o->id[0] == '\0') {
 		snprintf(o->why, sizeof o->why, "no MessageId in the server's answer");
 		return EV_SOFTWARE;
 	}

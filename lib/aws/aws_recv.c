@@ -59,7 +59,8 @@ one(const char *p, size_t n, size_t obj, struct aws_sqs_msg *m, struct ev_err *e
 	m->id = str(p, n, obj, "MessageId", NULL);
 	m->receipt = str(p, n, obj, "ReceiptHandle", NULL);
 	m->body = str(p, n, obj, "Body", &m->len);
-	if (m->id == NULL || m->receipt == NULL || m->body == NULL)
+	if (m->id == NULL || m->receipt == NULL || m->body == NULL || m->id[0] == '\0' ||
+	    m->receipt[0] == '\0')
 		return err_set(e, EV_SOFTWARE, "ReceiveMessage: a message without MessageId, "
 		    "ReceiptHandle or Body");
 	m->attrs = span(p, n, obj, "Attributes");

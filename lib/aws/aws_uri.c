@@ -89,9 +89,12 @@ parse_http(const char *uri, struct aws_uri *u, struct ev_err *e)
 	const char *h = strstr(uri, "://") + 3;
 	size_t hn = strcspn(h, "/?#");
 
-	if (hn == 0 || memchr(h, '@', hn) != NULL || strpbrk(uri, "?#") != NULL)
+	if (memchr(h, '@', hn) != NULL)	/* not echoed: it may hold a password */
+		return err_set(e, EV_USAGE, "a queue URL with a user or password in it is not "
+		    "used: give credentials as AWS_ACCESS_KEY_ID or a profile");
+	if (hn == 0 || strpbrk(uri, "?#") != NULL)
 		return err_set(e, EV_USAGE, "queue URL '%s': want http(s)://HOST[:PORT]/ACCOUNT/NAME "
-		    "(no user, query or fragment)", uri);
+		    "(no query or fragment)", uri);
 	if (h[hn] != '/')
 		return err_set(e, EV_USAGE, "queue URL '%s': no account in its path "
 		    "(want .../ACCOUNT/NAME)", uri);

@@ -1,7 +1,8 @@
 /* Fuzzes the AWS response and error parsers: an error body (with an HTTP
  * status and an x-amzn-query-error header from the first bytes), a
- * ReceiveMessage answer, a SendMessageBatch answer, message attributes'
- * MD5 and a credential_process output.  No crash, no read past the
+ * ReceiveMessage answer, a SendMessageBatch answer, a PutEvents answer,
+ * message attributes' MD5 and their shapes, and a credential_process
+ * output.  No crash, no read past the
  * input, and what they return is whole: an error has a code, a parsed
  * message has its fields, a status is a SPEC status. */
 #include <stdint.h>
@@ -10,6 +11,7 @@
 
 #include "aws/aws.h"
 #include "aws/aws_int.h"
+#include "core/json.h"
 #include "core/msg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -59,6 +61,45 @@ fuzz_send(const char *p, size_t n)
 			abort();
 }
 
+static void
+fuzz_events(const char *p, size_t n)
+{
+	struct aws_events_entry en[3];
+	struct ev_err e;
+
+	memset(en, 0, sizeof en);
+	for (int i = 0; i < 3; i++) {
+		en[i].source = "s";
+		en[i].detail_type = "t";
+		en[i].detail = "{}";
+		en[i].detail_len = 2;
+		en[i].time_ms = -1;
+	}
+	check_status(aws_events_parse_put(p, n, en, 3, &e));
+	for (int i = 0; i < 3; i++)
+		if (en[i].status == 0 && en[i].id[0] == '\0')
+			abort();
+}
+
+/* Both conversions of a NUL-terminated copy: what comes out is JSON. */
+static void
+fuzz_shapes(const char *p, size_t n)
+{
+	char *s = malloc(n + 1);
+	struct buf out = { 0 };
+	struct json_err je;
+	struct ev_err e;
+
+	memcpy(s, p, n);
+	s[n] = '\0';
+	if (aws_sqs_attrs_from_lambda(s, &out, &e) == 0 && json_validate(out.p, out.n, 0, &je) != '{')
+		abort();
+	if (aws_sqs_attrs_to_lambda(s, &out, &e) == 0 && json_validate(out.p, out.n, 0, &je) != '{')
+		abort();
+	buf_free(&out);
+	free(s);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -73,9 +114,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char md5[33];
 
 	memcpy(p, data + 1, n);
-	switch (sel % 5) {
+	switch (sel % 7) {
 	case 0:
-		fuzz_error(p, n, sel / 5);
+		fuzz_error(p, n, sel / 7);
 		break;
 	case 1:
 		check_status(aws_sqs_parse_recv(p, n, &m, &count, &e));
@@ -89,6 +130,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 3:
 		check_status(aws_sqs_attrs_md5(p, n, md5, &e));
+		break;
+	case 5:
+		fuzz_events(p, n);
+		break;
+	case 6:
+		fuzz_shapes(p, n);
 		break;
 	default: {
 		struct aws_conf *c = calloc(1, sizeof *c);
