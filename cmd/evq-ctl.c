@@ -26,12 +26,18 @@ static const char help[] =
 "                      ReceiveMessageWaitTimeSeconds, RedrivePolicy,\n"
 "                      ContentBasedDeduplication)\n"
 "  stat QUEUE          print counts and attributes as JSON\n"
-"  list                print the queues under $EVKIT_HOME, one JSON per line\n"
+"  list [URI]          print the queues under $EVKIT_HOME (or, given\n"
+"                      sqs://REGION/ACCOUNT/[PREFIX] or a URL ending in\n"
+"                      /ACCOUNT/[PREFIX], the remote queues), one JSON per line\n"
 "  purge QUEUE         delete every message, visible or in flight\n"
 "  redrive DLQ [--to QUEUE]\n"
 "                      move dead letters back to their source queue (or QUEUE,\n"
 "                      never DLQ itself)\n"
 "  delete QUEUE        delete the queue and its messages\n"
+"\n"
+"A QUEUE may be a queue URL or sqs://REGION/ACCOUNT/NAME on Amazon SQS (or a\n"
+"server speaking its protocol); every command then takes\n"
+"      --endpoint-url URL  send the requests to URL\n"
 "\n"
 "  -q, --quiet         no warnings\n"
 "      --line-buffered flush output after every line\n"
@@ -39,16 +45,20 @@ static const char help[] =
 "      --version       print the version\n"
 "\n"
 "Exit status: 0 done, 2 usage or invalid attribute, 3 the queue exists with\n"
-"other attributes, 65 not a queue, 66 no such queue, 74 I/O error, 75 lock\n"
-"timeout.\n";
+"other attributes, 65 not a queue (or refused by the server), 66 no such\n"
+"queue, 69 server unreachable, 74 I/O error, 75 lock timeout or throttled,\n"
+"77 credentials missing or refused.\n";
 
 enum {
 	OPT_FIFO = CLI_FIRST_FREE, OPT_CONTENT_DEDUP, OPT_VISIBILITY, OPT_DELAY,
-	OPT_RETENTION, OPT_WAIT, OPT_MAX_BYTES, OPT_MAX_RECEIVES, OPT_DLQ, OPT_TO,
+	OPT_RETENTION, OPT_WAIT, OPT_MAX_BYTES, OPT_MAX_RECEIVES, OPT_DLQ, OPT_TO, OPT_ENDPOINT,
 };
+
+#define ENDPOINT_OPT { "endpoint-url", required_argument, NULL, OPT_ENDPOINT }
 
 /* Each subcommand takes only its own options (and -h, -q). */
 static const struct option global_opts[] = { CLI_BASIC_OPTS, { NULL, 0, NULL, 0 } };
+static const struct option queue_opts[] = { CLI_BASIC_OPTS, ENDPOINT_OPT, { NULL, 0, NULL, 0 } };
 static const struct option create_opts[] = {
 	CLI_BASIC_OPTS,
 	{ "fifo", no_argument, NULL, OPT_FIFO },
@@ -60,11 +70,13 @@ static const struct option create_opts[] = {
 	{ "max-message-bytes", required_argument, NULL, OPT_MAX_BYTES },
 	{ "max-receives", required_argument, NULL, OPT_MAX_RECEIVES },
 	{ "dlq", required_argument, NULL, OPT_DLQ },
+	ENDPOINT_OPT,
 	{ NULL, 0, NULL, 0 },
 };
 static const struct option redrive_opts[] = {
 	CLI_BASIC_OPTS,
 	{ "to", required_argument, NULL, OPT_TO },
+	ENDPOINT_OPT,
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -72,6 +84,7 @@ struct ctl {
 	struct q_attrs a;
 	int set_fifo;
 	const char *dlq, *to;
+	struct q_open_opts oo;
 };
 
 /* An option that sets an attribute, in the range the attribute table
@@ -100,6 +113,7 @@ ctl_opt(struct ctl *c, int o, const char *arg)
 	case OPT_MAX_RECEIVES: c->a.max_receives = (int)attr_opt("--max-receives", "maxReceiveCount", arg); break;
 	case OPT_DLQ: c->dlq = arg; break;
 	case OPT_TO: c->to = arg; break;
+	case OPT_ENDPOINT: c->oo.endpoint_url = arg; break;
 	default:
 		if (!cli_common_opt(o, arg))
 			cli_usage_error("unknown option");
@@ -114,12 +128,12 @@ die_if(int rc, const struct ev_err *e)
 }
 
 static struct queue *
-open_queue(const char *arg, int flags, const struct q_attrs *init)
+open_queue(const struct ctl *c, const char *arg, int flags, const struct q_attrs *init)
 {
 	struct queue *q;
 	struct ev_err e;
 
-	die_if(q_open(arg, flags, init, &q, &e), &e);
+	die_if(q_open_with(arg, flags, init, &c->oo, &q, &e), &e);
 	return q;
 }
 
@@ -148,7 +162,7 @@ cmd_create(struct ctl *c, char **args)
 		cli_usage_error("create: --max-receives and --dlq go together");
 	struct q_attrs want = c->a, init = c->a;
 	init.max_receives = 0;	/* the policy goes in below, once the DLQ is checked */
-	struct queue *q = open_queue(arg, Q_CREATE, &init);
+	struct queue *q = open_queue(c, arg, Q_CREATE, &init);
 	if (c->dlq != NULL && q_attrs(q)->max_receives == 0) {
 		struct buf rp = { 0 };
 		buf_adds(&rp, "{\"deadLetterTarget\":");
@@ -168,7 +182,7 @@ cmd_create(struct ctl *c, char **args)
 static int
 cmd_set(struct ctl *c, char **args)
 {
-	struct queue *q = open_queue(args[0], Q_OPEN, NULL);
+	struct queue *q = open_queue(c, args[0], Q_OPEN, NULL);
 
 	(void)c;
 	for (int i = 1; args[i] != NULL; i++) {
@@ -185,12 +199,11 @@ cmd_set(struct ctl *c, char **args)
 static int
 cmd_stat(struct ctl *c, char **args)
 {
-	struct queue *q = open_queue(args[0], Q_OPEN, NULL);
+	struct queue *q = open_queue(c, args[0], Q_OPEN, NULL);
 	struct q_stat st = { 0 };
 	struct buf b = { 0 };
 	struct ev_err e;
 
-	(void)c;
 	die_if(q_stat(q, &st, &e), &e);
 	q_stat_json(q, &st, &b);
 	out_line(b.p, b.n);
@@ -214,25 +227,40 @@ list_one(const char *name, const char *path, void *ctx)
 	buf_free(&b);
 }
 
+static void
+list_remote_one(const char *name, const char *url, void *ctx)
+{
+	struct buf b = { 0 };
+
+	(void)ctx;
+	buf_adds(&b, "{\"QueueName\":");
+	json_add_string(&b, name, strlen(name));
+	buf_adds(&b, ",\"QueueUrl\":");
+	json_add_string(&b, url, strlen(url));
+	buf_addc(&b, '}');
+	out_line(b.p, b.n);
+	buf_free(&b);
+}
+
 static int
 cmd_list(struct ctl *c, char **args)
 {
 	struct ev_err e;
 
-	(void)c;
-	(void)args;
-	die_if(q_list(list_one, NULL, &e), &e);
+	if (args[0] != NULL)
+		die_if(q_list_remote(args[0], &c->oo, list_remote_one, NULL, &e), &e);
+	else
+		die_if(q_list(list_one, NULL, &e), &e);
 	return EV_OK;
 }
 
 static int
 cmd_purge(struct ctl *c, char **args)
 {
-	struct queue *q = open_queue(args[0], Q_OPEN, NULL);
+	struct queue *q = open_queue(c, args[0], Q_OPEN, NULL);
 	struct ev_err e;
 	long n;
 
-	(void)c;
 	die_if(q_purge(q, &n, &e), &e);
 	msg_warn("purged %ld message(s) from '%s'", n, args[0]);
 	q_close(q);
@@ -242,7 +270,7 @@ cmd_purge(struct ctl *c, char **args)
 static int
 cmd_redrive(struct ctl *c, char **args)
 {
-	struct queue *q = open_queue(args[0], Q_OPEN, NULL);
+	struct queue *q = open_queue(c, args[0], Q_OPEN, NULL);
 	struct ev_err e;
 	long moved, kept;
 
@@ -259,9 +287,8 @@ cmd_delete(struct ctl *c, char **args)
 {
 	struct ev_err e;
 
-	(void)c;
-	q_close(open_queue(args[0], Q_OPEN, NULL));	/* only a queue is ever removed */
-	die_if(q_remove(args[0], &e), &e);
+	/* Opened first: only a queue is ever removed. */
+	die_if(q_drop(open_queue(c, args[0], Q_OPEN, NULL), &e), &e);
 	return EV_OK;
 }
 
@@ -274,12 +301,12 @@ static const struct subcmd {
 	const char *missing;
 } cmds[] = {
 	{ "create", create_opts, 1, 1, cmd_create, "QUEUE" },
-	{ "set", global_opts, 2, -1, cmd_set, "NAME=VALUE" },
-	{ "stat", global_opts, 1, 1, cmd_stat, "QUEUE" },
-	{ "list", global_opts, 0, 0, cmd_list, "" },
-	{ "purge", global_opts, 1, 1, cmd_purge, "QUEUE" },
+	{ "set", queue_opts, 2, -1, cmd_set, "NAME=VALUE" },
+	{ "stat", queue_opts, 1, 1, cmd_stat, "QUEUE" },
+	{ "list", queue_opts, 0, 1, cmd_list, "" },
+	{ "purge", queue_opts, 1, 1, cmd_purge, "QUEUE" },
 	{ "redrive", redrive_opts, 1, 1, cmd_redrive, "QUEUE" },
-	{ "delete", global_opts, 1, 1, cmd_delete, "QUEUE" },
+	{ "delete", queue_opts, 1, 1, cmd_delete, "QUEUE" },
 };
 
 static const struct subcmd *

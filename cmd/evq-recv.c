@@ -28,6 +28,9 @@ static const char help[] =
 "Receive messages from QUEUE.  By default print each body, byte for byte as\n"
 "sent, and delete each message once its line is written (on a pipe or\n"
 "socket: once the reader has read it; what it leaves unread goes back).\n"
+"QUEUE may be a queue URL or sqs://REGION/ACCOUNT/NAME on Amazon SQS (or a\n"
+"server speaking its protocol): receives of up to 10 messages, waits as long\n"
+"polls of at most 20 s, repeated; --peek is refused there.\n"
 "\n"
 "  -n, --max N              at most N messages (default: all visible now)\n"
 "  -w, --wait S             wait up to S seconds for a first message\n"
@@ -41,6 +44,7 @@ static const char help[] =
 "      --ack                delete the messages whose envelopes or receipt\n"
 "                           handles are read from FILEs or stdin\n"
 "      --release            make them visible again at once\n"
+"      --endpoint-url URL   send a remote queue's requests to URL\n"
 "      --line-buffered      flush output after every line\n"
 "      --errors FILE        with --ack/--release: record bad lines and go on\n"
 "      --max-line-bytes N   with --ack/--release: longest line (default 1048576)\n"
@@ -49,10 +53,10 @@ static const char help[] =
 "      --version            print the version\n"
 "\n"
 "Exit status: 0 at least one message printed (or every handle acknowledged),\n"
-"1 none, 2 usage, 65 bad handle line, 66 no such queue, 74 I/O error,\n"
-"75 lock timeout.\n";
+"1 none, 2 usage, 65 bad handle line, 66 no such queue, 69 server unreachable,\n"
+"74 I/O error, 75 lock timeout or throttled, 77 credentials missing or refused.\n";
 
-enum { OPT_PEEK = CLI_FIRST_FREE, OPT_ACK, OPT_RELEASE };
+enum { OPT_PEEK = CLI_FIRST_FREE, OPT_ACK, OPT_RELEASE, OPT_ENDPOINT };
 
 static const struct option longopts[] = {
 	CLI_BASIC_OPTS, CLI_INPUT_OPTS,
@@ -64,10 +68,11 @@ static const struct option longopts[] = {
 	{ "peek", no_argument, NULL, OPT_PEEK },
 	{ "ack", no_argument, NULL, OPT_ACK },
 	{ "release", no_argument, NULL, OPT_RELEASE },
+	{ "endpoint-url", required_argument, NULL, OPT_ENDPOINT },
 	{ NULL, 0, NULL, 0 },
 };
 
-enum { BATCH = 5000, WINDOW_MAX = 256 << 10 };
+enum { BATCH = 5000, WINDOW_MAX = 256 << 10, HANDLE_MAX = 2048 };
 
 struct receiver {
 	struct queue *q;
@@ -83,6 +88,7 @@ struct receiver {
 	struct buf env;
 	long printed;
 	int64_t after;		/* last rowid this run received */
+	char **handles;		/* --ack on a remote queue: the batch's handles */
 };
 
 static void
@@ -345,9 +351,10 @@ peek_loop(struct receiver *r)
 
 /* A line of --ack input: an envelope, a JSON string, or a bare handle. */
 static const char *
-parse_handle_line(const struct ndj_line *l, struct q_msg *m)
+parse_handle_line(struct receiver *r, size_t i, const struct ndj_line *l)
 {
-	char hbuf[128];
+	struct q_msg *m = &r->batch[i];
+	char hbuf[HANDLE_MAX];
 	const char *h = NULL;
 	struct json_err e;
 	int kind = json_validate(l->p, l->n, 0, &e);
@@ -369,6 +376,13 @@ parse_handle_line(const struct ndj_line *l, struct q_msg *m)
 		h = hbuf;
 	}
 	memset(m, 0, sizeof *m);
+	if (q_is_remote(r->q)) {	/* an SQS handle is opaque: the server judges it */
+		if (*h == '\0')
+			return "not a receipt handle";
+		free(r->handles[i]);
+		m->rhandle = r->handles[i] = xstrdup(h);
+		return NULL;
+	}
 	if (q_parse_handle(h, &m->rowid, &m->receipt) != 0)
 		return "not a receipt handle";
 	if (strlen(h) >= sizeof m->handle)
@@ -389,7 +403,8 @@ flush_acks(struct receiver *r, size_t n, int release, long *stale)
 		msg_die_err(&e);
 	for (size_t i = 0; i < n; i++)
 		if (!ok[i]) {
-			msg_warn("receipt handle %s: lease expired or message already gone", r->batch[i].handle);
+			msg_warn("receipt handle %s: lease expired or message already gone",
+			    q_msg_handle(&r->batch[i]));
 			(*stale)++;
 		}
 }
@@ -410,7 +425,7 @@ ack_loop(struct receiver *r, char *const *files, int nfiles, int release)
 			continue;
 		}
 		const char *why = kind == NDJ_TOOLONG ? "line longer than --max-line-bytes" :
-		    parse_handle_line(&l, &r->batch[n]);
+		    parse_handle_line(r, n, &l);
 		if (why != NULL) {
 			if ((status = cli_reject(&l, why)) != 0)
 				break;
@@ -432,6 +447,7 @@ int
 main(int argc, char **argv)
 {
 	struct receiver r = { .max = -1, .wait_ms = -1, .lease_ms = -1 };
+	struct q_open_opts oo = { 0 };
 	int c, ack = 0, release = 0;
 
 	cli_init(argv, help);
@@ -445,6 +461,7 @@ main(int argc, char **argv)
 		case OPT_PEEK: r.peek = 1; break;
 		case OPT_ACK: ack = 1; break;
 		case OPT_RELEASE: release = 1; break;
+		case OPT_ENDPOINT: oo.endpoint_url = optarg; break;
 		default:
 			if (!cli_common_opt(c, optarg))
 				cli_usage_error("unknown option");
@@ -463,7 +480,7 @@ main(int argc, char **argv)
 
 	sig_catch_stop();
 	struct ev_err e;
-	if (q_open(argv[optind], Q_OPEN, NULL, &r.q, &e) != 0)
+	if (q_open_with(argv[optind], Q_OPEN, NULL, &oo, &r.q, &e) != 0)
 		msg_die_err(&e);
 	struct stat st;
 	if (fstat(STDOUT_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
@@ -471,6 +488,7 @@ main(int argc, char **argv)
 	r.window = 1;
 	r.batch = xcalloc(BATCH, sizeof *r.batch);
 	r.ends = xcalloc(BATCH, sizeof *r.ends);
+	r.handles = xcalloc(BATCH, sizeof *r.handles);
 	out_init(cli.line_buffered);
 
 	int status;
@@ -486,6 +504,9 @@ main(int argc, char **argv)
 	q_close(r.q);
 	free(r.batch);
 	free(r.ends);
+	for (size_t i = 0; i < BATCH; i++)
+		free(r.handles[i]);
+	free(r.handles);
 	buf_free(&r.env);
 	msg_close_or_die();
 	sig_reraise();

@@ -1,4 +1,5 @@
 /* evq-send — send each input line to a queue as one message. */
+#include <stdnoreturn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,9 @@ static const char help[] =
 "usage: evq-send [OPTIONS] QUEUE [FILE...]\n"
 "Send each NDJSON line of the FILEs (or stdin) to QUEUE as one message.\n"
 "QUEUE is created (a standard queue, or FIFO for a .fifo name) if missing.\n"
+"QUEUE may be a queue URL or sqs://REGION/ACCOUNT/NAME on Amazon SQS (or a\n"
+"server speaking its protocol): sent in batches of 10 (at most 1 MiB per\n"
+"request), never created (use evq-ctl create).\n"
 "\n"
 "  -d, --delay S            make the messages visible after S seconds (0-900)\n"
 "  -a, --attr NAME[:TYPE]=VALUE\n"
@@ -31,6 +35,7 @@ static const char help[] =
 "                           message once it is committed\n"
 "  -r, --raw                a line is any UTF-8 text, not necessarily JSON\n"
 "  -b, --batch N            commit every N messages (default 10000)\n"
+"      --endpoint-url URL   send a remote queue's requests to URL\n"
 "      --errors FILE        record bad lines in FILE and go on\n"
 "      --max-line-bytes N   longest line accepted (default 1048576)\n"
 "      --line-buffered      flush output after every line\n"
@@ -39,9 +44,11 @@ static const char help[] =
 "      --version            print the version\n"
 "\n"
 "Exit status: 0 all sent, 2 usage, 65 bad input (the lines before it are\n"
-"committed), 66 missing input file, 74 I/O error or full disk, 75 lock timeout.\n";
+"committed), 66 missing input file or no such queue, 69 server unreachable,\n"
+"74 I/O error or full disk, 75 lock timeout or throttled, 77 credentials\n"
+"missing or refused.\n";
 
-enum { OPT_DEDUP_FROM = CLI_FIRST_FREE };
+enum { OPT_DEDUP_FROM = CLI_FIRST_FREE, OPT_ENDPOINT };
 
 static const struct option longopts[] = {
 	CLI_BASIC_OPTS, CLI_INPUT_OPTS,
@@ -54,6 +61,7 @@ static const struct option longopts[] = {
 	{ "print-ids", no_argument, NULL, 'p' },
 	{ "raw", no_argument, NULL, 'r' },
 	{ "batch", required_argument, NULL, 'b' },
+	{ "endpoint-url", required_argument, NULL, OPT_ENDPOINT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -69,6 +77,15 @@ struct sender {
 	struct buf ids;		/* --print-ids lines waiting for the commit */
 };
 
+/* A failure of the queue: what a remote queue acknowledged is printed
+ * already (out holds only sent messages' lines), so it goes out first. */
+static noreturn void
+die_sending(const struct ev_err *e)
+{
+	(void)out_flush();
+	msg_die_err(e);
+}
+
 /* Commits the batch, then tells what was committed. */
 static void
 commit(void *ctx)
@@ -77,7 +94,7 @@ commit(void *ctx)
 	struct ev_err e;
 
 	if (q_send_commit(s->q, &e) != 0)
-		msg_die_err(&e);
+		die_sending(&e);
 	s->in_batch = 0;
 	if (s->ids.n > 0) {
 		out_write(s->ids.p, s->ids.n);
@@ -91,6 +108,8 @@ note_id(struct sender *s, const struct q_sent *sent, const char *body, size_t le
 {
 	char md5[33];
 
+	if (sent->id[0] == '\0')
+		return;		/* a remote queue's: on_sent tells, once sent */
 	digest_hex_of(DIGEST_MD5, body, len, md5);
 	buf_printf(&s->ids, "{\"MessageId\":\"%s\",\"MD5OfMessageBody\":\"%s\"", sent->id, md5);
 	if (s->attrs != NULL)
@@ -98,6 +117,18 @@ note_id(struct sender *s, const struct q_sent *sent, const char *body, size_t le
 	if (sent->seq[0] != '\0')
 		buf_printf(&s->ids, ",\"SequenceNumber\":\"%s\"", sent->seq);
 	buf_adds(&s->ids, "}\n");
+}
+
+/* A remote queue acknowledged a message: its line goes out now, as the
+ * server has it whatever happens next. */
+static void
+on_sent(void *ctx, const struct q_sent *sent, const char *body, size_t len)
+{
+	struct sender *s = ctx;
+
+	note_id(s, sent, body, len);
+	out_write(s->ids.p, s->ids.n);
+	buf_reset(&s->ids);
 }
 
 /* The id the path x selects in l, exactly (jx_key: it may hold a NUL),
@@ -156,7 +187,7 @@ send_line(struct sender *s, const struct ndj_line *l, char *why_buf, size_t why_
 	free(group);
 	free(dedup);
 	if (rc != 0)
-		msg_die_err(&err);
+		die_sending(&err);
 	if (sent.refused != NULL)
 		return sent.refused;
 	if (s->print_ids)
@@ -200,6 +231,7 @@ int
 main(int argc, char **argv)
 {
 	struct sender s = { .delay_ms = -1, .batch = 10000 };
+	struct q_open_opts oo = { 0 };
 	char *attr_specs[16];
 	int nattrs = 0, c;
 	const char *why;
@@ -221,6 +253,7 @@ main(int argc, char **argv)
 		case 'p': s.print_ids = 1; break;
 		case 'r': s.raw = 1; break;
 		case 'b': s.batch = (long)cli_num("--batch", optarg, 1, 1000000); break;
+		case OPT_ENDPOINT: oo.endpoint_url = optarg; break;
 		default:
 			if (!cli_common_opt(c, optarg))
 				cli_usage_error("unknown option");
@@ -230,8 +263,10 @@ main(int argc, char **argv)
 		cli_usage_error("missing QUEUE");
 	if (nattrs > 0 && q_attrs_render(attr_specs, nattrs, &s.attrs, s.attrs_md5, &s.attrs_size, &err) != 0)
 		cli_usage_error("--attr: %s", err.msg);
-	if (q_open(argv[optind], Q_CREATE, NULL, &s.q, &err) != 0)
+	if (q_open_with(argv[optind], Q_CREATE, NULL, &oo, &s.q, &err) != 0)
 		msg_die_err(&err);
+	if (s.print_ids)
+		q_send_on_sent(s.q, on_sent, &s);
 	check_fifo_options(&s);
 	out_init(cli.line_buffered);
 

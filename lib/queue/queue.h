@@ -6,8 +6,10 @@
  * delayed or leased), receives, and a random receipt token that is new on
  * every receive and fences stale handles.  Commands see only the opaque
  * struct queue and these calls, in SQS's terms (send, receive with a
- * lease, delete, change visibility): the seam where remote queues (SQS
- * over HTTP, NATS JetStream) will slot in behind the same commands. */
+ * lease, delete, change visibility).  A QUEUE that is a URI (sqs://,
+ * http://, https://: aws_is_uri) is a remote queue on Amazon SQS or a
+ * server speaking its protocol, behind the same calls (queue_sqs.c says
+ * what each one means there). */
 #ifndef EVKIT_QUEUE_H
 #define EVKIT_QUEUE_H
 
@@ -63,6 +65,7 @@ struct q_out {
 	/* The ids' lengths in bytes, 0 for strlen: an id is its exact bytes,
 	 * so ids that differ only after a NUL stay distinct. */
 	size_t group_len, dedup_len;
+	const char *trace;		/* AWSTraceHeader to carry (remote), or NULL */
 };
 
 /* What a send reports: on a FIFO duplicate, the original's id and number. */
@@ -85,7 +88,12 @@ struct q_msg {
 	const char *group, *dedup, *attrs, *attrs_md5, *src;
 	size_t group_len, dedup_len;	/* the ids' bytes (they may hold a NUL) */
 	char seq[21];
+	/* A remote queue's: its receipt handle (handle is "" then) and the
+	 * server's system attributes object (JSON); NULL locally. */
+	const char *rhandle, *sys_attrs;
 };
+/* The message's receipt handle, local or remote. */
+const char *q_msg_handle(const struct q_msg *m);
 
 enum { Q_OPEN = 0, Q_CREATE = 1 };
 
@@ -100,6 +108,15 @@ struct ev_err;
  * .fifo name). */
 int q_open(const char *arg, int flags, const struct q_attrs *init, struct queue **qp,
     struct ev_err *e);
+/* What a remote queue's open needs: the --endpoint-url (NULL: the
+ * environment's or the URI's own host, aws.h). */
+struct q_open_opts {
+	const char *endpoint_url;
+};
+int q_open_with(const char *arg, int flags, const struct q_attrs *init,
+    const struct q_open_opts *o, struct queue **qp, struct ev_err *e);
+/* 1 for a remote queue (SQS). */
+int q_is_remote(const struct queue *q);
 void q_close(struct queue *q);
 const struct q_attrs *q_attrs(struct queue *q);
 const char *q_name(const struct queue *q);	/* name as given by the user */
@@ -117,6 +134,12 @@ int q_send_add(struct queue *q, const struct q_out *m, struct q_sent *sent, stru
 int q_send_commit(struct queue *q, struct ev_err *e);
 void q_send_rollback(struct queue *q);
 int q_send_active(const struct queue *q);
+/* A remote queue knows a message's id only once the server took it:
+ * q_send_add leaves sent->id "" there, and fn is called for each message
+ * the server acknowledged (within q_send_add, when a full batch of 10
+ * goes out, or q_send_commit).  A local queue never calls fn. */
+void q_send_on_sent(struct queue *q, void (*fn)(void *ctx, const struct q_sent *sent,
+    const char *body, size_t len), void *ctx);
 
 /* Leases up to max visible messages past after_rowid (0: from the start;
  * a receiver passes the last rowid it got, so one run never sees a
@@ -189,11 +212,17 @@ int q_purge(struct queue *q, long *purged, struct ev_err *e);
  * or to dest when not NULL, as new messages; *moved counts them, *kept
  * those that name no source queue (they stay).  Into itself: 2. */
 int q_redrive(struct queue *q, const char *dest, long *moved, long *kept, struct ev_err *e);
-/* Removes the queue's files. */
+/* Removes the queue's files (a URI: DeleteQueue). */
 int q_remove(const char *arg, struct ev_err *e);
+/* Deletes the queue q names and closes q. */
+int q_drop(struct queue *q, struct ev_err *e);
 /* Calls fn for each queue under $EVKIT_HOME/queues, in name order (no
  * home: 2). */
 int q_list(void (*fn)(const char *name, const char *path, void *ctx), void *ctx, struct ev_err *e);
+/* ListQueues at a remote URI (sqs://REGION/ACCOUNT/[PREFIX] or
+ * http(s)://HOST/ACCOUNT/[PREFIX]): fn gets each queue's name and URL. */
+int q_list_remote(const char *uri, const struct q_open_opts *o,
+    void (*fn)(const char *name, const char *url, void *ctx), void *ctx, struct ev_err *e);
 
 /* Validates and renders --attr NAME[:TYPE]=VALUE options into the Lambda
  * messageAttributes JSON and its MD5 (SQS's algorithm); *size is what

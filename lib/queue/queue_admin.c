@@ -17,6 +17,8 @@
 int
 q_stat(struct queue *q, struct q_stat *st, struct ev_err *e)
 {
+	if (q->rs != NULL)
+		return qsqs_stat(q, st, e);
 	qdb_enter(q);
 	qdb_exec(q, "BEGIN");
 	qdb_load_attrs(q);
@@ -51,6 +53,8 @@ q_stat(struct queue *q, struct q_stat *st, struct ev_err *e)
 int
 q_purge(struct queue *q, long *purged, struct ev_err *e)
 {
+	if (q->rs != NULL)
+		return qsqs_purge(q, purged, e);
 	qdb_enter(q);
 	qdb_begin(q);
 	qdb_exec(q, "DELETE FROM msg");
@@ -139,6 +143,8 @@ set_redrive(struct queue *q, struct q_attrs *a, const char *value, struct ev_err
 int
 q_set(struct queue *q, const char *name, const char *value, struct ev_err *e)
 {
+	if (q->rs != NULL)
+		return qsqs_set(q, name, value, e);
 	struct ev_err bad;
 
 	qdb_enter(q);
@@ -163,6 +169,11 @@ q_set(struct queue *q, const char *name, const char *value, struct ev_err *e)
 int
 q_remove(const char *arg, struct ev_err *e)
 {
+	if (aws_is_uri(arg)) {
+		struct queue *q;
+		int rc = q_open(arg, Q_OPEN, NULL, &q, e);
+		return rc != 0 ? rc : q_drop(q, e);
+	}
 	static const char *const sfx[] = { "-wal", "-shm" };
 	struct buf b = { 0 };
 	char *path;
@@ -191,6 +202,18 @@ static int
 cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+q_drop(struct queue *q, struct ev_err *e)
+{
+	if (q->rs != NULL)
+		return qsqs_drop(q, e);
+	char *arg = xstrdup(q->arg);
+	q_close(q);
+	int rc = q_remove(arg, e);
+	free(arg);
+	return rc;
 }
 
 int

@@ -299,12 +299,22 @@ open_db(struct queue *q, int flags, int exists, const struct q_attrs *init)
 int
 q_open(const char *arg, int flags, const struct q_attrs *init, struct queue **qp, struct ev_err *e)
 {
+	return q_open_with(arg, flags, init, NULL, qp, e);
+}
+
+int
+q_open_with(const char *arg, int flags, const struct q_attrs *init,
+    const struct q_open_opts *o, struct queue **qp, struct ev_err *e)
+{
 	struct queue *q = xcalloc(1, sizeof *q);
 	struct stat st;
 
 	*qp = NULL;
 	q->ino_fd = -1;
-	if (set_names(q, arg) == 0) {
+	if (aws_is_uri(arg)) {	/* never a local path */
+		if (qsqs_open(q, arg, flags, init, o != NULL ? o->endpoint_url : NULL, &q->err) == 0)
+			q->err.code = 0;
+	} else if (set_names(q, arg) == 0) {
 		int exists = stat(q->path, &st) == 0;
 		if (!exists && !(flags & Q_CREATE))
 			err_set(&q->err, EV_NOINPUT, "queue '%s' does not exist", arg);
@@ -333,6 +343,8 @@ q_close(struct queue *q)
 {
 	if (q == NULL)
 		return;
+	if (q->rs != NULL)
+		qsqs_close(q);
 	if (q->db != NULL)
 		qdb_rollback(q);
 	for (int i = 0; i < ST_COUNT; i++)
@@ -361,6 +373,18 @@ q_notice(struct queue *q)
 		return NULL;
 	q->notice.code = 0;
 	return q->notice.msg;
+}
+
+int
+q_is_remote(const struct queue *q)
+{
+	return q->rs != NULL;
+}
+
+const char *
+q_msg_handle(const struct q_msg *m)
+{
+	return m->rhandle != NULL ? m->rhandle : m->handle;
 }
 
 const char *

@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include "core/buf.h"
+#include "aws/aws.h"
 #include "core/err.h"
 #include "queue.h"
 
@@ -47,6 +48,7 @@ struct queue {
 	 * public call rolls back and returns it (qdb_leave). */
 	struct ev_err err;
 	struct ev_err notice;		/* for q_notice(); code 1 while unread */
+	struct qsqs *rs;		/* a remote queue (queue_sqs.c), or NULL */
 };
 
 /* Records the first failure with the SPEC status for an SQLite error
@@ -96,4 +98,63 @@ int qattr_load(struct queue *q, const char *name, const char *value);
 void qattr_text(const struct q_attrs *a, const struct q_attr_def *d, char *out, size_t n);
 int qattr_set(struct q_attrs *a, const char *name, const char *value, struct ev_err *e);
 int qdb_store_attrs(struct queue *q, const struct q_attrs *a);
+
+/* ---- queue_sqs.c, queue_sqs_recv.c: a remote queue (SQS) ---- */
+struct pend {
+	char *body, *group, *dedup, *attrs, *trace;
+	size_t len;
+	char attrs_md5[33];
+	int delay_s;
+};
+
+struct qsqs {
+	struct aws_sqs *s;
+	struct pend pend[AWS_SQS_BATCH];
+	size_t npend;
+	int active;
+	void (*on_sent)(void *ctx, const struct q_sent *sent, const char *body, size_t len);
+	void *ctx;
+	struct aws_sqs_msg *cur, *stash;	/* last receive; what a wait got */
+	size_t ncur, nstash;
+	char **lattrs;				/* cur's messageAttributes, Lambda shape */
+	int last_vis, last_max;			/* the last receive's, for q_wait */
+	int64_t seq;
+	struct ev_err werr;			/* a failed q_wait, for the next call */
+	struct buf stat;			/* the last GetQueueAttributes */
+	char *endpoint_url;			/* as opened, for the queues redrive opens */
+};
+
+/* Opens arg (aws_is_uri) into q, whose rs it sets; with Q_CREATE and
+ * init, a missing queue is created (CreateQueue). */
+int qsqs_open(struct queue *q, const char *arg, int flags, const struct q_attrs *init,
+    const char *endpoint_url, struct ev_err *e);
+void qsqs_close(struct queue *q);
+/* GetQueueAttributes into rs->stat and q->a. */
+int qsqs_reload(struct queue *q, struct ev_err *e);
+/* The string member key of the JSON object p[0..n) into *out (NUL
+ * terminated); 0 if there is none. */
+int qsqs_jstr(const char *p, size_t n, const char *key, struct buf *out);
+void qsqs_msg_clear(struct aws_sqs_msg *m);
+void qsqs_drop_msgs(struct qsqs *rs);
+int qsqs_send_add(struct queue *q, const struct q_out *m, struct q_sent *sent, struct ev_err *e);
+int qsqs_send_commit(struct queue *q, struct ev_err *e);
+void qsqs_send_rollback(struct queue *q);
+int qsqs_send_active(const struct queue *q);
+int qsqs_receive(struct queue *q, size_t max, int64_t lease_ms, struct q_msg *out, size_t *n,
+    struct ev_err *e);
+int qsqs_consume(struct queue *q, size_t max, struct q_msg *out, size_t *n, struct ev_err *e);
+int qsqs_consume_done(struct queue *q, const struct q_msg *out, size_t delivered,
+    size_t *deleted, struct ev_err *e);
+int qsqs_consume_extend(struct queue *q, int *held, struct ev_err *e);
+int qsqs_delete(struct queue *q, const struct q_msg *m, size_t n, unsigned char *ok,
+    size_t *done, struct ev_err *e);
+int qsqs_release(struct queue *q, const struct q_msg *m, size_t n, int64_t delay_ms,
+    unsigned char *ok, size_t *done, struct ev_err *e);
+void qsqs_wait(struct queue *q, int64_t deadline);
+void qsqs_envelope(struct queue *q, const struct q_msg *m, struct buf *b);
+int qsqs_stat(struct queue *q, struct q_stat *st, struct ev_err *e);
+int qsqs_set(struct queue *q, const char *name, const char *value, struct ev_err *e);
+int qsqs_purge(struct queue *q, long *purged, struct ev_err *e);
+int qsqs_redrive(struct queue *q, const char *dest, long *moved, long *kept, struct ev_err *e);
+int qsqs_drop(struct queue *q, struct ev_err *e);
 #endif

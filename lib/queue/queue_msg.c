@@ -204,6 +204,10 @@ fail:
 void
 q_envelope(struct queue *q, const struct q_msg *m, struct buf *b)
 {
+	if (q->rs != NULL) {
+		qsqs_envelope(q, m, b);
+		return;
+	}
 	char md5[33], arn[256];
 
 	digest_hex_of(DIGEST_MD5, m->body, m->len, md5);

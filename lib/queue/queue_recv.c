@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/msg.h"
 #include "core/alloc.h"
 #include "core/names.h"
 #include "queue_int.h"
@@ -409,6 +410,8 @@ int
 q_receive(struct queue *q, int64_t after, size_t max, int64_t lease_ms, struct q_msg *out,
     size_t *n, struct ev_err *e)
 {
+	if (q->rs != NULL)
+		return qsqs_receive(q, max, lease_ms, out, n, e);
 	struct idlist active = { 0 };
 	struct scan_out o = { 0 };
 	int64_t now;
@@ -467,6 +470,8 @@ int
 q_consume(struct queue *q, int64_t after, size_t max, int flags, struct q_msg *out, size_t *n,
     struct ev_err *e)
 {
+	if (q->rs != NULL)
+		return qsqs_consume(q, max, out, n, e);
 	struct idlist active = { 0 };
 	struct scan_out o = { 0 };
 	int64_t now, token = (int64_t)(rand64() >> 1) | 1;
@@ -497,6 +502,8 @@ int
 q_consume_done(struct queue *q, const struct q_msg *out, size_t delivered, size_t *deleted,
     struct ev_err *e)
 {
+	if (q->rs != NULL)
+		return qsqs_consume_done(q, out, delivered, deleted, e);
 	size_t gone = 0, i = 0;
 
 	*deleted = 0;
@@ -533,6 +540,8 @@ q_consume_done(struct queue *q, const struct q_msg *out, size_t delivered, size_
 int
 q_consume_extend(struct queue *q, int *held, struct ev_err *e)
 {
+	if (q->rs != NULL)
+		return qsqs_consume_extend(q, held, e);
 	*held = q->runs.n > 0;
 	if (q->runs.n == 0)
 		return 0;
@@ -553,6 +562,11 @@ q_consume_extend(struct queue *q, int *held, struct ev_err *e)
 int
 q_peek(struct queue *q, int64_t after, size_t max, struct q_msg *out, size_t *n, struct ev_err *e)
 {
+	if (q->rs != NULL) {
+		*n = 0;
+		return err_set(e, EV_USAGE, "queue '%s': a remote queue cannot be peeked at "
+		    "(SQS reads a message only by receiving it)", q->name);
+	}
 	size_t got = 0, bytes = 0;
 
 	*n = 0;
@@ -639,6 +653,8 @@ int
 q_delete(struct queue *q, const struct q_msg *m, size_t n, unsigned char *ok, size_t *done,
     struct ev_err *e)
 {
+	if (q->rs != NULL)
+		return qsqs_delete(q, m, n, ok, done, e);
 	if (done != NULL)
 		*done = 0;
 	if (n == 0)
@@ -652,6 +668,9 @@ int
 q_release(struct queue *q, const struct q_msg *m, size_t n, int64_t delay_ms, int undeliver,
     unsigned char *ok, size_t *done, struct ev_err *e)
 {
+	/* Remotely the receive stays counted: SQS cannot take it back. */
+	if (q->rs != NULL)
+		return qsqs_release(q, m, n, delay_ms, ok, done, e);
 	if (done != NULL)
 		*done = 0;
 	if (n == 0)
@@ -683,12 +702,20 @@ watch_dir(struct queue *q)
 void
 q_wait(struct queue *q, int64_t deadline)
 {
+	if (q->rs != NULL) {
+		qsqs_wait(q, deadline);
+		return;
+	}
 	q_wait_fd(q, deadline, -1);
 }
 
 void
 q_wait_fd(struct queue *q, int64_t deadline, int watch_fd)
 {
+	if (q->rs != NULL) {
+		qsqs_wait(q, deadline);
+		return;
+	}
 	int64_t version = q->data_version;
 
 	if (q->ino_fd == -1)
