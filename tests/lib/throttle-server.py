@@ -3,6 +3,7 @@
 
 Usage: /usr/bin/python3 tests/lib/throttle-server.py [--mode MODE] [--first K]
        [--only ACTION] [--upstream URL] [--count FILE] [--log FILE]
+       [--bodies FILE]
        [--port N] [--parent PID]
 
 The first K requests (default 3; -1: every request) get MODE's treatment:
@@ -16,7 +17,8 @@ The first K requests (default 3; -1: every request) get MODE's treatment:
   close             the connection is closed without an answer
 Later requests go on to --upstream (fauxqs), or get a canned 200 "{}".
 --count FILE holds the number of requests seen so far, so a test can
-assert how many retries a client made.  With --only ACTION (SendMessageBatch,
+assert how many retries a client made; --bodies FILE gets each request's
+body, one a line (with --first 0, a recording pass-through).  With --only ACTION (SendMessageBatch,
 ...), other actions pass through untouched and uncounted.
 """
 import argparse
@@ -45,6 +47,7 @@ class Throttle(srvlib.Handler):
     only = None
     counter = None
     log = None
+    bodies = None
 
     def do_POST(self):
         self.handle_one()
@@ -54,6 +57,7 @@ class Throttle(srvlib.Handler):
 
     def handle_one(self):
         body = self.read_body()
+        self.bodies(body.decode('utf-8', 'replace').replace('\n', ' '))
         op = self.headers.get('X-Amz-Target') or self.command + ' ' + self.path
         if self.only and op != 'AmazonSQS.' + self.only:
             self.log(f'- pass {op}')
@@ -95,6 +99,7 @@ def main():
     p.add_argument('--upstream', help='URL later requests go on to (default: canned {})')
     p.add_argument('--count', help='file holding the number of requests seen')
     p.add_argument('--log', help='file for one line a request')
+    p.add_argument('--bodies', help='file for each request body, one a line')
     a = p.parse_args()
     if a.first < -1:
         sys.exit('throttle-server.py: --first wants -1 or more')
@@ -102,6 +107,7 @@ def main():
     Throttle.only = a.only
     Throttle.counter = srvlib.Counter(a.count)
     Throttle.log = srvlib.LineLog(a.log)
+    Throttle.bodies = srvlib.LineLog(a.bodies)
     srvlib.serve(a.port, Throttle, a.parent)
 
 
