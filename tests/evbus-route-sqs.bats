@@ -149,3 +149,17 @@ drain() {
 	run jq -c '.Messages[0] | [.Body, .Attributes.ApproximateReceiveCount]' got
 	assert_output '["{\"i\":2}","2"]'
 }
+
+@test "sqs: fnrun --endpoint-url sends a remote --queue's requests there" {
+	printf '{"i":1}\n' | evq-send "$Q"
+	throttle_start --first 0 --upstream "$FAUXQS_URL" --bodies bodies
+	printf '#!/bin/sh\ncat > /dev/null\necho ok\n' > h.sh
+	chmod +x h.sh
+	run --separate-stderr fnrun --endpoint-url "$THROTTLE_URL" --queue "$Q" -- ./h.sh
+	assert_success
+	assert_output '"ok"'
+	# The receive and the DeleteMessageBatch of its receipt handle went
+	# through the endpoint given.
+	run jq -c 'select(.Entries) | .Entries[0] | keys' bodies
+	assert_output '["Id","ReceiptHandle"]'
+}
