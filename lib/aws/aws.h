@@ -12,16 +12,21 @@
  *   AWS_ENDPOINT_URL_SQS (or _EVENTS), AWS_ENDPOINT_URL, the profile's
  *   `endpoint_url`, else the URI's own host.  Secrets live in memory kept
  *   out of core dumps (MADV_DONTDUMP), wiped when freed, and never appear
- *   in an ev_err.
+ *   in an ev_err (nor does a URL with a user:password in it: refused).
+ *   credential_process credentials with an Expiration are fetched again
+ *   5 minutes before it, as the CLI does.
  * - One struct aws_client per thread: it owns one kept-alive curl handle.
- * - Every call retries as AWS's standard retry mode does (aws_retry.c)
- *   and returns 0 or a SPEC status with *e worded
+ * - Every call retries as AWS's standard retry mode does (aws_retry.c: 3
+ *   attempts or AWS_MAX_ATTEMPTS, full-jitter backoff from 100 ms, 500 ms
+ *   after throttling, capped at 20 s, a retry quota of 500 tokens per
+ *   client) and returns 0 or a SPEC status with *e worded
  *   "OPERATION: CODE: message":
  *     66  QueueDoesNotExist, NonExistentQueue, ResourceNotFoundException;
  *     77  credentials missing, refused or expired (UnrecognizedClient,
  *         InvalidClientTokenId, InvalidSignature, SignatureDoesNotMatch,
  *         ExpiredToken, AccessDenied, MissingAuthenticationToken,
- *         IncompleteSignature, and a failing credential_process);
+ *         IncompleteSignature, NotAuthorizedFor*, HTTP 401/403, and a
+ *         failing credential_process);
  *     75  throttling still there after the retries;
  *     69  no connection (refused, DNS, timeout) or 5xx after the retries;
  *     65  the request's data is refused: an oversized message or batch,

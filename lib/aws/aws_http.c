@@ -137,6 +137,9 @@ setup(struct aws_client *c, struct ev_err *e)
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, c);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->cerr);
 	curl_easy_setopt(h, CURLOPT_POST, 1L);
+	/* curl asks "Expect: 100-continue" for big bodies (unsigned, which is
+	 * fine); do not wait a second for the 100 that some servers never send. */
+	curl_easy_setopt(h, CURLOPT_EXPECT_100_TIMEOUT_MS, 0L);
 	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
 	pthread_mutex_lock(&c->conf->lock);
 	set_creds(c);
@@ -195,7 +198,10 @@ headers(struct aws_client *c, const char *op)
 	    op);
 	snprintf(ctype, sizeof ctype, "Content-Type: application/x-amz-json-%s",
 	    sqs ? "1.0" : "1.1");
-	const char *h[] = { ctype, target, "Expect:", "Accept:" };
+	/* No "Expect:" or "Accept:" (curl's way to drop a header): curl 7.88
+	 * would sign them (empty) while not sending them, a signature no
+	 * server can check. */
+	const char *h[] = { ctype, target, "Accept: application/json" };
 	for (size_t i = 0; i < sizeof h / sizeof *h; i++) {
 		if ((t = curl_slist_append(l, h[i])) == NULL)
 			die_oom();

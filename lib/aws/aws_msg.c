@@ -101,7 +101,7 @@ static void
 presend(struct aws_sqs_out *o)
 {
 	struct ev_err ae;
-	size_t a = 0;
+	size_t a = 0, col;
 
 	o->status = -1;
 	o->id[0] = o->seq[0] = o->why[0] = '\0';
@@ -111,6 +111,11 @@ presend(struct aws_sqs_out *o)
 	} else if (o->len == 0) {
 		o->status = EV_DATAERR;
 		snprintf(o->why, sizeof o->why, "an empty message body (SQS wants 1 character)");
+	} else if ((col = utf8_check(o->body, o->len, JSON_SQS_CHARS)) != 0) {
+		/* Sent, it would be changed (U+FFFD) or refused: neither. */
+		o->status = EV_DATAERR;
+		snprintf(o->why, sizeof o->why, "byte %zu of the message body is not UTF-8 or is a "
+		    "character SQS refuses", col);
 	} else if (o->len + a > AWS_SQS_MAX_BYTES) {
 		o->status = EV_DATAERR;
 		snprintf(o->why, sizeof o->why, "a message of %zu bytes, over the 1 MiB limit of "

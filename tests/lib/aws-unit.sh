@@ -8,7 +8,7 @@
 cd "$(dirname "$0")/../.." || exit 70
 command -v node >/dev/null 2>&1 || { echo "aws-unit: node not found" >&2; exit 3; }
 if [ -f tests/node_modules/fauxqs/package.json ]; then
-	dir=tests/node_modules/..
+	dir=tests
 elif [ -f tests/package.json ] && grep -q fauxqs tests/package.json; then
 	command -v npm >/dev/null 2>&1 || { echo "aws-unit: npm not found" >&2; exit 3; }
 	(cd tests && npm ci --no-audit --no-fund >/dev/null 2>&1) ||
@@ -24,16 +24,15 @@ else
 		    { echo "aws-unit: npm install fauxqs@1.9.2 failed" >&2; exit 1; }
 	fi
 fi
-mkdir -p build
-# The launcher lives next to node_modules so that its import resolves.
-launch=$dir/aws-unit-launch.mjs
-cat > "$launch" <<'JS'
+# Run from the directory holding node_modules: -e code resolves 'fauxqs'
+# from there, and no launcher file is written anywhere.
+cd "$dir" || exit 70
+exec node --input-type=module -e "
 import { buildApp } from 'fauxqs';
 const app = buildApp({ logger: false });
 await app.listen({ port: 0, host: '127.0.0.1' });
-process.stdout.write(app.server.address().port + '\n');
+process.stdout.write(app.server.address().port + '\\n');
 process.stdin.on('end', () => process.exit(0));
 process.stdin.on('error', () => process.exit(0));
 process.stdin.resume();
-JS
-exec node "$launch"
+"

@@ -636,6 +636,37 @@ fake_send(struct fake *f, const char *const *script, struct aws_sqs_out *o, size
 	return rc;
 }
 
+/* Every header the signature covers is in the request, with a value: a
+ * server recomputes the signature from what it receives. */
+static int
+signed_headers_sent(const char *req)
+{
+	const char *sh = strstr(req, "SignedHeaders="), *end = req + strcspn(req, "\0");
+	char name[64], line[80];
+
+	if (sh == NULL)
+		return 0;
+	const char *head_end = strstr(req, "\r\n\r\n");
+	for (sh += 14; *sh != ',' && sh < end;) {
+		size_t n = strcspn(sh, ";,");
+		if (n == 0 || n >= sizeof name)
+			return 0;
+		memcpy(name, sh, n);
+		name[n] = '\0';
+		snprintf(line, sizeof line, "\r\n%s:", name);
+		const char *at = strcasestr(req, line);
+		if (at == NULL || at > head_end)
+			return 0;
+		at += strlen(line);
+		while (*at == ' ')
+			at++;
+		if (*at == '\r')
+			return 0;	/* signed with an empty value */
+		sh += n + (sh[n] == ';');
+	}
+	return 1;
+}
+
 #define OK_X "{\"Successful\":[{\"Id\":\"0\",\"MessageId\":\"m0\"," \
 	"\"MD5OfMessageBody\":\"9dd4e461268c8034f5c8564e155c67a6\"}],\"Failed\":[]}"
 #define OK_Y "{\"Successful\":[{\"Id\":\"1\",\"MessageId\":\"m1\"," \
@@ -671,6 +702,7 @@ test_retries(void)
 	CHECK(strstr(f.req[0], "Authorization: AWS4-HMAC-SHA256 Credential=AKIDUNIT/") != NULL);
 	CHECK(strstr(f.req[0], "/us-east-1/sqs/aws4_request") != NULL);
 	CHECK(strstr(f.req[0], "x-amz-security-token") != NULL);	/* signed */
+	CHECK(signed_headers_sent(f.req[0]));
 	CHECK(strstr(f.req[0], "{\"QueueUrl\":\"http://127.0.0.1:") != NULL);
 	CHECK(strstr(f.req[0], "never-printed-secret") == NULL);
 	CHECK(strstr(e.msg, "never-printed-secret") == NULL);
@@ -1086,6 +1118,13 @@ test_sizes(void)
 	CHECK(aws_sqs_get_attrs(q, &attrs, &e) == 0);
 	CHECK(strstr(attrs.p, "\"ApproximateNumberOfMessages\":\"3\"") != NULL);
 	buf_free(&attrs);
+	/* What SQS would refuse or json would change is not sent. */
+	struct aws_sqs_out bad[2] = { { .body = "a\xff" "b", .len = 3, .delay_s = -1 },
+		{ .body = "a\x01", .len = 2, .delay_s = -1 } };
+	CHECK(aws_sqs_send(q, bad, 2, &e) == EV_DATAERR);
+	CHECK(bad[0].status == EV_DATAERR && bad[1].status == EV_DATAERR);
+	CHECK_STR(e.msg, "SendMessageBatch: entry 1: byte 2 of the message body is not UTF-8 or "
+	    "is a character SQS refuses");
 	/* Exactly 1 MiB is allowed. */
 	o[0].len = AWS_SQS_MAX_BYTES;
 	CHECK(aws_sqs_send(q, o, 1, &e) == 0 && o[0].status == 0);
