@@ -25,6 +25,7 @@ complete -c evq-ctl -n "__fish_seen_subcommand_from create" -l max-message-bytes
 complete -c evq-ctl -n "__fish_seen_subcommand_from create" -l max-receives -x -d 'maxReceiveCount'
 complete -c evq-ctl -n "__fish_seen_subcommand_from create" -l dlq -x -a '(__evkit_queues)' -d 'Dead-letter queue'
 complete -c evq-ctl -n "__fish_seen_subcommand_from redrive" -l to -x -a '(__evkit_queues)' -d 'Target queue'
+complete -c evq-ctl -n "__fish_seen_subcommand_from $cmds" -l endpoint-url -x -d "Send a remote queue's requests to URL"
 complete -c evq-ctl -s q -l quiet -d 'No warnings'
 complete -c evq-ctl -l line-buffered -d 'Flush output after every line'
 complete -c evq-ctl -s h -l help -d 'Show help'

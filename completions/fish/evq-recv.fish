@@ -14,6 +14,7 @@ complete -c evq-recv -s l -l lease -x -d 'Lease for S seconds, print envelopes'
 complete -c evq-recv -l peek -d 'Print without changing anything'
 complete -c evq-recv -l ack -d 'Delete the messages of the handles read'
 complete -c evq-recv -l release -d 'Make the messages of the handles read visible'
+complete -c evq-recv -l endpoint-url -x -d "Send a remote queue's requests to URL"
 complete -c evq-recv -l errors -r -F -d 'Record bad lines in FILE'
 complete -c evq-recv -l max-line-bytes -x -d 'Longest line accepted'
 complete -c evq-recv -l line-buffered -d 'Flush after every line'

@@ -15,6 +15,7 @@ complete -c evq-send -l dedup-from -x -d 'jq path to the deduplication id'
 complete -c evq-send -s p -l print-ids -d 'Print ids once committed'
 complete -c evq-send -s r -l raw -d 'Lines are UTF-8 text, not JSON'
 complete -c evq-send -s b -l batch -x -d 'Commit every N messages'
+complete -c evq-send -l endpoint-url -x -d "Send a remote queue's requests to URL"
 complete -c evq-send -l errors -r -F -d 'Record bad lines in FILE'
 complete -c evq-send -l max-line-bytes -x -d 'Longest line accepted'
 complete -c evq-send -l line-buffered -d 'Flush after every line'

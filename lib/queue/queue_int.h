@@ -135,6 +135,9 @@ int qsqs_reload(struct queue *q, struct ev_err *e);
  * terminated); 0 if there is none. */
 int qsqs_jstr(const char *p, size_t n, const char *key, struct buf *out);
 void qsqs_msg_clear(struct aws_sqs_msg *m);
+/* Makes a[0..n) (n <= 10), received but never handed out, visible again
+ * at once (a wait's stash beyond what was asked for, or left at close). */
+void qsqs_give_back(struct qsqs *rs, struct aws_sqs_msg *a, size_t n);
 void qsqs_drop_msgs(struct qsqs *rs);
 int qsqs_send_add(struct queue *q, const struct q_out *m, struct q_sent *sent, struct ev_err *e);
 int qsqs_send_commit(struct queue *q, struct ev_err *e);

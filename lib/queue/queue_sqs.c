@@ -206,6 +206,8 @@ qsqs_close(struct queue *q)
 
 	drop_pend(rs);
 	qsqs_drop_msgs(rs);
+	if (rs->nstash > 0)	/* a long poll's catch no one took */
+		qsqs_give_back(rs, rs->stash, rs->nstash);
 	aws_sqs_msgs_free(rs->stash, rs->nstash);
 	buf_free(&rs->stat);
 	aws_sqs_close(rs->s);

@@ -148,6 +148,13 @@ qsqs_redrive(struct queue *q, const char *dest, long *moved, long *kept, struct 
 			    aws_sqs_region(q->rs->s), u.account, u.name);
 			aws_uri_free(&u);
 		}
+		if (rc == 0 && dest != NULL && strcmp(arn.p, q->arn) == 0)
+			rc = err_set(e, EV_USAGE, "queue '%s': cannot redrive a queue into itself",
+			    q->name);
+		if (rc == EV_USAGE) {
+			buf_free(&arn);
+			return rc;
+		}
 		if (rc == 0)
 			rc = qsqs_stat(q, &st, e);
 		if (rc == 0 && (rc = aws_sqs_move(q->rs->s, dest != NULL ? arn.p : NULL, 0, &task,

@@ -52,10 +52,8 @@ to_msg(struct qsqs *rs, size_t i, struct q_msg *m)
 	buf_free(&b);
 }
 
-/* Makes visible again at once the messages a[0..n) received but not
- * wanted (a wait's stash beyond what the caller asked for). */
-static void
-give_back(struct qsqs *rs, struct aws_sqs_msg *a, size_t n)
+void
+qsqs_give_back(struct qsqs *rs, struct aws_sqs_msg *a, size_t n)
 {
 	struct aws_sqs_ack k[AWS_SQS_BATCH];
 	struct ev_err e;
@@ -86,7 +84,7 @@ fetch(struct queue *q, size_t max, int vis_s, struct q_msg *out, size_t *n, stru
 	rs->last_max = (int)max;
 	if (rs->nstash > 0) {
 		if (rs->nstash > max)
-			give_back(rs, rs->stash + max, rs->nstash - max);
+			qsqs_give_back(rs, rs->stash + max, rs->nstash - max);
 		rs->cur = rs->stash;
 		rs->ncur = rs->nstash < max ? rs->nstash : max;
 		for (size_t i = rs->ncur; i < rs->nstash; i++)

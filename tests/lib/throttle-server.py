@@ -3,7 +3,6 @@
 
 Usage: /usr/bin/python3 tests/lib/throttle-server.py [--mode MODE] [--first K]
        [--only ACTION] [--upstream URL] [--count FILE] [--log FILE]
-       [--bodies FILE]
        [--port N] [--parent PID]
 
 The first K requests (default 3; -1: every request) get MODE's treatment:
@@ -17,8 +16,8 @@ The first K requests (default 3; -1: every request) get MODE's treatment:
   close             the connection is closed without an answer
 Later requests go on to --upstream (fauxqs), or get a canned 200 "{}".
 --count FILE holds the number of requests seen so far, so a test can
-assert how many retries a client made; --bodies FILE gets each request's
-body, one a line (with --first 0, a recording pass-through).  With --only ACTION (SendMessageBatch,
+assert how many retries a client made.  --bodies FILE gets each request's
+action and JSON body, one line each (what a client really sent).  With --only ACTION (SendMessageBatch,
 ...), other actions pass through untouched and uncounted.
 """
 import argparse
@@ -57,8 +56,10 @@ class Throttle(srvlib.Handler):
 
     def handle_one(self):
         body = self.read_body()
-        self.bodies(body.decode('utf-8', 'replace').replace('\n', ' '))
         op = self.headers.get('X-Amz-Target') or self.command + ' ' + self.path
+        if self.bodies:
+            with open(self.bodies, 'ab') as f:
+                f.write(op.encode() + b' ' + body.replace(b'\n', b' ') + b'\n')
         if self.only and op != 'AmazonSQS.' + self.only:
             self.log(f'- pass {op}')
             self.pass_on(body)
@@ -99,15 +100,15 @@ def main():
     p.add_argument('--upstream', help='URL later requests go on to (default: canned {})')
     p.add_argument('--count', help='file holding the number of requests seen')
     p.add_argument('--log', help='file for one line a request')
-    p.add_argument('--bodies', help='file for each request body, one a line')
+    p.add_argument('--bodies', help="file for each request's action and body")
     a = p.parse_args()
     if a.first < -1:
         sys.exit('throttle-server.py: --first wants -1 or more')
     Throttle.mode, Throttle.first, Throttle.upstream = a.mode, a.first, a.upstream
     Throttle.only = a.only
+    Throttle.bodies = a.bodies
     Throttle.counter = srvlib.Counter(a.count)
     Throttle.log = srvlib.LineLog(a.log)
-    Throttle.bodies = srvlib.LineLog(a.bodies)
     srvlib.serve(a.port, Throttle, a.parent)
 
 

@@ -1,0 +1,76 @@
+#!/usr/bin/env bats
+# The queue behaviour suite on SQS through the SigV4 proxy: botocore checks every request's signature (with a session token).
+# The bodies are tests/lib/queue-suite.bash's, shared by every backend.
+
+load test_helper
+load lib/servers
+load lib/queue-suite
+
+setup_file() {
+	export BACKEND=sqs QS_CHECKED=1
+	qs_setup_file
+}
+
+teardown_file() {
+	qs_teardown_file
+}
+
+@test "sqs (SigV4 checked): send, then consume: every body byte for byte, then nothing left (exit 1)" {
+	qs_send_consume
+}
+
+@test "sqs (SigV4 checked): -p prints each message's MessageId and MD5OfMessageBody, the ids the receiver gets" {
+	qs_print_ids
+}
+
+@test "sqs (SigV4 checked): --lease prints Lambda SQS records (ARN, region, MD5, receive count); --ack deletes them" {
+	qs_lease_ack
+}
+
+@test "sqs (SigV4 checked): --release makes leased messages visible again" {
+	qs_release
+}
+
+@test "sqs (SigV4 checked): -n takes at most N, the rest stay" {
+	qs_max
+}
+
+@test "sqs (SigV4 checked): --wait: none within it exits 1; a message sent meanwhile is received" {
+	qs_wait
+}
+
+@test "sqs (SigV4 checked): -f receives messages as they arrive and deletes them" {
+	qs_follow
+}
+
+@test "sqs (SigV4 checked): message attributes of every type come out in Lambda's shape" {
+	qs_attributes
+}
+
+@test "sqs (SigV4 checked): FIFO: group and dedup ids, SequenceNumber, duplicates dropped, order kept" {
+	qs_fifo
+}
+
+@test "sqs (SigV4 checked): evq-ctl set and stat; a range error is 2; create with other attributes is 3" {
+	qs_set_stat
+}
+
+@test "sqs (SigV4 checked): evq-ctl purge empties, delete removes (then 66)" {
+	qs_purge_delete
+}
+
+@test "sqs (SigV4 checked): dead letters after maxReceiveCount; evq-ctl redrive --to moves them back; into itself is 2" {
+	qs_redrive
+}
+
+@test "sqs (SigV4 checked): a queue that does not exist is 66" {
+	qs_missing
+}
+
+@test "sqs (SigV4 checked): evq-ctl list shows the queues" {
+	qs_list
+}
+
+@test "sqs (SigV4 checked): evq-recv | head -n 1 deletes the one line read; the rest are visible again at once" {
+	qs_pipe_head
+}
