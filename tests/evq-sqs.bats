@@ -161,7 +161,7 @@ url_of() {
 	assert_failure 69
 	run evq-ctl stat sqs://us-east-1/000000000000/down
 	assert_failure 69
-	[ $((SECONDS - start)) -lt 60 ]
+	[ $((SECONDS - start)) -lt 30 ]
 }
 
 @test "no such queue: 66 from evq-send, evq-recv and evq-ctl" {

@@ -111,10 +111,13 @@ qsqs_receive(struct queue *q, size_t max, int64_t lease_ms, struct q_msg *out, s
 	return fetch(q, max, secs(lease_ms), out, n, e);
 }
 
+/* The queue's VisibilityTimeout, but at least q_consume_hold_ms: a
+ * queue whose timeout is 0 still has what was printed deleted. */
 int
 qsqs_consume(struct queue *q, size_t max, struct q_msg *out, size_t *n, struct ev_err *e)
 {
-	return fetch(q, max, -1, out, n, e);
+	return fetch(q, max, q->a.visibility_ms < Q_CONSUME_MIN_MS ? secs(Q_CONSUME_MIN_MS) : -1,
+	    out, n, e);
 }
 
 /* Deletes or changes the visibility of m[0..n) (vis_s < 0: delete).  A
@@ -187,7 +190,7 @@ qsqs_consume_extend(struct queue *q, int *held, struct ev_err *e)
 
 	for (size_t i = 0; i < rs->ncur; i++)
 		m[i].rhandle = rs->cur[i].receipt;
-	int rc = settle(q, m, rs->ncur, secs(q->a.visibility_ms), NULL, &done, e);
+	int rc = settle(q, m, rs->ncur, secs(q_consume_hold_ms(q)), NULL, &done, e);
 	*held = rc == 0 && done == rs->ncur;
 	free(m);
 	return rc;
