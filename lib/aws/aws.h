@@ -170,6 +170,8 @@ struct aws_sqs_recv {
 int aws_sqs_receive(struct aws_sqs *q, const struct aws_sqs_recv *r, struct aws_sqs_msg **m,
     size_t *n, struct ev_err *e);
 void aws_sqs_msgs_free(struct aws_sqs_msg *m, size_t n);
+/* Frees one message's strings and zeroes it. */
+void aws_sqs_msg_clear(struct aws_sqs_msg *m);
 
 /* A receipt handle to delete or to change the visibility of, and the
  * outcome (status 0 done, -1 not attempted, else why). */

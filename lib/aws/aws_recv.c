@@ -36,8 +36,8 @@ str(const char *p, size_t n, size_t obj, const char *key, size_t *len)
 	return buf_detach(&b);
 }
 
-static void
-msg_free(struct aws_sqs_msg *m)
+void
+aws_sqs_msg_clear(struct aws_sqs_msg *m)
 {
 	free(m->id);
 	free(m->receipt);
@@ -123,7 +123,7 @@ void
 aws_sqs_msgs_free(struct aws_sqs_msg *m, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		msg_free(&m[i]);
+		aws_sqs_msg_clear(&m[i]);
 	free(m);
 }
 

@@ -134,7 +134,6 @@ int qsqs_reload(struct queue *q, struct ev_err *e);
 /* The string member key of the JSON object p[0..n) into *out (NUL
  * terminated); 0 if there is none. */
 int qsqs_jstr(const char *p, size_t n, const char *key, struct buf *out);
-void qsqs_msg_clear(struct aws_sqs_msg *m);
 /* Makes a[0..n) (n <= 10), received but never handed out, visible again
  * at once (a wait's stash beyond what was asked for, or left at close). */
 void qsqs_give_back(struct qsqs *rs, struct aws_sqs_msg *a, size_t n);

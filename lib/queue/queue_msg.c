@@ -137,16 +137,6 @@ cmp_attr(const void *x, const void *y)
 	return strcmp(((const struct mattr *)x)->name, ((const struct mattr *)y)->name);
 }
 
-static void
-md5_field(struct digest *c, const void *p, size_t n)
-{
-	unsigned char len[4] = { (unsigned char)(n >> 24), (unsigned char)(n >> 16),
-	    (unsigned char)(n >> 8), (unsigned char)n };
-
-	digest_update(c, len, 4);
-	digest_update(c, p, n);
-}
-
 int
 q_attrs_render(char *const *specs, int n, char **json, char md5out[33], long *sizep,
     struct ev_err *e)
@@ -173,11 +163,8 @@ q_attrs_render(char *const *specs, int n, char **json, char md5out[33], long *si
 			buf_free(&b);
 			goto fail;
 		}
-		md5_field(&c, a[i].name, strlen(a[i].name));
-		md5_field(&c, a[i].type, strlen(a[i].type));
-		unsigned char transport = a[i].binary ? 2 : 1;
-		digest_update(&c, &transport, 1);
-		md5_field(&c, a[i].raw, a[i].rawlen);
+		digest_sqs_attr(&c, a[i].name, strlen(a[i].name), a[i].type, strlen(a[i].type),
+		    a[i].binary, a[i].raw, a[i].rawlen);
 		size += (long)(strlen(a[i].name) + strlen(a[i].type) + a[i].rawlen);
 		if (i > 0)
 			buf_addc(&b, ',');

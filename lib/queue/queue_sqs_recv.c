@@ -88,7 +88,7 @@ fetch(struct queue *q, size_t max, int vis_s, struct q_msg *out, size_t *n, stru
 		rs->cur = rs->stash;
 		rs->ncur = rs->nstash < max ? rs->nstash : max;
 		for (size_t i = rs->ncur; i < rs->nstash; i++)
-			qsqs_msg_clear(&rs->stash[i]);
+			aws_sqs_msg_clear(&rs->stash[i]);
 		rs->stash = NULL;
 		rs->nstash = 0;
 	} else {
