@@ -154,6 +154,10 @@ int qsqs_release(struct queue *q, const struct q_msg *m, size_t n, int64_t delay
     unsigned char *ok, size_t *done, struct ev_err *e);
 void qsqs_wait(struct queue *q, int64_t deadline);
 void qsqs_envelope(struct queue *q, const struct q_msg *m, struct buf *b);
+/* A Lambda SQS record's end, both backends': ,"messageAttributes" to
+ * "awsRegion" (region[0..rlen)) and the closing brace. */
+void qmsg_envelope_end(const struct queue *q, const struct q_msg *m, const char *region,
+    size_t rlen, struct buf *b);
 int qsqs_stat(struct queue *q, struct q_stat *st, struct ev_err *e);
 int qsqs_set(struct queue *q, const char *name, const char *value, struct ev_err *e);
 int qsqs_purge(struct queue *q, long *purged, struct ev_err *e);

@@ -195,9 +195,8 @@ q_envelope(struct queue *q, const struct q_msg *m, struct buf *b)
 		qsqs_envelope(q, m, b);
 		return;
 	}
-	char md5[33], arn[256];
+	char arn[256];
 
-	digest_hex_of(DIGEST_MD5, m->body, m->len, md5);
 	buf_adds(b, "{\"messageId\":\"");
 	buf_adds(b, m->id);
 	buf_adds(b, "\",\"receiptHandle\":");
@@ -226,14 +225,25 @@ q_envelope(struct queue *q, const struct q_msg *m, struct buf *b)
 		qdb_ref_arn(m->src, arn, sizeof arn);
 		buf_printf(b, ",\"DeadLetterQueueSourceArn\":\"%s\"", arn);
 	}
-	buf_adds(b, "},\"messageAttributes\":");
+	buf_addc(b, '}');
+	const char *region = strchr(q->arn + 12, ':');	/* after "arn:aws:sqs:" */
+	qmsg_envelope_end(q, m, q->arn + 12, (size_t)(region - q->arn - 12), b);
+}
+
+void
+qmsg_envelope_end(const struct queue *q, const struct q_msg *m, const char *region,
+    size_t rlen, struct buf *b)
+{
+	char md5[33];
+
+	digest_hex_of(DIGEST_MD5, m->body, m->len, md5);
+	buf_adds(b, ",\"messageAttributes\":");
 	buf_adds(b, m->attrs != NULL ? m->attrs : "{}");
 	if (m->attrs_md5 != NULL)
 		buf_printf(b, ",\"md5OfMessageAttributes\":\"%s\"", m->attrs_md5);
 	buf_printf(b, ",\"md5OfBody\":\"%s\",\"eventSource\":\"aws:sqs\",\"eventSourceARN\":", md5);
 	json_add_string(b, q->arn, strlen(q->arn));
-	const char *region = strchr(q->arn + 12, ':');	/* after "arn:aws:sqs:" */
 	buf_adds(b, ",\"awsRegion\":");
-	json_add_string(b, q->arn + 12, (size_t)(region - q->arn - 12));
+	json_add_string(b, region, rlen);
 	buf_addc(b, '}');
 }
