@@ -150,7 +150,8 @@ struct aws_sqs_out {
  * have that status and the later ones stay -1 (not sent). */
 int aws_sqs_send(struct aws_sqs *q, struct aws_sqs_out *o, size_t n, struct ev_err *e);
 
-/* A received message; strings are NUL-terminated copies.  attrs is the
+/* A received message; strings are NUL-terminated copies in one
+ * allocation (aws_sqs_msg_clear frees it: never free a member).  attrs is the
  * system Attributes object, msg_attrs the MessageAttributes object (raw
  * JSON text, NULL when absent). */
 struct aws_sqs_msg {
