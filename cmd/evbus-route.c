@@ -60,7 +60,8 @@ static const char help[] =
     "2 usage error or invalid pattern or rules file, 65 bad input line\n"
     "(--redrive: a dead letter naming no rule and target of RULES), 66 input\n"
     "file missing or unreadable, 69 a delivery failed with no dead letter,\n"
-    "74 I/O error (a file: or log: target's included).\n";
+    "74 I/O error (a file: or log: target's included), 77 no AWS credentials\n"
+    "for an events:// target or remote queue.\n";
 
 enum { OPT_EXPLAIN = CLI_FIRST_FREE, OPT_ARCHIVE, OPT_REDRIVE, OPT_INHERIT_ENV };
 

@@ -40,6 +40,7 @@ static const char help[] =
 "                           deleted on success but for batchItemFailures;\n"
 "                           exits when the queue is drained\n"
 "  -f, --follow             with --queue: keep waiting for messages\n"
+"      --endpoint-url URL   send a remote --queue's requests to URL\n"
 "  -r, --retries N          retry a failed invocation N times (default 0),\n"
 "                           after 100 ms, 200 ms, 400 ms ...\n"
 "      --dlq URI            send events that failed finally, with their error,\n"
@@ -72,7 +73,7 @@ static const char help[] =
 
 enum {
 	OPT_DLQ = CLI_FIRST_FREE, OPT_REPORT, OPT_JQ, OPT_WORKER, OPT_MAXINV, OPT_QUEUE,
-	OPT_INHERIT_ENV, OPT_INIT_TIMEOUT,
+	OPT_INHERIT_ENV, OPT_INIT_TIMEOUT, OPT_ENDPOINT,
 };
 
 static const char *queue;
@@ -96,6 +97,7 @@ static const struct option longopts[] = {
 	{ "memory", required_argument, NULL, 'm' },
 	{ "batch", required_argument, NULL, 'b' },
 	{ "queue", required_argument, NULL, OPT_QUEUE },
+	{ "endpoint-url", required_argument, NULL, OPT_ENDPOINT },
 	{ "follow", no_argument, NULL, 'f' },
 	{ "inherit-env", no_argument, NULL, OPT_INHERIT_ENV },
 	{ "init-timeout", required_argument, NULL, OPT_INIT_TIMEOUT },
@@ -133,6 +135,7 @@ parse(int argc, char **argv, struct fn_opts *o, int *nfiles)
 		case 'm': o->memory_mb = (int)cli_num("--memory", optarg, 128, 10240); break;
 		case 'b': o->batch = (int)cli_num("--batch", optarg, 1, 10000); break;
 		case OPT_QUEUE: queue = optarg; break;
+		case OPT_ENDPOINT: o->endpoint_url = optarg; break;
 		case 'f': follow = 1; break;
 		case OPT_MAXINV:
 			o->max_inv = (int)cli_num("--max-invocations", optarg, 1, 1000000000);

@@ -208,6 +208,17 @@ int aws_sqs_list(struct aws_sqs *q, const char *prefix, struct buf *out, size_t 
 int aws_sqs_move(struct aws_sqs *q, const char *dest_arn, int rate, struct buf *out,
     struct ev_err *e);
 
+/* ---- Trace context (aws_trace.c, SPEC 6) ---- */
+
+/* The trace id the event ev[0..n) carries, as an X-Ray header
+ * ("Root=1-...;Parent=...;Sampled=...") into *out (reset first): the
+ * SQS system attribute AWSTraceHeader of a Lambda SQS record
+ * (.attributes.AWSTraceHeader), an X-Amzn-Trace-Id header of an HTTP
+ * event (.headers, any case), else a W3C / CloudEvents traceparent
+ * (.traceparent) converted; in a batch ({"Records":[...]}), the first
+ * record's.  1 found, 0 none (or not well formed). */
+int aws_trace_find(const char *ev, size_t n, struct buf *out);
+
 /* MD5OfMessageAttributes of a MessageAttributes object in SQS's JSON
  * shape (names sorted, each length-prefixed, Binary values decoded):
  * 0, or 65 for an attribute this algorithm cannot encode. */

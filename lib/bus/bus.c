@@ -15,6 +15,7 @@
 #include "core/msg.h"
 #include "core/names.h"
 #include "core/sig.h"
+#include "aws/aws.h"
 #include "dlq/dlq.h"
 #include "evlog/evlog.h"
 #include "queue/queue.h"
@@ -197,6 +198,9 @@ open_target(struct tgt_run *r, int inherit_env, struct ev_err *e)
 	case TGT_LOG:
 		rc = bus_open_log(t->arg, &r->log, &r->lb, e);
 		break;
+	case TGT_EVENTS:
+		rc = aws_events_open(t->arg, NULL, &r->ev, e);
+		break;
 	default:
 		break;
 	}
@@ -222,6 +226,7 @@ close_target(struct tgt_run *r)
 		elog_close(r->log);
 	if (r->lb != NULL)
 		elog_batch_free(r->lb);
+	aws_events_close(r->ev);
 	if (dlq_close(r->dl, &e) != 0 && r->err.code == 0)
 		r->err = e;
 	while (r->nspare > 0)

@@ -8,6 +8,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "aws/aws.h"
 #include "bus_int.h"
 #include "evlog/evlog.h"
 #include "core/json.h"
@@ -95,6 +96,28 @@ send_lines(struct tgt_run *r, struct bus_item **items, size_t n)
 	}
 }
 
+static void
+queue_fail(struct bus_item *it, int rc, const char *why)
+{
+	switch (rc) {
+	case EV_TEMPFAIL:
+		bus_item_fail(it, 0, "THROTTLING", "%s", why);
+		break;
+	case EV_UNAVAILABLE:
+		bus_item_fail(it, 0, "SERVICE_UNAVAILABLE", "%s", why);
+		break;
+	case EV_NOPERM:
+		bus_item_fail(it, 1, "NO_PERMISSIONS", "%s", why);
+		break;
+	case EV_NOINPUT:
+		bus_item_fail(it, 1, "NO_RESOURCE", "%s", why);
+		break;
+	default:
+		bus_item_fail(it, 0, "IO_ERROR", "%s", why);
+		break;
+	}
+}
+
 /* queue: — one transaction; a message the queue refuses (too large, bad
  * characters) fails for good, the others go in. */
 static void
@@ -102,12 +125,18 @@ send_queue(struct tgt_run *r, struct bus_item **items, size_t n)
 {
 	struct q_sent sent;
 	struct ev_err e;
+	struct buf trace = { 0 };
 	int rc = 0;
 
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		struct q_out m = { .body = items[i]->payload, .len = items[i]->n, .delay_ms = -1 };
 		if (q_attrs(r->q)->fifo)
 			m.group = r->t->rule->name;
+		/* The event's trace id goes on as AWSTraceHeader (SPEC 6). */
+		if (aws_trace_find(items[i]->event, items[i]->en, &trace)) {
+			buf_addc(&trace, '\0');
+			m.trace = trace.p;
+		}
 		if ((rc = q_send_add(r->q, &m, &sent, &e)) != 0)
 			break;
 		if (sent.refused != NULL)
@@ -116,16 +145,18 @@ send_queue(struct tgt_run *r, struct bus_item **items, size_t n)
 		else
 			items[i]->state = ITEM_DONE;
 	}
+	buf_free(&trace);
 	if (rc == 0)
 		rc = q_send_commit(r->q, &e);
 	if (rc == 0)
 		return;
-	/* The queue failed (locked, full disk): nothing of the batch went in,
-	 * so every delivery that was not refused is retried. */
+	/* The queue failed (locked, full disk, a remote queue throttled or
+	 * unreachable): nothing of the batch went in, so every delivery that
+	 * was not refused is retried; one a remote queue will never take
+	 * (no credentials, no such queue) fails for good. */
 	for (size_t i = 0; i < n; i++)
 		if (items[i]->state != ITEM_FINAL)
-			bus_item_fail(items[i], 0, rc == EV_TEMPFAIL ? "THROTTLING" : "IO_ERROR",
-			    "%s", e.msg);
+			queue_fail(items[i], rc, e.msg);
 }
 
 /* The stream of a log: target's delivery: "stream", the value at
@@ -210,6 +241,9 @@ bus_send_batch(struct tgt_run *r, struct bus_item **items, size_t n)
 		break;
 	case TGT_LOG:
 		send_log(r, items, n);
+		break;
+	case TGT_EVENTS:
+		bus_send_events(r, items, n);
 		break;
 	case TGT_EXEC:
 		break;

@@ -11,7 +11,7 @@
 
 enum { RULES_MAX_TARGETS = 5 };		/* AWS's limit per rule */
 
-enum tgt_kind { TGT_STDOUT, TGT_FILE, TGT_QUEUE, TGT_LOG, TGT_EXEC };
+enum tgt_kind { TGT_STDOUT, TGT_FILE, TGT_QUEUE, TGT_LOG, TGT_EXEC, TGT_EVENTS };
 
 struct shape;
 struct jpath;
@@ -19,7 +19,7 @@ struct jpath;
 struct target {
 	char *id, *uri;		/* the uri is the TARGET_ARN of dead letters */
 	enum tgt_kind kind;
-	char *arg;		/* PATH, QUEUE or LOG ("" for stdout:) */
+	char *arg;		/* PATH, QUEUE, LOG or events:// URI ("" for stdout:) */
 	char **argv;		/* exec: the command's words, NULL-terminated */
 	char *input;		/* "input": constant JSON (compact), or NULL */
 	struct shape *shape;	/* input_path, input_transformer, jq; or NULL */

@@ -175,6 +175,28 @@ check_dead_letter(const struct where *w, const char *uri)
 		check_resource(w, "queue", uri + 6, 0);
 }
 
+/* events://REGION[/BUS], checked as aws/'s PutEvents takes it; the
+ * target's arg names the bus, "default" when the URI names none. */
+static void
+parse_events(const struct where *w, struct target *t)
+{
+	static const char bus_chars[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-/";
+	const char *r = t->uri + 9, *slash = strchr(r, '/');
+	size_t rn = slash != NULL ? (size_t)(slash - r) : strlen(r);
+	const char *bus = slash != NULL && slash[1] != '\0' ? slash + 1 : "default";
+	size_t bn = strlen(bus);
+
+	if (rn == 0 || strspn(r, "abcdefghijklmnopqrstuvwxyz0123456789-") < rn)
+		fail(w, "'%s': want events://REGION/BUS (REGION such as us-east-1)", t->uri);
+	if (bn > 256 || strspn(bus, bus_chars) != bn)
+		fail(w, "'%s': '%s' is not an event bus name (1-256 of A-Z a-z 0-9 . _ - /)",
+		    t->uri, bus);
+	t->kind = TGT_EVENTS;
+	t->arg = xmalloc(9 + rn + 1 + bn + 1);
+	sprintf(t->arg, "events://%.*s/%s", (int)rn, r, bus);
+}
+
 static void
 parse_uri(const struct where *w, struct target *t)
 {
@@ -186,9 +208,12 @@ parse_uri(const struct where *w, struct target *t)
 
 	if (strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0)
 		fail(w, "'%s': http targets are not implemented yet", u);
-	if (strncmp(u, "sqs://", 6) == 0 || strncmp(u, "events://", 9) == 0 ||
-	    strncmp(u, "nats://", 7) == 0)
-		fail(w, "'%s': remote targets are not implemented yet", u);
+	if (strncmp(u, "events://", 9) == 0) {
+		parse_events(w, t);
+		return;
+	}
+	if (strncmp(u, "sqs://", 6) == 0 || strncmp(u, "nats://", 7) == 0)
+		fail(w, "'%s': use queue:%s for a remote queue target", u, u);
 	for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++) {
 		size_t n = strlen(schemes[i].scheme);
 		if (strncmp(u, schemes[i].scheme, n) != 0)
@@ -199,7 +224,7 @@ parse_uri(const struct where *w, struct target *t)
 	}
 	if (t->arg == NULL)
 		fail(w, "'%s': unknown target; use stdout:, file:PATH, queue:QUEUE, "
-		    "log:LOG or exec:COMMAND", u);
+		    "log:LOG, exec:COMMAND or events://REGION/BUS", u);
 	switch (t->kind) {
 	case TGT_STDOUT:
 		if (t->arg[0] != '\0')
@@ -218,6 +243,8 @@ parse_uri(const struct where *w, struct target *t)
 	case TGT_EXEC:
 		if ((t->argv = rules_words(t->arg, &why)) == NULL)
 			fail(w, "'%s': %s", u, why);
+		break;
+	case TGT_EVENTS:
 		break;
 	}
 }

@@ -33,6 +33,7 @@ struct fn_opts {
 	char **env;		/* -E NAME[=VALUE], checked by fn_env_check */
 	int nenv;
 	int inherit_env;	/* --inherit-env: all of ours, not the allow-list */
+	const char *endpoint_url;	/* --endpoint-url: a remote --queue's, or NULL */
 	/* Called once per event with its final outcome (result or error
 	 * object, compact JSON; NULL when a stop request dropped it unrun)
 	 * and fn_submit's tag.  Returns whether it counts as a failure. */

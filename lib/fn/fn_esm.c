@@ -168,7 +168,8 @@ int
 fn_esm_run(struct fn_opts *o, const char *name, int follow, struct ev_err *err)
 {
 	struct esm e = { NULL, 0 };
-	int rc = q_open(name, Q_OPEN, NULL, &e.q, err);
+	struct q_open_opts oo = { .endpoint_url = o->endpoint_url };
+	int rc = q_open_with(name, Q_OPEN, NULL, &oo, &e.q, err);
 	if (rc != 0)
 		return rc;
 	const struct q_attrs *a = q_attrs(e.q);

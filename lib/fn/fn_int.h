@@ -112,13 +112,19 @@ void fn_proc_killed(void);
 /* Calls fn for each child of pid (of each of its threads), as /proc lists
  * them; returns the sum of what fn returned (0 where /proc cannot tell). */
 long fn_each_child(long pid, long (*fn)(long child, void *ctx), void *ctx);
-int fn_proc_spawn(const struct fn_runner *r, pid_t *pid, int *in_fd, int *out_fd);
+int fn_proc_spawn(const struct fn_runner *r, const char *trace, pid_t *pid, int *in_fd,
+    int *out_fd);
+/* The function's environment with _X_AMZN_TRACE_ID=trace in it (SPEC 6):
+ * a vector of r's strings and one of its own (free it and vector[0]). */
+char **fn_trace_env(const struct fn_runner *r, const char *trace);
+/* The largest trace id passed on (X-Ray's TraceHeader limit). */
+enum { FN_TRACE_MAX = 500 };
 
 /* fn_keeper.c (Linux): the one process that starts handlers (see there).
  * spawn returns 0 or an errno; exit returns 1 with the next ended
  * handler, 0 when none; kill returns -1 when there is no keeper; fd is
  * the keeper's socket, readable when it has news (-1: none). */
-int fn_keeper_spawn(const struct fn_runner *r, int fd0, int fd1, pid_t *pid);
+int fn_keeper_spawn(const struct fn_runner *r, const char *trace, int fd0, int fd1, pid_t *pid);
 int fn_keeper_fd(void);
 int fn_keeper_kill(pid_t pid);
 int fn_keeper_exit(pid_t *pid, int *status, struct rusage *ru);

@@ -48,6 +48,7 @@ struct keep_msg {
 	pid_t pid;		/* the handler */
 	int status;		/* EXITED: its wait status and rusage */
 	struct rusage ru;
+	char trace[FN_TRACE_MAX + 1];	/* SPAWN: _X_AMZN_TRACE_ID, or "" */
 };
 
 /* fnrun's side: the socket, the keeper, and EXITED messages that came
@@ -195,12 +196,18 @@ take(int sock, struct keep_msg *m, int fd[2])
 /* Starts a handler with fd0 and fd1 as its stdin and stdout, in its own
  * group and the subreaper of its descendants, and says so. */
 static void
-spawn(const struct fn_runner *r, int sock, int fd0, int fd1)
+spawn(const struct fn_runner *r, const char *trace, int sock, int fd0, int fd1)
 {
 	struct keep_msg m = { .op = KEEP_SPAWNED, .err = EINVAL };
 
+	char **env = trace[0] != '\0' ? fn_trace_env(r, trace) : r->env.v;
+
 	if (fd0 >= 0)
-		m.err = proc_spawn_env(r->o.argv, r->env.v, PROC_SUBREAPER, fd0, fd1, &m.pid);
+		m.err = proc_spawn_env(r->o.argv, env, PROC_SUBREAPER, fd0, fd1, &m.pid);
+	if (env != r->env.v) {
+		free(env[0]);
+		free(env);
+	}
 	if (m.err == 0) {
 		XGROW(&live, &caplive, nlive + 1);
 		live[nlive++] = m.pid;
@@ -218,8 +225,10 @@ serve(const struct fn_runner *r, int sock)
 		end();
 	if (m.op == KEEP_KILL && is_live(m.pid))
 		kill(-m.pid, SIGKILL);
-	else if (m.op == KEEP_SPAWN)
-		spawn(r, sock, fd[0], fd[1]);
+	else if (m.op == KEEP_SPAWN) {
+		m.trace[sizeof m.trace - 1] = '\0';
+		spawn(r, m.trace, sock, fd[0], fd[1]);
+	}
 	for (int i = 0; i < 2; i++)
 		if (fd[i] >= 0)
 			close(fd[i]);
@@ -343,9 +352,12 @@ lost(void)
 
 /* Sends a SPAWN and takes its SPAWNED; -1 when the keeper is gone. */
 static int
-ask_spawn(int fd0, int fd1, pid_t *pid)
+ask_spawn(const char *trace, int fd0, int fd1, pid_t *pid)
 {
 	struct keep_msg m = { .op = KEEP_SPAWN };
+
+	if (trace != NULL)
+		snprintf(m.trace, sizeof m.trace, "%s", trace);
 	int fd[2] = { fd0, fd1 }, got;
 	char cbuf[CMSG_SPACE(sizeof fd)];
 	struct iovec iov = { &m, sizeof m };
@@ -371,14 +383,14 @@ ask_spawn(int fd0, int fd1, pid_t *pid)
 }
 
 int
-fn_keeper_spawn(const struct fn_runner *r, int fd0, int fd1, pid_t *pid)
+fn_keeper_spawn(const struct fn_runner *r, const char *trace, int fd0, int fd1, pid_t *pid)
 {
 	int e = -1;
 
 	for (int tries = 0; e < 0 && tries < 2; tries++) {
 		if (ksock < 0 && (e = start(r)) != 0)
 			return e;
-		if ((e = ask_spawn(fd0, fd1, pid)) < 0)
+		if ((e = ask_spawn(trace, fd0, fd1, pid)) < 0)
 			lost();
 	}
 	return e < 0 ? EPIPE : e;

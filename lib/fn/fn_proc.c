@@ -14,6 +14,9 @@
 #include <sys/prctl.h>
 #endif
 
+#include "aws/aws.h"
+#include "core/alloc.h"
+#include "core/buf.h"
 #include "core/clock.h"
 #include "fn_int.h"
 #include "core/msg.h"
@@ -82,8 +85,26 @@ fn_proc_drain_wake(void)
 /* Spawns the handler command with pipes on its stdin and stdout (both
  * non-blocking on our side).  Returns 0, or the spawn's error with both
  * fds -1. */
+char **
+fn_trace_env(const struct fn_runner *r, const char *trace)
+{
+	size_t n = 0, k = 1;
+
+	while (r->env.v[n] != NULL)
+		n++;
+	char **v = xcalloc(n + 2, sizeof *v);
+	struct buf b = { 0 };
+	buf_printf(&b, "_X_AMZN_TRACE_ID=%s", trace);
+	v[0] = buf_detach(&b);
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(r->env.v[i], "_X_AMZN_TRACE_ID=", 17) != 0)
+			v[k++] = r->env.v[i];
+	return v;
+}
+
 int
-fn_proc_spawn(const struct fn_runner *r, pid_t *pid, int *in_fd, int *out_fd)
+fn_proc_spawn(const struct fn_runner *r, const char *trace, pid_t *pid, int *in_fd,
+    int *out_fd)
 {
 	int in[2], out[2];
 
@@ -97,9 +118,14 @@ fn_proc_spawn(const struct fn_runner *r, pid_t *pid, int *in_fd, int *out_fd)
 		return e;
 	}
 #ifdef __linux__
-	int e = fn_keeper_spawn(r, in[0], out[1], pid);
+	int e = fn_keeper_spawn(r, trace, in[0], out[1], pid);
 #else
-	int e = proc_spawn_env(r->o.argv, r->env.v, 0, in[0], out[1], pid);
+	char **env = trace != NULL ? fn_trace_env(r, trace) : r->env.v;
+	int e = proc_spawn_env(r->o.argv, env, 0, in[0], out[1], pid);
+	if (env != r->env.v) {
+		free(env[0]);
+		free(env);
+	}
 #endif
 	close(in[0]);
 	close(out[1]);
@@ -132,7 +158,13 @@ fn_proc_start(struct fn_runner *r, struct fn_inv *v)
 	memset(&v->ru, 0, sizeof v->ru);
 	v->wk = NULL;
 	v->init_ms = -1;
-	v->spawn_errno = fn_proc_spawn(r, &v->pid, &v->in_fd, &v->out_fd);
+	/* The trace id the event carries is the invocation's (SPEC 6). */
+	struct buf t = { 0 };
+	int traced = aws_trace_find(v->event, v->n, &t) && t.n <= FN_TRACE_MAX;
+	if (traced)
+		buf_addc(&t, '\0');
+	v->spawn_errno = fn_proc_spawn(r, traced ? t.p : NULL, &v->pid, &v->in_fd, &v->out_fd);
+	buf_free(&t);
 	if (v->spawn_errno != 0)
 		v->exited = 1;
 }

@@ -58,7 +58,7 @@ fn_work_start(struct fn_runner *r, struct fn_inv *v)
 	v->start = clock_mono_ms();
 	v->deadline = v->start + r->o.timeout_ms;
 	if (w->pid == 0) {
-		v->spawn_errno = fn_proc_spawn(r, &w->pid, &w->in_fd, &w->out_fd);
+		v->spawn_errno = fn_proc_spawn(r, NULL, &w->pid, &w->in_fd, &w->out_fd);
 		if (v->spawn_errno != 0) {
 			clear(w);
 			v->wk = NULL;
