@@ -150,7 +150,8 @@ struct aws_sqs_out {
  * have that status and the later ones stay -1 (not sent). */
 int aws_sqs_send(struct aws_sqs *q, struct aws_sqs_out *o, size_t n, struct ev_err *e);
 
-/* A received message; strings are NUL-terminated copies.  attrs is the
+/* A received message; strings are NUL-terminated copies in one
+ * allocation (aws_sqs_msg_clear frees it: never free a member).  attrs is the
  * system Attributes object, msg_attrs the MessageAttributes object (raw
  * JSON text, NULL when absent). */
 struct aws_sqs_msg {
@@ -170,6 +171,8 @@ struct aws_sqs_recv {
 int aws_sqs_receive(struct aws_sqs *q, const struct aws_sqs_recv *r, struct aws_sqs_msg **m,
     size_t *n, struct ev_err *e);
 void aws_sqs_msgs_free(struct aws_sqs_msg *m, size_t n);
+/* Frees one message's strings and zeroes it. */
+void aws_sqs_msg_clear(struct aws_sqs_msg *m);
 
 /* A receipt handle to delete or to change the visibility of, and the
  * outcome (status 0 done, -1 not attempted, else why). */

@@ -89,16 +89,6 @@ by_name(const void *x, const void *y)
 	return c != 0 ? c : (a->name.n > b->name.n) - (a->name.n < b->name.n);
 }
 
-static void
-md5_field(struct digest *m, const char *p, size_t n)
-{
-	unsigned char len[4] = { (unsigned char)(n >> 24), (unsigned char)(n >> 16),
-		(unsigned char)(n >> 8), (unsigned char)n };
-
-	digest_update(m, len, 4);
-	digest_update(m, p, n);
-}
-
 static int
 attrs_walk(const char *p, size_t n, char md5[33], size_t *size, struct ev_err *e)
 {
@@ -121,11 +111,8 @@ attrs_walk(const char *p, size_t n, char md5[33], size_t *size, struct ev_err *e
 		if (na > 1)
 			qsort(a, na, sizeof *a, by_name);
 		for (size_t i = 0; i < na; i++) {
-			char transport = strncmp(a[i].type.p, "Binary", 6) == 0 ? 2 : 1;
-			md5_field(&m, a[i].name.p, a[i].name.n);
-			md5_field(&m, a[i].type.p, a[i].type.n);
-			digest_update(&m, &transport, 1);
-			md5_field(&m, a[i].value.p, a[i].value.n);
+			digest_sqs_attr(&m, a[i].name.p, a[i].name.n, a[i].type.p, a[i].type.n,
+			    strncmp(a[i].type.p, "Binary", 6) == 0, a[i].value.p, a[i].value.n);
 			*size += a[i].name.n + a[i].type.n + a[i].value.n;
 		}
 		digest_hex(&m, md5);

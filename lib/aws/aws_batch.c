@@ -203,11 +203,15 @@ pass(struct aws_client *c, const char *url, const struct aws_batch *b, int *kind
 }
 
 int
-aws_batch_run(struct aws_client *c, const char *url, const struct aws_batch *b,
-    struct ev_err *e)
+aws_batch_run(struct aws_client *c, const char *url, const struct aws_batch *op,
+    void *arr, size_t n, struct ev_err *e)
 {
+	struct aws_batch bb = *op, *b = &bb;
 	struct aws_retry *r = aws_client_retry(c);
-	int *kind = xcalloc(b->n + 1, sizeof *kind), rc = 0, worst = 0;
+	int *kind = xcalloc(n + 1, sizeof *kind), rc = 0, worst = 0;
+
+	b->arr = arr;
+	b->n = n;
 
 	for (int attempt = 1; rc == 0; attempt++) {
 		rc = pass(c, url, b, kind, e);
@@ -234,4 +238,24 @@ aws_batch_run(struct aws_client *c, const char *url, const struct aws_batch *b,
 		if (*st(b, i) > 0)
 			worst = err_set(e, *st(b, i), "%s: entry %zu: %s", b->op, i + 1, why(b, i));
 	return worst;
+}
+
+int
+aws_batch_parse(const struct aws_batch *op, void *arr, size_t k, const char *p, size_t n,
+    struct ev_err *e)
+{
+	struct aws_batch b = *op;
+	size_t idx[AWS_SQS_BATCH] = { 0 };
+	int kind[AWS_SQS_BATCH] = { 0 };
+
+	b.arr = arr;
+	b.n = k;
+	for (size_t i = 0; i < k; i++)
+		idx[i] = i;
+	aws_batch_read(&b, p, n, idx, k, kind);
+	for (size_t i = 0; i < k; i++)
+		if (*st(&b, i) != 0)
+			return err_set(e, *st(&b, i) < 0 ? EV_TEMPFAIL : *st(&b, i),
+			    "%s: entry %zu: %s", b.op, i + 1, why(&b, i));
+	return 0;
 }

@@ -423,17 +423,28 @@ find_creds(struct aws_conf *c, const struct where *w, struct ev_err *e)
 	    how(w->config_path, w->config_section));
 }
 
+/* A setting as the CLI looks for it: the environment variable var, then
+ * var2, then key in the profile (its value into *b); NULL: none. */
+static const char *
+setting(const struct where *w, const char *var, const char *var2, const char *key,
+    struct buf *b)
+{
+	const char *v = env(var);
+
+	if (v == NULL)
+		v = env(var2);
+	if (v == NULL && profile_get(w, 0, key, b) && b->n > 0)
+		v = b->p;
+	return v;
+}
+
 static int
 find_region(struct aws_conf *c, const struct where *w, const char *uri_region,
     struct ev_err *e)
 {
-	const char *r = env("AWS_REGION");
 	struct buf b = { 0 };
+	const char *r = setting(w, "AWS_REGION", "AWS_DEFAULT_REGION", "region", &b);
 
-	if (r == NULL)
-		r = env("AWS_DEFAULT_REGION");
-	if (r == NULL && profile_get(w, 0, "region", &b) && b.n > 0)
-		r = b.p;
 	if (r == NULL && uri_region != NULL && *uri_region != '\0')
 		r = uri_region;
 	if (r == NULL) {
@@ -465,13 +476,9 @@ find_endpoint(struct aws_conf *c, const struct where *w, const char *explicit,
 	const char *ep = explicit;
 	struct buf b = { 0 };
 
-	if (ep == NULL && !ignore_configured()) {
-		ep = env(c->svc == AWS_SQS ? "AWS_ENDPOINT_URL_SQS" : "AWS_ENDPOINT_URL_EVENTS");
-		if (ep == NULL)
-			ep = env("AWS_ENDPOINT_URL");
-		if (ep == NULL && profile_get(w, 0, "endpoint_url", &b) && b.n > 0)
-			ep = b.p;
-	}
+	if (ep == NULL && !ignore_configured())
+		ep = setting(w, c->svc == AWS_SQS ? "AWS_ENDPOINT_URL_SQS" :
+		    "AWS_ENDPOINT_URL_EVENTS", "AWS_ENDPOINT_URL", "endpoint_url", &b);
 	if (ep == NULL && uri_endpoint != NULL && *uri_endpoint != '\0')
 		ep = uri_endpoint;
 	if (ep == NULL) {

@@ -157,52 +157,28 @@ preput(struct aws_events_entry *en, const char *bus)
 		en->status = EV_DATAERR;
 }
 
-static void
-put_batch(struct aws_batch *b, struct aws_events_entry *en, size_t n)
-{
-	memset(b, 0, sizeof *b);
-	b->op = "PutEvents";
-	b->positional = 1;
-	b->arr = en;
-	b->n = n;
-	b->stride = sizeof *en;
-	b->status_off = offsetof(struct aws_events_entry, status);
-	b->why_off = offsetof(struct aws_events_entry, why);
-	b->size = entry_size;
-	b->entry = put_entry;
-	b->done = put_done;
-}
+static const struct aws_batch put_op = {
+	.op = "PutEvents", .positional = 1, .stride = sizeof(struct aws_events_entry),
+	.status_off = offsetof(struct aws_events_entry, status),
+	.why_off = offsetof(struct aws_events_entry, why),
+	.size = entry_size, .entry = put_entry, .done = put_done,
+};
 
 int
 aws_events_put(struct aws_events *b, struct aws_events_entry *en, size_t n, struct ev_err *e)
 {
-	struct aws_batch batch;
-
 	for (size_t i = 0; i < n; i++)
 		preput(&en[i], b->bus);
-	put_batch(&batch, en, n);
-	return aws_batch_run(b->c, NULL, &batch, e);
+	return aws_batch_run(b->c, NULL, &put_op, en, n, e);
 }
 
 int
 aws_events_parse_put(const char *p, size_t n, struct aws_events_entry *en, size_t k,
     struct ev_err *e)
 {
-	struct aws_batch b;
-	size_t idx[AWS_SQS_BATCH] = { 0 };
-	int kind[AWS_SQS_BATCH] = { 0 };
-
 	if (k > AWS_SQS_BATCH)
 		k = AWS_SQS_BATCH;
-	put_batch(&b, en, k);
-	for (size_t i = 0; i < k; i++) {
-		preput(&en[i], "default");
-		idx[i] = i;
-	}
-	aws_batch_read(&b, p, n, idx, k, kind);
 	for (size_t i = 0; i < k; i++)
-		if (en[i].status != 0)
-			return err_set(e, en[i].status < 0 ? EV_TEMPFAIL : en[i].status,
-			    "PutEvents: entry %zu: %s", i + 1, en[i].why);
-	return 0;
+		preput(&en[i], "default");
+	return aws_batch_parse(&put_op, en, k, p, n, e);
 }

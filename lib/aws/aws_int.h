@@ -115,12 +115,14 @@ int aws_sqs_attrs_size(const char *json, size_t n, size_t *size, struct ev_err *
 
 /* ---- aws_batch.c ---- */
 enum { AWS_WHY = 512 };		/* the why[] of aws_sqs_out and aws_sqs_ack */
-/* A batch call over arr[0..n): each element's int status (-1 pending on
- * entry) and char why[AWS_WHY] at those offsets; size its payload bytes
- * (NULL: none); entry appends its members after "Id" (with a leading
- * comma), or as the object's first members when positional (PutEvents:
- * no Id, answers in order); done reads a successful entry: 0, or a
- * status with why filled.  url NULL: no QueueUrl in the request. */
+/* A batch operation, described once (a static table per operation):
+ * each element of the caller's array has an int status (-1 pending on
+ * entry) and a char why[AWS_WHY] at those offsets; size gives its
+ * payload bytes (NULL: none); entry appends its members after "Id"
+ * (with a leading comma), or as the object's first members when
+ * positional (PutEvents: no Id, answers in order); done reads a
+ * successful entry: 0, or a status with why filled.  arr and n are
+ * the batch at hand (aws_batch_run fills them in a copy). */
 struct aws_batch {
 	const char *op;
 	int positional;
@@ -130,13 +132,20 @@ struct aws_batch {
 	void (*entry)(struct buf *b, void *arr, size_t i);
 	int (*done)(void *arr, size_t i, const char *p, size_t n, size_t obj);
 };
-int aws_batch_run(struct aws_client *c, const char *url, const struct aws_batch *b,
-    struct ev_err *e);
+/* Runs op over arr[0..n).  url NULL: no QueueUrl in the request. */
+int aws_batch_run(struct aws_client *c, const char *url, const struct aws_batch *op,
+    void *arr, size_t n, struct ev_err *e);
 /* Reads one response to the request of entries idx[0..k) (pending):
  * each gets its fate; kind[] (b->n of them) says how a retryable one
  * failed (status -2). */
 void aws_batch_read(const struct aws_batch *b, const char *p, size_t n, const size_t *idx,
     size_t k, int *kind);
+/* Reads p[0..n) as the answer to a request of arr[0..k) (k <= 10, all
+ * pending), for the fuzz target: 0, or the first entry's failure (75
+ * for one the answer leaves pending or retryable), e saying
+ * "OP: entry N: why". */
+int aws_batch_parse(const struct aws_batch *op, void *arr, size_t k, const char *p, size_t n,
+    struct ev_err *e);
 
 /* ---- aws_sqs.c ---- */
 /* The strings joined, up to a NULL (aws_json.c). */

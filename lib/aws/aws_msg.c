@@ -123,56 +123,34 @@ presend(struct aws_sqs_out *o)
 	}
 }
 
-static void
-send_batch(struct aws_batch *b, struct aws_sqs_out *o, size_t n)
-{
-	memset(b, 0, sizeof *b);
-	b->op = "SendMessageBatch";
-	b->arr = o;
-	b->n = n;
-	b->stride = sizeof *o;
-	b->status_off = offsetof(struct aws_sqs_out, status);
-	b->why_off = offsetof(struct aws_sqs_out, why);
-	b->size = out_size;
-	b->entry = out_entry;
-	b->done = out_done;
-}
+static const struct aws_batch send_op = {
+	.op = "SendMessageBatch", .stride = sizeof(struct aws_sqs_out),
+	.status_off = offsetof(struct aws_sqs_out, status),
+	.why_off = offsetof(struct aws_sqs_out, why),
+	.size = out_size, .entry = out_entry, .done = out_done,
+};
 
 int
 aws_sqs_send(struct aws_sqs *q, struct aws_sqs_out *o, size_t n, struct ev_err *e)
 {
 	const char *url;
-	struct aws_batch b;
 	int rc = aws_sqs_url(q, &url, e);
 
 	if (rc != 0)
 		return rc;
 	for (size_t i = 0; i < n; i++)
 		presend(&o[i]);
-	send_batch(&b, o, n);
-	return aws_batch_run(aws_sqs_client(q), url, &b, e);
+	return aws_batch_run(aws_sqs_client(q), url, &send_op, o, n, e);
 }
 
 int
 aws_sqs_parse_send(const char *p, size_t n, struct aws_sqs_out *o, size_t k, struct ev_err *e)
 {
-	struct aws_batch b;
-	size_t idx[AWS_SQS_BATCH] = { 0 };
-	int kind[AWS_SQS_BATCH] = { 0 };
-
 	if (k > AWS_SQS_BATCH)
 		k = AWS_SQS_BATCH;
-	send_batch(&b, o, k);
-	for (size_t i = 0; i < k; i++) {
-		presend(&o[i]);
-		idx[i] = i;
-	}
-	aws_batch_read(&b, p, n, idx, k, kind);
 	for (size_t i = 0; i < k; i++)
-		if (o[i].status != 0)
-			return err_set(e, o[i].status < 0 ? EV_TEMPFAIL : o[i].status,
-			    "SendMessageBatch: entry %zu: %s", i + 1, o[i].why);
-	return 0;
+		presend(&o[i]);
+	return aws_batch_parse(&send_op, o, k, p, n, e);
 }
 
 /* ---- DeleteMessageBatch, ChangeMessageVisibilityBatch ---- */
@@ -201,8 +179,21 @@ ack_done(void *arr, size_t i, const char *p, size_t n, size_t obj)
 	return 0;
 }
 
+static const struct aws_batch delete_op = {
+	.op = "DeleteMessageBatch", .stride = sizeof(struct aws_sqs_ack),
+	.status_off = offsetof(struct aws_sqs_ack, status),
+	.why_off = offsetof(struct aws_sqs_ack, why),
+	.entry = ack_entry, .done = ack_done,
+}, visibility_op = {
+	.op = "ChangeMessageVisibilityBatch", .stride = sizeof(struct aws_sqs_ack),
+	.status_off = offsetof(struct aws_sqs_ack, status),
+	.why_off = offsetof(struct aws_sqs_ack, why),
+	.entry = vis_entry, .done = ack_done,
+};
+
 static int
-acks(struct aws_sqs *q, const char *op, struct aws_sqs_ack *a, size_t n, struct ev_err *e)
+acks(struct aws_sqs *q, const struct aws_batch *op, struct aws_sqs_ack *a, size_t n,
+    struct ev_err *e)
 {
 	const char *url;
 	int rc = aws_sqs_url(q, &url, e);
@@ -213,24 +204,18 @@ acks(struct aws_sqs *q, const char *op, struct aws_sqs_ack *a, size_t n, struct 
 		a[i].status = -1;
 		a[i].why[0] = '\0';
 	}
-	struct aws_batch b = {
-		.op = op, .arr = a, .n = n, .stride = sizeof *a,
-		.status_off = offsetof(struct aws_sqs_ack, status),
-		.why_off = offsetof(struct aws_sqs_ack, why),
-		.entry = op[0] == 'D' ? ack_entry : vis_entry, .done = ack_done,
-	};
-	return aws_batch_run(aws_sqs_client(q), url, &b, e);
+	return aws_batch_run(aws_sqs_client(q), url, op, a, n, e);
 }
 
 int
 aws_sqs_delete(struct aws_sqs *q, struct aws_sqs_ack *a, size_t n, struct ev_err *e)
 {
-	return acks(q, "DeleteMessageBatch", a, n, e);
+	return acks(q, &delete_op, a, n, e);
 }
 
 int
 aws_sqs_change_visibility(struct aws_sqs *q, struct aws_sqs_ack *a, size_t n,
     struct ev_err *e)
 {
-	return acks(q, "ChangeMessageVisibilityBatch", a, n, e);
+	return acks(q, &visibility_op, a, n, e);
 }

@@ -1,6 +1,7 @@
 /* aws_recv — ReceiveMessage: every system and message attribute asked
  * for, the answer read into copies, each body's MD5OfBody and each
  * MessageAttributes' MD5 checked as the SDKs check them. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,39 +13,48 @@
 
 #include "aws_int.h"
 
-static char *
-span(const char *p, size_t n, size_t obj, const char *key)
-{
-	size_t v, vend;
+enum { F_ID, F_RECEIPT, F_BODY, F_ATTRS, F_MSG_ATTRS, F_ATTRS_MD5, NF };
 
-	if (!aws_json_get(p, n, obj, key, &v, &vend) || p[v] != '{')
-		return NULL;
-	return xstrndup(p + v, vend - v);
-}
-
-static char *
-str(const char *p, size_t n, size_t obj, const char *key, size_t *len)
-{
-	struct buf b = { 0 };
-
-	if (aws_json_str(p, n, obj, key, &b) <= 0) {
-		buf_free(&b);
-		return NULL;
-	}
-	if (len != NULL)
-		*len = b.n;
-	return buf_detach(&b);
-}
-
+/* Copies a message's members into one allocation that id heads (""
+ * when absent, refused by the caller): string members unescaped, the
+ * two Attributes objects as their JSON text; an absent one is NULL. */
 static void
-msg_free(struct aws_sqs_msg *m)
+copy_members(const char *p, size_t n, size_t obj, struct aws_sqs_msg *m)
+{
+	static const char *const key[NF] = { "MessageId", "ReceiptHandle", "Body",
+		"Attributes", "MessageAttributes", "MD5OfMessageAttributes" };
+	char **field[NF] = { &m->id, &m->receipt, &m->body, &m->attrs, &m->msg_attrs,
+		&m->msg_attrs_md5 };
+	size_t off[NF], v, vend;
+	struct buf all = { 0 }, s = { 0 };
+
+	for (int i = 0; i < NF; i++) {
+		off[i] = all.n;
+		if (i == F_ATTRS || i == F_MSG_ATTRS) {
+			if (aws_json_get(p, n, obj, key[i], &v, &vend) && p[v] == '{')
+				buf_add(&all, p + v, vend - v);
+			else
+				off[i] = SIZE_MAX;
+		} else if (aws_json_str(p, n, obj, key[i], &s) > 0) {
+			buf_add(&all, s.p, s.n);
+			if (i == F_BODY)
+				m->len = s.n;
+		} else if (i != F_ID) {
+			off[i] = SIZE_MAX;
+		}
+		if (off[i] != SIZE_MAX)
+			buf_addc(&all, '\0');
+	}
+	buf_free(&s);
+	char *base = buf_detach(&all);
+	for (int i = 0; i < NF; i++)
+		*field[i] = off[i] != SIZE_MAX ? base + off[i] : NULL;
+}
+
+void
+aws_sqs_msg_clear(struct aws_sqs_msg *m)
 {
 	free(m->id);
-	free(m->receipt);
-	free(m->body);
-	free(m->attrs);
-	free(m->msg_attrs);
-	free(m->msg_attrs_md5);
 	memset(m, 0, sizeof *m);
 }
 
@@ -52,26 +62,20 @@ msg_free(struct aws_sqs_msg *m)
 static int
 one(const char *p, size_t n, size_t obj, struct aws_sqs_msg *m, struct ev_err *e)
 {
-	char want[33], *md5;
+	char want[33];
+	struct buf md5 = { 0 };
 	int rc = 0;
 
 	memset(m, 0, sizeof *m);
-	m->id = str(p, n, obj, "MessageId", NULL);
-	m->receipt = str(p, n, obj, "ReceiptHandle", NULL);
-	m->body = str(p, n, obj, "Body", &m->len);
-	if (m->id == NULL || m->receipt == NULL || m->body == NULL || m->id[0] == '\0' ||
-	    m->receipt[0] == '\0')
+	copy_members(p, n, obj, m);
+	if (m->receipt == NULL || m->body == NULL || m->id[0] == '\0' || m->receipt[0] == '\0')
 		return err_set(e, EV_SOFTWARE, "ReceiveMessage: a message without MessageId, "
 		    "ReceiptHandle or Body");
-	m->attrs = span(p, n, obj, "Attributes");
-	m->msg_attrs = span(p, n, obj, "MessageAttributes");
-	m->msg_attrs_md5 = str(p, n, obj, "MD5OfMessageAttributes", NULL);
 	digest_hex_of(DIGEST_MD5, m->body, m->len, want);
-	md5 = str(p, n, obj, "MD5OfBody", NULL);
-	if (md5 == NULL || strcmp(md5, want) != 0)
+	if (aws_json_str(p, n, obj, "MD5OfBody", &md5) <= 0 || strcmp(md5.p, want) != 0)
 		rc = err_set(e, EV_SOFTWARE, "ReceiveMessage: MD5OfBody of message %s is '%s', "
-		    "not '%s'", m->id, md5 != NULL ? md5 : "", want);
-	free(md5);
+		    "not '%s'", m->id, md5.p, want);
+	buf_free(&md5);
 	if (rc == 0 && m->msg_attrs != NULL && m->msg_attrs_md5 != NULL) {
 		if ((rc = aws_sqs_attrs_md5(m->msg_attrs, strlen(m->msg_attrs), want, e)) != 0)
 			rc = err_wrap(e, "ReceiveMessage: message %s", m->id);
@@ -123,7 +127,7 @@ void
 aws_sqs_msgs_free(struct aws_sqs_msg *m, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		msg_free(&m[i]);
+		aws_sqs_msg_clear(&m[i]);
 	free(m);
 }
 

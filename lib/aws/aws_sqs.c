@@ -21,13 +21,17 @@ struct aws_sqs {
 	struct buf req, resp;
 };
 
+/* The end of aws_sqs_open and aws_sqs_dup, given how their first steps
+ * went (rc): q, its client made, into *qp, or q closed and the status. */
 static int
-finish_open(struct aws_sqs *q, struct ev_err *e)
+finish_open(struct aws_sqs *q, int rc, struct aws_sqs **qp, struct ev_err *e)
 {
-	int rc = aws_client_new(q->conf, &q->c, e);
-
-	if (rc != 0)
+	if (rc == 0)
+		rc = aws_client_new(q->conf, &q->c, e);
+	if (rc != 0) {
+		aws_sqs_close(q);
 		return rc;
+	}
 	/* An sqs:// URI names its queue by AWS's URL only on AWS itself;
 	 * elsewhere (fauxqs keys queues by the URL it made) GetQueueUrl. */
 	if (q->u.queue_url[0] != '\0')
@@ -36,6 +40,7 @@ finish_open(struct aws_sqs *q, struct ev_err *e)
 		q->url = aws_cat(q->u.endpoint, "/", q->u.account, "/", q->u.name, NULL);
 	q->arn = aws_cat("arn:aws:sqs:", aws_conf_region(q->conf), ":", q->u.account, ":",
 	    q->u.name, NULL);
+	*qp = q;
 	return 0;
 }
 
@@ -49,14 +54,7 @@ aws_sqs_open(const char *uri, const char *endpoint_url, struct aws_sqs **qp, str
 		q->own_conf = 1;
 		rc = aws_conf_load(AWS_SQS, endpoint_url, q->u.region, q->u.endpoint, &q->conf, e);
 	}
-	if (rc == 0)
-		rc = finish_open(q, e);
-	if (rc != 0) {
-		aws_sqs_close(q);
-		return rc;
-	}
-	*qp = q;
-	return 0;
+	return finish_open(q, rc, qp, e);
 }
 
 int
@@ -70,13 +68,7 @@ aws_sqs_dup(struct aws_sqs *q, struct aws_sqs **qp, struct ev_err *e)
 	d->u.name = xstrdup(q->u.name);
 	d->u.queue_url = xstrdup(q->url != NULL ? q->url : q->u.queue_url);
 	d->conf = q->conf;
-	int rc = finish_open(d, e);
-	if (rc != 0) {
-		aws_sqs_close(d);
-		return rc;
-	}
-	*qp = d;
-	return 0;
+	return finish_open(d, 0, qp, e);
 }
 
 void

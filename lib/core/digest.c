@@ -191,3 +191,25 @@ digest_hex_of(enum digest_kind kind, const void *p, size_t n, char *out)
 	digest_update(&c, p, n);
 	digest_hex(&c, out);
 }
+
+static void
+field(struct digest *c, const void *p, size_t n)
+{
+	unsigned char len[4] = { (unsigned char)(n >> 24), (unsigned char)(n >> 16),
+		(unsigned char)(n >> 8), (unsigned char)n };
+
+	digest_update(c, len, 4);
+	digest_update(c, p, n);
+}
+
+void
+digest_sqs_attr(struct digest *c, const char *name, size_t nlen, const char *type,
+    size_t tlen, int binary, const void *value, size_t vlen)
+{
+	unsigned char transport = binary ? 2 : 1;
+
+	field(c, name, nlen);
+	field(c, type, tlen);
+	digest_update(c, &transport, 1);
+	field(c, value, vlen);
+}

@@ -27,5 +27,11 @@ void digest_update(struct digest *c, const void *p, size_t n);
  * which holds DIGEST_MD5_HEX or DIGEST_SHA256_HEX bytes. */
 void digest_hex(struct digest *c, char *out);
 void digest_hex_of(enum digest_kind kind, const void *p, size_t n, char *out);
+/* Adds one message attribute to an MD5OfMessageAttributes digest, as SQS
+ * encodes it (ref/sqs.md 2): name, type and value each length-prefixed
+ * (4 bytes, big-endian), the type followed by a transport byte, 2 for a
+ * Binary value (given decoded), 1 for String and Number. */
+void digest_sqs_attr(struct digest *c, const char *name, size_t nlen, const char *type,
+    size_t tlen, int binary, const void *value, size_t vlen);
 
 #endif

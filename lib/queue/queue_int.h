@@ -134,7 +134,6 @@ int qsqs_reload(struct queue *q, struct ev_err *e);
 /* The string member key of the JSON object p[0..n) into *out (NUL
  * terminated); 0 if there is none. */
 int qsqs_jstr(const char *p, size_t n, const char *key, struct buf *out);
-void qsqs_msg_clear(struct aws_sqs_msg *m);
 /* Makes a[0..n) (n <= 10), received but never handed out, visible again
  * at once (a wait's stash beyond what was asked for, or left at close). */
 void qsqs_give_back(struct qsqs *rs, struct aws_sqs_msg *a, size_t n);
@@ -155,6 +154,10 @@ int qsqs_release(struct queue *q, const struct q_msg *m, size_t n, int64_t delay
     unsigned char *ok, size_t *done, struct ev_err *e);
 void qsqs_wait(struct queue *q, int64_t deadline);
 void qsqs_envelope(struct queue *q, const struct q_msg *m, struct buf *b);
+/* A Lambda SQS record's end, both backends': ,"messageAttributes" to
+ * "awsRegion" (region[0..rlen)) and the closing brace. */
+void qmsg_envelope_end(const struct queue *q, const struct q_msg *m, const char *region,
+    size_t rlen, struct buf *b);
 int qsqs_stat(struct queue *q, struct q_stat *st, struct ev_err *e);
 int qsqs_set(struct queue *q, const char *name, const char *value, struct ev_err *e);
 int qsqs_purge(struct queue *q, long *purged, struct ev_err *e);

@@ -137,16 +137,6 @@ cmp_attr(const void *x, const void *y)
 	return strcmp(((const struct mattr *)x)->name, ((const struct mattr *)y)->name);
 }
 
-static void
-md5_field(struct digest *c, const void *p, size_t n)
-{
-	unsigned char len[4] = { (unsigned char)(n >> 24), (unsigned char)(n >> 16),
-	    (unsigned char)(n >> 8), (unsigned char)n };
-
-	digest_update(c, len, 4);
-	digest_update(c, p, n);
-}
-
 int
 q_attrs_render(char *const *specs, int n, char **json, char md5out[33], long *sizep,
     struct ev_err *e)
@@ -173,11 +163,8 @@ q_attrs_render(char *const *specs, int n, char **json, char md5out[33], long *si
 			buf_free(&b);
 			goto fail;
 		}
-		md5_field(&c, a[i].name, strlen(a[i].name));
-		md5_field(&c, a[i].type, strlen(a[i].type));
-		unsigned char transport = a[i].binary ? 2 : 1;
-		digest_update(&c, &transport, 1);
-		md5_field(&c, a[i].raw, a[i].rawlen);
+		digest_sqs_attr(&c, a[i].name, strlen(a[i].name), a[i].type, strlen(a[i].type),
+		    a[i].binary, a[i].raw, a[i].rawlen);
 		size += (long)(strlen(a[i].name) + strlen(a[i].type) + a[i].rawlen);
 		if (i > 0)
 			buf_addc(&b, ',');
@@ -208,9 +195,8 @@ q_envelope(struct queue *q, const struct q_msg *m, struct buf *b)
 		qsqs_envelope(q, m, b);
 		return;
 	}
-	char md5[33], arn[256];
+	char arn[256];
 
-	digest_hex_of(DIGEST_MD5, m->body, m->len, md5);
 	buf_adds(b, "{\"messageId\":\"");
 	buf_adds(b, m->id);
 	buf_adds(b, "\",\"receiptHandle\":");
@@ -239,14 +225,25 @@ q_envelope(struct queue *q, const struct q_msg *m, struct buf *b)
 		qdb_ref_arn(m->src, arn, sizeof arn);
 		buf_printf(b, ",\"DeadLetterQueueSourceArn\":\"%s\"", arn);
 	}
-	buf_adds(b, "},\"messageAttributes\":");
+	buf_addc(b, '}');
+	const char *region = strchr(q->arn + 12, ':');	/* after "arn:aws:sqs:" */
+	qmsg_envelope_end(q, m, q->arn + 12, (size_t)(region - q->arn - 12), b);
+}
+
+void
+qmsg_envelope_end(const struct queue *q, const struct q_msg *m, const char *region,
+    size_t rlen, struct buf *b)
+{
+	char md5[33];
+
+	digest_hex_of(DIGEST_MD5, m->body, m->len, md5);
+	buf_adds(b, ",\"messageAttributes\":");
 	buf_adds(b, m->attrs != NULL ? m->attrs : "{}");
 	if (m->attrs_md5 != NULL)
 		buf_printf(b, ",\"md5OfMessageAttributes\":\"%s\"", m->attrs_md5);
 	buf_printf(b, ",\"md5OfBody\":\"%s\",\"eventSource\":\"aws:sqs\",\"eventSourceARN\":", md5);
 	json_add_string(b, q->arn, strlen(q->arn));
-	const char *region = strchr(q->arn + 12, ':');	/* after "arn:aws:sqs:" */
 	buf_adds(b, ",\"awsRegion\":");
-	json_add_string(b, q->arn + 12, (size_t)(region - q->arn - 12));
+	json_add_string(b, region, rlen);
 	buf_addc(b, '}');
 }

@@ -162,18 +162,6 @@ qsqs_open(struct queue *q, const char *arg, int flags, const struct q_attrs *ini
 }
 
 void
-qsqs_msg_clear(struct aws_sqs_msg *m)
-{
-	free(m->id);
-	free(m->receipt);
-	free(m->body);
-	free(m->attrs);
-	free(m->msg_attrs);
-	free(m->msg_attrs_md5);
-	memset(m, 0, sizeof *m);
-}
-
-void
 qsqs_drop_msgs(struct qsqs *rs)
 {
 	for (size_t i = 0; i < rs->ncur && rs->lattrs != NULL; i++)

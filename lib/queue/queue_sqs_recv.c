@@ -9,7 +9,6 @@
 #include "aws/aws.h"
 #include "core/alloc.h"
 #include "core/clock.h"
-#include "core/digest.h"
 #include "core/json.h"
 #include "core/msg.h"
 #include "queue_int.h"
@@ -88,7 +87,7 @@ fetch(struct queue *q, size_t max, int vis_s, struct q_msg *out, size_t *n, stru
 		rs->cur = rs->stash;
 		rs->ncur = rs->nstash < max ? rs->nstash : max;
 		for (size_t i = rs->ncur; i < rs->nstash; i++)
-			qsqs_msg_clear(&rs->stash[i]);
+			aws_sqs_msg_clear(&rs->stash[i]);
 		rs->stash = NULL;
 		rs->nstash = 0;
 	} else {
@@ -215,10 +214,8 @@ qsqs_wait(struct queue *q, int64_t deadline)
 void
 qsqs_envelope(struct queue *q, const struct q_msg *m, struct buf *b)
 {
-	char md5[33];
 	const char *region = aws_sqs_region(q->rs->s);
 
-	digest_hex_of(DIGEST_MD5, m->body, m->len, md5);
 	buf_adds(b, "{\"messageId\":");
 	json_add_string(b, m->id, strlen(m->id));
 	buf_adds(b, ",\"receiptHandle\":");
@@ -232,13 +229,5 @@ qsqs_envelope(struct queue *q, const struct q_msg *m, struct buf *b)
 		json_compact(b, m->sys_attrs, strlen(m->sys_attrs));
 	else
 		buf_adds(b, "{}");
-	buf_adds(b, ",\"messageAttributes\":");
-	buf_adds(b, m->attrs != NULL ? m->attrs : "{}");
-	if (m->attrs_md5 != NULL)
-		buf_printf(b, ",\"md5OfMessageAttributes\":\"%s\"", m->attrs_md5);
-	buf_printf(b, ",\"md5OfBody\":\"%s\",\"eventSource\":\"aws:sqs\",\"eventSourceARN\":", md5);
-	json_add_string(b, q->arn, strlen(q->arn));
-	buf_adds(b, ",\"awsRegion\":");
-	json_add_string(b, region, strlen(region));
-	buf_addc(b, '}');
+	qmsg_envelope_end(q, m, region, strlen(region), b);
 }
