@@ -18,6 +18,7 @@
 #include "core/json.h"
 #include "core/msg.h"
 #include "core/proc.h"
+#include "core/words.h"
 
 #include "aws_int.h"
 
@@ -130,75 +131,6 @@ aws_ini_get(const char *path, const char *section, const char *key, struct buf *
 
 /* ---- credential_process ---- */
 
-static void
-word_add(char ***v, size_t *n, size_t *cap, struct buf *w)
-{
-	XGROW(v, cap, *n + 2);
-	(*v)[(*n)++] = buf_detach(w);
-	(*v)[*n] = NULL;
-}
-
-int
-aws_words(const char *s, char ***argv)
-{
-	char **v = NULL;
-	size_t n = 0, cap = 0;
-	struct buf w = { 0 };
-	int inword = 0;
-
-	for (; *s != '\0'; s++) {
-		if (*s == ' ' || *s == '\t' || *s == '\n') {
-			if (inword)
-				word_add(&v, &n, &cap, &w);
-			inword = 0;
-			continue;
-		}
-		inword = 1;
-		buf_add(&w, "", 0);
-		if (*s == '\'') {
-			const char *q = strchr(s + 1, '\'');
-			if (q == NULL)
-				goto bad;
-			buf_add(&w, s + 1, (size_t)(q - s - 1));
-			s = q;
-		} else if (*s == '"') {
-			for (s++; *s != '"'; s++) {
-				if (*s == '\0')
-					goto bad;
-				if (*s == '\\' && strchr("\"\\$`", s[1]) != NULL && s[1] != '\0')
-					s++;
-				buf_addc(&w, *s);
-			}
-		} else if (*s == '\\') {
-			if (s[1] == '\0')
-				goto bad;
-			buf_addc(&w, *++s);
-		} else {
-			buf_addc(&w, *s);
-		}
-	}
-	if (inword)
-		word_add(&v, &n, &cap, &w);
-	if (n == 0)
-		goto bad;
-	*argv = v;
-	return 0;
-bad:
-	buf_free(&w);
-	if (v != NULL)
-		aws_words_free(v);
-	else
-		free(v);
-	return -1;
-}
-
-void
-aws_words_free(char **argv)
-{
-	for (char **a = argv; a != NULL && *a != NULL; a++)
-		free(*a);
-	free(argv);
-}
 
 int
 aws_conf_process_json(struct aws_conf *c, const char *p, size_t n, struct ev_err *e)
@@ -263,9 +195,10 @@ run_process(struct aws_conf *c, const char *cmd, const char *profile, struct ev_
 	pid_t pid;
 	struct buf out = { 0 };
 
-	if (aws_words(cmd, &argv) != 0)
-		return err_set(e, EV_NOPERM, "credential_process of profile '%s': cannot split "
-		    "it into words (an unclosed quote?)", profile);
+	const char *why;
+	if ((argv = words_split(cmd, &why)) == NULL)
+		return err_set(e, EV_NOPERM, "credential_process of profile '%s': %s", profile,
+		    why);
 	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (null < 0 || pipe2(p, O_CLOEXEC) != 0) {
 		rc = err_sys(e, EV_SOFTWARE, "credential_process");
@@ -301,7 +234,7 @@ out:
 	for (int i = 0; i < 2; i++)
 		if (p[i] >= 0)
 			close(p[i]);
-	aws_words_free(argv);
+	words_free(argv);
 	return rc;
 }
 
@@ -529,12 +462,11 @@ aws_conf_load(enum aws_svc svc, const char *endpoint_url, const char *uri_region
 	free(w.creds_path);
 	free(w.config_path);
 	buf_free(&sect);
-	if (rc != 0) {
+	if (rc == 0)
+		*cp = c;
+	else
 		aws_conf_free(c);
-		return rc;
-	}
-	*cp = c;
-	return 0;
+	return rc;
 }
 
 void

@@ -51,12 +51,11 @@ aws_events_open(const char *uri, const char *endpoint_url, struct aws_events **b
 		rc = aws_conf_load(AWS_EVENTS, endpoint_url, b->region, NULL, &b->conf, e);
 	if (rc == 0)
 		rc = aws_client_new(b->conf, &b->c, e);
-	if (rc != 0) {
+	if (rc == 0)
+		*bp = b;
+	else
 		aws_events_close(b);
-		return rc;
-	}
-	*bp = b;
-	return 0;
+	return rc;
 }
 
 void

@@ -159,12 +159,11 @@ aws_client_new(struct aws_conf *conf, struct aws_client **cp, struct ev_err *e)
 		die_oom();
 	aws_retry_init(&c->retry);
 	int rc = setup(c, e);
-	if (rc != 0) {
+	if (rc == 0)
+		*cp = c;
+	else
 		aws_client_free(c);
-		return rc;
-	}
-	*cp = c;
-	return 0;
+	return rc;
 }
 
 void

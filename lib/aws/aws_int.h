@@ -34,12 +34,6 @@ struct aws_conf {
  * 1 found, 0 not in the section, -2 no such section, -1 no such file.  Indented lines (nested
  * settings) belong to the key above them and are skipped. */
 int aws_ini_get(const char *path, const char *section, const char *key, struct buf *out);
-/* Splits cmd into words as the AWS CLI (shlex.split) does: blanks
- * separate, '...' is literal, "..." keeps blanks and takes \" \\ \$ \`,
- * a backslash outside quotes escapes the next byte.  argv is
- * NULL-terminated, freed with aws_words_free.  -1 on an unclosed quote. */
-int aws_words(const char *cmd, char ***argv);
-void aws_words_free(char **argv);
 /* Fetches credential_process credentials again when they expire within
  * 5 minutes (a no-op for others): 0, or 77 with e set. */
 int aws_conf_refresh(struct aws_conf *c, struct ev_err *e);

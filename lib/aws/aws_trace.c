@@ -40,21 +40,6 @@ from_traceparent(const char *s, size_t n, struct buf *out)
 	return 1;
 }
 
-/* The string at p[v] (a JSON string) unescaped into out: 1, or 0. */
-static int
-str_at(const char *p, size_t n, size_t v, struct buf *out)
-{
-	size_t end;
-
-	if (v == (size_t)-1 || p[v] != '"' || (end = json_skip(p, n, v)) == (size_t)-1)
-		return 0;
-	buf_reset(out);
-	json_unescape(out, p + v + 1, end - v - 2);
-	buf_addc(out, '\0');
-	out->n--;
-	return 1;
-}
-
 /* The X-Amzn-Trace-Id member of a headers object, in any case. */
 static size_t
 header_value(const char *p, size_t n, size_t obj)
@@ -86,15 +71,15 @@ aws_trace_find(const char *ev, size_t n, struct buf *out)
 		obj = a;
 	a = json_find_member(ev, n, obj, "attributes", 10);
 	if (a != (size_t)-1 && ev[a] == '{' &&
-	    str_at(ev, n, json_find_member(ev, n, a, "AWSTraceHeader", 14), &s))
+	    json_string_at(ev, n, json_find_member(ev, n, a, "AWSTraceHeader", 14), &s))
 		found = good_xray(s.p, s.n);
-	if (!found && str_at(ev, n, header_value(ev, n, json_find_member(ev, n, obj,
+	if (!found && json_string_at(ev, n, header_value(ev, n, json_find_member(ev, n, obj,
 	    "headers", 7)), &s))
 		found = good_xray(s.p, s.n);
 	if (found) {
 		buf_reset(out);
 		buf_add(out, s.p, s.n);
-	} else if (str_at(ev, n, json_find_member(ev, n, obj, "traceparent", 11), &s)) {
+	} else if (json_string_at(ev, n, json_find_member(ev, n, obj, "traceparent", 11), &s)) {
 		buf_reset(out);
 		found = from_traceparent(s.p, s.n, out);
 	}

@@ -26,15 +26,7 @@ struct ent_text {
 static int
 str_member(const char *p, size_t n, size_t obj, const char *key, struct buf *b)
 {
-	size_t v = json_find_member(p, n, obj, key, strlen(key)), end;
-
-	if (v == (size_t)-1 || p[v] != '"' || (end = json_skip(p, n, v)) == (size_t)-1)
-		return 0;
-	buf_reset(b);
-	json_unescape(b, p + v + 1, end - v - 2);
-	buf_addc(b, '\0');
-	b->n--;
-	return 1;
+	return json_string_at(p, n, json_find_member(p, n, obj, key, strlen(key)), b);
 }
 
 /* "resources" when it is an array of strings, compacted into b. */
@@ -111,34 +103,6 @@ text_free(struct ent_text *t)
 	buf_free(&t->trace);
 }
 
-/* What a PutEvents status means for a delivery: retried or final, and
- * its ERROR_CODE. */
-static void
-fate(struct bus_item *it, int status, const char *why)
-{
-	switch (status) {
-	case 0:
-		it->state = ITEM_DONE;
-		break;
-	case EV_TEMPFAIL:
-		bus_item_fail(it, 0, "THROTTLING", "%s", why);
-		break;
-	case EV_NOPERM:
-		bus_item_fail(it, 1, "NO_PERMISSIONS", "%s", why);
-		break;
-	case EV_NOINPUT:
-		bus_item_fail(it, 1, "NO_RESOURCE", "%s", why);
-		break;
-	case EV_DATAERR:
-	case EV_USAGE:
-		bus_item_fail(it, 1, "INVALID_PARAMETER", "%s", why);
-		break;
-	default:	/* 69, 70, -1 (not attempted): may pass */
-		bus_item_fail(it, 0, "SERVICE_UNAVAILABLE", "%s", why);
-		break;
-	}
-}
-
 void
 bus_send_events(struct tgt_run *r, struct bus_item **items, size_t n)
 {
@@ -158,7 +122,8 @@ bus_send_events(struct tgt_run *r, struct bus_item **items, size_t n)
 	if (k > 0)
 		aws_events_put(r->ev, en, k, &e);
 	for (size_t i = 0; i < k; i++)
-		fate(who[i], en[i].status, en[i].status == -1 && e.msg[0] != '\0' ? e.msg :
+		bus_item_status(who[i], en[i].status, "SERVICE_UNAVAILABLE",
+		    en[i].status == -1 && e.msg[0] != '\0' ? e.msg :
 		    en[i].why[0] != '\0' ? en[i].why : "not sent");
 	for (size_t i = 0; i < n; i++)
 		text_free(&t[i]);

@@ -101,6 +101,11 @@ void bus_send_batch(struct tgt_run *r, struct bus_item **items, size_t n);
 void bus_exec(struct tgt_run *r, struct bus_item **items, size_t n);
 void bus_item_fail(struct bus_item *it, int final, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* What a target's status (0 or a SPEC exit status) means for a delivery:
+ * done; throttled or unavailable, retried; no permission, no such
+ * resource or refused data, final; anything else retried under the code
+ * other. */
+void bus_item_status(struct bus_item *it, int status, const char *other, const char *why);
 
 /* Keeps the stderr tail p[0..n) of a failed attempt in it. */
 void bus_item_tail(struct bus_item *it, const char *p, size_t n);

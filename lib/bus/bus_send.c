@@ -96,26 +96,28 @@ send_lines(struct tgt_run *r, struct bus_item **items, size_t n)
 	}
 }
 
-static void
-queue_fail(struct bus_item *it, int rc, const char *why)
+void
+bus_item_status(struct bus_item *it, int status, const char *other, const char *why)
 {
-	switch (rc) {
-	case EV_TEMPFAIL:
-		bus_item_fail(it, 0, "THROTTLING", "%s", why);
-		break;
-	case EV_UNAVAILABLE:
-		bus_item_fail(it, 0, "SERVICE_UNAVAILABLE", "%s", why);
-		break;
-	case EV_NOPERM:
-		bus_item_fail(it, 1, "NO_PERMISSIONS", "%s", why);
-		break;
-	case EV_NOINPUT:
-		bus_item_fail(it, 1, "NO_RESOURCE", "%s", why);
-		break;
-	default:
-		bus_item_fail(it, 0, "IO_ERROR", "%s", why);
-		break;
+	static const struct {
+		int status, final;
+		const char *code;
+	} fates[] = {
+		{ EV_TEMPFAIL, 0, "THROTTLING" }, { EV_UNAVAILABLE, 0, "SERVICE_UNAVAILABLE" },
+		{ EV_NOPERM, 1, "NO_PERMISSIONS" }, { EV_NOINPUT, 1, "NO_RESOURCE" },
+		{ EV_DATAERR, 1, "INVALID_PARAMETER" }, { EV_USAGE, 1, "INVALID_PARAMETER" },
+	};
+
+	if (status == 0) {
+		it->state = ITEM_DONE;
+		return;
 	}
+	for (size_t i = 0; i < sizeof fates / sizeof fates[0]; i++)
+		if (fates[i].status == status) {
+			bus_item_fail(it, fates[i].final, fates[i].code, "%s", why);
+			return;
+		}
+	bus_item_fail(it, 0, other, "%s", why);
 }
 
 /* queue: — one transaction; a message the queue refuses (too large, bad
@@ -156,7 +158,8 @@ send_queue(struct tgt_run *r, struct bus_item **items, size_t n)
 	 * (no credentials, no such queue) fails for good. */
 	for (size_t i = 0; i < n; i++)
 		if (items[i]->state != ITEM_FINAL)
-			queue_fail(items[i], rc, e.msg);
+			bus_item_status(items[i], rc == EV_DATAERR || rc == EV_USAGE ? -1 : rc,
+			    "IO_ERROR", e.msg);
 }
 
 /* The stream of a log: target's delivery: "stream", the value at
@@ -228,24 +231,17 @@ send_log(struct tgt_run *r, struct bus_item **items, size_t n)
 			    "log %s: %s", r->t->arg, le.msg);
 }
 
+typedef void send_fn(struct tgt_run *r, struct bus_item **items, size_t n);
+
 void
 bus_send_batch(struct tgt_run *r, struct bus_item **items, size_t n)
 {
-	switch (r->t->kind) {
-	case TGT_STDOUT:
-	case TGT_FILE:
-		send_lines(r, items, n);
-		break;
-	case TGT_QUEUE:
-		send_queue(r, items, n);
-		break;
-	case TGT_LOG:
-		send_log(r, items, n);
-		break;
-	case TGT_EVENTS:
-		bus_send_events(r, items, n);
-		break;
-	case TGT_EXEC:
-		break;
-	}
+	/* exec: targets schedule their own children (bus_exec). */
+	static send_fn *const send[] = {
+		[TGT_STDOUT] = send_lines, [TGT_FILE] = send_lines, [TGT_QUEUE] = send_queue,
+		[TGT_LOG] = send_log, [TGT_EVENTS] = bus_send_events,
+	};
+
+	if ((size_t)r->t->kind < sizeof send / sizeof send[0] && send[r->t->kind] != NULL)
+		send[r->t->kind](r, items, n);
 }

@@ -69,10 +69,4 @@ enum { RULES_DEFAULT_ATTEMPTS = 2, RULES_DEFAULT_MAX_AGE = 86400 };
 int rules_load(const char *path, struct rules **out, struct ev_err *e);
 void rules_free(struct rules *rs);
 
-/* Splits a command line into words as sh would for a simple command
- * without expansions: blanks separate, '...' and "..." quote, \ escapes.
- * Returns a NULL-terminated malloc'd vector (one free() each, then the
- * vector), or NULL with *why for unbalanced quotes or no words. */
-char **rules_words(const char *s, const char **why);
-
 #endif

@@ -12,6 +12,7 @@
 #include <jv.h>
 
 #include "core/alloc.h"
+#include "core/words.h"
 #include "core/arn.h"
 #include "core/buf.h"
 #include "core/msg.h"
@@ -241,7 +242,7 @@ parse_uri(const struct where *w, struct target *t)
 		check_resource(w, "log", t->arg, 0);
 		break;
 	case TGT_EXEC:
-		if ((t->argv = rules_words(t->arg, &why)) == NULL)
+		if ((t->argv = words_split(t->arg, &why)) == NULL)
 			fail(w, "'%s': %s", u, why);
 		break;
 	case TGT_EVENTS:
@@ -678,15 +679,6 @@ rules_load(const char *path, struct rules **out, struct ev_err *e)
 	return *out != NULL ? 0 : EV_USAGE;
 }
 
-/* A NULL-terminated vector of strings, and the strings. */
-static void
-free_words(char **v)
-{
-	for (char **w = v; w != NULL && *w != NULL; w++)
-		free(*w);
-	free(v);
-}
-
 /* The strings a target owns, freed alike. */
 static const size_t target_strings[] = {
 	offsetof(struct target, id), offsetof(struct target, uri), offsetof(struct target, arg),
@@ -699,8 +691,8 @@ target_free(struct target *t)
 {
 	for (size_t i = 0; i < sizeof target_strings / sizeof target_strings[0]; i++)
 		free(*(char **)((char *)t + target_strings[i]));
-	free_words(t->argv);
-	free_words(t->env);
+	words_free(t->argv);
+	words_free(t->env);
 	shape_free(t->shape);
 	if (t->stream_path != NULL)
 		jpath_free(t->stream_path);

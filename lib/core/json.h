@@ -67,6 +67,10 @@ int json_key_is(const char *k, size_t kn, const char *name, size_t len);
 size_t json_find_member(const char *p, size_t n, size_t i, const char *name, size_t len);
 /* Element idx of the array at p[i] (its '['): its start, or (size_t)-1. */
 size_t json_find_index(const char *p, size_t n, size_t i, size_t idx);
+/* The characters of the JSON string at p[v] into out (reset first, then
+ * NUL-terminated beyond out->n): 1; 0 when v is (size_t)-1 or no string
+ * starts there. */
+int json_string_at(const char *p, size_t n, size_t v, struct buf *out);
 
 /* Appends the valid JSON text p[0..n) without the white space between its
  * tokens: the same value, byte for byte otherwise (numbers as written). */

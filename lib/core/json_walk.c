@@ -266,3 +266,17 @@ json_compact(struct buf *out, const char *p, size_t n)
 		}
 	}
 }
+
+int
+json_string_at(const char *p, size_t n, size_t v, struct buf *out)
+{
+	size_t end;
+
+	if (v >= n || p[v] != '"' || (end = json_skip(p, n, v)) == (size_t)-1)
+		return 0;
+	buf_reset(out);
+	json_unescape(out, p + v + 1, end - v - 2);
+	buf_addc(out, '\0');
+	out->n--;
+	return 1;
+}

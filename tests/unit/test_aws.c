@@ -27,6 +27,7 @@
 #include "core/msg.h"
 #include "core/proc.h"
 #include "core/sig.h"
+#include "core/words.h"
 #include "queue/queue.h"
 #include "unit.h"
 
@@ -113,19 +114,22 @@ test_uri(void)
 static void
 test_words(void)
 {
-	char **v;
+	const char *why = NULL;
+	char **v = words_split("a 'b c'  \"d \\\"e\\\"\" f\\ g 'x'\"y\" '' z\\", &why);
 
-	CHECK(aws_words("a 'b c'  \"d \\\"e\\\"\" f\\ g 'x'\"y\"", &v) == 0);
+	CHECK(v != NULL);
 	CHECK_STR(v[0], "a");
 	CHECK_STR(v[1], "b c");
 	CHECK_STR(v[2], "d \"e\"");
 	CHECK_STR(v[3], "f g");
 	CHECK_STR(v[4], "xy");
-	CHECK(v[5] == NULL);
-	aws_words_free(v);
-	CHECK(aws_words("a 'b", &v) == -1);
-	CHECK(aws_words("a \"b", &v) == -1);
-	CHECK(aws_words("   ", &v) == -1);
+	CHECK_STR(v[5], "");
+	CHECK_STR(v[6], "z\\");
+	CHECK(v[7] == NULL);
+	words_free(v);
+	CHECK(words_split("a 'b", &why) == NULL && strcmp(why, "unbalanced quote in the command") == 0);
+	CHECK(words_split("a \"b", &why) == NULL);
+	CHECK(words_split("   ", &why) == NULL && strcmp(why, "no command") == 0);
 }
 
 /* Loads a configuration with the given fallbacks; the status. */
