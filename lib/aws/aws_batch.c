@@ -148,16 +148,20 @@ aws_batch_read(const struct aws_batch *b, const char *p, size_t n, const size_t 
 
 	if (b->positional) {
 		read_positional(b, p, n, valid, idx, k, kind);
-		return;
+	} else {
+		if (valid && aws_json_get(p, n, obj, "Successful", &at, &vend) && p[at] == '[')
+			while (aws_json_elem(p, n, &at, &v, &vend))
+				if (p[v] == '{' && entry_of(p, n, v, idx, k, &i) &&
+				    *st(b, i) == PENDING)
+					*st(b, i) = b->done(b->arr, i, p, n, v);
+		if (valid && aws_json_get(p, n, obj, "Failed", &at, &vend) && p[at] == '[')
+			while (aws_json_elem(p, n, &at, &v, &vend))
+				if (p[v] == '{' && entry_of(p, n, v, idx, k, &i) &&
+				    *st(b, i) == PENDING)
+					failed_entry(b, p, n, v, i, kind);
 	}
-	if (valid && aws_json_get(p, n, obj, "Successful", &at, &vend) && p[at] == '[')
-		while (aws_json_elem(p, n, &at, &v, &vend))
-			if (p[v] == '{' && entry_of(p, n, v, idx, k, &i) && *st(b, i) == PENDING)
-				*st(b, i) = b->done(b->arr, i, p, n, v);
-	if (valid && aws_json_get(p, n, obj, "Failed", &at, &vend) && p[at] == '[')
-		while (aws_json_elem(p, n, &at, &v, &vend))
-			if (p[v] == '{' && entry_of(p, n, v, idx, k, &i) && *st(b, i) == PENDING)
-				failed_entry(b, p, n, v, i, kind);
+	/* An entry the answer does not speak of was not sent, as far as we
+	 * can tell: never a success. */
 	for (size_t j = 0; j < k; j++)
 		if (*st(b, idx[j]) == PENDING) {
 			*st(b, idx[j]) = EV_SOFTWARE;

@@ -855,6 +855,20 @@ test_events(void)
 	CHECK(aws_events_put(b, en + 1, 1, &e) == EV_DATAERR && f.served == 1);
 	aws_events_close(b);
 	fake_stop(&f);
+	/* An answer that speaks of fewer entries than were sent: the others
+	 * are no success. */
+	static const char *const shortans[] = {
+		"200 {\"FailedEntryCount\":0,\"Entries\":[{\"EventId\":\"a\"}]}", NULL };
+	fake_start(&f, shortans);
+	snprintf(url, sizeof url, "http://127.0.0.1:%d", f.port);
+	OPENED(aws_events_open("events://eu-west-1/orders", url, &b, &e));
+	en[1].detail = "{\"a\":1}";
+	en[1].detail_len = 7;
+	CHECK(aws_events_put(b, en, 2, &e) == EV_SOFTWARE);
+	CHECK(en[0].status == 0 && en[1].status == EV_SOFTWARE);
+	CHECK_STR(e.msg, "PutEvents: entry 2: not in the server's answer");
+	aws_events_close(b);
+	fake_stop(&f);
 	CHECK(aws_events_open("events://EU/x", NULL, &b, &e) == EV_USAGE);
 	CHECK(aws_events_open("events://eu-west-1/", NULL, &b, &e) == EV_USAGE);
 	CHECK(aws_events_open("sqs://eu-west-1/1/q", NULL, &b, &e) == EV_USAGE);
