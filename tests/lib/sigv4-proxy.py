@@ -72,15 +72,9 @@ class Proxy(srvlib.Handler):
     log = None
     creds = None
 
-    def do_POST(self):
-        self.handle_one()
-
-    def do_GET(self):
-        self.handle_one()
-
     def handle_one(self):
         body = self.read_body()
-        op = self.headers.get('X-Amz-Target') or self.command + ' ' + self.path.split('?')[0]
+        op = self.operation()
         refusal = self.check(body)
         if refusal:
             status, type_, code, why = refusal

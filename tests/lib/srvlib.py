@@ -36,6 +36,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):  # a verdict file, not stderr noise
         pass
 
+    # Every request, whatever its method, goes to handle_one().
+    def do_POST(self):
+        self.handle_one()
+
+    def do_GET(self):
+        self.handle_one()
+
+    def operation(self):
+        """The SQS or EventBridge operation (X-Amz-Target), else METHOD PATH."""
+        return self.headers.get('X-Amz-Target') or self.command + ' ' + self.path.split('?')[0]
+
     def read_body(self):
         if 'chunked' in self.headers.get('Transfer-Encoding', '').lower():
             return self._read_chunked()

@@ -48,15 +48,9 @@ class Throttle(srvlib.Handler):
     log = None
     bodies = None
 
-    def do_POST(self):
-        self.handle_one()
-
-    def do_GET(self):
-        self.handle_one()
-
     def handle_one(self):
         body = self.read_body()
-        op = self.headers.get('X-Amz-Target') or self.command + ' ' + self.path
+        op = self.operation()
         if self.bodies:
             with open(self.bodies, 'ab') as f:
                 f.write(op.encode() + b' ' + body.replace(b'\n', b' ') + b'\n')
