@@ -135,6 +135,34 @@ kill_stray(long child, void *unused)
 	return kill_below(child, &depth);
 }
 
+/* Whether we have a child that is no running handler, as /proc lists
+ * our children (one read: the keeper has one thread); 1 when it cannot
+ * tell.  Most handlers leave nothing, and this is done at every end. */
+static int
+has_strays(void)
+{
+	char path[64], b[4096];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/self/task/%ld/children", (long)getpid());
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 1;
+	n = read(fd, b, sizeof b - 1);
+	close(fd);
+	if (n < 0 || n == (ssize_t)sizeof b - 1)
+		return 1;
+	b[n] = '\0';
+	for (char *p = b, *end; *p != '\0'; p = end) {
+		long pid = strtol(p, &end, 10);
+		if (end == p)
+			break;
+		if (!is_live((pid_t)pid))
+			return 1;
+	}
+	return 0;
+}
+
 /* Reaps every child that has ended.  A handler's group is killed while
  * it is still a zombie, so the group id cannot have been reused, and its
  * end is told; then what it left, which came back to us, dies too. */
@@ -160,7 +188,7 @@ reap(int sock)
 			tell(sock, &m);
 		}
 	}
-	if (reaped > 0)
+	if (reaped > 0 && has_strays())
 		fn_each_child((long)getpid(), kill_stray, NULL);
 }
 
