@@ -128,14 +128,15 @@ send_queue(struct tgt_run *r, struct bus_item **items, size_t n)
 	struct q_sent sent;
 	struct ev_err e;
 	struct buf trace = { 0 };
-	int rc = 0;
+	int rc = 0, remote = q_is_remote(r->q);
 
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		struct q_out m = { .body = items[i]->payload, .len = items[i]->n, .delay_ms = -1 };
 		if (q_attrs(r->q)->fifo)
 			m.group = r->t->rule->name;
-		/* The event's trace id goes on as AWSTraceHeader (SPEC 6). */
-		if (aws_trace_find(items[i]->event, items[i]->en, &trace)) {
+		/* The event's trace id goes on as AWSTraceHeader (SPEC 6); a
+		 * local queue keeps none, so its events are not searched. */
+		if (remote && aws_trace_find(items[i]->event, items[i]->en, &trace)) {
 			buf_addc(&trace, '\0');
 			m.trace = trace.p;
 		}
