@@ -122,6 +122,9 @@ struct qsqs {
 	struct ev_err werr;			/* a failed q_wait, for the next call */
 	struct buf stat;			/* the last GetQueueAttributes */
 	char *endpoint_url;			/* as opened, for the queues redrive opens */
+	/* The last message attributes converted to SQS's shape: a sender
+	 * gives every message the same ones. */
+	char *attrs_in, *attrs_out;
 };
 
 /* Opens arg (aws_is_uri) into q, whose rs it sets; with Q_CREATE and

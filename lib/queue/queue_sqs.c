@@ -198,6 +198,8 @@ qsqs_close(struct queue *q)
 		qsqs_give_back(rs, rs->stash, rs->nstash);
 	aws_sqs_msgs_free(rs->stash, rs->nstash);
 	buf_free(&rs->stat);
+	free(rs->attrs_in);
+	free(rs->attrs_out);
 	aws_sqs_close(rs->s);
 	free(rs->endpoint_url);
 	free(rs);
@@ -254,32 +256,53 @@ dup_id(const char *s, size_t len)
 	return s == NULL ? NULL : len > 0 ? xstrndup(s, len) : xstrdup(s);
 }
 
+/* m's attributes in SQS's shape into *out (a copy), or NULL. */
+static int
+sqs_attrs(struct qsqs *rs, const char *attrs, char **out, struct ev_err *e)
+{
+	struct buf a = { 0 };
+	int rc;
+
+	*out = NULL;
+	if (attrs == NULL)
+		return 0;
+	if (rs->attrs_in == NULL || strcmp(rs->attrs_in, attrs) != 0) {
+		if ((rc = aws_sqs_attrs_from_lambda(attrs, &a, e)) != 0) {
+			buf_free(&a);
+			return rc;
+		}
+		free(rs->attrs_in);
+		free(rs->attrs_out);
+		rs->attrs_in = xstrdup(attrs);
+		rs->attrs_out = buf_detach(&a);
+	}
+	*out = rs->attrs_out != NULL ? xstrdup(rs->attrs_out) : NULL;
+	return 0;
+}
+
 int
 qsqs_send_add(struct queue *q, const struct q_out *m, struct q_sent *sent, struct ev_err *e)
 {
 	struct qsqs *rs = q->rs;
-	struct buf a = { 0 };
+	char *attrs;
 	int rc;
 
 	memset(sent, 0, sizeof *sent);
-	if (m->attrs != NULL && (rc = aws_sqs_attrs_from_lambda(m->attrs, &a, e)) != 0) {
-		buf_free(&a);
+	if ((rc = sqs_attrs(rs, m->attrs, &attrs, e)) != 0)
 		return rc;
-	}
 	if (rs->npend == AWS_SQS_BATCH && (rc = flush(q, e)) != 0) {
-		buf_free(&a);
+		free(attrs);
 		return rc;
 	}
 	struct pend *p = &rs->pend[rs->npend++];
 	const char *trace = m->trace != NULL ? m->trace : getenv("_X_AMZN_TRACE_ID");
 	*p = (struct pend){ .body = xstrndup(m->body, m->len), .len = m->len,
 	    .group = dup_id(m->group, m->group_len), .dedup = dup_id(m->dedup, m->dedup_len),
-	    .attrs = m->attrs != NULL ? buf_detach(&a) : NULL,
+	    .attrs = attrs,
 	    .trace = trace != NULL && *trace != '\0' ? xstrdup(trace) : NULL,
 	    .delay_s = m->delay_ms < 0 ? -1 : (int)(m->delay_ms / 1000) };
 	if (m->attrs_md5 != NULL)
 		snprintf(p->attrs_md5, sizeof p->attrs_md5, "%s", m->attrs_md5);
-	buf_free(&a);
 	rs->active = 1;
 	return 0;
 }

@@ -233,7 +233,9 @@ qs_purge_delete() {
 qs_redrive() {
 	dlq=$(qs_new dead)
 	q=$(qs_new src --max-receives 1 --dlq "$dlq")
-	printf '{"n":%d}\n' 1 2 | evq-send "$q"
+	# Each with its own attribute: a move keeps every message's own.
+	echo '{"n":1}' | evq-send -a k=one "$q"
+	echo '{"n":2}' | evq-send -a k=two "$q"
 	evq-recv --lease 0 "$q" >/dev/null
 	# A later receive finds them over maxReceiveCount: dead letters.
 	wait_for 'evq-recv --lease 0 "$q" >/dev/null; [ "$(qs_left "$dlq")" = 2 ]' 30
@@ -242,6 +244,8 @@ qs_redrive() {
 	assert_equal "$(qs_left "$dlq")" 0
 	run evq-recv --lease 60 "$q"
 	assert_equal "$(jq -r .body <<<"$output" | sort | tr -d '\n')" '{"n":1}{"n":2}'
+	assert_equal "$(jq -r '"\(.body) \(.messageAttributes.k.stringValue)"' <<<"$output" | sort |
+	    tr '\n' ' ')" '{"n":1} one {"n":2} two '
 	run evq-ctl redrive "$dlq" --to "$dlq"
 	assert_failure 2
 }
