@@ -131,6 +131,8 @@ successes() {
 	run grep -rl -e wrong-pass-1 -e wrong-key-1 -e s3cr3t . --exclude=requests.ndjson --exclude=r.json
 	assert_failure
 	run evbus-route -r r.json --explain <<< '{"t":"x"}'
+	assert_output --partial "evbus-route: rule 'r' target 'b': POST $HOOK/basic auth basic, rate 300/s, concurrency 8, timeout 5 s"
+	assert_output --partial "evbus-route: rule 'r' target 'k': POST $HOOK/apikey auth api_key, rate 300/s"
 	refute_output --partial wrong-
 }
 

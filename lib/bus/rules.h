@@ -74,4 +74,10 @@ enum { RULES_DEFAULT_ATTEMPTS = 2, RULES_DEFAULT_MAX_AGE = 86400 };
 int rules_load(const char *path, struct rules **out, struct ev_err *e);
 void rules_free(struct rules *rs);
 
+/* What --explain says of an http target, into b (NUL-terminated): its
+ * method, URL, auth kind (never the secret), rate limit, and the
+ * insecure and cloudevents settings.  0 for other targets. */
+struct buf;
+int rules_describe(const struct target *t, struct buf *b);
+
 #endif

@@ -951,3 +951,22 @@ rules_free(struct rules *rs)
 	free(rs->byidx);
 	free(rs);
 }
+
+int
+rules_describe(const struct target *t, struct buf *b)
+{
+	static const char *const auth[] = { "none", "basic", "api_key",
+	    "oauth_client_credentials" };
+	const struct http_conf *c = t->http;
+
+	if (c == NULL)
+		return 0;
+	buf_reset(b);
+	buf_printf(b, "%s %s auth %s, rate %d/s, concurrency %d, timeout %lld s%s%s", c->method,
+	    c->url, auth[c->auth], c->rate, c->concurrency, (long long)(c->timeout_ms / 1000),
+	    c->insecure ? ", insecure (TLS not verified)" : "",
+	    c->cloudevents == HTTP_CE_BINARY ? ", cloudevents binary" :
+	    c->cloudevents == HTTP_CE_STRUCTURED ? ", cloudevents structured" : "");
+	buf_addc(b, '\0');
+	return 1;
+}
