@@ -207,3 +207,23 @@ successes() {
 	run -2 evbus-route -r r.json < /dev/null
 	assert_output --partial '.rules[0].targets[0].method: only http targets take a method'
 }
+
+@test "http: TLS is verified (CURL_CA_BUNDLE honoured); insecure is an explicit opt-out" {
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 2 \
+	    -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null
+	hook_start --tls cert.pem key.pem
+	H=${HOOK/http:/https:}
+	unset CURL_CA_BUNDLE SSL_CERT_FILE
+	rule1 r.json "{\"id\":\"h\",\"uri\":\"$H/ok\",\"dead_letter\":\"file:dl\",\"retry\":{\"attempts\":0}}"
+	evbus-route -r r.json <<< '{"t":"x","n":1}' 2>/dev/null
+	assert_equal "$(nlines "$REC")" 0
+	run jq -r .ERROR_CODE dl
+	assert_output CONNECTION_ERROR
+	CURL_CA_BUNDLE=$PWD/cert.pem evbus-route -r r.json <<< '{"t":"x","n":2}'
+	assert_equal "$(successes 2)" 1
+	rule1 r.json "{\"id\":\"h\",\"uri\":\"$H/ok\",\"insecure\":true}"
+	evbus-route -r r.json <<< '{"t":"x","n":3}'
+	assert_equal "$(successes 3)" 1
+	run evbus-route -r r.json --explain <<< '{"t":"x"}'
+	assert_output --partial 'insecure (TLS not verified)'
+}

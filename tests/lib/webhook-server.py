@@ -2,7 +2,9 @@
 """A webhook receiver for evbus-route's http targets (tests/evbus-route-http.bats).
 
 Usage: python3 tests/lib/webhook-server.py --record FILE [--user U:P]
-       [--key VALUE] [--port N] [--parent PID]
+       [--key VALUE] [--tls CERT KEY] [--port N] [--parent PID]
+
+With --tls it speaks HTTPS with that certificate and key.
 
 Each request is recorded as one JSON line in FILE ({"method", "path",
 "headers" (lower-case names), "body", "peer" (the client's port: one per
@@ -23,6 +25,7 @@ connection), "status"}) and answered by its path:
 import argparse
 import base64
 import json
+import ssl
 import sys
 import threading
 import time
@@ -101,7 +104,17 @@ def main():
     p.add_argument('--record', required=True)
     p.add_argument('--user', default='u:p')
     p.add_argument('--key', default='k')
+    p.add_argument('--tls', nargs=2, metavar=('CERT', 'KEY'))
     a = p.parse_args()
+    if a.tls:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(*a.tls)
+
+        class TLSServer(srvlib.Server):
+            def __init__(self, port, handler):
+                super().__init__(port, handler)
+                self.socket = ctx.wrap_socket(self.socket, server_side=True)
+        srvlib.Server = TLSServer
     Hook.user, Hook.key = a.user, a.key
     Hook.log = srvlib.LineLog(a.record)
     srvlib.serve(a.port, Hook, a.parent)
