@@ -227,3 +227,13 @@ successes() {
 	run evbus-route -r r.json --explain <<< '{"t":"x"}'
 	assert_output --partial 'insecure (TLS not verified)'
 }
+
+@test "http: method PUT sends the body; GET and HEAD send none" {
+	hook_start
+	for m in PUT GET HEAD; do
+		rule1 r.json "{\"id\":\"h\",\"uri\":\"$HOOK/ok\",\"method\":\"$m\",\"timeout\":30}"
+		evbus-route -r r.json <<< '{"t":"x","n":1}'
+	done
+	run jq -r '[.method, .body] | join(" ")' "$REC"
+	assert_output $'PUT {"t":"x","n":1}\nGET \nHEAD '
+}

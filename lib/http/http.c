@@ -70,8 +70,12 @@ http_open(const struct http_conf *c, struct http **out, struct ev_err *e)
 		h->slots[i].easy = ez;
 		http_easy_common(h, ez);
 		curl_easy_setopt(ez, CURLOPT_URL, c->url);
-		curl_easy_setopt(ez, CURLOPT_CUSTOMREQUEST, c->method);
-		curl_easy_setopt(ez, CURLOPT_POST, 1L);
+		if (strcmp(c->method, "HEAD") == 0)
+			curl_easy_setopt(ez, CURLOPT_NOBODY, 1L);
+		else if (strcmp(c->method, "GET") == 0)
+			curl_easy_setopt(ez, CURLOPT_HTTPGET, 1L);
+		else
+			curl_easy_setopt(ez, CURLOPT_CUSTOMREQUEST, c->method);
 		curl_easy_setopt(ez, CURLOPT_WRITEFUNCTION, keep_excerpt);
 		curl_easy_setopt(ez, CURLOPT_WRITEDATA, &h->slots[i].resp);
 		curl_easy_setopt(ez, CURLOPT_PRIVATE, &h->slots[i]);
@@ -159,7 +163,9 @@ start(struct http *h, struct slot *s, struct http_req *rq)
 	curl_slist_free_all(s->hdr);
 	s->hdr = headers(h, rq);
 	buf_reset(&h->body[s - h->slots]);
-	if (h->c.cloudevents == HTTP_CE_STRUCTURED) {
+	/* GET and HEAD carry no body: the event is in its headers only. */
+	if (strcmp(h->c.method, "GET") == 0 || strcmp(h->c.method, "HEAD") == 0) {
+	} else if (h->c.cloudevents == HTTP_CE_STRUCTURED) {
 		http_ce_structured(&h->body[s - h->slots], rq);
 		curl_easy_setopt(s->easy, CURLOPT_POSTFIELDS, h->body[s - h->slots].p);
 		curl_easy_setopt(s->easy, CURLOPT_POSTFIELDSIZE_LARGE,

@@ -51,6 +51,20 @@ class Hook(srvlib.Handler):
     def do_DELETE(self):
         self.handle_one()
 
+    def do_HEAD(self):
+        self.handle_one()
+
+    def answer(self, status, body, headers=()):
+        if self.command != 'HEAD':
+            super().answer(status, body, headers)
+            return
+        self.send_response(status)  # a HEAD answer has headers only
+        for k, v in headers:
+            self.send_header(k, v)
+        self.send_header('Content-Length', '0')
+        self.end_headers()
+        self.wfile.flush()
+
     def handle_one(self):
         body = self.read_body()
         parts = self.path.split('?')[0].strip('/').split('/')
