@@ -64,7 +64,7 @@ events3() {
 
 @test "timeout and concurrency belong to exec: targets only" {
 	bad_rules '{"rules":[{"name":"r","pattern":{"t":["x"]},"targets":[{"id":"f","uri":"file:x","timeout":5}]}]}' \
-	    'targets\[0\]\.timeout: only exec: targets take a timeout'
+	    'targets\[0\]\.timeout: only exec: and http targets take a timeout'
 	bad_rules '{"rules":[{"name":"r","pattern":{"t":["x"]},"targets":[{"id":"e","uri":"exec:true","timeout":0}]}]}' \
 	    'timeout: must be a whole number from 1 to 86400'
 }

@@ -461,9 +461,10 @@ str_dup(const struct where *w, jv o, const char *key, int required)
 
 	if (jv_is_valid(v)) {
 		struct where kw = sub(w, key, 0);
-		s = xstrdup(jv_string_value(v));
-		if (s[0] == '\0' || strlen(s) != (size_t)jv_string_length_bytes(jv_copy(v)))
+		const char *vs = jv_string_value(v);
+		if (vs[0] == '\0' || strlen(vs) != (size_t)jv_string_length_bytes(jv_copy(v)))
 			fail(&kw, "must not be empty or hold a NUL");
+		s = xstrdup(vs);
 	}
 	jv_free(v);
 	return s;
@@ -500,7 +501,11 @@ load_connection(const struct where *tw, jv t, struct http_conf *c)
 
 	if (!jv_is_valid(o))
 		return;
-	char *auth = str_dup(&w, o, "auth", 1);
+	/* A copy on the stack: a failure below must leave nothing to free. */
+	char auth[32];
+	jv a = member(&w, o, "auth", JV_KIND_STRING, 1);
+	snprintf(auth, sizeof auth, "%s", jv_string_value(a));
+	jv_free(a);
 	if (strcmp(auth, "basic") == 0) {
 		check_keys(&w, o, basic);
 		c->auth = HTTP_AUTH_BASIC;
@@ -526,16 +531,15 @@ load_connection(const struct where *tw, jv t, struct http_conf *c)
 		c->scope = str_dup(&w, o, "scope", 0);
 		c->secret = secret_env(&w, o, "client_secret_env");
 	} else {
-		free(auth);
 		fail(&aw, "want \"basic\", \"api_key\" or \"oauth_client_credentials\"");
 	}
-	free(auth);
 	jv_free(o);
 }
 
-/* One {name: string} object of http_parameters, each member through add. */
+/* Checks one {name: string} object of http_parameters (hdr: of headers);
+ * fails before anything is allocated, so a failure leaks nothing. */
 static void
-load_params(const struct where *pw, jv p, const char *key, CURLU *u, struct buf *hdrs)
+check_params(const struct where *pw, jv p, const char *key, int hdr)
 {
 	jv o = member(pw, p, key, JV_KIND_OBJECT, 0);
 	struct where w = sub(pw, key, 0);
@@ -550,9 +554,27 @@ load_params(const struct where *pw, jv p, const char *key, CURLU *u, struct buf 
 		const char *vs = jv_string_value(v);
 		if (ks[0] == '\0' || strpbrk(ks, "\r\n") != NULL || strpbrk(vs, "\r\n") != NULL)
 			fail(&kw, "a parameter has a name and no line break");
+		if (hdr && strpbrk(ks, ": \t") != NULL)
+			fail(&kw, "'%s' is not a header name", ks);
+		jv_free(k);
+		jv_free(v);
+	}
+	jv_free(o);
+}
+
+/* Adds the checked parameters: header lines to hdrs, or to u's query. */
+static void
+add_params(jv p, const char *key, CURLU *u, struct buf *hdrs)
+{
+	jv o = jv_object_get(jv_copy(p), jv_string(key));
+
+	if (!jv_is_valid(o)) {
+		jv_free(o);
+		return;
+	}
+	jv_object_foreach(o, k, v) {
+		const char *ks = jv_string_value(k), *vs = jv_string_value(v);
 		if (hdrs != NULL) {
-			if (strpbrk(ks, ": \t") != NULL)
-				fail(&kw, "'%s' is not a header name", ks);
 			buf_printf(hdrs, "%s: %s", ks, vs);
 			buf_addc(hdrs, '\0');
 		} else {
@@ -578,11 +600,17 @@ load_endpoint(const struct where *tw, jv t, struct target *tg, struct http_conf 
 	static const char *const keys[] = { "header_parameters", "query_string_parameters",
 	    NULL };
 	struct where uw = sub(tw, "uri", 0), w = sub(tw, "http_parameters", 0);
-	CURLU *u = curl_url();
+	jv p = member(tw, t, "http_parameters", JV_KIND_OBJECT, 0);
 	char *host = NULL, *url = NULL;
 	struct buf hdrs = { 0 };
-	jv p = member(tw, t, "http_parameters", JV_KIND_OBJECT, 0);
+	CURLU *u;
 
+	if (jv_is_valid(p)) {
+		check_keys(&w, p, keys);
+		check_params(&w, p, "header_parameters", 1);
+		check_params(&w, p, "query_string_parameters", 0);
+	}
+	u = curl_url();
 	if (u == NULL || curl_url_set(u, CURLUPART_URL, tg->uri, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || host[0] == '\0') {
 		curl_free(host);
@@ -591,9 +619,8 @@ load_endpoint(const struct where *tw, jv t, struct target *tg, struct http_conf 
 	}
 	curl_free(host);
 	if (jv_is_valid(p)) {
-		check_keys(&w, p, keys);
-		load_params(&w, p, "header_parameters", u, &hdrs);
-		load_params(&w, p, "query_string_parameters", u, NULL);
+		add_params(p, "header_parameters", NULL, &hdrs);
+		add_params(p, "query_string_parameters", u, NULL);
 	}
 	jv_free(p);
 	curl_url_get(u, CURLUPART_URL, &url, 0);
