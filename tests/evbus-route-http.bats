@@ -237,3 +237,18 @@ successes() {
 	run jq -r '[.method, .body] | join(" ")' "$REC"
 	assert_output $'PUT {"t":"x","n":1}\nGET \nHEAD '
 }
+
+@test "http: an OAuth token endpoint that refuses the client dead-letters the events, one fetch per attempt" {
+	hook_start
+	export CS='not-the-secret'
+	rule1 r.json "{\"id\":\"o\",\"uri\":\"$HOOK/oauth\",\"connection\":{\"auth\":\"oauth_client_credentials\",\"token_url\":\"$HOOK/token\",\"client_id\":\"cid\",\"client_secret_env\":\"CS\"},\"dead_letter\":\"file:dl\"}"
+	events 5 > in
+	run evbus-route -r r.json in
+	assert_success
+	assert_equal "$(jq -c 'select(.path == "/token")' "$REC" | wc -l | tr -d ' ')" 1
+	assert_equal "$(jq -c 'select(.path == "/oauth")' "$REC" | wc -l | tr -d ' ')" 0
+	run jq -r '[.ERROR_CODE, .ERROR_MESSAGE] | join("|")' dl
+	assert_line -n 0 "NO_PERMISSIONS|oauth token $HOOK/token: the token endpoint refused: HTTP 401"
+	assert_equal "$(nlines dl)" 5
+	refute_output --partial not-the-secret
+}

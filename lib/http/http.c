@@ -304,7 +304,15 @@ http_send(struct http *h, struct http_req *rq, size_t n)
 		struct slot *s;
 		while (next < n && (s = free_slot(h)) != NULL) {
 			if (h->c.auth == HTTP_AUTH_OAUTH && http_oauth_token(h, &rq[next]) != 0) {
-				next++;		/* its outcome is the token's failure */
+				/* No token: the rest of the attempt fails alike,
+				 * rather than asking the endpoint once for each. */
+				for (size_t j = next + 1; j < n; j++) {
+					rq[j].outcome = rq[next].outcome;
+					rq[j].status = rq[next].status;
+					rq[j].code = rq[next].code;
+					memcpy(rq[j].why, rq[next].why, sizeof rq[j].why);
+				}
+				next = n;
 				continue;
 			}
 			take_token(h);
