@@ -252,3 +252,15 @@ successes() {
 	assert_equal "$(nlines dl)" 5
 	refute_output --partial not-the-secret
 }
+
+@test "http: a CloudEvent as input is matched on its attributes and keeps them, extensions included" {
+	hook_start
+	printf '{"rules":[{"name":"r","pattern":{"type":["com.example.order"]},"targets":[%s,%s]}]}\n' \
+	    "{\"id\":\"b\",\"uri\":\"$HOOK/ok?m=b\",\"cloudevents\":\"binary\",\"input_path\":\"\$.data\"}" \
+	    "{\"id\":\"s\",\"uri\":\"$HOOK/ok?m=s\",\"cloudevents\":\"structured\",\"input_path\":\"\$.data\"}" > r.json
+	evbus-route -r r.json <<< '{"specversion":"1.0","id":"c-1","source":"/shop","type":"com.example.order","time":"2026-01-02T03:04:05Z","subject":"o-9","tenant":"acme","datacontenttype":"application/json","data":{"a":1}}'
+	run jq -r 'select(.path == "/ok?m=b") | .headers | [.["ce-id"], .["ce-source"], .["ce-type"], .["ce-subject"], .["ce-tenant"]] | join(" ")' "$REC"
+	assert_output "c-1 /shop com.example.order o-9 acme"
+	run jq -c 'select(.path == "/ok?m=s") | .body | fromjson' "$REC"
+	assert_output '{"specversion":"1.0","id":"c-1","source":"/shop","type":"com.example.order","time":"2026-01-02T03:04:05Z","subject":"o-9","tenant":"acme","datacontenttype":"application/json","data":{"a":1}}'
+}

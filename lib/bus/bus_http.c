@@ -14,8 +14,50 @@
 
 /* The texts one request points into. */
 struct req_text {
-	struct buf trace, id, src, type, time;
+	struct buf trace, id, src, type, time, ext, v;
 };
+
+/* A CloudEvent's attributes that the binding sets from elsewhere. */
+static int
+ce_own(const char *k, size_t kn)
+{
+	static const char *const own[] = { "specversion", "id", "source", "type", "time",
+	    "data", "data_base64", "datacontenttype", NULL };
+
+	for (const char *const *o = own; *o != NULL; o++)
+		if (json_key_is(k, kn, *o, strlen(*o)))
+			return 1;
+	return 0;
+}
+
+/* A CloudEvent read as input (it has "specversion") keeps its other
+ * attributes: each string member with a CloudEvents attribute name (a-z,
+ * 0-9) goes into t->ext as name and value. */
+static void
+ce_extensions(const struct bus_item *it, struct req_text *t, struct http_req *rq)
+{
+	const char *p = it->event;
+	size_t n = it->en, at = json_ws(p, n, 0), k, kend, v, vend;
+
+	buf_reset(&t->ext);
+	if (at >= n || p[at] != '{' || json_find_member(p, n, at, "specversion", 11) == (size_t)-1)
+		return;
+	while (json_member(p, n, &at, &k, &kend, &v, &vend)) {
+		size_t kn = kend - k - 2;
+		if (ce_own(p + k + 1, kn) || p[v] != '"' || kn == 0 || kn > 20 ||
+		    strspn(p + k + 1, "abcdefghijklmnopqrstuvwxyz0123456789") < kn)
+			continue;
+		if (!json_string_at(p, n, v, &t->v) ||
+		    (t->v.n > 0 && memchr(t->v.p, '\0', t->v.n) != NULL))
+			continue;
+		buf_add(&t->ext, p + k + 1, kn);
+		buf_addc(&t->ext, '\0');
+		buf_add(&t->ext, t->v.p, t->v.n);
+		buf_addc(&t->ext, '\0');
+		rq->nce++;
+	}
+	rq->ce_ext = t->ext.p;
+}
 
 /* The string member key of the event's top object into b (NUL-ended):
  * the text, or NULL. */
@@ -52,6 +94,7 @@ fill(const struct tgt_run *r, const struct bus_item *it, struct req_text *t,
 	if ((rq->ce_type = attr(it, "detail-type", &t->type)) == NULL)
 		rq->ce_type = attr(it, "type", &t->type);
 	rq->ce_time = attr(it, "time", &t->time);
+	ce_extensions(it, t, rq);
 }
 
 void
@@ -74,6 +117,8 @@ bus_send_http(struct tgt_run *r, struct bus_item **items, size_t n)
 		buf_free(&t[i].src);
 		buf_free(&t[i].type);
 		buf_free(&t[i].time);
+		buf_free(&t[i].ext);
+		buf_free(&t[i].v);
 	}
 	free(t);
 	free(rq);

@@ -55,6 +55,10 @@ struct http_req {
 	size_t n;
 	const char *trace;	/* X-Amzn-Trace-Id form (Root=1-…-…;…), or NULL */
 	const char *ce_id, *ce_source, *ce_type, *ce_time;	/* NULL if absent */
+	/* A CloudEvent read as input: its other attributes (subject,
+	 * extensions), names and values NUL-terminated in turn, nce pairs. */
+	const char *ce_ext;
+	size_t nce;
 	/* The outcome, set by http_send. */
 	enum { HTTP_OK, HTTP_RETRY, HTTP_FINAL } outcome;
 	long status;		/* the HTTP status, 0 when none came */

@@ -61,6 +61,14 @@ http_ce_headers(struct curl_slist *l, const struct http_req *rq)
 	l = add(l, "ce-source", rq->ce_source);
 	l = add(l, "ce-type", rq->ce_type);
 	l = add(l, "ce-time", rq->ce_time);
+	const char *a = rq->ce_ext;
+	for (size_t i = 0; i < rq->nce; i++) {
+		const char *v = a + strlen(a) + 1;
+		char name[128];
+		snprintf(name, sizeof name, "ce-%s", a);
+		l = add(l, name, v);
+		a = v + strlen(v) + 1;
+	}
 	return l;
 }
 
@@ -81,6 +89,12 @@ http_ce_structured(struct buf *b, const struct http_req *rq)
 	attr(b, "source", rq->ce_source);
 	attr(b, "type", rq->ce_type);
 	attr(b, "time", rq->ce_time);
+	const char *a = rq->ce_ext;
+	for (size_t i = 0; i < rq->nce; i++) {
+		const char *v = a + strlen(a) + 1;
+		attr(b, a, v);
+		a = v + strlen(v) + 1;
+	}
 	buf_adds(b, ",\"datacontenttype\":\"application/json\",\"data\":");
 	buf_add(b, rq->body, rq->n);
 	buf_adds(b, "}");
