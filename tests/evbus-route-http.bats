@@ -12,6 +12,9 @@ load lib/servers
 setup() {
 	export EVKIT_HOME="$BATS_TEST_TMPDIR/home"
 	export EVBUS_RETRY_BASE_MS=1
+	# The receivers are on 127.0.0.1: a proxy of the machine's must not
+	# stand between (libcurl would use it).
+	unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 	cd "$BATS_TEST_TMPDIR" || return 1
 }
 
@@ -263,4 +266,20 @@ successes() {
 	assert_output "c-1 /shop com.example.order o-9 acme"
 	run jq -c 'select(.path == "/ok?m=s") | .body | fromjson' "$REC"
 	assert_output '{"specversion":"1.0","id":"c-1","source":"/shop","type":"com.example.order","time":"2026-01-02T03:04:05Z","subject":"o-9","tenant":"acme","datacontenttype":"application/json","data":{"a":1}}'
+}
+
+@test "http: SIGTERM while the rate holds events back: they go to the dead letter, nothing waits for the rate" {
+	hook_start
+	rule1 r.json "{\"id\":\"h\",\"uri\":\"$HOOK/ok\",\"rate_per_second\":1,\"dead_letter\":\"file:dl\"}"
+	events 30 > in
+	evbus-route -r r.json in 2>err & pid=$!
+	wait_for '[ "$(nlines "$REC")" -ge 2 ]' 30
+	kill -TERM "$pid"
+	start=$(date +%s)
+	wait "$pid" || true
+	[ $(( $(date +%s) - start )) -lt 10 ] || fail "took $(( $(date +%s) - start )) s to stop"
+	sent=$(jq -c 'select(.status == 200)' "$REC" | wc -l | tr -d ' ')
+	assert_equal $(( sent + $(nlines dl) )) 30
+	run jq -r .ERROR_MESSAGE dl
+	assert_line -n 0 'not sent: interrupted by signal 15'
 }

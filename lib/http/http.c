@@ -12,6 +12,7 @@
 #include "core/clock.h"
 #include "core/json.h"
 #include "core/msg.h"
+#include "core/sig.h"
 #include "http.h"
 #include "http_int.h"
 
@@ -247,6 +248,10 @@ take_token(struct http *h)
 		}
 		int running;
 		int wait = (int)((h->next_us - (double)now) / 1000) + 1;
+		if (sig_stop)
+			return;
+		if (wait > 100)
+			wait = 100;	/* to see a stop soon */
 		curl_multi_poll(h->multi, NULL, 0, wait, NULL);
 		curl_multi_perform(h->multi, &running);
 		http_reap(h);
@@ -302,6 +307,14 @@ http_send(struct http *h, struct http_req *rq, size_t n)
 		rq[i].reauth = 0;
 	while (next < n || h->inflight > 0) {
 		struct slot *s;
+		/* Told to stop: what is in flight ends, nothing more starts
+		 * (a low rate would otherwise hold the stop for minutes). */
+		for (; sig_stop && next < n; next++) {
+			rq[next].outcome = HTTP_FINAL;
+			rq[next].code = "TARGET_ERROR";
+			snprintf(rq[next].why, sizeof rq[next].why, "not sent: interrupted by "
+			    "signal %d", (int)sig_stop);
+		}
 		while (next < n && (s = free_slot(h)) != NULL) {
 			if (h->c.auth == HTTP_AUTH_OAUTH && http_oauth_token(h, &rq[next]) != 0) {
 				/* No token: the rest of the attempt fails alike,
@@ -316,7 +329,7 @@ http_send(struct http *h, struct http_req *rq, size_t n)
 				continue;
 			}
 			take_token(h);
-			if ((s = free_slot(h)) == NULL)
+			if (sig_stop || (s = free_slot(h)) == NULL)
 				break;
 			start(h, s, &rq[next++]);
 		}
