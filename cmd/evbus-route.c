@@ -37,7 +37,8 @@ static const char help[] =
     "  -r, --rules=RULES       rules mode: deliver each event to the targets of\n"
     "                          the rules in the file RULES that it matches\n"
     "      --explain           rules mode: print {\"event\",\"rules\"} per event\n"
-    "                          instead of delivering\n"
+    "                          instead of delivering, and on stderr each http\n"
+    "                          target's method, URL, auth kind and rate\n"
     "      --archive=LOG       rules mode: append every event to the event log\n"
     "                          LOG before routing it\n"
     "      --redrive=DLQ       rules mode: send each dead letter in the queue DLQ\n"
@@ -230,12 +231,29 @@ read_lines(struct ndj_reader *rd)
 	return EV_OK;
 }
 
+/* --explain: what each http target would be sent to and how, on
+ * stderr (stdout keeps one line per event). */
+static void
+describe_targets(const struct rules *rs)
+{
+	struct buf b = { 0 };
+
+	for (int i = 0; i < rs->nrules; i++)
+		for (int j = 0; j < rs->rules[i].ntargets; j++)
+			if (rules_describe(&rs->rules[i].targets[j], &b))
+				msg_warn("rule '%s' target '%s': %s", rs->rules[i].name,
+				    rs->rules[i].targets[j].id, b.p);
+	buf_free(&b);
+}
+
 static int
 rules_mode(struct rules *rs, const struct bus_pipe_opts *o, char **files, int nfiles)
 {
 	struct ev_err e = { 0 };
 
 	out_init(cli.line_buffered);
+	if (o->explain)
+		describe_targets(rs);
 	if (bus_pipe_open(rs, o, &rm.pipe, &e) != 0)
 		msg_die_err(&e);
 	sig_catch_stop();

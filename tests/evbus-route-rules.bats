@@ -64,7 +64,7 @@ events3() {
 
 @test "timeout and concurrency belong to exec: targets only" {
 	bad_rules '{"rules":[{"name":"r","pattern":{"t":["x"]},"targets":[{"id":"f","uri":"file:x","timeout":5}]}]}' \
-	    'targets\[0\]\.timeout: only exec: targets take a timeout'
+	    'targets\[0\]\.timeout: only exec: and http targets take a timeout'
 	bad_rules '{"rules":[{"name":"r","pattern":{"t":["x"]},"targets":[{"id":"e","uri":"exec:true","timeout":0}]}]}' \
 	    'timeout: must be a whole number from 1 to 86400'
 }
@@ -376,8 +376,8 @@ EOF
 	t='{"id":"1","uri":"stdout:"}'
 	bad_rules "{\"rules\":[{\"name\":\"a\",\"pattern\":{\"t\":[\"x\"]},\"targets\":[$t,$t,$t,$t,$t,$t]}]}" '\.rules\[0\]\.targets: .*1 to 5'
 	bad_rules '{"rules":[{"name":"a","pattern":{"t":["x"]},"targets":[]}]}' '\.rules\[0\]\.targets: .*1 to 5'
-	bad_rules '{"rules":[{"name":"a","pattern":{"t":["x"]},"targets":[{"id":"1","uri":"https://example.com/h","cloudevents":"binary"}]}]}' \
-	    '\.rules\[0\]\.targets\[0\]\.uri: .*http targets are not implemented yet'
+	bad_rules '{"rules":[{"name":"a","pattern":{"t":["x"]},"targets":[{"id":"1","uri":"https://","cloudevents":"binary"}]}]}' \
+	    '\.rules\[0\]\.targets\[0\]\.uri: .*not a valid http:// or https:// URL'
 	bad_rules '{"rules":[{"name":"a","pattern":{"t":["x"]},"targets":[{"id":"1","uri":"gopher:x"}]}]}' '\.targets\[0\]\.uri: .*unknown target'
 	bad_rules '{"rules":[{"name":"a","pattern":{"t":["x"]},"targets":[{"id":"1","uri":"file:"}]}]}' '\.targets\[0\]\.uri: .*no file'
 	bad_rules '{"rules":[{"name":"a","pattern":{"t":["x"]},"targets":[{"id":"1","uri":"queue:a b"}]}]}' '\.targets\[0\]\.uri: invalid queue name'

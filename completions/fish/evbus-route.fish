@@ -4,7 +4,7 @@ complete -c evbus-route -s v -l invert-match -d 'Select events that match no pat
 complete -c evbus-route -s c -l count -d 'Print only the number of selected events'
 complete -c evbus-route -s j -l jobs -x -a '1 2 4 8' -d 'Scan a large file with N threads'
 complete -c evbus-route -s r -l rules -r -F -d 'Rules mode: deliver to the targets of the rules in FILE'
-complete -c evbus-route -l explain -d 'Rules mode: print the rules each event matches instead'
+complete -c evbus-route -l explain -d 'Rules mode: print the rules each event matches instead; describe http targets'
 complete -c evbus-route -l archive -r -F -d 'Rules mode: append every event to LOG before routing it'
 complete -c evbus-route -l redrive -x -a '(for f in (set -q EVKIT_HOME; and echo $EVKIT_HOME; or echo (set -q XDG_DATA_HOME; and echo $XDG_DATA_HOME; or echo $HOME/.local/share)/evkit)/queues/*.db; basename $f .db; end)' -d 'Rules mode: send the dead letters in queue DLQ back to their targets'
 complete -c evbus-route -s q -l quiet -d 'No warnings'

@@ -18,6 +18,7 @@
 #include "aws/aws.h"
 #include "dlq/dlq.h"
 #include "evlog/evlog.h"
+#include "http/http.h"
 #include "queue/queue.h"
 #include "shape.h"
 
@@ -201,6 +202,9 @@ open_target(struct tgt_run *r, int inherit_env, struct ev_err *e)
 	case TGT_EVENTS:
 		rc = aws_events_open(t->arg, NULL, &r->ev, e);
 		break;
+	case TGT_HTTP:
+		rc = http_open(t->http, &r->http, e);
+		break;
 	default:
 		break;
 	}
@@ -227,6 +231,7 @@ close_target(struct tgt_run *r)
 	if (r->lb != NULL)
 		elog_batch_free(r->lb);
 	aws_events_close(r->ev);
+	http_close(r->http);
 	if (dlq_close(r->dl, &e) != 0 && r->err.code == 0)
 		r->err = e;
 	while (r->nspare > 0)

@@ -69,6 +69,7 @@ struct tgt_run {
 	struct elog *log;	/* log: */
 	struct elog_batch *lb;
 	struct aws_events *ev;	/* events: */
+	struct http *http;	/* http: */
 	struct dlq *dl;		/* the dead letter, or NULL */
 	struct proc_env env;	/* exec: the command's environment */
 	const struct bus_hooks *hooks;
@@ -93,6 +94,9 @@ int bus_open_log(const char *arg, struct elog **out, struct elog_batch **batch,
 
 /* bus_events.c: one attempt at an events: target's items (PutEvents). */
 void bus_send_events(struct tgt_run *r, struct bus_item **items, size_t n);
+
+/* bus_http.c: one attempt at an http target's items. */
+void bus_send_http(struct tgt_run *r, struct bus_item **items, size_t n);
 
 /* bus_send.c: one attempt at items[0..n) (their state ITEM_PENDING),
  * leaving each ITEM_DONE, ITEM_RETRY or ITEM_FINAL with code and why. */

@@ -240,7 +240,7 @@ bus_send_batch(struct tgt_run *r, struct bus_item **items, size_t n)
 	/* exec: targets schedule their own children (bus_exec). */
 	static send_fn *const send[] = {
 		[TGT_STDOUT] = send_lines, [TGT_FILE] = send_lines, [TGT_QUEUE] = send_queue,
-		[TGT_LOG] = send_log, [TGT_EVENTS] = bus_send_events,
+		[TGT_LOG] = send_log, [TGT_EVENTS] = bus_send_events, [TGT_HTTP] = bus_send_http,
 	};
 
 	if ((size_t)r->t->kind < sizeof send / sizeof send[0] && send[r->t->kind] != NULL)

@@ -7,11 +7,12 @@
 #include <stdint.h>
 
 #include "core/err.h"
+#include "http/http.h"
 #include "pattern/pattern.h"
 
 enum { RULES_MAX_TARGETS = 5 };		/* AWS's limit per rule */
 
-enum tgt_kind { TGT_STDOUT, TGT_FILE, TGT_QUEUE, TGT_LOG, TGT_EXEC, TGT_EVENTS };
+enum tgt_kind { TGT_STDOUT, TGT_FILE, TGT_QUEUE, TGT_LOG, TGT_EXEC, TGT_EVENTS, TGT_HTTP };
 
 struct shape;
 struct jpath;
@@ -32,6 +33,10 @@ struct target {
 	char *stream;		/* log: "stream", or NULL */
 	struct jpath *stream_path;	/* log: "stream_path", or NULL */
 	char *stream_path_text;
+	/* http: its endpoint, the secret already read from the environment;
+	 * every string in it is the target's (malloc'd), NULL otherwise. */
+	struct http_conf *http;
+	int http_rate;		/* http: rate_per_second, for --explain */
 	size_t slot;		/* its place in the bus (bus_open sets it) */
 	const struct rule *rule;
 };
@@ -68,5 +73,11 @@ enum { RULES_DEFAULT_ATTEMPTS = 2, RULES_DEFAULT_MAX_AGE = 86400 };
  * "PATH: .rules[1].targets[0].uri: why". */
 int rules_load(const char *path, struct rules **out, struct ev_err *e);
 void rules_free(struct rules *rs);
+
+/* What --explain says of an http target, into b (NUL-terminated): its
+ * method, URL, auth kind (never the secret), rate limit, and the
+ * insecure and cloudevents settings.  0 for other targets. */
+struct buf;
+int rules_describe(const struct target *t, struct buf *b);
 
 #endif

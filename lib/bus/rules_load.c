@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <curl/curl.h>
 #include <jv.h>
 
 #include "core/alloc.h"
@@ -207,8 +208,11 @@ parse_uri(const struct where *w, struct target *t)
 		{ "log:", TGT_LOG }, { "exec:", TGT_EXEC },
 	};
 
-	if (strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0)
-		fail(w, "'%s': http targets are not implemented yet", u);
+	if (strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0) {
+		t->kind = TGT_HTTP;
+		t->arg = xstrdup(u);
+		return;
+	}
 	if (strncmp(u, "events://", 9) == 0) {
 		parse_events(w, t);
 		return;
@@ -225,7 +229,7 @@ parse_uri(const struct where *w, struct target *t)
 	}
 	if (t->arg == NULL)
 		fail(w, "'%s': unknown target; use stdout:, file:PATH, queue:QUEUE, "
-		    "log:LOG, exec:COMMAND or events://REGION/BUS", u);
+		    "log:LOG, exec:COMMAND, events://REGION/BUS or http(s)://URL", u);
 	switch (t->kind) {
 	case TGT_STDOUT:
 		if (t->arg[0] != '\0')
@@ -246,6 +250,7 @@ parse_uri(const struct where *w, struct target *t)
 			fail(w, "'%s': %s", u, why);
 		break;
 	case TGT_EVENTS:
+	case TGT_HTTP:
 		break;
 	}
 }
@@ -447,12 +452,247 @@ load_env(const struct where *w, jv t, struct target *tg)
 	kind_only(w, t, tg, "env", TGT_EXEC, "exec:");
 }
 
+/* A string member of o, copied, or NULL when absent (required: fail). */
+static char *
+str_dup(const struct where *w, jv o, const char *key, int required)
+{
+	jv v = member(w, o, key, JV_KIND_STRING, required);
+	char *s = NULL;
+
+	if (jv_is_valid(v)) {
+		struct where kw = sub(w, key, 0);
+		const char *vs = jv_string_value(v);
+		if (vs[0] == '\0' || strlen(vs) != (size_t)jv_string_length_bytes(jv_copy(v)))
+			fail(&kw, "must not be empty or hold a NUL");
+		s = xstrdup(vs);
+	}
+	jv_free(v);
+	return s;
+}
+
+/* The value of the environment variable named at o.key, copied: a
+ * variable that is not set is a usage error naming it (SPEC 6a). */
+static char *
+secret_env(const struct where *w, jv o, const char *key)
+{
+	char *name = str_dup(w, o, key, 1);
+	const char *v = getenv(name);
+
+	if (v == NULL) {
+		struct where kw = sub(w, key, 0);
+		char m[128];
+		snprintf(m, sizeof m, "%s", name);
+		free(name);
+		fail(&kw, "environment variable %s is not set", m);
+	}
+	free(name);
+	return xstrdup(v);
+}
+
+static void
+load_connection(const struct where *tw, jv t, struct http_conf *c)
+{
+	static const char *const basic[] = { "auth", "username", "password_env", NULL };
+	static const char *const apikey[] = { "auth", "header", "value_env", NULL };
+	static const char *const oauth[] = { "auth", "token_url", "client_id",
+	    "client_secret_env", "scope", NULL };
+	jv o = member(tw, t, "connection", JV_KIND_OBJECT, 0);
+	struct where w = sub(tw, "connection", 0), aw = sub(&w, "auth", 0);
+
+	if (!jv_is_valid(o))
+		return;
+	/* A copy on the stack: a failure below must leave nothing to free. */
+	char auth[32];
+	jv a = member(&w, o, "auth", JV_KIND_STRING, 1);
+	snprintf(auth, sizeof auth, "%s", jv_string_value(a));
+	jv_free(a);
+	if (strcmp(auth, "basic") == 0) {
+		check_keys(&w, o, basic);
+		c->auth = HTTP_AUTH_BASIC;
+		c->user = str_dup(&w, o, "username", 1);
+		c->secret = secret_env(&w, o, "password_env");
+	} else if (strcmp(auth, "api_key") == 0) {
+		check_keys(&w, o, apikey);
+		c->auth = HTTP_AUTH_API_KEY;
+		c->user = str_dup(&w, o, "header", 1);
+		if (strpbrk(c->user, ": \t\r\n") != NULL)
+			fail(&w, "\"header\" must be a header name");
+		c->secret = secret_env(&w, o, "value_env");
+	} else if (strcmp(auth, "oauth_client_credentials") == 0) {
+		check_keys(&w, o, oauth);
+		c->auth = HTTP_AUTH_OAUTH;
+		c->token_url = str_dup(&w, o, "token_url", 1);
+		if (strncmp(c->token_url, "http://", 7) != 0 &&
+		    strncmp(c->token_url, "https://", 8) != 0) {
+			struct where uw = sub(&w, "token_url", 0);
+			fail(&uw, "'%s' is not an http:// or https:// URL", c->token_url);
+		}
+		c->user = str_dup(&w, o, "client_id", 1);
+		c->scope = str_dup(&w, o, "scope", 0);
+		c->secret = secret_env(&w, o, "client_secret_env");
+	} else {
+		fail(&aw, "want \"basic\", \"api_key\" or \"oauth_client_credentials\"");
+	}
+	jv_free(o);
+}
+
+/* Checks one {name: string} object of http_parameters (hdr: of headers);
+ * fails before anything is allocated, so a failure leaks nothing. */
+static void
+check_params(const struct where *pw, jv p, const char *key, int hdr)
+{
+	jv o = member(pw, p, key, JV_KIND_OBJECT, 0);
+	struct where w = sub(pw, key, 0);
+
+	if (!jv_is_valid(o))
+		return;
+	jv_object_foreach(o, k, v) {
+		struct where kw = sub(&w, jv_string_value(k), 0);
+		const char *ks = jv_string_value(k);
+		if (jv_get_kind(v) != JV_KIND_STRING)
+			fail(&kw, "must be a string, not %s", kind_name(v));
+		const char *vs = jv_string_value(v);
+		if (ks[0] == '\0' || strpbrk(ks, "\r\n") != NULL || strpbrk(vs, "\r\n") != NULL)
+			fail(&kw, "a parameter has a name and no line break");
+		if (hdr && strpbrk(ks, ": \t") != NULL)
+			fail(&kw, "'%s' is not a header name", ks);
+		jv_free(k);
+		jv_free(v);
+	}
+	jv_free(o);
+}
+
+/* Adds the checked parameters: header lines to hdrs, or to u's query. */
+static void
+add_params(jv p, const char *key, CURLU *u, struct buf *hdrs)
+{
+	jv o = jv_object_get(jv_copy(p), jv_string(key));
+
+	if (!jv_is_valid(o)) {
+		jv_free(o);
+		return;
+	}
+	jv_object_foreach(o, k, v) {
+		const char *ks = jv_string_value(k), *vs = jv_string_value(v);
+		if (hdrs != NULL) {
+			buf_printf(hdrs, "%s: %s", ks, vs);
+			buf_addc(hdrs, '\0');
+		} else {
+			char *e = curl_easy_escape(NULL, ks, 0), *f = curl_easy_escape(NULL, vs, 0);
+			struct buf q = { 0 };
+			buf_printf(&q, "%s=%s", e, f);
+			buf_addc(&q, '\0');
+			curl_free(e);
+			curl_free(f);
+			curl_url_set(u, CURLUPART_QUERY, q.p, CURLU_APPENDQUERY);
+			buf_free(&q);
+		}
+		jv_free(k);
+		jv_free(v);
+	}
+	jv_free(o);
+}
+
+/* The URL checked and its query parameters added; the header lines. */
+static void
+load_endpoint(const struct where *tw, jv t, struct target *tg, struct http_conf *c)
+{
+	static const char *const keys[] = { "header_parameters", "query_string_parameters",
+	    NULL };
+	struct where uw = sub(tw, "uri", 0), w = sub(tw, "http_parameters", 0);
+	jv p = member(tw, t, "http_parameters", JV_KIND_OBJECT, 0);
+	char *host = NULL, *url = NULL;
+	struct buf hdrs = { 0 };
+	CURLU *u;
+
+	if (jv_is_valid(p)) {
+		check_keys(&w, p, keys);
+		check_params(&w, p, "header_parameters", 1);
+		check_params(&w, p, "query_string_parameters", 0);
+	}
+	u = curl_url();
+	if (u == NULL || curl_url_set(u, CURLUPART_URL, tg->uri, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || host[0] == '\0') {
+		curl_free(host);
+		curl_url_cleanup(u);
+		fail(&uw, "'%s' is not a valid http:// or https:// URL", tg->uri);
+	}
+	curl_free(host);
+	if (jv_is_valid(p)) {
+		add_params(p, "header_parameters", NULL, &hdrs);
+		add_params(p, "query_string_parameters", u, NULL);
+	}
+	jv_free(p);
+	curl_url_get(u, CURLUPART_URL, &url, 0);
+	c->url = xstrdup(url);
+	curl_free(url);
+	curl_url_cleanup(u);
+	size_t nh = 0;
+	for (size_t i = 0; i < hdrs.n; i++)
+		nh += hdrs.p[i] == '\0';
+	char **h = xcalloc(nh + 1, sizeof *h);
+	for (size_t i = 0, at = 0; i < nh; i++, at += strlen(hdrs.p + at) + 1)
+		h[i] = xstrdup(hdrs.p + at);
+	c->headers = (const char *const *)h;
+	buf_free(&hdrs);
+}
+
+static void
+load_http(const struct where *w, jv t, struct target *tg)
+{
+	static const char *const methods[] = { "POST", "PUT", "PATCH", "DELETE", "GET", "HEAD",
+	    NULL };
+	struct http_conf *c;
+
+	if (tg->kind != TGT_HTTP) {
+		static const char *const keys[] = { "method", "http_parameters", "connection",
+		    "rate_per_second", "insecure", "cloudevents", NULL };
+		for (const char *const *k = keys; *k != NULL; k++)
+			kind_only(w, t, tg, *k, TGT_HTTP, "http");
+		return;
+	}
+	c = tg->http = xcalloc(1, sizeof *c);
+	load_endpoint(w, t, tg, c);
+	char *m = str_dup(w, t, "method", 0);
+	c->method = m != NULL ? m : xstrdup("POST");
+	int ok = 0;
+	for (const char *const *k = methods; *k != NULL; k++)
+		ok |= strcmp(*k, c->method) == 0;
+	if (!ok) {
+		struct where mw = sub(w, "method", 0);
+		fail(&mw, "want POST, PUT, PATCH, DELETE, GET or HEAD");
+	}
+	c->concurrency = tg->concurrency;
+	c->timeout_ms = tg->timeout_ms;
+	c->rate = tg->http_rate = (int)int_in(w, t, "rate_per_second", 1, 1000000,
+	    HTTP_DEFAULT_RATE);
+	jv ins = jv_object_get(jv_copy(t), jv_string("insecure"));
+	if (jv_is_valid(ins) && jv_get_kind(ins) != JV_KIND_TRUE && jv_get_kind(ins) != JV_KIND_FALSE) {
+		struct where iw = sub(w, "insecure", 0);
+		fail(&iw, "must be true or false");
+	}
+	c->insecure = jv_get_kind(ins) == JV_KIND_TRUE;
+	jv_free(ins);
+	char *ce = str_dup(w, t, "cloudevents", 0);
+	if (ce != NULL) {
+		c->cloudevents = strcmp(ce, "binary") == 0 ? HTTP_CE_BINARY :
+		    strcmp(ce, "structured") == 0 ? HTTP_CE_STRUCTURED : HTTP_CE_NONE;
+		free(ce);
+		if (c->cloudevents == HTTP_CE_NONE) {
+			struct where cw = sub(w, "cloudevents", 0);
+			fail(&cw, "want \"binary\" or \"structured\"");
+		}
+	}
+	load_connection(w, t, c);
+}
+
 static void
 load_target(const struct where *w, jv t, struct rule *r, int i)
 {
 	static const char *const keys[] = { "id", "uri", "input", "input_path",
 	    "input_transformer", "jq", "retry", "dead_letter", "concurrency", "timeout",
-	    "stream", "stream_path", "env", NULL };
+	    "stream", "stream_path", "env", "method", "http_parameters", "connection",
+	    "rate_per_second", "insecure", "cloudevents", NULL };
 	struct target *tg = &r->targets[i];
 
 	if (jv_get_kind(t) != JV_KIND_OBJECT)
@@ -476,10 +716,16 @@ load_target(const struct where *w, jv t, struct rule *r, int i)
 		tg->dead_letter = xstrdup(jv_string_value(dl));
 	}
 	jv_free(dl);
-	tg->concurrency = (int)int_in(w, t, "concurrency", 1, 1024, 1);
-	tg->timeout_ms = int_in(w, t, "timeout", 1, 86400, 0) * 1000LL;
-	kind_only(w, t, tg, "concurrency", TGT_EXEC, "exec:");
-	kind_only(w, t, tg, "timeout", TGT_EXEC, "exec:");
+	int web = tg->kind == TGT_HTTP;
+	tg->concurrency = (int)int_in(w, t, "concurrency", 1, 1024,
+	    web ? HTTP_DEFAULT_CONCURRENCY : 1);
+	tg->timeout_ms = int_in(w, t, "timeout", 1, 86400,
+	    web ? HTTP_DEFAULT_TIMEOUT_MS / 1000 : 0) * 1000LL;
+	if (!web) {
+		kind_only(w, t, tg, "concurrency", TGT_EXEC, "exec: and http");
+		kind_only(w, t, tg, "timeout", TGT_EXEC, "exec: and http");
+	}
+	load_http(w, t, tg);
 	load_stream(w, t, tg);
 	load_env(w, t, tg);
 }
@@ -679,6 +925,22 @@ rules_load(const char *path, struct rules **out, struct ev_err *e)
 	return *out != NULL ? 0 : EV_USAGE;
 }
 
+static void
+http_conf_free(struct http_conf *c)
+{
+	if (c == NULL)
+		return;
+	if (c->secret != NULL)
+		explicit_bzero((char *)c->secret, strlen(c->secret));
+	const char *const s[] = { c->url, c->method, c->user, c->secret, c->token_url, c->scope };
+	for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
+		free((char *)s[i]);
+	for (const char *const *h = c->headers; h != NULL && *h != NULL; h++)
+		free((char *)*h);
+	free((void *)c->headers);
+	free(c);
+}
+
 /* The strings a target owns, freed alike. */
 static const size_t target_strings[] = {
 	offsetof(struct target, id), offsetof(struct target, uri), offsetof(struct target, arg),
@@ -697,6 +959,7 @@ target_free(struct target *t)
 	if (t->stream_path != NULL)
 		jpath_free(t->stream_path);
 	free(t->stream_path);
+	http_conf_free(t->http);
 }
 
 void
@@ -714,4 +977,23 @@ rules_free(struct rules *rs)
 	free(rs->rules);
 	free(rs->byidx);
 	free(rs);
+}
+
+int
+rules_describe(const struct target *t, struct buf *b)
+{
+	static const char *const auth[] = { "none", "basic", "api_key",
+	    "oauth_client_credentials" };
+	const struct http_conf *c = t->http;
+
+	if (c == NULL)
+		return 0;
+	buf_reset(b);
+	buf_printf(b, "%s %s auth %s, rate %d/s, concurrency %d, timeout %lld s%s%s", c->method,
+	    c->url, auth[c->auth], c->rate, c->concurrency, (long long)(c->timeout_ms / 1000),
+	    c->insecure ? ", insecure (TLS not verified)" : "",
+	    c->cloudevents == HTTP_CE_BINARY ? ", cloudevents binary" :
+	    c->cloudevents == HTTP_CE_STRUCTURED ? ", cloudevents structured" : "");
+	buf_addc(b, '\0');
+	return 1;
 }

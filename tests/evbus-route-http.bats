@@ -1,0 +1,285 @@
+#!/usr/bin/env bats
+# evbus-route's http:// and https:// targets (SPEC 6a) against
+# tests/lib/webhook-server.py on 127.0.0.1: one successful delivery per
+# event under retries, the attempts each retry class makes, dead-letter
+# records, redirects not followed, basic / API-key / OAuth auth checked by
+# the server, the rate limit, connections kept alive, trace and
+# CloudEvents headers, no secret in any output, and bad rules (exit 2
+# naming the JSON path).
+load test_helper
+load lib/servers
+
+setup() {
+	export EVKIT_HOME="$BATS_TEST_TMPDIR/home"
+	export EVBUS_RETRY_BASE_MS=1
+	# The receivers are on 127.0.0.1: a proxy of the machine's must not
+	# stand between (libcurl would use it).
+	unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
+	cd "$BATS_TEST_TMPDIR" || return 1
+}
+
+teardown() {
+	_srv_stop "${HOOK_PID:-}" "${HOOK_FD:-}"
+}
+
+# hook_start: sets HOOK (the base URL) and REC (one request a line).
+hook_start() {
+	REC=$BATS_TEST_TMPDIR/requests.ndjson
+	: > "$REC"
+	_srv_start webhook "$SERVERS_PY" "$SERVERS_DIR/webhook-server.py" --record "$REC" \
+	    --user 'ann:s3cr3t-pass' --key 'k3y-s3cr3t' "$@" || return 1
+	HOOK_PID=$_SRV_PID HOOK_FD=$_SRV_FD
+	HOOK="http://127.0.0.1:$_SRV_PORT"
+}
+
+# rule1 FILE TARGET-JSON: one rule matching {"t":"x"} with that target.
+rule1() {
+	printf '{"rules":[{"name":"r","pattern":{"t":["x"]},"targets":[%s]}]}\n' "$2" > "$1"
+}
+
+events() {	# events N: N events {"t":"x","n":I}
+	for i in $(seq 1 "$1"); do printf '{"t":"x","n":%d}\n' "$i"; done
+}
+
+# successes BODY-N: the 200 answers the server gave to event n.
+successes() {
+	jq -c "select(.status == 200 and (.body | fromjson | .n) == $1)" "$REC" | wc -l | tr -d ' '
+}
+
+@test "http: each event is POSTed once as application/json with the target's headers and query" {
+	hook_start
+	rule1 r.json "{\"id\":\"h\",\"uri\":\"$HOOK/ok\",\"http_parameters\":{\"header_parameters\":{\"X-Tenant\":\"t1\"},\"query_string_parameters\":{\"a b\":\"c&d\"}}}"
+	events 3 | evbus-route -r r.json
+	run jq -r '[.method, .path, .headers["content-type"], .headers["x-tenant"], .body] | join(" ")' "$REC"
+	assert_line 'POST /ok?a%20b=c%26d application/json t1 {"t":"x","n":1}'
+	assert_equal "$(nlines "$REC")" 3
+	for n in 1 2 3; do assert_equal "$(successes $n)" 1; done
+}
+
+@test "http: 500 twice then 200 makes three attempts and one delivery per event" {
+	hook_start
+	rule1 r.json "{\"id\":\"h\",\"uri\":\"$HOOK/fail/500/2\",\"dead_letter\":\"file:dl\"}"
+	events 5 | evbus-route -r r.json
+	assert_equal "$(nlines "$REC")" 15
+	for n in 1 2 3 4 5; do assert_equal "$(successes $n)" 1; done
+	assert_equal "$(cat dl 2>/dev/null | wc -l | tr -d ' ')" 0
+}
+
+@test "http: 429 once is retried; 400 goes to the dead letter at once with its status and a body excerpt" {
+	hook_start
+	rule1 r.json "{\"id\":\"h\",\"uri\":\"$HOOK/fail/429/1\"}"
+	events 2 | evbus-route -r r.json
+	assert_equal "$(nlines "$REC")" 4
+	assert_equal "$(successes 1)" 1
+	: > "$REC"
+	rule1 r.json "{\"id\":\"h\",\"uri\":\"$HOOK/status/400\",\"dead_letter\":\"file:dl\",\"retry\":{\"attempts\":5}}"
+	run --separate-stderr evbus-route -r r.json <<< '{"t":"x","n":1}'
+	assert_success
+	assert_equal "$(nlines "$REC")" 1
+	run jq -r '[.ERROR_CODE, .ERROR_MESSAGE, .RETRY_ATTEMPTS, .EXHAUSTED_RETRY_CONDITION // "none", .TARGET_ARN] | join("|")' dl
+	assert_output "INVALID_PARAMETER|POST $HOOK/status/400: HTTP 400: the receiver says no: bad thing|0|none|$HOOK/status/400"
+}
+
+@test "http: 503 for good runs out of retries; a timeout and a closed port are retried too" {
+	hook_start
+	rule1 r.json "{\"id\":\"h\",\"uri\":\"$HOOK/status/503\",\"dead_letter\":\"file:dl\",\"retry\":{\"attempts\":3}}"
+	evbus-route -r r.json <<< '{"t":"x","n":1}' 2>/dev/null
+	assert_equal "$(nlines "$REC")" 4
+	run jq -r '[.ERROR_CODE, .RETRY_ATTEMPTS, .EXHAUSTED_RETRY_CONDITION] | join("|")' dl
+	assert_output "SERVICE_UNAVAILABLE|3|MaximumRetryAttempts"
+	rm dl
+	: > "$REC"
+	rule1 r.json "{\"id\":\"h\",\"uri\":\"$HOOK/slow/3000\",\"timeout\":1,\"dead_letter\":\"file:dl\",\"retry\":{\"attempts\":1}}"
+	evbus-route -r r.json <<< '{"t":"x","n":1}' 2>/dev/null
+	wait_for '[ "$(nlines "$REC")" -ge 2 ]' 10
+	run jq -r '[.ERROR_CODE, .RETRY_ATTEMPTS] | join("|")' dl
+	assert_output "TIMEOUT|1"
+	rm dl
+	# A port nothing listens on: the server's, once it has stopped.
+	_srv_stop "$HOOK_PID" "$HOOK_FD"
+	unset HOOK_PID HOOK_FD
+	rule1 r.json "{\"id\":\"h\",\"uri\":\"$HOOK/ok\",\"dead_letter\":\"file:dl\",\"retry\":{\"attempts\":2}}"
+	evbus-route -r r.json <<< '{"t":"x","n":1}' 2>/dev/null
+	run jq -r '[.ERROR_CODE, .RETRY_ATTEMPTS] | join("|")' dl
+	assert_output "CONNECTION_ERROR|2"
+}
+
+@test "http: a redirect is not followed; the failure names the location" {
+	hook_start
+	rule1 r.json "{\"id\":\"h\",\"uri\":\"$HOOK/redirect\",\"dead_letter\":\"file:dl\"}"
+	evbus-route -r r.json <<< '{"t":"x","n":1}' 2>/dev/null
+	assert_equal "$(nlines "$REC")" 1
+	run jq -r '.ERROR_MESSAGE' dl
+	assert_output --partial "HTTP 302 redirect to $HOOK/ok"
+}
+
+@test "http: basic and API-key auth are checked by the server; no secret in any output" {
+	hook_start
+	export PW='s3cr3t-pass' KEY='k3y-s3cr3t'
+	printf '{"rules":[{"name":"r","pattern":{"t":["x"]},"targets":[%s,%s]}]}\n' \
+	    "{\"id\":\"b\",\"uri\":\"$HOOK/basic\",\"connection\":{\"auth\":\"basic\",\"username\":\"ann\",\"password_env\":\"PW\"}}" \
+	    "{\"id\":\"k\",\"uri\":\"$HOOK/apikey\",\"connection\":{\"auth\":\"api_key\",\"header\":\"X-Api-Key\",\"value_env\":\"KEY\"}}" > r.json
+	run evbus-route -r r.json <<< '{"t":"x","n":1}'
+	assert_success
+	run jq -r '[.path, .status] | join(" ")' "$REC"
+	assert_line '/basic 200'
+	assert_line '/apikey 200'
+	# Wrong secrets: 401, dead-lettered, and still never printed.
+	export PW=wrong-pass-1 KEY=wrong-key-1
+	sed -i 's/"id":"k"/"id":"k","dead_letter":"file:dl"/; s/"id":"b"/"id":"b","dead_letter":"file:dl"/' r.json
+	run evbus-route -r r.json <<< '{"t":"x","n":1}'
+	assert_success
+	run jq -r '.ERROR_CODE' dl
+	assert_output $'NO_PERMISSIONS\nNO_PERMISSIONS'
+	run grep -rl -e wrong-pass-1 -e wrong-key-1 -e s3cr3t . --exclude=requests.ndjson --exclude=r.json
+	assert_failure
+	run evbus-route -r r.json --explain <<< '{"t":"x"}'
+	assert_output --partial "evbus-route: rule 'r' target 'b': POST $HOOK/basic auth basic, rate 300/s, concurrency 8, timeout 5 s"
+	assert_output --partial "evbus-route: rule 'r' target 'k': POST $HOOK/apikey auth api_key, rate 300/s"
+	refute_output --partial wrong-
+}
+
+@test "http: OAuth client credentials: the token is fetched once, cached, and refreshed on a 401" {
+	hook_start
+	export CS='k3y-s3cr3t'
+	rule1 r.json "{\"id\":\"o\",\"uri\":\"$HOOK/oauth\",\"connection\":{\"auth\":\"oauth_client_credentials\",\"token_url\":\"$HOOK/token\",\"client_id\":\"cid\",\"client_secret_env\":\"CS\",\"scope\":\"events\"},\"concurrency\":1}"
+	events 4 | evbus-route -r r.json
+	assert_equal "$(jq -c 'select(.path == "/token")' "$REC" | wc -l | tr -d ' ')" 2
+	for n in 1 2 3 4; do assert_equal "$(successes $n)" 1; done
+	run grep -c k3y-s3cr3t "$REC"
+	assert_output 2	# in the two token requests' bodies only
+}
+
+@test "http: rate_per_second 20 holds 60 events to at least 2.5 s" {
+	hook_start
+	rule1 r.json "{\"id\":\"h\",\"uri\":\"$HOOK/ok\",\"rate_per_second\":20}"
+	events 60 > in
+	start=$(date +%s%N)
+	evbus-route -r r.json in
+	ms=$(( ($(date +%s%N) - start) / 1000000 ))
+	assert_equal "$(nlines "$REC")" 60
+	[ "$ms" -ge 2500 ] || fail "60 events at 20/s took ${ms} ms"
+}
+
+@test "http: 300 events go over at most concurrency kept-alive connections" {
+	hook_start
+	rule1 r.json "{\"id\":\"h\",\"uri\":\"$HOOK/ok\",\"concurrency\":4,\"rate_per_second\":100000}"
+	events 300 > in
+	evbus-route -r r.json in
+	assert_equal "$(nlines "$REC")" 300
+	run sh -c "jq -r .peer '$REC' | sort -u | wc -l"
+	[ "$output" -le 4 ] || fail "$output connections"
+}
+
+@test "http: trace headers from the event's trace id; CloudEvents binary and structured" {
+	hook_start
+	rule1 r.json "{\"id\":\"h\",\"uri\":\"$HOOK/ok\",\"cloudevents\":\"binary\",\"input_path\":\"\$.detail\"}"
+	ev='{"t":"x","id":"e-1","source":"shop","detail-type":"OrderPlaced","time":"2026-01-02T03:04:05Z","detail":{"a":1},"traceparent":"00-5759e988bd862e3fe1be46a994272793-53995c3f42cd8ad8-01"}'
+	evbus-route -r r.json <<< "$ev"
+	run jq -r '.headers | [.["ce-specversion"], .["ce-id"], .["ce-source"], .["ce-type"], .["ce-time"], .traceparent, .["x-amzn-trace-id"]] | join(" ")' "$REC"
+	assert_output "1.0 e-1 shop OrderPlaced 2026-01-02T03:04:05Z 00-5759e988bd862e3fe1be46a994272793-53995c3f42cd8ad8-01 Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+	run jq -r .body "$REC"
+	assert_output '{"a":1}'
+	: > "$REC"
+	rule1 r.json "{\"id\":\"h\",\"uri\":\"$HOOK/ok\",\"cloudevents\":\"structured\",\"input_path\":\"\$.detail\"}"
+	evbus-route -r r.json <<< "$ev"
+	run jq -r '.headers["content-type"]' "$REC"
+	assert_output --partial 'application/cloudevents+json'
+	run jq -c '.body | fromjson' "$REC"
+	assert_output '{"specversion":"1.0","id":"e-1","source":"shop","type":"OrderPlaced","time":"2026-01-02T03:04:05Z","datacontenttype":"application/json","data":{"a":1}}'
+}
+
+@test "http: bad rules exit 2 naming the JSON path, before any event" {
+	unset NOPE
+	rule1 r.json '{"id":"h","uri":"http://127.0.0.1:9/x","connection":{"auth":"basic","username":"u","password_env":"NOPE"}}'
+	run -2 evbus-route -r r.json < /dev/null
+	assert_output --partial 'r.json: .rules[0].targets[0].connection.password_env: environment variable NOPE is not set'
+	rule1 r.json '{"id":"h","uri":"http://127.0.0.1:9/x","bogus":1}'
+	run -2 evbus-route -r r.json < /dev/null
+	assert_output --partial '.rules[0].targets[0].bogus: unknown key'
+	rule1 r.json '{"id":"h","uri":"http://"}'
+	run -2 evbus-route -r r.json < /dev/null
+	assert_output --partial '.rules[0].targets[0].uri: '
+	rule1 r.json '{"id":"h","uri":"http://h/","cloudevents":"json"}'
+	run -2 evbus-route -r r.json < /dev/null
+	assert_output --partial '.rules[0].targets[0].cloudevents: want "binary" or "structured"'
+	rule1 r.json '{"id":"h","uri":"http://h/","connection":{"auth":"digest"}}'
+	run -2 evbus-route -r r.json < /dev/null
+	assert_output --partial '.rules[0].targets[0].connection.auth: want'
+	rule1 r.json '{"id":"h","uri":"file:x","method":"PUT"}'
+	run -2 evbus-route -r r.json < /dev/null
+	assert_output --partial '.rules[0].targets[0].method: only http targets take a method'
+}
+
+@test "http: TLS is verified (CURL_CA_BUNDLE honoured); insecure is an explicit opt-out" {
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 2 \
+	    -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null
+	hook_start --tls cert.pem key.pem
+	H=${HOOK/http:/https:}
+	unset CURL_CA_BUNDLE SSL_CERT_FILE
+	rule1 r.json "{\"id\":\"h\",\"uri\":\"$H/ok\",\"dead_letter\":\"file:dl\",\"retry\":{\"attempts\":0}}"
+	evbus-route -r r.json <<< '{"t":"x","n":1}' 2>/dev/null
+	assert_equal "$(nlines "$REC")" 0
+	run jq -r .ERROR_CODE dl
+	assert_output CONNECTION_ERROR
+	CURL_CA_BUNDLE=$PWD/cert.pem evbus-route -r r.json <<< '{"t":"x","n":2}'
+	assert_equal "$(successes 2)" 1
+	rule1 r.json "{\"id\":\"h\",\"uri\":\"$H/ok\",\"insecure\":true}"
+	evbus-route -r r.json <<< '{"t":"x","n":3}'
+	assert_equal "$(successes 3)" 1
+	run evbus-route -r r.json --explain <<< '{"t":"x"}'
+	assert_output --partial 'insecure (TLS not verified)'
+}
+
+@test "http: method PUT sends the body; GET and HEAD send none" {
+	hook_start
+	for m in PUT GET HEAD; do
+		rule1 r.json "{\"id\":\"h\",\"uri\":\"$HOOK/ok\",\"method\":\"$m\",\"timeout\":30}"
+		evbus-route -r r.json <<< '{"t":"x","n":1}'
+	done
+	run jq -r '[.method, .body] | join(" ")' "$REC"
+	assert_output $'PUT {"t":"x","n":1}\nGET \nHEAD '
+}
+
+@test "http: an OAuth token endpoint that refuses the client dead-letters the events, one fetch per attempt" {
+	hook_start
+	export CS='not-the-secret'
+	rule1 r.json "{\"id\":\"o\",\"uri\":\"$HOOK/oauth\",\"connection\":{\"auth\":\"oauth_client_credentials\",\"token_url\":\"$HOOK/token\",\"client_id\":\"cid\",\"client_secret_env\":\"CS\"},\"dead_letter\":\"file:dl\"}"
+	events 5 > in
+	run evbus-route -r r.json in
+	assert_success
+	assert_equal "$(jq -c 'select(.path == "/token")' "$REC" | wc -l | tr -d ' ')" 1
+	assert_equal "$(jq -c 'select(.path == "/oauth")' "$REC" | wc -l | tr -d ' ')" 0
+	run jq -r '[.ERROR_CODE, .ERROR_MESSAGE] | join("|")' dl
+	assert_line -n 0 "NO_PERMISSIONS|oauth token $HOOK/token: the token endpoint refused: HTTP 401"
+	assert_equal "$(nlines dl)" 5
+	refute_output --partial not-the-secret
+}
+
+@test "http: a CloudEvent as input is matched on its attributes and keeps them, extensions included" {
+	hook_start
+	printf '{"rules":[{"name":"r","pattern":{"type":["com.example.order"]},"targets":[%s,%s]}]}\n' \
+	    "{\"id\":\"b\",\"uri\":\"$HOOK/ok?m=b\",\"cloudevents\":\"binary\",\"input_path\":\"\$.data\"}" \
+	    "{\"id\":\"s\",\"uri\":\"$HOOK/ok?m=s\",\"cloudevents\":\"structured\",\"input_path\":\"\$.data\"}" > r.json
+	evbus-route -r r.json <<< '{"specversion":"1.0","id":"c-1","source":"/shop","type":"com.example.order","time":"2026-01-02T03:04:05Z","subject":"o-9","tenant":"acme","datacontenttype":"application/json","data":{"a":1}}'
+	run jq -r 'select(.path == "/ok?m=b") | .headers | [.["ce-id"], .["ce-source"], .["ce-type"], .["ce-subject"], .["ce-tenant"]] | join(" ")' "$REC"
+	assert_output "c-1 /shop com.example.order o-9 acme"
+	run jq -c 'select(.path == "/ok?m=s") | .body | fromjson' "$REC"
+	assert_output '{"specversion":"1.0","id":"c-1","source":"/shop","type":"com.example.order","time":"2026-01-02T03:04:05Z","subject":"o-9","tenant":"acme","datacontenttype":"application/json","data":{"a":1}}'
+}
+
+@test "http: SIGTERM while the rate holds events back: they go to the dead letter, nothing waits for the rate" {
+	hook_start
+	rule1 r.json "{\"id\":\"h\",\"uri\":\"$HOOK/ok\",\"rate_per_second\":1,\"dead_letter\":\"file:dl\"}"
+	events 30 > in
+	evbus-route -r r.json in 2>err & pid=$!
+	wait_for '[ "$(nlines "$REC")" -ge 2 ]' 30
+	kill -TERM "$pid"
+	start=$(date +%s)
+	wait "$pid" || true
+	[ $(( $(date +%s) - start )) -lt 10 ] || fail "took $(( $(date +%s) - start )) s to stop"
+	sent=$(jq -c 'select(.status == 200)' "$REC" | wc -l | tr -d ' ')
+	assert_equal $(( sent + $(nlines dl) )) 30
+	run jq -r .ERROR_MESSAGE dl
+	assert_line -n 0 'not sent: interrupted by signal 15'
+}
