@@ -19,13 +19,18 @@
 //   reuse is counted from either), auth ("ok", "none" when no auth is set,
 //   "missing", "bad"), mode ("binary", "structured", "batch" or null),
 //   event (the SDK's CloudEvent as JSON, an array for a batch, or null),
-//   ce_error (why the SDK or the raw-id check refused it, or null), status
+//   ce_error (why the SDK or the raw-id check refused it, or null),
+//   ce_decoded (below), status
 //   (the answer) and delay_ms.
 // The raw id (ce-id header / "id" member) is checked before the SDK sees the
-// request: the SDK invents a UUID for a missing or empty id.
+// request: the SDK invents a UUID for a missing or empty id.  The SDK (9.0.0)
+// does not percent-decode binary-mode header values: ce_decoded (binary mode
+// only, else null) has every ce-* header decoded as the HTTP binding says
+// (one pass, invalid UTF-8 such as the overlong %C0%A0 refused: the value is
+// then {"error": ...}).
 //
 // Script (JSON object, from --script or POST /_control/script, which also
-// resets its counters):
+// resets its counters and the request number):
 //   "#N": ANSWER          the N-th request (token requests not counted)
 //   "/path": [ANSWER...]  the k-th request to /path gets the k-th answer,
 //                         the last one repeating ("500 twice then 200":
@@ -147,6 +152,22 @@ function parseCe(headers, body) {
 	}
 }
 
+function ceDecoded(mode, headers) {
+	if (mode !== 'binary')
+		return null;
+	const out = {};
+	for (const [k, v] of Object.entries(headers)) {
+		if (!k.startsWith('ce-'))
+			continue;
+		try {
+			out[k.slice(3)] = decodeURIComponent(v);
+		} catch (e) {
+			out[k.slice(3)] = { error: e.message };
+		}
+	}
+	return out;
+}
+
 function bearer(headers) {
 	const m = /^Bearer\s+(\S+)$/i.exec(headers.authorization || '');
 	return m ? m[1] : null;
@@ -228,7 +249,7 @@ function tokenEndpoint(req, base, body, res) {
 		answer = { access_token: t, token_type: 'Bearer', expires_in: opt.tokenTtl };
 	}
 	record({ n: 0, ...base, body, auth: status === 200 ? 'ok' : 'bad', mode: null,
-	    event: null, ce_error: null, status, delay_ms: 0 });
+	    event: null, ce_error: null, ce_decoded: null, status, delay_ms: 0 });
 	send(res, status, { 'content-type': 'application/json' }, JSON.stringify(answer), 0);
 }
 
@@ -236,6 +257,7 @@ function control(path, body, res) {
 	if (path === '/_control/script') {
 		script = JSON.parse(body || '{}');
 		counters = new Map();
+		nreq = 0;
 	} else if (path === '/_control/expire-tokens') {
 		for (const t of tokens.keys())
 			tokens.set(t, 0);
@@ -270,7 +292,8 @@ function handle(req, body, res) {
 	const a = auth === 'ok' || auth === 'none' ? pick(n, path, body) : { status: 401 };
 	const status = a.status || 200;
 	const delay = a.delay_ms || 0;
-	record({ n, ...base, body, auth, mode, event, ce_error: ceError, status, delay_ms: delay });
+	record({ n, ...base, body, auth, mode, event, ce_error: ceError,
+	    ce_decoded: ceDecoded(mode, req.headers), status, delay_ms: delay });
 	if (a.revoke && bearer(req.headers))
 		tokens.set(bearer(req.headers), 0);
 	const headers = { ...(a.headers || {}) };
