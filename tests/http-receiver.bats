@@ -2,13 +2,15 @@
 # The HTTP receiver of the http-target tests (tests/lib/http-receiver.mjs),
 # proved with curl: both CloudEvents modes parsed by the npm SDK, what it
 # records, its scripted answers, basic / API-key / OAuth auth, and the
-# connection numbers that connection reuse is counted from.
+# connection numbers that connection reuse is counted from; and the nginx
+# sink of the bench (tests/lib/nginx-sink.sh).
 
 load test_helper
 load lib/servers
 
 teardown() {
 	receiver_stop
+	nginx_sink_stop
 }
 
 # ce_binary PATH ID [CURL ARGS]: one binary-mode event, the status on stdout.
@@ -241,4 +243,19 @@ token() {
 	wait_for '! kill -0 "$pid" 2>/dev/null' 30
 	run curl -sS -o /dev/null "http://127.0.0.1:$port/x"
 	assert_failure 7	# could not connect
+}
+
+@test "the nginx sink answers 204 to anything and counts connections and requests" {
+	nginx_sink_start
+	read -r c0 r0 <<< "$(nginx_sink_counts)"
+	run curl -sS -o /dev/null -w '%{http_code} ' -d '{}' "$NGINX_SINK_URL/a" \
+	    -d '{}' "$NGINX_SINK_URL/b?x=1"
+	assert_output '204 204 '
+	read -r c1 r1 <<< "$(nginx_sink_counts)"
+	# One connection for the two requests, one for each status request.
+	assert_equal "$((c1 - c0)) $((r1 - r0))" '2 3'
+	[ -s "$NGINX_SINK_DIR/nginx.pid" ]
+	nginx_sink_stop
+	run curl -sS -o /dev/null "$NGINX_SINK_URL/a"
+	assert_failure 7
 }

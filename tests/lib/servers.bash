@@ -10,6 +10,7 @@
 #   receiver_start ARGS / receiver_stop  an HTTP receiver parsing CloudEvents
 #                                      with the npm SDK (http-receiver.mjs)
 #   receiver_script JSON / receiver_requests [JQ] / receiver_reset
+#   nginx_sink_start ARGS / nginx_sink_stop  Debian's nginx answering 204
 #
 # Each can run from setup_file/teardown_file (one server for the file) or
 # from a test.  A server stops when its stop function runs, when the shell
@@ -228,4 +229,27 @@ receiver_requests() {
 receiver_reset() {
 	: > "${RECEIVER_LOG:?receiver_reset: no receiver}"
 	receiver_script '{}'
+}
+
+# nginx_sink_start [nginx-sink.sh options]: nginx answering 204 to anything
+# (tests/lib/nginx-sink.sh).  Sets NGINX_SINK_PORT, NGINX_SINK_URL and
+# NGINX_SINK_DIR (its prefix: nginx.pid, error.log).
+nginx_sink_start() {
+	local dir
+	dir=$(mktemp -d "${BATS_FILE_TMPDIR:-${TMPDIR:-/tmp}}/nginx.XXXXXX") || return 1
+	_srv_start nginx-sink bash "$SERVERS_DIR/nginx-sink.sh" --dir "$dir" "$@" || return 1
+	export NGINX_SINK_PORT=$_SRV_PORT NGINX_SINK_PID=$_SRV_PID NGINX_SINK_FD=$_SRV_FD
+	export NGINX_SINK_URL="http://127.0.0.1:$NGINX_SINK_PORT" NGINX_SINK_DIR=$dir
+}
+
+nginx_sink_stop() {
+	_srv_stop "${NGINX_SINK_PID:-}" "${NGINX_SINK_FD:-}"
+	unset NGINX_SINK_PID NGINX_SINK_FD
+}
+
+# nginx_sink_counts: "CONNECTIONS REQUESTS" nginx accepted so far (the
+# request asking counts too).
+nginx_sink_counts() {
+	curl -sS --fail "${NGINX_SINK_URL:?nginx_sink_counts: no sink}/_status" |
+	    awk 'NR == 3 { print $1, $3 }'
 }
