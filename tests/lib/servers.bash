@@ -7,6 +7,10 @@
 #   fauxqs_start_checked / fauxqs_stop_checked  both, clients on the proxy
 #   throttle_start ARGS / throttle_stop  a misbehaving endpoint
 #   aws_cli ARGS                       Debian's AWS CLI, JSON 1.0 for SQS
+#   receiver_start ARGS / receiver_stop  an HTTP receiver parsing CloudEvents
+#                                      with the npm SDK (http-receiver.mjs)
+#   receiver_script JSON / receiver_requests [JQ] / receiver_reset
+#   nginx_sink_start ARGS / nginx_sink_stop  Debian's nginx answering 204
 #
 # Each can run from setup_file/teardown_file (one server for the file) or
 # from a test.  A server stops when its stop function runs, when the shell
@@ -181,4 +185,71 @@ aws_cli() {
 	AWS_DATA_PATH=$models "$SERVERS_AWS" \
 	    --endpoint-url "${AWS_CLI_ENDPOINT:-${AWS_ENDPOINT_URL:?aws_cli: no endpoint}}" \
 	    --output json "$@"
+}
+
+# receiver_start [http-receiver.mjs options]: a Node receiver recording
+# every request (tests/lib/http-receiver.mjs says what and how it answers).
+# Sets RECEIVER_PORT, RECEIVER_URL and RECEIVER_LOG (one JSON line a request).
+receiver_start() {
+	local log
+	if [ ! -f "$SERVERS_DIR/../node_modules/cloudevents/package.json" ]; then
+		echo "cloudevents is not installed: run 'npm ci --prefix tests' (make deps does)" >&2
+		return 1
+	fi
+	log=$(mktemp "${BATS_FILE_TMPDIR:-${TMPDIR:-/tmp}}/receiver.log.XXXXXX") || return 1
+	_srv_start http-receiver node "$SERVERS_DIR/http-receiver.mjs" --log "$log" "$@" ||
+	    return 1
+	export RECEIVER_PORT=$_SRV_PORT RECEIVER_PID=$_SRV_PID RECEIVER_FD=$_SRV_FD
+	export RECEIVER_URL="http://127.0.0.1:$RECEIVER_PORT" RECEIVER_LOG=$log
+}
+
+receiver_stop() {
+	_srv_stop "${RECEIVER_PID:-}" "${RECEIVER_FD:-}"
+	unset RECEIVER_PID RECEIVER_FD
+}
+
+# receiver_script JSON: replaces the receiver's script (and its counters).
+receiver_script() {
+	curl -sS --fail -X POST -H 'Content-Type: application/json' \
+	    --data-binary "$1" "${RECEIVER_URL:?receiver_script: no receiver}/_control/script"
+}
+
+# receiver_expire_tokens: every OAuth token issued so far is expired.
+receiver_expire_tokens() {
+	curl -sS --fail -X POST "${RECEIVER_URL:?no receiver}/_control/expire-tokens"
+}
+
+# receiver_requests [JQ_FILTER]: the recorded requests, one compact JSON (a
+# string: raw) a line, through JQ_FILTER (default: as recorded).
+receiver_requests() {
+	jq -rc "${1:-.}" "${RECEIVER_LOG:?receiver_requests: no receiver}"
+}
+
+# receiver_reset: forgets the recorded requests and the script.
+receiver_reset() {
+	: > "${RECEIVER_LOG:?receiver_reset: no receiver}"
+	receiver_script '{}'
+}
+
+# nginx_sink_start [nginx-sink.sh options]: nginx answering 204 to anything
+# (tests/lib/nginx-sink.sh).  Sets NGINX_SINK_PORT, NGINX_SINK_URL and
+# NGINX_SINK_DIR (its prefix: nginx.pid, error.log).
+nginx_sink_start() {
+	local dir
+	dir=$(mktemp -d "${BATS_FILE_TMPDIR:-${TMPDIR:-/tmp}}/nginx.XXXXXX") || return 1
+	_srv_start nginx-sink bash "$SERVERS_DIR/nginx-sink.sh" --dir "$dir" "$@" || return 1
+	export NGINX_SINK_PORT=$_SRV_PORT NGINX_SINK_PID=$_SRV_PID NGINX_SINK_FD=$_SRV_FD
+	export NGINX_SINK_URL="http://127.0.0.1:$NGINX_SINK_PORT" NGINX_SINK_DIR=$dir
+}
+
+nginx_sink_stop() {
+	_srv_stop "${NGINX_SINK_PID:-}" "${NGINX_SINK_FD:-}"
+	unset NGINX_SINK_PID NGINX_SINK_FD
+}
+
+# nginx_sink_counts: "CONNECTIONS REQUESTS" nginx accepted so far (the
+# request asking counts too).
+nginx_sink_counts() {
+	curl -sS --fail "${NGINX_SINK_URL:?nginx_sink_counts: no sink}/_status" |
+	    awk 'NR == 3 { print $1, $3 }'
 }
