@@ -7,6 +7,8 @@
 int64_t clock_now_ms(void);
 /* Monotonic milliseconds, for timeouts and back-off. */
 int64_t clock_mono_ms(void);
+/* Monotonic microseconds, for pacing finer than a millisecond. */
+int64_t clock_mono_us(void);
 /* "2026-11-23T12:00:00.123Z" into out (at least 25 bytes). */
 void clock_rfc3339(int64_t ms, char out[25]);
 /* Parses an RFC 3339 time (Z or ±hh:mm, optional fraction) into epoch ms;

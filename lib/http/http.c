@@ -239,7 +239,7 @@ static void
 take_token(struct http *h)
 {
 	for (;;) {
-		int64_t now = clock_mono_ms() * 1000;
+		int64_t now = clock_mono_us();
 		if (h->next_us <= (double)now) {
 			if (h->next_us < (double)now - h->interval_us)
 				h->next_us = (double)now - h->interval_us;
