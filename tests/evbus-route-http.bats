@@ -27,6 +27,19 @@ teardown() {
 	[ -n "${ROUTE_PID:-}" ] && kill -KILL "$ROUTE_PID" 2>/dev/null
 	receiver_stop
 	_srv_stop "${HOOK2_PID:-}" "${HOOK2_FD:-}"
+	nginx_sink_stop
+}
+
+# proxy_start: Debian's nginx as a forward proxy (nginx-sink.sh --proxy).
+# Sets PROXY (its URL) and PLOG (its access log: "REQUEST-LINE STATUS").
+proxy_start() {
+	nginx_sink_start --proxy || return 1
+	PROXY=$NGINX_SINK_URL PLOG=$NGINX_SINK_DIR/access.log
+}
+
+# proxied PATTERN: the proxy's log lines for requests matching PATTERN.
+proxied() {
+	grep -c -- "$1" "$PLOG" || true
 }
 
 # hook_start [http-receiver.mjs options]: sets HOOK (the base URL) and REC
@@ -330,6 +343,91 @@ count() {
 	[ $(( $(date +%s) - start )) -lt 10 ] || fail "took $(( $(date +%s) - start )) s to stop"
 	sent=$(count '.status == 200')
 	assert_equal $(( sent + $(nlines dl) )) 30
+	run jq -r .ERROR_MESSAGE dl
+	assert_line -n 0 'not sent: interrupted by signal 15'
+}
+
+@test "http: libcurl's http_proxy is honoured, for 127.0.0.1 too; NO_PROXY=127.0.0.1 goes direct; HTTP_PROXY is not read" {
+	hook_start
+	proxy_start
+	rule1 r.json "{\"id\":\"h\",\"uri\":\"$HOOK/ok\",\"dead_letter\":\"file:dl\"}"
+	# libcurl 7.88.1 (Debian 12) does not bypass localhost by itself: with
+	# no NO_PROXY, a request to 127.0.0.1 goes through the proxy.
+	http_proxy=$PROXY evbus-route -r r.json <<< '{"t":"x","n":1}'
+	assert_equal "$(proxied "^POST $HOOK/ok HTTP/1.1 200\$")" 1
+	run jq -r 'select((.body | fromjson | .n) == 1) | [.status, .headers["x-evkit-proxy"]] | join(" ")' "$REC"
+	assert_output '200 nginx'
+	http_proxy=$PROXY NO_PROXY=127.0.0.1 evbus-route -r r.json <<< '{"t":"x","n":2}'
+	http_proxy=$PROXY no_proxy=localhost,127.0.0.1 evbus-route -r r.json <<< '{"t":"x","n":3}'
+	# Upper-case HTTP_PROXY is ignored for http:// by libcurl (httpoxy).
+	HTTP_PROXY=$PROXY evbus-route -r r.json <<< '{"t":"x","n":4}'
+	assert_equal "$(proxied "$HOOK")" 1
+	run jq -r '[(.body | fromjson | .n), .status, .headers["x-evkit-proxy"] // "direct"] | join(" ")' "$REC"
+	assert_output $'1 200 nginx\n2 200 direct\n3 200 direct\n4 200 direct'
+	[ ! -s dl ]
+}
+
+@test "https: HTTPS_PROXY is honoured (a CONNECT the proxy refuses); NO_PROXY=127.0.0.1 goes direct" {
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 2 \
+	    -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null
+	hook_start --tls cert.pem key.pem
+	proxy_start
+	H=${HOOK/http:/https:}
+	export CURL_CA_BUNDLE=$PWD/cert.pem
+	rule1 r.json "{\"id\":\"h\",\"uri\":\"$H/ok\",\"dead_letter\":\"file:dl\",\"retry\":{\"attempts\":0}}"
+	# nginx does not tunnel: the CONNECT it logs shows the proxy was used.
+	HTTPS_PROXY=$PROXY evbus-route -r r.json <<< '{"t":"x","n":1}' 2>/dev/null
+	assert_equal "$(proxied "^CONNECT 127.0.0.1:$RECEIVER_PORT HTTP/1.1 400\$")" 1
+	assert_equal "$(nlines "$REC")" 0
+	run jq -r .ERROR_CODE dl
+	assert_output CONNECTION_ERROR
+	HTTPS_PROXY=$PROXY NO_PROXY=127.0.0.1 evbus-route -r r.json <<< '{"t":"x","n":2}'
+	assert_equal "$(successes 2)" 1
+	assert_equal "$(proxied CONNECT)" 1
+}
+
+# rss_kb PID: the process's resident set in kB (0 once it is gone).
+rss_kb() {
+	awk '/^VmRSS:/ { print $2; found = 1 } END { if (!found) print 0 }' \
+	    "/proc/$1/status" 2>/dev/null || echo 0
+}
+
+@test "http: back-pressure: a slow endpoint blocks the writer, memory stays bounded, SIGTERM stops it" {
+	hook_start
+	receiver_script '{"*":[{"status":200,"delay_ms":500}]}'
+	rule1 r.json "{\"id\":\"h\",\"uri\":\"$HOOK/slow\",\"concurrency\":2,\"dead_letter\":\"file:dl\"}"
+	mkfifo in
+	# 200,000 events (about 4.3 MB); the endpoint takes about 4 a second.
+	awk 'BEGIN { for (i = 1; i <= 200000; i++) printf "{\"t\":\"x\",\"n\":%d}\n", i }' \
+	    > in 3>&- & WRITER_PID=$!
+	evbus-route -r r.json < in 2>err 3>&- & ROUTE_PID=$!
+	# An ASan build carries its shadow memory and quarantine.
+	limit_kb=$(( ${ASAN_OPTIONS:+4 *} 64 * 1024 ))
+	max_kb=0
+	# Poll until the endpoint has had 16 requests (some 4 s of work).
+	for _ in $(seq 1 1200); do
+		kb=$(rss_kb "$ROUTE_PID")
+		[ "$kb" -gt "$max_kb" ] && max_kb=$kb
+		[ "$(nlines "$REC")" -ge 16 ] && break
+		kill -0 "$ROUTE_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	[ "$(nlines "$REC")" -ge 16 ] || fail "only $(nlines "$REC") requests: $(cat err)"
+	# The writer is still blocked on the pipe, having written a small part.
+	kill -0 "$WRITER_PID" 2>/dev/null || fail "the writer wrote all 200,000 events"
+	written=$(awk '/^wchar:/ { print $2 }' "/proc/$WRITER_PID/io")
+	[ "$written" -lt $((1024 * 1024)) ] || fail "the writer wrote $written bytes"
+	[ "$max_kb" -lt "$limit_kb" ] || fail "evbus-route's RSS reached $max_kb kB"
+	kill -TERM "$ROUTE_PID"
+	wait_for '! kill -0 "$ROUTE_PID" 2>/dev/null' 30 || fail "evbus-route did not stop on SIGTERM"
+	wait "$ROUTE_PID" || true
+	unset ROUTE_PID
+	# What it read is a prefix of the input, each event either delivered or
+	# (not yet sent, or interrupted in flight) dead-lettered; and it read
+	# few events ahead: its queue is bounded (10 batches of 256 per target).
+	run sh -c "{ jq '.body | fromjson | .n' '$REC'; jq .event.n dl; } | sort -nu | awk '\$1 != NR { print \"gap at \" NR; exit 1 } END { print NR }'"
+	assert_success
+	[ "$output" -le 10000 ] || fail "evbus-route held $output events"
 	run jq -r .ERROR_MESSAGE dl
 	assert_line -n 0 'not sent: interrupted by signal 15'
 }
