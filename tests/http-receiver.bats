@@ -273,3 +273,15 @@ token() {
 	run receiver_requests '[.path, .conn, .status] | @json'
 	assert_output $'["/a",1,200]\n["/b",1,200]'
 }
+
+@test "the nginx sink as a forward proxy (--proxy): passes requests on, adds a header, logs them" {
+	receiver_start
+	nginx_sink_start --proxy
+	run curl -sS -o /dev/null -w '%{http_code}' --proxy "$NGINX_SINK_URL" \
+	    -d '{"a":1}' "$RECEIVER_URL/p?q=1"
+	assert_output 200
+	run receiver_requests '[.method, .path, .raw_query, .body, .headers["x-evkit-proxy"]] | @json'
+	assert_output '["POST","/p","q=1","{\"a\":1}","nginx"]'
+	run grep -c "^POST $RECEIVER_URL/p?q=1 HTTP/1.1 200\$" "$NGINX_SINK_DIR/access.log"
+	assert_output 1
+}
