@@ -1,9 +1,9 @@
 #!/usr/bin/env bats
 # The HTTP receiver of the http-target tests (tests/lib/http-receiver.mjs),
 # proved with curl: both CloudEvents modes parsed by the npm SDK, what it
-# records, its scripted answers, basic / API-key / OAuth auth, and the
-# connection numbers that connection reuse is counted from; and the nginx
-# sink of the bench (tests/lib/nginx-sink.sh).
+# records, its scripted answers, basic / API-key / OAuth auth, HTTPS
+# (--tls), and the connection numbers that connection reuse is counted
+# from; and the nginx sink of the bench (tests/lib/nginx-sink.sh).
 
 load test_helper
 load lib/servers
@@ -258,4 +258,30 @@ token() {
 	nginx_sink_stop
 	run curl -sS -o /dev/null "$NGINX_SINK_URL/a"
 	assert_failure 7
+}
+
+@test "--tls: HTTPS with the given certificate, one connection counted per TLS session" {
+	cd "$BATS_TEST_TMPDIR"
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 2 \
+	    -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null
+	receiver_start --tls cert.pem key.pem
+	H=${RECEIVER_URL/http:/https:}
+	run curl -sS -o /dev/null -w '%{http_code} ' --cacert cert.pem -d '{}' "$H/a" -d '{}' "$H/b"
+	assert_output '200 200 '
+	run curl -sS -o /dev/null "$H/a"	# not trusted without the certificate
+	assert_failure 60
+	run receiver_requests '[.path, .conn, .status] | @json'
+	assert_output $'["/a",1,200]\n["/b",1,200]'
+}
+
+@test "the nginx sink as a forward proxy (--proxy): passes requests on, adds a header, logs them" {
+	receiver_start
+	nginx_sink_start --proxy
+	run curl -sS -o /dev/null -w '%{http_code}' --proxy "$NGINX_SINK_URL" \
+	    -d '{"a":1}' "$RECEIVER_URL/p?q=1"
+	assert_output 200
+	run receiver_requests '[.method, .path, .raw_query, .body, .headers["x-evkit-proxy"]] | @json'
+	assert_output '["POST","/p","q=1","{\"a\":1}","nginx"]'
+	run grep -c "^POST $RECEIVER_URL/p?q=1 HTTP/1.1 200\$" "$NGINX_SINK_DIR/access.log"
+	assert_output 1
 }

@@ -5,7 +5,9 @@
 // Usage: node tests/lib/http-receiver.mjs --log FILE [--script FILE]
 //        [--basic USER:PASS] [--api-key HEADER:VALUE]
 //        [--oauth CLIENT_ID:CLIENT_SECRET] [--token-ttl SECONDS]
-//        [--port N] [--parent PID]
+//        [--tls CERT KEY] [--port N] [--parent PID]
+//
+// With --tls it speaks HTTPS (node:https) with that certificate and key.
 //
 // Prints the port on stdout once it listens on 127.0.0.1, then serves until
 // its stdin reaches end of file, SIGTERM/SIGINT/SIGHUP arrives, or process
@@ -53,6 +55,7 @@
 import { HTTP } from 'cloudevents';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 
 function usage(msg) {
 	process.stderr.write(`http-receiver.mjs: ${msg}\n`);
@@ -79,6 +82,12 @@ function parseArgs(argv) {
 		case '--api-key': o.apiKey = pair(v, '--api-key'); i++; break;
 		case '--oauth': o.oauth = pair(v, '--oauth'); i++; break;
 		case '--token-ttl': o.tokenTtl = Number(v); i++; break;
+		case '--tls':
+			if (v === undefined || argv[i + 2] === undefined)
+				usage('--tls wants CERT KEY');
+			o.tls = { cert: readFileSync(v), key: readFileSync(argv[i + 2]) };
+			i += 2;
+			break;
 		default: usage(`unknown argument: ${argv[i]}`);
 		}
 	}
@@ -302,13 +311,16 @@ function handle(req, body, res) {
 	send(res, status, headers, a.body || '', delay);
 }
 
-const server = createServer((req, res) => {
+function onRequest(req, res) {
 	const parts = [];
 	req.on('data', (d) => parts.push(d));
 	req.on('end', () => handle(req, Buffer.concat(parts).toString('utf8'), res));
-});
+}
+
+const server = opt.tls ? createTlsServer(opt.tls, onRequest) : createServer(onRequest);
 server.keepAliveTimeout = 30000;
-server.on('connection', (sock) => { sock.evkitConn = ++nconn; });
+// A request's socket is the TLS socket, not the TCP one 'connection' gives.
+server.on(opt.tls ? 'secureConnection' : 'connection', (sock) => { sock.evkitConn = ++nconn; });
 
 let stopping = false;
 function stop(code) {

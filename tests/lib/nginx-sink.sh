@@ -7,7 +7,7 @@
 # error log.
 #
 # Usage: tests/lib/nginx-sink.sh [--port N] [--workers N] [--dir DIR]
-#        [--parent PID]
+#        [--proxy] [--parent PID]
 #
 # Prints the port (a free one by default) on stdout once nginx answers on
 # 127.0.0.1, then serves until its stdin reaches end of file, SIGTERM/
@@ -15,12 +15,19 @@
 # --dir keeps the prefix (nginx.conf, nginx.pid, error.log) in DIR: the
 # caller reads the master's pid there, to count the server's CPU time.
 # --workers: worker processes (default 1).
-port=0 workers=1 dir= parent=0
+# --proxy: a forward HTTP proxy instead of the sink: a request for an
+# absolute URL (as a client sends it to a proxy) is passed on to the
+# host its Host header names, with "X-Evkit-Proxy: nginx" added, and
+# logged in DIR/access.log (the request line and the status, e.g.
+# "POST http://127.0.0.1:8080/x HTTP/1.1 200").  nginx does not do
+# CONNECT: an https:// request through it fails (logged, 400).
+port=0 workers=1 dir= parent=0 proxy=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--port) port=$2; shift 2 ;;
 	--workers) workers=$2; shift 2 ;;
 	--dir) dir=$2; shift 2 ;;
+	--proxy) proxy=1; shift ;;
 	--parent) parent=$2; shift 2 ;;
 	*) echo "nginx-sink.sh: unknown argument: $1" >&2; exit 64 ;;
 	esac
@@ -55,7 +62,14 @@ free_port() {
 }
 
 write_conf() {
-	local user=
+	local user= log='access_log off;' root='return 204;'
+	if [ "$proxy" = 1 ]; then
+		log="log_format evkit '\$request \$status';
+	access_log $dir/access.log evkit;"
+		# An IP literal in the Host needs no resolver.
+		root='proxy_pass http://$http_host$request_uri;
+			proxy_set_header X-Evkit-Proxy nginx;'
+	fi
 	# A master run as root would hand its workers to "nobody".
 	[ "$(id -u)" -eq 0 ] && user="user $(id -un) $(id -gn);"
 	cat > "$dir/nginx.conf" <<EOF
@@ -66,7 +80,7 @@ pid $dir/nginx.pid;
 error_log $dir/error.log warn;
 events { worker_connections 4096; }
 http {
-	access_log off;
+	$log
 	client_body_temp_path $dir/body;
 	proxy_temp_path $dir/proxy;
 	fastcgi_temp_path $dir/fastcgi;
@@ -78,7 +92,7 @@ http {
 	server {
 		listen 127.0.0.1:$1 reuseport backlog=4096;
 		location = /_status { stub_status; }
-		location / { return 204; }
+		location / { $root }
 	}
 }
 EOF
