@@ -248,24 +248,19 @@ count() {
 
 @test "http: bad rules exit 2 naming the JSON path, before any event" {
 	unset NOPE
-	rule1 r.json '{"id":"h","uri":"http://127.0.0.1:9/x","connection":{"auth":"basic","username":"u","password_env":"NOPE"}}'
-	run -2 evbus-route -r r.json < /dev/null
-	assert_output --partial 'r.json: .rules[0].targets[0].connection.password_env: environment variable NOPE is not set'
-	rule1 r.json '{"id":"h","uri":"http://127.0.0.1:9/x","bogus":1}'
-	run -2 evbus-route -r r.json < /dev/null
-	assert_output --partial '.rules[0].targets[0].bogus: unknown key'
-	rule1 r.json '{"id":"h","uri":"http://"}'
-	run -2 evbus-route -r r.json < /dev/null
-	assert_output --partial '.rules[0].targets[0].uri: '
-	rule1 r.json '{"id":"h","uri":"http://h/","cloudevents":"json"}'
-	run -2 evbus-route -r r.json < /dev/null
-	assert_output --partial '.rules[0].targets[0].cloudevents: want "binary" or "structured"'
-	rule1 r.json '{"id":"h","uri":"http://h/","connection":{"auth":"digest"}}'
-	run -2 evbus-route -r r.json < /dev/null
-	assert_output --partial '.rules[0].targets[0].connection.auth: want'
-	rule1 r.json '{"id":"h","uri":"file:x","method":"PUT"}'
-	run -2 evbus-route -r r.json < /dev/null
-	assert_output --partial '.rules[0].targets[0].method: only http targets take a method'
+	local target want
+	while IFS='|' read -r target want; do
+		rule1 r.json "$target"
+		run -2 evbus-route -r r.json < /dev/null
+		assert_output --partial "$want"
+	done <<'EOF'
+{"id":"h","uri":"http://127.0.0.1:9/x","connection":{"auth":"basic","username":"u","password_env":"NOPE"}}|r.json: .rules[0].targets[0].connection.password_env: environment variable NOPE is not set
+{"id":"h","uri":"http://127.0.0.1:9/x","bogus":1}|.rules[0].targets[0].bogus: unknown key
+{"id":"h","uri":"http://"}|.rules[0].targets[0].uri: 
+{"id":"h","uri":"http://h/","cloudevents":"json"}|.rules[0].targets[0].cloudevents: want "binary" or "structured"
+{"id":"h","uri":"http://h/","connection":{"auth":"digest"}}|.rules[0].targets[0].connection.auth: want
+{"id":"h","uri":"file:x","method":"PUT"}|.rules[0].targets[0].method: only http targets take a method
+EOF
 }
 
 @test "http: TLS is verified (CURL_CA_BUNDLE honoured); insecure is an explicit opt-out" {

@@ -8,6 +8,7 @@
 // PID (--parent) is gone: a test run killed with -9 leaves nothing listening.
 // Queue URLs are http://sqs.REGION.localhost:PORT/000000000000/NAME.
 import { buildApp } from 'fauxqs';
+import { stopWhenDone } from './lifetime.mjs';
 
 function parseArgs(argv) {
 	const o = { port: 0, region: 'us-east-1', parent: 0 };
@@ -29,15 +30,6 @@ function parseArgs(argv) {
 	return o;
 }
 
-function alive(pid) {
-	try {
-		process.kill(pid, 0);
-		return true;
-	} catch (e) {
-		return e.code === 'EPERM';
-	}
-}
-
 const opt = parseArgs(process.argv.slice(2));
 const app = buildApp({ logger: false, host: 'localhost', defaultRegion: opt.region });
 let stopping = false;
@@ -56,13 +48,7 @@ async function stop(code) {
 	}
 }
 
-for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'])
-	process.on(sig, () => stop(0));
-process.stdin.on('end', () => stop(0));
-process.stdin.on('error', () => stop(0));
-process.stdin.resume();
-if (opt.parent > 0)
-	setInterval(() => { if (!alive(opt.parent)) stop(0); }, 500).unref();
+stopWhenDone(stop, opt.parent);
 
 try {
 	await app.listen({ host: '127.0.0.1', port: opt.port });

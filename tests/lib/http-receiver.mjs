@@ -56,6 +56,7 @@ import { HTTP } from 'cloudevents';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
+import { stopWhenDone } from './lifetime.mjs';
 
 function usage(msg) {
 	process.stderr.write(`http-receiver.mjs: ${msg}\n`);
@@ -105,15 +106,6 @@ let nreq = 0;
 let nconn = 0;
 const tokens = new Map();	// token -> expiry (ms since the epoch)
 let ntoken = 0;
-
-function alive(pid) {
-	try {
-		process.kill(pid, 0);
-		return true;
-	} catch (e) {
-		return e.code === 'EPERM';
-	}
-}
 
 function record(r) {
 	appendFileSync(opt.log, JSON.stringify(r) + '\n');
@@ -333,13 +325,7 @@ function stop(code) {
 	server.close(() => process.exit(code));
 }
 
-for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'])
-	process.on(sig, () => stop(0));
-process.stdin.on('end', () => stop(0));
-process.stdin.on('error', () => stop(0));
-process.stdin.resume();
-if (opt.parent > 0)
-	setInterval(() => { if (!alive(opt.parent)) stop(0); }, 500).unref();
+stopWhenDone(stop, opt.parent);
 
 server.on('error', (e) => {
 	process.stderr.write(`http-receiver.mjs: listen on 127.0.0.1:${opt.port}: ${e.message}\n`);

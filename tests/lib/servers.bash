@@ -54,6 +54,20 @@ _srv_start() {
 	_SRV_PORT=$(cat "$_SRV_DIR/port")
 }
 
+# _srv_export PREFIX: exports PREFIX_PORT, PREFIX_PID, PREFIX_FD and
+# PREFIX_URL (http://127.0.0.1:PORT) of the server _srv_start started.
+_srv_export() {
+	export "$1_PORT=$_SRV_PORT" "$1_PID=$_SRV_PID" "$1_FD=$_SRV_FD"
+	export "$1_URL=http://127.0.0.1:$_SRV_PORT"
+}
+
+# _srv_stop_as PREFIX: stops the server _srv_export named PREFIX.
+_srv_stop_as() {
+	local pid=$1_PID fd=$1_FD
+	_srv_stop "${!pid:-}" "${!fd:-}"
+	unset "$1_PID" "$1_FD"
+}
+
 # _srv_stop PID FD: closes the server's stdin, sends SIGTERM, and waits
 # until the process is gone (SIGKILL after 10 s).
 _srv_stop() {
@@ -93,8 +107,7 @@ fauxqs_start() {
 		return 1
 	fi
 	_srv_start fauxqs node "$SERVERS_DIR/fauxqs.mjs" || return 1
-	export FAUXQS_PORT=$_SRV_PORT FAUXQS_PID=$_SRV_PID FAUXQS_FD=$_SRV_FD
-	export FAUXQS_URL="http://127.0.0.1:$FAUXQS_PORT"
+	_srv_export FAUXQS
 	aws_test_env
 	export AWS_ENDPOINT_URL=$FAUXQS_URL
 }
@@ -117,8 +130,7 @@ fauxqs_create_queue() {
 }
 
 fauxqs_stop() {
-	_srv_stop "${FAUXQS_PID:-}" "${FAUXQS_FD:-}"
-	unset FAUXQS_PID FAUXQS_FD
+	_srv_stop_as FAUXQS
 }
 
 # sigv4_proxy_start [UPSTREAM]: a SigV4-checking proxy in front of UPSTREAM
@@ -132,14 +144,13 @@ sigv4_proxy_start() {
 	log=$(mktemp "${BATS_FILE_TMPDIR:-${TMPDIR:-/tmp}}/sigv4-proxy.log.XXXXXX") || return 1
 	_srv_start sigv4-proxy "$SERVERS_PY" "$SERVERS_DIR/sigv4-proxy.py" \
 	    --upstream "$up" --log "$log" || return 1
-	export SIGV4_PROXY_PORT=$_SRV_PORT SIGV4_PROXY_PID=$_SRV_PID SIGV4_PROXY_FD=$_SRV_FD
-	export SIGV4_PROXY_URL="http://127.0.0.1:$SIGV4_PROXY_PORT" SIGV4_PROXY_LOG=$log
+	_srv_export SIGV4_PROXY
+	export SIGV4_PROXY_LOG=$log
 	export SIGV4_PROXY_OUT=$_SRV_DIR	# its stdout (port) and stderr
 }
 
 sigv4_proxy_stop() {
-	_srv_stop "${SIGV4_PROXY_PID:-}" "${SIGV4_PROXY_FD:-}"
-	unset SIGV4_PROXY_PID SIGV4_PROXY_FD
+	_srv_stop_as SIGV4_PROXY
 }
 
 # fauxqs_start_checked / fauxqs_stop_checked: fauxqs behind the SigV4 proxy,
@@ -165,13 +176,12 @@ throttle_start() {
 	count=$(mktemp "${BATS_FILE_TMPDIR:-${TMPDIR:-/tmp}}/throttle.count.XXXXXX") || return 1
 	_srv_start throttle "$SERVERS_PY" "$SERVERS_DIR/throttle-server.py" \
 	    --count "$count" "$@" || return 1
-	export THROTTLE_PORT=$_SRV_PORT THROTTLE_PID=$_SRV_PID THROTTLE_FD=$_SRV_FD
-	export THROTTLE_URL="http://127.0.0.1:$THROTTLE_PORT" THROTTLE_COUNT=$count
+	_srv_export THROTTLE
+	export THROTTLE_COUNT=$count
 }
 
 throttle_stop() {
-	_srv_stop "${THROTTLE_PID:-}" "${THROTTLE_FD:-}"
-	unset THROTTLE_PID THROTTLE_FD
+	_srv_stop_as THROTTLE
 }
 
 # aws_cli ARGS: /usr/bin/aws on AWS_CLI_ENDPOINT (default AWS_ENDPOINT_URL),
@@ -199,13 +209,12 @@ receiver_start() {
 	log=$(mktemp "${BATS_FILE_TMPDIR:-${TMPDIR:-/tmp}}/receiver.log.XXXXXX") || return 1
 	_srv_start http-receiver node "$SERVERS_DIR/http-receiver.mjs" --log "$log" "$@" ||
 	    return 1
-	export RECEIVER_PORT=$_SRV_PORT RECEIVER_PID=$_SRV_PID RECEIVER_FD=$_SRV_FD
-	export RECEIVER_URL="http://127.0.0.1:$RECEIVER_PORT" RECEIVER_LOG=$log
+	_srv_export RECEIVER
+	export RECEIVER_LOG=$log
 }
 
 receiver_stop() {
-	_srv_stop "${RECEIVER_PID:-}" "${RECEIVER_FD:-}"
-	unset RECEIVER_PID RECEIVER_FD
+	_srv_stop_as RECEIVER
 }
 
 # receiver_script JSON: replaces the receiver's script (and its counters).
@@ -238,13 +247,12 @@ nginx_sink_start() {
 	local dir
 	dir=$(mktemp -d "${BATS_FILE_TMPDIR:-${TMPDIR:-/tmp}}/nginx.XXXXXX") || return 1
 	_srv_start nginx-sink bash "$SERVERS_DIR/nginx-sink.sh" --dir "$dir" "$@" || return 1
-	export NGINX_SINK_PORT=$_SRV_PORT NGINX_SINK_PID=$_SRV_PID NGINX_SINK_FD=$_SRV_FD
-	export NGINX_SINK_URL="http://127.0.0.1:$NGINX_SINK_PORT" NGINX_SINK_DIR=$dir
+	_srv_export NGINX_SINK
+	export NGINX_SINK_DIR=$dir
 }
 
 nginx_sink_stop() {
-	_srv_stop "${NGINX_SINK_PID:-}" "${NGINX_SINK_FD:-}"
-	unset NGINX_SINK_PID NGINX_SINK_FD
+	_srv_stop_as NGINX_SINK
 }
 
 # nginx_sink_counts: "CONNECTIONS REQUESTS" nginx accepted so far (the
