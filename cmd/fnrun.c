@@ -17,6 +17,7 @@ static const char help[] =
 "usage: fnrun [OPTIONS] [FILE...] -- CMD [ARG...]\n"
 "       fnrun [OPTIONS] --worker [FILE...] -- CMD [ARG...]\n"
 "       fnrun [OPTIONS] --jq PROGRAM [FILE...]\n"
+"       fnrun [OPTIONS] --url URL [FILE...]\n"
 "       fnrun [OPTIONS] --queue QUEUE [--follow] -- CMD [ARG...]\n"
 "Invoke a function for each event (one JSON value per line) of the FILEs or\n"
 "stdin and print one result line per event.  CMD runs once per event, in its\n"
@@ -60,6 +61,10 @@ static const char help[] =
 "                           its stdin (default 10; initDurationMs)\n"
 "      --max-invocations N  restart a worker after N invocations\n"
 "      --jq PROGRAM         run a jq program in-process instead of CMD\n"
+"      --url URL            POST each event to an HTTP function instead of\n"
+"                           CMD: a 2xx body is the result, any other answer\n"
+"                           an error naming the status; -j connections kept\n"
+"                           alive, -t the request timeout\n"
 "      --line-buffered      flush output after every line\n"
 "      --errors FILE        record bad input lines in FILE and go on\n"
 "      --max-line-bytes N   longest input line (default 1048576)\n"
@@ -73,7 +78,7 @@ static const char help[] =
 
 enum {
 	OPT_DLQ = CLI_FIRST_FREE, OPT_REPORT, OPT_JQ, OPT_WORKER, OPT_MAXINV, OPT_QUEUE,
-	OPT_INHERIT_ENV, OPT_INIT_TIMEOUT, OPT_ENDPOINT,
+	OPT_INHERIT_ENV, OPT_INIT_TIMEOUT, OPT_ENDPOINT, OPT_URL,
 };
 
 static const char *queue;
@@ -101,6 +106,7 @@ static const struct option longopts[] = {
 	{ "follow", no_argument, NULL, 'f' },
 	{ "inherit-env", no_argument, NULL, OPT_INHERIT_ENV },
 	{ "init-timeout", required_argument, NULL, OPT_INIT_TIMEOUT },
+	{ "url", required_argument, NULL, OPT_URL },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -131,6 +137,7 @@ parse(int argc, char **argv, struct fn_opts *o, int *nfiles)
 			o->init_timeout_ms = cli_duration_ms("--init-timeout", optarg, 1, 86400000);
 			break;
 		case OPT_JQ: o->jq = optarg; break;
+		case OPT_URL: o->url = optarg; break;
 		case OPT_WORKER: o->worker = 1; break;
 		case 'm': o->memory_mb = (int)cli_num("--memory", optarg, 128, 10240); break;
 		case 'b': o->batch = (int)cli_num("--batch", optarg, 1, 10000); break;
@@ -151,9 +158,10 @@ parse(int argc, char **argv, struct fn_opts *o, int *nfiles)
 		o->argv = argv + cli_dashdash;
 	if (o->argv != NULL && o->argv[0] == NULL)
 		cli_usage_error("missing CMD after '--'");
-	if ((o->argv != NULL) == (o->jq != NULL))
-		cli_usage_error(o->jq != NULL ? "--jq and '-- CMD' exclude each other" :
-		    "missing '-- CMD' or --jq PROGRAM");
+	if ((o->argv != NULL) + (o->jq != NULL) + (o->url != NULL) != 1)
+		cli_usage_error(o->argv != NULL || o->jq != NULL || o->url != NULL ?
+		    "'-- CMD', --jq and --url exclude each other" :
+		    "missing '-- CMD', --jq PROGRAM or --url URL");
 	if (o->worker && o->argv == NULL)
 		cli_usage_error("--worker needs '-- CMD'");
 	if (o->max_inv > 0 && !o->worker)

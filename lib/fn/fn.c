@@ -56,7 +56,8 @@ lambda_env(struct fn_runner *r)
 
 	if (name == NULL) {
 		name = r->o.argv != NULL ? strrchr(r->o.argv[0], '/') : NULL;
-		name = name != NULL ? name + 1 : r->o.argv != NULL ? r->o.argv[0] : "jq";
+		name = name != NULL ? name + 1 : r->o.argv != NULL ? r->o.argv[0] :
+		    r->o.url != NULL ? "url" : "jq";
 	}
 	proc_env_init(pe, r->o.inherit_env);
 	proc_env_set(pe, "AWS_LAMBDA_FUNCTION_NAME", name);
@@ -96,7 +97,7 @@ check_opts(const struct fn_opts *o, struct ev_err *e)
 	for (int i = 0; i < o->nenv; i++)
 		if ((why = fn_env_check(o->env[i])) != NULL)
 			return err_set(e, EV_USAGE, "--env '%s': %s", o->env[i], why);
-	return 0;
+	return o->url != NULL ? fn_url_check(o, e) : 0;
 }
 
 int
@@ -133,6 +134,8 @@ fn_open(const struct fn_opts *o, struct fn_runner **rp, struct ev_err *e)
 	for (int i = 0; r->wk != NULL && i < r->o.jobs; i++)
 		r->wk[i].in_fd = r->wk[i].out_fd = -1;
 	lambda_env(r);
+	if (rc == 0 && o->url != NULL)
+		rc = fn_url_open(r, e);
 	if (rc == 0)
 		rc = fn_proc_setup(e);
 	if (rc != 0) {
@@ -245,7 +248,9 @@ start(struct fn_runner *r, struct fn_inv *v)
 	}
 	v->state = FN_RUNNING;
 	r->running++;
-	if (r->wk != NULL)
+	if (r->url != NULL)
+		fn_url_start(r, v);
+	else if (r->wk != NULL)
 		fn_work_start(r, v);
 	else
 		fn_proc_start(r, v);
@@ -293,12 +298,16 @@ finish_if_done(struct fn_runner *r, struct fn_inv *v)
 {
 	if (v->state != FN_RUNNING)
 		return;
-	if (r->wk != NULL ? !fn_work_done(r, v) : !v->exited || v->out_fd >= 0)
+	if (r->url != NULL ? !fn_url_done(r, v) : r->wk != NULL ? !fn_work_done(r, v) :
+	    !v->exited || v->out_fd >= 0)
 		return;
 	if (v->wk != NULL)
 		fn_work_init_check(r, v, clock_mono_ms());	/* it answered before we looked */
 	r->running--;
-	fn_res_process(r, v);
+	if (r->url != NULL)
+		fn_url_result(r, v);
+	else
+		fn_res_process(r, v);
 	settle(r, v);
 }
 
@@ -411,7 +420,7 @@ pump(struct fn_runner *r, int watch_fd, int wait_ms)
 	if (wait_ms >= 0 && wait_ms < t)
 		t = wait_ms;
 	nfds_t n = poll_set(r, watch_fd, pfd, owners);
-	if (poll(pfd, n, t) > 0) {
+	if ((r->url != NULL ? fn_url_wait(r, pfd, n, t) : poll(pfd, n, t)) > 0) {
 		if (pfd[0].revents)
 			fn_proc_drain_wake();
 		for (nfds_t i = 2; i < n; i++) {	/* the keeper's news: fn_proc_reap */
@@ -637,6 +646,7 @@ release(struct fn_runner *r)
 	}
 	if (r->jx != NULL)
 		jx_free(r->jx);
+	fn_url_close(r);
 	for (size_t i = 0; i < r->ninv; i++) {
 		free(r->inv[i].rec);
 		free(r->inv[i].event);

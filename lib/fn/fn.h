@@ -17,6 +17,7 @@
 struct fn_opts {
 	char **argv;		/* process handler: CMD ARGS, or NULL */
 	const char *jq;		/* --jq PROGRAM, or NULL */
+	const char *url;	/* --url URL: an HTTP function, or NULL */
 	int worker;		/* --worker: argv runs as warm workers */
 	int max_inv;		/* --max-invocations: recycle after; 0 never */
 	int jobs;		/* -j, concurrent invocations */

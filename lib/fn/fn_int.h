@@ -87,6 +87,7 @@ struct fn_runner {
 	size_t nbrec;
 	struct proc_env env;	/* what handlers get */
 	struct ev_err err;	/* what ended the run (err.code), else 0 */
+	struct fn_url *url;	/* --url, else NULL */
 };
 
 /* How often limited handlers are sampled (--memory). */
@@ -143,6 +144,15 @@ void fn_work_kill_all(struct fn_runner *r);
 void fn_work_stop_all(struct fn_runner *r);
 int fn_work_init_check(struct fn_runner *r, struct fn_inv *v, int64_t now);
 
+/* fn_url.c (--url) */
+int fn_url_check(const struct fn_opts *o, struct ev_err *e);
+int fn_url_open(struct fn_runner *r, struct ev_err *e);
+void fn_url_close(struct fn_runner *r);
+void fn_url_start(struct fn_runner *r, struct fn_inv *v);
+int fn_url_wait(struct fn_runner *r, struct pollfd *pfd, nfds_t n, int wait_ms);
+int fn_url_done(const struct fn_runner *r, const struct fn_inv *v);
+void fn_url_result(struct fn_runner *r, struct fn_inv *v);
+
 /* fn_res.c */
 void fn_res_process(struct fn_runner *r, struct fn_inv *v);
 void fn_res_jq(struct fn_runner *r, struct fn_inv *v);
@@ -150,6 +160,8 @@ void fn_res_report(struct fn_runner *r, const struct fn_inv *v);
 void fn_res_line(struct fn_runner *r, const struct fn_inv *v, struct buf *b);
 int fn_res_dlq(struct fn_runner *r, const struct fn_inv *v);
 int fn_res_report_close(struct fn_runner *r);
+/* Text as a result, as a handler's stdout is read (fn_res_process). */
+void fn_res_text(struct buf *res, const char *p, size_t n);
 void fn_res_error(struct buf *b, const char *type, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -291,3 +291,9 @@ fn_res_report_close(struct fn_runner *r)
 	r->report = NULL;
 	return rc;
 }
+
+void
+fn_res_text(struct buf *res, const char *p, size_t n)
+{
+	shape_stdout(res, p, n);
+}

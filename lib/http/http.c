@@ -34,14 +34,21 @@ curl_init(void)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
+/* The excerpt for messages, and the whole body when the request wants it. */
 static size_t
-keep_excerpt(char *p, size_t size, size_t nmemb, void *arg)
+keep_body(char *p, size_t size, size_t nmemb, void *arg)
 {
-	struct buf *b = arg;
+	struct slot *s = arg;
+	struct buf *b = &s->resp, *all = s->rq->resp;
 	size_t n = size * nmemb;
 
 	if (b->n < EXCERPT)
 		buf_add(b, p, n < EXCERPT - b->n ? n : EXCERPT - b->n);
+	if (all != NULL) {
+		if (all->n < s->rq->resp_max)
+			buf_add(all, p, n < s->rq->resp_max - all->n ? n : s->rq->resp_max - all->n);
+		s->rq->resp_total += n;
+	}
 	return n;
 }
 
@@ -77,8 +84,8 @@ http_open(const struct http_conf *c, struct http **out, struct ev_err *e)
 			curl_easy_setopt(ez, CURLOPT_HTTPGET, 1L);
 		else
 			curl_easy_setopt(ez, CURLOPT_CUSTOMREQUEST, c->method);
-		curl_easy_setopt(ez, CURLOPT_WRITEFUNCTION, keep_excerpt);
-		curl_easy_setopt(ez, CURLOPT_WRITEDATA, &h->slots[i].resp);
+		curl_easy_setopt(ez, CURLOPT_WRITEFUNCTION, keep_body);
+		curl_easy_setopt(ez, CURLOPT_WRITEDATA, &h->slots[i]);
 		curl_easy_setopt(ez, CURLOPT_PRIVATE, &h->slots[i]);
 		if (c->auth == HTTP_AUTH_BASIC) {
 			curl_easy_setopt(ez, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
@@ -160,6 +167,10 @@ start(struct http *h, struct slot *s, struct http_req *rq)
 {
 	s->rq = rq;
 	s->busy = 1;
+	rq->done = 0;
+	rq->resp_total = 0;
+	if (rq->resp != NULL)
+		buf_reset(rq->resp);
 	buf_reset(&s->resp);
 	curl_slist_free_all(s->hdr);
 	s->hdr = headers(h, rq);
@@ -206,6 +217,7 @@ classify(struct http *h, struct slot *s, CURLcode cc)
 	rq->status = st;
 	rq->code = NULL;
 	rq->why[0] = '\0';
+	rq->done = 1;
 	if (cc != CURLE_OK) {
 		rq->outcome = HTTP_RETRY;
 		rq->code = cc == CURLE_OPERATION_TIMEDOUT ? "TIMEOUT" : "CONNECTION_ERROR";
@@ -340,6 +352,66 @@ http_send(struct http *h, struct http_req *rq, size_t n)
 	}
 }
 
+int
+http_start(struct http *h, struct http_req *rq)
+{
+	struct slot *s = free_slot(h);
+
+	if (s == NULL)
+		return 0;
+	if (h->body == NULL)
+		h->body = xcalloc((size_t)h->nslots, sizeof *h->body);
+	rq->reauth = 1;		/* no OAuth here: a 401 is the answer */
+	start(h, s, rq);
+	return 1;
+}
+
+int
+http_wait(struct http *h, struct pollfd *fds, nfds_t n, int wait_ms)
+{
+	int running, ready = 0;
+
+	XGROW(&h->wfd, &h->nwfd, n > 0 ? n : 1);
+	for (nfds_t i = 0; i < n; i++) {
+		h->wfd[i].fd = fds[i].fd;
+		h->wfd[i].events = (short)((fds[i].events & POLLIN ? CURL_WAIT_POLLIN : 0) |
+		    (fds[i].events & POLLOUT ? CURL_WAIT_POLLOUT : 0));
+		h->wfd[i].revents = 0;
+		fds[i].revents = 0;
+	}
+	int any = 0;
+	curl_multi_poll(h->multi, h->wfd, (unsigned)n, wait_ms, &any);
+	/* libcurl passes on POLLIN and POLLOUT only: a hang-up or an error
+	 * (a closed pipe's only news) is asked of poll itself. */
+	if (any > 0 && n > 0 && (ready = poll(fds, n, 0)) < 0)
+		ready = 0;
+	curl_multi_perform(h->multi, &running);
+	http_reap(h);
+	return ready;
+}
+
+const char *
+http_url_check(const char *url)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL;
+	const char *why = NULL;
+
+	pthread_once(&curl_once, curl_init);
+	if (u == NULL)
+		return "cannot start libcurl";
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || host[0] == '\0')
+		why = "not a valid URL";
+	else if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)
+		why = "not an http:// or https:// URL";
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return why;
+}
+
 long
 http_connections(const struct http *h)
 {
@@ -365,6 +437,7 @@ http_close(struct http *h)
 	curl_multi_cleanup(h->multi);
 	http_oauth_drop(h);
 	free(h->body);
+	free(h->wfd);
 	free(h->slots);
 	free(h);
 }

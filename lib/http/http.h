@@ -18,9 +18,11 @@
 #ifndef EVKIT_HTTP_H
 #define EVKIT_HTTP_H
 
+#include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/buf.h"
 #include "core/err.h"
 
 enum http_auth { HTTP_AUTH_NONE, HTTP_AUTH_BASIC, HTTP_AUTH_API_KEY, HTTP_AUTH_OAUTH };
@@ -30,6 +32,7 @@ enum {
 	HTTP_DEFAULT_CONCURRENCY = 8,
 	HTTP_DEFAULT_RATE = 300,	/* InvocationRateLimitPerSecond */
 	HTTP_DEFAULT_TIMEOUT_MS = 5000,
+	HTTP_RATE_NONE = -1,	/* rate: no limit (fnrun --url paces itself) */
 };
 
 struct http_conf {
@@ -65,6 +68,12 @@ struct http_req {
 	const char *code;	/* ERROR_CODE */
 	char why[200];		/* ERROR_MESSAGE: status and a body excerpt */
 	int reauth;		/* http's: sent again after a 401 under OAuth */
+	/* Where the response body goes whole (a function's result), up to
+	 * resp_max bytes, resp_total counting all of it; NULL: an excerpt
+	 * in why only. */
+	struct buf *resp;
+	size_t resp_max, resp_total;
+	int done;		/* http_start's: the outcome is set */
 };
 
 struct http;
@@ -74,6 +83,16 @@ int http_open(const struct http_conf *c, struct http **out, struct ev_err *e);
 /* One attempt at each of rq[0..n), at most concurrency at once and no
  * faster than the rate; returns when every one has its outcome. */
 void http_send(struct http *h, struct http_req *rq, size_t n);
+/* The same one request at a time, for a caller with its own poll loop
+ * (fnrun --url): http_start begins rq when a connection is free (1; 0
+ * when all are busy), with no rate and no OAuth; http_wait waits up to
+ * wait_ms for h's transfers and for fds[0..n) (their revents set as
+ * poll(2) sets them), moves the transfers on and sets done on each
+ * request that ended.  It returns how many of fds are ready. */
+int http_start(struct http *h, struct http_req *rq);
+int http_wait(struct http *h, struct pollfd *fds, nfds_t n, int wait_ms);
+/* NULL when url is an http:// or https:// URL with a host, else why not. */
+const char *http_url_check(const char *url);
 /* Connections made so far (for tests and --explain's peers). */
 long http_connections(const struct http *h);
 void http_close(struct http *h);

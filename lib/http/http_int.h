@@ -18,6 +18,8 @@ struct http {
 	struct buf *body;	/* per slot: a structured CloudEvent's body */
 	double interval_us, next_us;	/* the token bucket */
 	long connects;
+	struct curl_waitfd *wfd;	/* http_wait's copy of the caller's fds */
+	size_t nwfd;
 	char *token;		/* oauth: the bearer token, or NULL */
 	int64_t token_until;	/* monotonic ms it is good until */
 };

@@ -15,6 +15,10 @@ load ../test_helper
 	assert_output --memory
 	run complete_words fnrun --fol
 	assert_output --follow
+	run complete_words fnrun --ur
+	assert_output --url
+	run complete_words fnrun --url ht
+	assert_output ''
 	evq-ctl create orders
 	run complete_words fnrun --queue ord
 	assert_output orders

@@ -41,6 +41,7 @@
 //   "by": "body"          count per (path, body) rather than per path: every
 //                         distinct event goes through the list on its own
 // ANSWER: {"status":N, "delay_ms":N, "headers":{...}, "body":"...",
+//          "echo":true (the request's body as the answer's: fnrun --url),
 //          "location":URL (a 3xx's Location), "revoke":true (the bearer
 //          token presented is invalid from now on: a 401 that requires a
 //          new OAuth token)}.
@@ -300,7 +301,7 @@ function handle(req, body, res) {
 	const headers = { ...(a.headers || {}) };
 	if (a.location)
 		headers.location = a.location;
-	send(res, status, headers, a.body || '', delay);
+	send(res, status, headers, a.echo ? body : a.body || '', delay);
 }
 
 function onRequest(req, res) {
