@@ -16,6 +16,7 @@
 static const char help[] =
 "usage: fnrun [OPTIONS] [FILE...] -- CMD [ARG...]\n"
 "       fnrun [OPTIONS] --worker [FILE...] -- CMD [ARG...]\n"
+"       fnrun [OPTIONS] --runtime-api [--handler H] [FILE...] -- BOOTSTRAP [ARG...]\n"
 "       fnrun [OPTIONS] --jq PROGRAM [FILE...]\n"
 "       fnrun [OPTIONS] --queue QUEUE [--follow] -- CMD [ARG...]\n"
 "Invoke a function for each event (one JSON value per line) of the FILEs or\n"
@@ -59,6 +60,10 @@ static const char help[] =
 "      --init-timeout S     time a worker has to start, until it first reads\n"
 "                           its stdin (default 10; initDurationMs)\n"
 "      --max-invocations N  restart a worker after N invocations\n"
+"      --runtime-api        run CMD as a Lambda runtime (a custom bootstrap,\n"
+"                           aws-lambda-ric): one per -j slot, each with its\n"
+"                           own Runtime API on 127.0.0.1\n"
+"      --handler H          the function's handler (_HANDLER; default CMD)\n"
 "      --jq PROGRAM         run a jq program in-process instead of CMD\n"
 "      --line-buffered      flush output after every line\n"
 "      --errors FILE        record bad input lines in FILE and go on\n"
@@ -73,7 +78,7 @@ static const char help[] =
 
 enum {
 	OPT_DLQ = CLI_FIRST_FREE, OPT_REPORT, OPT_JQ, OPT_WORKER, OPT_MAXINV, OPT_QUEUE,
-	OPT_INHERIT_ENV, OPT_INIT_TIMEOUT, OPT_ENDPOINT,
+	OPT_INHERIT_ENV, OPT_INIT_TIMEOUT, OPT_ENDPOINT, OPT_RUNTIME_API, OPT_HANDLER,
 };
 
 static const char *queue;
@@ -101,6 +106,8 @@ static const struct option longopts[] = {
 	{ "follow", no_argument, NULL, 'f' },
 	{ "inherit-env", no_argument, NULL, OPT_INHERIT_ENV },
 	{ "init-timeout", required_argument, NULL, OPT_INIT_TIMEOUT },
+	{ "runtime-api", no_argument, NULL, OPT_RUNTIME_API },
+	{ "handler", required_argument, NULL, OPT_HANDLER },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -132,6 +139,8 @@ parse(int argc, char **argv, struct fn_opts *o, int *nfiles)
 			break;
 		case OPT_JQ: o->jq = optarg; break;
 		case OPT_WORKER: o->worker = 1; break;
+		case OPT_RUNTIME_API: o->runtime_api = 1; break;
+		case OPT_HANDLER: o->handler = optarg; break;
 		case 'm': o->memory_mb = (int)cli_num("--memory", optarg, 128, 10240); break;
 		case 'b': o->batch = (int)cli_num("--batch", optarg, 1, 10000); break;
 		case OPT_QUEUE: queue = optarg; break;
@@ -156,6 +165,9 @@ parse(int argc, char **argv, struct fn_opts *o, int *nfiles)
 		    "missing '-- CMD' or --jq PROGRAM");
 	if (o->worker && o->argv == NULL)
 		cli_usage_error("--worker needs '-- CMD'");
+	if (o->runtime_api && (o->argv == NULL || o->worker))
+		cli_usage_error(o->worker ? "--runtime-api and --worker exclude each other" :
+		    "--runtime-api needs '-- BOOTSTRAP'");
 	if (o->max_inv > 0 && !o->worker)
 		cli_usage_error("--max-invocations needs --worker");
 	if (follow && queue == NULL)

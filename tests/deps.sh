@@ -9,7 +9,7 @@ cd "$(dirname "$0")" || exit 70
 # clients and checks (tests/lib/servers.bash); openssl: the http tests'
 # self-signed certificate; nginx: the HTTP sink of the tests and bench
 # (tests/lib/nginx-sink.sh runs it as the user, never the system's service).
-pkgs="gcc make pkg-config libjq-dev libsqlite3-dev zlib1g-dev libcurl4-openssl-dev jq sqlite3
+pkgs="gcc make pkg-config libjq-dev libsqlite3-dev zlib1g-dev libcurl4-openssl-dev libmicrohttpd-dev jq sqlite3
       bats bats-support bats-assert bats-file bash-completion mandoc zsh fish python3
       awscli python3-botocore curl iproute2 openssl nginx"
 # Node.js runs fauxqs.  A machine with its own Node keeps it: nodesource's
