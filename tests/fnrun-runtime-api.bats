@@ -237,3 +237,71 @@ SH
 	wait_for "! pgrep -f 'sleep 3000' > /dev/null" 20
 	wait_for "! pgrep -f '$BOOT' > /dev/null" 20
 }
+
+# aws-lambda-ric 3.3.0 (tests/package.json): its native part takes about
+# 6 minutes to build, which .ci/run does (EVKIT_CI=1: then it must be
+# there); elsewhere the tests say how to build it and are skipped.
+need_ric() {
+	RIC="$BATS_TEST_DIRNAME/node_modules/aws-lambda-ric"
+	[ -f "$RIC/dist/rapid-client.node" ] && return 0
+	[ "${EVKIT_CI:-0}" = 1 ] && fail "aws-lambda-ric is not built (.ci/run runs npm rebuild aws-lambda-ric)"
+	skip "aws-lambda-ric's native part is not built: cd tests && npm rebuild aws-lambda-ric (about 6 min)"
+}
+
+# An unmodified Node handler, as Lambda's Node runtimes run it.
+node_handler() {
+	cat > index.js <<'JS'
+exports.handler = async (event, context) => {
+  if (event.throw) throw new TypeError(`boom: ${event.throw}`);
+  return {
+    event,
+    requestId: context.awsRequestId,
+    remaining: context.getRemainingTimeInMillis(),
+    functionName: context.functionName,
+    version: context.functionVersion,
+    arn: context.invokedFunctionArn,
+  };
+};
+JS
+}
+
+@test "aws-lambda-ric: an unmodified Node handler gets its context" {
+	need_ric
+	node_handler
+	printf '{"a":1}\n{"b":2}\n' > in
+	run --separate-stderr fnrun -n nodefn -t 5 -e --report rep --handler index.handler \
+	    --runtime-api in -- node "$RIC/bin/index.mjs" index.handler
+	assert_success
+	assert_equal "$(jq -c .result.event <<< "${lines[0]}")" '{"a":1}'
+	assert_equal "$(jq -c .result.event <<< "${lines[1]}")" '{"b":2}'
+	# context.awsRequestId is the invocation's requestId.
+	assert_equal "$(jq -r .result.requestId <<< "${lines[0]}")" "$(jq -r .requestId <<< "${lines[0]}")"
+	assert_equal "$(jq -r .requestId rep | head -1)" "$(jq -r .requestId <<< "${lines[0]}")"
+	assert_equal "$(jq -r .result.functionName <<< "${lines[0]}")" nodefn
+	assert_equal "$(jq -r .result.version <<< "${lines[0]}")" '$LATEST'
+	[[ $(jq -r .result.arn <<< "${lines[0]}") == arn:aws:lambda:*:function:nodefn ]]
+	# getRemainingTimeInMillis() counts down from -t.
+	rem=$(jq -r .result.remaining <<< "${lines[0]}")
+	(( rem > 0 && rem <= 5000 ))
+	# One Node process served both: only the first paid for its start.
+	assert_equal "$(jq -s '[.[] | select(.initDurationMs != null)] | length' rep)" 1
+}
+
+@test "aws-lambda-ric: a thrown Error is the invocation's error, type and message" {
+	need_ric
+	node_handler
+	printf '{"throw":"x"}\n{"c":3}\n' > in
+	run --separate-stderr fnrun -t 5 --runtime-api in -- node "$RIC/bin/index.mjs" index.handler
+	assert_failure 1
+	assert_equal "$(jq -r .errorType <<< "${lines[0]}")" TypeError
+	assert_equal "$(jq -r .errorMessage <<< "${lines[0]}")" 'boom: x'
+	assert_equal "$(jq -c .event <<< "${lines[1]}")" '{"c":3}'
+}
+
+@test "aws-lambda-ric: a handler that cannot be loaded is Runtime.ImportModuleError" {
+	need_ric
+	echo 1 > in
+	run --separate-stderr fnrun -t 5 --runtime-api in -- node "$RIC/bin/index.mjs" nope.handler
+	assert_failure 1
+	assert_equal "$(jq -r .errorType <<< "$output")" Runtime.ImportModuleError
+}
