@@ -39,6 +39,7 @@ struct fn_rt {
 	struct fn_inv *cur;		/* assigned to this runtime, or NULL */
 	struct MHD_Connection *waiter;	/* a /next held open */
 	unsigned gen;			/* which bootstrap this is */
+	int parked;			/* suspended connections (at most 2) */
 	int doomed;			/* it posted an init error */
 	char *arn;
 };
@@ -175,6 +176,8 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 	}
 	if (*n > 0)
 		return take_body(q, data, n);
+	if (q->held)
+		rt->parked--;
 	q->held = 0;
 	if (q->gen != rt->gen)	/* from a bootstrap that is gone */
 		return answer(c, 500, "Runtime.ContainerError", "the runtime was reset");
@@ -189,6 +192,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 	case FN_RT_DO_WAIT:
 		rt->waiter = c;
 		q->held = 1;
+		rt->parked++;
 		MHD_suspend_connection(c);
 		return MHD_YES;
 	case FN_RT_DO_DELIVER:
@@ -212,6 +216,8 @@ on_completed(void *cls, struct MHD_Connection *c, void **ctx, enum MHD_RequestTe
 		return;
 	if (q->held && rt->waiter == c)
 		rt->waiter = NULL;
+	if (q->held)
+		rt->parked--;
 	buf_free(&q->body);
 	free(q);
 	*ctx = NULL;
@@ -382,8 +388,10 @@ fn_rt_run(struct fn_runner *r)
 		MHD_run(r->rt[i].d);
 }
 
-/* Stops every server; a held /next is let go first (MHD must not stop
- * with a suspended connection). */
+/* Stops every server.  MHD must not stop with a suspended connection,
+ * and a resume only raises a flag that MHD_run acts on: so a held /next
+ * is resumed and run until none is parked (the new generation answers
+ * it 500 and parks nothing more). */
 void
 fn_rt_close(struct fn_runner *r)
 {
@@ -393,8 +401,10 @@ fn_rt_close(struct fn_runner *r)
 		struct fn_rt *rt = &r->rt[i];
 		if (rt->d != NULL) {
 			rt->gen++;
-			wake_waiter(rt);
-			MHD_run(rt->d);
+			for (int k = 0; k < 100 && rt->parked > 0; k++) {
+				wake_waiter(rt);
+				MHD_run(rt->d);
+			}
 			MHD_stop_daemon(rt->d);
 		}
 		free(rt->arn);
