@@ -90,9 +90,8 @@ BOOT="$BATS_TEST_DIRNAME/lib/rt-bootstrap.sh"
 	assert_failure 1
 	assert_equal "$(jq -r .errorType <<< "$output")" Runtime.InitError
 	assert_equal "$(jq -r .status rep)" timeout
-	# The group is gone: no sleep of its is left.
-	run pgrep -f 'sleep 3600'
-	refute_output --regexp "."
+	# The group is gone: the bootstrap (exec'd into sleep) with it.
+	wait_for "! kill -0 $(cat rt-boot.pids) 2> /dev/null" 20
 }
 
 @test "--runtime-api: a timeout kills the environment; the next invocation gets a fresh one" {
@@ -231,11 +230,13 @@ SH
 	echo '{"op":"sleep","s":3000}' > in
 	fnrun -t 600 --runtime-api in -- "$BOOT" > out 2> err &
 	pid=$!
-	wait_for "pgrep -f 'sleep 3000' > /dev/null" 20
+	# The bootstrap, and the sleep it runs for the event.
+	wait_for "[ -s rt-boot.pids ] && pgrep -P \$(cat rt-boot.pids) -x sleep > /dev/null" 20
+	boot=$(cat rt-boot.pids)
+	child=$(pgrep -P "$boot" -x sleep)
 	kill -9 "$pid"
 	wait "$pid" || true
-	wait_for "! pgrep -f 'sleep 3000' > /dev/null" 20
-	wait_for "! pgrep -f '$BOOT' > /dev/null" 20
+	wait_for "! kill -0 $boot 2> /dev/null && ! kill -0 $child 2> /dev/null" 20
 }
 
 # aws-lambda-ric 3.3.0 (tests/package.json): its native part takes about

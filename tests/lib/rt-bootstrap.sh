@@ -6,8 +6,10 @@
 # what the handler does: {"op":"echo"} answers the event, "error" posts
 # an error with a type, "sleep" sleeps .s seconds first, "exit" exits .code
 # mid-invocation, "big" answers .bytes bytes, "env" answers the
-# environment and the /next headers, "pid" answers {"pid":$$}.
+# environment and the /next headers, "pid" answers {"pid":$$}.  Each
+# start appends its pid to ./rt-boot.pids.
 api="http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime"
+echo $$ >> rt-boot.pids	# in fnrun's directory: the tests look for them
 case ${1:-ok} in
 initerror)
 	curl -sS -o /dev/null -H 'Lambda-Runtime-Function-Error-Type: Runtime.ConfigInvalid' \
