@@ -16,7 +16,7 @@
 static const char help[] =
 "usage: fnrun [OPTIONS] [FILE...] -- CMD [ARG...]\n"
 "       fnrun [OPTIONS] --worker [FILE...] -- CMD [ARG...]\n"
-"       fnrun [OPTIONS] --runtime-api [--handler H] [FILE...] -- BOOTSTRAP [ARG...]\n"
+"       fnrun [OPTIONS] --runtime-api [--handler H] [FILE...] -- BOOTSTRAP\n"
 "       fnrun [OPTIONS] --jq PROGRAM [FILE...]\n"
 "       fnrun [OPTIONS] --queue QUEUE [--follow] -- CMD [ARG...]\n"
 "Invoke a function for each event (one JSON value per line) of the FILEs or\n"
