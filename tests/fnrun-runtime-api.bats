@@ -306,3 +306,16 @@ JS
 	assert_failure 1
 	assert_equal "$(jq -r .errorType <<< "$output")" Runtime.ImportModuleError
 }
+
+@test "aws-lambda-ric: runs end cleanly, its held /next let go before the server stops" {
+	need_ric
+	node_handler
+	seq 1 20 | sed 's/.*/{"n":&}/' > in
+	# MHD_stop_daemon aborts on a suspended connection: that was about 1
+	# run in 12 here, at the end of input, with the client's /next held.
+	for i in $(seq 1 20); do
+		run --separate-stderr fnrun --runtime-api in -- node "$RIC/bin/index.mjs" index.handler
+		assert_success
+		assert_equal "${#lines[@]}" 20
+	done
+}

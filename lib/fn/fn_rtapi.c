@@ -404,6 +404,8 @@ fn_rt_close(struct fn_runner *r)
 			for (int k = 0; k < 100 && rt->parked > 0; k++) {
 				wake_waiter(rt);
 				MHD_run(rt->d);
+				if (rt->parked > 0)	/* its wake-up may not be in yet */
+					(void)poll(&(struct pollfd){ rt->epfd, POLLIN, 0 }, 1, 1);
 			}
 			MHD_stop_daemon(rt->d);
 		}
