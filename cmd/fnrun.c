@@ -16,6 +16,7 @@
 static const char help[] =
 "usage: fnrun [OPTIONS] [FILE...] -- CMD [ARG...]\n"
 "       fnrun [OPTIONS] --worker [FILE...] -- CMD [ARG...]\n"
+"       fnrun [OPTIONS] --runtime-api [--handler H] [FILE...] -- BOOTSTRAP\n"
 "       fnrun [OPTIONS] --jq PROGRAM [FILE...]\n"
 "       fnrun [OPTIONS] --url URL [FILE...]\n"
 "       fnrun [OPTIONS] --queue QUEUE [--follow] -- CMD [ARG...]\n"
@@ -26,6 +27,8 @@ static const char help[] =
 "With --worker, CMD starts once per -j slot and stays: it reads one event\n"
 "line and writes one result line per invocation.  With --queue, the events\n"
 "are batches of a queue's messages, as Lambda's SQS trigger makes them.\n"
+"With --runtime-api, CMD is a Lambda runtime (BOOTSTRAP) started once per -j\n"
+"slot and served Lambda's Runtime API (AWS_LAMBDA_RUNTIME_API).\n"
 "\n"
 "  -j, --jobs N             run up to N invocations at once (default 1,\n"
 "                           at most 256)\n"
@@ -49,7 +52,8 @@ static const char help[] =
 "  -e, --envelope           print {\"requestId\",\"status\",\"result\"|\"error\",...}\n"
 "      --report FILE        append one line per invocation: requestId, status,\n"
 "                           durationMs, billedDurationMs, memorySizeMB,\n"
-"                           maxMemoryUsedMB, initDurationMs (worker starts)\n"
+"                           maxMemoryUsedMB, initDurationMs (worker and\n"
+"                           runtime starts)\n"
 "  -n, --name NAME          the function name (AWS_LAMBDA_FUNCTION_NAME)\n"
 "  -E, --env NAME[=VALUE]   give the function NAME (ours when no VALUE);\n"
 "                           besides it sees only Lambda's variables and\n"
@@ -58,8 +62,13 @@ static const char help[] =
 "      --inherit-env        give the function all of our environment\n"
 "      --worker             run CMD as warm workers, one line in, one out\n"
 "      --init-timeout S     time a worker has to start, until it first reads\n"
-"                           its stdin (default 10; initDurationMs)\n"
+"                           its stdin or a runtime first asks for an event\n"
+"                           (default 10; initDurationMs)\n"
 "      --max-invocations N  restart a worker after N invocations\n"
+"      --runtime-api        run CMD as a Lambda runtime (a custom bootstrap,\n"
+"                           aws-lambda-ric): one per -j slot, each with its\n"
+"                           own Runtime API on 127.0.0.1\n"
+"      --handler H          the function's handler (_HANDLER; default CMD)\n"
 "      --jq PROGRAM         run a jq program in-process instead of CMD\n"
 "      --url URL            POST each event to an HTTP function instead of\n"
 "                           CMD: a 2xx body is the result, any other answer\n"
@@ -78,7 +87,7 @@ static const char help[] =
 
 enum {
 	OPT_DLQ = CLI_FIRST_FREE, OPT_REPORT, OPT_JQ, OPT_WORKER, OPT_MAXINV, OPT_QUEUE,
-	OPT_INHERIT_ENV, OPT_INIT_TIMEOUT, OPT_ENDPOINT, OPT_URL,
+	OPT_INHERIT_ENV, OPT_INIT_TIMEOUT, OPT_ENDPOINT, OPT_URL, OPT_RUNTIME_API, OPT_HANDLER,
 };
 
 static const char *queue;
@@ -107,6 +116,8 @@ static const struct option longopts[] = {
 	{ "inherit-env", no_argument, NULL, OPT_INHERIT_ENV },
 	{ "init-timeout", required_argument, NULL, OPT_INIT_TIMEOUT },
 	{ "url", required_argument, NULL, OPT_URL },
+	{ "runtime-api", no_argument, NULL, OPT_RUNTIME_API },
+	{ "handler", required_argument, NULL, OPT_HANDLER },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -139,6 +150,8 @@ parse(int argc, char **argv, struct fn_opts *o, int *nfiles)
 		case OPT_JQ: o->jq = optarg; break;
 		case OPT_URL: o->url = optarg; break;
 		case OPT_WORKER: o->worker = 1; break;
+		case OPT_RUNTIME_API: o->runtime_api = 1; break;
+		case OPT_HANDLER: o->handler = optarg; break;
 		case 'm': o->memory_mb = (int)cli_num("--memory", optarg, 128, 10240); break;
 		case 'b': o->batch = (int)cli_num("--batch", optarg, 1, 10000); break;
 		case OPT_QUEUE: queue = optarg; break;
@@ -164,6 +177,9 @@ parse(int argc, char **argv, struct fn_opts *o, int *nfiles)
 		    "missing '-- CMD', --jq PROGRAM or --url URL");
 	if (o->worker && o->argv == NULL)
 		cli_usage_error("--worker needs '-- CMD'");
+	if (o->runtime_api && (o->argv == NULL || o->worker))
+		cli_usage_error(o->worker ? "--runtime-api and --worker exclude each other" :
+		    "--runtime-api needs '-- BOOTSTRAP'");
 	if (o->max_inv > 0 && !o->worker)
 		cli_usage_error("--max-invocations needs --worker");
 	if (follow && queue == NULL)

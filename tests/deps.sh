@@ -10,9 +10,9 @@ cd "$(dirname "$0")" || exit 70
 # self-signed certificate; nginx: the HTTP sink and forward proxy of the
 # tests and bench (tests/lib/nginx-sink.sh runs it as the user, never the
 # system's service).
-pkgs="gcc make pkg-config libjq-dev libsqlite3-dev zlib1g-dev libcurl4-openssl-dev jq sqlite3
+pkgs="gcc make pkg-config libjq-dev libsqlite3-dev zlib1g-dev libcurl4-openssl-dev libmicrohttpd-dev jq sqlite3
       bats bats-support bats-assert bats-file bash-completion mandoc zsh fish python3
-      awscli python3-botocore curl iproute2 openssl nginx"
+      awscli python3-botocore curl iproute2 openssl nginx cmake autoconf automake libtool g++"
 # Node.js runs fauxqs.  A machine with its own Node keeps it: nodesource's
 # nodejs provides npm and conflicts with Debian's.  Debian 12's Node 18.20
 # runs fauxqs 1.9.2 and the SDK, though both declare Node >= 20 (npm warns).
@@ -34,10 +34,11 @@ elif [ -n "$missing" ]; then
 	exit 1
 fi
 
-# npm ci: exactly the lock's versions, no install scripts (none are needed).
+# npm ci: exactly the lock's versions, no install scripts; aws-lambda-ric's
+# native build is apart (.ci/run: npm rebuild aws-lambda-ric, about 6 min).
 stamp=node_modules/.package-lock.json
 if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || [ package.json -nt "$stamp" ]; then
-	echo "evkit: npm ci in tests/ (fauxqs, @aws-sdk/client-sqs, cloudevents)" >&2
+	echo "evkit: npm ci in tests/ (fauxqs, @aws-sdk/client-sqs, cloudevents, aws-lambda-ric)" >&2
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null ||
 	    { echo "evkit: npm ci failed in tests/" >&2; exit 1; }
 fi

@@ -79,7 +79,10 @@ lambda_env(struct fn_runner *r)
 	if (getenv("AWS_DEFAULT_REGION") != NULL)
 		region = getenv("AWS_DEFAULT_REGION");
 	proc_env_set(pe, "AWS_DEFAULT_REGION", region);
-	proc_env_set(pe, "_HANDLER", r->o.argv != NULL ? r->o.argv[0] : "jq");
+	proc_env_set(pe, "_HANDLER", r->o.handler != NULL ? r->o.handler :
+	    r->o.argv != NULL ? r->o.argv[0] : "jq");
+	if (r->o.runtime_api)
+		proc_env_set(pe, "TZ", ":UTC");
 	if (getcwd(b, sizeof b) != NULL)
 		proc_env_set(pe, "LAMBDA_TASK_ROOT", b);
 	for (int i = 0; i < r->o.nenv; i++)
@@ -127,15 +130,17 @@ fn_open(const struct fn_opts *o, struct fn_runner **rp, struct ev_err *e)
 	/* Room for results that wait on an earlier, slower one. */
 	r->ninv = (size_t)r->o.jobs * 4;
 	r->inv = xcalloc(r->ninv, sizeof *r->inv);
-	r->pfd = xcalloc(r->ninv * 2 + 3, sizeof *r->pfd);
-	r->owners = xcalloc(r->ninv * 2 + 3, sizeof *r->owners);
-	if (o->worker)
+	r->pfd = xcalloc(r->ninv * 2 + 3 + (size_t)r->o.jobs, sizeof *r->pfd);
+	r->owners = xcalloc(r->ninv * 2 + 3 + (size_t)r->o.jobs, sizeof *r->owners);
+	if (o->worker || o->runtime_api)
 		r->wk = xcalloc((size_t)r->o.jobs, sizeof *r->wk);
 	for (int i = 0; r->wk != NULL && i < r->o.jobs; i++)
 		r->wk[i].in_fd = r->wk[i].out_fd = -1;
 	lambda_env(r);
 	if (rc == 0 && o->url != NULL)
 		rc = fn_url_open(r, e);
+	if (rc == 0 && o->runtime_api)
+		rc = fn_rt_open(r, e);
 	if (rc == 0)
 		rc = fn_proc_setup(e);
 	if (rc != 0) {
@@ -374,6 +379,9 @@ poll_set(struct fn_runner *r, int watch_fd, struct pollfd *pfd, struct fn_inv **
 	owners[n++] = NULL;
 	pfd[n] = (struct pollfd){ fn_proc_keeper_fd(), POLLIN, 0 };
 	owners[n++] = NULL;
+	if (r->rt != NULL)
+		n = fn_rt_poll_set(r, pfd, owners, n);
+	r->nfixed = n;
 	for (size_t i = 0; i < r->ninv; i++) {
 		struct fn_inv *v = &r->inv[i];
 		if (v->state != FN_RUNNING)
@@ -419,11 +427,14 @@ pump(struct fn_runner *r, int watch_fd, int wait_ms)
 	int t = next < 0 ? tick : next - now < 0 ? 0 : next - now > tick ? tick : (int)(next - now);
 	if (wait_ms >= 0 && wait_ms < t)
 		t = wait_ms;
+	if (r->rt != NULL)
+		t = fn_rt_wait_ms(r, t);
 	nfds_t n = poll_set(r, watch_fd, pfd, owners);
 	if ((r->url != NULL ? fn_url_wait(r, pfd, n, t) : poll(pfd, n, t)) > 0) {
 		if (pfd[0].revents)
 			fn_proc_drain_wake();
-		for (nfds_t i = 2; i < n; i++) {	/* the keeper's news: fn_proc_reap */
+		/* the keeper's news: fn_proc_reap; a Runtime API's: fn_rt_run */
+		for (nfds_t i = r->nfixed; i < n; i++) {
 			if (pfd[i].revents == 0)
 				continue;
 			if (owners[i] == NULL)
@@ -434,6 +445,8 @@ pump(struct fn_runner *r, int watch_fd, int wait_ms)
 				fn_proc_read(owners[i]);
 		}
 	}
+	if (r->rt != NULL)
+		fn_rt_run(r);
 	struct fn_inv *v;
 	while ((v = fn_proc_reap(r)) != NULL)
 		fn_proc_read(v);	/* the group is dead: the rest is there, or EOF */
@@ -659,6 +672,8 @@ release(struct fn_runner *r)
 	free(r->inv);
 	free(r->pfd);
 	free(r->owners);
+	if (r->rt != NULL)
+		fn_rt_close(r);
 	free(r->wk);
 	proc_env_free(&r->env);
 	free(r);

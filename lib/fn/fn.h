@@ -19,6 +19,8 @@ struct fn_opts {
 	const char *jq;		/* --jq PROGRAM, or NULL */
 	const char *url;	/* --url URL: an HTTP function, or NULL */
 	int worker;		/* --worker: argv runs as warm workers */
+	int runtime_api;	/* --runtime-api: argv is a Lambda runtime's bootstrap */
+	const char *handler;	/* --handler: _HANDLER; NULL: argv[0] */
 	int max_inv;		/* --max-invocations: recycle after; 0 never */
 	int jobs;		/* -j, concurrent invocations */
 	int unordered, envelope;

@@ -42,6 +42,7 @@ struct fn_inv {
 	double init_ms;		/* --worker: it started the worker; else -1 */
 	int initing;		/* --worker: the worker has not read yet */
 	int init_timed_out;	/* --worker: it did not within --init-timeout */
+	int rt_error;		/* --runtime-api: out holds the error it posted */
 	int64_t init_start;
 	size_t *rec;		/* --batch: offset, length of each record */
 	size_t nrec;
@@ -81,7 +82,9 @@ struct fn_runner {
 	struct pollfd *pfd;	/* poll set, sized for every pipe */
 	struct fn_inv **owners;
 	unsigned long dropped;	/* events a stop request left unrun */
-	struct fn_worker *wk;	/* --worker: jobs of them, else NULL */
+	struct fn_worker *wk;	/* --worker, --runtime-api: jobs of them, else NULL */
+	struct fn_rt *rt;	/* --runtime-api: each worker's Runtime API, else NULL */
+	nfds_t nfixed;		/* poll set entries before the handlers' pipes */
 	struct buf batch;	/* --batch: {"Records":[ gathered so far */
 	size_t *brec;		/* their offsets and lengths in batch */
 	size_t nbrec;
@@ -115,17 +118,19 @@ void fn_proc_killed(void);
 long fn_each_child(long pid, long (*fn)(long child, void *ctx), void *ctx);
 int fn_proc_spawn(const struct fn_runner *r, const char *trace, pid_t *pid, int *in_fd,
     int *out_fd);
-/* The function's environment with _X_AMZN_TRACE_ID=trace in it (SPEC 6):
- * a vector of r's strings and one of its own (free it and vector[0]). */
-char **fn_trace_env(const struct fn_runner *r, const char *trace);
+/* The function's environment with entry ("NAME=VALUE") in it, in place
+ * of any NAME: a vector of r's strings and one of its own (free it and
+ * vector[0]). */
+char **fn_env_plus(const struct fn_runner *r, const char *entry);
+int fn_spawn_fds(const struct fn_runner *r, const char *entry, int fd0, int fd1, pid_t *pid);
 /* The largest trace id passed on (X-Ray's TraceHeader limit). */
-enum { FN_TRACE_MAX = 500 };
+enum { FN_TRACE_MAX = 500, FN_ENV_ENTRY_MAX = FN_TRACE_MAX + 32 };
 
 /* fn_keeper.c (Linux): the one process that starts handlers (see there).
- * spawn returns 0 or an errno; exit returns 1 with the next ended
+ * spawn (entry: "NAME=VALUE" to add, or "") returns 0 or an errno; exit returns 1 with the next ended
  * handler, 0 when none; kill returns -1 when there is no keeper; fd is
  * the keeper's socket, readable when it has news (-1: none). */
-int fn_keeper_spawn(const struct fn_runner *r, const char *trace, int fd0, int fd1, pid_t *pid);
+int fn_keeper_spawn(const struct fn_runner *r, const char *entry, int fd0, int fd1, pid_t *pid);
 int fn_keeper_fd(void);
 int fn_keeper_kill(pid_t pid);
 int fn_keeper_exit(pid_t *pid, int *status, struct rusage *ru);
@@ -143,6 +148,19 @@ int fn_work_done(struct fn_runner *r, struct fn_inv *v);
 void fn_work_kill_all(struct fn_runner *r);
 void fn_work_stop_all(struct fn_runner *r);
 int fn_work_init_check(struct fn_runner *r, struct fn_inv *v, int64_t now);
+long fn_work_peak_kib(pid_t pid);
+
+/* fn_rtapi.c (--runtime-api): one Runtime API server per worker slot;
+ * the slot's process is the BOOTSTRAP.  See there. */
+int fn_rt_open(struct fn_runner *r, struct ev_err *e);
+int fn_rt_spawn(struct fn_runner *r, struct fn_worker *w);
+void fn_rt_assign(struct fn_runner *r, struct fn_worker *w, struct fn_inv *v);
+int fn_rt_ready(const struct fn_inv *v);
+int fn_rt_done(struct fn_runner *r, struct fn_worker *w, struct fn_inv *v);
+nfds_t fn_rt_poll_set(struct fn_runner *r, struct pollfd *pfd, struct fn_inv **owners, nfds_t n);
+int fn_rt_wait_ms(struct fn_runner *r, int t);
+void fn_rt_run(struct fn_runner *r);
+void fn_rt_close(struct fn_runner *r);
 
 /* fn_url.c (--url) */
 int fn_url_check(const struct fn_opts *o, struct ev_err *e);

@@ -48,7 +48,7 @@ struct keep_msg {
 	pid_t pid;		/* the handler */
 	int status;		/* EXITED: its wait status and rusage */
 	struct rusage ru;
-	char trace[FN_TRACE_MAX + 1];	/* SPAWN: _X_AMZN_TRACE_ID, or "" */
+	char entry[FN_ENV_ENTRY_MAX];	/* SPAWN: NAME=VALUE to add, or "" */
 };
 
 /* fnrun's side: the socket, the keeper, and EXITED messages that came
@@ -224,11 +224,11 @@ take(int sock, struct keep_msg *m, int fd[2])
 /* Starts a handler with fd0 and fd1 as its stdin and stdout, in its own
  * group and the subreaper of its descendants, and says so. */
 static void
-spawn(const struct fn_runner *r, const char *trace, int sock, int fd0, int fd1)
+spawn(const struct fn_runner *r, const char *entry, int sock, int fd0, int fd1)
 {
 	struct keep_msg m = { .op = KEEP_SPAWNED, .err = EINVAL };
 
-	char **env = trace[0] != '\0' ? fn_trace_env(r, trace) : r->env.v;
+	char **env = entry[0] != '\0' ? fn_env_plus(r, entry) : r->env.v;
 
 	if (fd0 >= 0)
 		m.err = proc_spawn_env(r->o.argv, env, PROC_SUBREAPER, fd0, fd1, &m.pid);
@@ -254,8 +254,8 @@ serve(const struct fn_runner *r, int sock)
 	if (m.op == KEEP_KILL && is_live(m.pid))
 		kill(-m.pid, SIGKILL);
 	else if (m.op == KEEP_SPAWN) {
-		m.trace[sizeof m.trace - 1] = '\0';
-		spawn(r, m.trace, sock, fd[0], fd[1]);
+		m.entry[sizeof m.entry - 1] = '\0';
+		spawn(r, m.entry, sock, fd[0], fd[1]);
 	}
 	for (int i = 0; i < 2; i++)
 		if (fd[i] >= 0)
@@ -380,12 +380,12 @@ lost(void)
 
 /* Sends a SPAWN and takes its SPAWNED; -1 when the keeper is gone. */
 static int
-ask_spawn(const char *trace, int fd0, int fd1, pid_t *pid)
+ask_spawn(const char *entry, int fd0, int fd1, pid_t *pid)
 {
 	struct keep_msg m = { .op = KEEP_SPAWN };
 
-	if (trace != NULL)
-		snprintf(m.trace, sizeof m.trace, "%s", trace);
+	if (entry != NULL)
+		snprintf(m.entry, sizeof m.entry, "%s", entry);
 	int fd[2] = { fd0, fd1 }, got;
 	char cbuf[CMSG_SPACE(sizeof fd)];
 	struct iovec iov = { &m, sizeof m };
@@ -411,14 +411,14 @@ ask_spawn(const char *trace, int fd0, int fd1, pid_t *pid)
 }
 
 int
-fn_keeper_spawn(const struct fn_runner *r, const char *trace, int fd0, int fd1, pid_t *pid)
+fn_keeper_spawn(const struct fn_runner *r, const char *entry, int fd0, int fd1, pid_t *pid)
 {
 	int e = -1;
 
 	for (int tries = 0; e < 0 && tries < 2; tries++) {
 		if (ksock < 0 && (e = start(r)) != 0)
 			return e;
-		if ((e = ask_spawn(trace, fd0, fd1, pid)) < 0)
+		if ((e = ask_spawn(entry, fd0, fd1, pid)) < 0)
 			lost();
 	}
 	return e < 0 ? EPIPE : e;

@@ -82,24 +82,44 @@ fn_proc_drain_wake(void)
 		;
 }
 
-/* Spawns the handler command with pipes on its stdin and stdout (both
- * non-blocking on our side).  Returns 0, or the spawn's error with both
- * fds -1. */
+/* The function's environment with entry ("NAME=VALUE") in it, in place
+ * of any NAME there was: a vector of r's strings and a copy of entry
+ * (free it and vector[0]). */
 char **
-fn_trace_env(const struct fn_runner *r, const char *trace)
+fn_env_plus(const struct fn_runner *r, const char *entry)
 {
-	size_t n = 0, k = 1;
+	size_t n = 0, k = 1, name = strcspn(entry, "=") + 1;
 
 	while (r->env.v[n] != NULL)
 		n++;
 	char **v = xcalloc(n + 2, sizeof *v);
-	struct buf b = { 0 };
-	buf_printf(&b, "_X_AMZN_TRACE_ID=%s", trace);
-	v[0] = buf_detach(&b);
+	v[0] = xstrdup(entry);
 	for (size_t i = 0; i < n; i++)
-		if (strncmp(r->env.v[i], "_X_AMZN_TRACE_ID=", 17) != 0)
+		if (strncmp(r->env.v[i], entry, name) != 0)
 			v[k++] = r->env.v[i];
 	return v;
+}
+
+/* Spawns the handler command with pipes on its stdin and stdout (both
+ * non-blocking on our side).  Returns 0, or the spawn's error with both
+ * fds -1. */
+/* Starts r's command with fd0 and fd1 as its stdin and stdout, and
+ * entry ("NAME=VALUE", or "") added to its environment.  Returns 0 or an
+ * errno. */
+int
+fn_spawn_fds(const struct fn_runner *r, const char *entry, int fd0, int fd1, pid_t *pid)
+{
+#ifdef __linux__
+	return fn_keeper_spawn(r, entry, fd0, fd1, pid);
+#else
+	char **env = entry[0] != '\0' ? fn_env_plus(r, entry) : r->env.v;
+	int e = proc_spawn_env(r->o.argv, env, 0, fd0, fd1, pid);
+	if (env != r->env.v) {
+		free(env[0]);
+		free(env);
+	}
+	return e;
+#endif
 }
 
 int
@@ -117,16 +137,10 @@ fn_proc_spawn(const struct fn_runner *r, const char *trace, pid_t *pid, int *in_
 		close(in[1]);
 		return e;
 	}
-#ifdef __linux__
-	int e = fn_keeper_spawn(r, trace, in[0], out[1], pid);
-#else
-	char **env = trace != NULL ? fn_trace_env(r, trace) : r->env.v;
-	int e = proc_spawn_env(r->o.argv, env, 0, in[0], out[1], pid);
-	if (env != r->env.v) {
-		free(env[0]);
-		free(env);
-	}
-#endif
+	char entry[FN_ENV_ENTRY_MAX] = "";
+	if (trace != NULL)
+		snprintf(entry, sizeof entry, "_X_AMZN_TRACE_ID=%s", trace);
+	int e = fn_spawn_fds(r, entry, in[0], out[1], pid);
 	close(in[0]);
 	close(out[1]);
 	if (e != 0) {

@@ -131,8 +131,8 @@ process_error(struct fn_runner *r, struct fn_inv *v)
 		fn_res_error(&v->res, "Function.ResponseSizeTooLarge",
 		    "Response payload size (%zu bytes) exceeded maximum allowed payload size (%d bytes).",
 		    v->out_total, FN_MAX_RESULT);
-	else if (v->wk == NULL || !stdout_error(&v->res, &v->out))
-		return;	/* a worker says it failed by a Lambda error object */
+	else if (v->wk == NULL || (r->rt != NULL && !v->rt_error) || !stdout_error(&v->res, &v->out))
+		return;	/* a worker says it failed by a Lambda error object; a runtime, by posting one */
 	v->failed = 1;
 }
 
@@ -193,7 +193,7 @@ fn_res_report(struct fn_runner *r, const struct fn_inv *v)
 	    "\"maxMemoryUsedMB\":%ld", v->id, status_word(v), v->attempt, v->dur_ms,
 	    billed < 1 ? 1 : billed, r->o.memory_mb > 0 ? r->o.memory_mb : 128, v->max_mb);
 	/* Only the invocation that started a worker paid for the start. */
-	if (r->o.worker && v->init_ms >= 0)
+	if (r->wk != NULL && v->init_ms >= 0)
 		fprintf(r->report, ",\"initDurationMs\":%.2f", v->init_ms);
 	fputs("}\n", r->report);
 }

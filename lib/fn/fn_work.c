@@ -57,8 +57,10 @@ fn_work_start(struct fn_runner *r, struct fn_inv *v)
 	memset(&v->ru, 0, sizeof v->ru);
 	v->start = clock_mono_ms();
 	v->deadline = v->start + r->o.timeout_ms;
+	v->rt_error = 0;
 	if (w->pid == 0) {
-		v->spawn_errno = fn_proc_spawn(r, NULL, &w->pid, &w->in_fd, &w->out_fd);
+		v->spawn_errno = r->rt != NULL ? fn_rt_spawn(r, w) :
+		    fn_proc_spawn(r, NULL, &w->pid, &w->in_fd, &w->out_fd);
 		if (v->spawn_errno != 0) {
 			clear(w);
 			v->wk = NULL;
@@ -74,7 +76,10 @@ fn_work_start(struct fn_runner *r, struct fn_inv *v)
 	v->wk = w;
 	v->pid = w->pid;
 	v->in_fd = v->out_fd = -1;	/* the worker's pipes are its own */
-	fn_work_write(v);
+	if (r->rt != NULL)
+		fn_rt_assign(r, w, v);
+	else
+		fn_work_write(v);
 }
 
 /* Whether a starting worker is ready: Lambda's init lasts until the
@@ -103,7 +108,7 @@ fn_work_init_check(struct fn_runner *r, struct fn_inv *v, int64_t now)
 {
 	if (!v->initing)
 		return 0;
-	if (ready(v)) {
+	if (r->rt != NULL ? fn_rt_ready(v) : ready(v)) {
 		v->initing = 0;
 		v->init_ms = (double)(now - v->init_start);
 		v->start = now;
@@ -185,8 +190,8 @@ fn_work_gone(struct fn_runner *r, pid_t pid)
 
 /* A live worker's peak memory so far (VmHWM, KiB), as ru_maxrss would
  * give it at exit; 0 where /proc cannot tell. */
-static long
-peak_kib(pid_t pid)
+long
+fn_work_peak_kib(pid_t pid)
 {
 	char path[64], line[256];
 	long kib = 0;
@@ -224,12 +229,15 @@ fn_work_done(struct fn_runner *r, struct fn_inv *v)
 		v->out_total = w->rb.n;
 	}
 	if (!w->gone)
-		v->ru.ru_maxrss = peak_kib(w->pid);
+		v->ru.ru_maxrss = fn_work_peak_kib(w->pid);
 	w->v = NULL;
 	w->uses++;
+	/* A runtime takes any response size back (it was refused whole);
+	 * one that reported an init error is reset. */
+	int reset = r->rt != NULL ? fn_rt_done(r, w, v) : v->out_total > FN_MAX_RESULT;
 	if (w->gone)
 		clear(w);
-	else if (v->timed_out || v->oom || v->out_total > FN_MAX_RESULT ||
+	else if (v->timed_out || v->oom || reset ||
 	    (r->o.max_inv > 0 && w->uses >= r->o.max_inv))
 		retire(w);
 	return 1;
@@ -249,7 +257,8 @@ fn_work_kill_all(struct fn_runner *r)
 void
 fn_work_stop_all(struct fn_runner *r)
 {
-	int64_t until = clock_mono_ms() + 1000;
+	/* A runtime never ends by itself: Lambda freezes and kills it. */
+	int64_t until = clock_mono_ms() + (r->rt != NULL ? 0 : 1000);
 	int left = 1;
 
 	for (int i = 0; r->wk != NULL && i < r->o.jobs; i++)
@@ -267,6 +276,8 @@ fn_work_stop_all(struct fn_runner *r)
 		retire(&r->wk[i]);
 		buf_free(&r->wk[i].rb);
 	}
+	if (r->rt != NULL)
+		fn_rt_close(r);
 	free(r->wk);
 	r->wk = NULL;
 }
