@@ -86,7 +86,9 @@ check: deps
 	@$(MAKE) --no-print-directory all units
 	@sh tests/run.sh $(BUILD)
 
-demo: deps
+# The demo needs no test servers: no aws-lambda-ric build (minutes).
+demo:
+	@sh tests/deps.sh --no-ric
 	@$(MAKE) --no-print-directory all
 	@sh tests/demo.sh
 

@@ -2,8 +2,9 @@
 # Makes sure the Debian packages evkit builds and tests with are present.
 # As root it installs what is missing; otherwise it prints the apt-get line.
 # Then it installs the tests' npm packages (fauxqs, the AWS SDK for the
-# bench, the cloudevents SDK of the HTTP receiver) into tests/node_modules
-# when missing or older than the lock file.
+# bench, the cloudevents SDK of the HTTP receiver, aws-lambda-ric) into
+# tests/node_modules when missing or older than the lock file, and builds
+# aws-lambda-ric's native part unless --no-ric.
 cd "$(dirname "$0")" || exit 70
 # awscli, python3-botocore, curl, iproute2 (ss): the SQS tests' independent
 # clients and checks (tests/lib/servers.bash); openssl: the http tests'
@@ -34,11 +35,18 @@ elif [ -n "$missing" ]; then
 	exit 1
 fi
 
-# npm ci: exactly the lock's versions, no install scripts; aws-lambda-ric's
-# native build is apart (.ci/run: npm rebuild aws-lambda-ric, about 6 min).
+# npm ci: exactly the lock's versions, no install scripts; then
+# aws-lambda-ric's native part (its bundled curl and aws-lambda-cpp: a few
+# minutes, once) when it is not built, for the fnrun --runtime-api tests
+# (--no-ric: not now; make demo needs none).
 stamp=node_modules/.package-lock.json
 if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || [ package.json -nt "$stamp" ]; then
 	echo "evkit: npm ci in tests/ (fauxqs, @aws-sdk/client-sqs, cloudevents, aws-lambda-ric)" >&2
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null ||
 	    { echo "evkit: npm ci failed in tests/" >&2; exit 1; }
+fi
+if [ "${1:-}" != --no-ric ] && [ ! -f node_modules/aws-lambda-ric/dist/rapid-client.node ]; then
+	echo "evkit: building aws-lambda-ric's native part in tests/ (a few minutes, once)" >&2
+	npm rebuild aws-lambda-ric --foreground-scripts --loglevel=error >/dev/null ||
+	    { echo "evkit: npm rebuild aws-lambda-ric failed in tests/" >&2; exit 1; }
 fi

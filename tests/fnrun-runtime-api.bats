@@ -239,13 +239,14 @@ SH
 	wait_for "! kill -0 $boot 2> /dev/null && ! kill -0 $child 2> /dev/null" 20
 }
 
-# aws-lambda-ric 3.3.0 (tests/package.json): its native part takes about
-# 6 minutes to build, which .ci/run does (EVKIT_CI=1: then it must be
-# there); elsewhere the tests say how to build it and are skipped.
+# aws-lambda-ric 3.3.0 (tests/package.json): its native part takes a few
+# minutes to build, which tests/deps.sh (make deps, make check) does; in
+# CI (EVKIT_CI=1) it must be there, elsewhere the tests say how to build
+# it and are skipped.
 need_ric() {
 	RIC="$BATS_TEST_DIRNAME/node_modules/aws-lambda-ric"
 	[ -f "$RIC/dist/rapid-client.node" ] && return 0
-	[ "${EVKIT_CI:-0}" = 1 ] && fail "aws-lambda-ric is not built (.ci/run runs npm rebuild aws-lambda-ric)"
+	[ "${EVKIT_CI:-0}" = 1 ] && fail "aws-lambda-ric is not built (tests/deps.sh runs npm rebuild aws-lambda-ric)"
 	skip "aws-lambda-ric's native part is not built: cd tests && npm rebuild aws-lambda-ric (about 6 min)"
 }
 
