@@ -257,6 +257,8 @@ count() {
 {"id":"h","uri":"http://127.0.0.1:9/x","connection":{"auth":"basic","username":"u","password_env":"NOPE"}}|r.json: .rules[0].targets[0].connection.password_env: environment variable NOPE is not set
 {"id":"h","uri":"http://127.0.0.1:9/x","bogus":1}|.rules[0].targets[0].bogus: unknown key
 {"id":"h","uri":"http://"}|.rules[0].targets[0].uri: 
+{"id":"h","uri":"http://127.0.0.1:/x"}|.rules[0].targets[0].uri: 'http://127.0.0.1:/x' is not a valid http:// or https:// URL
+{"id":"h","uri":"ftp://h/x"}|.rules[0].targets[0].uri: 
 {"id":"h","uri":"http://h/","cloudevents":"json"}|.rules[0].targets[0].cloudevents: want "binary" or "structured"
 {"id":"h","uri":"http://h/","connection":{"auth":"digest"}}|.rules[0].targets[0].connection.auth: want
 {"id":"h","uri":"file:x","method":"PUT"}|.rules[0].targets[0].method: only http targets take a method

@@ -219,7 +219,7 @@ closed_port() {
 }
 
 @test "--url: a bad URL, or --url with another handler kind, is exit 2 before any event" {
-	for u in 'ftp://127.0.0.1/fn' 'not a url' 'http://' 'file:///etc/passwd'; do
+	for u in 'ftp://127.0.0.1/fn' 'not a url' 'http://' 'file:///etc/passwd' 'http://127.0.0.1:/fn'; do
 		run --separate-stderr fnrun --report rep --dlq file:dl --url "$u" <<< 1
 		assert_failure 2
 		assert_equal "$output" ''

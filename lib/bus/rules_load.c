@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
 #include <jv.h>
 
 #include "core/alloc.h"
@@ -562,35 +561,47 @@ check_params(const struct where *pw, jv p, const char *key, int hdr)
 	jv_free(o);
 }
 
-/* Adds the checked parameters: header lines to hdrs, or to u's query. */
-static void
-add_params(jv p, const char *key, CURLU *u, struct buf *hdrs)
+/* Adds the checked parameters of p[key] to b, NUL-terminated in turn:
+ * "Name: value" header lines, or query names and values; returns how many
+ * strings. */
+static size_t
+add_params(jv p, const char *key, int hdr, struct buf *b)
 {
 	jv o = jv_object_get(jv_copy(p), jv_string(key));
+	size_t n = 0;
 
 	if (!jv_is_valid(o)) {
 		jv_free(o);
-		return;
+		return 0;
 	}
 	jv_object_foreach(o, k, v) {
 		const char *ks = jv_string_value(k), *vs = jv_string_value(v);
-		if (hdrs != NULL) {
-			buf_printf(hdrs, "%s: %s", ks, vs);
-			buf_addc(hdrs, '\0');
+		if (hdr) {
+			buf_printf(b, "%s: %s", ks, vs);
+			buf_addc(b, '\0');
+			n++;
 		} else {
-			char *e = curl_easy_escape(NULL, ks, 0), *f = curl_easy_escape(NULL, vs, 0);
-			struct buf q = { 0 };
-			buf_printf(&q, "%s=%s", e, f);
-			buf_addc(&q, '\0');
-			curl_free(e);
-			curl_free(f);
-			curl_url_set(u, CURLUPART_QUERY, q.p, CURLU_APPENDQUERY);
-			buf_free(&q);
+			buf_add(b, ks, strlen(ks) + 1);
+			buf_add(b, vs, strlen(vs) + 1);
+			n += 2;
 		}
 		jv_free(k);
 		jv_free(v);
 	}
 	jv_free(o);
+	return n;
+}
+
+/* The n strings of b, NUL-terminated in turn, as a NULL-terminated array
+ * of copies. */
+static char **
+split_nul(const struct buf *b, size_t n)
+{
+	char **v = xcalloc(n + 1, sizeof *v);
+
+	for (size_t i = 0, at = 0; i < n; i++, at += strlen(b->p + at) + 1)
+		v[i] = xstrdup(b->p + at);
+	return v;
 }
 
 /* The URL checked and its query parameters added; the header lines. */
@@ -601,40 +612,32 @@ load_endpoint(const struct where *tw, jv t, struct target *tg, struct http_conf 
 	    NULL };
 	struct where uw = sub(tw, "uri", 0), w = sub(tw, "http_parameters", 0);
 	jv p = member(tw, t, "http_parameters", JV_KIND_OBJECT, 0);
-	char *host = NULL, *url = NULL;
-	struct buf hdrs = { 0 };
-	CURLU *u;
+	struct buf hdrs = { 0 }, query = { 0 };
+	size_t nh = 0, nq = 0;
+	const char *why;
 
 	if (jv_is_valid(p)) {
 		check_keys(&w, p, keys);
 		check_params(&w, p, "header_parameters", 1);
 		check_params(&w, p, "query_string_parameters", 0);
 	}
-	u = curl_url();
-	if (u == NULL || curl_url_set(u, CURLUPART_URL, tg->uri, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || host[0] == '\0') {
-		curl_free(host);
-		curl_url_cleanup(u);
+	if (http_url_check(tg->uri) != NULL) {
+		jv_free(p);
 		fail(&uw, "'%s' is not a valid http:// or https:// URL", tg->uri);
 	}
-	curl_free(host);
 	if (jv_is_valid(p)) {
-		add_params(p, "header_parameters", NULL, &hdrs);
-		add_params(p, "query_string_parameters", u, NULL);
+		nh = add_params(p, "header_parameters", 1, &hdrs);
+		nq = add_params(p, "query_string_parameters", 0, &query);
 	}
 	jv_free(p);
-	curl_url_get(u, CURLUPART_URL, &url, 0);
-	c->url = xstrdup(url);
-	curl_free(url);
-	curl_url_cleanup(u);
-	size_t nh = 0;
-	for (size_t i = 0; i < hdrs.n; i++)
-		nh += hdrs.p[i] == '\0';
-	char **h = xcalloc(nh + 1, sizeof *h);
-	for (size_t i = 0, at = 0; i < nh; i++, at += strlen(hdrs.p + at) + 1)
-		h[i] = xstrdup(hdrs.p + at);
-	c->headers = (const char *const *)h;
+	char **kv = split_nul(&query, nq);
+	c->url = http_url_join(tg->uri, (const char *const *)kv, nq / 2, &why);
+	for (size_t i = 0; i < nq; i++)
+		free(kv[i]);
+	free(kv);
+	c->headers = (const char *const *)split_nul(&hdrs, nh);
 	buf_free(&hdrs);
+	buf_free(&query);
 }
 
 static void

@@ -390,25 +390,66 @@ http_wait(struct http *h, struct pollfd *fds, nfds_t n, int wait_ms)
 	return ready;
 }
 
-const char *
-http_url_check(const char *url)
+/* Whether url's authority ends in ':' (libcurl takes "host:" for the
+ * scheme's default port, which is never what was meant). */
+static int
+empty_port(const char *url)
+{
+	const char *a = strstr(url, "://"), *end;
+
+	if (a == NULL)
+		return 0;
+	a += 3;
+	end = a + strcspn(a, "/?#");
+	return end > a && end[-1] == ':';
+}
+
+char *
+http_url_join(const char *url, const char *const *kv, size_t n, const char **why)
 {
 	CURLU *u = curl_url();
-	char *scheme = NULL, *host = NULL;
-	const char *why = NULL;
+	char *scheme = NULL, *host = NULL, *out = NULL;
 
 	pthread_once(&curl_once, curl_init);
-	if (u == NULL)
-		return "cannot start libcurl";
+	*why = NULL;
+	if (u == NULL) {
+		*why = "cannot start libcurl";
+		return NULL;
+	}
 	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || host[0] == '\0')
-		why = "not a valid URL";
+		*why = "not a valid URL";
 	else if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)
-		why = "not an http:// or https:// URL";
+		*why = "not an http:// or https:// URL";
+	else if (empty_port(url))
+		*why = "the URL has a ':' and no port";
+	for (size_t i = 0; *why == NULL && i < n; i++) {
+		char *k = curl_easy_escape(NULL, kv[2 * i], 0), *v = curl_easy_escape(NULL, kv[2 * i + 1], 0);
+		struct buf q = { 0 };
+		buf_printf(&q, "%s=%s", k, v);
+		buf_addc(&q, '\0');
+		curl_url_set(u, CURLUPART_QUERY, q.p, CURLU_APPENDQUERY);
+		buf_free(&q);
+		curl_free(k);
+		curl_free(v);
+	}
+	if (*why == NULL && curl_url_get(u, CURLUPART_URL, &out, 0) != CURLUE_OK)
+		*why = "not a valid URL";
+	char *copy = *why == NULL ? xstrdup(out) : NULL;
+	curl_free(out);
 	curl_free(scheme);
 	curl_free(host);
 	curl_url_cleanup(u);
+	return copy;
+}
+
+const char *
+http_url_check(const char *url)
+{
+	const char *why;
+
+	free(http_url_join(url, NULL, 0, &why));
 	return why;
 }
 

@@ -91,7 +91,11 @@ void http_send(struct http *h, struct http_req *rq, size_t n);
  * request that ended.  It returns how many of fds are ready. */
 int http_start(struct http *h, struct http_req *rq);
 int http_wait(struct http *h, struct pollfd *fds, nfds_t n, int wait_ms);
-/* NULL when url is an http:// or https:// URL with a host, else why not. */
+/* url with the query parameters kv[0..2n) (name, value, name, ...;
+ * escaped here) appended: a new string; or NULL and *why when url is not
+ * an http:// or https:// URL with a host (and a port after any ':'). */
+char *http_url_join(const char *url, const char *const *kv, size_t n, const char **why);
+/* NULL when url is such a URL, else why not. */
 const char *http_url_check(const char *url);
 /* Connections made so far (for tests and --explain's peers). */
 long http_connections(const struct http *h);
