@@ -118,6 +118,17 @@ BOOT="$BATS_TEST_DIRNAME/lib/rt-bootstrap.sh"
 	[[ $stderr == *"big: 202"* ]]
 }
 
+@test "--runtime-api: an event over 6 MB is refused as Lambda's Invoke does, never handed to the runtime" {
+	{ printf '{"op":"echo","pad":"'; head -c 6291456 /dev/zero | tr '\0' a; printf '"}\n'
+	  printf '{"op":"echo","n":2}\n'; } > in
+	run --separate-stderr fnrun -r 2 --max-line-bytes 8000000 --dlq file:dl --runtime-api in -- "$BOOT"
+	assert_success
+	local err='{"errorMessage":"Request must be smaller than 6291456 bytes for the InvokeFunction operation","errorType":"RequestEntityTooLargeException"}'
+	assert_output "$err"$'\n{"op":"echo","n":2}'
+	run jq -c '[.responsePayload, .requestContext.approximateInvokeCount]' dl
+	assert_output "[$err,1]"
+}
+
 @test "--runtime-api -j 4: four environments at once, output in input order" {
 	for i in 1 2 3 4 5 6 7 8; do echo "{\"op\":\"sleep\",\"s\":1,\"i\":$i}"; done > in
 	start=$(date +%s)

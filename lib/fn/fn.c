@@ -246,6 +246,15 @@ emit_due(struct fn_runner *r)
 static void
 start(struct fn_runner *r, struct fn_inv *v)
 {
+	if (v->n > FN_MAX_RESULT) {
+		/* Lambda refuses the Invoke itself: nothing runs, and a retry
+		 * could not do better. */
+		v->failed = 1;
+		fn_res_error(&v->res, "RequestEntityTooLargeException", "Request must be "
+		    "smaller than %d bytes for the InvokeFunction operation", FN_MAX_RESULT);
+		conclude(r, v);
+		return;
+	}
 	if (r->jx != NULL) {
 		fn_res_jq(r, v);
 		settle(r, v);
