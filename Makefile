@@ -16,7 +16,9 @@ WARN      = -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) -Wshadow -Wstrict-
             -Wformat=2 -Wvla -Wimplicit-fallthrough
 CURL_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null)
 CURL_LIBS   := $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null || echo -lcurl)
-DEPLIBS   = -ljq -lsqlite3 -lz -lm -lpthread $(CURL_LIBS)
+MHD_CFLAGS  := $(shell $(PKG_CONFIG) --cflags libmicrohttpd 2>/dev/null)
+MHD_LIBS    := $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
+DEPLIBS   = -ljq -lsqlite3 -lz -lm -lpthread $(CURL_LIBS) $(MHD_LIBS)
 # Flavours, each built apart under build/: SANITIZE=1 (ASan+UBSan),
 # SANITIZE=thread (TSan), NOSIMD=1 (the scalar fallbacks only), and any
 # CC other than cc or gcc (CC=clang).
@@ -37,7 +39,7 @@ ifeq ($(filter cc gcc,$(notdir $(CC))),)
 FLAVOUR  := $(FLAVOUR)-$(notdir $(CC))
 endif
 BUILD     = build/$(FLAVOUR)
-ALL_CFLAGS  = -std=c17 -D_GNU_SOURCE -DEVKIT_VERSION='"$(VERSION)"' -Ilib $(CURL_CFLAGS) $(WARN) $(CFLAGS) $(SANFLAGS) -MMD -MP
+ALL_CFLAGS  = -std=c17 -D_GNU_SOURCE -DEVKIT_VERSION='"$(VERSION)"' -Ilib $(CURL_CFLAGS) $(MHD_CFLAGS) $(WARN) $(CFLAGS) $(SANFLAGS) -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 
 CMDS      = $(patsubst cmd/%.c,%,$(wildcard cmd/*.c))

@@ -38,7 +38,7 @@ for src in tests/fuzz/fuzz_*.c; do
 	echo "fuzz: building $name"
 	# shellcheck disable=SC2086
 	clang $flags -DEVKIT_VERSION='"fuzz"' -fsanitize=fuzzer,address,undefined -o "$out/$name" "$src" \
-	    "$out/libevkit.a" -ljq -lsqlite3 -lz -lm -lpthread $(pkg-config --libs libcurl 2>/dev/null || echo -lcurl) || { rc=1; continue; }
+	    "$out/libevkit.a" -ljq -lsqlite3 -lz -lm -lpthread $(pkg-config --libs libcurl 2>/dev/null || echo -lcurl) -lmicrohttpd || { rc=1; continue; }
 	if [ "$secs" = 0 ]; then
 		# Replay: every input of the kept corpus once, no new ones.
 		echo "fuzz: replaying $name over $(ls "$corpus" | wc -l) inputs"
