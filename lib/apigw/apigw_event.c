@@ -71,19 +71,21 @@ add_headers(struct buf *b, const struct apigw_req *rq)
 		if (strcasecmp(name, "cookie") == 0 || seen_before(rq, i))
 			continue;
 		struct buf k = { 0 }, v = { 0 };
+		buf_add(&k, "", 0);
+		buf_add(&v, "", 0);
 		for (const char *c = name; *c != '\0'; c++)
 			buf_addc(&k, (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c));
 		for (size_t j = i; j < rq->nheaders; j++) {
 			if (strcasecmp(rq->headers[j * 2], name) != 0)
 				continue;
-			if (v.n > 0 || j > i)
+			if (j > i)
 				buf_addc(&v, ',');
 			buf_adds(&v, rq->headers[j * 2 + 1]);
 		}
 		buf_adds(b, first ? "" : ",");
 		json_add_string(b, k.p, k.n);
 		buf_addc(b, ':');
-		json_add_string(b, v.p != NULL ? v.p : "", v.n);
+		json_add_string(b, v.p, v.n);
 		buf_free(&k);
 		buf_free(&v);
 		first = 0;

@@ -230,7 +230,7 @@ proxy(const char *p, size_t n, size_t obj, size_t sc, struct apigw_resp *r)
 		buf_reset(&r->body);
 		rc = apigw_b64_decode(&r->body, text.p != NULL ? text.p : "", text.n);
 	} else {
-		buf_add(&r->body, text.p, text.n);
+		buf_add(&r->body, text.p != NULL ? text.p : "", text.n);
 	}
 	buf_free(&text);
 	return rc;
