@@ -296,7 +296,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 static int
 on_done(void *ctx, void *tag, int failed, const char *res, size_t n)
 {
-	struct server *s = ctx;
+	(void)ctx;
 	struct req *q = tag;
 	struct MHD_Connection *c = q->c;
 
@@ -306,7 +306,6 @@ on_done(void *ctx, void *tag, int failed, const char *res, size_t n)
 		apigw_resp_error(&q->resp, 502, "Internal Server Error");
 	q->state = R_DONE;
 	MHD_resume_connection(c);
-	wake(s);
 	return 0;	/* answered: not a failure of the run */
 }
 
@@ -433,15 +432,17 @@ drain_wake(struct server *s)
 		;
 }
 
-/* Feeds the runner until a stop request or a run error: each request as
- * a slot frees, in the order they came. */
+/* Feeds the runner until a stop request or a run error, each request in
+ * the order it came.  The runner queues a few beyond its -j slots and
+ * starts each as a slot frees, without coming back here; when it is
+ * full, fn_submit waits for room (answering what finishes meanwhile). */
 static int
 feed(struct server *s, struct fn_runner *r)
 {
 	for (;;) {
-		drain_wake(s);
 		struct req *q;
-		while (!sig_stop && fn_pump(r, 0) > 0 && (q = pop(s)) != NULL)
+		drain_wake(s);
+		while (!sig_stop && (q = pop(s)) != NULL)
 			if (fn_submit(r, q->event.p, q->event.n, q) != 0)
 				return -1;
 		if (fn_idle(r) != 0)
