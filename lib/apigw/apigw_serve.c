@@ -1,15 +1,18 @@
-/* apigw_serve — the HTTP side of fnrun --listen.  libmicrohttpd reads
- * requests in its own thread; a complete one is suspended and handed,
- * as its 2.0 event, to the caller's thread, which feeds fn's runner as
- * slots free.  The runner's on_done maps the result and resumes the
- * connection, and the server thread answers it. */
+/* apigw_serve — the HTTP side of fnrun --listen.  libmicrohttpd runs in
+ * the caller's thread, driven by the runner's loop: its epoll descriptor
+ * is the descriptor the runner watches (fn_idle), so one poll serves the
+ * handlers' pipes and the connections, with no hop between threads.  A
+ * complete request is suspended and queued as its 2.0 event; the loop
+ * feeds the queue to the runner as slots free; the runner's on_done maps
+ * the result and resumes the connection, which the next MHD_run answers. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
-#include <pthread.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -42,22 +45,14 @@ struct req {
 };
 
 struct server {
-	pthread_mutex_t mu;
 	struct req *head, *tail;	/* complete, suspended, not yet submitted */
-	int stopping;			/* under mu: answer 503 from now on */
-	atomic_long active;		/* requests begun and not completed */
-	int wake[2];			/* server thread -> caller's loop */
+	int stopping;			/* answer 503 from now on */
+	long active;			/* requests begun and not completed */
+	int inflight, max_inflight;	/* submitted to the runner, not done */
+	int wake;			/* eventfd: a connection was resumed */
+	int ep;				/* epoll of the server's epoll and wake */
 	FILE *log;
 };
-
-static void
-wake(struct server *s)
-{
-	char c = 1;
-
-	while (write(s->wake[1], &c, 1) < 0 && errno == EINTR)
-		;
-}
 
 /* MHD_OPTION_URI_LOG_CALLBACK: the first sight of a request, with its
  * URI as sent (the access handler gets it decoded, without the query). */
@@ -73,7 +68,7 @@ on_begin(void *cls, const char *uri, struct MHD_Connection *c)
 	q->t_ms = clock_now_ms();
 	q->t_mono = clock_mono_ms();
 	uuid_v4(q->id);
-	atomic_fetch_add(&s->active, 1);
+	s->active++;
 	return q;
 }
 
@@ -93,7 +88,7 @@ on_completed(void *cls, struct MHD_Connection *c, void **ctx, enum MHD_RequestTe
 	apigw_resp_free(&q->resp);
 	free(q);
 	*ctx = NULL;
-	atomic_fetch_sub(&s->active, 1);
+	s->active--;
 }
 
 /* The access log line, in the fields of API Gateway's default format. */
@@ -223,14 +218,12 @@ take_body(struct req *q, const char *data, size_t n)
 	q->has_body = 1;
 }
 
-/* Queues a whole request for the caller's loop, or answers 503 when
- * stopping.  It is suspended first: its answer may come at once. */
+/* Queues a whole request for the loop, suspended until its answer, or
+ * answers 503 when stopping. */
 static enum MHD_Result
 hand_over(struct server *s, struct req *q, const char *method, const char *version)
 {
-	pthread_mutex_lock(&s->mu);
 	if (s->stopping) {
-		pthread_mutex_unlock(&s->mu);
 		apigw_resp_error(&q->resp, 503, "Service Unavailable");
 		return respond(q, method, version);
 	}
@@ -242,8 +235,6 @@ hand_over(struct server *s, struct req *q, const char *method, const char *versi
 	else
 		s->head = q;
 	s->tail = q;
-	pthread_mutex_unlock(&s->mu);
-	wake(s);
 	return MHD_YES;
 }
 
@@ -296,7 +287,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 static int
 on_done(void *ctx, void *tag, int failed, const char *res, size_t n)
 {
-	(void)ctx;
+	struct server *s = ctx;
 	struct req *q = tag;
 	struct MHD_Connection *c = q->c;
 
@@ -305,7 +296,14 @@ on_done(void *ctx, void *tag, int failed, const char *res, size_t n)
 	else if (failed || apigw_response(res, n, &q->resp) != 0)
 		apigw_resp_error(&q->resp, 502, "Internal Server Error");
 	q->state = R_DONE;
+	s->inflight--;
 	MHD_resume_connection(c);
+	/* libmicrohttpd without a thread takes a resumed connection up at
+	 * its next MHD_run, and says nothing: wake the loop for it. */
+	uint64_t one = 1;
+	if (write(s->wake, &one, sizeof one) < 0) {
+		/* EAGAIN: the counter is full, so the loop is woken anyway */
+	}
 	return 0;	/* answered: not a failure of the run */
 }
 
@@ -383,70 +381,75 @@ listen_on(const char *spec, int *fd, char *url, size_t urln, struct ev_err *e)
 	return 0;
 }
 
-/* Starts the server thread with our signals blocked in it: they are the
- * caller's loop's to see. */
+/* The server, without a thread of its own: MHD_run drives it. */
 static struct MHD_Daemon *
 start_daemon(struct server *s, int fd)
 {
-	sigset_t block, old;
-
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGHUP);
-	sigaddset(&block, SIGCHLD);
-	sigaddset(&block, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &block, &old);
-	struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
-	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC, 0, NULL, NULL, on_request, s,
+	return MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC, 0, NULL,
+	    NULL, on_request, s,
 	    MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_URI_LOG_CALLBACK, on_begin, s,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
 	    MHD_OPTION_END);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	return d;
 }
 
 static struct req *
 pop(struct server *s)
 {
-	pthread_mutex_lock(&s->mu);
 	struct req *q = s->head;
+
 	if (q != NULL) {
 		s->head = q->next;
 		if (s->head == NULL)
 			s->tail = NULL;
 		q->next = NULL;
 	}
-	pthread_mutex_unlock(&s->mu);
 	return q;
 }
 
-static void
-drain_wake(struct server *s)
+/* Lets the server do all it can now: a connection may hold a whole
+ * request in its buffer, which no new readiness announces, and then
+ * MHD_get_timeout says 0.  Returns 1 when it has more to do at once
+ * (its sockets will not say so again). */
+static int
+serve_ready(struct server *s, struct MHD_Daemon *d)
 {
-	char b[256];
+	MHD_UNSIGNED_LONG_LONG t;
+	uint64_t n;
 
-	while (read(s->wake[0], b, sizeof b) > 0)
-		;
+	if (read(s->wake, &n, sizeof n) < 0) {
+		/* EAGAIN: nothing resumed */
+	}
+	for (int i = 0; i < 64; i++) {
+		MHD_run(d);
+		if (MHD_get_timeout(d, &t) != MHD_YES || t > 0)
+			return 0;
+	}
+	return 1;	/* more to do at once: a long upload */
 }
 
-/* Feeds the runner until a stop request or a run error, each request in
- * the order it came.  The runner queues a few beyond its -j slots and
- * starts each as a slot frees, without coming back here; when it is
- * full, fn_submit waits for room (answering what finishes meanwhile). */
-static int
-feed(struct server *s, struct fn_runner *r)
+/* Serves until a stop request or a run error: the server reads and
+ * answers what is ready, its complete requests go to the runner, up to
+ * twice its -j so that the next starts as soon as a handler is free,
+ * within the room the runner has (4 x -j: fn_submit never waits here);
+ * the rest wait their turn, in order.  The runner's loop waits for
+ * handlers and connections alike. */
+static void
+feed(struct server *s, struct MHD_Daemon *d, struct fn_runner *r)
 {
 	for (;;) {
-		struct req *q;
-		drain_wake(s);
-		while (!sig_stop && (q = pop(s)) != NULL)
+		int more = serve_ready(s, d);
+		while (!sig_stop && s->head != NULL && s->inflight < s->max_inflight) {
+			struct req *q = pop(s);
+			s->inflight++;
 			if (fn_submit(r, q->event.p, q->event.n, q) != 0)
-				return -1;
-		if (fn_idle(r) != 0)
-			return 0;
+				return;
+		}
+		if (more)
+			fn_pump(r, 0);	/* the handlers' turn, without waiting */
+		if (more ? sig_stop != 0 : fn_idle(r) != 0)
+			return;
 	}
 }
 
@@ -457,9 +460,7 @@ stop(struct server *s, struct MHD_Daemon *d, struct fn_runner *r, struct ev_err 
 {
 	struct req *q;
 
-	pthread_mutex_lock(&s->mu);
 	s->stopping = 1;
-	pthread_mutex_unlock(&s->mu);
 	int lfd = (int)MHD_quiesce_daemon(d);
 	if (lfd >= 0)
 		close(lfd);
@@ -468,50 +469,68 @@ stop(struct server *s, struct MHD_Daemon *d, struct fn_runner *r, struct ev_err 
 	int rc = fn_finish(r, e);
 	/* Answers take a moment to be written; a client that does not read
 	 * its own is not waited for long. */
-	for (int64_t until = clock_mono_ms() + 10000;
-	    atomic_load(&s->active) > 0 && clock_mono_ms() < until;)
-		usleep(10000);
+	for (int64_t until = clock_mono_ms() + 10000; s->active > 0 && clock_mono_ms() < until;) {
+		serve_ready(s, d);
+		poll(&(struct pollfd){ s->ep, POLLIN, 0 }, 1, 10);
+	}
 	MHD_stop_daemon(d);
 	return rc;
+}
+
+static void
+close_fds(struct server *s)
+{
+	if (s->wake >= 0)
+		close(s->wake);
+	if (s->ep >= 0)
+		close(s->ep);
 }
 
 int
 apigw_serve(const struct apigw_opts *o, struct fn_opts *fo, struct ev_err *e)
 {
-	struct server s = { .log = o->access_log };
+	struct server s = { .log = o->access_log, .wake = -1, .ep = -1 };
 	struct fn_runner *r;
 	char url[300];
 	int fd = -1, rc;
 
 	if ((rc = listen_on(o->listen, &fd, url, sizeof url, e)) != 0)
 		return rc;
-	if (pipe2(s.wake, O_CLOEXEC | O_NONBLOCK) != 0) {
-		close(fd);
-		return err_sys(e, EV_SOFTWARE, "pipe");
-	}
-	pthread_mutex_init(&s.mu, NULL);
 	fo->on_done = on_done;
 	fo->done_ctx = &s;
 	fo->unordered = 1;
 	fo->no_output = 1;
-	fo->input_fd = s.wake[0];
-	struct MHD_Daemon *d = NULL;
-	if ((rc = fn_open(fo, &r, e)) == 0 && (d = start_daemon(&s, fd)) == NULL) {
-		rc = err_set(e, EV_UNAVAILABLE, "--listen '%s': cannot start the HTTP server",
-		    o->listen);
-		struct ev_err ignored;
-		fn_finish(r, &ignored);
-	}
-	if (rc != 0) {
+	s.max_inflight = 2 * fo->jobs;
+	struct MHD_Daemon *d = start_daemon(&s, fd);
+	const union MHD_DaemonInfo *di = d != NULL ? MHD_get_daemon_info(d,
+	    MHD_DAEMON_INFO_EPOLL_FD) : NULL;
+	if (di == NULL) {
+		if (d != NULL)
+			MHD_stop_daemon(d);
 		close(fd);
-	} else {
-		if (o->on_listen != NULL)
-			o->on_listen(o->ctx, url);
-		feed(&s, r);	/* a run error ends it too: fn_finish reports it */
-		rc = stop(&s, d, r, e);
+		return err_set(e, EV_UNAVAILABLE, "--listen '%s': cannot start the HTTP server",
+		    o->listen);
 	}
-	close(s.wake[0]);
-	close(s.wake[1]);
-	pthread_mutex_destroy(&s.mu);
+	s.wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	s.ep = epoll_create1(EPOLL_CLOEXEC);
+	struct epoll_event ev = { .events = EPOLLIN };
+	if (s.wake < 0 || s.ep < 0 || epoll_ctl(s.ep, EPOLL_CTL_ADD, s.wake, &ev) != 0 ||
+	    epoll_ctl(s.ep, EPOLL_CTL_ADD, di->epoll_fd, &ev) != 0) {
+		rc = err_sys(e, EV_SOFTWARE, "--listen: epoll");
+		MHD_stop_daemon(d);
+		close_fds(&s);
+		return rc;
+	}
+	fo->input_fd = s.ep;	/* fn_idle returns when the server has work */
+	if ((rc = fn_open(fo, &r, e)) != 0) {
+		MHD_stop_daemon(d);
+		close_fds(&s);
+		return rc;
+	}
+	if (o->on_listen != NULL)
+		o->on_listen(o->ctx, url);
+	feed(&s, d, r);	/* a run error ends it too: fn_finish reports it */
+	rc = stop(&s, d, r, e);
+	close_fds(&s);
 	return rc;
 }
