@@ -137,7 +137,8 @@ ECHO_JQ='{statusCode: 200, headers: {"content-type": "application/json"}, body: 
 	curl -s -o busy -w '%{http_code}' "$URL/1" > busy.code &
 	wait_for '[ -f started ]' 10
 	curl -s -o queued -w '%{http_code}' "$URL/2" > queued.code &
-	wait_for '[ "$(grep -c "\"path\"" log)" -ge 0 ] && ss -tn | grep -c ":$PORT " | grep -qv "^[01]$"' 10
+	# both connections in, their requests read (nothing left queued)
+	wait_for '[ "$(ss -tnH state established "sport = :$PORT" | awk "\$1 == 0" | wc -l)" -ge 2 ]' 10
 	kill -TERM "$SRV"
 	# no new connection is taken while draining
 	wait_for "! curl -s -o /dev/null --max-time 2 '$URL/3'" 10

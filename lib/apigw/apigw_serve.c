@@ -460,6 +460,7 @@ stop(struct server *s, struct MHD_Daemon *d, struct fn_runner *r, struct ev_err 
 {
 	struct req *q;
 
+	serve_ready(s, d);	/* what has come is answered, if only 503 */
 	s->stopping = 1;
 	int lfd = (int)MHD_quiesce_daemon(d);
 	if (lfd >= 0)
