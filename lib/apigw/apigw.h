@@ -5,7 +5,8 @@
  * runner's on_done callback, with the request as its tag, is the one
  * seam between the two.  The function's result is mapped back to the
  * HTTP response as API Gateway does for 2.0.  The server is libmicrohttpd
- * in its own thread; the runner's loop stays in the caller's. */
+ * without a thread of its own, driven from the runner's loop in the
+ * caller's thread. */
 #ifndef EVKIT_APIGW_H
 #define EVKIT_APIGW_H
 
