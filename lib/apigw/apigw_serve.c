@@ -179,7 +179,7 @@ each_header(void *cls, enum MHD_ValueKind kind, const char *k, const char *v)
 	return MHD_YES;
 }
 
-/* The request is whole: its event, built here, off the caller's thread. */
+/* The request is whole: its event. */
 static void
 make_event(struct req *q, const char *method, const char *version)
 {
@@ -282,8 +282,8 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 }
 
 /* The runner's on_done: the result mapped (a failure is a 502, an event
- * a stop request dropped a 503) and the connection resumed, after which
- * q is the server thread's (it may be freed at once). */
+ * a stop request dropped a 503) and the connection resumed; the next
+ * MHD_run answers it and frees q. */
 static int
 on_done(void *ctx, void *tag, int failed, const char *res, size_t n)
 {
