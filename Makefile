@@ -16,7 +16,7 @@ WARN      = -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) -Wshadow -Wstrict-
             -Wformat=2 -Wvla -Wimplicit-fallthrough
 CURL_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null)
 CURL_LIBS   := $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null || echo -lcurl)
-# libmicrohttpd: fnrun --runtime-api's servers
+# libmicrohttpd: fnrun --runtime-api's and --listen's servers
 MHD_CFLAGS  := $(shell $(PKG_CONFIG) --cflags libmicrohttpd 2>/dev/null)
 MHD_LIBS    := $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
 DEPLIBS   = -ljq -lsqlite3 -lz -lm -lpthread $(CURL_LIBS) $(MHD_LIBS)

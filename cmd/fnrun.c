@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apigw/apigw.h"
 #include "core/alloc.h"
 #include "core/cli.h"
 #include "fn/fn.h"
@@ -20,6 +21,7 @@ static const char help[] =
 "       fnrun [OPTIONS] --jq PROGRAM [FILE...]\n"
 "       fnrun [OPTIONS] --url URL [FILE...]\n"
 "       fnrun [OPTIONS] --queue QUEUE [--follow] -- CMD [ARG...]\n"
+"       fnrun [OPTIONS] --listen [ADDR:]PORT -- CMD [ARG...]\n"
 "Invoke a function for each event (one JSON value per line) of the FILEs or\n"
 "stdin and print one result line per event.  CMD runs once per event, in its\n"
 "own process group, with the event on stdin; its stdout is the result (JSON\n"
@@ -44,6 +46,10 @@ static const char help[] =
 "                           deleted on success but for batchItemFailures;\n"
 "                           exits when the queue is drained\n"
 "  -f, --follow             with --queue: keep waiting for messages\n"
+"      --listen [ADDR:]PORT serve HTTP as API Gateway's HTTP API (payload\n"
+"                           format 2.0) on ADDR (default 127.0.0.1), one\n"
+"                           invocation per request; an access log line per\n"
+"                           request on stderr (or --report)\n"
 "      --endpoint-url URL   send a remote --queue's requests to URL\n"
 "  -r, --retries N          retry a failed invocation N times (default 0),\n"
 "                           after 100 ms, 200 ms, 400 ms ...\n"
@@ -88,9 +94,10 @@ static const char help[] =
 enum {
 	OPT_DLQ = CLI_FIRST_FREE, OPT_REPORT, OPT_JQ, OPT_WORKER, OPT_MAXINV, OPT_QUEUE,
 	OPT_INHERIT_ENV, OPT_INIT_TIMEOUT, OPT_ENDPOINT, OPT_URL, OPT_RUNTIME_API, OPT_HANDLER,
+	OPT_LISTEN,
 };
 
-static const char *queue;
+static const char *queue, *listen_at;
 static int follow;
 static struct fn_runner *runner;
 
@@ -113,6 +120,7 @@ static const struct option longopts[] = {
 	{ "queue", required_argument, NULL, OPT_QUEUE },
 	{ "endpoint-url", required_argument, NULL, OPT_ENDPOINT },
 	{ "follow", no_argument, NULL, 'f' },
+	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "inherit-env", no_argument, NULL, OPT_INHERIT_ENV },
 	{ "init-timeout", required_argument, NULL, OPT_INIT_TIMEOUT },
 	{ "url", required_argument, NULL, OPT_URL },
@@ -157,6 +165,11 @@ parse(int argc, char **argv, struct fn_opts *o, int *nfiles)
 		case OPT_QUEUE: queue = optarg; break;
 		case OPT_ENDPOINT: o->endpoint_url = optarg; break;
 		case 'f': follow = 1; break;
+		case OPT_LISTEN:
+			if ((why = apigw_addr_check(optarg)) != NULL)
+				cli_usage_error("--listen '%s': %s", optarg, why);
+			listen_at = optarg;
+			break;
 		case OPT_MAXINV:
 			o->max_inv = (int)cli_num("--max-invocations", optarg, 1, 1000000000);
 			break;
@@ -184,6 +197,8 @@ parse(int argc, char **argv, struct fn_opts *o, int *nfiles)
 		cli_usage_error("--max-invocations needs --worker");
 	if (follow && queue == NULL)
 		cli_usage_error("--follow needs --queue");
+	if (listen_at != NULL && (queue != NULL || *nfiles > 0 || o->batch > 0))
+		cli_usage_error("--listen takes no FILE, --queue or --batch");
 	if (queue != NULL && *nfiles > 0)
 		cli_usage_error("--queue takes no FILE");
 	/* The mapping retries through leases and dead-letters through the
@@ -221,6 +236,30 @@ idle(void *ctx)
 	}
 }
 
+static void
+listening(void *ctx, const char *url)
+{
+	(void)ctx;
+	/* Even with -q: for port 0 it is the one way to learn the port. */
+	fprintf(stderr, "%s: listening on %s\n", msg_prog, url);
+}
+
+/* --listen: the access log goes to stderr, or to --report instead of
+ * the invocations' lines. */
+static int
+listen_run(struct fn_opts *o, struct ev_err *e)
+{
+	struct apigw_opts ao = { .listen = listen_at, .access_log = stderr, .on_listen = listening };
+
+	if (o->report != NULL && (ao.access_log = fopen(o->report, "ae")) == NULL)
+		return err_sys(e, EV_IOERR, "--report '%s'", o->report);
+	o->report = NULL;
+	int rc = apigw_serve(&ao, o, e);
+	if (ao.access_log != stderr && fclose(ao.access_log) != 0 && rc == 0)
+		rc = err_sys(e, EV_IOERR, "--report");
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -236,6 +275,14 @@ main(int argc, char **argv)
 		o.input_fd = 0;
 	sig_catch_stop();
 	out_init(cli.line_buffered);
+	if (listen_at != NULL) {
+		rc = listen_run(&o, &e);
+		free(o.env);
+		msg_close_or_die();
+		if (rc != 0)
+			end(EV_OK, rc, &e);
+		return 0;	/* a stop request drained it: done */
+	}
 	if (queue != NULL) {
 		rc = fn_esm_run(&o, queue, follow, &e);
 		free(o.env);

@@ -10,10 +10,11 @@ cd "$(dirname "$0")" || exit 70
 # clients and checks (tests/lib/servers.bash); openssl: the http tests'
 # self-signed certificate; nginx: the HTTP sink and forward proxy of the
 # tests and bench (tests/lib/nginx-sink.sh runs it as the user, never the
-# system's service).
+# system's service); libmicrohttpd: fnrun --runtime-api's and --listen's
+# servers; wrk: --listen's load test and bench.
 pkgs="gcc make pkg-config libjq-dev libsqlite3-dev zlib1g-dev libcurl4-openssl-dev libmicrohttpd-dev jq sqlite3
       bats bats-support bats-assert bats-file bash-completion mandoc zsh fish python3
-      awscli python3-botocore curl iproute2 openssl nginx cmake autoconf automake libtool g++"
+      awscli python3-botocore curl iproute2 openssl nginx wrk cmake autoconf automake libtool g++"
 # Node.js runs fauxqs.  A machine with its own Node keeps it: nodesource's
 # nodejs provides npm and conflicts with Debian's.  Debian 12's Node 18.20
 # runs fauxqs 1.9.2 and the SDK, though both declare Node >= 20 (npm warns).

@@ -76,6 +76,34 @@ term_midway() {
 	assert_output '{"errorMessage":"boom","errorType":"ValueError"}'
 }
 
+@test "typed errors: an object with errorType on stdout and a non-zero exit is that error" {
+	# errorType alone, pretty-printed, after log lines, or with leading blanks
+	run fnrun -q -- sh -c 'echo "{\"errorType\":\"Custom.Err\"}"; exit 1' <<< 1
+	assert_failure 1
+	assert_output '{"errorType":"Custom.Err"}'
+	run fnrun -q -- sh -c 'printf "  {\n  \"errorType\": \"E\",\n  \"errorMessage\": \"m\"\n}\n"; exit 2' <<< 1
+	assert_failure 1
+	assert_output '{"errorType":"E","errorMessage":"m"}'
+	run fnrun -q -- sh -c 'echo starting; echo "{\"errorMessage\":\"bad id\",\"errorType\":\"ValidationError\"}"; exit 1' <<< 1
+	assert_failure 1
+	assert_output '{"errorMessage":"bad id","errorType":"ValidationError"}'
+	# not an error object: a non-string errorType, an array, or exit 0
+	run fnrun -q -- sh -c 'echo "{\"errorType\":5}"; exit 1' <<< 1
+	assert_output '{"errorMessage":"Runtime exited with error: exit status 1","errorType":"Runtime.ExitError"}'
+	run fnrun -q -- sh -c 'echo "[{\"errorType\":\"E\"}]"; exit 1' <<< 1
+	assert_output '{"errorMessage":"Runtime exited with error: exit status 1","errorType":"Runtime.ExitError"}'
+	run fnrun -q -- sh -c 'echo "{\"errorType\":\"E\"}"' <<< 1
+	assert_success
+	assert_output '{"errorType":"E"}'
+}
+
+@test "typed errors: a --worker line with errorType is that error, the worker stays" {
+	run fnrun -q --worker -- sh -c 'read e; echo "{\"errorType\":\"E\"}"; read e; echo "$$"; read e; echo "$$"' < <(seq 1 3)
+	assert_failure 1
+	assert_line -n 0 '{"errorType":"E"}'
+	assert_equal "${lines[1]}" "${lines[2]}"
+}
+
 @test "a handler killed by a signal is an error" {
 	run fnrun -q -- sh -c 'kill -SEGV $$' <<< 1
 	assert_failure 1

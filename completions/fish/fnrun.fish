@@ -6,6 +6,7 @@ complete -c fnrun -s b -l batch -x -d 'Invoke with Records of up to N events'
 complete -c fnrun -l queue -x -d 'Take events from an evq queue, as the SQS trigger'
 complete -c fnrun -s f -l follow -d 'With --queue, keep waiting for messages'
 complete -c fnrun -l endpoint-url -x -d "Send a remote queue's requests to URL"
+complete -c fnrun -l listen -x -d 'Serve HTTP as a local API Gateway on [ADDR:]PORT'
 complete -c fnrun -s r -l retries -x -d 'Retry a failed invocation N times'
 complete -c fnrun -l dlq -x -a 'file: queue:' -d 'Send final failures to file:PATH or queue:QUEUE'
 complete -c fnrun -s e -l envelope -d 'Print requestId, status and result'

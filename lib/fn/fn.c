@@ -215,7 +215,7 @@ conclude(struct fn_runner *r, struct fn_inv *v)
 static void
 emit(struct fn_runner *r, struct fn_inv *v)
 {
-	if (!v->skip) {
+	if (!v->skip && !r->o.no_output) {
 		fn_res_line(r, v, &r->line);
 		out_line(r->line.p, r->line.n);
 	}

@@ -37,6 +37,7 @@ struct fn_opts {
 	int nenv;
 	int inherit_env;	/* --inherit-env: all of ours, not the allow-list */
 	const char *endpoint_url;	/* --endpoint-url: a remote --queue's, or NULL */
+	int no_output;		/* results to on_done only, not stdout (--listen) */
 	/* Called once per event with its final outcome (result or error
 	 * object, compact JSON; NULL when a stop request dropped it unrun)
 	 * and fn_submit's tag.  Returns whether it counts as a failure. */
