@@ -108,7 +108,7 @@ ECHO_JQ='{statusCode: 200, headers: {"content-type": "application/json"}, body: 
 	assert_output '{"message":"Internal Server Error"} 502'
 }
 
-@test "--listen: a body over 6 MB is refused 413 without being kept" {
+@test "--listen: a body over 6 MB is refused 413 without being kept; so is an event over Lambda's 6 MB" {
 	serve --jq '{statusCode: 200, body: (.body | length | tostring)}'
 	head -c $((6 * 1024 * 1024 + 1)) /dev/zero | tr '\0' a > big
 	run curl -s -w ' %{http_code}' --data-binary @big -H 'Content-Type: text/plain' "$URL/"
@@ -116,9 +116,13 @@ ECHO_JQ='{statusCode: 200, headers: {"content-type": "application/json"}, body: 
 	# chunked: no length declared, refused once past the limit
 	run curl -s -w ' %{http_code}' -H 'Transfer-Encoding: chunked' --data-binary @big -H 'Content-Type: text/plain' "$URL/"
 	assert_output --partial 413
+	# 6 MB fits the gateway, but not the event around it in Lambda's 6 MB.
 	head -c $((6 * 1024 * 1024)) big > exact
 	run curl -s -w ' %{http_code}' --data-binary @exact -H 'Content-Type: text/plain' "$URL/"
-	assert_output "$((6 * 1024 * 1024)) 200"
+	assert_output '{"message":"Request Entity Too Large"} 413'
+	head -c $((6 * 1024 * 1024 - 4096)) big > under
+	run curl -s -w ' %{http_code}' --data-binary @under -H 'Content-Type: text/plain' "$URL/"
+	assert_output "$((6 * 1024 * 1024 - 4096)) 200"
 }
 
 @test "--listen -j 4: four requests run at once" {
@@ -192,6 +196,24 @@ ECHO_JQ='{statusCode: 200, headers: {"content-type": "application/json"}, body: 
 	kill "$SRV"; wait "$SRV" || true
 	serve --jq '{statusCode: 200, body: "jq"}'
 	assert_equal "$(curl -sf "$URL/")" jq
+}
+
+@test "--listen: in front of --runtime-api and of --url" {
+	# A custom runtime echoing its event: the response is that event as JSON.
+	serve -j 2 --runtime-api -- "$BATS_TEST_DIRNAME/lib/rt-bootstrap.sh"
+	local inner=$URL inner_pid=$SRV
+	run curl -sf "$inner/rt?op=echo" -d 'hi'
+	assert_success
+	assert_equal "$(jq -c '[.rawPath, .body]' <<< "$output")" '["/rt","hi"]'
+	# An HTTP function in front of it: the outer event is POSTed to the
+	# inner gateway, whose answer (its own event) is the outer result.
+	mv log inner.log
+	serve --url "$inner/fn"
+	run curl -sf "$URL/outer" -d 'ho'
+	assert_success
+	assert_equal "$(jq -c '[.rawPath, (.body | fromjson | .rawPath, .body)]' <<< "$output")" '["/fn","/outer","ho"]'
+	kill "$inner_pid"
+	wait "$inner_pid" || true
 }
 
 @test "--listen: an access log line per request on stderr, or in --report" {

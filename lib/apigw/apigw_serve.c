@@ -282,7 +282,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 }
 
 /* The runner's on_done: the result mapped (a failure is a 502, an event
- * a stop request dropped a 503) and the connection resumed; the next
+ * over the invocation limit a 413, one a stop request dropped a 503) and the connection resumed; the next
  * MHD_run answers it and frees q. */
 static int
 on_done(void *ctx, void *tag, int failed, const char *res, size_t n)
@@ -293,6 +293,10 @@ on_done(void *ctx, void *tag, int failed, const char *res, size_t n)
 
 	if (res == NULL)
 		apigw_resp_error(&q->resp, 503, "Service Unavailable");
+	else if (failed && memmem(res, n, "\"RequestEntityTooLargeException\"", 32) != NULL)
+		/* The body fit, but the event around it is over Lambda's 6 MB:
+		 * still a request too large, not the function's failure. */
+		apigw_resp_error(&q->resp, 413, "Request Entity Too Large");
 	else if (failed || apigw_response(res, n, &q->resp) != 0)
 		apigw_resp_error(&q->resp, 502, "Internal Server Error");
 	q->state = R_DONE;
