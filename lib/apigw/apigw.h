@@ -58,12 +58,6 @@ int apigw_response(const char *res, size_t n, struct apigw_resp *r);
 void apigw_resp_error(struct apigw_resp *r, int status, const char *msg);
 void apigw_resp_free(struct apigw_resp *r);
 
-/* Standard base64 (for the bodies), appended to out. */
-void apigw_b64_encode(struct buf *out, const unsigned char *p, size_t n);
-/* Decodes standard base64 (padding optional, white space refused);
- * -1 on a malformed input. */
-int apigw_b64_decode(struct buf *out, const char *s, size_t n);
-
 struct apigw_opts {
 	const char *listen;	/* [ADDR:]PORT */
 	FILE *access_log;	/* one JSON line per request */

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "apigw.h"
+#include "core/b64.h"
 #include "core/json.h"
 
 static void
@@ -242,7 +243,7 @@ apigw_event(const struct apigw_req *rq, struct buf *b)
 			json_add_string(b, rq->body, rq->body_n);
 		} else {
 			buf_addc(b, '"');
-			apigw_b64_encode(b, (const unsigned char *)rq->body, rq->body_n);
+			b64_encode(b, (const unsigned char *)rq->body, rq->body_n);
 			buf_addc(b, '"');
 		}
 		buf_adds(b, text ? ",\"isBase64Encoded\":false" : ",\"isBase64Encoded\":true");

@@ -1,52 +1,11 @@
 /* apigw_resp — a function's result as API Gateway's HTTP response
- * (payload format 2.0), read in place over core/json_walk, and the
- * bodies' base64. */
+ * (payload format 2.0), read in place over core/json_walk. */
 #include <string.h>
 #include <strings.h>
 
 #include "apigw.h"
+#include "core/b64.h"
 #include "core/json.h"
-
-static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-void
-apigw_b64_encode(struct buf *out, const unsigned char *p, size_t n)
-{
-	buf_grow(out, (n + 2) / 3 * 4 + 1);
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned)p[i] << 16;
-		if (i + 1 < n)
-			v |= (unsigned)p[i + 1] << 8;
-		if (i + 2 < n)
-			v |= p[i + 2];
-		char q[4] = { b64[v >> 18], b64[(v >> 12) & 63], i + 1 < n ? b64[(v >> 6) & 63] : '=',
-			i + 2 < n ? b64[v & 63] : '=' };
-		buf_add(out, q, 4);
-	}
-}
-
-int
-apigw_b64_decode(struct buf *out, const char *s, size_t n)
-{
-	unsigned acc = 0;
-	int bits = 0;
-
-	while (n > 0 && s[n - 1] == '=')
-		n--;
-	buf_add(out, "", 0);
-	for (size_t i = 0; i < n; i++) {
-		const char *at = s[i] != '\0' ? strchr(b64, s[i]) : NULL;
-		if (at == NULL)
-			return -1;
-		acc = (acc << 6) | (unsigned)(at - b64);
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			buf_addc(out, (char)((acc >> bits) & 0xff));
-		}
-	}
-	return 0;
-}
 
 void
 apigw_resp_free(struct apigw_resp *r)
@@ -228,7 +187,7 @@ proxy(const char *p, size_t n, size_t obj, size_t sc, struct apigw_resp *r)
 	int rc = 0;
 	if (b64at != (size_t)-1 && p[b64at] == 't') {
 		buf_reset(&r->body);
-		rc = apigw_b64_decode(&r->body, text.p != NULL ? text.p : "", text.n);
+		rc = b64_decode(&r->body, text.p != NULL ? text.p : "", text.n);
 	} else {
 		buf_add(&r->body, text.p != NULL ? text.p : "", text.n);
 	}

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/b64.h"
 #include "core/digest.h"
 #include "core/json.h"
 #include "core/msg.h"
@@ -17,40 +18,6 @@
 struct attr {
 	struct buf name, type, value;
 };
-
-static int
-b64val(int ch)
-{
-	static const char t[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	const char *at = ch != '\0' ? strchr(t, ch) : NULL;
-
-	return at != NULL ? (int)(at - t) : -1;
-}
-
-/* Decodes base64 (padding optional); -1 on a foreign byte. */
-static int
-b64_decode(struct buf *out, const char *s, size_t n)
-{
-	unsigned acc = 0;
-	int bits = 0;
-
-	while (n > 0 && s[n - 1] == '=')
-		n--;
-	buf_add(out, "", 0);
-	for (size_t i = 0; i < n; i++) {
-		int v = b64val((unsigned char)s[i]);
-		if (v < 0)
-			return -1;
-		acc = (acc << 6) | (unsigned)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			buf_addc(out, (char)((acc >> bits) & 0xff));
-		}
-	}
-	return 0;
-}
 
 static int
 attr_read(const char *p, size_t n, size_t k, size_t kend, size_t v, struct attr *a,

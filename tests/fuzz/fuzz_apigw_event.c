@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "apigw/apigw.h"
+#include "core/b64.h"
 #include "core/json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -39,7 +40,7 @@ check_body(const struct buf *ev, const char *body, size_t n)
 	if (!json_string_at(ev->p, ev->n, b, &s))
 		abort();
 	if (ev->p[b64] == 't') {
-		if (apigw_b64_decode(&raw, s.p, s.n) != 0 || raw.n != n ||
+		if (b64_decode(&raw, s.p, s.n) != 0 || raw.n != n ||
 		    (n > 0 && memcmp(raw.p, body, n) != 0))
 			abort();
 	} else if (s.n != n || (n > 0 && memcmp(s.p, body, n) != 0)) {

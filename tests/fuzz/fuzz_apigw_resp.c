@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "apigw/apigw.h"
+#include "core/b64.h"
 #include "core/json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -35,8 +36,8 @@ check_b64(const uint8_t *data, size_t size)
 {
 	struct buf enc = { 0 }, dec = { 0 };
 
-	apigw_b64_encode(&enc, data, size);
-	if (apigw_b64_decode(&dec, enc.p != NULL ? enc.p : "", enc.n) != 0 || dec.n != size ||
+	b64_encode(&enc, data, size);
+	if (b64_decode(&dec, enc.p != NULL ? enc.p : "", enc.n) != 0 || dec.n != size ||
 	    (size > 0 && memcmp(dec.p, data, size) != 0))
 		abort();
 	buf_free(&enc);

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/b64.h"
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/digest.h"
@@ -100,6 +101,31 @@ test_json(void)
 	buf_free(&b);
 }
 
+/* RFC 4648 section 10's vectors, both ways; a foreign byte refused. */
+static void
+test_b64(void)
+{
+	static const char *const v[][2] = { { "", "" }, { "f", "Zg==" }, { "fo", "Zm8=" },
+	    { "foo", "Zm9v" }, { "foob", "Zm9vYg==" }, { "fooba", "Zm9vYmE=" },
+	    { "foobar", "Zm9vYmFy" } };
+
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+		struct buf e = { 0 }, d = { 0 };
+		b64_encode(&e, (const unsigned char *)v[i][0], strlen(v[i][0]));
+		buf_addc(&e, '\0');
+		CHECK_STR(e.p, v[i][1]);
+		CHECK(b64_decode(&d, v[i][1], strlen(v[i][1])) == 0);
+		buf_addc(&d, '\0');
+		CHECK_STR(d.p, v[i][0]);
+		buf_free(&e);
+		buf_free(&d);
+	}
+	struct buf d = { 0 };
+	CHECK(b64_decode(&d, "Zm9v YmFy", 9) == -1);
+	CHECK(b64_decode(&d, "Zm9\0", 4) == -1);
+	buf_free(&d);
+}
+
 static void
 test_digest(void)
 {
@@ -175,6 +201,7 @@ int
 main(void)
 {
 	test_json();
+	test_b64();
 	test_digest();
 	test_clock();
 	test_names();
