@@ -10,9 +10,10 @@ cd "$(dirname "$0")" || exit 70
 # self-signed certificate; nginx: the HTTP sink and forward proxy of the
 # tests and bench (tests/lib/nginx-sink.sh runs it as the user, never the
 # system's service).
+# nats-server, libnats-dev: NATS JetStream (lib/nats; the nats:// tests).
 pkgs="gcc make pkg-config libjq-dev libsqlite3-dev zlib1g-dev libcurl4-openssl-dev jq sqlite3
       bats bats-support bats-assert bats-file bash-completion mandoc zsh fish python3
-      awscli python3-botocore curl iproute2 openssl nginx"
+      awscli python3-botocore curl iproute2 openssl nginx nats-server libnats-dev"
 # Node.js runs fauxqs.  A machine with its own Node keeps it: nodesource's
 # nodejs provides npm and conflicts with Debian's.  Debian 12's Node 18.20
 # runs fauxqs 1.9.2 and the SDK, though both declare Node >= 20 (npm warns).
