@@ -343,8 +343,8 @@ q_close(struct queue *q)
 {
 	if (q == NULL)
 		return;
-	if (q->rs != NULL)
-		qsqs_close(q);
+	if (q->ops != NULL)
+		q->ops->close(q);
 	if (q->db != NULL)
 		qdb_rollback(q);
 	for (int i = 0; i < ST_COUNT; i++)
@@ -378,7 +378,7 @@ q_notice(struct queue *q)
 int
 q_is_remote(const struct queue *q)
 {
-	return q->rs != NULL;
+	return q->ops != NULL;
 }
 
 const char *

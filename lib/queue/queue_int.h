@@ -6,6 +6,7 @@
 
 #include "core/buf.h"
 #include "aws/aws.h"
+#include "nats/nats.h"
 #include "core/err.h"
 #include "queue.h"
 
@@ -48,8 +49,47 @@ struct queue {
 	 * public call rolls back and returns it (qdb_leave). */
 	struct ev_err err;
 	struct ev_err notice;		/* for q_notice(); code 1 while unread */
-	struct qsqs *rs;		/* a remote queue (queue_sqs.c), or NULL */
+	/* A remote queue: its backend's operations (NULL: this file's
+	 * SQLite) and state, SQS's (queue_sqs*.c) or NATS's (queue_nats*.c). */
+	const struct q_ops *ops;
+	struct qsqs *rs;
+	struct qnats *rn;
 };
+
+/* What a remote backend does for each public call that has a remote
+ * meaning (queue.h says what each means; the backends' files say how).
+ * peek NULL: the backend cannot read without receiving (EV_USAGE). */
+struct q_ops {
+	const char *engine;		/* in messages: "SQS", "NATS" */
+	void (*close)(struct queue *q);
+	int (*send_add)(struct queue *q, const struct q_out *m, struct q_sent *sent,
+	    struct ev_err *e);
+	int (*send_commit)(struct queue *q, struct ev_err *e);
+	void (*send_rollback)(struct queue *q);
+	int (*send_active)(const struct queue *q);
+	int (*receive)(struct queue *q, size_t max, int64_t lease_ms, struct q_msg *out,
+	    size_t *n, struct ev_err *e);
+	int (*consume)(struct queue *q, size_t max, struct q_msg *out, size_t *n,
+	    struct ev_err *e);
+	int (*consume_done)(struct queue *q, const struct q_msg *out, size_t delivered,
+	    size_t *deleted, struct ev_err *e);
+	int (*consume_extend)(struct queue *q, int *held, struct ev_err *e);
+	int (*peek)(struct queue *q, int64_t after, size_t max, struct q_msg *out, size_t *n,
+	    struct ev_err *e);
+	int (*del)(struct queue *q, const struct q_msg *m, size_t n, unsigned char *ok,
+	    size_t *done, struct ev_err *e);
+	int (*release)(struct queue *q, const struct q_msg *m, size_t n, int64_t delay_ms,
+	    unsigned char *ok, size_t *done, struct ev_err *e);
+	void (*wait)(struct queue *q, int64_t deadline);
+	void (*envelope)(struct queue *q, const struct q_msg *m, struct buf *b);
+	int (*stat)(struct queue *q, struct q_stat *st, struct ev_err *e);
+	int (*set)(struct queue *q, const char *name, const char *value, struct ev_err *e);
+	int (*purge)(struct queue *q, long *purged, struct ev_err *e);
+	int (*redrive)(struct queue *q, const char *dest, long *moved, long *kept,
+	    struct ev_err *e);
+	int (*drop)(struct queue *q, struct ev_err *e);
+};
+extern const struct q_ops qsqs_ops;
 
 /* Records the first failure with the SPEC status for an SQLite error
  * (75 busy, 74 I/O or full disk, 65 not a queue, 70 otherwise), naming

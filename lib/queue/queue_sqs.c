@@ -134,6 +134,7 @@ qsqs_open(struct queue *q, const char *arg, int flags, const struct q_attrs *ini
 	int rc;
 
 	q->rs = rs;
+	q->ops = &qsqs_ops;
 	rs->last_vis = -1;
 	rs->last_max = 1;
 	q->arg = xstrdup(arg);
@@ -326,3 +327,26 @@ qsqs_send_active(const struct queue *q)
 {
 	return q->rs->active;
 }
+
+const struct q_ops qsqs_ops = {
+	.engine = "SQS",
+	.close = qsqs_close,
+	.send_add = qsqs_send_add,
+	.send_commit = qsqs_send_commit,
+	.send_rollback = qsqs_send_rollback,
+	.send_active = qsqs_send_active,
+	.receive = qsqs_receive,
+	.consume = qsqs_consume,
+	.consume_done = qsqs_consume_done,
+	.consume_extend = qsqs_consume_extend,
+	.peek = NULL,
+	.del = qsqs_delete,
+	.release = qsqs_release,
+	.wait = qsqs_wait,
+	.envelope = qsqs_envelope,
+	.stat = qsqs_stat,
+	.set = qsqs_set,
+	.purge = qsqs_purge,
+	.redrive = qsqs_redrive,
+	.drop = qsqs_drop,
+};
