@@ -314,6 +314,9 @@ q_open_with(const char *arg, int flags, const struct q_attrs *init,
 	if (aws_is_uri(arg)) {	/* never a local path */
 		if (qsqs_open(q, arg, flags, init, o != NULL ? o->endpoint_url : NULL, &q->err) == 0)
 			q->err.code = 0;
+	} else if (nats_is_uri(arg)) {
+		if (qnats_open(q, arg, flags, init, o, &q->err) == 0)
+			q->err.code = 0;
 	} else if (set_names(q, arg) == 0) {
 		int exists = stat(q->path, &st) == 0;
 		if (!exists && !(flags & Q_CREATE))

@@ -217,6 +217,10 @@ q_send_on_sent(struct queue *q, void (*fn)(void *ctx, const struct q_sent *sent,
 		q->rs->on_sent = fn;
 		q->rs->ctx = ctx;
 	}
+	if (q->rn != NULL) {
+		q->rn->on_sent = fn;
+		q->rn->ctx = ctx;
+	}
 }
 
 /* Sends what is buffered; reports each message the server took. */
