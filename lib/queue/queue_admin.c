@@ -66,8 +66,8 @@ q_purge(struct queue *q, long *purged, struct ev_err *e)
 
 /* RedrivePolicy: {"deadLetterTargetArn" or "deadLetterTarget": queue,
  * "maxReceiveCount": N (number or string, 1–1000)}, or "" to remove it. */
-static int
-redrive_parse(const char *value, char target[4096], long long *max)
+int
+qadm_redrive_parse(const char *value, char target[4096], long long *max)
 {
 	jv p = jv_parse(value);
 	if (jv_get_kind(p) != JV_KIND_OBJECT) {
@@ -111,7 +111,7 @@ set_redrive(struct queue *q, struct q_attrs *a, const char *value, struct ev_err
 		a->dlq[0] = '\0';
 		return 0;
 	}
-	int rc = redrive_parse(value, target, &max);
+	int rc = qadm_redrive_parse(value, target, &max);
 	if (rc == -1)
 		return err_set(e, EV_USAGE, "RedrivePolicy must be a JSON object");
 	if (rc != 0)

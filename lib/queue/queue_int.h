@@ -138,6 +138,9 @@ int qattr_load(struct queue *q, const char *name, const char *value);
 void qattr_text(const struct q_attrs *a, const struct q_attr_def *d, char *out, size_t n);
 int qattr_set(struct q_attrs *a, const char *name, const char *value, struct ev_err *e);
 int qdb_store_attrs(struct queue *q, const struct q_attrs *a);
+/* A RedrivePolicy's JSON: its target (an ARN's last part) and
+ * maxReceiveCount; -1 not an object, -2 a member missing or bad. */
+int qadm_redrive_parse(const char *value, char target[4096], long long *max);
 
 /* ---- queue_sqs.c, queue_sqs_recv.c: a remote queue (SQS) ---- */
 struct pend {

@@ -12,6 +12,8 @@
 #include "core/msg.h"
 #include "queue_int.h"
 
+static int same(const struct queue *a, const struct queue *b);
+
 static const char *const copied[] = {
 	QN_SENT, QN_GROUP, QN_DEDUP, QN_ATTRS, QN_ATTRS_MD5, QN_TRACE, NULL
 };
@@ -127,13 +129,55 @@ qnats_stat(struct queue *q, struct q_stat *st, struct ev_err *e)
 	return s != NATS_OK ? nats_fail(e, s, jerr, "queue '%s': stat", q->name) : 0;
 }
 
+/* RedrivePolicy: the target a NATS queue (a nats:// URI, or a name on
+ * the same servers) that exists, is not this one, and is FIFO if this
+ * one is. */
+static int
+set_redrive(struct queue *q, struct q_attrs *a, const char *value, struct ev_err *e)
+{
+	char target[4096] = "";
+	long long max;
+	struct queue *d = NULL;
+
+	if (*value == '\0') {
+		a->max_receives = 0;
+		a->dlq[0] = '\0';
+		return 0;
+	}
+	int rc = qadm_redrive_parse(value, target, &max);
+	if (rc == -1)
+		return err_set(e, EV_USAGE, "RedrivePolicy must be a JSON object");
+	if (rc != 0)
+		return err_set(e, EV_USAGE, "RedrivePolicy needs deadLetterTargetArn and "
+		    "maxReceiveCount (1-1000)");
+	rc = qnats_open_ref(q, target, &d, e);
+	if (rc == EV_NOINPUT)
+		return err_set(e, EV_USAGE, "the dead-letter queue does not exist");
+	if (rc != 0)
+		return rc;
+	if (d->ops != &qnats_ops)
+		rc = err_set(e, EV_USAGE, "the dead-letter queue must be on NATS");
+	else if (same(q, d))
+		rc = err_set(e, EV_USAGE, "a queue cannot be its own dead-letter queue");
+	else if (d->a.fifo != a->fifo)
+		rc = err_set(e, EV_USAGE, "the dead-letter queue of a FIFO queue must be FIFO, "
+		    "and of a standard queue standard");
+	q_close(d);
+	if (rc != 0)
+		return rc;
+	snprintf(a->dlq, sizeof a->dlq, "%s", target);
+	a->max_receives = (int)max;
+	return 0;
+}
+
 int
 qnats_set(struct queue *q, const char *name, const char *value, struct ev_err *e)
 {
 	struct q_attrs a = q->a, old = q->a;
 	struct ev_err bad;
 
-	int rc = qattr_set(&a, name, value, &bad);
+	int rc = strcmp(name, "RedrivePolicy") == 0 ? set_redrive(q, &a, value, &bad) :
+	    qattr_set(&a, name, value, &bad);
 	if (rc != 0)
 		return err_set(e, rc, "%s: invalid %s '%s': %s", q->name, name, value, bad.msg);
 	a.modified_ms = clock_now_ms();
