@@ -67,9 +67,9 @@ struct q_ops {
 	int (*send_commit)(struct queue *q, struct ev_err *e);
 	void (*send_rollback)(struct queue *q);
 	int (*send_active)(const struct queue *q);
-	int (*receive)(struct queue *q, size_t max, int64_t lease_ms, struct q_msg *out,
-	    size_t *n, struct ev_err *e);
-	int (*consume)(struct queue *q, size_t max, struct q_msg *out, size_t *n,
+	int (*receive)(struct queue *q, int64_t after, size_t max, int64_t lease_ms,
+	    struct q_msg *out, size_t *n, struct ev_err *e);
+	int (*consume)(struct queue *q, int64_t after, size_t max, struct q_msg *out, size_t *n,
 	    struct ev_err *e);
 	int (*consume_done)(struct queue *q, const struct q_msg *out, size_t delivered,
 	    size_t *deleted, struct ev_err *e);
@@ -226,6 +226,10 @@ struct qnats {
 	natsSubscription *isub;
 	natsMsg **cur, **stash;			/* the last receive's; what a wait got */
 	size_t ncur, capcur, nstash, capstash;
+	/* Seen before in this run (past after): held, not given back, so
+	 * that a receiver does not get them again and again. */
+	natsMsg **skipped;
+	size_t nskipped, capskipped;
 	char **strs;				/* cur's decoded ids */
 	size_t nstrs, capstrs;
 	struct npend pend[NATS_PUB_PENDING];
@@ -250,6 +254,8 @@ int qnats_apply(struct queue *q, int create, struct ev_err *e);
 int qnats_open_ref(struct queue *q, const char *ref, struct queue **qp, struct ev_err *e);
 char *qnats_strdup(struct qnats *rn, const char *s, size_t n);
 /* queue_nats_recv.c */
+/* Gives back (nak) what was skipped. */
+void qnats_unskip(struct qnats *rn);
 int qnats_acks(struct queue *q, const char *const *subj, size_t n, const char *payload,
     unsigned char *ok, size_t *done, struct ev_err *e);
 /* queue_nats_admin.c */
@@ -265,9 +271,10 @@ int qnats_send_add(struct queue *q, const struct q_out *m, struct q_sent *sent, 
 int qnats_send_commit(struct queue *q, struct ev_err *e);
 void qnats_send_rollback(struct queue *q);
 int qnats_send_active(const struct queue *q);
-int qnats_receive(struct queue *q, size_t max, int64_t lease_ms, struct q_msg *out, size_t *n,
+int qnats_receive(struct queue *q, int64_t after, size_t max, int64_t lease_ms,
+    struct q_msg *out, size_t *n, struct ev_err *e);
+int qnats_consume(struct queue *q, int64_t after, size_t max, struct q_msg *out, size_t *n,
     struct ev_err *e);
-int qnats_consume(struct queue *q, size_t max, struct q_msg *out, size_t *n, struct ev_err *e);
 int qnats_consume_done(struct queue *q, const struct q_msg *out, size_t delivered,
     size_t *deleted, struct ev_err *e);
 int qnats_consume_extend(struct queue *q, int *held, struct ev_err *e);

@@ -238,8 +238,6 @@ qnats_open(struct queue *q, const char *arg, int flags, const struct q_attrs *in
 	 * a mistyped URI must not leave streams on a cluster. */
 	if (rc == EV_NOINPUT && (flags & Q_CREATE) && init != NULL)
 		rc = create(q, init, e);
-	else if (rc == 0 && (flags & Q_CREATE) && init != NULL && !q_attrs_same(&q->a, init))
-		rc = err_set(e, EV_CONFLICT, "queue '%s' exists with other attributes", q->name);
 	return rc;
 }
 
@@ -263,6 +261,10 @@ qnats_close(struct queue *q)
 		for (size_t i = 0; i < rn->nstash; i++)
 			natsMsg_Nak(rn->stash[i], NULL);
 	if (rn->c != NULL && rn->nstash > 0)
+		natsConnection_FlushTimeout(nats_nc(rn->c), 2000);
+	qnats_unskip(rn);
+	free(rn->skipped);
+	if (rn->c != NULL)
 		natsConnection_FlushTimeout(nats_nc(rn->c), 2000);
 	drop_msgs(rn->stash, &rn->nstash);
 	drop_msgs(rn->cur, &rn->ncur);

@@ -299,7 +299,7 @@ redrive_loop(struct queue *q, struct redrive *r, long *moved, struct ev_err *e)
 	size_t n;
 	int rc;
 
-	while ((rc = qnats_consume(q, 100, out, &n, e)) == 0 && n > 0) {
+	while ((rc = qnats_consume(q, 0, 100, out, &n, e)) == 0 && n > 0) {
 		struct qnats *rn = q->rn;
 		for (size_t i = 0; i < n && rc == 0; i++)
 			rc = redrive_one(q, r, rn->cur[i], moved, e);

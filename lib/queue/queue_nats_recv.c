@@ -236,7 +236,9 @@ fetch(struct queue *q, size_t max, natsMsg ***got, size_t *n, struct ev_err *e)
 	jsFetchRequest_Init(&r);
 	r.Batch = (int)(max - *n);
 	r.NoWait = true;
-	r.Expires = 2000LL * 1000000;
+	/* The server holds even a no-wait request while a nak's delay runs:
+	 * what is not there now is not waited for long. */
+	r.Expires = 200LL * 1000000;
 	natsStatus s = natsSubscription_FetchRequest(&l, rn->sub, &r);
 	if (s != NATS_OK && s != NATS_TIMEOUT && s != NATS_NOT_FOUND)
 		return nats_fail(e, s, 0, "queue '%s': receive", q->name);
@@ -278,7 +280,9 @@ sort_out(struct queue *q, int64_t after, struct q_msg *out, size_t *n, struct ev
 		if (visible > now) {
 			natsMsg_NakWithDelay(m, visible - now, NULL);
 		} else if (after > 0 && (int64_t)seq <= after) {
-			natsMsg_Nak(m, NULL);
+			XGROW(&rn->skipped, &rn->capskipped, rn->nskipped + 1);
+			rn->skipped[rn->nskipped++] = m;
+			continue;
 		} else if (q->a.max_receives > 0 && dc > (uint64_t)q->a.max_receives) {
 			rc = qnats_dead_letter(q, m, dc, e);
 		} else {
@@ -293,6 +297,16 @@ sort_out(struct queue *q, int64_t after, struct q_msg *out, size_t *n, struct ev
 	return rc;
 }
 
+void
+qnats_unskip(struct qnats *rn)
+{
+	for (size_t i = 0; i < rn->nskipped; i++) {
+		natsMsg_Nak(rn->skipped[i], NULL);
+		natsMsg_Destroy(rn->skipped[i]);
+	}
+	rn->nskipped = 0;
+}
+
 static int
 get(struct queue *q, int64_t after, size_t max, struct q_msg *out, size_t *n, struct ev_err *e)
 {
@@ -300,6 +314,8 @@ get(struct queue *q, int64_t after, size_t max, struct q_msg *out, size_t *n, st
 	size_t ngot;
 
 	forget(q->rn);
+	if (after == 0)
+		qnats_unskip(q->rn);	/* a new run: they are due again */
 	*n = 0;
 	if (fetch(q, max, &got, &ngot, e) != 0)
 		return e->code;
@@ -329,14 +345,14 @@ by_handle(struct queue *q, const struct q_msg *m, size_t n, const char *payload,
 }
 
 int
-qnats_receive(struct queue *q, size_t max, int64_t lease_ms, struct q_msg *out, size_t *n,
-    struct ev_err *e)
+qnats_receive(struct queue *q, int64_t after, size_t max, int64_t lease_ms, struct q_msg *out,
+    size_t *n, struct ev_err *e)
 {
 	char p[64];
 
 	if (q->a.fifo && max > 1)
 		max = 1;	/* MaxAckPending 1: one message in flight */
-	int rc = get(q, 0, max, out, n, e);
+	int rc = get(q, after, max, out, n, e);
 	if (rc != 0 || *n == 0 || lease_ms < 0 || lease_ms == q->rn->ack_wait_ms)
 		return rc;
 	/* Another lease than AckWait: a nak due when the lease ends. */
@@ -345,11 +361,12 @@ qnats_receive(struct queue *q, size_t max, int64_t lease_ms, struct q_msg *out, 
 }
 
 int
-qnats_consume(struct queue *q, size_t max, struct q_msg *out, size_t *n, struct ev_err *e)
+qnats_consume(struct queue *q, int64_t after, size_t max, struct q_msg *out, size_t *n,
+    struct ev_err *e)
 {
 	if (q->a.fifo && max > 1)
 		max = 1;
-	int rc = get(q, 0, max, out, n, e);
+	int rc = get(q, after, max, out, n, e);
 	q->rn->held = rc == 0 ? *n : 0;
 	return rc;
 }

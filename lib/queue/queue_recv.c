@@ -411,7 +411,7 @@ q_receive(struct queue *q, int64_t after, size_t max, int64_t lease_ms, struct q
     size_t *n, struct ev_err *e)
 {
 	if (q->ops != NULL)
-		return q->ops->receive(q, max, lease_ms, out, n, e);
+		return q->ops->receive(q, after, max, lease_ms, out, n, e);
 	struct idlist active = { 0 };
 	struct scan_out o = { 0 };
 	int64_t now;
@@ -471,7 +471,7 @@ q_consume(struct queue *q, int64_t after, size_t max, int flags, struct q_msg *o
     struct ev_err *e)
 {
 	if (q->ops != NULL)
-		return q->ops->consume(q, max, out, n, e);
+		return q->ops->consume(q, after, max, out, n, e);
 	struct idlist active = { 0 };
 	struct scan_out o = { 0 };
 	int64_t now, token = (int64_t)(rand64() >> 1) | 1;

@@ -332,6 +332,23 @@ qsqs_send_active(const struct queue *q)
 	return q->rs->active;
 }
 
+/* SQS has no order to resume from: every receive is a new one. */
+static int
+receive(struct queue *q, int64_t after, size_t max, int64_t lease_ms, struct q_msg *out,
+    size_t *n, struct ev_err *e)
+{
+	(void)after;
+	return qsqs_receive(q, max, lease_ms, out, n, e);
+}
+
+static int
+consume(struct queue *q, int64_t after, size_t max, struct q_msg *out, size_t *n,
+    struct ev_err *e)
+{
+	(void)after;
+	return qsqs_consume(q, max, out, n, e);
+}
+
 const struct q_ops qsqs_ops = {
 	.engine = "SQS",
 	.close = qsqs_close,
@@ -339,8 +356,8 @@ const struct q_ops qsqs_ops = {
 	.send_commit = qsqs_send_commit,
 	.send_rollback = qsqs_send_rollback,
 	.send_active = qsqs_send_active,
-	.receive = qsqs_receive,
-	.consume = qsqs_consume,
+	.receive = receive,
+	.consume = consume,
 	.consume_done = qsqs_consume_done,
 	.consume_extend = qsqs_consume_extend,
 	.peek = NULL,
