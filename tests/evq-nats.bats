@@ -214,3 +214,18 @@ left() {
 	# was delivered).
 	[ -z "$(jq -r .messageId c2 | sort | uniq -d)" ]
 }
+
+@test "nats: evbus-route queue: targets and dead letters, and fnrun --queue, on nats:// queues" {
+	evq-ctl create "$Q"
+	evq-ctl create "${Q}dead"
+	printf '{"rules":[{"name":"r","pattern":{"t":["x"]},"targets":[{"id":"q","uri":"queue:%s"},{"id":"e","uri":"exec:false","retry":{"attempts":1},"dead_letter":"queue:%s"}]}]}\n' \
+	    "$Q" "${Q}dead" >r.json
+	printf '{"t":"x","n":%d}\n' 1 2 3 | EVBUS_RETRY_BASE_MS=1 evbus-route -q --rules r.json
+	run evq-recv -e "${Q}dead"
+	assert_success
+	assert_equal "$(jq -r .body <<<"$output" | jq -c .n | tr -d '\n')" 123
+	run fnrun --queue "$Q" -b 10 --jq '[.Records | length, (map(.body | fromjson | .n) | add)]'
+	assert_success
+	assert_output '[3,6]'
+	assert_equal "$(left "$Q")" 0
+}
