@@ -224,6 +224,7 @@ struct qnats {
 	natsSubscription *sub;			/* the shared durable, once needed */
 	natsInbox *inbox;			/* confirmed acks' replies */
 	natsSubscription *isub;
+	unsigned gen;				/* the round of acks under way */
 	natsMsg **cur, **stash;			/* the last receive's; what a wait got */
 	size_t ncur, capcur, nstash, capstash;
 	/* Seen before in this run (past after): held, not given back, so

@@ -81,7 +81,6 @@ int
 qnats_acks(struct queue *q, const char *const *subj, size_t n, const char *payload,
     unsigned char *ok, size_t *done, struct ev_err *e)
 {
-	static unsigned gen;
 	struct qnats *rn = q->rn;
 	char reply[160];
 	size_t sent = 0, got = 0;
@@ -94,7 +93,7 @@ qnats_acks(struct queue *q, const char *const *subj, size_t n, const char *paylo
 		return 0;
 	if (ensure_inbox(rn, e) != 0)
 		return e->code;
-	gen++;
+	unsigned gen = ++rn->gen;
 	unsigned char *seen = xcalloc(n, 1);
 	for (size_t i = 0; i < n; i++) {
 		if (!our_handle(rn, subj[i]))
