@@ -62,3 +62,25 @@ node_of() {
 	diff printed received
 	nats_stop
 }
+
+@test "cluster: kill -9 of evq-recv -f's node mid-stream: it goes on through the others, every message received" {
+	nats_cluster_start 3
+	q="${NATS_CLUSTER_URL}work"
+	run evq-ctl create "$q" --replicas 3 --visibility 5
+	assert_success
+	seq 1 20000 | sed 's/.*/{"n":&}/' | evq-send -p "$q" | jq -r .MessageId | sort >printed
+	evq-recv -e -f "$q" >got 2>err 3>&- &
+	pid=$!
+	wait_for '[ "$(nlines got 2>/dev/null)" -ge 3000 ]' 120
+	node=$(node_of evq-recv)
+	[ -n "$node" ]
+	nats_node_kill "$node"
+	# At least once: what it printed and could not acknowledge before
+	# the node died comes again after the visibility timeout.
+	wait_for '[ "$(jq -r .messageId got | sort -u | wc -l)" -ge 20000 ]' 180 ||
+	    { cat err >&2; false; }
+	kill "$pid"
+	wait "$pid" || true
+	jq -r .messageId got | sort -u >received
+	diff printed received
+}

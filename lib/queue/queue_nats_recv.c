@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/alloc.h"
 #include "core/clock.h"
@@ -12,7 +13,7 @@
 #include "core/sig.h"
 #include "queue_int.h"
 
-enum { ACK_WAIT_MS = 10000, WAIT_SLICE_MS = 500 };
+enum { ACK_WAIT_MS = 10000, WAIT_SLICE_MS = 500, RECONNECT_MS = 20000 };
 
 static int
 ensure_sub(struct queue *q, struct ev_err *e)
@@ -31,6 +32,20 @@ ensure_sub(struct queue *q, struct ev_err *e)
 	if (s != NATS_OK)
 		return nats_fail(e, s, jerr, "queue '%s': consumer", q->name);
 	return 0;
+}
+
+static int
+transient(natsStatus s)
+{
+	return s == NATS_CONNECTION_DISCONNECTED || s == NATS_NO_RESPONDERS || s == NATS_IO_ERROR ||
+	    s == NATS_STALE_CONNECTION;
+}
+
+static void
+nap(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
 }
 
 /* A receipt handle of this queue: the ack subject of its consumer. */
@@ -101,6 +116,10 @@ qnats_acks(struct queue *q, const char *const *subj, size_t n, const char *paylo
 		snprintf(reply, sizeof reply, "%s.%u.%zu", (const char *)rn->inbox, gen, i);
 		natsStatus s = natsConnection_PublishRequest(nats_nc(rn->c), subj[i], reply,
 		    payload, (int)strlen(payload));
+		/* The connection broke under it: not confirmed (the message
+		 * comes back after its timeout), and the client reconnects. */
+		if (transient(s))
+			continue;
 		if (s != NATS_OK) {
 			free(seen);
 			return nats_fail(e, s, 0, "queue '%s'", q->name);
@@ -239,6 +258,13 @@ fetch(struct queue *q, size_t max, natsMsg ***got, size_t *n, struct ev_err *e)
 	 * what is not there now is not waited for long. */
 	r.Expires = 200LL * 1000000;
 	natsStatus s = natsSubscription_FetchRequest(&l, rn->sub, &r);
+	/* A server of the cluster died: the client reconnects to another. */
+	for (int64_t end = clock_mono_ms() + RECONNECT_MS; transient(s) && !sig_stop &&
+	    clock_mono_ms() < end; ) {
+		natsMsgList_Destroy(&l);
+		nap(200);
+		s = natsSubscription_FetchRequest(&l, rn->sub, &r);
+	}
 	if (s != NATS_OK && s != NATS_TIMEOUT && s != NATS_NOT_FOUND)
 		return nats_fail(e, s, 0, "queue '%s': receive", q->name);
 	for (int i = 0; i < l.Count; i++) {
@@ -445,6 +471,10 @@ qnats_wait(struct queue *q, int64_t deadline)
 			return;
 		}
 		natsMsgList_Destroy(&l);
+		if (transient(s) && (deadline < 0 || clock_mono_ms() < deadline)) {
+			nap(200);
+			continue;
+		}
 		if (s != NATS_OK && s != NATS_TIMEOUT && s != NATS_NOT_FOUND) {
 			nats_fail(&rn->werr, s, 0, "queue '%s': receive", q->name);
 			return;
