@@ -23,8 +23,10 @@
 # - --peek is refused on a remote queue (2): SQS reads only by receiving;
 # - a released message's receive stays counted.
 # Differences that are JetStream's (evq-recv(1), REMOTE): a released
-# message's delivery stays counted, as on SQS; none of the bodies below
-# needs a skip there.
+# message's delivery stays counted, as on SQS; a message given back (a nak)
+# counts as in flight in stat until it is delivered again, so qs_pipe_head
+# checks there that it is still in the queue, not that it is visible.  No
+# body is skipped.
 
 # qs_setup_file: starts the backend for the file.
 qs_setup_file() {
