@@ -78,8 +78,9 @@ typedef void (*nats_pub_fn)(void *ctx, const struct nats_ack *a);
 int nats_pub_add(struct nats_conn *c, natsMsg *m, void *tag, nats_pub_fn fn, void *ctx,
     struct ev_err *e);
 /* Waits until every queued message is confirmed, publishing again what
- * failed (a few times, then the error), and calls fn for each in the
- * order they were added.  On failure the ones not confirmed are dropped
+ * failed (for up to a minute while the failure may pass: a stream leader
+ * elected after a node's death, a reconnect; then the error), and calls
+ * fn for each in the order they were added.  On failure the ones not confirmed are dropped
  * unreported. */
 int nats_pub_flush(struct nats_conn *c, nats_pub_fn fn, void *ctx, struct ev_err *e);
 /* How many messages wait for confirmation. */

@@ -3,12 +3,25 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/err.h"
 #include "core/msg.h"
 #include "nats.h"
 #include "nats_int.h"
 
-enum { RETRIES = 8, CONFIRM_WAIT_MS = 15000, SYNC_WAIT_MS = 5000 };
+/* A publish whose failure may pass (a cluster electing a stream leader
+ * after a node's death, the client reconnecting) is tried again for up to
+ * RETRY_MS; one the server refuses is not. */
+enum { RETRY_MS = 60000, CONFIRM_WAIT_MS = 15000, SYNC_WAIT_MS = 5000 };
+
+static int
+passing(natsStatus s, jsErrCode jerr)
+{
+	if (jerr != 0 && s != NATS_TIMEOUT)
+		return 0;
+	return s == NATS_TIMEOUT || s == NATS_NO_RESPONDERS || s == NATS_CONNECTION_DISCONNECTED ||
+	    s == NATS_IO_ERROR || s == NATS_STALE_CONNECTION || s == NATS_NOT_YET_CONNECTED;
+}
 
 /* The slot of a message in flight: acknowledgements come mostly in
  * order, so the search starts where the last one ended. */
@@ -122,7 +135,8 @@ republish(struct nats_conn *c, struct natsp_slot *sl)
 
 	jsPubOptions_Init(&po);
 	po.MaxWait = SYNC_WAIT_MS;
-	for (int i = 0; i < RETRIES && sl->state == SLOT_FAILED; i++) {
+	int64_t end = clock_mono_ms() + RETRY_MS;
+	for (int i = 0; sl->state == SLOT_FAILED; i++) {
 		jsPubAck *pa = NULL;
 		jsErrCode jerr = 0;
 		natsStatus s = js_PublishMsg(&pa, c->js, sl->retry, &po, &jerr);
@@ -133,10 +147,9 @@ republish(struct nats_conn *c, struct natsp_slot *sl)
 		} else {
 			sl->err = s;
 			sl->jerr = jerr;
-			/* The server refused the message itself: no use again. */
-			if (jerr != 0 && s != NATS_TIMEOUT)
+			if (!passing(s, jerr) || clock_mono_ms() >= end)
 				break;
-			nap_ms(100L << (i < 5 ? i : 5));
+			nap_ms(100L << (i < 4 ? i : 4));
 		}
 		jsPubAck_Destroy(pa);
 	}
@@ -204,7 +217,8 @@ nats_pub_sync(struct nats_conn *c, natsMsg *m, jsPubOptions *po, struct nats_ack
 	natsStatus s = NATS_OK;
 	jsErrCode jerr = 0;
 
-	for (int i = 0; i < RETRIES; i++) {
+	int64_t end = clock_mono_ms() + RETRY_MS;
+	for (int i = 0;; i++) {
 		jsPubAck *pa = NULL;
 		jerr = 0;
 		s = js_PublishMsg(&pa, c->js, m, po, &jerr);
@@ -214,9 +228,9 @@ nats_pub_sync(struct nats_conn *c, natsMsg *m, jsPubOptions *po, struct nats_ack
 			jsPubAck_Destroy(pa);
 			break;
 		}
-		if (jerr != 0 && s != NATS_TIMEOUT)
+		if (!passing(s, jerr) || clock_mono_ms() >= end)
 			break;
-		nap_ms(100L << (i < 5 ? i : 5));
+		nap_ms(100L << (i < 4 ? i : 4));
 	}
 	natsMsg_Destroy(m);
 	if (s != NATS_OK)
