@@ -19,7 +19,9 @@ CURL_LIBS   := $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null || echo -lcurl)
 # libmicrohttpd: fnrun --runtime-api's and --listen's servers
 MHD_CFLAGS  := $(shell $(PKG_CONFIG) --cflags libmicrohttpd 2>/dev/null)
 MHD_LIBS    := $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
-DEPLIBS   = -ljq -lsqlite3 -lz -lm -lpthread $(CURL_LIBS) $(MHD_LIBS)
+# libnats (cnats 3.4, Debian's libnats-dev): NATS JetStream (lib/nats).
+NATS_LIBS   := $(shell $(PKG_CONFIG) --libs libnats 2>/dev/null || echo -lnats)
+DEPLIBS   = -ljq -lsqlite3 -lz -lm -lpthread $(CURL_LIBS) $(MHD_LIBS) $(NATS_LIBS)
 # Flavours, each built apart under build/: SANITIZE=1 (ASan+UBSan),
 # SANITIZE=thread (TSan), NOSIMD=1 (the scalar fallbacks only), and any
 # CC other than cc or gcc (CC=clang).
@@ -40,7 +42,7 @@ ifeq ($(filter cc gcc,$(notdir $(CC))),)
 FLAVOUR  := $(FLAVOUR)-$(notdir $(CC))
 endif
 BUILD     = build/$(FLAVOUR)
-ALL_CFLAGS  = -std=c17 -D_GNU_SOURCE -DEVKIT_VERSION='"$(VERSION)"' -Ilib $(CURL_CFLAGS) $(MHD_CFLAGS) $(WARN) $(CFLAGS) $(SANFLAGS) -MMD -MP
+ALL_CFLAGS  = -std=c17 -D_GNU_SOURCE -DEVKIT_VERSION='"$(VERSION)"' -iquote lib $(CURL_CFLAGS) $(MHD_CFLAGS) $(WARN) $(CFLAGS) $(SANFLAGS) -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 
 CMDS      = $(patsubst cmd/%.c,%,$(wildcard cmd/*.c))
