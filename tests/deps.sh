@@ -2,17 +2,19 @@
 # Makes sure the Debian packages evkit builds and tests with are present.
 # As root it installs what is missing; otherwise it prints the apt-get line.
 # Then it installs the tests' npm packages (fauxqs, the AWS SDK for the
-# bench, the cloudevents SDK of the HTTP receiver) into tests/node_modules
+# bench, the cloudevents SDK of the HTTP receiver, the nats client of the
+# JetStream tests and bench) into tests/node_modules
 # when missing or older than the lock file.
 cd "$(dirname "$0")" || exit 70
 # awscli, python3-botocore, curl, iproute2 (ss): the SQS tests' independent
 # clients and checks (tests/lib/servers.bash); openssl: the http tests'
 # self-signed certificate; nginx: the HTTP sink and forward proxy of the
 # tests and bench (tests/lib/nginx-sink.sh runs it as the user, never the
-# system's service).
+# system's service); nats-server and libnats-dev: the JetStream backend's
+# server (tests/lib/nats-server.sh) and client library.
 pkgs="gcc make pkg-config libjq-dev libsqlite3-dev zlib1g-dev libcurl4-openssl-dev jq sqlite3
       bats bats-support bats-assert bats-file bash-completion mandoc zsh fish python3
-      awscli python3-botocore curl iproute2 openssl nginx"
+      awscli python3-botocore curl iproute2 openssl nginx nats-server libnats-dev"
 # Node.js runs fauxqs.  A machine with its own Node keeps it: nodesource's
 # nodejs provides npm and conflicts with Debian's.  Debian 12's Node 18.20
 # runs fauxqs 1.9.2 and the SDK, though both declare Node >= 20 (npm warns).
@@ -37,7 +39,7 @@ fi
 # npm ci: exactly the lock's versions, no install scripts (none are needed).
 stamp=node_modules/.package-lock.json
 if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || [ package.json -nt "$stamp" ]; then
-	echo "evkit: npm ci in tests/ (fauxqs, @aws-sdk/client-sqs, cloudevents)" >&2
+	echo "evkit: npm ci in tests/ (fauxqs, @aws-sdk/client-sqs, cloudevents, nats)" >&2
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null ||
 	    { echo "evkit: npm ci failed in tests/" >&2; exit 1; }
 fi

@@ -11,6 +11,10 @@
 #                                      with the npm SDK (http-receiver.mjs)
 #   receiver_script JSON / receiver_requests [JQ] / receiver_reset
 #   nginx_sink_start ARGS / nginx_sink_stop  Debian's nginx answering 204
+#   nats_start / nats_stop             nats-server -js on 127.0.0.1, free ports
+#   nats_cluster_start N / nats_cluster_stop  an N-node JetStream cluster;
+#   nats_node_kill I / nats_node_restart I    kill -9 of a node, and back
+#   nats_monitor PATH [NODE]           a monitoring endpoint's JSON
 #
 # Each can run from setup_file/teardown_file (one server for the file) or
 # from a test.  A server stops when its stop function runs, when the shell
@@ -260,4 +264,129 @@ nginx_sink_stop() {
 nginx_sink_counts() {
 	curl -sS --fail "${NGINX_SINK_URL:?nginx_sink_counts: no sink}/_status" |
 	    awk 'NR == 3 { print $1, $3 }'
+}
+
+# nats_start [--dir DIR] [nats-server.sh options]: one nats-server with
+# JetStream on free loopback ports (tests/lib/nats-server.sh), its store
+# private (a new directory, or DIR to start again on an earlier one).  Sets
+# NATS_PORT, NATS_URL (nats://127.0.0.1:PORT/: append a queue or log name),
+# NATS_PID (nats-server's own pid, for kill -9), NATS_MONITOR_URL and
+# NATS_DIR (store, log).
+nats_start() {
+	local dir
+	if [ "${1:-}" = --dir ]; then
+		dir=$2
+		shift 2
+	else
+		dir=$(mktemp -d "${BATS_FILE_TMPDIR:-${TMPDIR:-/tmp}}/nats.XXXXXX") || return 1
+	fi
+	_srv_start nats-server bash "$SERVERS_DIR/nats-server.sh" --dir "$dir" "$@" ||
+	    return 1
+	export NATS_PORT=$_SRV_PORT NATS_WRAP_PID=$_SRV_PID NATS_FD=$_SRV_FD
+	export NATS_URL="nats://127.0.0.1:$_SRV_PORT/" NATS_DIR=$dir
+	NATS_PID=$(cat "$dir/nats.pid") || return 1
+	NATS_MONITOR_URL=$(jq -r '.monitoring[0]' "$dir/nats-server_$NATS_PID.ports") || return 1
+	export NATS_PID NATS_MONITOR_URL
+}
+
+nats_stop() {
+	_srv_stop "${NATS_WRAP_PID:-}" "${NATS_FD:-}"
+	unset NATS_WRAP_PID NATS_FD NATS_PID
+}
+
+# _free_ports N: N distinct free loopback ports, one a line, held open
+# together while they are picked.
+_free_ports() {
+	"$SERVERS_PY" -c 'import socket, sys
+s = [socket.socket() for _ in range(int(sys.argv[1]))]
+for x in s: x.bind(("127.0.0.1", 0))
+print("\n".join(str(x.getsockname()[1]) for x in s))' "$1"
+}
+
+# nats_cluster_start N: an N-node JetStream cluster "evkit" on 127.0.0.1
+# (server names n1..nN, routes to every node, a private store each), ready
+# once every node knows the meta leader.  Sets NATS_CLUSTER_URL
+# (nats://127.0.0.1:P1,127.0.0.1:P2,.../: append a name), NATS_NODES, and
+# for each node I: NATS_NODEi_PORT, NATS_NODEi_PID (nats-server's),
+# NATS_NODEi_MONITOR_URL, NATS_NODEi_DIR.  Nodes keep their ports and store
+# across nats_node_kill / nats_node_restart.
+nats_cluster_start() {
+	local n=${1:-3} i ports routes= hosts= base
+	base=$(mktemp -d "${BATS_FILE_TMPDIR:-${TMPDIR:-/tmp}}/nats-cluster.XXXXXX") || return 1
+	mapfile -t ports < <(_free_ports $((3 * n))) || return 1
+	for i in $(seq 1 "$n"); do
+		routes="$routes${routes:+,}nats://127.0.0.1:${ports[3 * i - 2]}"
+		hosts="$hosts${hosts:+,}127.0.0.1:${ports[3 * i - 3]}"
+	done
+	export NATS_NODES=$n NATS_CLUSTER_ROUTES=$routes NATS_CLUSTER_DIR=$base
+	export NATS_CLUSTER_URL="nats://$hosts/"
+	for i in $(seq 1 "$n"); do
+		export "NATS_NODE${i}_PORT=${ports[3 * i - 3]}"
+		export "NATS_NODE${i}_CPORT=${ports[3 * i - 2]}"
+		export "NATS_NODE${i}_MPORT=${ports[3 * i - 1]}"
+		export "NATS_NODE${i}_DIR=$base/n$i"
+		export "NATS_NODE${i}_MONITOR_URL=http://127.0.0.1:${ports[3 * i - 1]}"
+		_nats_node_spawn "$i" || return 1
+	done
+	for i in $(seq 1 "$n"); do
+		nats_node_wait "$i" || return 1
+	done
+}
+
+# _nats_node_spawn I: starts node I of the cluster on its ports and store.
+_nats_node_spawn() {
+	local i=$1 p c m d
+	p=NATS_NODE${1}_PORT c=NATS_NODE${1}_CPORT m=NATS_NODE${1}_MPORT d=NATS_NODE${1}_DIR
+	_srv_start "nats-n$i" bash "$SERVERS_DIR/nats-server.sh" --dir "${!d}" \
+	    --port "${!p}" --http-port "${!m}" --name "n$i" --cluster-name evkit \
+	    --cluster-port "${!c}" --routes "$NATS_CLUSTER_ROUTES" || return 1
+	export "NATS_NODE${i}_WRAP_PID=$_SRV_PID" "NATS_NODE${i}_FD=$_SRV_FD"
+	export "NATS_NODE${i}_PID=$(cat "${!d}/nats.pid")"
+}
+
+# nats_node_wait I [SECONDS]: waits until node I sees a JetStream meta
+# leader in a cluster of NATS_NODES (default 60 s).
+nats_node_wait() {
+	local m=NATS_NODE${1}_MONITOR_URL i=0 end=$((${2:-$SERVERS_WAIT} * 10))
+	until curl -sf --max-time 2 "${!m}/jsz" |
+	    jq -e --argjson n "$NATS_NODES" \
+	    '(.meta_cluster.leader // "" | length > 0)
+	    and (.meta_cluster.cluster_size // 0) >= $n' >/dev/null 2>&1; do
+		i=$((i + 1))
+		[ "$i" -ge "$end" ] && { echo "nats node $1: no meta leader" >&2; return 1; }
+		sleep 0.1
+	done
+}
+
+# nats_node_kill I: kill -9 of node I's nats-server; returns once it is gone.
+nats_node_kill() {
+	local pid=NATS_NODE${1}_PID w=NATS_NODE${1}_WRAP_PID fd=NATS_NODE${1}_FD
+	kill -KILL "${!pid}" 2>/dev/null || true
+	_srv_stop "${!w:-}" "${!fd:-}"
+	while kill -0 "${!pid}" 2>/dev/null; do sleep 0.05; done
+	unset "NATS_NODE${1}_WRAP_PID" "NATS_NODE${1}_FD"
+}
+
+# nats_node_restart I: starts node I again on its ports and store, and waits
+# until it sees the meta leader.  It lives as long as the shell that
+# restarted it (a test's, when called from a test).
+nats_node_restart() {
+	_nats_node_spawn "$1" && nats_node_wait "$1"
+}
+
+nats_cluster_stop() {
+	local i w fd
+	for i in $(seq 1 "${NATS_NODES:-0}"); do
+		w=NATS_NODE${i}_WRAP_PID fd=NATS_NODE${i}_FD
+		_srv_stop "${!w:-}" "${!fd:-}"
+		unset "NATS_NODE${i}_WRAP_PID" "NATS_NODE${i}_FD"
+	done
+}
+
+# nats_monitor PATH [NODE]: a monitoring endpoint's JSON (/jsz?streams=1,
+# /varz...) of the single server, or of node NODE of the cluster.
+nats_monitor() {
+	local m=NATS_MONITOR_URL
+	[ -n "${2:-}" ] && m=NATS_NODE${2}_MONITOR_URL
+	curl -sf --max-time 5 "${!m:?nats_monitor: no server}$1"
 }
