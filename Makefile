@@ -16,7 +16,9 @@ WARN      = -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) -Wshadow -Wstrict-
             -Wformat=2 -Wvla -Wimplicit-fallthrough
 CURL_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null)
 CURL_LIBS   := $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null || echo -lcurl)
-DEPLIBS   = -ljq -lsqlite3 -lz -lm -lpthread $(CURL_LIBS)
+# libnats (cnats 3.4, Debian's libnats-dev): NATS JetStream (lib/nats).
+NATS_LIBS   := $(shell $(PKG_CONFIG) --libs libnats 2>/dev/null || echo -lnats)
+DEPLIBS   = -ljq -lsqlite3 -lz -lm -lpthread $(CURL_LIBS) $(NATS_LIBS)
 # Flavours, each built apart under build/: SANITIZE=1 (ASan+UBSan),
 # SANITIZE=thread (TSan), NOSIMD=1 (the scalar fallbacks only), and any
 # CC other than cc or gcc (CC=clang).
@@ -37,7 +39,7 @@ ifeq ($(filter cc gcc,$(notdir $(CC))),)
 FLAVOUR  := $(FLAVOUR)-$(notdir $(CC))
 endif
 BUILD     = build/$(FLAVOUR)
-ALL_CFLAGS  = -std=c17 -D_GNU_SOURCE -DEVKIT_VERSION='"$(VERSION)"' -Ilib $(CURL_CFLAGS) $(WARN) $(CFLAGS) $(SANFLAGS) -MMD -MP
+ALL_CFLAGS  = -std=c17 -D_GNU_SOURCE -DEVKIT_VERSION='"$(VERSION)"' -iquote lib $(CURL_CFLAGS) $(WARN) $(CFLAGS) $(SANFLAGS) -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 
 CMDS      = $(patsubst cmd/%.c,%,$(wildcard cmd/*.c))

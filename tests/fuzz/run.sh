@@ -7,7 +7,7 @@ cd "$(dirname "$0")/../.." || exit 70
 EVKIT_EXTRA_PKGS="clang libclang-rt-14-dev" sh tests/deps.sh || exit 1
 out=build/fuzz
 mkdir -p "$out"
-flags="-std=c17 -D_GNU_SOURCE -Ilib -g -O1 -fno-sanitize-recover=all"
+flags="-std=c17 -D_GNU_SOURCE -iquote lib -g -O1 -fno-sanitize-recover=all"
 # The library once, instrumented, for every target; two compilers at once.
 echo "fuzz: building the library"
 mkdir -p "$out/lib"
