@@ -255,12 +255,15 @@ confirmed(void *ctx, const struct nats_ack *a)
 	rd->done = rd->entry[k] + 1;
 }
 
-/* A record as a message with its expectations. */
+/* A record as a message with its expectations; mid gets its Nats-Msg-Id,
+ * prev_mid is the one of the record published before it in the round
+ * ("" for the first). */
 static natsMsg *
 record_msg(struct elog_nats *n, const char *text, size_t len, const char *st, size_t sn,
-    const char *id, size_t in, uint64_t prev, uint64_t subj_prev)
+    const char *id, size_t in, uint64_t prev, uint64_t subj_prev,
+    const char *prev_mid, char mid[DIGEST_SHA256_HEX])
 {
-	char num[24], mid[DIGEST_SHA256_HEX];
+	char num[24];
 	struct digest d;
 	natsMsg *m = NULL;
 
@@ -277,6 +280,11 @@ record_msg(struct elog_nats *n, const char *text, size_t len, const char *st, si
 	natsMsgHeader_Set(m, "Nats-Expected-Last-Sequence", num);
 	snprintf(num, sizeof num, "%llu", (unsigned long long)subj_prev);
 	natsMsgHeader_Set(m, "Nats-Expected-Last-Subject-Sequence", num);
+	/* Stored only if the record before it was: else a later record could
+	 * pass where another appender's records happen to end at the seqs it
+	 * expects, numbered from heads that are not the stream's. */
+	if (prev_mid[0] != '\0')
+		natsMsgHeader_Set(m, "Nats-Expected-Last-Msg-Id", prev_mid);
 	return m;
 }
 
@@ -301,7 +309,7 @@ publish_round(struct round *rd, struct elog_batch *b, long long expect, struct e
 	const char *st, *id, *ev;
 	size_t sn, in, en, nb = elog_batch_count(b), k = 0;
 	uint64_t seq = n->last;
-	char time[25];
+	char time[25], mid[2][DIGEST_SHA256_HEX] = { "", "" };
 	int rc = 0;
 
 	int64_t ms = clock_now_ms();
@@ -320,7 +328,7 @@ publish_round(struct round *rd, struct elog_batch *b, long long expect, struct e
 		elog_encode(&n->text, seq + 1, st, sn, h->version + 1, time, id, in, ev, en);
 		rd->off[k + 1] = n->text.n;
 		natsMsg *m = record_msg(n, n->text.p + rd->off[k], rd->off[k + 1] - rd->off[k] - 1,
-		    st, sn, id, in, seq, h->sseq);
+		    st, sn, id, in, seq, h->sseq, mid[(k + 1) & 1], mid[k & 1]);
 		if (m == NULL)
 			return err_set(e, EV_SOFTWARE, "%s: cannot make a message", l->dir);
 		rd->entry[k] = i;
@@ -513,6 +521,7 @@ struct nats_reader {
 	natsSubscription *sub;
 	natsMsg *msg;			/* the record returned last */
 	natsMsg *ahead;			/* one received by reader_wait */
+	uint64_t ahead_seq;		/* its stream sequence */
 	uint64_t next, end, seq;
 };
 
@@ -598,7 +607,7 @@ nats_reader_next(void *p, struct elog_rec *r, struct ev_err *e)
 {
 	struct nats_reader *rd = p;
 	natsMsg *m = rd->ahead;
-	uint64_t sseq = m != NULL ? natsMsg_GetSequence(m) : 0;
+	uint64_t sseq = rd->ahead_seq;
 	const char *why;
 
 	rd->ahead = NULL;
@@ -638,8 +647,10 @@ nats_reader_wait(void *p, int timeout_ms)
 	if (rd->ahead != NULL || rd->next <= rd->end)
 		return;
 	natsMsg *m = NULL;
-	if (rd_receive(rd, timeout_ms, &m, &sseq, &e) == 1)
+	if (rd_receive(rd, timeout_ms, &m, &sseq, &e) == 1) {
 		rd->ahead = m;
+		rd->ahead_seq = sseq;
+	}
 }
 
 static const char *

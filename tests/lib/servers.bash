@@ -86,7 +86,7 @@ _srv_stop() {
 		[ "$i" -ge 400 ] && return 1
 		sleep 0.05
 	done
-	wait "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null || true	# not ours when stopped from a subshell
 	return 0
 }
 
