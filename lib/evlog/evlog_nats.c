@@ -30,6 +30,7 @@
 enum {
 	MAX_ROUNDS = 1000,		/* a contended batch gives up after these */
 	NEXT_WAIT_MS = 15000,		/* for a record known to be there */
+	TEMP_WAIT_MS = 60000,		/* a cluster electing a leader, a server gone */
 };
 #define DEDUP_NS (24LL * 3600 * 1000000000)	/* the duplicate window: 24 h */
 
@@ -348,9 +349,52 @@ publish_round(struct round *rd, struct elog_batch *b, long long expect, struct e
 static void
 nap(int round)
 {
-	struct timespec ts = { 0, (long)(1 + round % 20) * 1000000L };
+	struct timespec ts = { 0, (long)(1 + round % 100) * 1000000L };
 
 	nanosleep(&ts, NULL);
+}
+
+/* Rounds until every entry is confirmed.  A refused round is tried again
+ * when another appender got there first (the log moved, or part of the
+ * round was stored), and a failure that passes (a timeout, no responders:
+ * a server died, the cluster is between leaders) until TEMP_WAIT_MS. */
+static int
+rounds(struct round *rd, struct elog_batch *b, long long expect, struct ev_err *e)
+{
+	struct elog *l = rd->l;
+	struct elog_nats *n = l->nats;
+	int64_t deadline = clock_now_ms() + TEMP_WAIT_MS;
+	int rc = 0;
+
+	for (int round = 0; rd->done < elog_batch_count(b); round++) {
+		size_t before = rd->done;
+		rc = n->known ? 0 : refresh(l, e);
+		uint64_t last = n->last;
+		if (rc == 0)
+			rc = publish_round(rd, b, expect, e);
+		if (rd->res->last_seq > n->last)
+			n->last = rd->res->last_seq;
+		if (rd->bad) {
+			n->known = 0;
+			return err_set(e, EV_SOFTWARE, "%s: the server confirmed a record at a "
+			    "seq it was not numbered for", l->dir);
+		}
+		if (rc == 0 || rc == EV_CONFLICT)
+			break;
+		n->known = 0;
+		if (rc == EV_TEMPFAIL && clock_now_ms() < deadline) {
+			nap(20 + round);
+			continue;
+		}
+		struct ev_err e2;
+		int rrc = refresh(l, &e2);
+		if (rrc == EV_TEMPFAIL && clock_now_ms() < deadline)
+			continue;
+		if (rrc != 0 || round >= MAX_ROUNDS || (rd->done == before && n->last == last))
+			break;
+		nap(round);
+	}
+	return rc;
 }
 
 static int
@@ -372,28 +416,7 @@ nats_append_start(struct elog *l, struct elog_batch *b, long long expect,
 		return rc;
 	struct round rd = { l, res, n->last, 0, xcalloc(nb, sizeof *rd.entry),
 	    xcalloc(nb, sizeof *rd.seq), xcalloc(nb + 1, sizeof *rd.off), 0 };
-	for (int round = 0; rd.done < nb; round++) {
-		size_t before = rd.done;
-		uint64_t last = n->last;
-		struct ev_err e2;
-		rc = publish_round(&rd, b, expect, e);
-		n->last = res->last_seq > n->last ? res->last_seq : n->last;
-		if (rd.bad) {
-			rc = err_set(e, EV_SOFTWARE, "%s: the server confirmed a record at a "
-			    "seq it was not numbered for", l->dir);
-			n->known = 0;
-			break;
-		}
-		if (rc == 0 || rc == EV_CONFLICT)
-			break;
-		/* Refused: another appender got there first, or the server is
-		 * gone.  Only the first is worth another round. */
-		n->known = 0;
-		if (refresh(l, &e2) != 0 || round >= MAX_ROUNDS ||
-		    (rd.done == before && n->last == last))
-			break;
-		nap(round);
-	}
+	rc = rounds(&rd, b, expect, e);
 	if (rc == 0)
 		n->last = res->last_seq > n->last ? res->last_seq : n->last;
 	free(rd.entry);
@@ -539,10 +562,19 @@ rd_subscribe(struct nats_reader *rd, struct ev_err *e)
 	so.Config.DeliverPolicy = js_DeliverByStartSequence;
 	so.Config.OptStartSeq = rd->next;
 	snprintf(subj, sizeof subj, "%s>", n->prefix);
-	natsStatus s = js_SubscribeSync(&rd->sub, nats_js(n->c), subj, NULL, &so, &jerr);
-	if (s != NATS_OK)
-		return nats_fail(e, s, jerr, "%s: cannot read", rd->l->dir);
-	return 0;
+	/* A consumer is not made while the cluster is between leaders, or
+	 * placed on a peer that just died: that passes. */
+	int64_t deadline = clock_now_ms() + TEMP_WAIT_MS;
+	for (int i = 0;; i++) {
+		jerr = 0;
+		natsStatus s = js_SubscribeSync(&rd->sub, nats_js(n->c), subj, NULL, &so, &jerr);
+		if (s == NATS_OK)
+			return 0;
+		int rc = nats_fail(e, s, jerr, "%s: cannot read", rd->l->dir);
+		if (rc != EV_TEMPFAIL || clock_now_ms() >= deadline)
+			return rc;
+		nap(100 + i);
+	}
 }
 
 static int
@@ -557,10 +589,16 @@ nats_reader_open(struct elog *l, uint64_t from, void **out, struct ev_err *e)
 	*out = NULL;
 	rd->l = l;
 	rd->next = from > 0 ? from : 1;
-	natsStatus s = js_GetStreamInfo(&si, nats_js(n->c), n->stream, NULL, &jerr);
-	if (s != NATS_OK) {
-		free(rd);
-		return nats_fail(e, s, jerr, "%s", l->dir);
+	int64_t deadline = clock_now_ms() + TEMP_WAIT_MS;
+	natsStatus s;
+	while ((s = js_GetStreamInfo(&si, nats_js(n->c), n->stream, NULL, &jerr)) != NATS_OK) {
+		rc = nats_fail(e, s, jerr, "%s", l->dir);
+		if (rc != EV_TEMPFAIL || clock_now_ms() >= deadline) {
+			free(rd);
+			return rc;
+		}
+		nap(100);
+		jerr = 0;
 	}
 	rd->end = si->State.LastSeq;
 	/* A log starts at seq 1, and its stream refuses deletes and purges. */
