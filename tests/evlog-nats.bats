@@ -178,7 +178,8 @@ natsjs() {
 }
 
 @test "a restarted server keeps every record (file storage)" {
-	nats_start	# this test's own, the file's server stays up
+	# This test's own server, on a port no client takes as its source port.
+	nats_start --port "$(_free_ports 1)"
 	L=${NATS_URL}kept
 	seq 1 50 | sed 's/.*/{"n":&}/' | evlog-append "$L"
 	local port=$NATS_PORT dir=$NATS_DIR

@@ -49,7 +49,7 @@ teardown() {
 }
 
 @test "nats_stop ends the server; a restart on the same store keeps every message" {
-	nats_start
+	nats_start --port "$(_free_ports 1)"
 	natsjs "127.0.0.1:$NATS_PORT" add-stream K 'k' >/dev/null
 	natsjs "127.0.0.1:$NATS_PORT" pub k 5 >/dev/null
 	local port=$NATS_PORT pid=$NATS_PID dir=$NATS_DIR

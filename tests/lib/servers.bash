@@ -295,12 +295,21 @@ nats_stop() {
 }
 
 # _free_ports N: N distinct free loopback ports, one a line, held open
-# together while they are picked.
+# together while they are picked.  They are below the kernel's ephemeral
+# range, so that a server restarted on its port never finds it taken by
+# the source port of some client's connection.
 _free_ports() {
-	"$SERVERS_PY" -c 'import socket, sys
-s = [socket.socket() for _ in range(int(sys.argv[1]))]
-for x in s: x.bind(("127.0.0.1", 0))
-print("\n".join(str(x.getsockname()[1]) for x in s))' "$1"
+	"$SERVERS_PY" -c 'import random, socket, sys
+lo = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+held = []
+while len(held) < int(sys.argv[1]):
+	x = socket.socket()
+	try:
+		x.bind(("127.0.0.1", random.randrange(10000, max(lo, 10001))))
+		held.append(x)
+	except OSError:
+		x.close()
+print("\n".join(str(x.getsockname()[1]) for x in held))' "$1"
 }
 
 # nats_cluster_start N: an N-node JetStream cluster "evkit" on 127.0.0.1
