@@ -67,7 +67,8 @@ heads_clear(struct elog_nats *n)
 {
 	for (size_t i = 0; i < n->cap; i++)
 		free(n->heads[i].subj);
-	memset(n->heads, 0, n->cap * sizeof *n->heads);
+	if (n->cap > 0)
+		memset(n->heads, 0, n->cap * sizeof *n->heads);
 	n->nheads = 0;
 }
 

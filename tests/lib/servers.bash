@@ -291,7 +291,17 @@ nats_start() {
 
 nats_stop() {
 	_srv_stop "${NATS_WRAP_PID:-}" "${NATS_FD:-}"
+	_nats_gone "${NATS_PID:-}"
 	unset NATS_WRAP_PID NATS_FD NATS_PID
+}
+
+# _nats_gone PID: returns once nats-server PID is gone (SIGKILL if its
+# wrapper could not end it), so that its ports are free again.
+_nats_gone() {
+	[ -n "$1" ] || return 0
+	kill -0 "$1" 2>/dev/null && kill -KILL "$1" 2>/dev/null
+	while kill -0 "$1" 2>/dev/null; do sleep 0.05; done
+	return 0
 }
 
 # _free_ports N: N distinct free loopback ports, one a line, held open
@@ -384,10 +394,11 @@ nats_node_restart() {
 }
 
 nats_cluster_stop() {
-	local i w fd
+	local i w fd p
 	for i in $(seq 1 "${NATS_NODES:-0}"); do
-		w=NATS_NODE${i}_WRAP_PID fd=NATS_NODE${i}_FD
+		w=NATS_NODE${i}_WRAP_PID fd=NATS_NODE${i}_FD p=NATS_NODE${i}_PID
 		_srv_stop "${!w:-}" "${!fd:-}"
+		_nats_gone "${!p:-}"
 		unset "NATS_NODE${i}_WRAP_PID" "NATS_NODE${i}_FD"
 	done
 }
