@@ -17,9 +17,10 @@ static const char help[] =
 "\n"
 "  create QUEUE [--fifo] [--content-dedup] [--visibility S] [--delay S]\n"
 "         [--retention S] [--wait S] [--max-message-bytes N]\n"
-"         [--max-receives N --dlq QUEUE]\n"
+"         [--max-receives N --dlq QUEUE] [--replicas N]\n"
 "                      create QUEUE (no change if it exists alike; other\n"
-"                      attributes are a conflict: change them with set)\n"
+"                      attributes are a conflict: change them with set);\n"
+"                      --replicas: a nats:// queue's stream replicas (1-5)\n"
 "  set QUEUE NAME=VALUE...\n"
 "                      set attributes by their SQS names (VisibilityTimeout,\n"
 "                      DelaySeconds, MessageRetentionPeriod, MaximumMessageSize,\n"
@@ -27,8 +28,9 @@ static const char help[] =
 "                      ContentBasedDeduplication)\n"
 "  stat QUEUE          print counts and attributes as JSON\n"
 "  list [URI]          print the queues under $EVKIT_HOME (or, given\n"
-"                      sqs://REGION/ACCOUNT/[PREFIX] or a URL ending in\n"
-"                      /ACCOUNT/[PREFIX], the remote queues), one JSON per line\n"
+"                      sqs://REGION/ACCOUNT/[PREFIX], a URL ending in\n"
+"                      /ACCOUNT/[PREFIX] or nats://SERVERS/[PREFIX], the\n"
+"                      remote queues), one JSON per line\n"
 "  purge QUEUE         delete every message, visible or in flight\n"
 "  redrive DLQ [--to QUEUE]\n"
 "                      move dead letters back to their source queue (or QUEUE,\n"
@@ -38,6 +40,8 @@ static const char help[] =
 "A QUEUE may be a queue URL or sqs://REGION/ACCOUNT/NAME on Amazon SQS (or a\n"
 "server speaking its protocol); every command then takes\n"
 "      --endpoint-url URL  send the requests to URL\n"
+"or nats://[USER:PASS@]HOST:PORT[,HOST:PORT...]/NAME on NATS JetStream\n"
+"(credentials also from NATS_USER/NATS_PASSWORD, NATS_TOKEN, NATS_CREDS).\n"
 "\n"
 "  -q, --quiet         no warnings\n"
 "      --line-buffered flush output after every line\n"
@@ -52,6 +56,7 @@ static const char help[] =
 enum {
 	OPT_FIFO = CLI_FIRST_FREE, OPT_CONTENT_DEDUP, OPT_VISIBILITY, OPT_DELAY,
 	OPT_RETENTION, OPT_WAIT, OPT_MAX_BYTES, OPT_MAX_RECEIVES, OPT_DLQ, OPT_TO, OPT_ENDPOINT,
+	OPT_REPLICAS,
 };
 
 #define ENDPOINT_OPT { "endpoint-url", required_argument, NULL, OPT_ENDPOINT }
@@ -70,6 +75,7 @@ static const struct option create_opts[] = {
 	{ "max-message-bytes", required_argument, NULL, OPT_MAX_BYTES },
 	{ "max-receives", required_argument, NULL, OPT_MAX_RECEIVES },
 	{ "dlq", required_argument, NULL, OPT_DLQ },
+	{ "replicas", required_argument, NULL, OPT_REPLICAS },
 	ENDPOINT_OPT,
 	{ NULL, 0, NULL, 0 },
 };
@@ -114,6 +120,7 @@ ctl_opt(struct ctl *c, int o, const char *arg)
 	case OPT_DLQ: c->dlq = arg; break;
 	case OPT_TO: c->to = arg; break;
 	case OPT_ENDPOINT: c->oo.endpoint_url = arg; break;
+	case OPT_REPLICAS: c->oo.replicas = (int)cli_num("--replicas", arg, 1, 5); break;
 	default:
 		if (!cli_common_opt(o, arg))
 			cli_usage_error("unknown option");
@@ -160,6 +167,8 @@ cmd_create(struct ctl *c, char **args)
 		cli_usage_error("create: --content-dedup applies to FIFO queues only");
 	if ((c->a.max_receives > 0) != (c->dlq != NULL))
 		cli_usage_error("create: --max-receives and --dlq go together");
+	if (c->oo.replicas > 0 && strncmp(arg, "nats://", 7) != 0)
+		cli_usage_error("create: --replicas applies to nats:// queues only");
 	struct q_attrs want = c->a, init = c->a;
 	init.max_receives = 0;	/* the policy goes in below, once the DLQ is checked */
 	struct queue *q = open_queue(c, arg, Q_CREATE, &init);

@@ -24,6 +24,7 @@ complete -c evq-ctl -n "__fish_seen_subcommand_from create" -l wait -x -d 'Recei
 complete -c evq-ctl -n "__fish_seen_subcommand_from create" -l max-message-bytes -x -d 'MaximumMessageSize'
 complete -c evq-ctl -n "__fish_seen_subcommand_from create" -l max-receives -x -d 'maxReceiveCount'
 complete -c evq-ctl -n "__fish_seen_subcommand_from create" -l dlq -x -a '(__evkit_queues)' -d 'Dead-letter queue'
+complete -c evq-ctl -n "__fish_seen_subcommand_from create" -l replicas -x -a '1 2 3 4 5' -d "A nats:// queue's stream replicas"
 complete -c evq-ctl -n "__fish_seen_subcommand_from redrive" -l to -x -a '(__evkit_queues)' -d 'Target queue'
 complete -c evq-ctl -n "__fish_seen_subcommand_from $cmds" -l endpoint-url -x -d "Send a remote queue's requests to URL"
 complete -c evq-ctl -s q -l quiet -d 'No warnings'

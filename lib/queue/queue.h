@@ -112,6 +112,7 @@ int q_open(const char *arg, int flags, const struct q_attrs *init, struct queue 
  * environment's or the URI's own host, aws.h). */
 struct q_open_opts {
 	const char *endpoint_url;
+	int replicas;		/* nats://: the stream's replicas at creation (0: 1) */
 };
 int q_open_with(const char *arg, int flags, const struct q_attrs *init,
     const struct q_open_opts *o, struct queue **qp, struct ev_err *e);

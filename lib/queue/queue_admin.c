@@ -17,8 +17,8 @@
 int
 q_stat(struct queue *q, struct q_stat *st, struct ev_err *e)
 {
-	if (q->rs != NULL)
-		return qsqs_stat(q, st, e);
+	if (q->ops != NULL)
+		return q->ops->stat(q, st, e);
 	qdb_enter(q);
 	qdb_exec(q, "BEGIN");
 	qdb_load_attrs(q);
@@ -53,8 +53,8 @@ q_stat(struct queue *q, struct q_stat *st, struct ev_err *e)
 int
 q_purge(struct queue *q, long *purged, struct ev_err *e)
 {
-	if (q->rs != NULL)
-		return qsqs_purge(q, purged, e);
+	if (q->ops != NULL)
+		return q->ops->purge(q, purged, e);
 	qdb_enter(q);
 	qdb_begin(q);
 	qdb_exec(q, "DELETE FROM msg");
@@ -66,8 +66,8 @@ q_purge(struct queue *q, long *purged, struct ev_err *e)
 
 /* RedrivePolicy: {"deadLetterTargetArn" or "deadLetterTarget": queue,
  * "maxReceiveCount": N (number or string, 1–1000)}, or "" to remove it. */
-static int
-redrive_parse(const char *value, char target[4096], long long *max)
+int
+qadm_redrive_parse(const char *value, char target[4096], long long *max)
 {
 	jv p = jv_parse(value);
 	if (jv_get_kind(p) != JV_KIND_OBJECT) {
@@ -111,7 +111,7 @@ set_redrive(struct queue *q, struct q_attrs *a, const char *value, struct ev_err
 		a->dlq[0] = '\0';
 		return 0;
 	}
-	int rc = redrive_parse(value, target, &max);
+	int rc = qadm_redrive_parse(value, target, &max);
 	if (rc == -1)
 		return err_set(e, EV_USAGE, "RedrivePolicy must be a JSON object");
 	if (rc != 0)
@@ -143,8 +143,8 @@ set_redrive(struct queue *q, struct q_attrs *a, const char *value, struct ev_err
 int
 q_set(struct queue *q, const char *name, const char *value, struct ev_err *e)
 {
-	if (q->rs != NULL)
-		return qsqs_set(q, name, value, e);
+	if (q->ops != NULL)
+		return q->ops->set(q, name, value, e);
 	struct ev_err bad;
 
 	qdb_enter(q);
@@ -169,7 +169,7 @@ q_set(struct queue *q, const char *name, const char *value, struct ev_err *e)
 int
 q_remove(const char *arg, struct ev_err *e)
 {
-	if (aws_is_uri(arg)) {
+	if (aws_is_uri(arg) || nats_is_uri(arg)) {
 		struct queue *q;
 		int rc = q_open(arg, Q_OPEN, NULL, &q, e);
 		return rc != 0 ? rc : q_drop(q, e);
@@ -207,8 +207,8 @@ cmp_str(const void *a, const void *b)
 int
 q_drop(struct queue *q, struct ev_err *e)
 {
-	if (q->rs != NULL)
-		return qsqs_drop(q, e);
+	if (q->ops != NULL)
+		return q->ops->drop(q, e);
 	char *arg = xstrdup(q->arg);
 	q_close(q);
 	int rc = q_remove(arg, e);

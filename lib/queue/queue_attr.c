@@ -165,7 +165,7 @@ q_stat_json(struct queue *q, const struct q_stat *st, struct buf *b)
 	json_add_string(b, q->name, strlen(q->name));
 	buf_adds(b, ",\"QueueArn\":");
 	json_add_string(b, q->arn, strlen(q->arn));
-	buf_adds(b, q->rs != NULL ? ",\"QueueUrl\":" : ",\"Path\":");
+	buf_adds(b, q->ops != NULL ? ",\"QueueUrl\":" : ",\"Path\":");
 	json_add_string(b, q->path, strlen(q->path));
 	buf_printf(b, ",\"ApproximateNumberOfMessages\":%ld,\"ApproximateNumberOfMessagesNotVisible\":%ld,"
 	    "\"ApproximateNumberOfMessagesDelayed\":%ld", st->visible, st->in_flight, st->delayed);

@@ -314,6 +314,9 @@ q_open_with(const char *arg, int flags, const struct q_attrs *init,
 	if (aws_is_uri(arg)) {	/* never a local path */
 		if (qsqs_open(q, arg, flags, init, o != NULL ? o->endpoint_url : NULL, &q->err) == 0)
 			q->err.code = 0;
+	} else if (nats_is_uri(arg)) {
+		if (qnats_open(q, arg, flags, init, o, &q->err) == 0)
+			q->err.code = 0;
 	} else if (set_names(q, arg) == 0) {
 		int exists = stat(q->path, &st) == 0;
 		if (!exists && !(flags & Q_CREATE))
@@ -343,8 +346,8 @@ q_close(struct queue *q)
 {
 	if (q == NULL)
 		return;
-	if (q->rs != NULL)
-		qsqs_close(q);
+	if (q->ops != NULL)
+		q->ops->close(q);
 	if (q->db != NULL)
 		qdb_rollback(q);
 	for (int i = 0; i < ST_COUNT; i++)
@@ -378,7 +381,7 @@ q_notice(struct queue *q)
 int
 q_is_remote(const struct queue *q)
 {
-	return q->rs != NULL;
+	return q->ops != NULL;
 }
 
 const char *

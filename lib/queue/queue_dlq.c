@@ -164,8 +164,8 @@ next_run(struct queue *q, sqlite3_stmt *s, const char *dest, int64_t *last, stru
 int
 q_redrive(struct queue *q, const char *dest, long *moved, long *kept, struct ev_err *e)
 {
-	if (q->rs != NULL)
-		return qsqs_redrive(q, dest, moved, kept, e);
+	if (q->ops != NULL)
+		return q->ops->redrive(q, dest, moved, kept, e);
 	int64_t last = 0;
 
 	*moved = *kept = 0;

@@ -6,6 +6,7 @@
 
 #include "core/buf.h"
 #include "aws/aws.h"
+#include "nats/nats.h"
 #include "core/err.h"
 #include "queue.h"
 
@@ -48,8 +49,47 @@ struct queue {
 	 * public call rolls back and returns it (qdb_leave). */
 	struct ev_err err;
 	struct ev_err notice;		/* for q_notice(); code 1 while unread */
-	struct qsqs *rs;		/* a remote queue (queue_sqs.c), or NULL */
+	/* A remote queue: its backend's operations (NULL: this file's
+	 * SQLite) and state, SQS's (queue_sqs*.c) or NATS's (queue_nats*.c). */
+	const struct q_ops *ops;
+	struct qsqs *rs;
+	struct qnats *rn;
 };
+
+/* What a remote backend does for each public call that has a remote
+ * meaning (queue.h says what each means; the backends' files say how).
+ * peek NULL: the backend cannot read without receiving (EV_USAGE). */
+struct q_ops {
+	const char *engine;		/* in messages: "SQS", "NATS" */
+	void (*close)(struct queue *q);
+	int (*send_add)(struct queue *q, const struct q_out *m, struct q_sent *sent,
+	    struct ev_err *e);
+	int (*send_commit)(struct queue *q, struct ev_err *e);
+	void (*send_rollback)(struct queue *q);
+	int (*send_active)(const struct queue *q);
+	int (*receive)(struct queue *q, int64_t after, size_t max, int64_t lease_ms,
+	    struct q_msg *out, size_t *n, struct ev_err *e);
+	int (*consume)(struct queue *q, int64_t after, size_t max, struct q_msg *out, size_t *n,
+	    struct ev_err *e);
+	int (*consume_done)(struct queue *q, const struct q_msg *out, size_t delivered,
+	    size_t *deleted, struct ev_err *e);
+	int (*consume_extend)(struct queue *q, int *held, struct ev_err *e);
+	int (*peek)(struct queue *q, int64_t after, size_t max, struct q_msg *out, size_t *n,
+	    struct ev_err *e);
+	int (*del)(struct queue *q, const struct q_msg *m, size_t n, unsigned char *ok,
+	    size_t *done, struct ev_err *e);
+	int (*release)(struct queue *q, const struct q_msg *m, size_t n, int64_t delay_ms,
+	    unsigned char *ok, size_t *done, struct ev_err *e);
+	void (*wait)(struct queue *q, int64_t deadline);
+	void (*envelope)(struct queue *q, const struct q_msg *m, struct buf *b);
+	int (*stat)(struct queue *q, struct q_stat *st, struct ev_err *e);
+	int (*set)(struct queue *q, const char *name, const char *value, struct ev_err *e);
+	int (*purge)(struct queue *q, long *purged, struct ev_err *e);
+	int (*redrive)(struct queue *q, const char *dest, long *moved, long *kept,
+	    struct ev_err *e);
+	int (*drop)(struct queue *q, struct ev_err *e);
+};
+extern const struct q_ops qsqs_ops, qnats_ops;
 
 /* Records the first failure with the SPEC status for an SQLite error
  * (75 busy, 74 I/O or full disk, 65 not a queue, 70 otherwise), naming
@@ -98,6 +138,9 @@ int qattr_load(struct queue *q, const char *name, const char *value);
 void qattr_text(const struct q_attrs *a, const struct q_attr_def *d, char *out, size_t n);
 int qattr_set(struct q_attrs *a, const char *name, const char *value, struct ev_err *e);
 int qdb_store_attrs(struct queue *q, const struct q_attrs *a);
+/* A RedrivePolicy's JSON: its target (an ARN's last part) and
+ * maxReceiveCount; -1 not an object, -2 a member missing or bad. */
+int qadm_redrive_parse(const char *value, char target[4096], long long *max);
 
 /* ---- queue_sqs.c, queue_sqs_recv.c: a remote queue (SQS) ---- */
 struct pend {
@@ -166,4 +209,92 @@ int qsqs_set(struct queue *q, const char *name, const char *value, struct ev_err
 int qsqs_purge(struct queue *q, long *purged, struct ev_err *e);
 int qsqs_redrive(struct queue *q, const char *dest, long *moved, long *kept, struct ev_err *e);
 int qsqs_drop(struct queue *q, struct ev_err *e);
+
+/* ---- queue_nats*.c: a remote queue on NATS JetStream ---- */
+struct npend {				/* a standard send awaiting its ack */
+	char *body;
+	size_t len;
+	char id[37];
+};
+
+struct qnats {
+	struct nats_conn *c;
+	struct nats_uri u;
+	char stream[100], subject[104];
+	natsSubscription *sub;			/* the shared durable, once needed */
+	natsInbox *inbox;			/* confirmed acks' replies */
+	natsSubscription *isub;
+	unsigned gen;				/* the round of acks under way */
+	natsMsg **cur, **stash;			/* the last receive's; what a wait got */
+	size_t ncur, capcur, nstash, capstash;
+	/* Seen before in this run (past after): held, not given back, so
+	 * that a receiver does not get them again and again. */
+	natsMsg **skipped;
+	size_t nskipped, capskipped;
+	char **strs;				/* cur's decoded ids */
+	size_t nstrs, capstrs;
+	struct npend pend[NATS_PUB_PENDING];
+	size_t npend;
+	void (*on_sent)(void *ctx, const struct q_sent *sent, const char *body, size_t len);
+	void *ctx;
+	struct queue *dlq;			/* the dead-letter queue, once needed */
+	struct ev_err werr;			/* a failed wait, for the next call */
+	int64_t ack_wait_ms;
+	int replicas;
+	size_t held;				/* cur[0..held): the last consume's */
+};
+
+/* queue_nats.c */
+int qnats_open(struct queue *q, const char *arg, int flags, const struct q_attrs *init,
+    const struct q_open_opts *o, struct ev_err *e);
+void qnats_close(struct queue *q);
+/* The stream's and consumer's configuration from q->a. */
+int qnats_apply(struct queue *q, int create, struct ev_err *e);
+/* Opens another queue on the same servers: ref is a nats:// URI or a
+ * bare name there. */
+int qnats_open_ref(struct queue *q, const char *ref, struct queue **qp, struct ev_err *e);
+char *qnats_strdup(struct qnats *rn, const char *s, size_t n);
+/* queue_nats_recv.c */
+/* Gives back (nak) what was skipped. */
+void qnats_unskip(struct qnats *rn);
+int qnats_acks(struct queue *q, const char *const *subj, size_t n, const char *payload,
+    unsigned char *ok, size_t *done, struct ev_err *e);
+/* queue_nats_admin.c */
+int qnats_list(const char *uri, void (*fn)(const char *name, const char *url, void *ctx),
+    void *ctx, struct ev_err *e);
+int qnats_stat(struct queue *q, struct q_stat *st, struct ev_err *e);
+int qnats_set(struct queue *q, const char *name, const char *value, struct ev_err *e);
+int qnats_purge(struct queue *q, long *purged, struct ev_err *e);
+int qnats_redrive(struct queue *q, const char *dest, long *moved, long *kept, struct ev_err *e);
+int qnats_drop(struct queue *q, struct ev_err *e);
+int qnats_dead_letter(struct queue *q, natsMsg *m, uint64_t receives, struct ev_err *e);
+int qnats_send_add(struct queue *q, const struct q_out *m, struct q_sent *sent, struct ev_err *e);
+int qnats_send_commit(struct queue *q, struct ev_err *e);
+void qnats_send_rollback(struct queue *q);
+int qnats_send_active(const struct queue *q);
+int qnats_receive(struct queue *q, int64_t after, size_t max, int64_t lease_ms,
+    struct q_msg *out, size_t *n, struct ev_err *e);
+int qnats_consume(struct queue *q, int64_t after, size_t max, struct q_msg *out, size_t *n,
+    struct ev_err *e);
+int qnats_consume_done(struct queue *q, const struct q_msg *out, size_t delivered,
+    size_t *deleted, struct ev_err *e);
+int qnats_consume_extend(struct queue *q, int *held, struct ev_err *e);
+int qnats_peek(struct queue *q, int64_t after, size_t max, struct q_msg *out, size_t *n,
+    struct ev_err *e);
+int qnats_delete(struct queue *q, const struct q_msg *m, size_t n, unsigned char *ok,
+    size_t *done, struct ev_err *e);
+int qnats_release(struct queue *q, const struct q_msg *m, size_t n, int64_t delay_ms,
+    unsigned char *ok, size_t *done, struct ev_err *e);
+void qnats_wait(struct queue *q, int64_t deadline);
+void qnats_envelope(struct queue *q, const struct q_msg *m, struct buf *b);
+/* Message headers of a queue message (all values printable ASCII). */
+#define QN_ID "Evq-Id"
+#define QN_SENT "Evq-Sent"
+#define QN_GROUP "Evq-Group"
+#define QN_DEDUP "Evq-Dedup"
+#define QN_ATTRS "Evq-Attrs"
+#define QN_ATTRS_MD5 "Evq-Attrs-Md5"
+#define QN_TRACE "Evq-Trace"
+#define QN_VISIBLE "Evq-Visible"
+#define QN_SRC "Evq-Source"
 #endif

@@ -191,8 +191,8 @@ fail:
 void
 q_envelope(struct queue *q, const struct q_msg *m, struct buf *b)
 {
-	if (q->rs != NULL) {
-		qsqs_envelope(q, m, b);
+	if (q->ops != NULL) {
+		q->ops->envelope(q, m, b);
 		return;
 	}
 	char arn[256];

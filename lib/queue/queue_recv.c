@@ -410,8 +410,8 @@ int
 q_receive(struct queue *q, int64_t after, size_t max, int64_t lease_ms, struct q_msg *out,
     size_t *n, struct ev_err *e)
 {
-	if (q->rs != NULL)
-		return qsqs_receive(q, max, lease_ms, out, n, e);
+	if (q->ops != NULL)
+		return q->ops->receive(q, after, max, lease_ms, out, n, e);
 	struct idlist active = { 0 };
 	struct scan_out o = { 0 };
 	int64_t now;
@@ -470,8 +470,8 @@ int
 q_consume(struct queue *q, int64_t after, size_t max, int flags, struct q_msg *out, size_t *n,
     struct ev_err *e)
 {
-	if (q->rs != NULL)
-		return qsqs_consume(q, max, out, n, e);
+	if (q->ops != NULL)
+		return q->ops->consume(q, after, max, out, n, e);
 	struct idlist active = { 0 };
 	struct scan_out o = { 0 };
 	int64_t now, token = (int64_t)(rand64() >> 1) | 1;
@@ -502,8 +502,8 @@ int
 q_consume_done(struct queue *q, const struct q_msg *out, size_t delivered, size_t *deleted,
     struct ev_err *e)
 {
-	if (q->rs != NULL)
-		return qsqs_consume_done(q, out, delivered, deleted, e);
+	if (q->ops != NULL)
+		return q->ops->consume_done(q, out, delivered, deleted, e);
 	size_t gone = 0, i = 0;
 
 	*deleted = 0;
@@ -540,8 +540,8 @@ q_consume_done(struct queue *q, const struct q_msg *out, size_t delivered, size_
 int
 q_consume_extend(struct queue *q, int *held, struct ev_err *e)
 {
-	if (q->rs != NULL)
-		return qsqs_consume_extend(q, held, e);
+	if (q->ops != NULL)
+		return q->ops->consume_extend(q, held, e);
 	*held = q->runs.n > 0;
 	if (q->runs.n == 0)
 		return 0;
@@ -562,10 +562,12 @@ q_consume_extend(struct queue *q, int *held, struct ev_err *e)
 int
 q_peek(struct queue *q, int64_t after, size_t max, struct q_msg *out, size_t *n, struct ev_err *e)
 {
-	if (q->rs != NULL) {
+	if (q->ops != NULL && q->ops->peek != NULL)
+		return q->ops->peek(q, after, max, out, n, e);
+	if (q->ops != NULL) {
 		*n = 0;
 		return err_set(e, EV_USAGE, "queue '%s': a remote queue cannot be peeked at "
-		    "(SQS reads a message only by receiving it)", q->name);
+		    "(%s reads a message only by receiving it)", q->name, q->ops->engine);
 	}
 	size_t got = 0, bytes = 0;
 
@@ -653,8 +655,8 @@ int
 q_delete(struct queue *q, const struct q_msg *m, size_t n, unsigned char *ok, size_t *done,
     struct ev_err *e)
 {
-	if (q->rs != NULL)
-		return qsqs_delete(q, m, n, ok, done, e);
+	if (q->ops != NULL)
+		return q->ops->del(q, m, n, ok, done, e);
 	if (done != NULL)
 		*done = 0;
 	if (n == 0)
@@ -669,8 +671,8 @@ q_release(struct queue *q, const struct q_msg *m, size_t n, int64_t delay_ms, in
     unsigned char *ok, size_t *done, struct ev_err *e)
 {
 	/* Remotely the receive stays counted: SQS cannot take it back. */
-	if (q->rs != NULL)
-		return qsqs_release(q, m, n, delay_ms, ok, done, e);
+	if (q->ops != NULL)
+		return q->ops->release(q, m, n, delay_ms, ok, done, e);
 	if (done != NULL)
 		*done = 0;
 	if (n == 0)
@@ -702,8 +704,8 @@ watch_dir(struct queue *q)
 void
 q_wait(struct queue *q, int64_t deadline)
 {
-	if (q->rs != NULL) {
-		qsqs_wait(q, deadline);
+	if (q->ops != NULL) {
+		q->ops->wait(q, deadline);
 		return;
 	}
 	q_wait_fd(q, deadline, -1);
@@ -712,8 +714,8 @@ q_wait(struct queue *q, int64_t deadline)
 void
 q_wait_fd(struct queue *q, int64_t deadline, int watch_fd)
 {
-	if (q->rs != NULL) {
-		qsqs_wait(q, deadline);
+	if (q->ops != NULL) {
+		q->ops->wait(q, deadline);
 		return;
 	}
 	int64_t version = q->data_version;

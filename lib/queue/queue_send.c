@@ -26,7 +26,7 @@ send_begin(struct queue *q)
 int
 q_send_begin(struct queue *q, struct ev_err *e)
 {
-	if (q->rs != NULL)
+	if (q->ops != NULL)
 		return 0;
 	qdb_enter(q);
 	send_begin(q);
@@ -36,16 +36,16 @@ q_send_begin(struct queue *q, struct ev_err *e)
 int
 q_send_active(const struct queue *q)
 {
-	if (q->rs != NULL)
-		return qsqs_send_active(q);
+	if (q->ops != NULL)
+		return q->ops->send_active(q);
 	return q->in_send;
 }
 
 int
 q_send_commit(struct queue *q, struct ev_err *e)
 {
-	if (q->rs != NULL)
-		return qsqs_send_commit(q, e);
+	if (q->ops != NULL)
+		return q->ops->send_commit(q, e);
 	if (!q->in_send)
 		return 0;
 	qdb_enter(q);
@@ -57,8 +57,8 @@ q_send_commit(struct queue *q, struct ev_err *e)
 void
 q_send_rollback(struct queue *q)
 {
-	if (q->rs != NULL) {
-		qsqs_send_rollback(q);
+	if (q->ops != NULL) {
+		q->ops->send_rollback(q);
 		return;
 	}
 	q->in_send = 0;
@@ -118,8 +118,8 @@ fifo_refusal(const struct q_attrs *a, const struct q_out *m, const char **dedup,
 int
 q_send_add(struct queue *q, const struct q_out *m, struct q_sent *sent, struct ev_err *e)
 {
-	if (q->rs != NULL)
-		return qsqs_send_add(q, m, sent, e);
+	if (q->ops != NULL)
+		return q->ops->send_add(q, m, sent, e);
 	const struct q_attrs *a = &q->a;
 	char hash[65];
 	const char *dedup = m->dedup;

@@ -134,6 +134,7 @@ qsqs_open(struct queue *q, const char *arg, int flags, const struct q_attrs *ini
 	int rc;
 
 	q->rs = rs;
+	q->ops = &qsqs_ops;
 	rs->last_vis = -1;
 	rs->last_max = 1;
 	q->arg = xstrdup(arg);
@@ -215,6 +216,10 @@ q_send_on_sent(struct queue *q, void (*fn)(void *ctx, const struct q_sent *sent,
 	if (q->rs != NULL) {
 		q->rs->on_sent = fn;
 		q->rs->ctx = ctx;
+	}
+	if (q->rn != NULL) {
+		q->rn->on_sent = fn;
+		q->rn->ctx = ctx;
 	}
 }
 
@@ -326,3 +331,43 @@ qsqs_send_active(const struct queue *q)
 {
 	return q->rs->active;
 }
+
+/* SQS has no order to resume from: every receive is a new one. */
+static int
+receive(struct queue *q, int64_t after, size_t max, int64_t lease_ms, struct q_msg *out,
+    size_t *n, struct ev_err *e)
+{
+	(void)after;
+	return qsqs_receive(q, max, lease_ms, out, n, e);
+}
+
+static int
+consume(struct queue *q, int64_t after, size_t max, struct q_msg *out, size_t *n,
+    struct ev_err *e)
+{
+	(void)after;
+	return qsqs_consume(q, max, out, n, e);
+}
+
+const struct q_ops qsqs_ops = {
+	.engine = "SQS",
+	.close = qsqs_close,
+	.send_add = qsqs_send_add,
+	.send_commit = qsqs_send_commit,
+	.send_rollback = qsqs_send_rollback,
+	.send_active = qsqs_send_active,
+	.receive = receive,
+	.consume = consume,
+	.consume_done = qsqs_consume_done,
+	.consume_extend = qsqs_consume_extend,
+	.peek = NULL,
+	.del = qsqs_delete,
+	.release = qsqs_release,
+	.wait = qsqs_wait,
+	.envelope = qsqs_envelope,
+	.stat = qsqs_stat,
+	.set = qsqs_set,
+	.purge = qsqs_purge,
+	.redrive = qsqs_redrive,
+	.drop = qsqs_drop,
+};

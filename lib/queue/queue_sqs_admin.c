@@ -153,6 +153,9 @@ q_list_remote(const char *uri, const struct q_open_opts *o,
 	struct aws_sqs *s;
 	struct buf out = { 0 };
 	size_t n = 0;
+
+	if (nats_is_uri(uri))
+		return qnats_list(uri, fn, ctx, e);
 	int rc = aws_uri_parse(uri, &u, e);
 
 	if (rc != 0)
