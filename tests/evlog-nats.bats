@@ -264,3 +264,30 @@ connected_node() {
 	run evlog-read --verify "$log"
 	assert_output "{\"records\":$((n + 1)),\"damaged\":0}"
 }
+
+@test "a message on the log's subjects that is not a record: appending, reading and --verify name it, exit 65" {
+	printf '{"n":1}\n{"n":2}\n' | evlog-append -s s "$L"
+	natsjs pub "evlog.log$BATS_TEST_NUMBER.s" >/dev/null	# {"n":1}, no record
+	# A stream whose head is damaged is not appended to (a damaged log).
+	run evlog-append -s s "$L" <<<'{"n":4}'
+	assert_equal "$status" 65
+	assert_output --partial "record 3: damaged"
+	run evlog-read -e "$L"
+	assert_equal "$status" 65
+	assert_line --index 0 '{"n":1}'
+	assert_output --partial "record 3: damaged"
+	run evlog-read --verify "$L"
+	assert_equal "$status" 65
+	assert_line --partial "evlog_log$BATS_TEST_NUMBER:3:"
+	assert_line '{"records":2,"damaged":1}'
+}
+
+@test "evbus-route: a log: target on nats:// appends there, one stream per rule" {
+	printf '{"rules":[{"name":"r","pattern":{"t":["x"]},"targets":[{"id":"l","uri":"log:%s"}]}]}\n' "$L" > r.json
+	printf '{"t":"x","n":1}\n{"t":"y","n":2}\n{"t":"x","n":3}\n' | evbus-route -r r.json
+	run evlog-read "$L"
+	assert_success
+	assert_equal "$(jq -c '[.seq, .stream, .version, .event.n]' <<<"$output" | paste -sd' ')" \
+	    '[1,"r",1,1] [2,"r",2,3]'
+	[ ! -e 'nats:' ]
+}
