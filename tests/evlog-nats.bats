@@ -233,8 +233,9 @@ connected_node() {
 	seq 1 "$n" | awk '{ printf "{\"id\":\"e%d\",\"s\":\"s%d\",\"pad\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}\n", $1, $1 % 7 }' > in
 	# The log's stream with 3 replicas, made by its first append.
 	evlog-append -p "$log?replicas=3" <<<'{"id":"first","s":"s0"}' > printed
-	# Half the input, the kill, then the rest: the kill lands in the
-	# middle of the run, and what follows goes through another node.
+	# Half the input; then the rest is fed while the node is killed: the
+	# kill lands in the middle of the run, with records in flight, and
+	# what follows goes through another node.
 	mkfifo feed
 	evlog-append -p --stream-from .s "$log" < feed >> printed 2> err &
 	pid=$!
@@ -243,9 +244,11 @@ connected_node() {
 	head -n $((n / 2)) in >&$w
 	wait_for '[ "$(wc -l < printed)" -ge 2000 ] && connected_node >/dev/null' 120
 	node=$(connected_node)
+	tail -n +$((n / 2 + 1)) in >&$w &
+	feeder=$!
 	nats_node_kill "$node"
 	kill -0 "$pid"	# still running: the kill was in the middle
-	tail -n +$((n / 2 + 1)) in >&$w
+	wait "$feeder"
 	exec {w}>&-
 	rc=0
 	wait "$pid" || rc=$?
