@@ -87,6 +87,15 @@ natsjs() {
 	assert_equal "$(evlog-read "$L" | wc -l)" 5
 }
 
+@test "--expect-version over several streams: one at another version, and nothing of the input is stored" {
+	printf '{"c":"old"}\n' | evlog-append --stream-from .c "$L"
+	run evlog-append --stream-from .c --expect-version none "$L" <<<$'{"c":"new"}\n{"c":"old"}'
+	assert_equal "$status" 3
+	assert_output 'evlog-append: conflict: stream "old" is at version 1, expected none'
+	run evlog-read -e "$L"
+	assert_output '{"c":"old"}'
+}
+
 @test "an id already in its stream is not appended again, in a later run or the same input" {
 	printf '{"id":"e1"}\n{"id":"e2"}\n' | evlog-append -s s "$L"
 	run evlog-append -p -s s "$L" <<<$'{"id":"e2"}\n{"id":"e3"}\n{"id":"e3"}\n{"id":"e1"}'

@@ -83,8 +83,10 @@ head_slot(struct elog_nats *n, const char *subj)
 		n->heads = xcalloc(n->cap, sizeof *n->heads);
 		n->nheads = 0;
 		for (size_t i = 0; i < oc; i++)
-			if (old[i].subj != NULL)
+			if (old[i].subj != NULL) {
 				*head_slot(n, old[i].subj) = old[i];
+				n->nheads++;
+			}
 		free(old);
 	}
 	size_t i = hash(subj) & (n->cap - 1);
@@ -301,6 +303,31 @@ conflict(struct ev_err *e, const char *st, size_t sn, uint64_t cur, long long ex
 	    (int)sn, st, (unsigned long long)cur, want);
 }
 
+/* Looks up the head of every stream of entries rd->done.. of b, and on
+ * the first round checks --expect-version against them, before anything
+ * is published: a conflict, or a head that cannot be read, stores
+ * nothing. */
+static int
+prepare(struct round *rd, struct elog_batch *b, long long expect, struct ev_err *e)
+{
+	struct elog_nats *n = rd->l->nats;
+	const char *st, *id, *ev;
+	size_t sn, in, en, nb = elog_batch_count(b);
+	int rc;
+
+	for (size_t i = rd->done; i < nb; i++) {
+		struct head *h;
+		elog_batch_get(b, i, &st, &sn, &id, &in, &ev, &en);
+		subject_of(n, st, sn);
+		if ((rc = head_of(rd->l, &h, e)) != 0)
+			return rc;
+		if (expect != ELOG_EXPECT_ANY && rd->done == 0 &&
+		    h->version != (expect == ELOG_EXPECT_NONE ? 0 : (uint64_t)expect))
+			return conflict(e, st, sn, h->version, expect);
+	}
+	return 0;
+}
+
 /* Numbers and publishes entries rd->done.. of b, then waits for every
  * confirmation. */
 static int
@@ -312,7 +339,7 @@ publish_round(struct round *rd, struct elog_batch *b, long long expect, struct e
 	size_t sn, in, en, nb = elog_batch_count(b), k = 0;
 	uint64_t seq = n->last;
 	char time[25], mid[2][DIGEST_SHA256_HEX] = { "", "" };
-	int rc = 0;
+	int rc = prepare(rd, b, expect, e);
 
 	int64_t ms = clock_now_ms();
 	clock_rfc3339(ms > n->last_ms ? ms : n->last_ms, time);
@@ -322,17 +349,16 @@ publish_round(struct round *rd, struct elog_batch *b, long long expect, struct e
 		elog_batch_get(b, i, &st, &sn, &id, &in, &ev, &en);
 		subject_of(n, st, sn);
 		if ((rc = head_of(l, &h, e)) != 0)
-			break;
-		if (expect != ELOG_EXPECT_ANY && rd->done == 0 && h->sseq <= n->last &&
-		    h->version != (expect == ELOG_EXPECT_NONE ? 0 : (uint64_t)expect))
-			return conflict(e, st, sn, h->version, expect);
+			break;	/* known since prepare(): not asked again */
 		rd->off[k] = n->text.n;
 		elog_encode(&n->text, seq + 1, st, sn, h->version + 1, time, id, in, ev, en);
 		rd->off[k + 1] = n->text.n;
 		natsMsg *m = record_msg(n, n->text.p + rd->off[k], rd->off[k + 1] - rd->off[k] - 1,
 		    st, sn, id, in, seq, h->sseq, mid[(k + 1) & 1], mid[k & 1]);
-		if (m == NULL)
-			return err_set(e, EV_SOFTWARE, "%s: cannot make a message", l->dir);
+		if (m == NULL) {
+			rc = err_set(e, EV_SOFTWARE, "%s: cannot make a message", l->dir);
+			break;
+		}
 		rd->entry[k] = i;
 		rd->seq[k] = ++seq;
 		h->version++;
