@@ -229,3 +229,20 @@ left() {
 	assert_output '[3,6]'
 	assert_equal "$(left "$Q")" 0
 }
+
+@test "nats: evq-ctl redrive without --to sends each dead letter back to the queue it came from" {
+	evq-ctl create "${Q}dlq"
+	evq-ctl create "$Q" --max-receives 1 --dlq "q${BATS_TEST_NUMBER}dlq"
+	printf '{"n":%d}\n' 1 2 | evq-send -a k=v "$Q"
+	evq-recv --lease 0 "$Q" >/dev/null
+	run evq-recv --lease 0 "$Q"
+	assert_failure 1		# both over maxReceiveCount: moved
+	assert_equal "$(left "${Q}dlq")" 2
+	run --separate-stderr evq-ctl redrive "${Q}dlq"
+	assert_success
+	assert_equal "$stderr" "evq-ctl: moved 2 message(s) from '${Q}dlq'"
+	run evq-recv -e "$Q"
+	assert_equal "$(jq -r '"\(.body) \(.messageAttributes.k.stringValue) \(.attributes.ApproximateReceiveCount)"' <<<"$output" |
+	    sort | tr '\n' ' ')" '{"n":1} v 1 {"n":2} v 1 '
+	assert_equal "$(left "${Q}dlq")" 0
+}
