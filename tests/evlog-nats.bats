@@ -303,3 +303,25 @@ connected_node() {
 	    '[1,"r",1,1] [2,"r",2,3]'
 	[ ! -e 'nats:' ]
 }
+
+@test "cluster: evlog-read -f goes on, in order and once, when the node it reads from dies" {
+	nats_cluster_start 3
+	local log=${NATS_CLUSTER_URL}fol
+	seq 1 100 | sed 's/.*/{"n":&}/' | evlog-append "$log?replicas=3"
+	evlog-read -f -e --line-buffered "$log" > out 2> err &
+	pid=$!
+	STRAY_PIDS=$pid
+	wait_for '[ "$(wc -l < out)" -ge 100 ]' 60
+	node=
+	for i in 1 2 3; do
+		nats_monitor /connz "$i" | jq -e '.connections[]? | select(.name == "evlog-read")' \
+		    >/dev/null 2>&1 && node=$i
+	done
+	[ -n "$node" ]
+	nats_node_kill "$node"
+	seq 101 200 | sed 's/.*/{"n":&}/' | evlog-append "$log"
+	wait_for '[ "$(wc -l < out)" -ge 200 ]' 90 || { cat err >&3; false; }
+	kill "$pid"
+	wait "$pid" || true
+	assert_equal "$(jq -s '[.[].n] == [range(1; 201)]' out)" true
+}

@@ -490,13 +490,21 @@ ensure_stream(struct elog *l, struct ev_err *e)
 	jsStreamInfo *si = NULL;
 	jsStreamConfig cfg;
 	jsErrCode jerr = 0;
-	natsStatus s = js_GetStreamInfo(&si, nats_js(n->c), n->stream, NULL, &jerr);
+	int64_t deadline = clock_now_ms() + TEMP_WAIT_MS;
+	natsStatus s;
 
+	/* A cluster between leaders answers late, or not at all: that passes. */
+	while ((s = js_GetStreamInfo(&si, nats_js(n->c), n->stream, NULL, &jerr)) != NATS_OK &&
+	    jerr != JSStreamNotFoundErr && s != NATS_NOT_FOUND) {
+		int rc = nats_fail(e, s, jerr, "%s", l->dir);
+		if (rc != EV_TEMPFAIL || clock_now_ms() >= deadline)
+			return rc;
+		nap(100);
+		jerr = 0;
+	}
 	jsStreamInfo_Destroy(si);
 	if (s == NATS_OK)
 		return 0;
-	if (jerr != JSStreamNotFoundErr && s != NATS_NOT_FOUND)
-		return nats_fail(e, s, jerr, "%s", l->dir);
 	if (!l->writer)
 		return err_set(e, EV_NOINPUT, "%s: no such log", l->dir);
 	char subjects[120];
