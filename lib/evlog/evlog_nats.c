@@ -521,13 +521,20 @@ ensure_stream(struct elog *l, struct ev_err *e)
 	/* Append-only: seq stays gap-free. */
 	cfg.DenyDelete = true;
 	cfg.DenyPurge = true;
-	jerr = 0;
-	s = js_AddStream(&si, nats_js(n->c), &cfg, NULL, &jerr);
-	jsStreamInfo_Destroy(si);
-	/* Made by another appender meanwhile: as good. */
-	if (s != NATS_OK && jerr != JSStreamNameExistErr)
-		return nats_fail(e, s, jerr, "%s: cannot create the log", l->dir);
-	return 0;
+	for (;;) {
+		jerr = 0;
+		si = NULL;
+		s = js_AddStream(&si, nats_js(n->c), &cfg, NULL, &jerr);
+		jsStreamInfo_Destroy(si);
+		/* Made by another appender meanwhile (or by a try that timed
+		 * out): as good. */
+		if (s == NATS_OK || jerr == JSStreamNameExistErr)
+			return 0;
+		int rc = nats_fail(e, s, jerr, "%s: cannot create the log", l->dir);
+		if (rc != EV_TEMPFAIL || clock_now_ms() >= deadline)
+			return rc;
+		nap(100);
+	}
 }
 
 int
