@@ -17,6 +17,8 @@ static const char help[] =
 "                  [--until TIME] [--fold JQ [--init JSON]] [--verify]\n"
 "                  [--lock-timeout S] LOG\n"
 "Prints the records of the event log LOG, oldest first.\n"
+"LOG may be nats://[USER:PASS@]HOST:PORT[,HOST:PORT...]/NAME, a log on NATS\n"
+"JetStream.\n"
 "  -e, --events              print the bare events, not the records\n"
 "  -s, --stream S            only the records of stream S\n"
 "      --from SEQ            from the record with seq SEQ on\n"

@@ -31,11 +31,6 @@ elog_warn(struct elog *l, const char *fmt, ...)
 	l->o.warn(msg);
 }
 
-const char *
-elog_dir(const struct elog *l)
-{
-	return l->dir;
-}
 
 /* The directory and its lock file; 0, or a status with *e. */
 static int
@@ -59,10 +54,11 @@ open_dir(struct elog *l, const char *dir, struct ev_err *e)
 }
 
 int
-elog_open(const char *dir, const struct elog_opts *o, struct elog **out, struct ev_err *e)
+elog_dir_open(const char *dir, const struct elog_opts *o, struct elog **out, struct ev_err *e)
 {
 	struct elog *l = xcalloc(1, sizeof *l);
 
+	l->ops = &elog_dir_ops;
 	l->dir = xstrdup(dir);
 	l->o = *o;
 	if (l->o.segment_bytes == 0)
@@ -73,7 +69,7 @@ elog_open(const char *dir, const struct elog_opts *o, struct elog **out, struct 
 	l->writer = o->create;
 	int rc = open_dir(l, dir, e);
 	if (rc != 0) {
-		elog_close(l);
+		elog_dir_close(l);
 		l = NULL;
 	}
 	*out = l;
@@ -96,11 +92,11 @@ elog_fail_open(struct elog *l, struct ev_err *e, const char *what, const char *n
 }
 
 void
-elog_close(struct elog *l)
+elog_dir_close(struct elog *l)
 {
 	if (l == NULL)
 		return;
-	elog_append_finish(l, NULL);
+	elog_dir_append_finish(l, NULL);
 	elog_seal_wait(l);
 	elog_idx_close(l);
 	if (l->segfd >= 0)

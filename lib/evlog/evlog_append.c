@@ -174,7 +174,7 @@ write_all(int fd, const char *p, size_t n, int sync)
 
 /* Writes the records; on failure the segment is cut back to where it
  * was, so that nothing half-written is left for a reader to trip on.
- * With --fsync batch the sync is elog_append_finish()'s. */
+ * With --fsync batch the sync is elog_dir_append_finish()'s. */
 static int
 write_records(struct elog *l, const struct buf *rec, struct ev_err *e)
 {
@@ -236,7 +236,7 @@ learn(struct elog *l, const struct learnt *lt, size_t n, int64_t ms)
 
 /* Starts the writeback of the batch just written, so that the disk works
  * while the caller reads the next batch, and the fdatasync of
- * elog_append_finish() finds little left to do. */
+ * elog_dir_append_finish() finds little left to do. */
 static void
 start_writeback(struct elog *l, uint64_t off, uint64_t n)
 {
@@ -261,7 +261,7 @@ release(struct elog *l)
 }
 
 int
-elog_append_start(struct elog *l, struct elog_batch *b, long long expect,
+elog_dir_append_start(struct elog *l, struct elog_batch *b, long long expect,
     struct elog_result *res, struct ev_err *e)
 {
 	char time[25];
@@ -324,7 +324,7 @@ elog_append_start(struct elog *l, struct elog_batch *b, long long expect,
 }
 
 int
-elog_append_finish(struct elog *l, struct ev_err *e)
+elog_dir_append_finish(struct elog *l, struct ev_err *e)
 {
 	char name[40];
 	int rc = 0;
@@ -345,17 +345,3 @@ elog_append_finish(struct elog *l, struct ev_err *e)
 	return rc;
 }
 
-int
-elog_append(struct elog *l, struct elog_batch *b, long long expect, struct elog_result *res,
-    struct ev_err *e)
-{
-	int rc = elog_append_start(l, b, expect, res, e);
-
-	return rc != 0 ? rc : elog_append_finish(l, e);
-}
-
-void
-elog_result_free(struct elog_result *res)
-{
-	buf_free(&res->records);
-}

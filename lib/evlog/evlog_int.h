@@ -10,9 +10,52 @@
 #include "evlog.h"
 
 struct elog_idx;
+struct elog_nats;
+
+/* A log's backend: a directory of segments (evlog.c and the rest) or a
+ * JetStream stream (evlog_nats.c).  elog_open() picks it by the name;
+ * the public calls (evlog_ops.c) go through the table.  A reader's state
+ * is the backend's own (impl). */
+struct elog_ops {
+	void (*close)(struct elog *l);
+	int (*append_start)(struct elog *l, struct elog_batch *b, long long expect,
+	    struct elog_result *res, struct ev_err *e);
+	int (*append_finish)(struct elog *l, struct ev_err *e);
+	long (*verify)(struct elog *l, void (*report)(void *, const char *), void *ctx,
+	    uint64_t *records, struct ev_err *e);
+	int (*reader_open)(struct elog *l, uint64_t from, void **impl, struct ev_err *e);
+	int (*reader_next)(void *impl, struct elog_rec *r, struct ev_err *e);
+	void (*reader_wait)(void *impl, int timeout_ms);
+	const char *(*reader_segment)(const void *impl);
+	unsigned long (*reader_line)(const void *impl);
+	void (*reader_close)(void *impl);
+};
+extern const struct elog_ops elog_dir_ops, elog_nats_ops;
+
+/* The directory backend's entries. */
+int elog_dir_open(const char *dir, const struct elog_opts *o, struct elog **out,
+    struct ev_err *e);
+void elog_dir_close(struct elog *l);
+int elog_dir_append_start(struct elog *l, struct elog_batch *b, long long expect,
+    struct elog_result *res, struct ev_err *e);
+int elog_dir_append_finish(struct elog *l, struct ev_err *e);
+long elog_dir_verify(struct elog *l, void (*report)(void *, const char *), void *ctx,
+    uint64_t *records, struct ev_err *e);
+int elog_dir_reader_open(struct elog *l, uint64_t from, void **impl, struct ev_err *e);
+int elog_dir_reader_next(void *impl, struct elog_rec *r, struct ev_err *e);
+void elog_dir_reader_wait(void *impl, int timeout_ms);
+const char *elog_dir_reader_segment(const void *impl);
+unsigned long elog_dir_reader_line(const void *impl);
+void elog_dir_reader_close(void *impl);
+
+/* The JetStream backend (evlog_nats.c): uri is nats://…/NAME. */
+int elog_nats_open(const char *uri, const struct elog_opts *o, struct elog **out,
+    struct ev_err *e);
 
 struct elog {
-	char *dir;
+	const struct elog_ops *ops;
+	struct elog_nats *nats;	/* the JetStream backend's state, or NULL */
+	char *dir;		/* the directory, or the URI without its password */
 	int dirfd, lockfd;	/* lockfd -1: no lock file (a reader of a log never written) */
 	int writer;
 	struct elog_opts o;

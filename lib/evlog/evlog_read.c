@@ -21,7 +21,7 @@
 #include "core/json.h"
 #include "core/msg.h"
 
-struct elog_reader {
+struct dir_reader {
 	struct elog *l;
 	struct elog_src src;
 	int have_src;
@@ -29,7 +29,6 @@ struct elog_reader {
 	uint64_t next, from;
 	int ifd;		/* inotify, or -1 */
 	struct stat seen;	/* the active segment when last sampled */
-	char where[64];
 };
 
 /* Finds the segment that starts at first: 1 and *seg, or 0. */
@@ -87,10 +86,9 @@ check_gap(struct elog *l, uint64_t next, struct ev_err *e)
 }
 
 int
-elog_reader_open(struct elog *l, uint64_t from, struct elog_reader **out,
-    struct ev_err *e)
+elog_dir_reader_open(struct elog *l, uint64_t from, void **out, struct ev_err *e)
 {
-	struct elog_reader *rd = xcalloc(1, sizeof *rd);
+	struct dir_reader *rd = xcalloc(1, sizeof *rd);
 	struct elog_seg *segs;
 	size_t n, i;
 	int rc;
@@ -121,8 +119,10 @@ elog_reader_open(struct elog *l, uint64_t from, struct elog_reader **out,
 }
 
 void
-elog_reader_close(struct elog_reader *rd)
+elog_dir_reader_close(void *p)
 {
+	struct dir_reader *rd = p;
+
 	if (rd == NULL)
 		return;
 	if (rd->have_src)
@@ -133,22 +133,19 @@ elog_reader_close(struct elog_reader *rd)
 }
 
 const char *
-elog_reader_segment(const struct elog_reader *rd)
+elog_dir_reader_segment(const void *p)
 {
+	const struct dir_reader *rd = p;
+
 	return rd->src.name;
 }
 
 unsigned long
-elog_reader_line(const struct elog_reader *rd)
+elog_dir_reader_line(const void *p)
 {
-	return rd->src.lineno;
-}
+	const struct dir_reader *rd = p;
 
-const char *
-elog_reader_where(struct elog_reader *rd)
-{
-	snprintf(rd->where, sizeof rd->where, "%s:%lu", rd->src.name, rd->src.lineno);
-	return rd->where;
+	return rd->src.lineno;
 }
 
 /* Forgets buffered bytes past the last line returned, so the next read
@@ -169,7 +166,7 @@ rewind_src(struct elog_src *s, uint64_t at, unsigned long lineno)
  * starting a segment leaves it with a torn first record: it is not
  * followed by anything). */
 static uint64_t
-later(const struct elog_reader *rd)
+later(const struct dir_reader *rd)
 {
 	return rd->have_src && rd->cur == rd->next ? 0 : rd->next;
 }
@@ -177,7 +174,7 @@ later(const struct elog_reader *rd)
 /* At the end of what is readable now: look again under the shared lock.
  * 1 if there is more to read, 0 if not, or an exit status. */
 static int
-refresh(struct elog_reader *rd, struct ev_err *e)
+refresh(struct dir_reader *rd, struct ev_err *e)
 {
 	struct elog_seg seg;
 	struct stat st;
@@ -217,7 +214,7 @@ refresh(struct elog_reader *rd, struct ev_err *e)
  * (nothing valid after it in the last segment: stop there, a writer will
  * cut it), or damage. */
 static int
-bad_record(struct elog_reader *rd, uint64_t at, unsigned long lineno, const char *why,
+bad_record(struct dir_reader *rd, uint64_t at, unsigned long lineno, const char *why,
     struct ev_err *e)
 {
 	struct elog_src *s = &rd->src;
@@ -239,8 +236,9 @@ bad_record(struct elog_reader *rd, uint64_t at, unsigned long lineno, const char
 }
 
 int
-elog_reader_next(struct elog_reader *rd, struct elog_rec *r, struct ev_err *e)
+elog_dir_reader_next(void *p_, struct elog_rec *r, struct ev_err *e)
 {
+	struct dir_reader *rd = p_;
 	const char *p, *why;
 	size_t n;
 
@@ -271,8 +269,9 @@ elog_reader_next(struct elog_reader *rd, struct elog_rec *r, struct ev_err *e)
 }
 
 void
-elog_reader_wait(struct elog_reader *rd, int timeout_ms)
+elog_dir_reader_wait(void *p, int timeout_ms)
 {
+	struct dir_reader *rd = p;
 	char evbuf[4096];
 
 	if (rd->ifd == -1) {

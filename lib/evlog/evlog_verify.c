@@ -134,7 +134,7 @@ verify_seg(struct vstate *v, const struct elog_seg *seg, uint64_t limit, int las
 }
 
 long
-elog_verify(struct elog *l, void (*report)(void *, const char *), void *ctx,
+elog_dir_verify(struct elog *l, void (*report)(void *, const char *), void *ctx,
     uint64_t *records, struct ev_err *e)
 {
 	struct vstate v = { l, report, ctx, 0, 0, 0, 0, NULL, 0, 0 };

@@ -39,9 +39,17 @@ mkdir -p "$dir" || exit 73
 dir=$(cd "$dir" && pwd)
 npid=
 
+# SIGTERM, then SIGKILL after 5 s: a server slow to shut down must not
+# outlive its wrapper and keep its port.
 cleanup() {
+	local i=0
 	if [ -n "$npid" ]; then
 		kill -TERM "$npid" 2>/dev/null
+		while kill -0 "$npid" 2>/dev/null && [ "$i" -lt 100 ]; do
+			sleep 0.05
+			i=$((i + 1))
+		done
+		kill -KILL "$npid" 2>/dev/null
 		wait "$npid" 2>/dev/null
 	fi
 	rm -f "$dir/nats.pid"

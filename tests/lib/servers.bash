@@ -86,7 +86,7 @@ _srv_stop() {
 		[ "$i" -ge 400 ] && return 1
 		sleep 0.05
 	done
-	wait "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null || true	# not ours when stopped from a subshell
 	return 0
 }
 
@@ -291,16 +291,35 @@ nats_start() {
 
 nats_stop() {
 	_srv_stop "${NATS_WRAP_PID:-}" "${NATS_FD:-}"
+	_nats_gone "${NATS_PID:-}"
 	unset NATS_WRAP_PID NATS_FD NATS_PID
 }
 
+# _nats_gone PID: returns once nats-server PID is gone (SIGKILL if its
+# wrapper could not end it), so that its ports are free again.
+_nats_gone() {
+	[ -n "$1" ] || return 0
+	kill -0 "$1" 2>/dev/null && kill -KILL "$1" 2>/dev/null
+	while kill -0 "$1" 2>/dev/null; do sleep 0.05; done
+	return 0
+}
+
 # _free_ports N: N distinct free loopback ports, one a line, held open
-# together while they are picked.
+# together while they are picked.  They are below the kernel's ephemeral
+# range, so that a server restarted on its port never finds it taken by
+# the source port of some client's connection.
 _free_ports() {
-	"$SERVERS_PY" -c 'import socket, sys
-s = [socket.socket() for _ in range(int(sys.argv[1]))]
-for x in s: x.bind(("127.0.0.1", 0))
-print("\n".join(str(x.getsockname()[1]) for x in s))' "$1"
+	"$SERVERS_PY" -c 'import random, socket, sys
+lo = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+held = []
+while len(held) < int(sys.argv[1]):
+	x = socket.socket()
+	try:
+		x.bind(("127.0.0.1", random.randrange(10000, max(lo, 10001))))
+		held.append(x)
+	except OSError:
+		x.close()
+print("\n".join(str(x.getsockname()[1]) for x in held))' "$1"
 }
 
 # nats_cluster_start N: an N-node JetStream cluster "evkit" on 127.0.0.1
@@ -375,10 +394,11 @@ nats_node_restart() {
 }
 
 nats_cluster_stop() {
-	local i w fd
+	local i w fd p
 	for i in $(seq 1 "${NATS_NODES:-0}"); do
-		w=NATS_NODE${i}_WRAP_PID fd=NATS_NODE${i}_FD
+		w=NATS_NODE${i}_WRAP_PID fd=NATS_NODE${i}_FD p=NATS_NODE${i}_PID
 		_srv_stop "${!w:-}" "${!fd:-}"
+		_nats_gone "${!p:-}"
 		unset "NATS_NODE${i}_WRAP_PID" "NATS_NODE${i}_FD"
 	done
 }
