@@ -39,7 +39,8 @@ for src in tests/fuzz/fuzz_*.c; do
 	# shellcheck disable=SC2086
 	clang $flags -DEVKIT_VERSION='"fuzz"' -fsanitize=fuzzer,address,undefined -o "$out/$name" "$src" \
 	    "$out/libevkit.a" -ljq -lsqlite3 -lz -lm -lpthread $(pkg-config --libs libcurl 2>/dev/null || echo -lcurl) \
-	    $(pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd) || { rc=1; continue; }
+	    $(pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd) \
+	    $(pkg-config --libs libnats 2>/dev/null || echo -lnats) || { rc=1; continue; }
 	if [ "$secs" = 0 ]; then
 		# Replay: every input of the kept corpus once, no new ones.
 		echo "fuzz: replaying $name over $(ls "$corpus" | wc -l) inputs"
