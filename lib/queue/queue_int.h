@@ -200,6 +200,11 @@ int qsqs_release(struct queue *q, const struct q_msg *m, size_t n, int64_t delay
     unsigned char *ok, size_t *done, struct ev_err *e);
 void qsqs_wait(struct queue *q, int64_t deadline);
 void qsqs_envelope(struct queue *q, const struct q_msg *m, struct buf *b);
+/* The Lambda record's start, up to its "attributes" object closed: the
+ * handle (NULL: null) and the dead-letter source's ARN (NULL: none) as
+ * the backend knows them. */
+void qmsg_envelope_head(const struct queue *q, const struct q_msg *m, const char *handle,
+    const char *src_arn, struct buf *b);
 /* A Lambda SQS record's end, both backends': ,"messageAttributes" to
  * "awsRegion" (region[0..rlen)) and the closing brace. */
 void qmsg_envelope_end(const struct queue *q, const struct q_msg *m, const char *region,

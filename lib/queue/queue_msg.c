@@ -197,23 +197,35 @@ q_envelope(struct queue *q, const struct q_msg *m, struct buf *b)
 	}
 	char arn[256];
 
-	buf_adds(b, "{\"messageId\":\"");
-	buf_adds(b, m->id);
-	buf_adds(b, "\",\"receiptHandle\":");
-	if (m->handle[0] != '\0') {
-		buf_addc(b, '"');
-		buf_adds(b, m->handle);
-		buf_addc(b, '"');
-	} else {
+	if (m->src != NULL)
+		qdb_ref_arn(m->src, arn, sizeof arn);
+	qmsg_envelope_head(q, m, m->handle[0] != '\0' ? m->handle : NULL,
+	    m->src != NULL ? arn : NULL, b);
+	const char *region = strchr(q->arn + 12, ':');	/* after "arn:aws:sqs:" */
+	qmsg_envelope_end(q, m, q->arn + 12, (size_t)(region - q->arn - 12), b);
+}
+
+void
+qmsg_envelope_head(const struct queue *q, const struct q_msg *m, const char *handle,
+    const char *src_arn, struct buf *b)
+{
+	const char *user = getenv("USER");
+
+	if (user == NULL)
+		user = "evkit";
+	buf_adds(b, "{\"messageId\":");
+	json_add_string(b, m->id, strlen(m->id));
+	buf_adds(b, ",\"receiptHandle\":");
+	if (handle != NULL)
+		json_add_string(b, handle, strlen(handle));
+	else
 		buf_adds(b, "null");
-	}
 	buf_adds(b, ",\"body\":");
 	json_add_string(b, m->body, m->len);
 	buf_printf(b, ",\"attributes\":{\"ApproximateReceiveCount\":\"%ld\",\"SentTimestamp\":\"%lld\"",
 	    m->receives, (long long)m->sent_ms);
-	const char *user = getenv("USER");
 	buf_adds(b, ",\"SenderId\":");
-	json_add_string(b, user != NULL ? user : "evkit", strlen(user != NULL ? user : "evkit"));
+	json_add_string(b, user, strlen(user));
 	buf_printf(b, ",\"ApproximateFirstReceiveTimestamp\":\"%lld\"", (long long)m->first_ms);
 	if (q->a.fifo) {
 		buf_printf(b, ",\"SequenceNumber\":\"%s\",\"MessageGroupId\":", m->seq);
@@ -221,13 +233,11 @@ q_envelope(struct queue *q, const struct q_msg *m, struct buf *b)
 		buf_adds(b, ",\"MessageDeduplicationId\":");
 		json_add_string(b, m->dedup ? m->dedup : "", m->dedup ? m->dedup_len : 0);
 	}
-	if (m->src != NULL) {
-		qdb_ref_arn(m->src, arn, sizeof arn);
-		buf_printf(b, ",\"DeadLetterQueueSourceArn\":\"%s\"", arn);
+	if (src_arn != NULL) {
+		buf_adds(b, ",\"DeadLetterQueueSourceArn\":");
+		json_add_string(b, src_arn, strlen(src_arn));
 	}
 	buf_addc(b, '}');
-	const char *region = strchr(q->arn + 12, ':');	/* after "arn:aws:sqs:" */
-	qmsg_envelope_end(q, m, q->arn + 12, (size_t)(region - q->arn - 12), b);
 }
 
 void

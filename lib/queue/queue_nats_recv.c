@@ -485,29 +485,11 @@ qnats_wait(struct queue *q, int64_t deadline)
 void
 qnats_envelope(struct queue *q, const struct q_msg *m, struct buf *b)
 {
-	buf_adds(b, "{\"messageId\":");
-	json_add_string(b, m->id, strlen(m->id));
-	buf_adds(b, ",\"receiptHandle\":");
-	json_add_string(b, q_msg_handle(m), strlen(q_msg_handle(m)));
-	buf_adds(b, ",\"body\":");
-	json_add_string(b, m->body, m->len);
-	buf_printf(b, ",\"attributes\":{\"ApproximateReceiveCount\":\"%ld\",\"SentTimestamp\":\"%lld\"",
-	    m->receives, (long long)m->sent_ms);
-	const char *user = getenv("USER");
-	buf_adds(b, ",\"SenderId\":");
-	json_add_string(b, user != NULL ? user : "evkit", strlen(user != NULL ? user : "evkit"));
-	buf_printf(b, ",\"ApproximateFirstReceiveTimestamp\":\"%lld\"", (long long)m->first_ms);
-	if (q->a.fifo) {
-		buf_printf(b, ",\"SequenceNumber\":\"%s\",\"MessageGroupId\":", m->seq);
-		json_add_string(b, m->group ? m->group : "", m->group ? m->group_len : 0);
-		buf_adds(b, ",\"MessageDeduplicationId\":");
-		json_add_string(b, m->dedup ? m->dedup : "", m->dedup ? m->dedup_len : 0);
-	}
-	if (m->src != NULL) {
-		buf_adds(b, ",\"DeadLetterQueueSourceArn\":");
-		buf_printf(b, "\"arn:aws:sqs:us-east-1:000000000000:%s\"", m->src);
-	}
-	buf_addc(b, '}');
+	char arn[256];
+
+	if (m->src != NULL)
+		snprintf(arn, sizeof arn, "arn:aws:sqs:us-east-1:000000000000:%s", m->src);
+	qmsg_envelope_head(q, m, q_msg_handle(m), m->src != NULL ? arn : NULL, b);
 	qmsg_envelope_end(q, m, "us-east-1", 9, b);
 }
 
