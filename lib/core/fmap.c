@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -14,7 +15,10 @@
  * they have all finished. */
 enum { MAX_MAPS = 8 };
 static struct { uintptr_t lo, hi; int fd; size_t n; } maps[MAX_MAPS];
-static volatile sig_atomic_t shrunk;
+/* Set before the zero pages are put in, so a thread that reads a zero of
+ * ours sees the flag when it looks afterwards; atomic, since the scanning
+ * threads look too. */
+static atomic_int shrunk;
 static int handler_set;
 
 static uintptr_t page;	/* set before the handler is */
@@ -30,12 +34,11 @@ on_sigbus(int sig, siginfo_t *si, void *uc)
 		if (a < maps[i].lo || a >= maps[i].hi)
 			continue;
 		uintptr_t from = a & ~(page - 1);
+		atomic_store(&shrunk, 1);
 		/* mmap is a plain system call on Linux, safe here in practice */
 		if (mmap((void *)from, maps[i].hi - from, PROT_READ,
-		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != MAP_FAILED) {
-			shrunk = 1;
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != MAP_FAILED)
 			return;	/* the faulting read runs again, on zeros */
-		}
 	}
 	/* Not a map of ours: die of it as if there were no handler. */
 	sigact_die(sig);
@@ -94,7 +97,7 @@ fmap_close(struct fmap *m)
 int
 fmap_shrunk(void)
 {
-	return shrunk != 0;
+	return atomic_load(&shrunk) != 0;
 }
 
 int
@@ -102,9 +105,9 @@ fmap_shrunk_now(void)
 {
 	struct stat st;
 
-	for (int i = 0; i < MAX_MAPS && !shrunk; i++)
+	for (int i = 0; i < MAX_MAPS && !atomic_load(&shrunk); i++)
 		if (maps[i].hi != 0 && fstat(maps[i].fd, &st) == 0 &&
 		    (uintmax_t)st.st_size < maps[i].n)
-			shrunk = 1;
-	return shrunk != 0;
+			atomic_store(&shrunk, 1);
+	return atomic_load(&shrunk) != 0;
 }

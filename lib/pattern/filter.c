@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "core/fmap.h"
 #include "core/msg.h"
 #include "core/out.h"
 #include "filter.h"
@@ -56,6 +57,10 @@ one(struct pat_set *set, const struct ndj_line *l, int r, const struct filter_cf
 
 	if (k < 0)
 		return filter_reject(cfg, l, why, e);
+	/* a mapped line judged as it was may be zeros now */
+	if (k > 0 && fmap_shrunk())
+		return err_set(e, EV_IOERR, "%s: the file shrank while it was being read",
+		    l->file);
 	if (k > 0 && !cfg->count)
 		out_line(l->p, l->n);
 	*sel += (unsigned long)k;

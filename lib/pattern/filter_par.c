@@ -12,6 +12,7 @@
 
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "core/fmap.h"
 #include "core/msg.h"
 #include "core/out.h"
 #include "filter.h"
@@ -34,6 +35,7 @@ struct piece {
 	unsigned long selected;
 	int done;
 	int cut_short;		/* stopped at BAD_MAX bad lines */
+	int shrank;		/* the file shrank by the end of the scan */
 };
 
 struct par {
@@ -127,6 +129,9 @@ work(void *arg)
 		struct piece *pc = &par->ring[par->next++ % par->nring];
 		pthread_mutex_unlock(&par->mu);
 		scan_piece(par, w->set, pc);
+		/* A line judged before its pages were lost may have been
+		 * copied after, as zeros: the whole piece is suspect. */
+		pc->shrank = fmap_shrunk_now();
 		pthread_mutex_lock(&par->mu);
 		pc->done = 1;
 		pthread_cond_broadcast(&par->done);
@@ -154,6 +159,9 @@ stop_workers(struct par *par, struct worker *w, int *n)
 static int
 write_piece(struct par *par, struct piece *pc, unsigned long *line, struct ev_err *e)
 {
+	if (pc->shrank)
+		return err_set(e, EV_IOERR, "%s: the file shrank while it was being read",
+		    pc->c.file);
 	if (pc->out.n > 0) {
 		out_write(pc->out.p, pc->out.n);
 		/* whole lines: a reader gone is seen now */
