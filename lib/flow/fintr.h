@@ -1,0 +1,29 @@
+/* fintr — the intrinsic functions of ASL's JSONPath language
+ * (States.Format ... States.UUID), parsed and run on libjq values.
+ *
+ * Path arguments ("$.a", "$$.Execution.Id", "$var") are resolved by the
+ * caller's function get, so this file knows nothing of scopes.  Ownership
+ * as in fpath.h. */
+#ifndef EVKIT_FINTR_H
+#define EVKIT_FINTR_H
+
+#include <jv.h>
+
+#include "ferr.h"
+
+/* Resolves one path argument: 0 and *out (a new reference), or -1 with f. */
+typedef int (*fintr_get_fn)(void *arg, const char *path, jv *out, struct ferr *f);
+
+/* Whether s is meant as an intrinsic call (starts with "States."). */
+int fintr_is(const char *s);
+
+/* Definition time: NULL, or why s is not a valid call (unknown function,
+ * bad syntax, a wrong number of arguments, a literal argument of the
+ * wrong type), worded as ValidateStateMachineDefinition words it. */
+const char *fintr_check(const char *s);
+
+/* Runs the call s.  0 and *out, or -1 with f: States.IntrinsicFailure
+ * with AWS's cause, or what get failed with. */
+int fintr_eval(const char *s, fintr_get_fn get, void *arg, jv *out, struct ferr *f);
+
+#endif
