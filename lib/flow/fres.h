@@ -1,0 +1,56 @@
+/* fres — the Task resources of fnflow's executions (SPEC 6b): functions
+ * bound with --function NAME=URI and run by fn's runner (exec:, worker:,
+ * jq:, url:, runtime:), arn:aws:states:::lambda:invoke (the Payload /
+ * StatusCode wrapper), arn:aws:states:::sqs:sendMessage and
+ * arn:aws:states:::events:putEvents.
+ *
+ * Tasks are started and end later: the interpreter starts them, pumps,
+ * and hears each end through opts.done, all in one thread. */
+#ifndef EVKIT_FRES_H
+#define EVKIT_FRES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "ferr.h"
+
+struct fres_opts {
+	char **functions;	/* "NAME=URI", as given to --function */
+	int nfunctions;
+	const char *rules;	/* --rules FILE for events:putEvents, or NULL */
+	const char *endpoint_url;	/* --endpoint-url for remote queues/buses, or NULL */
+	int jobs;		/* invocations at once per function */
+	/* A task's end: ok with its result (compact JSON), or failed with
+	 * f (the handler's typed error per SPEC 5, States.TaskFailed,
+	 * States.Timeout ...).  Called from fres_pump only. */
+	void (*done)(void *ctx, void *tag, int ok, const char *res, size_t n,
+	    const struct ferr *f);
+	void *ctx;
+};
+
+struct fres;
+
+/* Checks and opens every binding (a bad URI, an unknown scheme, a jq
+ * program that does not compile: 2 with e).  0 and *rp, or the status. */
+int fres_open(const struct fres_opts *o, struct fres **rp, struct ev_err *e);
+
+/* Definition time: NULL, or why a Task's Resource cannot be run here (an
+ * ARN of no known service, a function with no --function binding). */
+const char *fres_check(const struct fres *r, const char *resource);
+
+/* Starts one task of resource with its effective input (compact JSON).
+ * timeout_ms: the state's TimeoutSeconds, 0 for none (then it fails with
+ * States.Timeout).  0, or -1 with f when it cannot start at all (done is
+ * not called then). */
+int fres_start(struct fres *r, const char *resource, const char *input, size_t n,
+    int64_t timeout_ms, void *tag, struct ferr *f);
+
+/* Runs the tasks for up to wait_ms (less when one ends) and calls done
+ * for each that ended.  Returns how many tasks are still running. */
+int fres_pump(struct fres *r, int wait_ms);
+
+/* Lets every running task end (done is called), then frees r. */
+void fres_close(struct fres *r);
+
+#endif
