@@ -1,0 +1,99 @@
+/* fexec_int — executions and their frames, shared by fexec*.c. */
+#ifndef EVKIT_FEXEC_INT_H
+#define EVKIT_FEXEC_INT_H
+
+#include "flow.h"
+#include "flow_int.h"
+
+/* What a frame does when it next runs. */
+enum { R_ENTER, R_RETRY, R_TASK_OK, R_TASK_FAIL, R_WAIT_DONE, R_KIDS_DONE };
+/* What a step of a state came to. */
+enum { S_CONT, S_SUSPEND, S_END };
+
+/* One pending wait (a task or a timer): the frame forgets it when it is
+ * cancelled, so a late end finds f == NULL and is dropped. */
+struct ticket {
+	struct frame *f;
+	struct fexec *x;	/* an execution's TimeoutSeconds */
+	int resume;
+};
+
+struct frame {
+	struct fexec *x;
+	const struct fmachine *m;
+	struct frame *parent;
+	int index;		/* in the parent's branches or items */
+	int state, resume, queued, ended, retry_count;
+	jv input;		/* the state's raw input */
+	jv eff;			/* the effective input of a Wait, Parallel or Map */
+	jv vars;
+	jv ctx;			/* the context object, jv_invalid() until asked */
+	jv res;			/* a task's result */
+	int64_t entered_ms;
+	int *attempts;		/* per retrier of the state */
+	struct ticket *tk;
+	struct ferr err;
+	/* Parallel and Map */
+	struct frame **kids;
+	int nkids, started, finished, failed, running, fail_set, kids_ended;
+	int max_conc;
+	double tol_count, tol_pct;
+	jv items, results;
+	struct frame *next_ready;
+	struct fexec *exec_of_root;
+};
+
+enum { X_RUNNING, X_SUCCEEDED, X_FAILED, X_TIMED_OUT };
+
+struct fexec {
+	struct flow *fl;
+	char name[128];
+	char *arn;
+	jv input, output, ctx_exec;
+	int64_t start_ms, stop_ms;
+	int status;
+	struct ferr err;
+	struct frame *root;
+	struct ticket *timeout;
+	struct fexec *next;
+};
+
+struct tmr {
+	int64_t at;
+	struct ticket *tk;
+};
+
+struct flow {
+	struct flow_opts o;
+	struct fdef *def;
+	struct fres *res;
+	struct fexec *head, *tail;
+	int running, ntasks, any_failed;
+	long seq;
+	struct frame *ready, *ready_tail;
+	struct tmr *heap;
+	int nheap;
+	size_t cheap;
+	char *sm_arn, *sm_name, *exec_prefix, *role_arn;
+	char *held;		/* --name: the first input, until a second comes */
+	size_t held_n;
+};
+
+/* fexec.c */
+void fx_queue(struct frame *f);
+void fx_timer(struct flow *fl, int64_t delay_ms, struct ticket *tk);
+struct ticket *fx_ticket(struct frame *f, int resume);
+struct frame *fx_frame(struct fexec *x, const struct fmachine *m, struct frame *parent,
+    int index, jv input, jv vars);
+void fx_free_frame(struct frame *f);
+void fx_end(struct frame *f, int ok, jv out, const struct ferr *e);
+void fx_run_once(struct flow *fl, int block);
+void fx_task_done(void *ctx, void *tag, int ok, const char *res, size_t n,
+    const struct ferr *fe);
+
+/* fexec_state.c */
+int fx_step_one(struct frame *f);
+jv fx_error_value(const struct ferr *e);
+void fx_kid_done(struct frame *p, int idx, int ok, jv out, const struct ferr *e);
+
+#endif
