@@ -21,6 +21,7 @@ struct fres_opts {
 	const char *rules;	/* --rules FILE for events:putEvents, or NULL */
 	const char *endpoint_url;	/* --endpoint-url for remote queues/buses, or NULL */
 	int jobs;		/* invocations at once per function */
+	int64_t timeout_ms;	/* a function's own timeout; 0: 900 s, Lambda's largest */
 	/* A task's end: ok with its result (compact JSON), or failed with
 	 * f (the handler's typed error per SPEC 5, States.TaskFailed,
 	 * States.Timeout ...).  Called from fres_pump only. */

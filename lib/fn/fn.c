@@ -20,15 +20,16 @@
 #include "dlq/dlq.h"
 
 
+/* The open runners (a caller may serve several), for kill_on_die. */
 static struct fn_runner *dying;
 
 static void
 kill_on_die(void)
 {
-	if (dying != NULL) {
-		fn_proc_kill_all(dying);
-		fn_work_kill_all(dying);
-		fn_proc_shutdown(dying);
+	for (struct fn_runner *r = dying; r != NULL; r = r->next_open) {
+		fn_proc_kill_all(r);
+		fn_work_kill_all(r);
+		fn_proc_shutdown(r);
 	}
 }
 
@@ -148,6 +149,7 @@ fn_open(const struct fn_opts *o, struct fn_runner **rp, struct ev_err *e)
 		*rp = NULL;
 		return rc;
 	}
+	r->next_open = dying;
 	dying = r;
 	msg_at_die(kill_on_die);
 	return 0;
@@ -200,7 +202,7 @@ conclude(struct fn_runner *r, struct fn_inv *v)
 {
 	v->state = FN_DONE;
 	if (v->failed) {
-		if (!msg_quiet)
+		if (!msg_quiet && !r->o.quiet)
 			msg_warn("request %s failed: %.*s", v->id, (int)(v->res.n < 300 ? v->res.n : 300),
 			    v->res.p);
 		if (r->dlq != NULL && fn_res_dlq(r, v) != 0)
@@ -386,7 +388,7 @@ poll_set(struct fn_runner *r, int watch_fd, struct pollfd *pfd, struct fn_inv **
 
 	pfd[n] = (struct pollfd){ fn_proc_wake_fd(), POLLIN, 0 };
 	owners[n++] = NULL;
-	pfd[n] = (struct pollfd){ fn_proc_keeper_fd(), POLLIN, 0 };
+	pfd[n] = (struct pollfd){ fn_proc_keeper_fd(r), POLLIN, 0 };
 	owners[n++] = NULL;
 	if (r->rt != NULL)
 		n = fn_rt_poll_set(r, pfd, owners, n);
@@ -415,17 +417,16 @@ poll_set(struct fn_runner *r, int watch_fd, struct pollfd *pfd, struct fn_inv **
 	return n;
 }
 
-/* One round of the loop: start what may start, wait up to wait_ms (-1:
- * until something happens, at most 100 ms so stop requests are seen)
- * for pipes, exits or watch_fd, then settle and write what is due.
- * Returns 1 when watch_fd became readable. */
-static int
-pump(struct fn_runner *r, int watch_fd, int wait_ms)
+/* The first half of a round: start what may start, kill what is past
+ * its deadline, and build the poll set (watch_fd last, when >= 0) in
+ * r->pfd; returns how many entries, with *t how long the round may wait
+ * (wait_ms -1: until something happens, at most 100 ms so stop requests
+ * are seen). */
+static nfds_t
+pump_pre(struct fn_runner *r, int watch_fd, int wait_ms, int *t)
 {
-	struct pollfd *pfd = r->pfd;
-	struct fn_inv **owners = r->owners;
 	int64_t next = start_ready(r), dl = enforce_timeouts(r), now = clock_mono_ms();
-	int ready = 0, tick = 100;
+	int tick = 100;
 
 	if (r->o.memory_mb > 0 && r->running > 0) {
 		fn_mem_enforce(r);
@@ -433,26 +434,35 @@ pump(struct fn_runner *r, int watch_fd, int wait_ms)
 	}
 	if (dl >= 0 && (next < 0 || dl < next))
 		next = dl;
-	int t = next < 0 ? tick : next - now < 0 ? 0 : next - now > tick ? tick : (int)(next - now);
-	if (wait_ms >= 0 && wait_ms < t)
-		t = wait_ms;
+	*t = next < 0 ? tick : next - now < 0 ? 0 : next - now > tick ? tick : (int)(next - now);
+	if (wait_ms >= 0 && wait_ms < *t)
+		*t = wait_ms;
 	if (r->rt != NULL)
-		t = fn_rt_wait_ms(r, t);
-	nfds_t n = poll_set(r, watch_fd, pfd, owners);
-	if ((r->url != NULL ? fn_url_wait(r, pfd, n, t) : poll(pfd, n, t)) > 0) {
-		if (pfd[0].revents)
-			fn_proc_drain_wake();
-		/* the keeper's news: fn_proc_reap; a Runtime API's: fn_rt_run */
-		for (nfds_t i = r->nfixed; i < n; i++) {
-			if (pfd[i].revents == 0)
-				continue;
-			if (owners[i] == NULL)
-				ready = 1;
-			else if (pfd[i].events == POLLOUT)
-				fn_proc_write(owners[i]);
-			else
-				fn_proc_read(owners[i]);
-		}
+		*t = fn_rt_wait_ms(r, *t);
+	return poll_set(r, watch_fd, r->pfd, r->owners);
+}
+
+/* The second half, once r->pfd[0..n) has its revents: feed and read the
+ * pipes, reap, settle and write what is due.  Returns 1 when the
+ * watch_fd entry became readable. */
+static int
+pump_post(struct fn_runner *r, nfds_t n)
+{
+	struct pollfd *pfd = r->pfd;
+	int ready = 0;
+
+	if (pfd[0].revents)
+		fn_proc_drain_wake();
+	/* the keeper's news: fn_proc_reap; a Runtime API's: fn_rt_run */
+	for (nfds_t i = r->nfixed; i < n; i++) {
+		if (pfd[i].revents == 0)
+			continue;
+		if (r->owners[i] == NULL)
+			ready = 1;
+		else if (pfd[i].events == POLLOUT)
+			fn_proc_write(r->owners[i]);
+		else
+			fn_proc_read(r->owners[i]);
 	}
 	if (r->rt != NULL)
 		fn_rt_run(r);
@@ -464,6 +474,60 @@ pump(struct fn_runner *r, int watch_fd, int wait_ms)
 		finish_if_done(r, &r->inv[i]);
 	emit_due(r);
 	return ready;
+}
+
+/* One round of the loop: start what may start, wait up to wait_ms for
+ * pipes, exits or watch_fd, then settle and write what is due.  Returns
+ * 1 when watch_fd became readable. */
+static int
+pump(struct fn_runner *r, int watch_fd, int wait_ms)
+{
+	int t;
+	nfds_t n = pump_pre(r, watch_fd, wait_ms, &t);
+
+	if ((r->url != NULL ? fn_url_wait(r, r->pfd, n, t) : poll(r->pfd, n, t)) <= 0)
+		for (nfds_t i = 0; i < n; i++)
+			r->pfd[i].revents = 0;	/* EINTR leaves them as they were */
+	return pump_post(r, n);
+}
+
+void
+fn_pump_group(struct fn_runner *const *rs, int nr, int wait_ms)
+{
+	struct pollfd *all = NULL;
+	size_t cap = 0, total = 0;
+	nfds_t *n = xcalloc((size_t)nr + 1, sizeof *n);
+	struct fn_runner *url = NULL;
+	int t = wait_ms, nurl = 0;
+
+	for (int i = 0; i < nr; i++) {
+		int ti;
+		n[i] = pump_pre(rs[i], -1, wait_ms, &ti);
+		if (ti < t || t < 0)
+			t = ti;
+		XGROW(&all, &cap, total + n[i]);
+		memcpy(all + total, rs[i]->pfd, n[i] * sizeof *all);
+		total += n[i];
+		if (rs[i]->url != NULL && fn_busy(rs[i])) {
+			url = url != NULL ? url : rs[i];
+			nurl++;
+		}
+	}
+	/* One HTTP function's transfers are waited for with every pipe; a
+	 * second one's are only moved on each round, so keep rounds short. */
+	if (nurl > 1 && (t < 0 || t > 5))
+		t = 5;
+	int got = url != NULL ? fn_url_wait(url, all, total, t) : poll(all, total, t);
+	for (size_t i = 0, k = 0; (int)i < nr; i++)
+		for (nfds_t j = 0; j < n[i]; j++, k++)
+			rs[i]->pfd[j].revents = got > 0 ? all[k].revents : 0;
+	for (int i = 0; i < nr; i++) {
+		if (rs[i]->url != NULL && rs[i] != url)
+			fn_url_wait(rs[i], NULL, 0, 0);	/* moves its transfers on */
+		pump_post(rs[i], n[i]);
+	}
+	free(all);
+	free(n);
 }
 
 /* A stop request: events not yet started are dropped (not written, not
@@ -583,6 +647,16 @@ fn_pump(struct fn_runner *r, int wait_ms)
 	return n > 0 && has_room(r) ? n : 0;
 }
 
+void
+fn_expire(struct fn_runner *r, void *tag)
+{
+	for (size_t i = 0; i < r->ninv; i++) {
+		struct fn_inv *v = &r->inv[i];
+		if (v->tag == tag && v->state == FN_RUNNING && v->deadline > clock_mono_ms())
+			v->deadline = clock_mono_ms();	/* the next round kills it */
+	}
+}
+
 int
 fn_busy(const struct fn_runner *r)
 {
@@ -685,6 +759,10 @@ release(struct fn_runner *r)
 		fn_rt_close(r);
 	free(r->wk);
 	proc_env_free(&r->env);
+	for (struct fn_runner **p = &dying; *p != NULL; p = &(*p)->next_open)
+		if (*p == r) {
+			*p = r->next_open;
+			break;
+		}
 	free(r);
-	dying = NULL;
 }

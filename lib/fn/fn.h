@@ -38,6 +38,7 @@ struct fn_opts {
 	int inherit_env;	/* --inherit-env: all of ours, not the allow-list */
 	const char *endpoint_url;	/* --endpoint-url: a remote --queue's, or NULL */
 	int no_output;		/* results to on_done only, not stdout (--listen) */
+	int quiet;		/* no warning per failed event: on_done tells of it */
 	/* Called once per event with its final outcome (result or error
 	 * object, compact JSON; NULL when a stop request dropped it unrun)
 	 * and fn_submit's tag.  Returns whether it counts as a failure. */
@@ -65,6 +66,19 @@ int fn_submit(struct fn_runner *r, const char *event, size_t n, void *tag);
 /* Runs the loop for up to wait_ms (less when something ends); returns
  * how many more invocations could start now. */
 int fn_pump(struct fn_runner *r, int wait_ms);
+
+/* Several runners served from one thread (fnflow's functions): one
+ * round of each runner's loop, as fn_pump's, with one wait of up to
+ * wait_ms (-1: at most 100 ms) for all of their pipes, exits and
+ * deadlines.  Only one --url runner's transfers can be waited for: with
+ * more of them busy, rounds last at most 5 ms. */
+void fn_pump_group(struct fn_runner *const *rs, int n, int wait_ms);
+
+/* Ends the running invocation fn_submit tagged with tag as its timeout
+ * would (its handler killed, a Runtime.Timeout error to on_done), at the
+ * next round: the caller's own deadline for it has passed (fnflow's
+ * TimeoutSeconds).  An HTTP function's request runs on to its end. */
+void fn_expire(struct fn_runner *r, void *tag);
 
 /* Whether anything is queued or running. */
 int fn_busy(const struct fn_runner *r);

@@ -91,6 +91,7 @@ struct fn_runner {
 	struct proc_env env;	/* what handlers get */
 	struct ev_err err;	/* what ended the run (err.code), else 0 */
 	struct fn_url *url;	/* --url, else NULL */
+	struct fn_runner *next_open;	/* the other open runners (fn.c) */
 };
 
 /* How often limited handlers are sampled (--memory). */
@@ -101,7 +102,7 @@ int fn_proc_setup(struct ev_err *e);
 int fn_feed(int fd, struct fn_inv *v);
 void fn_proc_orphans(struct fn_runner *r, int final);
 int fn_proc_wake_fd(void);
-int fn_proc_keeper_fd(void);
+int fn_proc_keeper_fd(const struct fn_runner *r);
 void fn_proc_drain_wake(void);
 void fn_proc_start(struct fn_runner *r, struct fn_inv *v);
 void fn_proc_write(struct fn_inv *v);
@@ -128,13 +129,16 @@ enum { FN_TRACE_MAX = 500, FN_ENV_ENTRY_MAX = FN_TRACE_MAX + 32 };
 
 /* fn_keeper.c (Linux): the one process that starts handlers (see there).
  * spawn (entry: "NAME=VALUE" to add, or "") returns 0 or an errno; exit returns 1 with the next ended
- * handler, 0 when none; kill returns -1 when there is no keeper; fd is
- * the keeper's socket, readable when it has news (-1: none). */
+ * handler, 0 when none, -1 when r never had a keeper; kill returns -1 when there is no keeper; fd is
+ * r's keeper's socket, readable when it has news (-1: none).  Each
+ * runner has its keeper, started by its first spawn. */
 int fn_keeper_spawn(const struct fn_runner *r, const char *entry, int fd0, int fd1, pid_t *pid);
-int fn_keeper_fd(void);
+int fn_keeper_fd(const struct fn_runner *r);
 int fn_keeper_kill(pid_t pid);
-int fn_keeper_exit(pid_t *pid, int *status, struct rusage *ru);
-void fn_keeper_stop(void);
+int fn_keeper_exit(const struct fn_runner *r, pid_t *pid, int *status, struct rusage *ru);
+void fn_keeper_stop(const struct fn_runner *r);
+/* Whether pid is a runner's keeper (not an orphan to kill). */
+int fn_keeper_is(pid_t pid);
 
 /* fn_mem.c */
 void fn_mem_enforce(struct fn_runner *r);

@@ -51,12 +51,32 @@ struct keep_msg {
 	char entry[FN_ENV_ENTRY_MAX];	/* SPAWN: NAME=VALUE to add, or "" */
 };
 
-/* fnrun's side: the socket, the keeper, and EXITED messages that came
- * while a SPAWNED was awaited. */
-static int ksock = -1;
-static pid_t kpid;
-static struct keep_msg *pend;
-static size_t npend, cappend;
+/* fnrun's side: a keeper per runner (a caller may open several, each
+ * with its own command), with its socket and the EXITED messages that
+ * came while a SPAWNED was awaited. */
+struct kp {
+	const struct fn_runner *r;
+	int sock;
+	pid_t pid;
+	struct keep_msg *pend;
+	size_t npend, cappend;
+};
+static struct kp *kps;
+static size_t nkps, capkps;
+
+/* r's keeper, made (not started: sock -1) when make. */
+static struct kp *
+kp_of(const struct fn_runner *r, int make)
+{
+	for (size_t i = 0; i < nkps; i++)
+		if (kps[i].r == r)
+			return &kps[i];
+	if (!make)
+		return NULL;
+	XGROW(&kps, &capkps, nkps + 1);
+	kps[nkps] = (struct kp){ .r = r, .sock = -1 };
+	return &kps[nkps++];
+}
 
 /* The keeper's side: the handlers running. */
 static pid_t *live;
@@ -312,7 +332,7 @@ keeper(const struct fn_runner *r, int sock, pid_t parent)
 }
 
 static int
-start(const struct fn_runner *r)
+start(struct kp *k)
 {
 	int sv[2];
 	sigset_t all, old;
@@ -323,7 +343,7 @@ start(const struct fn_runner *r)
 	sigprocmask(SIG_BLOCK, &all, &old);
 	pid_t parent = getpid(), p = fork();
 	if (p == 0)
-		keeper(r, sv[1], parent);
+		keeper(k->r, sv[1], parent);
 	int e = p < 0 ? errno : 0;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	close(sv[1]);
@@ -331,31 +351,36 @@ start(const struct fn_runner *r)
 		close(sv[0]);
 		return e;
 	}
-	ksock = sv[0];
-	kpid = p;
+	k->sock = sv[0];
+	k->pid = p;
 	return 0;
+}
+
+static void
+keep_pend(struct kp *k, const struct keep_msg *m)
+{
+	XGROW(&k->pend, &k->cappend, k->npend + 1);
+	k->pend[k->npend++] = *m;
 }
 
 /* The next SPAWNED (block) or EXITED (not block) message, waiting for
  * one when block; 0 when there is none, -1 when the keeper is gone.  An
  * EXITED that comes while a SPAWNED is awaited is kept for later. */
 static int
-next(struct keep_msg *m, int block)
+next(struct kp *k, struct keep_msg *m, int block)
 {
 	ssize_t n;
 
 	for (;;) {
-		while ((n = recv(ksock, m, sizeof *m, block ? 0 : MSG_DONTWAIT)) < 0 &&
+		while ((n = recv(k->sock, m, sizeof *m, block ? 0 : MSG_DONTWAIT)) < 0 &&
 		    errno == EINTR)
 			;
 		if (n != (ssize_t)sizeof *m)
 			return n < 0 && errno == EAGAIN ? 0 : -1;
-		if (block && m->op == KEEP_EXITED) {
-			XGROW(&pend, &cappend, npend + 1);
-			pend[npend++] = *m;
-		} else {
+		if (block && m->op == KEEP_EXITED)
+			keep_pend(k, m);
+		else
 			return 1;
-		}
 	}
 }
 
@@ -364,23 +389,21 @@ next(struct keep_msg *m, int block)
  * to fnrun, the subreaper, to be reaped there; the next spawn starts
  * another keeper. */
 static void
-lost(void)
+lost(struct kp *k)
 {
 	struct keep_msg m;
 
-	while (next(&m, 0) > 0) {
-		XGROW(&pend, &cappend, npend + 1);
-		pend[npend++] = m;
-	}
-	close(ksock);
-	ksock = -1;
-	while (waitpid(kpid, NULL, 0) < 0 && errno == EINTR)
+	while (next(k, &m, 0) > 0)
+		keep_pend(k, &m);
+	close(k->sock);
+	k->sock = -1;
+	while (waitpid(k->pid, NULL, 0) < 0 && errno == EINTR)
 		;
 }
 
 /* Sends a SPAWN and takes its SPAWNED; -1 when the keeper is gone. */
 static int
-ask_spawn(const char *entry, int fd0, int fd1, pid_t *pid)
+ask_spawn(struct kp *k, const char *entry, int fd0, int fd1, pid_t *pid)
 {
 	struct keep_msg m = { .op = KEEP_SPAWN };
 
@@ -398,11 +421,11 @@ ask_spawn(const char *entry, int fd0, int fd1, pid_t *pid)
 	c->cmsg_type = SCM_RIGHTS;
 	c->cmsg_len = CMSG_LEN(sizeof fd);
 	memcpy(CMSG_DATA(c), fd, sizeof fd);
-	while (sendmsg(ksock, &h, MSG_NOSIGNAL) < 0)
+	while (sendmsg(k->sock, &h, MSG_NOSIGNAL) < 0)
 		if (errno != EINTR)
 			return -1;
 	/* One spawn at a time: the SPAWNED that comes is this one's. */
-	while ((got = next(&m, 1)) > 0 && m.op != KEEP_SPAWNED)
+	while ((got = next(k, &m, 1)) > 0 && m.op != KEEP_SPAWNED)
 		;
 	if (got <= 0)
 		return -1;
@@ -413,47 +436,66 @@ ask_spawn(const char *entry, int fd0, int fd1, pid_t *pid)
 int
 fn_keeper_spawn(const struct fn_runner *r, const char *entry, int fd0, int fd1, pid_t *pid)
 {
+	struct kp *k = kp_of(r, 1);
 	int e = -1;
 
 	for (int tries = 0; e < 0 && tries < 2; tries++) {
-		if (ksock < 0 && (e = start(r)) != 0)
+		if (k->sock < 0 && (e = start(k)) != 0)
 			return e;
-		if ((e = ask_spawn(entry, fd0, fd1, pid)) < 0)
-			lost();
+		if ((e = ask_spawn(k, entry, fd0, fd1, pid)) < 0)
+			lost(k);
 	}
 	return e < 0 ? EPIPE : e;
 }
 
 int
-fn_keeper_fd(void)
+fn_keeper_fd(const struct fn_runner *r)
 {
-	return ksock;
+	struct kp *k = kp_of(r, 0);
+
+	return k != NULL ? k->sock : -1;
 }
 
+/* Every keeper is asked: only the one whose handler pid is kills it. */
 int
 fn_keeper_kill(pid_t pid)
 {
 	struct keep_msg m = { .op = KEEP_KILL, .pid = pid };
+	int any = -1;
 
-	if (ksock < 0)
-		return -1;
-	tell(ksock, &m);
+	for (size_t i = 0; i < nkps; i++)
+		if (kps[i].sock >= 0) {
+			tell(kps[i].sock, &m);
+			any = 0;
+		}
+	return any;
+}
+
+int
+fn_keeper_is(pid_t pid)
+{
+	for (size_t i = 0; i < nkps; i++)
+		if (kps[i].sock >= 0 && kps[i].pid == pid)
+			return 1;
 	return 0;
 }
 
 int
-fn_keeper_exit(pid_t *pid, int *status, struct rusage *ru)
+fn_keeper_exit(const struct fn_runner *r, pid_t *pid, int *status, struct rusage *ru)
 {
+	struct kp *k = kp_of(r, 0);
 	struct keep_msg m;
 	int got = 0;
 
-	if (npend == 0 && ksock >= 0 && (got = next(&m, 0)) < 0)
-		lost();
+	if (k == NULL)
+		return -1;
+	if (k->npend == 0 && k->sock >= 0 && (got = next(k, &m, 0)) < 0)
+		lost(k);
 	if (got <= 0) {
-		if (npend == 0)
+		if (k->npend == 0)
 			return 0;
-		m = pend[0];
-		memmove(pend, pend + 1, --npend * sizeof *pend);
+		m = k->pend[0];
+		memmove(k->pend, k->pend + 1, --k->npend * sizeof *k->pend);
 	}
 	*pid = m.pid;
 	*status = m.status;
@@ -462,16 +504,23 @@ fn_keeper_exit(pid_t *pid, int *status, struct rusage *ru)
 }
 
 void
-fn_keeper_stop(void)
+fn_keeper_stop(const struct fn_runner *r)
 {
-	if (ksock >= 0) {
-		close(ksock);
-		ksock = -1;
-		while (waitpid(kpid, NULL, 0) < 0 && errno == EINTR)
+	struct kp *k = kp_of(r, 0);
+
+	if (k == NULL)
+		return;
+	if (k->sock >= 0) {
+		close(k->sock);
+		while (waitpid(k->pid, NULL, 0) < 0 && errno == EINTR)
 			;
 	}
-	free(pend);
-	pend = NULL;
-	npend = cappend = 0;
+	free(k->pend);
+	*k = kps[--nkps];
+	if (nkps == 0) {
+		free(kps);
+		kps = NULL;
+		capkps = 0;
+	}
 }
 #endif

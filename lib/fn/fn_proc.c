@@ -63,11 +63,12 @@ fn_proc_wake_fd(void)
 /* The keeper's socket, readable when a handler has ended; -1 when there
  * is none. */
 int
-fn_proc_keeper_fd(void)
+fn_proc_keeper_fd(const struct fn_runner *r)
 {
 #ifdef __linux__
-	return fn_keeper_fd();
+	return fn_keeper_fd(r);
 #else
+	(void)r;
 	return -1;
 #endif
 }
@@ -259,11 +260,14 @@ reap_child(pid_t *pid, int *status, struct rusage *ru)
  * (no keeper, or one that died: its handlers die with it and come back
  * to us, the subreaper) reaped here.  Returns 0 when none. */
 static int
-next_exit(pid_t *pid, int *status, struct rusage *ru)
+next_exit(const struct fn_runner *r, pid_t *pid, int *status, struct rusage *ru)
 {
 #ifdef __linux__
-	if (fn_keeper_exit(pid, status, ru))
-		return 1;
+	/* A runner that never spawned (jq, url) has no child of its own:
+	 * what ends is another's (a second runner's keeper, say). */
+	int got = fn_keeper_exit(r, pid, status, ru);
+	if (got != 0)
+		return got > 0;
 #endif
 	return reap_child(pid, status, ru);
 }
@@ -277,7 +281,7 @@ fn_proc_reap(struct fn_runner *r)
 	int st;
 	pid_t pid;
 
-	while (next_exit(&pid, &st, &ru)) {
+	while (next_exit(r, &pid, &st, &ru)) {
 		struct fn_inv *v = NULL;
 		for (size_t i = 0; i < r->ninv; i++)
 			if (r->inv[i].state == FN_RUNNING && !r->inv[i].exited && r->inv[i].pid == pid)
@@ -341,7 +345,7 @@ void
 fn_proc_shutdown(struct fn_runner *r)
 {
 #ifdef __linux__
-	fn_keeper_stop();
+	fn_keeper_stop(r);
 #endif
 	fn_proc_orphans(r, 1);
 }
@@ -356,6 +360,10 @@ is_ours(const struct fn_runner *r, pid_t pid)
 	for (int i = 0; r->wk != NULL && i < r->o.jobs; i++)
 		if (r->wk[i].pid == pid)
 			return 1;
+#ifdef __linux__
+	if (fn_keeper_is(pid))
+		return 1;	/* another runner's */
+#endif
 	return 0;
 }
 
