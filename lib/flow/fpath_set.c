@@ -31,19 +31,13 @@ ends_with_dollar(const char *field)
 /* A template member ("x.$") says which input missed the path, as AWS's
  * Parameters cause; a field (InputPath ...) says what Jayway said. */
 int
-fpath_get(const char *path, const struct fscope *s, const char *field, jv *out,
-    struct ferr *f)
+fpq_get(const struct fpq *q, const char *path, const struct fscope *s, const char *field,
+    jv *out, struct ferr *f)
 {
-	struct fpq q;
-	const char *why;
 	char msg[1024];
 	jv root;
 
-	if (fpq_parse(path, &q, &why) != 0)
-		return ferr_set(f, "States.Runtime", "Invalid path '%s' : %s", path, why);
-	int rc = fpq_eval(&q, s, out, msg, sizeof msg, &root);
-	fpq_free(&q);
-	if (rc == 0)
+	if (fpq_eval(q, s, out, msg, sizeof msg, &root) == 0)
 		return 0;
 	if (ends_with_dollar(field)) {
 		jv t = fpath_text(root);
@@ -55,6 +49,20 @@ fpath_get(const char *path, const struct fscope *s, const char *field, jv *out,
 	}
 	jv_free(root);
 	return -1;
+}
+
+int
+fpath_get(const char *path, const struct fscope *s, const char *field, jv *out,
+    struct ferr *f)
+{
+	struct fpq q;
+	const char *why;
+
+	if (fpq_parse(path, &q, &why) != 0)
+		return ferr_set(f, "States.Runtime", "Invalid path '%s' : %s", path, why);
+	int rc = fpq_get(&q, path, s, field, out, f);
+	fpq_free(&q);
+	return rc;
 }
 
 /* Puts value (consumed) at segment i of q inside cur (consumed). */
