@@ -1,6 +1,7 @@
 /* fpath_set — the public calls of fpath.h for paths: checking a path,
  * reading one with the cause Step Functions gives when it selects
  * nothing, and ResultPath's merge. */
+#include <ctype.h>
 #include <string.h>
 
 #include "fpath_int.h"
@@ -13,7 +14,7 @@ fpath_check(const char *path, enum fpath_kind kind)
 
 	if (fpq_parse(path, &q, &why) != 0)
 		return why;
-	int ok = q.reference && q.root == FROOT_INPUT;
+	int ok = q.reference;
 	fpq_free(&q);
 	if (kind == FPATH_REFERENCE && !ok)
 		return "a reference path has only names and indexes after '$' ($.a, $['a'], $.a[0])";
@@ -112,6 +113,9 @@ fpath_set(jv input, const char *refpath, jv value, jv *out, struct ferr *f)
 	struct fpq q;
 	const char *why = fpath_check(refpath, FPATH_REFERENCE);
 
+	char c = refpath[0] == '$' ? refpath[1] : '\0';
+	if (why == NULL && (c == '$' || c == '_' || isalpha((unsigned char)c)))
+		why = "a ResultPath puts the result into the input: it starts with '$.' or '$['";
 	if (why != NULL)
 		return ferr_set(f, "States.Runtime", "Invalid path '%s' : %s", refpath, why);
 	if (fpq_parse(refpath, &q, &why) != 0)

@@ -257,7 +257,9 @@ test_check(void)
 	CHECK(fpath_check("$.a[-1]", FPATH_REFERENCE) != NULL);
 	CHECK(fpath_check("$.a[0,1]", FPATH_REFERENCE) != NULL);
 	CHECK(fpath_check("$.a[?(@.b)]", FPATH_REFERENCE) != NULL);
-	CHECK(fpath_check("$$.Execution", FPATH_REFERENCE) != NULL);
+	/* ItemsPath, SecondsPath ... may read the context object and variables. */
+	CHECK(fpath_check("$$.Execution.Input.items", FPATH_REFERENCE) == NULL);
+	CHECK(fpath_check("$items[0]", FPATH_REFERENCE) == NULL);
 	CHECK(fpath_check("$['a','b']", FPATH_REFERENCE) != NULL);
 }
 
@@ -297,6 +299,10 @@ test_set(void)
 	    "States.ReferencePathConflict: Unable to apply ReferencePath $.a.b to input {\"a\":5}");
 	CHECK_STR(set("{\"a\": [1]}", "$.a[3]", "1"),
 	    "States.ReferencePathConflict: Unable to apply ReferencePath $.a[3] to input {\"a\":[1]}");
+	CHECK_STR(set("{}", "$$.Execution", "1"),
+	    "States.Runtime: Invalid path '$$.Execution' : a ResultPath puts the result into the input: it starts with '$.' or '$['");
+	CHECK_STR(set("{}", "$v.a", "1"),
+	    "States.Runtime: Invalid path '$v.a' : a ResultPath puts the result into the input: it starts with '$.' or '$['");
 	CHECK_STR(set("{}", "$.a[*]", "1"),
 	    "States.Runtime: Invalid path '$.a[*]' : a reference path has only names and indexes after '$' ($.a, $['a'], $.a[0])");
 
