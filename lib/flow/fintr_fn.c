@@ -336,8 +336,10 @@ fn_base64_decode(struct fctx *x, const struct fnode *n, const jv *a, int argc, j
 	(void)argc;
 	if (!is_kind(a[0], JV_KIND_STRING) || java_length(a[0]) > MAX_CHARS)
 		return fintr_invalid(x, n);
-	for (const char *p = jv_string_value(a[0]); *p != '\0' && *p != '='; p++) {
-		int v = b64_value(*p);
+	const char *p = jv_string_value(a[0]);
+	size_t len = (size_t)jv_string_length_bytes(jv_copy(a[0]));
+	for (size_t i = 0; i < len && p[i] != '='; i++) {
+		int v = b64_value(p[i]);
 		if (v < 0)
 			continue;
 		acc = (acc << 6 | (uint32_t)v) & 0xFFFFFF;
