@@ -166,8 +166,10 @@ fn_string_to_json(struct fctx *x, const struct fnode *n, const jv *a, int argc, 
 	if (!is_kind(a[0], JV_KIND_STRING))
 		return fintr_invalid(x, n);
 	const char *s = jv_string_value(a[0]);
-	if (jx_parse(s, (size_t)jv_string_length_bytes(jv_copy(a[0])), out, &e) != 0)
+	jv v;
+	if (jx_parse(s, (size_t)jv_string_length_bytes(jv_copy(a[0])), &v, &e) != 0)
 		return fintr_invalid(x, n);
+	*out = v;
 	return 0;
 }
 
@@ -354,7 +356,8 @@ fn_base64_decode(struct fctx *x, const struct fnode *n, const jv *a, int argc, j
 	return 0;
 }
 
-/* AWS hashes a value that is not a string as its JSON text (observed). */
+/* AWS hashes a value that is not a string (observed); that it hashes its
+ * JSON text is assumed. */
 static int
 fn_hash(struct fctx *x, const struct fnode *n, const jv *a, int argc, jv *out)
 {
@@ -386,7 +389,8 @@ fn_json_merge(struct fctx *x, const struct fnode *n, const jv *a, int argc, jv *
 	return 0;
 }
 
-/* java.util.Random, which a seeded call is assumed to use. */
+/* java.util.Random, which a seeded call is assumed to use (AWS runs on
+ * Java; no seeded value of AWS's was found to check against). */
 struct jrand {
 	uint64_t seed;
 };
