@@ -166,8 +166,10 @@ fn_string_to_json(struct fctx *x, const struct fnode *n, const jv *a, int argc, 
 	if (!is_kind(a[0], JV_KIND_STRING))
 		return fintr_invalid(x, n);
 	const char *s = jv_string_value(a[0]);
-	if (jx_parse(s, (size_t)jv_string_length_bytes(jv_copy(a[0])), out, &e) != 0)
+	jv v;
+	if (jx_parse(s, (size_t)jv_string_length_bytes(jv_copy(a[0])), &v, &e) != 0)
 		return fintr_invalid(x, n);
+	*out = v;
 	return 0;
 }
 
@@ -336,8 +338,10 @@ fn_base64_decode(struct fctx *x, const struct fnode *n, const jv *a, int argc, j
 	(void)argc;
 	if (!is_kind(a[0], JV_KIND_STRING) || java_length(a[0]) > MAX_CHARS)
 		return fintr_invalid(x, n);
-	for (const char *p = jv_string_value(a[0]); *p != '\0' && *p != '='; p++) {
-		int v = b64_value(*p);
+	const char *p = jv_string_value(a[0]);
+	size_t len = (size_t)jv_string_length_bytes(jv_copy(a[0]));
+	for (size_t i = 0; i < len && p[i] != '='; i++) {
+		int v = b64_value(p[i]);
 		if (v < 0)
 			continue;
 		acc = (acc << 6 | (uint32_t)v) & 0xFFFFFF;
@@ -352,7 +356,8 @@ fn_base64_decode(struct fctx *x, const struct fnode *n, const jv *a, int argc, j
 	return 0;
 }
 
-/* AWS hashes a value that is not a string as its JSON text (observed). */
+/* AWS hashes a value that is not a string (observed); that it hashes its
+ * JSON text is assumed. */
 static int
 fn_hash(struct fctx *x, const struct fnode *n, const jv *a, int argc, jv *out)
 {
@@ -384,7 +389,8 @@ fn_json_merge(struct fctx *x, const struct fnode *n, const jv *a, int argc, jv *
 	return 0;
 }
 
-/* java.util.Random, which a seeded call is assumed to use. */
+/* java.util.Random, which a seeded call is assumed to use (AWS runs on
+ * Java; no seeded value of AWS's was found to check against). */
 struct jrand {
 	uint64_t seed;
 };

@@ -338,18 +338,48 @@ ev(struct fev *e, size_t i, jv node)
 	}
 }
 
+/* The common case, a definite path of names and indexes that matches,
+ * walked without collecting: 1 and *out, or 0 (then the full walk says
+ * why, in Jayway's words). */
+static int
+direct(const struct fpq *q, jv root, jv *out)
+{
+	jv cur = jv_copy(root);
+
+	for (size_t k = 0; k < q->n; k++) {
+		const struct fseg *g = &q->seg[k];
+		if (g->kind == FSEG_NAME && jv_get_kind(cur) == JV_KIND_OBJECT) {
+			cur = jv_object_get(cur, jv_string(g->names[0]));
+		} else if (g->kind == FSEG_INDEX && jv_get_kind(cur) == JV_KIND_ARRAY) {
+			long len = jv_array_length(jv_copy(cur));
+			long x = g->idx[0] < 0 ? len + g->idx[0] : g->idx[0];
+			if (x < 0 || x >= len) {
+				jv_free(cur);
+				return 0;
+			}
+			cur = jv_array_get(cur, (int)x);
+		} else {
+			jv_free(cur);
+			return 0;
+		}
+		if (!jv_is_valid(cur)) {
+			jv_free(cur);
+			return 0;
+		}
+	}
+	*out = cur;
+	return 1;
+}
+
 int
 fpq_eval_at(const struct fpq *q, jv root, const struct fscope *s, jv *out, char *why, size_t n)
 {
-	struct fev e = { q, s, jv_array(), why, n, 0 };
-
 	if (n > 0)
 		why[0] = '\0';
-	if (q->n == 0) {
-		jv_free(e.out);
-		*out = jv_copy(root);
+	if (q->first_indef == q->n && direct(q, root, out))
 		return 0;
-	}
+
+	struct fev e = { q, s, jv_array(), why, n, 0 };
 	ev(&e, 0, root);
 	if (e.failed) {
 		jv_free(e.out);

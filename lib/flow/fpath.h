@@ -25,7 +25,9 @@ struct fscope {
 
 enum fpath_kind {
 	FPATH_PATH,		/* any JSONPath: InputPath, OutputPath, ItemsPath, ".$" values */
-	FPATH_REFERENCE		/* $, .name, ['name'], [n] only: ResultPath */
+	FPATH_REFERENCE		/* $ (or $$, $name), then .name, ['name'], [n] only:
+				 * ResultPath (under $ alone: fpath_set), ItemsPath,
+				 * the ...Path fields */
 };
 
 /* Definition time: NULL, or why path is not a valid path of kind. */

@@ -62,6 +62,11 @@ void fpq_free(struct fpq *q);
 int fpq_eval(const struct fpq *q, const struct fscope *s, jv *out, char *why, size_t n,
     jv *root);
 
+/* fpath_get with q already parsed from path (a caller that keeps parsed
+ * paths saves their parse on every read). */
+int fpq_get(const struct fpq *q, const char *path, const struct fscope *s, const char *field,
+    jv *out, struct ferr *f);
+
 /* Compact JSON text of v (borrowed) into a jv string the caller frees. */
 jv fpath_text(jv v);
 

@@ -1,6 +1,7 @@
 /* fpath_set — the public calls of fpath.h for paths: checking a path,
  * reading one with the cause Step Functions gives when it selects
  * nothing, and ResultPath's merge. */
+#include <ctype.h>
 #include <string.h>
 
 #include "fpath_int.h"
@@ -13,7 +14,7 @@ fpath_check(const char *path, enum fpath_kind kind)
 
 	if (fpq_parse(path, &q, &why) != 0)
 		return why;
-	int ok = q.reference && q.root == FROOT_INPUT;
+	int ok = q.reference;
 	fpq_free(&q);
 	if (kind == FPATH_REFERENCE && !ok)
 		return "a reference path has only names and indexes after '$' ($.a, $['a'], $.a[0])";
@@ -31,19 +32,13 @@ ends_with_dollar(const char *field)
 /* A template member ("x.$") says which input missed the path, as AWS's
  * Parameters cause; a field (InputPath ...) says what Jayway said. */
 int
-fpath_get(const char *path, const struct fscope *s, const char *field, jv *out,
-    struct ferr *f)
+fpq_get(const struct fpq *q, const char *path, const struct fscope *s, const char *field,
+    jv *out, struct ferr *f)
 {
-	struct fpq q;
-	const char *why;
 	char msg[1024];
 	jv root;
 
-	if (fpq_parse(path, &q, &why) != 0)
-		return ferr_set(f, "States.Runtime", "Invalid path '%s' : %s", path, why);
-	int rc = fpq_eval(&q, s, out, msg, sizeof msg, &root);
-	fpq_free(&q);
-	if (rc == 0)
+	if (fpq_eval(q, s, out, msg, sizeof msg, &root) == 0)
 		return 0;
 	if (ends_with_dollar(field)) {
 		jv t = fpath_text(root);
@@ -55,6 +50,20 @@ fpath_get(const char *path, const struct fscope *s, const char *field, jv *out,
 	}
 	jv_free(root);
 	return -1;
+}
+
+int
+fpath_get(const char *path, const struct fscope *s, const char *field, jv *out,
+    struct ferr *f)
+{
+	struct fpq q;
+	const char *why;
+
+	if (fpq_parse(path, &q, &why) != 0)
+		return ferr_set(f, "States.Runtime", "Invalid path '%s' : %s", path, why);
+	int rc = fpq_get(&q, path, s, field, out, f);
+	fpq_free(&q);
+	return rc;
 }
 
 /* Puts value (consumed) at segment i of q inside cur (consumed). */
@@ -104,6 +113,9 @@ fpath_set(jv input, const char *refpath, jv value, jv *out, struct ferr *f)
 	struct fpq q;
 	const char *why = fpath_check(refpath, FPATH_REFERENCE);
 
+	char c = refpath[0] == '$' ? refpath[1] : '\0';
+	if (why == NULL && (c == '$' || c == '_' || isalpha((unsigned char)c)))
+		why = "a ResultPath puts the result into the input: it starts with '$.' or '$['";
 	if (why != NULL)
 		return ferr_set(f, "States.Runtime", "Invalid path '%s' : %s", refpath, why);
 	if (fpq_parse(refpath, &q, &why) != 0)

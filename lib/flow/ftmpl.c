@@ -40,16 +40,13 @@ check_member(const char *key, jv v)
 {
 	size_t n;
 	char *m = fpath_msgbuf(&n);
-	const char *why = NULL;
 
 	if (jv_get_kind(v) == JV_KIND_STRING) {
 		const char *s = jv_string_value(v);
 		if (fintr_is(s))
-			why = fintr_check(s);
-		else if (fpath_check(s, FPATH_PATH) == NULL)
+			return fintr_check(s);
+		if (fpath_check(s, FPATH_PATH) == NULL)
 			return NULL;
-		if (why != NULL)
-			return why;
 	}
 	snprintf(m, n, "The value for the field '%s' must be a valid JSONPath or a valid "
 	    "intrinsic function call", key);

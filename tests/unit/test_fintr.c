@@ -277,7 +277,8 @@ test_encoding(void)
 {
 	struct buf big = { 0 };
 
-	set_input("{\"u\":\"\\u2713 \\u3053\\ud83d\\ude80\",\"obj\":{},\"nul\":\"abc\\u0000def\"}");
+	set_input("{\"u\":\"\\u2713 \\u3053\\ud83d\\ude80\",\"obj\":{},\"nul\":\"abc\\u0000def\","
+	    "\"z\":\"YW\\u0000Jj\"}");
 	CHECK_STR(ev("States.Base64Encode($.u)"), "OK \"4pyTIOOBk/CfmoA=\"");
 	CHECK_STR(ev("States.Base64Decode('4pyTIOOBk/CfmoA=')"), "OK \"\u2713 \u3053\U0001F680\"");
 	CHECK_STR(ev("States.Base64Encode('')"), "OK \"\"");
@@ -290,6 +291,7 @@ test_encoding(void)
 	CHECK_STR(ev("States.Base64Decode(' YWJjZA== ')"), "OK \"abcd\"");
 	CHECK_STR(ev("States.Base64Decode('YWJjZA')"), "OK \"abcd\"");
 	CHECK_STR(ev("States.Base64Decode('aGk=aGk=')"), "OK \"hi\"");
+	CHECK_STR(ev("States.Base64Decode($.z)"), "OK \"abc\"");	/* NUL: one more foreign character */
 	INVALID("States.Base64Encode(123)", "States.Base64Encode");
 	INVALID("States.Base64Decode($.obj)", "States.Base64Decode");
 	INVALID("States.Base64Decode()", "States.Base64Decode");

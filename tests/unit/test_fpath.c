@@ -10,31 +10,6 @@
 #include "flow/fpath.h"
 #include "unit.h"
 
-/* TODO(fintr): until lib/flow/fintr.c is on main, these stand in for it so
- * that ftmpl links; weak, so the real ones win once it is. */
-__attribute__((weak)) int
-fintr_is(const char *s)
-{
-	return strncmp(s, "States.", 7) == 0;
-}
-
-__attribute__((weak)) const char *
-fintr_check(const char *s)
-{
-	(void)s;
-	return NULL;
-}
-
-__attribute__((weak)) int
-fintr_eval(const char *s, fintr_get_fn get, void *arg, jv *out, struct ferr *f)
-{
-	(void)s;
-	(void)get;
-	(void)arg;
-	(void)out;
-	return ferr_set(f, "States.IntrinsicFailure", "no intrinsic functions in this build");
-}
-
 static const char *const BOOKS = "{\"store\": {\"book\": ["
     "{\"category\": \"reference\", \"author\": \"Nigel Rees\", \"title\": \"Sayings of the Century\", \"price\": 8.95},"
     "{\"category\": \"fiction\", \"author\": \"Evelyn Waugh\", \"title\": \"Sword of Honour\", \"price\": 12.99},"
@@ -257,7 +232,9 @@ test_check(void)
 	CHECK(fpath_check("$.a[-1]", FPATH_REFERENCE) != NULL);
 	CHECK(fpath_check("$.a[0,1]", FPATH_REFERENCE) != NULL);
 	CHECK(fpath_check("$.a[?(@.b)]", FPATH_REFERENCE) != NULL);
-	CHECK(fpath_check("$$.Execution", FPATH_REFERENCE) != NULL);
+	/* ItemsPath, SecondsPath ... may read the context object and variables. */
+	CHECK(fpath_check("$$.Execution.Input.items", FPATH_REFERENCE) == NULL);
+	CHECK(fpath_check("$items[0]", FPATH_REFERENCE) == NULL);
 	CHECK(fpath_check("$['a','b']", FPATH_REFERENCE) != NULL);
 }
 
@@ -297,6 +274,10 @@ test_set(void)
 	    "States.ReferencePathConflict: Unable to apply ReferencePath $.a.b to input {\"a\":5}");
 	CHECK_STR(set("{\"a\": [1]}", "$.a[3]", "1"),
 	    "States.ReferencePathConflict: Unable to apply ReferencePath $.a[3] to input {\"a\":[1]}");
+	CHECK_STR(set("{}", "$$.Execution", "1"),
+	    "States.Runtime: Invalid path '$$.Execution' : a ResultPath puts the result into the input: it starts with '$.' or '$['");
+	CHECK_STR(set("{}", "$v.a", "1"),
+	    "States.Runtime: Invalid path '$v.a' : a ResultPath puts the result into the input: it starts with '$.' or '$['");
 	CHECK_STR(set("{}", "$.a[*]", "1"),
 	    "States.Runtime: Invalid path '$.a[*]' : a reference path has only names and indexes after '$' ($.a, $['a'], $.a[0])");
 
@@ -354,6 +335,19 @@ test_templates(void)
 	    "States.Runtime: The JSONPath '$.nope.deep' specified for the field 'missing.$' could not be found in the input '{\"other\":1}'");
 	CHECK_STR(tmpl("{\"a\": {\"b\": [{\"c.$\": \"$.x\"}]}}", "{}"),
 	    "States.Runtime: The JSONPath '$.x' specified for the field 'c.$' could not be found in the input '{}'");
+
+	/* Intrinsic functions, their path arguments read as the member's. */
+	CHECK_STR(tmpl("{\"greeting.$\": \"States.Format('Hello, {}! ({})', $.name, $$.State.Name)\","
+	    " \"list.$\": \"States.Array($.n, $count, 'x')\", \"in\": {\"j.$\": \"States.JsonToString($.o)\"}}",
+	    "{\"name\": \"Ana\", \"n\": 1, \"o\": {\"k\": [1]}}"),
+	    "{\"greeting\":\"Hello, Ana! (A)\",\"list\":[1,3,\"x\"],\"in\":{\"j\":\"{\\\"k\\\":[1]}\"}}");
+	CHECK_STR(tmpl("{\"v.$\": \"States.ArrayLength($.a[*].b)\"}", "{\"a\": [{\"b\": 1}, {\"b\": 2}]}"),
+	    "{\"v\":2}");
+	CHECK_STR(tmpl("{\"v.$\": \"States.Format('{}', $.nope)\"}", "{\"a\": 1}"),
+	    "States.Runtime: The JSONPath '$.nope' specified for the field 'v.$' could not be found in the input '{\"a\":1}'");
+	CHECK(strncmp(tmpl_check("{\"v.$\": \"States.Nope(1)\"}"), "OK", 2) != 0);
+	CHECK(strstr(tmpl_check("{\"x\": {\"v.$\": \"States.Format('{}'\"}}"), " at /States/A/Parameters/x/v.$") != NULL);
+	CHECK_STR(tmpl_check("{\"v.$\": \"States.Format('{} {}', $.a, $$.Execution.Id)\"}"), "OK");
 
 	CHECK_STR(tmpl_check("{\"a\": 1, \"b.$\": \"$.x\", \"c\": {\"d.$\": \"$$.Execution.Id\"}, \"e\": [{\"f.$\": \"$v\"}]}"), "OK");
 	CHECK_STR(tmpl_check("{\"a.$\": 5}"),
