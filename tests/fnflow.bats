@@ -81,6 +81,26 @@ EOF
 	assert_output '{"Error":"My.Error","Cause":"because"}'
 }
 
+@test "Fail: CausePath may be an intrinsic function's call" {
+	machine f '{"StartAt":"F","States":{"F":{"Type":"Fail","Error":"Order.Bad","CausePath":"States.Format('"'"'order {} has {} items'"'"', $.id, $.n)"}}}'
+	run fnflow -q f.json <<< '{"id":"o-1","n":3}'
+	assert_failure 1
+	assert_output '{"Error":"Order.Bad","Cause":"order o-1 has 3 items"}'
+}
+
+@test "an intrinsic function's failure is States.Runtime, which no Catch catches, with the state named in the cause" {
+	machine m '{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"f",
+	  "Parameters":{"x.$":"States.ArrayGetItem($.a, 5)"},
+	  "Catch":[{"ErrorEquals":["States.ALL"],"ResultPath":"$.err","Next":"C"}],"End":true},
+	  "C":{"Type":"Pass","End":true}}}'
+	run fnflow -q -f 'f=jq:.' m.json <<< '{"a":[1]}'
+	assert_failure 1
+	assert_output '{"Error":"States.Runtime","Cause":"An error occurred while executing the state '"'"'T'"'"'. There was an error while evaluating the intrinsic function: States.ArrayGetItem($.a, 5). Invalid arguments in States.ArrayGetItem"}'
+	run fnflow -q -f 'f=jq:.' m.json <<< '{"b":[1]}'
+	assert_failure 1
+	assert_output --partial '{"Error":"States.Runtime","Cause":"An error occurred while executing the state '"'"'T'"'"'. '
+}
+
 @test "Wait: Seconds and SecondsPath really wait, scaled by --time-scale; a past Timestamp does not" {
 	machine w '{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":100,"Next":"V"},
 	  "V":{"Type":"Wait","SecondsPath":"$.s","Next":"T"},

@@ -691,6 +691,8 @@ free_machine(struct fmachine *m)
 		free(s->iter);
 		free(s->retry);
 		free(s->catch);
+		for (int c = 0; c < s->nchoices; c++)
+			jv_free(s->choices[c].rule);	/* made without Next and Assign */
 		free(s->choices);
 	}
 	free(m->states);

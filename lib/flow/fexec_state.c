@@ -111,14 +111,23 @@ transition(struct frame *f, int next, jv out)
 	return S_CONT;
 }
 
+/* The frame ends with f->err. */
 static int
-fail(struct frame *f)
+end_failed(struct frame *f)
 {
 	fx_end(f, 0, jv_null(), &f->err);
 	return S_END;
 }
 
 static int on_error(struct frame *f);
+
+/* A state's error: its Retry and Catch decide (States.Runtime always
+ * ends the execution, as AWS has it). */
+static int
+fail(struct frame *f)
+{
+	return on_error(f);
+}
 
 /* A result's way out: ResultSelector, Assign, ResultPath, OutputPath. */
 static int
@@ -267,6 +276,22 @@ act_wait(struct frame *f, jv eff)
 }
 
 static int
+get_arg(void *arg, const char *p, jv *out, struct ferr *e)
+{
+	return fpath_get(p, arg, "CausePath", out, e);
+}
+
+/* ErrorPath and CausePath: a path, or an intrinsic function's call. */
+static int
+path_or_call(struct frame *f, const char *p, jv in, const char *field, jv *out)
+{
+	if (!fintr_is(p))
+		return path(f, p, in, field, out);
+	struct fscope s = scope(f, in);
+	return fintr_eval(p, get_arg, &s, out, &f->err);
+}
+
+static int
 act_fail(struct frame *f, jv eff)
 {
 	const struct fstate *s = cur(f);
@@ -274,9 +299,9 @@ act_fail(struct frame *f, jv eff)
 	int rc = 0;
 
 	if (s->error_path != NULL)
-		rc = path(f, s->error_path, eff, "ErrorPath", &e);
+		rc = path_or_call(f, s->error_path, eff, "ErrorPath", &e);
 	if (rc == 0 && s->cause_path != NULL)
-		rc = path(f, s->cause_path, eff, "CausePath", &c);
+		rc = path_or_call(f, s->cause_path, eff, "CausePath", &c);
 	jv_free(eff);
 	if (rc == 0) {
 		const char *es = s->error != NULL ? s->error :
@@ -486,6 +511,20 @@ uncatchable(const char *error)
 	    strcmp(error, "States.DataLimitExceeded") == 0;
 }
 
+/* AWS names the state in a States.Runtime cause. */
+static void
+runtime_cause(struct frame *f)
+{
+	static const char head[] = "An error occurred while executing the state";
+	char cause[sizeof f->err.cause];
+
+	if (strcmp(f->err.error, "States.Runtime") != 0 ||
+	    strncmp(f->err.cause, head, sizeof head - 1) == 0)
+		return;
+	memcpy(cause, f->err.cause, sizeof cause);
+	ferr_set(&f->err, "States.Runtime", "%s '%s'. %s", head, cur(f)->name, cause);
+}
+
 static int
 retry(struct frame *f)
 {
@@ -515,8 +554,10 @@ on_error(struct frame *f)
 {
 	const struct fstate *s = cur(f);
 
-	if (uncatchable(f->err.error))
-		return fail(f);
+	if (uncatchable(f->err.error)) {
+		runtime_cause(f);
+		return end_failed(f);
+	}
 	if (retry(f) == 0)
 		return S_SUSPEND;
 	for (int i = 0; i < s->ncatch; i++) {
@@ -527,7 +568,7 @@ on_error(struct frame *f)
 		errv = fx_error_value(&f->err);
 		if (assign(f, c->assign, errv) != 0) {
 			jv_free(errv);
-			return fail(f);
+			return end_failed(f);
 		}
 		if (c->result_path == fdef_null) {
 			jv_free(errv);
@@ -537,11 +578,11 @@ on_error(struct frame *f)
 			    errv, &out, &f->err);
 			jv_free(errv);
 			if (rc != 0)
-				return fail(f);
+				return end_failed(f);
 		}
 		return transition(f, c->next, out);
 	}
-	return fail(f);
+	return end_failed(f);
 }
 
 static int
