@@ -600,6 +600,35 @@ load_state(struct ld *l, jv st, struct fstate *s, const struct fmachine *m, jv n
 	}
 }
 
+/* Whether a string in v reads the context object. */
+static int
+reads_ctx(jv v)
+{
+	int found = 0;
+
+	switch (jv_get_kind(v)) {
+	case JV_KIND_STRING:
+		return strstr(jv_string_value(v), "$$") != NULL;
+	case JV_KIND_ARRAY:
+		for (int i = 0; i < jv_array_length(jv_copy(v)) && !found; i++) {
+			jv x = jv_array_get(jv_copy(v), i);
+			found = reads_ctx(x);
+			jv_free(x);
+		}
+		return found;
+	case JV_KIND_OBJECT:
+		for (int it = jv_object_iter(v); jv_object_iter_valid(v, it) && !found;
+		    it = jv_object_iter_next(v, it)) {
+			jv x = jv_object_iter_value(v, it);
+			found = reads_ctx(x);
+			jv_free(x);
+		}
+		return found;
+	default:
+		return 0;
+	}
+}
+
 /* Marks what start reaches; each unmarked state is reported. */
 static void
 reach(const struct fmachine *m, int i, char *seen)
@@ -668,6 +697,7 @@ load_machine(struct ld *l, jv m, struct fmachine *out, const char *at, int top)
 		jv_free(k);
 		jv_free(st);
 		out->states[i].name = jv_string_value(k);
+		out->states[i].uses_ctx = reads_ctx(st);
 		loc(where, sizeof where, "%s/States/%s", at, out->states[i].name);
 		rc = load_state(l, st, &out->states[i], out, names, where);
 	}

@@ -2,6 +2,7 @@
  * heap of timers (Wait, Retry delays, execution timeouts) and the tasks
  * fres runs; outputs in input order. */
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,8 +102,10 @@ struct frame *
 fx_frame(struct fexec *x, const struct fmachine *m, struct frame *parent, int index,
     jv input, jv vars)
 {
-	struct frame *f = xcalloc(1, sizeof *f);
+	struct frame *f = xmalloc(sizeof *f);
 
+	memset(f, 0, offsetof(struct frame, err));
+	f->err.error[0] = f->err.cause[0] = '\0';
 	f->x = x;
 	f->m = m;
 	f->parent = parent;

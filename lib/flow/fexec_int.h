@@ -32,7 +32,6 @@ struct frame {
 	int64_t entered_ms;
 	int *attempts;		/* per retrier of the state */
 	struct ticket *tk;
-	struct ferr err;
 	/* Parallel and Map */
 	struct frame **kids;
 	int nkids, started, finished, failed, running, fail_set, kids_ended;
@@ -40,7 +39,7 @@ struct frame {
 	double tol_count, tol_pct;
 	jv items, results;
 	struct frame *next_ready;
-	struct fexec *exec_of_root;
+	struct ferr err;	/* last: a frame is cleared up to it (4 KiB) */
 };
 
 enum { X_RUNNING, X_SUCCEEDED, X_FAILED, X_TIMED_OUT };
@@ -90,6 +89,9 @@ void fx_end(struct frame *f, int ok, jv out, const struct ferr *e);
 void fx_run_once(struct flow *fl, int block);
 void fx_task_done(void *ctx, void *tag, int ok, const char *res, size_t n,
     const struct ferr *fe);
+
+/* flow.c */
+jv fx_exec_ctx(struct fexec *x);
 
 /* fexec_state.c */
 int fx_step_one(struct frame *f);

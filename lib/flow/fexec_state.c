@@ -26,6 +26,8 @@ ctx_of(struct frame *f)
 {
 	if (jv_is_valid(f->ctx))
 		return f->ctx;
+	if (!cur(f)->uses_ctx)
+		return jv_null();	/* no path of the state reads it */
 	char at[25];
 	struct flow *fl = f->x->fl;
 	clock_rfc3339(f->entered_ms, at);
@@ -34,7 +36,7 @@ ctx_of(struct frame *f)
 	    jv_string("RetryCount"), jv_number(f->retry_count));
 	jv sm = JV_OBJECT(jv_string("Id"), jv_string(fl->sm_arn),
 	    jv_string("Name"), jv_string(fl->sm_name));
-	f->ctx = JV_OBJECT(jv_string("Execution"), jv_copy(f->x->ctx_exec),
+	f->ctx = JV_OBJECT(jv_string("Execution"), jv_copy(fx_exec_ctx(f->x)),
 	    jv_string("State"), st, jv_string("StateMachine"), sm);
 	return f->ctx;
 }
@@ -413,33 +415,39 @@ map_limits(struct frame *f, jv eff)
 	return 0;
 }
 
-/* Each item through ItemSelector, with $$.Map.Item. */
+/* Each item through ItemSelector, with $$.Map.Item.  The context object
+ * is taken from the frame so that setting Map changes it in place, not
+ * a copy of it per item. */
 static int
 map_items(struct frame *f, jv eff, jv arr, jv *out)
 {
 	const struct fstate *s = cur(f);
-	int n = jv_array_length(jv_copy(arr));
+	int n = jv_array_length(jv_copy(arr)), rc = 0;
 
 	*out = jv_array();
-	for (int i = 0; i < n; i++) {
-		jv item = jv_array_get(jv_copy(arr), i), v;
-		if (!jv_is_valid(s->item_selector)) {
-			*out = jv_array_append(*out, item);
-			continue;
-		}
-		jv ctx = jv_object_set(jv_copy(ctx_of(f)), jv_string("Map"),
-		    JV_OBJECT(jv_string("Item"), JV_OBJECT(jv_string("Index"), jv_number(i),
-		    jv_string("Value"), item)));
-		struct fscope sc = { .input = eff, .ctx = ctx, .vars = f->vars };
-		int rc = ftmpl_apply(s->item_selector, &sc, "ItemSelector", &v, &f->err);
-		jv_free(ctx);
-		if (rc != 0) {
-			jv_free(*out);
-			return -1;
-		}
-		*out = jv_array_append(*out, v);
+	if (!jv_is_valid(s->item_selector)) {
+		jv_free(*out);
+		*out = jv_copy(arr);
+		return 0;
 	}
-	return 0;
+	jv ctx = jv_copy(ctx_of(f));
+	jv_free(f->ctx);
+	f->ctx = jv_invalid();
+	for (int i = 0; i < n && rc == 0; i++) {
+		jv item = jv_array_get(jv_copy(arr), i), v;
+		if (jv_get_kind(ctx) == JV_KIND_OBJECT)
+			ctx = jv_object_set(ctx, jv_string("Map"), JV_OBJECT(jv_string("Item"),
+			    JV_OBJECT(jv_string("Index"), jv_number(i), jv_string("Value"), item)));
+		else
+			jv_free(item);
+		struct fscope sc = { .input = eff, .ctx = ctx, .vars = f->vars };
+		if ((rc = ftmpl_apply(s->item_selector, &sc, "ItemSelector", &v, &f->err)) == 0)
+			*out = jv_array_append(*out, v);
+	}
+	jv_free(ctx);
+	if (rc != 0)
+		jv_free(*out);
+	return rc;
 }
 
 static int

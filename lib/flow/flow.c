@@ -120,11 +120,26 @@ flow_check(const char *def, size_t n, struct ev_err *e)
 	return 0;
 }
 
+/* $$.Execution, when a state first reads the context object. */
+jv
+fx_exec_ctx(struct fexec *x)
+{
+	char at[25];
+
+	if (jv_is_valid(x->ctx_exec))
+		return x->ctx_exec;
+	clock_rfc3339(x->start_ms, at);
+	x->ctx_exec = JV_OBJECT(jv_string("Id"), jv_string(x->arn),
+	    jv_string("Input"), jv_copy(x->input), jv_string("Name"), jv_string(x->name),
+	    jv_string("RoleArn"), jv_string(x->fl->role_arn), jv_string("StartTime"),
+	    jv_string(at), jv_string("RedriveCount"), jv_number(0));
+	return x->ctx_exec;
+}
+
 static void
 start(struct flow *fl, jv input, const char *name)
 {
 	struct fexec *x = xcalloc(1, sizeof *x);
-	char at[25];
 
 	x->fl = fl;
 	if (name != NULL)
@@ -135,13 +150,9 @@ start(struct flow *fl, jv input, const char *name)
 	buf_printf(&b, "%s%s", fl->exec_prefix, x->name);
 	x->arn = buf_detach(&b);
 	x->start_ms = clock_now_ms();
-	clock_rfc3339(x->start_ms, at);
 	x->input = input;
 	x->output = jv_invalid();
-	x->ctx_exec = JV_OBJECT(jv_string("Id"), jv_string(x->arn),
-	    jv_string("Input"), jv_copy(input), jv_string("Name"), jv_string(x->name),
-	    jv_string("RoleArn"), jv_string(fl->role_arn), jv_string("StartTime"), jv_string(at),
-	    jv_string("RedriveCount"), jv_number(0));
+	x->ctx_exec = jv_invalid();	/* built when a state reads $$ */
 	if (fl->tail != NULL)
 		fl->tail->next = x;
 	else

@@ -64,6 +64,7 @@ struct fstate {
 	int max_conc;
 	double tol_count, tol_pct;		/* -1: none */
 	const char *max_conc_path, *tol_count_path, *tol_pct_path;
+	int uses_ctx;		/* some string of the state has "$$": build the context object */
 };
 
 struct fmachine {
