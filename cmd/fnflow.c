@@ -1,6 +1,7 @@
 /* fnflow — AWS Step Functions state machines for pipelines: run one
  * execution per NDJSON input line, print its output (SPEC 6b). */
 #include <errno.h>
+#include <stdnoreturn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 
 static const char help[] =
 "usage: fnflow [OPTIONS] MACHINE.json [FILE...]\n"
+"       fnflow [OPTIONS] --history LOG --resume MACHINE.json\n"
 "Run the AWS Step Functions state machine MACHINE.json (Amazon States\n"
 "Language, JSONPath) once per input line of the FILEs or stdin, the line\n"
 "being the execution's input, and print each execution's output, in input\n"
@@ -44,6 +46,13 @@ static const char help[] =
 "                           input lines NAME-N for the Nth)\n"
 "      --time-scale F       multiply every Wait and Retry interval by F (for\n"
 "                           tests; default 1)\n"
+"      --history LOG        append every execution's history events (as\n"
+"                           GetExecutionHistory gives them) to the event log\n"
+"                           LOG, one stream per execution ARN\n"
+"      --resume             with --history: finish the executions of LOG that\n"
+"                           have not ended (a crash, kill -9) from their last\n"
+"                           state, reading no input; a task whose success was\n"
+"                           recorded is not run again\n"
 "      --line-buffered      flush output after every line\n"
 "      --errors FILE        record bad input lines in FILE and go on\n"
 "      --max-line-bytes N   longest input line (default 1048576)\n"
@@ -55,7 +64,13 @@ static const char help[] =
 "invalid definition (named by its JSON path), 65 bad input line, 66 missing\n"
 "input file, 74 I/O error.\n";
 
-enum { OPT_RULES = CLI_FIRST_FREE, OPT_ENDPOINT, OPT_ARN, OPT_TYPE, OPT_SCALE };
+enum {
+	OPT_RULES = CLI_FIRST_FREE, OPT_ENDPOINT, OPT_ARN, OPT_TYPE, OPT_SCALE, OPT_HISTORY,
+	OPT_RESUME,
+};
+
+static int resume;
+static struct flow_opts opts = { .jobs = 1 };
 
 static const struct option longopts[] = {
 	CLI_BASIC_OPTS, CLI_INPUT_OPTS,
@@ -68,6 +83,8 @@ static const struct option longopts[] = {
 	{ "type", required_argument, NULL, OPT_TYPE },
 	{ "name", required_argument, NULL, 'n' },
 	{ "time-scale", required_argument, NULL, OPT_SCALE },
+	{ "history", required_argument, NULL, OPT_HISTORY },
+	{ "resume", no_argument, NULL, OPT_RESUME },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -113,6 +130,8 @@ parse(int argc, char **argv, struct flow_opts *o)
 			break;
 		case 'n': o->name = optarg; break;
 		case OPT_SCALE: o->time_scale = scale(optarg); break;
+		case OPT_HISTORY: o->history = cli_name(optarg, "log", "", 0); break;
+		case OPT_RESUME: resume = 1; break;
 		default:
 			if (!cli_common_opt(c, optarg))
 				cli_usage_error("unknown option");
@@ -121,6 +140,10 @@ parse(int argc, char **argv, struct flow_opts *o)
 	if (optind >= argc)
 		cli_usage_error("missing MACHINE.json");
 	o->machine = argv[optind++];
+	if (resume && o->history == NULL)
+		cli_usage_error("--resume needs --history LOG");
+	if (resume && optind < argc)
+		cli_usage_error("--resume reads no FILE");
 }
 
 static void
@@ -152,21 +175,43 @@ open_flow(struct flow_opts *o)
 	return fl;
 }
 
+/* Runs what was started to its end, and exits. */
+static noreturn void
+finish(struct flow *fl, int status)
+{
+	struct ev_err e;
+	int failed = flow_finish(fl, &e);
+
+	if (failed > EV_NONE)
+		msg_die_err(&e);
+	flow_close(fl);
+	free(opts.res.functions);
+	free((char *)opts.history);
+	msg_close_or_die();
+	sig_reraise();
+	exit(status != EV_OK ? status : failed ? EV_NONE : EV_OK);
+}
+
 int
 main(int argc, char **argv)
 {
-	struct flow_opts o = { .jobs = 1, .emit = emit };
 	struct ndj_line l;
 	struct ev_err e;
-	int kind, status = EV_OK;
+	int kind, rc = 0, status = EV_OK;
 
 	cli_init(argv, help);
-	parse(argc, argv, &o);
-	o.ctx = &o;
-	o.res.jobs = o.jobs;
+	opts.emit = emit;
+	parse(argc, argv, &opts);
+	opts.ctx = &opts;
+	opts.res.jobs = opts.jobs;
 	sig_catch_stop();
 	out_init(cli.line_buffered);
-	struct flow *fl = open_flow(&o);
+	struct flow *fl = open_flow(&opts);
+	if (resume) {
+		if ((status = flow_resume(fl, &e)) != 0)
+			msg_die_err(&e);
+		finish(fl, EV_OK);
+	}
 	struct ndj_reader *in = ndj_open(argv + optind, argc - optind, &cli.input);
 	while (!sig_stop && (kind = ndj_next(in, &l)) != NDJ_EOF) {
 		struct json_err je;
@@ -178,18 +223,15 @@ main(int argc, char **argv)
 		const char *why = kind == NDJ_TOOLONG ? "line longer than --max-line-bytes" : NULL;
 		if (why == NULL && json_validate(l.p, l.n, 0, &je) == 0)
 			why = je.what;
-		if (why == NULL && flow_submit(fl, l.p, l.n, &e) != 0)
+		if (why == NULL && (rc = flow_submit(fl, l.p, l.n, &e)) > EV_DATAERR)
+			msg_die_err(&e);
+		if (why == NULL && rc != 0)
 			why = e.msg;
 		if (why != NULL && (status = cli_reject(&l, why)) != 0)
 			break;
 	}
-	int failed = flow_finish(fl);
 	if (status == EV_OK)
 		status = ndj_status(in);
 	ndj_close(in);
-	flow_close(fl);
-	free(o.res.functions);
-	msg_close_or_die();
-	sig_reraise();
-	return status != EV_OK ? status : failed ? EV_NONE : EV_OK;
+	finish(fl, status);
 }

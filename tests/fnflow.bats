@@ -312,6 +312,8 @@ invalid() {
 	    'SCHEMA_VALIDATION_FAILED: Value is not a valid state type: Wrong at /States/A/Type'
 	invalid '{"StartAt":"P","States":{"P":{"Type":"Parallel","Branches":[{"StartAt":"X","States":{"X":{"Type":"Pass","Next":"Y"}}}],"End":true}}}' \
 	    "MISSING_TRANSITION_TARGET: Missing 'Next' target: Y at /States/P/Branches/0/States/X/Next"
+	invalid '{"StartAt":"P","States":{"P":{"Type":"Parallel","Branches":[{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}],"End":true}}}' \
+	    "SCHEMA_VALIDATION_FAILED: Duplicate State name: P at /States/P/Branches/0/States/P"
 }
 
 @test "validation: Retry and Catch fields, States.ALL last, Wait's one field, JSONata refused" {

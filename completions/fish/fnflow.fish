@@ -7,6 +7,8 @@ complete -c fnflow -l state-machine-arn -x -d "The state machine's ARN"
 complete -c fnflow -l type -x -a 'STANDARD EXPRESS' -d 'The execution type'
 complete -c fnflow -s n -l name -x -d 'The execution name'
 complete -c fnflow -l time-scale -x -d 'Multiply every Wait and Retry interval by F'
+complete -c fnflow -l history -r -F -d 'Append every history event to the event log LOG'
+complete -c fnflow -l resume -d 'Finish the executions of the history that have not ended'
 complete -c fnflow -l errors -r -F -d 'Record bad lines in FILE'
 complete -c fnflow -l max-line-bytes -x -d 'Longest line accepted'
 complete -c fnflow -l line-buffered -d 'Flush after every line'

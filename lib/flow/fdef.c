@@ -738,6 +738,35 @@ fdef_free(struct fdef *d)
 	free(d);
 }
 
+/* State names are unique in the whole definition, branches and item
+ * processors included (so a history's state names are unambiguous). */
+static int
+unique_names(struct ld *l, const struct fmachine *m, jv *seen, const char *at)
+{
+	char where[512];
+
+	for (int i = 0; i < m->nstates; i++) {
+		const struct fstate *s = &m->states[i];
+		jv k = jv_string(s->name);
+		if (jv_object_has(jv_copy(*seen), jv_copy(k))) {
+			jv_free(k);
+			loc(where, sizeof where, "%s/States/%s", at, s->name);
+			return bad(l, where, "SCHEMA_VALIDATION_FAILED: Duplicate State name: %s",
+			    s->name);
+		}
+		*seen = jv_object_set(*seen, k, jv_true());
+		for (int b = 0; b < s->nbranches; b++) {
+			loc(where, sizeof where, "%s/States/%s/Branches/%d", at, s->name, b);
+			if (unique_names(l, &s->branches[b], seen, where) != 0)
+				return -1;
+		}
+		loc(where, sizeof where, "%s/States/%s/ItemProcessor", at, s->name);
+		if (s->iter != NULL && unique_names(l, s->iter, seen, where) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 int
 fdef_load(jv def, const struct fres *r, struct fdef **out, char *why, size_t n)
 {
@@ -752,6 +781,11 @@ fdef_load(jv def, const struct fres *r, struct fdef **out, char *why, size_t n)
 	else if (query_language(&l, def, "") == 0 && fields_known(&l, def, top_fields, "") == 0 &&
 	    num_field(&l, def, "TimeoutSeconds", 1, 99999999, 1, "", 0, &d->timeout_s) == 0)
 		load_machine(&l, def, &d->top, "", 1);
+	if (!l.failed) {
+		jv seen = jv_object();
+		unique_names(&l, &d->top, &seen, "");
+		jv_free(seen);
+	}
 	if (l.failed) {
 		fdef_free(d);
 		return 2;

@@ -113,7 +113,7 @@ fx_frame(struct fexec *x, const struct fmachine *m, struct frame *parent, int in
 	f->state = m->start;
 	f->input = input;
 	f->vars = vars;
-	f->eff = f->ctx = f->res = f->items = f->results = jv_invalid();
+	f->eff = f->ctx = f->res = f->items = f->results = f->assigned = jv_invalid();
 	return f;
 }
 
@@ -136,6 +136,7 @@ fx_free_frame(struct frame *f)
 	jv_free(f->res);
 	jv_free(f->items);
 	jv_free(f->results);
+	jv_free(f->assigned);
 	free(f);
 }
 
@@ -150,6 +151,13 @@ exec_end(struct fexec *x, int status, jv out, const struct ferr *e)
 		jv_free(out);
 	if (e != NULL)
 		x->err = *e;
+	if (status == X_SUCCEEDED)
+		fx_hist(x, "ExecutionSucceeded", JV_OBJECT(jv_string("output"), fx_text(x->output),
+		    jv_string("outputDetails"), JV_OBJECT(jv_string("truncated"), jv_false())));
+	else
+		fx_hist(x, status == X_TIMED_OUT ? "ExecutionTimedOut" : "ExecutionFailed",
+		    JV_OBJECT(jv_string("error"), jv_string(x->err.error),
+		    jv_string("cause"), jv_string(x->err.cause)));
 	if (x->timeout != NULL)
 		x->timeout->x = NULL;
 	x->timeout = NULL;
@@ -238,16 +246,25 @@ fx_task_done(void *ctx, void *tag, int ok, const char *res, size_t n, const stru
 		return;
 	f->tk = NULL;
 	f->resume = R_TASK_FAIL;
+	const char *resource = f->m->states[f->state].resource;
 	if (!ok)
 		f->err = *fe;
 	else if (n > 262144)
 		ferr_set(&f->err, "States.DataLimitExceeded", "The state/task '%s' returned a "
 		    "result with a size exceeding the maximum number of bytes service limit.",
-		    f->m->states[f->state].resource);
+		    resource);
 	else if (jx_parse(res, n, &f->res, &e) != 0)
 		ferr_set(&f->err, "States.TaskFailed", "The task's result is not JSON: %s", e.msg);
 	else
 		f->resume = R_TASK_OK;
+	jv d = fx_res_details(resource);
+	if (f->resume == R_TASK_OK)
+		fx_hist(f->x, "TaskSucceeded", jv_object_set(d, jv_string("output"),
+		    jv_string_sized(res, (int)n)));
+	else
+		fx_hist(f->x, strcmp(f->err.error, "States.Timeout") == 0 ? "TaskTimedOut" :
+		    "TaskFailed", jv_object_set(jv_object_set(d, jv_string("error"),
+		    jv_string(f->err.error)), jv_string("cause"), jv_string(f->err.cause)));
 	fx_queue(f);
 }
 

@@ -2,6 +2,7 @@
 #ifndef EVKIT_FEXEC_INT_H
 #define EVKIT_FEXEC_INT_H
 
+#include "evlog/evlog.h"
 #include "flow.h"
 #include "flow_int.h"
 
@@ -24,6 +25,8 @@ struct frame {
 	struct frame *parent;
 	int index;		/* in the parent's branches or items */
 	int state, resume, queued, ended, retry_count;
+	int resumed;		/* --resume: entered_ms is the recorded entry's */
+	jv assigned;		/* what the state's Assign set, for its StateExited */
 	jv input;		/* the state's raw input */
 	jv eff;			/* the effective input of a Wait, Parallel or Map */
 	jv vars;
@@ -50,7 +53,7 @@ struct fexec {
 	char *arn;
 	jv input, output, ctx_exec;
 	int64_t start_ms, stop_ms;
-	int status;
+	int status, evid;	/* evid: the last history event's id */
 	struct ferr err;
 	struct frame *root;
 	struct ticket *timeout;
@@ -76,6 +79,11 @@ struct flow {
 	char *sm_arn, *sm_name, *exec_prefix, *role_arn;
 	char *held;		/* --name: the first input, until a second comes */
 	size_t held_n;
+	struct elog *hist;	/* --history */
+	struct elog_batch *hbatch;
+	char hist_err[256];
+	struct ev_err fatal;	/* the history could not be written */
+	int fatal_rc;
 };
 
 /* fexec.c */
@@ -92,6 +100,17 @@ void fx_task_done(void *ctx, void *tag, int ok, const char *res, size_t n,
 
 /* flow.c */
 jv fx_exec_ctx(struct fexec *x);
+struct fexec *fx_exec_new(struct flow *fl, const char *arn, int64_t start_ms, jv input);
+struct frame *fx_exec_go(struct fexec *x, int state, jv input, jv vars);
+
+/* fhist.c, fhist_resume.c */
+int fx_hist_open(struct flow *fl, const char *path, struct ev_err *e);
+void fx_hist(struct fexec *x, const char *type, jv details);
+jv fx_text(jv v);
+void fx_details_key(const char *type, char *out, size_t n);
+jv fx_res_details(const char *resource);
+int fx_hist_flush(struct flow *fl, struct ev_err *e);
+void fx_hist_close(struct flow *fl);
 
 /* fexec_state.c */
 int fx_step_one(struct frame *f);

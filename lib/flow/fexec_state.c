@@ -20,6 +20,24 @@ cur(const struct frame *f)
 	return &f->m->states[f->state];
 }
 
+static const char *const type_names[] = { "Pass", "Task", "Choice", "Wait", "Succeed", "Fail",
+	"Parallel", "Map" };
+
+/* "<Type>State<what>" with the state's name and more (consumed). */
+static void
+hist_state(struct frame *f, const char *what, jv more)
+{
+	char type[64];
+
+	if (f->x->fl->hist == NULL) {
+		jv_free(more);
+		return;
+	}
+	snprintf(type, sizeof type, "%sState%s", type_names[cur(f)->type], what);
+	fx_hist(f->x, type, jv_object_merge(JV_OBJECT(jv_string("name"),
+	    jv_string(cur(f)->name)), more));
+}
+
 /* The context object of the frame's state, built when a path asks. */
 static jv
 ctx_of(struct frame *f)
@@ -92,6 +110,9 @@ assign(struct frame *f, jv a, jv in)
 		return 0;
 	if (tmpl(f, a, in, "Assign", &vals) != 0)
 		return -1;
+	if (f->x->fl->hist != NULL)
+		f->assigned = jv_object_merge(jv_is_valid(f->assigned) ? f->assigned : jv_object(),
+		    jv_copy(vals));
 	f->vars = jv_object_merge(f->vars, vals);
 	jv_free(f->ctx);
 	f->ctx = jv_invalid();
@@ -102,6 +123,17 @@ assign(struct frame *f, jv a, jv in)
 static int
 transition(struct frame *f, int next, jv out)
 {
+	if (f->x->fl->hist != NULL) {
+		jv more = JV_OBJECT(jv_string("output"), fx_text(out),
+		    jv_string("outputDetails"), JV_OBJECT(jv_string("truncated"), jv_false()));
+		if (jv_is_valid(f->assigned)) {
+			jv texts = jv_object();
+			jv_object_foreach(f->assigned, k, v)
+				texts = jv_object_set(texts, k, jv_dump_string(v, 0));
+			more = jv_object_set(more, jv_string("assignedVariables"), texts);
+		}
+		hist_state(f, "Exited", more);
+	}
 	if (next < 0) {
 		fx_end(f, 1, out, NULL);
 		return S_END;
@@ -270,7 +302,9 @@ act_wait(struct frame *f, jv eff)
 		}
 		ms = at - clock_now_ms();
 	} else {
-		ms = (int64_t)(sec * 1000);
+		/* a resumed Wait waits what is left of it */
+		double scale = f->x->fl->o.time_scale > 0 ? f->x->fl->o.time_scale : 1;
+		ms = (int64_t)(sec * 1000 - (double)(clock_now_ms() - f->entered_ms) / scale);
 	}
 	f->eff = eff;
 	fx_timer(f->x->fl, ms > 0 ? ms : 0, fx_ticket(f, R_WAIT_DONE));
@@ -334,6 +368,14 @@ act_task(struct frame *f, jv eff)
 	if (rc != 0)
 		return fail(f);
 	jv text = jv_dump_string(in, 0);
+	if (f->x->fl->hist != NULL) {
+		jv d = fx_res_details(s->resource);
+		d = jv_object_set(d, jv_string("region"), jv_string("us-east-1"));
+		d = jv_object_set(d, jv_string("parameters"), jv_copy(text));
+		if (sec > 0)
+			d = jv_object_set(d, jv_string("timeoutInSeconds"), jv_number(sec));
+		fx_hist(f->x, "TaskScheduled", d);
+	}
 	struct ticket *tk = fx_ticket(f, R_TASK_OK);
 	rc = fres_start(f->x->fl->res, s->resource, jv_string_value(text),
 	    (size_t)jv_string_length_bytes(jv_copy(text)), (int64_t)(sec * 1000), tk, &f->err);
@@ -344,6 +386,7 @@ act_task(struct frame *f, jv eff)
 		return on_error(f);
 	}
 	f->x->fl->ntasks++;
+	fx_hist(f->x, "TaskStarted", fx_res_details(s->resource));
 	return S_SUSPEND;
 }
 
@@ -359,6 +402,9 @@ start_kids(struct frame *f)
 		jv in = s->type == FS_MAP ? jv_array_get(jv_copy(f->items), i) : jv_copy(f->eff);
 		f->kids[i] = fx_frame(f->x, m, f, i, in, jv_copy(f->vars));
 		f->running++;
+		if (s->type == FS_MAP)
+			fx_hist(f->x, "MapIterationStarted", JV_OBJECT(jv_string("name"),
+			    jv_string(s->name), jv_string("index"), jv_number(i)));
 		fx_queue(f->kids[i]);
 	}
 }
@@ -372,6 +418,10 @@ start_all(struct frame *f, int n)
 	f->results = jv_array();
 	for (int i = 0; i < n; i++)
 		f->results = jv_array_set(f->results, i, jv_null());
+	if (cur(f)->type == FS_MAP)
+		fx_hist(f->x, "MapStateStarted", JV_OBJECT(jv_string("length"), jv_number(n)));
+	else
+		fx_hist(f->x, "ParallelStateStarted", jv_invalid());
 	if (n == 0) {
 		f->resume = R_KIDS_DONE;
 		return S_CONT;
@@ -505,8 +555,15 @@ enter(struct frame *f)
 {
 	const struct fstate *s = cur(f);
 
-	f->entered_ms = clock_now_ms();
+	if (!f->resumed)
+		f->entered_ms = clock_now_ms();
+	f->resumed = 0;
 	f->retry_count = 0;
+	jv_free(f->assigned);
+	f->assigned = jv_invalid();
+	if (f->x->fl->hist != NULL)
+		hist_state(f, "Entered", JV_OBJECT(jv_string("input"), fx_text(f->input),
+		    jv_string("inputDetails"), JV_OBJECT(jv_string("truncated"), jv_false())));
 	free(f->attempts);
 	f->attempts = s->nretry > 0 ? xcalloc((size_t)s->nretry, sizeof *f->attempts) : NULL;
 	return act(f);
@@ -618,6 +675,10 @@ kids_done(struct frame *f)
 	f->eff = jv_invalid();
 	jv r = f->results;
 	f->results = jv_invalid();
+	char type[32];
+	snprintf(type, sizeof type, "%sState%s", type_names[cur(f)->type],
+	    f->fail_set ? "Failed" : "Succeeded");
+	fx_hist(f->x, type, jv_invalid());
 	if (f->fail_set) {
 		jv_free(r);
 		return on_error(f);
@@ -666,6 +727,10 @@ fx_kid_done(struct frame *p, int idx, int ok, jv out, const struct ferr *e)
 	}
 	p->running--;
 	p->finished++;
+	if (cur(p)->type == FS_MAP)
+		fx_hist(p->x, ok ? "MapIterationSucceeded" : "MapIterationFailed",
+		    JV_OBJECT(jv_string("name"), jv_string(cur(p)->name), jv_string("index"),
+		    jv_number(idx)));
 	if (ok) {
 		p->results = jv_array_set(p->results, idx, out);
 	} else {

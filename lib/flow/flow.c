@@ -101,6 +101,10 @@ flow_open(const struct flow_opts *o, const char *def, size_t n, struct flow **ou
 		return EV_USAGE;
 	}
 	names(fl);
+	if (o->history != NULL && (rc = fx_hist_open(fl, o->history, e)) != 0) {
+		flow_close(fl);
+		return rc;
+	}
 	*out = fl;
 	return 0;
 }
@@ -136,20 +140,17 @@ fx_exec_ctx(struct fexec *x)
 	return x->ctx_exec;
 }
 
-static void
-start(struct flow *fl, jv input, const char *name)
+/* An execution, queued for output; fx_exec_go() runs it. */
+struct fexec *
+fx_exec_new(struct flow *fl, const char *arn, int64_t start_ms, jv input)
 {
 	struct fexec *x = xcalloc(1, sizeof *x);
+	const char *name = strrchr(arn, ':');
 
 	x->fl = fl;
-	if (name != NULL)
-		snprintf(x->name, sizeof x->name, "%s", name);
-	else
-		uuid_v4(x->name);
-	struct buf b = { 0 };
-	buf_printf(&b, "%s%s", fl->exec_prefix, x->name);
-	x->arn = buf_detach(&b);
-	x->start_ms = clock_now_ms();
+	snprintf(x->name, sizeof x->name, "%s", name != NULL ? name + 1 : arn);
+	x->arn = xstrdup(arn);
+	x->start_ms = start_ms;
 	x->input = input;
 	x->output = jv_invalid();
 	x->ctx_exec = jv_invalid();	/* built when a state reads $$ */
@@ -159,13 +160,45 @@ start(struct flow *fl, jv input, const char *name)
 		fl->head = x;
 	fl->tail = x;
 	fl->running++;
-	x->root = fx_frame(x, &fl->def->top, NULL, 0, jv_copy(input), jv_object());
+	return x;
+}
+
+/* Starts x's top-level machine at state; returns its frame. */
+struct frame *
+fx_exec_go(struct fexec *x, int state, jv input, jv vars)
+{
+	struct flow *fl = x->fl;
+
+	x->root = fx_frame(x, &fl->def->top, NULL, 0, input, vars);
+	x->root->state = state;
 	fx_queue(x->root);
 	if (fl->def->timeout_s > 0) {
 		x->timeout = fx_ticket(NULL, 0);
 		x->timeout->x = x;
-		fx_timer(fl, (int64_t)(fl->def->timeout_s * 1000), x->timeout);
+		fx_timer(fl, (int64_t)(fl->def->timeout_s * 1000) - (clock_now_ms() - x->start_ms),
+		    x->timeout);
 	}
+	return x->root;
+}
+
+static void
+start(struct flow *fl, jv input, const char *name)
+{
+	char uuid[37];
+	struct buf b = { 0 };
+
+	if (name == NULL) {
+		uuid_v4(uuid);
+		name = uuid;
+	}
+	buf_printf(&b, "%s%s", fl->exec_prefix, name);
+	struct fexec *x = fx_exec_new(fl, b.p, clock_now_ms(), input);
+	buf_free(&b);
+	fx_hist(x, "ExecutionStarted", JV_OBJECT(jv_string("input"), fx_text(input),
+	    jv_string("inputDetails"), JV_OBJECT(jv_string("truncated"), jv_false()),
+	    jv_string("roleArn"), jv_string(fl->role_arn),
+	    jv_string("stateMachineArn"), jv_string(fl->sm_arn)));
+	fx_exec_go(x, fl->def->top.start, jv_copy(input), jv_object());
 }
 
 static const char *const status_names[] = { "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT" };
@@ -215,6 +248,14 @@ emit_done(struct flow *fl)
 {
 	struct fexec *x;
 
+	if (fl->fatal_rc == 0 && fl->hist != NULL) {
+		if (fl->hist_err[0] != '\0')
+			fl->fatal_rc = err_set(&fl->fatal, EV_IOERR, "%s", fl->hist_err);
+		else
+			fl->fatal_rc = fx_hist_flush(fl, &fl->fatal);
+	}
+	if (fl->fatal_rc != 0)
+		return;		/* nothing is printed that the history lacks */
 	while ((x = fl->head) != NULL && x->status != X_RUNNING) {
 		emit_one(fl, x);
 		fl->head = x->next;
@@ -279,23 +320,33 @@ flow_submit(struct flow *fl, const char *input, size_t n, struct ev_err *e)
 		return 0;
 	}
 	release_held(fl, 0);
-	while (fl->running >= fl->o.jobs) {
+	while (fl->running >= fl->o.jobs && fl->fatal_rc == 0) {
 		fx_run_once(fl, 1);
 		emit_done(fl);
 	}
-	start_named(fl, v, fl->seq, 0);
-	fx_run_once(fl, 0);
-	emit_done(fl);
-	return 0;
+	if (fl->fatal_rc == 0) {
+		start_named(fl, v, fl->seq, 0);
+		fx_run_once(fl, 0);
+		emit_done(fl);
+	} else {
+		jv_free(v);
+	}
+	if (fl->fatal_rc != 0)
+		*e = fl->fatal;
+	return fl->fatal_rc;
 }
 
 int
-flow_finish(struct flow *fl)
+flow_finish(struct flow *fl, struct ev_err *e)
 {
 	release_held(fl, 1);
-	while (fl->head != NULL) {
+	while (fl->head != NULL && fl->fatal_rc == 0) {
 		fx_run_once(fl, 1);
 		emit_done(fl);
+	}
+	if (fl->fatal_rc != 0) {
+		*e = fl->fatal;
+		return fl->fatal_rc;
 	}
 	return fl->any_failed;
 }
@@ -306,6 +357,18 @@ flow_close(struct flow *fl)
 	if (fl == NULL)
 		return;
 	fres_close(fl->res);
+	fx_hist_close(fl);
+	while (fl->head != NULL) {	/* left by a failed history */
+		struct fexec *x = fl->head;
+		fl->head = x->next;
+		if (x->root != NULL)
+			fx_free_frame(x->root);
+		jv_free(x->input);
+		jv_free(x->output);
+		jv_free(x->ctx_exec);
+		free(x->arn);
+		free(x);
+	}
 	for (int i = 0; i < fl->nheap; i++)
 		free(fl->heap[i].tk);
 	free(fl->heap);

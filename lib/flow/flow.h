@@ -21,6 +21,7 @@ struct flow_opts {
 	double time_scale;	/* multiplies Wait and Retry intervals (0: 1) */
 	int jobs;		/* executions at once */
 	int envelope;		/* print DescribeExecution's envelope */
+	const char *history;	/* --history: the event log's directory, or NULL */
 	struct fres_opts res;	/* the Task resources (done and ctx are flow's) */
 	/* An execution's line, in input order; failed when it did not
 	 * succeed (then why is "Error: Cause"). */
@@ -44,9 +45,14 @@ int flow_open(const struct flow_opts *o, const char *def, size_t n, struct flow 
  * input cannot be an execution's (over 256 KiB, or more than libjq takes). */
 int flow_submit(struct flow *fl, const char *input, size_t n, struct ev_err *e);
 
+/* --resume: starts again every execution of the history that has no
+ * end event.  0, or the status with e. */
+int flow_resume(struct flow *fl, struct ev_err *e);
+
 /* Runs every execution to its end.  Returns 0 when all succeeded, 1
- * when any did not. */
-int flow_finish(struct flow *fl);
+ * when any did not, or the status with e when the history could not be
+ * written (flow_submit then returns it too). */
+int flow_finish(struct flow *fl, struct ev_err *e);
 
 void flow_close(struct flow *fl);
 

@@ -1,0 +1,91 @@
+#!/usr/bin/env bats
+# fnflow --history and --resume: GetExecutionHistory's events in an event
+# log; kill -9 in the middle of a run, then --resume completes every
+# execution without running a recorded success again.
+load test_helper
+
+# task NAME FIELD: a process handler that logs "NAME ID" per call, takes
+# a moment, and adds {FIELD: 1} to its input.
+task() {
+	cat > "$1.sh" <<EOF
+#!/bin/sh
+in=\$(cat)
+echo "$1 \$(printf '%s' "\$in" | jq .id)" >> $PWD/calls
+sleep 0.2
+printf '%s' "\$in" | jq -c '. + {"$2": 1}'
+EOF
+	chmod +x "$1.sh"
+}
+
+setup_machine() {
+	task t1 a
+	task t2 b
+	cat > m.json <<'EOF'
+{"StartAt": "T1", "States": {
+  "T1": {"Type": "Task", "Resource": "t1", "Next": "Count"},
+  "Count": {"Type": "Pass", "Assign": {"seen.$": "$.id"}, "Next": "W"},
+  "W": {"Type": "Wait", "Seconds": 20, "Next": "T2"},
+  "T2": {"Type": "Task", "Resource": "t2", "Next": "Done"},
+  "Done": {"Type": "Pass", "Parameters": {"id.$": "$.id", "a.$": "$.a", "b.$": "$.b", "seen.$": "$seen"}, "End": true}}}
+EOF
+	fns=(-f "t1=exec:$PWD/t1.sh" -f "t2=exec:$PWD/t2.sh")
+}
+
+@test "--history: every event with GetExecutionHistory's types, ids and fields, one stream per execution" {
+	setup_machine
+	run fnflow --history h --name run --time-scale 0.01 "${fns[@]}" m.json <<< $'{"id":1}\n{"id":2}'
+	assert_success
+	assert_line -n 0 '{"id":1,"a":1,"b":1,"seen":1}'
+	run sh -c "evlog-read h | jq -c 'select(.stream | endswith(\":run-1\")) | .event.type'"
+	assert_output "$(printf '"%s"\n' ExecutionStarted TaskStateEntered TaskScheduled TaskStarted \
+	    TaskSucceeded TaskStateExited PassStateEntered PassStateExited WaitStateEntered \
+	    WaitStateExited TaskStateEntered TaskScheduled TaskStarted TaskSucceeded TaskStateExited \
+	    PassStateEntered PassStateExited ExecutionSucceeded)"
+	run sh -c "evlog-read h | jq -c 'select(.stream | endswith(\":run-2\")) | .event | [.id, .previousEventId]' | jq -sc ."
+	assert_output '[[1,0],[2,1],[3,2],[4,3],[5,4],[6,5],[7,6],[8,7],[9,8],[10,9],[11,10],[12,11],[13,12],[14,13],[15,14],[16,15],[17,16],[18,17]]'
+	run sh -c "evlog-read h | jq -c 'select(.stream | endswith(\":run-1\")) | .event | select(.type == \"PassStateExited\") | .stateExitedEventDetails' | head -1"
+	assert_output '{"name":"Count","output":"{\"id\":1,\"a\":1}","outputDetails":{"truncated":false},"assignedVariables":{"seen":"1"}}'
+	run sh -c "evlog-read h | jq -c '.event | select(.type == \"ExecutionSucceeded\") | .executionSucceededEventDetails.output'"
+	assert_line -n 1 '"{\"id\":2,\"a\":1,\"b\":1,\"seen\":2}"'
+}
+
+@test "kill -9 mid-run: --resume finishes every execution, no recorded success runs again, the history ends as a clean run" {
+	setup_machine
+	for i in 1 2 3 4 5 6; do echo "{\"id\":$i}"; done > in
+	fnflow -j 6 --history h --name run --time-scale 0.05 "${fns[@]}" m.json in > out1 &
+	local pid=$!
+	# kill once some executions wait after T1 and none has ended (all six
+	# have started: an input line not yet read is not an execution)
+	wait_for "[ \$(grep -c '^t1' calls 2>/dev/null || echo 0) -ge 3 ]" 30
+	wait_for "[ \$(evlog-read h 2>/dev/null | grep -c WaitStateEntered) -ge 2 ]" 30
+	kill -9 "$pid"
+	wait "$pid" || true
+	evlog-read h | jq -r '.event | select(.type == "TaskSucceeded") | .taskSucceededEventDetails.output | fromjson |
+	    "\(if has("b") then "t2" else "t1" end) \(.id)"' | sort > recorded
+	[ -s recorded ]
+	run fnflow --history h --resume --time-scale 0.05 "${fns[@]}" m.json
+	assert_success
+	cat out1 > all
+	printf '%s\n' "$output" >> all
+	# every execution finished once, whichever run printed it
+	assert_equal "$(jq -c . all | sort)" "$(for i in 1 2 3 4 5 6; do echo "{\"id\":$i,\"a\":1,\"b\":1,\"seen\":$i}"; done)"
+	# a task whose success was recorded before the kill ran once
+	while read -r t id; do
+		assert_equal "$t $id: $(grep -c "^$t $id\$" calls)" "$t $id: 1"
+	done < recorded
+	# one ExecutionSucceeded per execution, with a clean run's output
+	run sh -c "evlog-read h | jq -r '.event | select(.type == \"ExecutionSucceeded\") | .executionSucceededEventDetails.output' | sort"
+	assert_output "$(for i in 1 2 3 4 5 6; do echo "{\"id\":$i,\"a\":1,\"b\":1,\"seen\":$i}"; done)"
+	# nothing is left to resume
+	run fnflow --history h --resume "${fns[@]}" m.json
+	assert_success
+	assert_output ''
+}
+
+@test "--resume needs --history and reads no FILE" {
+	echo '{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}' > p.json
+	run fnflow --resume p.json
+	assert_failure 2
+	run fnflow --resume --history h p.json in
+	assert_failure 2
+}
