@@ -98,4 +98,49 @@ step "replay: the archive through the same rules (the log skips ids it has)"
 evlog-read --events bus | evbus-route -r rules.json
 echo "log audit still: $(evlog-read --events audit | wc -l | tr -d ' ') events; billing again: $(evq-recv billing | wc -l | tr -d ' ') messages"
 
+step "workflow: an order state machine (fnflow): validate, charge with Retry, Choice, Parallel notify/ship, Catch to a refund"
+cat > order.json <<'JSON'
+{"StartAt": "Validate", "States": {
+  "Validate": {"Type": "Task", "Resource": "validate", "ResultPath": "$.valid", "Next": "Valid?"},
+  "Valid?": {"Type": "Choice", "Default": "Rejected",
+    "Choices": [{"Variable": "$.valid", "BooleanEquals": true, "Next": "Charge"}]},
+  "Rejected": {"Type": "Fail", "Error": "Order.Invalid", "Cause": "an order needs items"},
+  "Charge": {"Type": "Task", "Resource": "charge", "ResultPath": "$.charge",
+    "Retry": [{"ErrorEquals": ["Card.Declined"], "MaxAttempts": 0},
+              {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 2, "MaxAttempts": 3}],
+    "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Refund"}],
+    "Next": "Big?"},
+  "Big?": {"Type": "Choice", "Default": "Fulfil",
+    "Choices": [{"Variable": "$.total", "NumericGreaterThan": 1000, "Next": "Review"}]},
+  "Review": {"Type": "Wait", "Seconds": 60, "Next": "Fulfil"},
+  "Fulfil": {"Type": "Parallel", "ResultPath": "$.done", "End": true,
+    "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Refund"}],
+    "Branches": [
+      {"StartAt": "Notify", "States": {"Notify": {"Type": "Task", "Resource": "notify", "End": true}}},
+      {"StartAt": "Ship", "States": {"Ship": {"Type": "Task", "Resource": "ship", "End": true}}}]},
+  "Refund": {"Type": "Pass", "Parameters": {"order.$": "$.order", "refunded.$": "$.error.Error"},
+    "End": true}}}
+JSON
+cat > charge <<'SH'
+#!/bin/sh
+# Fails with a typed error (SPEC 5) that the state's Retry and Catch name.
+order=$(cat)
+case $(printf '%s' "$order" | jq .card) in
+"\"expired\"") echo '{"errorType":"Card.Declined","errorMessage":"card expired"}'; exit 1 ;;
+esac
+printf '%s' "$order" | jq -c '{charged: .total}'
+SH
+chmod +x charge
+cat > orders.ndjson <<'JSON'
+{"order":"o-1","items":["book"],"total":30,"card":"ok"}
+{"order":"o-2","items":[],"total":0,"card":"ok"}
+{"order":"o-3","items":["tv"],"total":1200,"card":"ok"}
+{"order":"o-4","items":["pen"],"total":2,"card":"expired"}
+JSON
+# Waits and retries 100 times faster for the demo; -e gives DescribeExecution's fields.
+fnflow -q -j 4 --time-scale 0.01 -e -n demo \
+    -f 'validate=jq:.items | length > 0' -f charge=exec:./charge \
+    -f 'notify=jq:"mailed \(.order)"' -f 'ship=jq:"shipped \(.order)"' \
+    order.json orders.ndjson | jq -c '{name, status, output: (if .output then .output | fromjson else null end), error, cause}' || true
+
 step "done"
