@@ -63,14 +63,15 @@ string_of(const struct buf *b)
 	return jv_string_sized(b->n ? b->p : "", (int)b->n);
 }
 
-/* How States.Format writes a value: strings as they are, arrays as
- * [a, b], objects as {k=v} (Java's toString), scalars as JSON. */
+/* How States.Format writes a value: as Java's toString writes it, which
+ * AWS was recorded to do ("{Id=arn:..., Name=m}"): strings as they are,
+ * also inside arrays ([a, b]) and objects ({k=v}); other scalars as JSON. */
 static void
-format_value(struct buf *b, jv v, int top)
+format_value(struct buf *b, jv v)
 {
 	jv_kind k = jv_get_kind(v);
 
-	if (k == JV_KIND_STRING && top) {
+	if (k == JV_KIND_STRING) {
 		buf_add(b, jv_string_value(v), (size_t)jv_string_length_bytes(jv_copy(v)));
 	} else if (k == JV_KIND_ARRAY) {
 		buf_addc(b, '[');
@@ -78,7 +79,7 @@ format_value(struct buf *b, jv v, int top)
 			jv e = jv_array_get(jv_copy(v), i);
 			if (i > 0)
 				buf_adds(b, ", ");
-			format_value(b, e, 0);
+			format_value(b, e);
 			jv_free(e);
 		}
 		buf_addc(b, ']');
@@ -91,7 +92,7 @@ format_value(struct buf *b, jv v, int top)
 			first = 0;
 			buf_add(b, jv_string_value(key), (size_t)jv_string_length_bytes(jv_copy(key)));
 			buf_addc(b, '=');
-			format_value(b, val, 0);
+			format_value(b, val);
 			jv_free(key);
 			jv_free(val);
 		}
@@ -120,7 +121,7 @@ format_walk(const char *t, size_t n, const jv *args, struct buf *b)
 			if (i + 1 >= n || t[i + 1] != '}')
 				return -1;
 			if (args != NULL)
-				format_value(b, args[count], 1);
+				format_value(b, args[count]);
 			count++;
 			i++;
 			continue;

@@ -158,14 +158,16 @@ static void
 test_format(void)
 {
 	set_input("{\"a\":\"x\",\"b\":2,\"c\":true,\"n\":null,\"f\":3.5,\"arr\":[1,\"s\",[]],"
-	    "\"obj\":{\"Arg1\":1,\"Arg2\":[]},\"t\":\"This value is \\\\{{}\\\\}\"}");
+	    "\"obj\":{\"Arg1\":1,\"Arg2\":[]},\"sm\":{\"Id\":\"arn:x\",\"Name\":\"m\",\"N\":null},\"t\":\"This value is \\\\{{}\\\\}\"}");
 	CHECK_STR(ev("States.Format('{} {} {}', $.a, $.b, $.c)"), "OK \"x 2 true\"");
 	CHECK_STR(ev("States.Format('{}|{}', $.n, $.f)"), "OK \"null|3.5\"");
 	CHECK_STR(ev("States.Format('no placeholders')"), "OK \"no placeholders\"");
 	CHECK_STR(ev("States.Format('  {}  ', $.a)"), "OK \"  x  \"");
-	/* arrays and objects as Java writes them */
-	CHECK_STR(ev("States.Format('{} {}', $.arr, $.obj)"),
-	    "OK \"[1, \\\"s\\\", []] {Arg1=1, Arg2=[]}\"");
+	/* arrays and objects as Java writes them (AWS, recorded by LocalStack's
+	 * test_format_2 and test_context_json_path) */
+	CHECK_STR(ev("States.Format('{} {}', $.arr, $.obj)"), "OK \"[1, s, []] {Arg1=1, Arg2=[]}\"");
+	CHECK_STR(ev("States.Format('fst={} and snd={}.', $.sm.Id, $.sm)"),
+	    "OK \"fst=arn:x and snd={Id=arn:x, Name=m, N=null}.\"");
 	/* the reserved characters, escaped */
 	CHECK_STR(ev("States.Format('Name: \\'{}\\', \\{\\} \\\\', $.a)"),
 	    "OK \"Name: 'x', {} \\\\\"");
