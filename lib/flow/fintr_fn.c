@@ -158,17 +158,21 @@ fn_format(struct fctx *x, const struct fnode *n, const jv *a, int argc, jv *out)
 	return 0;
 }
 
+/* A blank string is null to AWS (recorded by LocalStack's test_string_to_json). */
 static int
 fn_string_to_json(struct fctx *x, const struct fnode *n, const jv *a, int argc, jv *out)
 {
 	struct ev_err e;
+	jv v;
 
 	(void)argc;
 	if (!is_kind(a[0], JV_KIND_STRING))
 		return fintr_invalid(x, n);
 	const char *s = jv_string_value(a[0]);
-	jv v;
-	if (jx_parse(s, (size_t)jv_string_length_bytes(jv_copy(a[0])), &v, &e) != 0)
+	size_t len = (size_t)jv_string_length_bytes(jv_copy(a[0]));
+	if (strspn(s, " \t\r\n") == len)
+		v = jv_null();
+	else if (jx_parse(s, len, &v, &e) != 0)
 		return fintr_invalid(x, n);
 	*out = v;
 	return 0;
