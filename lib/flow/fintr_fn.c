@@ -278,27 +278,30 @@ fn_array_length(struct fctx *x, const struct fnode *n, const jv *a, int argc, jv
 }
 
 /* First-seen order; AWS's own order is its hash set's (observed to put
- * false before true), which no order of the input predicts. */
+ * false before true), which no order of the input predicts.  Values are
+ * told apart by their JSON text with sorted keys, so that {"a":1,"b":2}
+ * and {"b":2,"a":1} are one, and 1.0 is 1, in linear time. */
 static int
 fn_array_unique(struct fctx *x, const struct fnode *n, const jv *a, int argc, jv *out)
 {
 	(void)argc;
 	if (!is_kind(a[0], JV_KIND_ARRAY))
 		return fintr_invalid(x, n);
-	int len = jv_array_length(jv_copy(a[0])), m = 0;
+	int len = jv_array_length(jv_copy(a[0]));
+	jv seen = jv_object();
 	*out = jv_array();
 	for (int i = 0; i < len; i++) {
 		jv e = jv_array_get(jv_copy(a[0]), i);
-		int seen = 0;
-		for (int k = 0; k < m && !seen; k++)
-			seen = jv_equal(jv_array_get(jv_copy(*out), k), jv_copy(e));
-		if (seen) {
+		jv key = jv_dump_string(jv_copy(e), JV_PRINT_SORTED);
+		if (jv_object_has(jv_copy(seen), jv_copy(key))) {
 			jv_free(e);
+			jv_free(key);
 		} else {
+			seen = jv_object_set(seen, key, jv_true());
 			*out = jv_array_append(*out, e);
-			m++;
 		}
 	}
+	jv_free(seen);
 	return 0;
 }
 
