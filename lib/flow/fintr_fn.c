@@ -5,7 +5,6 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "core/alloc.h"
 #include "core/b64.h"
 #include "core/buf.h"
 #include "core/clock.h"
