@@ -112,6 +112,9 @@ test_guide_examples(void)
 	CHECK_STR(ev("States.Format('Hello, my name is {}.', $.name)"),
 	    "OK \"Hello, my name is Arnav.\"");
 	CHECK_STR(ev("States.Format($.template, $.name)"), "OK \"Hello, my name is Arnav.\"");
+	set_input("{\"firstName\":\"John\",\"lastName\":\"Doe\"}");
+	CHECK_STR(ev("States.Format('Welcome to {} {}\\'s playlist.', $.firstName, $.lastName)"),
+	    "OK \"Welcome to John Doe's playlist.\"");
 	set_input("{\"escapedJsonString\":\"{\\\"foo\\\": \\\"bar\\\"}\"}");
 	CHECK_STR(ev("States.StringToJson($.escapedJsonString)"), "OK {\"foo\":\"bar\"}");
 	set_input("{\"unescapedJson\":{\"foo\":\"bar\"}}");
