@@ -54,10 +54,10 @@ struct fexec {
 	jv input, output, ctx_exec;
 	int64_t start_ms, stop_ms;
 	int status, evid;	/* evid: the last history event's id */
-	struct ferr err;
 	struct frame *root;
 	struct ticket *timeout;
 	struct fexec *next;
+	struct ferr err;	/* last: an execution is cleared up to it */
 };
 
 struct tmr {

@@ -1,5 +1,6 @@
 /* flow — fnflow's engine behind flow.h: executions started per input,
  * run by fexec, their lines given back in input order. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,9 +145,11 @@ fx_exec_ctx(struct fexec *x)
 struct fexec *
 fx_exec_new(struct flow *fl, const char *arn, int64_t start_ms, jv input)
 {
-	struct fexec *x = xcalloc(1, sizeof *x);
+	struct fexec *x = xmalloc(sizeof *x);
 	const char *name = strrchr(arn, ':');
 
+	memset(x, 0, offsetof(struct fexec, err));	/* not the 4 KiB error */
+	x->err.error[0] = x->err.cause[0] = '\0';
 	x->fl = fl;
 	snprintf(x->name, sizeof x->name, "%s", name != NULL ? name + 1 : arn);
 	x->arn = xstrdup(arn);
@@ -230,12 +233,13 @@ emit_one(struct flow *fl, struct fexec *x)
 {
 	int ok = x->status == X_SUCCEEDED;
 	jv v = ok ? jv_copy(x->output) : fx_error_value(&x->err);
-	char why[4400];
+	char why[sizeof x->err.error + sizeof x->err.cause + 2];
 
 	if (fl->o.envelope)
 		v = envelope(x, v);
 	jv s = jv_dump_string(v, 0);
-	snprintf(why, sizeof why, "%s: %s", x->err.error, x->err.cause);
+	if (!ok)
+		snprintf(why, sizeof why, "%s: %s", x->err.error, x->err.cause);
 	fl->o.emit(fl->o.ctx, jv_string_value(s), (size_t)jv_string_length_bytes(jv_copy(s)),
 	    !ok, ok ? NULL : why);
 	jv_free(s);
