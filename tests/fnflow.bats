@@ -350,3 +350,49 @@ invalid() {
 	run fnflow missing.json < /dev/null
 	assert_failure 66
 }
+
+@test "the guide's ResultPath example: a task's result merged at \$.taskresult" {
+	machine m '{"StartAt":"Hello","States":{"Hello":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:HelloFunction","ResultPath":"$.taskresult","End":true}}}'
+	run fnflow -f 'HelloFunction=jq:"Hello, \(.who)!"' m.json <<< '{"comment":"This is a test of the input and output of a Task state.","details":"Default example","who":"AWS Step Functions"}'
+	assert_success
+	assert_output '{"comment":"This is a test of the input and output of a Task state.","details":"Default example","who":"AWS Step Functions","taskresult":"Hello, AWS Step Functions!"}'
+}
+
+@test "the guide's Map example: ItemSelector with \$\$.Map.Item.Value and a field of the state's input" {
+	machine m '{"StartAt":"ProcessAllItems","States":{"ProcessAllItems":{"Type":"Map","InputPath":"$.detail","ItemsPath":"$.shipped","MaxConcurrency":0,
+	  "ItemSelector":{"parcel.$":"$$.Map.Item.Value","courier.$":"$.delivery-partner"},
+	  "ItemProcessor":{"StartAt":"Validate","States":{"Validate":{"Type":"Pass","Parameters":{"p.$":"$.parcel.prod","c.$":"$.courier"},"End":true}}},
+	  "ResultPath":"$.detail.shipped","End":true}}}'
+	run fnflow m.json <<< '{"ship-date":"2016-03-14T01:59:00Z","detail":{"delivery-partner":"UQS","shipped":[{"prod":"R31","dest-code":9511,"quantity":1344},{"prod":"S39","dest-code":9511,"quantity":40}]}}'
+	assert_success
+	assert_output '{"ship-date":"2016-03-14T01:59:00Z","detail":{"delivery-partner":"UQS","shipped":[{"p":"R31","c":"UQS"},{"p":"S39","c":"UQS"}]}}'
+}
+
+@test "the guide's ResultSelector example: Parameters, then ResultSelector on the task's result, under ResultPath" {
+	machine m '{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"emr","Parameters":{"ClusterId.$":"$.id","Step":"run"},
+	  "ResultSelector":{"ClusterId.$":"$.output.ClusterId","ResourceType.$":"$.resourceType"},"ResultPath":"$.EMROutput","End":true}}}'
+	run fnflow -f 'emr=jq:{resourceType: "elasticmapreduce", output: {ClusterId: .ClusterId, Other: 1}}' m.json <<< '{"id":"AKIAI44QH8DHBEXAMPLE"}'
+	assert_success
+	assert_output '{"id":"AKIAI44QH8DHBEXAMPLE","EMROutput":{"ClusterId":"AKIAI44QH8DHBEXAMPLE","ResourceType":"elasticmapreduce"}}'
+}
+
+@test "a task result over 256 KiB is States.DataLimitExceeded, which States.ALL does not catch" {
+	machine m '{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"big","Catch":[{"ErrorEquals":["States.ALL"],"Next":"C"}],"End":true},"C":{"Type":"Pass","End":true}}}'
+	run fnflow -q -f 'big=jq:[range(70000)] | map("abcd")' m.json <<< '{}'
+	assert_failure 1
+	assert_output --partial '{"Error":"States.DataLimitExceeded","Cause":"The state/task '"'"'big'"'"' returned a result with a size exceeding the maximum number of bytes service limit."}'
+}
+
+@test "Retry and Catch on a Parallel state: a failing branch is retried as the whole state" {
+	failer Flaky
+	machine m '{"StartAt":"P","States":{"P":{"Type":"Parallel","Branches":[
+	  {"StartAt":"A","States":{"A":{"Type":"Pass","Result":1,"End":true}}},
+	  {"StartAt":"F","States":{"F":{"Type":"Task","Resource":"f","End":true}}}],
+	  "Retry":[{"ErrorEquals":["Flaky"],"MaxAttempts":2,"IntervalSeconds":1}],
+	  "Catch":[{"ErrorEquals":["Flaky"],"ResultPath":"$.failed","Next":"C"}],"End":true},
+	  "C":{"Type":"Pass","OutputPath":"$.failed.Error","End":true}}}'
+	run fnflow --time-scale 0.01 -f "f=exec:$PWD/fail.sh" m.json <<< '{}'
+	assert_success
+	assert_output '"Flaky"'
+	assert_equal "$(nlines calls)" 3
+}
