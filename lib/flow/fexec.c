@@ -152,10 +152,10 @@ exec_end(struct fexec *x, int status, jv out, const struct ferr *e)
 	if (e != NULL)
 		x->err = *e;
 	if (status == X_SUCCEEDED)
-		fx_hist(x, "ExecutionSucceeded", JV_OBJECT(jv_string("output"), fx_text(x->output),
+		FX_HIST(x, "ExecutionSucceeded", JV_OBJECT(jv_string("output"), fx_text(x->output),
 		    jv_string("outputDetails"), JV_OBJECT(jv_string("truncated"), jv_false())));
 	else
-		fx_hist(x, status == X_TIMED_OUT ? "ExecutionTimedOut" : "ExecutionFailed",
+		FX_HIST(x, status == X_TIMED_OUT ? "ExecutionTimedOut" : "ExecutionFailed",
 		    JV_OBJECT(jv_string("error"), jv_string(x->err.error),
 		    jv_string("cause"), jv_string(x->err.cause)));
 	if (x->timeout != NULL)
@@ -231,6 +231,20 @@ fire_timers(struct flow *fl)
 	}
 }
 
+static void
+task_history(struct frame *f, const char *resource, const char *res, size_t n)
+{
+	jv d = fx_res_details(resource);
+
+	if (f->resume == R_TASK_OK)
+		fx_hist(f->x, "TaskSucceeded", jv_object_set(d, jv_string("output"),
+		    jv_string_sized(res, (int)n)));
+	else
+		fx_hist(f->x, strcmp(f->err.error, "States.Timeout") == 0 ? "TaskTimedOut" :
+		    "TaskFailed", jv_object_set(jv_object_set(d, jv_string("error"),
+		    jv_string(f->err.error)), jv_string("cause"), jv_string(f->err.cause)));
+}
+
 /* fres's report of a task's end: the frame runs on from the ready list. */
 void
 fx_task_done(void *ctx, void *tag, int ok, const char *res, size_t n, const struct ferr *fe)
@@ -257,14 +271,8 @@ fx_task_done(void *ctx, void *tag, int ok, const char *res, size_t n, const stru
 		ferr_set(&f->err, "States.TaskFailed", "The task's result is not JSON: %s", e.msg);
 	else
 		f->resume = R_TASK_OK;
-	jv d = fx_res_details(resource);
-	if (f->resume == R_TASK_OK)
-		fx_hist(f->x, "TaskSucceeded", jv_object_set(d, jv_string("output"),
-		    jv_string_sized(res, (int)n)));
-	else
-		fx_hist(f->x, strcmp(f->err.error, "States.Timeout") == 0 ? "TaskTimedOut" :
-		    "TaskFailed", jv_object_set(jv_object_set(d, jv_string("error"),
-		    jv_string(f->err.error)), jv_string("cause"), jv_string(f->err.cause)));
+	if (fl->hist != NULL)
+		task_history(f, resource, res, n);
 	fx_queue(f);
 }
 

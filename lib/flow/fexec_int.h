@@ -106,6 +106,12 @@ struct frame *fx_exec_go(struct fexec *x, int state, jv input, jv vars);
 /* fhist.c, fhist_resume.c */
 int fx_hist_open(struct flow *fl, const char *path, struct ev_err *e);
 void fx_hist(struct fexec *x, const char *type, jv details);
+/* Records an event only with --history: its details are not even built
+ * without. */
+#define FX_HIST(x, type, details) do { \
+	if ((x)->fl->hist != NULL) \
+		fx_hist((x), (type), (details)); \
+} while (0)
 jv fx_text(jv v);
 void fx_details_key(const char *type, char *out, size_t n);
 jv fx_res_details(const char *resource);

@@ -34,7 +34,7 @@ hist_state(struct frame *f, const char *what, jv more)
 		return;
 	}
 	snprintf(type, sizeof type, "%sState%s", type_names[cur(f)->type], what);
-	fx_hist(f->x, type, jv_object_merge(JV_OBJECT(jv_string("name"),
+	FX_HIST(f->x, type, jv_object_merge(JV_OBJECT(jv_string("name"),
 	    jv_string(cur(f)->name)), more));
 }
 
@@ -374,7 +374,7 @@ act_task(struct frame *f, jv eff)
 		d = jv_object_set(d, jv_string("parameters"), jv_copy(text));
 		if (sec > 0)
 			d = jv_object_set(d, jv_string("timeoutInSeconds"), jv_number(sec));
-		fx_hist(f->x, "TaskScheduled", d);
+		FX_HIST(f->x, "TaskScheduled", d);
 	}
 	struct ticket *tk = fx_ticket(f, R_TASK_OK);
 	rc = fres_start(f->x->fl->res, s->resource, jv_string_value(text),
@@ -386,7 +386,7 @@ act_task(struct frame *f, jv eff)
 		return on_error(f);
 	}
 	f->x->fl->ntasks++;
-	fx_hist(f->x, "TaskStarted", fx_res_details(s->resource));
+	FX_HIST(f->x, "TaskStarted", fx_res_details(s->resource));
 	return S_SUSPEND;
 }
 
@@ -403,7 +403,7 @@ start_kids(struct frame *f)
 		f->kids[i] = fx_frame(f->x, m, f, i, in, jv_copy(f->vars));
 		f->running++;
 		if (s->type == FS_MAP)
-			fx_hist(f->x, "MapIterationStarted", JV_OBJECT(jv_string("name"),
+			FX_HIST(f->x, "MapIterationStarted", JV_OBJECT(jv_string("name"),
 			    jv_string(s->name), jv_string("index"), jv_number(i)));
 		fx_queue(f->kids[i]);
 	}
@@ -419,9 +419,9 @@ start_all(struct frame *f, int n)
 	for (int i = 0; i < n; i++)
 		f->results = jv_array_set(f->results, i, jv_null());
 	if (cur(f)->type == FS_MAP)
-		fx_hist(f->x, "MapStateStarted", JV_OBJECT(jv_string("length"), jv_number(n)));
+		FX_HIST(f->x, "MapStateStarted", JV_OBJECT(jv_string("length"), jv_number(n)));
 	else
-		fx_hist(f->x, "ParallelStateStarted", jv_invalid());
+		FX_HIST(f->x, "ParallelStateStarted", jv_invalid());
 	if (n == 0) {
 		f->resume = R_KIDS_DONE;
 		return S_CONT;
@@ -678,7 +678,7 @@ kids_done(struct frame *f)
 	char type[32];
 	snprintf(type, sizeof type, "%sState%s", type_names[cur(f)->type],
 	    f->fail_set ? "Failed" : "Succeeded");
-	fx_hist(f->x, type, jv_invalid());
+	FX_HIST(f->x, type, jv_invalid());
 	if (f->fail_set) {
 		jv_free(r);
 		return on_error(f);
@@ -728,7 +728,7 @@ fx_kid_done(struct frame *p, int idx, int ok, jv out, const struct ferr *e)
 	p->running--;
 	p->finished++;
 	if (cur(p)->type == FS_MAP)
-		fx_hist(p->x, ok ? "MapIterationSucceeded" : "MapIterationFailed",
+		FX_HIST(p->x, ok ? "MapIterationSucceeded" : "MapIterationFailed",
 		    JV_OBJECT(jv_string("name"), jv_string(cur(p)->name), jv_string("index"),
 		    jv_number(idx)));
 	if (ok) {

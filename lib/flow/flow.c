@@ -197,7 +197,7 @@ start(struct flow *fl, jv input, const char *name)
 	buf_printf(&b, "%s%s", fl->exec_prefix, name);
 	struct fexec *x = fx_exec_new(fl, b.p, clock_now_ms(), input);
 	buf_free(&b);
-	fx_hist(x, "ExecutionStarted", JV_OBJECT(jv_string("input"), fx_text(input),
+	FX_HIST(x, "ExecutionStarted", JV_OBJECT(jv_string("input"), fx_text(input),
 	    jv_string("inputDetails"), JV_OBJECT(jv_string("truncated"), jv_false()),
 	    jv_string("roleArn"), jv_string(fl->role_arn),
 	    jv_string("stateMachineArn"), jv_string(fl->sm_arn)));
