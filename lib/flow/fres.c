@@ -311,17 +311,6 @@ start_function(struct fres *rs, struct ftask *t, const char *name, size_t len,
 	return 0;
 }
 
-/* Unlinks t from the task list (not freed). */
-static void
-unlink_task(struct fres *rs, struct ftask *t)
-{
-	for (struct ftask **p = &rs->tasks; *p != NULL; p = &(*p)->next)
-		if (*p == t) {
-			*p = t->next;
-			return;
-		}
-}
-
 static int
 start_service(struct fres *rs, struct ftask *t, const char *resource, const char *input,
     size_t n, struct ferr *f)
@@ -369,11 +358,9 @@ fres_start(struct fres *rs, const char *resource, const char *input, size_t n,
 		const char *name = lambda_name(resource, &len);
 		rc = start_function(rs, t, name, len, input, n, f);
 	}
-	if (rc != 0) {
-		unlink_task(rs, t);
-		task_free(t);
-	}
-	return rc;
+	if (rc != 0)
+		fres_task_fail(t, f);	/* a task's failure, told through done */
+	return 0;
 }
 
 /* Parked tasks whose function has a free slot go now, oldest first. */

@@ -219,7 +219,7 @@ test_invoke(struct fres *r)
 	    0, &o);
 	CHECK_STR(o.f.error, "MyError");
 	run1(r, "arn:aws:states:::lambda:invoke", "{\"FunctionName\":\"ghost\"}", 0, &o);
-	CHECK(o.got == -1);
+	CHECK(o.got == 1 && !o.ok);
 	CHECK_STR(o.f.error, "Lambda.ResourceNotFoundException");
 	CHECK(strstr(o.f.cause, "Function not found: arn:aws:lambda:") != NULL);
 }
@@ -278,7 +278,7 @@ test_sqs(struct fres *r)
 	CHECK(o.ok);
 	run1(r, "arn:aws:states:::sqs:sendMessage", "{\"QueueUrl\":\"nosuch\",\"MessageBody\":\"x\"}",
 	    0, &o);
-	CHECK(o.got == -1);
+	CHECK(o.got == 1 && !o.ok);
 	CHECK_STR(o.f.error, "SQS.QueueDoesNotExistException");
 }
 
@@ -295,7 +295,7 @@ test_events(struct fres *r)
 	CHECK(strstr(o.res, "{\"Entries\":[{\"EventId\":\"") == o.res);
 	run1(r, "arn:aws:states:::events:putEvents", "{\"Entries\":[{\"Detail\":{},"
 	    "\"Source\":\"shop\"}]}", 0, &o);
-	CHECK(o.got == -1);
+	CHECK(o.got == 1 && !o.ok);
 	CHECK_STR(o.f.error, "EventBridge.FailedEntry");
 	CHECK_STR(field(o.f.cause, "FailedEntryCount"), "1");
 }
@@ -363,6 +363,18 @@ main(void)
 	test_events(r);
 	fres_close(r);
 	check_routed();
+
+	/* The function's own timeout (no TimeoutSeconds): Lambda.Unknown, as
+	 * the developer guide names a Lambda function's timeout. */
+	char *slow[1] = { fn[1] };
+	struct fres_opts os = { .functions = slow, .nfunctions = 1, .jobs = 1, .timeout_ms = 300,
+		.done = on_done };
+	CHECK(fres_open(&os, &r, &e) == 0);
+	struct outc out;
+	run1(r, "exe", "{\"sleep\":1}", 0, &out);
+	CHECK_STR(out.f.error, "Lambda.Unknown");
+	CHECK(strstr(out.f.cause, "Task timed out after 0.30 seconds") != NULL);
+	fres_close(r);
 
 	/* A bad binding is refused before anything runs. */
 	char *bad[1] = { (char *)"x=ftp:nope" };
