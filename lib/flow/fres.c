@@ -491,13 +491,15 @@ fres_close(struct fres *rs)
 	/* Every task still running ends (done is called), abandoned ones too. */
 	while (fn_busy_any(rs) || rs->tasks != NULL)
 		fres_pump(rs, 100);
+	/* The bus first: a runner's end kills every child of ours that is
+	 * not its own, and a bus exec target's must finish first. */
+	fres_svc_close(rs->svc);
 	for (int i = 0; i < rs->nb; i++) {
 		if (rs->b[i].r != NULL)
 			fn_finish(rs->b[i].r, &e);
 		free(rs->b[i].name);
 		words_free(rs->b[i].argv);
 	}
-	fres_svc_close(rs->svc);
 	free(rs->b);
 	free(rs->runners);
 	free(rs);
