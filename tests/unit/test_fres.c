@@ -18,6 +18,7 @@
 #include "core/clock.h"
 #include "core/digest.h"
 #include "core/err.h"
+#include "core/json.h"
 #include "core/jx.h"
 #include "flow/fres.h"
 #include "queue/queue.h"
@@ -316,11 +317,50 @@ check_routed(void)
 		fclose(f);
 }
 
+/* "test_fres run RESOURCE INPUT [NAME=URI...]" (tests/fres.bats): one
+ * task, its result or {"Error","Cause"} on stdout; $FRES_RULES is
+ * --rules.  Exit 0 when it succeeded, 1 when it failed, 2 when fres
+ * could not open. */
+static int
+drive(int argc, char **argv)
+{
+	struct fres_opts o = { .functions = argv + 3, .nfunctions = argc - 3, .jobs = 1,
+		.rules = getenv("FRES_RULES"), .done = on_done };
+	struct fres *r;
+	struct ev_err e;
+	struct outc *out = calloc(1, sizeof *out);
+
+	if (fres_open(&o, &r, &e) != 0) {
+		fprintf(stderr, "test_fres: %s\n", e.msg);
+		return 2;
+	}
+	run1(r, argv[1], argv[2], 0, out);
+	fres_close(r);
+	struct buf b = { 0 };
+	if (out->got == 1 && out->ok) {
+		buf_adds(&b, out->res);
+	} else {
+		buf_adds(&b, "{\"Error\":");
+		json_add_string(&b, out->f.error, strlen(out->f.error));
+		buf_adds(&b, ",\"Cause\":");
+		json_add_string(&b, out->f.cause, strlen(out->f.cause));
+		buf_addc(&b, '}');
+	}
+	printf("%.*s\n", (int)b.n, b.p);
+	buf_free(&b);
+	int rc = out->got == 1 && out->ok ? 0 : 1;
+	free(out);
+	return rc;
+}
+
 int
-main(void)
+main(int argc, char **argv)
 {
 	char top[4096], dir[] = "/tmp/test_fres.XXXXXX", fn[6][4200];
 	int port;
+
+	if (argc >= 4 && strcmp(argv[1], "run") == 0)
+		return drive(argc - 1, argv + 1);
 
 	signal(SIGPIPE, SIG_IGN);
 	CHECK(getcwd(top, sizeof top) != NULL);
