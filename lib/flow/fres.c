@@ -98,7 +98,7 @@ parse_binding(const char *spec, struct fbind *b, struct ev_err *e)
 				return err_set(e, EV_USAGE, "--function '%s': nothing after '%s'",
 				    spec, schemes[i]);
 			if (i == 2 || i == 3)
-				return 0;
+				return 0;	/* jq: and url: take the rest as it is */
 			if ((b->argv = words_split(rest, &why)) == NULL)
 				return err_set(e, EV_USAGE, "--function '%s': %s", spec, why);
 			return 0;
