@@ -311,6 +311,20 @@ start_function(struct fres *rs, struct ftask *t, const char *name, size_t len,
 	return 0;
 }
 
+/* InvocationType Event: the task ends now with Lambda's 202, and the
+ * function runs on unseen (its end, even a failure, is not the task's). */
+static void
+accept_async(struct fres *rs, struct ftask *t)
+{
+	struct ftask *told = fres_task_new(rs, t->tag);
+
+	fres_invoke_accepted(&told->res);
+	told->ok = 1;
+	told->state = FT_DONE;
+	t->silent = 1;
+	t->deadline = 0;
+}
+
 static int
 start_service(struct fres *rs, struct ftask *t, const char *resource, const char *input,
     size_t n, struct ferr *f)
@@ -324,12 +338,15 @@ start_service(struct fres *rs, struct ftask *t, const char *resource, const char
 	else {
 		struct buf payload = { 0 };
 		char *name = NULL;
-		rc = fres_invoke_args(input, n, &name, &payload, f);
+		int async = 0;
+		rc = fres_invoke_args(input, n, &name, &payload, &async, f);
 		t->invoke = 1;
 		if (rc == 0)
 			rc = start_function(rs, t, name, strlen(name), payload.p, payload.n, f);
 		free(name);
 		buf_free(&payload);
+		if (rc == 0 && async)
+			accept_async(rs, t);
 		return rc;
 	}
 	if (rc == 0) {
@@ -388,7 +405,8 @@ expire(struct fres *rs, int64_t now)
 	int64_t next = -1;
 
 	for (struct ftask *t = rs->tasks; t != NULL; t = t->next) {
-		if ((t->state != FT_RUNNING && t->state != FT_PARKED) || t->deadline == 0)
+		if ((t->state != FT_RUNNING && t->state != FT_PARKED) || t->deadline == 0 ||
+		    t->silent)
 			continue;
 		if (t->deadline > now) {
 			if (next < 0 || t->deadline < next)
@@ -451,7 +469,7 @@ running(const struct fres *rs)
 	int n = 0;
 
 	for (const struct ftask *t = rs->tasks; t != NULL; t = t->next)
-		n += t->state == FT_RUNNING || t->state == FT_PARKED;
+		n += (t->state == FT_RUNNING || t->state == FT_PARKED) && !t->silent;
 	return n;
 }
 

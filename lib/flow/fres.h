@@ -2,7 +2,8 @@
  * bound with --function NAME=URI and run by fn's runner (exec:, worker:,
  * jq:, url:, runtime:), arn:aws:states:::lambda:invoke (the Payload /
  * StatusCode wrapper), arn:aws:states:::sqs:sendMessage and
- * arn:aws:states:::events:putEvents.
+ * arn:aws:states:::events:putEvents.  lambda:invoke with InvocationType
+ * Event ends at once with Lambda's 202 and lets the function run on.
  *
  * Tasks are started and end later: the interpreter starts them, pumps,
  * and hears each end through opts.done, all in one thread.

@@ -220,6 +220,15 @@ test_invoke(struct fres *r)
 	run1(r, "arn:aws:states:::lambda:invoke", "{\"FunctionName\":\"exe\",\"Payload\":{\"fail\":1}}",
 	    0, &o);
 	CHECK_STR(o.f.error, "MyError");
+	/* InvocationType Event: Lambda's 202 at once; the function runs on,
+	 * not counted as a running task. */
+	run1(r, "arn:aws:states:::lambda:invoke", "{\"FunctionName\":\"exe\",\"InvocationType\":"
+	    "\"Event\",\"Payload\":{\"long\":1}}", 0, &o);
+	CHECK(o.got == 1 && o.ok);
+	CHECK_STR(field(o.res, "StatusCode"), "202");
+	CHECK_STR(field(o.res, "Payload"), "\"\"");
+	CHECK(strstr(o.res, "\"HttpStatusCode\":202") != NULL);
+	CHECK(fres_pump(r, 0) == 0);
 	run1(r, "arn:aws:states:::lambda:invoke", "{\"FunctionName\":\"ghost\"}", 0, &o);
 	CHECK(o.got == 1 && !o.ok);
 	CHECK_STR(o.f.error, "Lambda.ResourceNotFoundException");
