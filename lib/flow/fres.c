@@ -98,7 +98,7 @@ parse_binding(const char *spec, struct fbind *b, struct ev_err *e)
 				return err_set(e, EV_USAGE, "--function '%s': nothing after '%s'",
 				    spec, schemes[i]);
 			if (i == 2 || i == 3)
-				return 0;
+				return 0;	/* jq: and url: take the rest as it is */
 			if ((b->argv = words_split(rest, &why)) == NULL)
 				return err_set(e, EV_USAGE, "--function '%s': %s", spec, why);
 			return 0;
@@ -311,15 +311,18 @@ start_function(struct fres *rs, struct ftask *t, const char *name, size_t len,
 	return 0;
 }
 
-/* Unlinks t from the task list (not freed). */
+/* InvocationType Event: the task ends now with Lambda's 202, and the
+ * function runs on unseen (its end, even a failure, is not the task's). */
 static void
-unlink_task(struct fres *rs, struct ftask *t)
+accept_async(struct fres *rs, struct ftask *t)
 {
-	for (struct ftask **p = &rs->tasks; *p != NULL; p = &(*p)->next)
-		if (*p == t) {
-			*p = t->next;
-			return;
-		}
+	struct ftask *told = fres_task_new(rs, t->tag);
+
+	fres_invoke_accepted(&told->res);
+	told->ok = 1;
+	told->state = FT_DONE;
+	t->silent = 1;
+	t->deadline = 0;
 }
 
 static int
@@ -335,12 +338,15 @@ start_service(struct fres *rs, struct ftask *t, const char *resource, const char
 	else {
 		struct buf payload = { 0 };
 		char *name = NULL;
-		rc = fres_invoke_args(input, n, &name, &payload, f);
+		int async = 0;
+		rc = fres_invoke_args(input, n, &name, &payload, &async, f);
 		t->invoke = 1;
 		if (rc == 0)
 			rc = start_function(rs, t, name, strlen(name), payload.p, payload.n, f);
 		free(name);
 		buf_free(&payload);
+		if (rc == 0 && async)
+			accept_async(rs, t);
 		return rc;
 	}
 	if (rc == 0) {
@@ -369,11 +375,9 @@ fres_start(struct fres *rs, const char *resource, const char *input, size_t n,
 		const char *name = lambda_name(resource, &len);
 		rc = start_function(rs, t, name, len, input, n, f);
 	}
-	if (rc != 0) {
-		unlink_task(rs, t);
-		task_free(t);
-	}
-	return rc;
+	if (rc != 0)
+		fres_task_fail(t, f);	/* a task's failure, told through done */
+	return 0;
 }
 
 /* Parked tasks whose function has a free slot go now, oldest first. */
@@ -401,7 +405,8 @@ expire(struct fres *rs, int64_t now)
 	int64_t next = -1;
 
 	for (struct ftask *t = rs->tasks; t != NULL; t = t->next) {
-		if ((t->state != FT_RUNNING && t->state != FT_PARKED) || t->deadline == 0)
+		if ((t->state != FT_RUNNING && t->state != FT_PARKED) || t->deadline == 0 ||
+		    t->silent)
 			continue;
 		if (t->deadline > now) {
 			if (next < 0 || t->deadline < next)
@@ -464,7 +469,7 @@ running(const struct fres *rs)
 	int n = 0;
 
 	for (const struct ftask *t = rs->tasks; t != NULL; t = t->next)
-		n += t->state == FT_RUNNING || t->state == FT_PARKED;
+		n += (t->state == FT_RUNNING || t->state == FT_PARKED) && !t->silent;
 	return n;
 }
 
@@ -504,13 +509,15 @@ fres_close(struct fres *rs)
 	/* Every task still running ends (done is called), abandoned ones too. */
 	while (fn_busy_any(rs) || rs->tasks != NULL)
 		fres_pump(rs, 100);
+	/* The bus first: a runner's end kills every child of ours that is
+	 * not its own, and a bus exec target's must finish first. */
+	fres_svc_close(rs->svc);
 	for (int i = 0; i < rs->nb; i++) {
 		if (rs->b[i].r != NULL)
 			fn_finish(rs->b[i].r, &e);
 		free(rs->b[i].name);
 		words_free(rs->b[i].argv);
 	}
-	fres_svc_close(rs->svc);
 	free(rs->b);
 	free(rs->runners);
 	free(rs);

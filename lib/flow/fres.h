@@ -2,10 +2,23 @@
  * bound with --function NAME=URI and run by fn's runner (exec:, worker:,
  * jq:, url:, runtime:), arn:aws:states:::lambda:invoke (the Payload /
  * StatusCode wrapper), arn:aws:states:::sqs:sendMessage and
- * arn:aws:states:::events:putEvents.
+ * arn:aws:states:::events:putEvents.  lambda:invoke with InvocationType
+ * Event ends at once with Lambda's 202 and lets the function run on.
  *
  * Tasks are started and end later: the interpreter starts them, pumps,
- * and hears each end through opts.done, all in one thread. */
+ * and hears each end through opts.done, all in one thread.
+ *
+ * Errors are named as Step Functions names them: a function's typed
+ * error (SPEC 5) by its errorType, with the error object as the cause
+ * (Runtime.ExitError for a handler that exits non-zero without one); its
+ * own timeout (timeout_ms) Lambda.Unknown; a Task's TimeoutSeconds
+ * States.Timeout, with no cause; an unknown FunctionName
+ * Lambda.ResourceNotFoundException; a queue that does not exist
+ * SQS.QueueDoesNotExistException, other SQS failures
+ * SQS.AmazonSQSException; a PutEvents entry that failed
+ * EventBridge.FailedEntry (the cause: the answer's Entries).  A
+ * putEvents entry whose EventBusName is events://REGION/BUS goes to
+ * EventBridge; any other is routed through --rules. */
 #ifndef EVKIT_FRES_H
 #define EVKIT_FRES_H
 
@@ -43,7 +56,9 @@ const char *fres_check(const struct fres *r, const char *resource);
 /* Starts one task of resource with its effective input (compact JSON).
  * timeout_ms: the state's TimeoutSeconds, 0 for none (then it fails with
  * States.Timeout).  0, or -1 with f when it cannot start at all (done is
- * not called then). */
+ * not called then): a resource fres_check refuses.  Every other end,
+ * failures at once included (an unknown FunctionName, a queue that does
+ * not exist), comes through done from fres_pump. */
 int fres_start(struct fres *r, const char *resource, const char *input, size_t n,
     int64_t timeout_ms, void *tag, struct ferr *f);
 

@@ -22,7 +22,8 @@ struct ftask {
 	struct fbind *b;	/* the function, or NULL (a service call) */
 	void *tag;
 	int invoke;		/* lambda:invoke: the result is wrapped */
-	int silent;		/* its end was told already (a timeout) */
+	int silent;		/* its end was told already (a timeout, an Event
+				 * invocation's 202): not told again, not counted */
 	enum ft_state state;
 	int64_t deadline;	/* monotonic ms, 0: none */
 	char *input;		/* FT_PARKED: what to submit */
@@ -49,10 +50,13 @@ int fres_sqs_send(struct fres_svc *s, const char *input, size_t n, struct buf *o
     struct ferr *f);
 int fres_events_put(struct fres_svc *s, const char *input, size_t n, struct buf *out,
     struct ferr *f);
-/* lambda:invoke: the FunctionName's function name (a new string) and
- * the payload to call it with (out), or -1 with f. */
+/* lambda:invoke: the FunctionName's function name (a new string), the
+ * payload to call it with, and whether InvocationType is Event; or -1
+ * with f. */
 int fres_invoke_args(const char *input, size_t n, char **name, struct buf *payload,
-    struct ferr *f);
+    int *async, struct ferr *f);
+/* An Event invocation's answer (StatusCode 202, an empty Payload). */
+void fres_invoke_accepted(struct buf *out);
 /* The Payload/StatusCode wrapper around a function's result. */
 void fres_invoke_wrap(const char *res, size_t n, struct buf *out);
 /* A function's error object (SPEC 5) as Step Functions names it. */

@@ -127,7 +127,8 @@ dump(jv v, struct buf *out)
 }
 
 int
-fres_invoke_args(const char *input, size_t n, char **name, struct buf *payload, struct ferr *f)
+fres_invoke_args(const char *input, size_t n, char **name, struct buf *payload, int *async,
+    struct ferr *f)
 {
 	struct ev_err e;
 	jv in;
@@ -149,6 +150,9 @@ fres_invoke_args(const char *input, size_t n, char **name, struct buf *payload, 
 	*name = xstrdup(at);
 	(*name)[strcspn(*name, ":")] = '\0';
 	jv_free(fn);
+	jv it = member(jv_copy(in), "InvocationType");
+	*async = jv_get_kind(it) == JV_KIND_STRING && strcmp(jv_string_value(it), "Event") == 0;
+	jv_free(it);
 	jv p = member(in, "Payload");
 	buf_reset(payload);
 	if (jv_is_valid(p))
@@ -171,7 +175,7 @@ http_date(char out[40])
 /* "SdkHttpMetadata" and "SdkResponseMetadata", as Step Functions' service
  * integrations add them to an answer; len is the body's length. */
 static void
-sdk_metadata(struct buf *b, size_t len, int lambda)
+sdk_metadata(struct buf *b, size_t len, int lambda, int status)
 {
 	char id[37], date[40], cl[24];
 
@@ -181,17 +185,26 @@ sdk_metadata(struct buf *b, size_t len, int lambda)
 	buf_printf(b, "\"SdkHttpMetadata\":{\"AllHttpHeaders\":{\"Connection\":[\"keep-alive\"],"
 	    "\"Content-Length\":[\"%s\"],\"Content-Type\":[\"%s\"],\"Date\":[\"%s\"],",
 	    cl, lambda ? "application/json" : "application/x-amz-json-1.0", date);
-	if (lambda)
+	if (lambda && status == 200)
 		buf_adds(b, "\"X-Amz-Executed-Version\":[\"$LATEST\"],"
 		    "\"x-amzn-Remapped-Content-Length\":[\"0\"],");
 	buf_printf(b, "\"x-amzn-RequestId\":[\"%s\"]},\"HttpHeaders\":{\"Connection\":\"keep-alive\","
 	    "\"Content-Length\":\"%s\",\"Content-Type\":\"%s\",\"Date\":\"%s\",", id, cl,
 	    lambda ? "application/json" : "application/x-amz-json-1.0", date);
-	if (lambda)
+	if (lambda && status == 200)
 		buf_adds(b, "\"X-Amz-Executed-Version\":\"$LATEST\","
 		    "\"x-amzn-Remapped-Content-Length\":\"0\",");
-	buf_printf(b, "\"x-amzn-RequestId\":\"%s\"},\"HttpStatusCode\":200},"
-	    "\"SdkResponseMetadata\":{\"RequestId\":\"%s\"}", id, id);
+	buf_printf(b, "\"x-amzn-RequestId\":\"%s\"},\"HttpStatusCode\":%d},"
+	    "\"SdkResponseMetadata\":{\"RequestId\":\"%s\"}", id, status, id);
+}
+
+void
+fres_invoke_accepted(struct buf *out)
+{
+	buf_reset(out);
+	buf_adds(out, "{\"Payload\":\"\",");
+	sdk_metadata(out, 0, 1, 202);
+	buf_adds(out, ",\"StatusCode\":202}");
 }
 
 void
@@ -201,7 +214,7 @@ fres_invoke_wrap(const char *res, size_t n, struct buf *out)
 	buf_adds(out, "{\"ExecutedVersion\":\"$LATEST\",\"Payload\":");
 	buf_add(out, res, n);
 	buf_addc(out, ',');
-	sdk_metadata(out, n, 1);
+	sdk_metadata(out, n, 1, 200);
 	buf_adds(out, ",\"StatusCode\":200}");
 }
 
@@ -416,7 +429,7 @@ fres_sqs_send(struct fres_svc *s, const char *input, size_t n, struct buf *out, 
 		buf_printf(out, "\"MessageId\":\"%s\",", sent.id[0] != '\0' ? sent.id : q->id);
 		if (sent.seq[0] != '\0')
 			buf_printf(out, "\"SequenceNumber\":\"%s\",", sent.seq);
-		sdk_metadata(out, out->n - at, 0);
+		sdk_metadata(out, out->n - at, 0, 200);
 		buf_addc(out, '}');
 	}
 	sqs_msg_free(&m);
@@ -609,7 +622,7 @@ fres_events_put(struct fres_svc *s, const char *input, size_t n, struct buf *out
 	}
 	size_t at = out->n;
 	buf_printf(out, "{\"Entries\":[%.*s],\"FailedEntryCount\":0,", (int)res.n, res.p);
-	sdk_metadata(out, out->n - at, 0);
+	sdk_metadata(out, out->n - at, 0, 200);
 	buf_addc(out, '}');
 	buf_free(&res);
 	return 0;

@@ -757,6 +757,9 @@ release(struct fn_runner *r)
 	free(r->owners);
 	if (r->rt != NULL)
 		fn_rt_close(r);
+#ifdef __linux__
+	fn_keeper_forget(r);
+#endif
 	free(r->wk);
 	proc_env_free(&r->env);
 	for (struct fn_runner **p = &dying; *p != NULL; p = &(*p)->next_open)

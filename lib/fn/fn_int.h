@@ -129,7 +129,9 @@ enum { FN_TRACE_MAX = 500, FN_ENV_ENTRY_MAX = FN_TRACE_MAX + 32 };
 
 /* fn_keeper.c (Linux): the one process that starts handlers (see there).
  * spawn (entry: "NAME=VALUE" to add, or "") returns 0 or an errno; exit returns 1 with the next ended
- * handler, 0 when none, -1 when r never had a keeper; kill returns -1 when there is no keeper; fd is
+ * handler; 0 when none and r's handlers may end as our own children (its
+ * keeper was lost or stopped: reap them); -1 when none and no child of
+ * ours is r's (its keeper runs, or it never had one); kill returns -1 when there is no keeper; fd is
  * r's keeper's socket, readable when it has news (-1: none).  Each
  * runner has its keeper, started by its first spawn. */
 int fn_keeper_spawn(const struct fn_runner *r, const char *entry, int fd0, int fd1, pid_t *pid);
@@ -137,6 +139,9 @@ int fn_keeper_fd(const struct fn_runner *r);
 int fn_keeper_kill(pid_t pid);
 int fn_keeper_exit(const struct fn_runner *r, pid_t *pid, int *status, struct rusage *ru);
 void fn_keeper_stop(const struct fn_runner *r);
+void fn_keeper_forget(const struct fn_runner *r);
+/* Whether r ever started a keeper (spawned a handler). */
+int fn_keeper_known(const struct fn_runner *r);
 /* Whether pid is a runner's keeper (not an orphan to kill). */
 int fn_keeper_is(pid_t pid);
 

@@ -472,6 +472,12 @@ fn_keeper_kill(pid_t pid)
 }
 
 int
+fn_keeper_known(const struct fn_runner *r)
+{
+	return kp_of(r, 0) != NULL;
+}
+
+int
 fn_keeper_is(pid_t pid)
 {
 	for (size_t i = 0; i < nkps; i++)
@@ -493,7 +499,7 @@ fn_keeper_exit(const struct fn_runner *r, pid_t *pid, int *status, struct rusage
 		lost(k);
 	if (got <= 0) {
 		if (k->npend == 0)
-			return 0;
+			return k->sock >= 0 ? -1 : 0;
 		m = k->pend[0];
 		memmove(k->pend, k->pend + 1, --k->npend * sizeof *k->pend);
 	}
@@ -503,6 +509,8 @@ fn_keeper_exit(const struct fn_runner *r, pid_t *pid, int *status, struct rusage
 	return 1;
 }
 
+/* The entry stays (sock -1): what the keeper left comes back to us, and
+ * is reaped here from now on (fn_proc_orphans). */
 void
 fn_keeper_stop(const struct fn_runner *r)
 {
@@ -512,10 +520,24 @@ fn_keeper_stop(const struct fn_runner *r)
 		return;
 	if (k->sock >= 0) {
 		close(k->sock);
+		k->sock = -1;
 		while (waitpid(k->pid, NULL, 0) < 0 && errno == EINTR)
 			;
 	}
 	free(k->pend);
+	k->pend = NULL;
+	k->npend = k->cappend = 0;
+}
+
+/* r is freed: its entry goes (another runner may get its address). */
+void
+fn_keeper_forget(const struct fn_runner *r)
+{
+	struct kp *k = kp_of(r, 0);
+
+	if (k == NULL)
+		return;
+	fn_keeper_stop(r);
 	*k = kps[--nkps];
 	if (nkps == 0) {
 		free(kps);

@@ -263,8 +263,9 @@ static int
 next_exit(const struct fn_runner *r, pid_t *pid, int *status, struct rusage *ru)
 {
 #ifdef __linux__
-	/* A runner that never spawned (jq, url) has no child of its own:
-	 * what ends is another's (a second runner's keeper, say). */
+	/* While r's keeper runs, or when it never had one (jq, url), no
+	 * child of ours is r's: what ends is another's (a second runner's
+	 * keeper, a bus exec target's child), never to be reaped here. */
 	int got = fn_keeper_exit(r, pid, status, ru);
 	if (got != 0)
 		return got > 0;
@@ -428,6 +429,12 @@ fn_proc_orphans(struct fn_runner *r, int final)
 	 * read on every round. */
 	if (!final && clock_mono_ms() >= orphans_until)
 		return;
+#ifdef __linux__
+	/* A runner that never spawned has no orphans: the children we have
+	 * are another's (a second runner's, the caller's own). */
+	if (!fn_keeper_known(r))
+		return;
+#endif
 
 	while (kill_adopted(r) > 0 && final && clock_mono_ms() < until) {
 		while (fn_proc_reap(r) != NULL)
