@@ -396,3 +396,15 @@ invalid() {
 	assert_output '"Flaky"'
 	assert_equal "$(nlines calls)" 3
 }
+
+@test "the whole context object: \$\$ gives Execution, State and StateMachine; a Map's ItemSelector adds Map.Item" {
+	machine c '{"StartAt":"A","States":{"A":{"Type":"Pass","Parameters":{"c.$":"$$"},"OutputPath":"$.c","Next":"M"},
+	  "M":{"Type":"Map","ItemsPath":"$.Execution.Input.xs","ItemSelector":{"all.$":"$$","sm.$":"$$.StateMachine.Name"},
+	  "ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"End":true}}}'
+	run fnflow --name e c.json <<< '{"xs":[7]}'
+	assert_success
+	assert_equal "$(jq -c '.[0] | [(.all | keys), .all.Map.Item, .all.State.Name, .all.Execution.Name, .sm]' <<< "$output")" \
+	    '[["Execution","Map","State","StateMachine"],{"Index":0,"Value":7},"M","e","c"]'
+	assert_equal "$(jq -c '.[0].all.Execution | [.Id, .Input, .RoleArn, (.StartTime | test("^20..-..-..T..:..:..\\....Z$"))]' <<< "$output")" \
+	    '["arn:aws:states:us-east-1:000000000000:execution:c:e",{"xs":[7]},"arn:aws:iam::000000000000:role/fnflow",true]'
+}

@@ -600,30 +600,54 @@ load_state(struct ld *l, jv st, struct fstate *s, const struct fmachine *m, jv n
 	}
 }
 
-/* Whether a string in v reads the context object. */
+/* What of the context object the text s reads: FCTX_* bits. */
+static int
+ctx_parts(const char *s)
+{
+	static const struct { const char *name; int part; } parts[] = {
+		{ ".Execution", FCTX_EXECUTION }, { ".StateMachine", FCTX_MACHINE },
+		{ ".State", FCTX_STATE }, { ".Map", 0 }, { ".Task", 0 },
+	};
+	int bits = 0;
+
+	for (const char *p = strstr(s, "$$"); p != NULL; p = strstr(p + 2, "$$")) {
+		size_t i;
+		for (i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+			size_t n = strlen(parts[i].name);
+			if (strncmp(p + 2, parts[i].name, n) == 0 &&
+			    (p[2 + n] == '\0' || p[2 + n] == '.' || p[2 + n] == '[' ||
+			    p[2 + n] == ',' || p[2 + n] == ')' || p[2 + n] == ' '))
+				break;
+		}
+		bits |= i < sizeof parts / sizeof parts[0] ? parts[i].part : FCTX_ALL;
+	}
+	return bits;
+}
+
+/* What of the context object the strings in v read. */
 static int
 reads_ctx(jv v)
 {
-	int found = 0;
+	int bits = 0;
 
 	switch (jv_get_kind(v)) {
 	case JV_KIND_STRING:
-		return strstr(jv_string_value(v), "$$") != NULL;
+		return ctx_parts(jv_string_value(v));
 	case JV_KIND_ARRAY:
-		for (int i = 0; i < jv_array_length(jv_copy(v)) && !found; i++) {
+		for (int i = 0; i < jv_array_length(jv_copy(v)); i++) {
 			jv x = jv_array_get(jv_copy(v), i);
-			found = reads_ctx(x);
+			bits |= reads_ctx(x);
 			jv_free(x);
 		}
-		return found;
+		return bits;
 	case JV_KIND_OBJECT:
-		for (int it = jv_object_iter(v); jv_object_iter_valid(v, it) && !found;
+		for (int it = jv_object_iter(v); jv_object_iter_valid(v, it);
 		    it = jv_object_iter_next(v, it)) {
 			jv x = jv_object_iter_value(v, it);
-			found = reads_ctx(x);
+			bits |= reads_ctx(x);
 			jv_free(x);
 		}
-		return found;
+		return bits;
 	default:
 		return 0;
 	}

@@ -38,24 +38,31 @@ hist_state(struct frame *f, const char *what, jv more)
 	    jv_string(cur(f)->name)), more));
 }
 
-/* The context object of the frame's state, built when a path asks. */
+/* The context object of the frame's state, with the parts its paths
+ * read, built when a path asks. */
 static jv
 ctx_of(struct frame *f)
 {
-	if (jv_is_valid(f->ctx))
-		return f->ctx;
-	if (!cur(f)->uses_ctx)
-		return jv_null();	/* no path of the state reads it */
+	int parts = cur(f)->uses_ctx;
 	char at[25];
 	struct flow *fl = f->x->fl;
-	clock_rfc3339(f->entered_ms, at);
-	jv st = JV_OBJECT(jv_string("EnteredTime"), jv_string(at),
-	    jv_string("Name"), jv_string(cur(f)->name),
-	    jv_string("RetryCount"), jv_number(f->retry_count));
-	jv sm = JV_OBJECT(jv_string("Id"), jv_string(fl->sm_arn),
-	    jv_string("Name"), jv_string(fl->sm_name));
-	f->ctx = JV_OBJECT(jv_string("Execution"), jv_copy(fx_exec_ctx(f->x)),
-	    jv_string("State"), st, jv_string("StateMachine"), sm);
+
+	if (jv_is_valid(f->ctx))
+		return f->ctx;
+	if (parts == 0)
+		return jv_null();	/* no path of the state reads it */
+	f->ctx = jv_object();
+	if (parts & FCTX_EXECUTION)
+		f->ctx = jv_object_set(f->ctx, jv_string("Execution"), jv_copy(fx_exec_ctx(f->x)));
+	if (parts & FCTX_STATE) {
+		clock_rfc3339(f->entered_ms, at);
+		f->ctx = jv_object_set(f->ctx, jv_string("State"), JV_OBJECT(jv_string("EnteredTime"),
+		    jv_string(at), jv_string("Name"), jv_string(cur(f)->name),
+		    jv_string("RetryCount"), jv_number(f->retry_count)));
+	}
+	if (parts & FCTX_MACHINE)
+		f->ctx = jv_object_set(f->ctx, jv_string("StateMachine"), JV_OBJECT(jv_string("Id"),
+		    jv_string(fl->sm_arn), jv_string("Name"), jv_string(fl->sm_name)));
 	return f->ctx;
 }
 
@@ -483,13 +490,14 @@ map_items(struct frame *f, jv eff, jv arr, jv *out)
 	jv ctx = jv_copy(ctx_of(f));
 	jv_free(f->ctx);
 	f->ctx = jv_invalid();
+	if (jv_get_kind(ctx) != JV_KIND_OBJECT) {	/* it reads $$.Map alone */
+		jv_free(ctx);
+		ctx = jv_object();
+	}
 	for (int i = 0; i < n && rc == 0; i++) {
 		jv item = jv_array_get(jv_copy(arr), i), v;
-		if (jv_get_kind(ctx) == JV_KIND_OBJECT)
-			ctx = jv_object_set(ctx, jv_string("Map"), JV_OBJECT(jv_string("Item"),
-			    JV_OBJECT(jv_string("Index"), jv_number(i), jv_string("Value"), item)));
-		else
-			jv_free(item);
+		ctx = jv_object_set(ctx, jv_string("Map"), JV_OBJECT(jv_string("Item"),
+		    JV_OBJECT(jv_string("Index"), jv_number(i), jv_string("Value"), item)));
 		struct fscope sc = { .input = eff, .ctx = ctx, .vars = f->vars };
 		if ((rc = ftmpl_apply(s->item_selector, &sc, "ItemSelector", &v, &f->err)) == 0)
 			*out = jv_array_append(*out, v);

@@ -15,6 +15,9 @@
  * an absent one (NULL, meaning "$"). */
 extern const char fdef_null[];
 
+/* Parts of the context object a state reads ($$.Map is made apart). */
+enum { FCTX_EXECUTION = 1, FCTX_STATE = 2, FCTX_MACHINE = 4, FCTX_ALL = 7 };
+
 enum fst_type { FS_PASS, FS_TASK, FS_CHOICE, FS_WAIT, FS_SUCCEED, FS_FAIL, FS_PARALLEL, FS_MAP };
 
 struct fretrier {
@@ -64,7 +67,7 @@ struct fstate {
 	int max_conc;
 	double tol_count, tol_pct;		/* -1: none */
 	const char *max_conc_path, *tol_count_path, *tol_pct_path;
-	int uses_ctx;		/* some string of the state has "$$": build the context object */
+	int uses_ctx;		/* the parts of the context object it reads: FCTX_* */
 };
 
 struct fmachine {
