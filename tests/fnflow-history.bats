@@ -89,3 +89,32 @@ EOF
 	run fnflow --resume --history h p.json in
 	assert_failure 2
 }
+
+@test "SIGTERM stops at once, leaving a long Wait in the history; --resume waits only what is left of it" {
+	cat > w.json <<'EOF'
+{"StartAt": "A", "States": {
+  "A": {"Type": "Pass", "Result": "before", "ResultPath": "$.a", "Next": "W"},
+  "W": {"Type": "Wait", "Seconds": 300, "Next": "B"},
+  "B": {"Type": "Pass", "Result": "after", "ResultPath": "$.b", "End": true}}}
+EOF
+	fnflow --history h --time-scale 0.01 w.json <<< '{"id":1}' > out1 &
+	local pid=$! st=0
+	wait_for "evlog-read h 2>/dev/null | grep -q WaitStateEntered" 20
+	kill -TERM "$pid"
+	wait "$pid" || st=$?
+	assert_equal "$st" 143
+	assert_equal "$(cat out1)" ''
+	# the wait is 3 s scaled, from its recorded entry; a second of it is
+	# gone before --resume, which waits the rest, not 3 s again
+	local entered t0 t1
+	entered=$(evlog-read h | jq -r '.event | select(.type == "WaitStateEntered") | .timestamp')
+	entered=$(( $(date -d "$entered" +%s%N) / 1000000 ))
+	wait_for "[ \$(( \$(date +%s%N) / 1000000 - $entered )) -ge 1000 ]" 10
+	t0=$(( $(date +%s%N) / 1000000 ))
+	run fnflow --history h --resume --time-scale 0.01 w.json
+	t1=$(( $(date +%s%N) / 1000000 ))
+	assert_success
+	assert_output '{"id":1,"a":"before","b":"after"}'
+	[ "$t1" -ge $(( entered + 2900 )) ]
+	[ $(( t1 - t0 )) -lt 2900 ]
+}

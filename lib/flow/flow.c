@@ -10,6 +10,7 @@
 #include "core/clock.h"
 #include "core/jx.h"
 #include "core/msg.h"
+#include "core/sig.h"
 #include "fexec_int.h"
 
 #define INPUT_LIMIT 262144	/* StartExecution's input limit */
@@ -324,11 +325,11 @@ flow_submit(struct flow *fl, const char *input, size_t n, struct ev_err *e)
 		return 0;
 	}
 	release_held(fl, 0);
-	while (fl->running >= fl->o.jobs && fl->fatal_rc == 0) {
+	while (fl->running >= fl->o.jobs && fl->fatal_rc == 0 && !sig_stop) {
 		fx_run_once(fl, 1);
 		emit_done(fl);
 	}
-	if (fl->fatal_rc == 0) {
+	if (fl->fatal_rc == 0 && !sig_stop) {
 		start_named(fl, v, fl->seq, 0);
 		fx_run_once(fl, 0);
 		emit_done(fl);
@@ -344,7 +345,9 @@ int
 flow_finish(struct flow *fl, struct ev_err *e)
 {
 	release_held(fl, 1);
-	while (fl->head != NULL && fl->fatal_rc == 0) {
+	/* A stop request ends the wait: what has not ended is dropped, or
+	 * left in --history for --resume. */
+	while (fl->head != NULL && fl->fatal_rc == 0 && !sig_stop) {
 		fx_run_once(fl, 1);
 		emit_done(fl);
 	}

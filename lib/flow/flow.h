@@ -49,7 +49,8 @@ int flow_submit(struct flow *fl, const char *input, size_t n, struct ev_err *e);
  * end event.  0, or the status with e. */
 int flow_resume(struct flow *fl, struct ev_err *e);
 
-/* Runs every execution to its end.  Returns 0 when all succeeded, 1
+/* Runs every execution to its end, or until a stop signal (sig_stop):
+ * then those still running are dropped.  Returns 0 when all succeeded, 1
  * when any did not, or the status with e when the history could not be
  * written (flow_submit then returns it too). */
 int flow_finish(struct flow *fl, struct ev_err *e);
