@@ -331,11 +331,15 @@ start_service(struct fres *rs, struct ftask *t, const char *resource, const char
 {
 	int rc;
 
-	if (strcmp(resource, "arn:aws:states:::sqs:sendMessage") == 0)
+	if (strcmp(resource, "arn:aws:states:::sqs:sendMessage") == 0) {
 		rc = fres_sqs_send(rs->svc, input, n, &t->res, f);
-	else if (strcmp(resource, "arn:aws:states:::events:putEvents") == 0)
-		rc = fres_events_put(rs->svc, input, n, &t->res, f);
-	else {
+	} else if (strcmp(resource, "arn:aws:states:::events:putEvents") == 0) {
+		const char *arns[2] = {
+			rs->o.execution_arn != NULL ? rs->o.execution_arn(rs->o.ctx, t->tag) : NULL,
+			rs->o.state_machine_arn,
+		};
+		rc = fres_events_put(rs->svc, input, n, arns, &t->res, f);
+	} else {
 		struct buf payload = { 0 };
 		char *name = NULL;
 		int async = 0;

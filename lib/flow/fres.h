@@ -41,6 +41,11 @@ struct fres_opts {
 	void (*done)(void *ctx, void *tag, int ok, const char *res, size_t n,
 	    const struct ferr *f);
 	void *ctx;
+	/* events:putEvents appends the execution's ARN (of the task's tag;
+	 * this may be NULL, or return NULL) and the state machine's (or NULL)
+	 * to each entry's Resources, as Step Functions does. */
+	const char *(*execution_arn)(void *ctx, void *tag);
+	const char *state_machine_arn;
 };
 
 struct fres;

@@ -542,11 +542,18 @@ put_entry(struct fres_svc *s, jv en, char id[128], char why[512])
 	const char *name = err == NULL ? opt_string(en, "EventBusName", &bus) : NULL;
 	if (err == NULL && name != NULL && strncmp(name, "events://", 9) == 0) {
 		struct aws_events *b;
-		struct buf src = { 0 }, dt = { 0 };
+		struct buf src = { 0 }, dt = { 0 }, rs = { 0 };
+		jv r = member(jv_copy(en), "Resources");
+		if (jv_get_kind(r) == JV_KIND_ARRAY && jv_array_length(jv_copy(r)) > 0) {
+			dump(jv_copy(r), &rs);
+			buf_addc(&rs, '\0');
+		}
+		jv_free(r);
 		struct aws_events_entry x = {
 			.source = opt_string(en, "Source", &src),
 			.detail_type = opt_string(en, "DetailType", &dt),
 			.detail = d.p, .detail_len = d.n - 1, .time_ms = -1,
+			.resources = rs.n > 0 ? rs.p : NULL,
 		};
 		if (bus_of(s, name, &b, &e) != 0 || aws_events_put(b, &x, 1, &e) != 0) {
 			snprintf(why, 512, "%.500s", e.msg);
@@ -558,6 +565,7 @@ put_entry(struct fres_svc *s, jv en, char id[128], char why[512])
 			snprintf(id, 128, "%s", x.id);
 		}
 		buf_free(&src);
+		buf_free(&rs);
 		buf_free(&dt);
 	} else if (err == NULL && s->pipe == NULL) {
 		err = "no --rules file to route events to (or an events:// EventBusName)";
@@ -578,8 +586,27 @@ put_entry(struct fres_svc *s, jv en, char id[128], char why[512])
 	return err;
 }
 
+/* en with the ARNs (NULL ones left out) appended to its Resources, as
+ * Step Functions appends the execution's and the state machine's. */
+static jv
+with_arns(jv en, const char *const arns[2])
+{
+	if (jv_get_kind(en) != JV_KIND_OBJECT || (arns[0] == NULL && arns[1] == NULL))
+		return en;
+	jv r = member(jv_copy(en), "Resources");
+	if (jv_get_kind(r) != JV_KIND_ARRAY) {
+		jv_free(r);
+		r = jv_array();
+	}
+	for (int i = 0; i < 2; i++)
+		if (arns[i] != NULL)
+			r = jv_array_append(r, jv_string(arns[i]));
+	return jv_object_set(en, jv_string("Resources"), r);
+}
+
 int
-fres_events_put(struct fres_svc *s, const char *input, size_t n, struct buf *out, struct ferr *f)
+fres_events_put(struct fres_svc *s, const char *input, size_t n, const char *const arns[2],
+    struct buf *out, struct ferr *f)
 {
 	struct ev_err e;
 	jv in;
@@ -600,7 +627,7 @@ fres_events_put(struct fres_svc *s, const char *input, size_t n, struct buf *out
 	int failed = 0;
 	char why[512], id[128];
 	for (int i = 0; i < len; i++) {
-		const char *err = put_entry(s, jv_array_get(jv_copy(ens), i), id, why);
+		const char *err = put_entry(s, with_arns(jv_array_get(jv_copy(ens), i), arns), id, why);
 		buf_adds(&res, i > 0 ? ",{" : "{");
 		if (err != NULL) {
 			failed++;

@@ -45,6 +45,14 @@ on_done(void *ctx, void *tag, int ok, const char *res, size_t n, const struct fe
 		o->f = *f;
 }
 
+static const char *
+exec_arn(void *ctx, void *tag)
+{
+	(void)ctx;
+	(void)tag;
+	return "arn:aws:states:us-east-1:000000000000:execution:m:x1";
+}
+
 /* Starts one task and pumps until it ends (at most 60 s). */
 static void
 run1(struct fres *r, const char *res, const char *in, int64_t tmo, struct outc *o)
@@ -346,6 +354,9 @@ check_routed(void)
 	CHECK_STR(field(line, "source"), "\"shop\"");
 	CHECK_STR(field(line, "detail-type"), "\"placed\"");
 	CHECK_STR(field(line, "detail"), "{\"order\":5}");
+	/* Step Functions appends the execution's and the machine's ARNs. */
+	CHECK_STR(field(line, "resources"), "[\"arn:aws:states:us-east-1:000000000000:execution:m:x1\","
+	    "\"arn:aws:states:us-east-1:000000000000:stateMachine:m\"]");
 	CHECK(f != NULL && fgets(line, sizeof line, f) == NULL);	/* the other did not match */
 	if (f != NULL)
 		fclose(f);
@@ -353,13 +364,14 @@ check_routed(void)
 
 /* "test_fres run RESOURCE INPUT [NAME=URI...]" (tests/fres.bats): one
  * task, its result or {"Error","Cause"} on stdout; $FRES_RULES is
- * --rules.  Exit 0 when it succeeded, 1 when it failed, 2 when fres
+ * --rules, $FRES_SM_ARN the state machine's ARN.  Exit 0 when it succeeded, 1 when it failed, 2 when fres
  * could not open. */
 static int
 drive(int argc, char **argv)
 {
 	struct fres_opts o = { .functions = argv + 3, .nfunctions = argc - 3, .jobs = 1,
-		.rules = getenv("FRES_RULES"), .done = on_done };
+		.rules = getenv("FRES_RULES"), .done = on_done,
+		.state_machine_arn = getenv("FRES_SM_ARN") };
 	struct fres *r;
 	struct ev_err e;
 	struct outc *out = calloc(1, sizeof *out);
@@ -418,7 +430,8 @@ main(int argc, char **argv)
 	snprintf(fn[4], sizeof fn[4], "rt=runtime:sh %s/tests/lib/rt-bootstrap.sh", top);
 	char *fns[5] = { fn[0], fn[1], fn[2], fn[3], fn[4] };
 	struct fres_opts o = { .functions = fns, .nfunctions = 5, .rules = "rules.json", .jobs = 2,
-		.done = on_done };
+		.done = on_done, .execution_arn = exec_arn,
+		.state_machine_arn = "arn:aws:states:us-east-1:000000000000:stateMachine:m" };
 	struct fres *r = NULL;
 	struct ev_err e;
 	int rc = fres_open(&o, &r, &e);
