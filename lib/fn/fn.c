@@ -652,7 +652,11 @@ fn_expire(struct fn_runner *r, void *tag)
 {
 	for (size_t i = 0; i < r->ninv; i++) {
 		struct fn_inv *v = &r->inv[i];
-		if (v->tag == tag && v->state == FN_RUNNING && v->deadline > clock_mono_ms())
+		if (v->tag != tag || v->state != FN_RUNNING)
+			continue;
+		if (r->url != NULL)
+			fn_url_cancel(r, v);	/* settled as a timeout next round */
+		else if (v->deadline > clock_mono_ms())
 			v->deadline = clock_mono_ms();	/* the next round kills it */
 	}
 }

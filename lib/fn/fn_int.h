@@ -178,6 +178,7 @@ void fn_url_close(struct fn_runner *r);
 void fn_url_start(struct fn_runner *r, struct fn_inv *v);
 int fn_url_wait(struct fn_runner *r, struct pollfd *pfd, nfds_t n, int wait_ms);
 int fn_url_done(const struct fn_runner *r, const struct fn_inv *v);
+void fn_url_cancel(struct fn_runner *r, struct fn_inv *v);
 void fn_url_result(struct fn_runner *r, struct fn_inv *v);
 
 /* fn_res.c */

@@ -93,7 +93,8 @@ write_file(const char *path, const char *text)
 	fclose(f);
 }
 
-/* A tiny HTTP function: answers every POST with {"echo":BODY}. */
+/* A tiny HTTP function: answers every POST with {"echo":BODY}, a
+ * process per connection; a body with "slow" in it waits 30 s first. */
 static pid_t
 http_server(int *port)
 {
@@ -110,8 +111,13 @@ http_server(int *port)
 		close(s);
 		return p;
 	}
+	signal(SIGCHLD, SIG_IGN);	/* its children reap themselves */
 	for (;;) {
 		int c = accept(s, NULL, NULL);
+		if (c < 0 || fork() != 0) {
+			close(c);
+			continue;
+		}
 		char req[65536], out[70000];
 		size_t n = 0;
 		ssize_t got;
@@ -125,12 +131,14 @@ http_server(int *port)
 				break;
 			}
 		}
+		if (body != NULL && strstr(body, "slow") != NULL)
+			sleep(30);
 		int bn = snprintf(out + 200, sizeof out - 200, "{\"echo\":%s}", body ? body : "null");
 		int hn = snprintf(out, 200, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
 		    "Content-Length: %d\r\nConnection: close\r\n\r\n", bn);
 		memmove(out + hn, out + 200, (size_t)bn);
 		(void)!write(c, out, (size_t)(hn + bn));
-		close(c);
+		_exit(0);
 	}
 }
 
@@ -202,6 +210,15 @@ test_errors(struct fres *r)
 	CHECK(clock_mono_ms() - t0 < 20000);
 	run1(r, "wk", "{\"sleep\":1}", 300, &o);
 	CHECK_STR(o.f.error, "States.Timeout");
+	/* An HTTP function's request is cancelled: no slot stays taken. */
+	run1(r, "web", "{\"slow\":1}", 300, &o);
+	CHECK_STR(o.f.error, "States.Timeout");
+	run1(r, "web", "{\"slow\":2}", 300, &o);
+	CHECK_STR(o.f.error, "States.Timeout");
+	t0 = clock_mono_ms();
+	run1(r, "web", "{\"h\":2}", 0, &o);
+	CHECK_STR(o.res, "{\"echo\":{\"h\":2}}");
+	CHECK(clock_mono_ms() - t0 < 15000);	/* not after the slow ones' 30 s */
 	/* The worker slot is usable again after its worker was killed. */
 	run1(r, "wk", "9", 0, &o);
 	CHECK_STR(o.res, "{\"w\":9}");
@@ -449,7 +466,9 @@ main(int argc, char **argv)
 	test_no_spin(r);
 	test_sqs(r);
 	test_events(r);
+	int64_t t0 = clock_mono_ms();
 	fres_close(r);
+	CHECK(clock_mono_ms() - t0 < 15000);	/* no wait for what timed out */
 	check_routed();
 
 	/* The function's own timeout (no TimeoutSeconds): Lambda.Unknown, as
