@@ -21,6 +21,7 @@
 #include "core/err.h"
 #include "core/json.h"
 #include "core/jx.h"
+#include "core/sig.h"
 #include "flow/fres.h"
 #include "queue/queue.h"
 #include "unit.h"
@@ -482,6 +483,22 @@ main(int argc, char **argv)
 	CHECK_STR(out.f.error, "Lambda.Unknown");
 	CHECK(strstr(out.f.cause, "Task timed out after 0.30 seconds") != NULL);
 	fres_close(r);
+
+	/* A stop request: fres_close lets the running task end, tells the
+	 * one that never started, each once, and returns. */
+	os.timeout_ms = 5000;
+	CHECK(fres_open(&os, &r, &e) == 0);
+	struct outc sa, sb;
+	memset(&sa, 0, sizeof sa);
+	memset(&sb, 0, sizeof sb);
+	CHECK(fres_start(r, "exe", "{\"nap\":1}", 10, 0, &sa, &sa.f) == 0);
+	CHECK(fres_start(r, "exe", "{\"nap\":2}", 10, 0, &sb, &sb.f) == 0);
+	sig_stop = SIGTERM;
+	fres_close(r);
+	sig_stop = 0;
+	CHECK(sa.got == 1 && sa.ok);
+	CHECK(sb.got == 1 && !sb.ok);
+	CHECK(strstr(sb.f.cause, "stopped") != NULL);
 
 	/* A bad binding is refused before anything runs. */
 	char *bad[1] = { (char *)"x=ftp:nope" };
