@@ -228,7 +228,8 @@ fn_work_done(struct fn_runner *r, struct fn_inv *v)
 		buf_add(&v->out, w->rb.p, w->rb.n < FN_MAX_RESULT ? w->rb.n : FN_MAX_RESULT);
 		v->out_total = w->rb.n;
 	}
-	if (!w->gone)
+	/* only the --report line tells it: /proc costs a read per event */
+	if (!w->gone && r->report != NULL)
 		v->ru.ru_maxrss = fn_work_peak_kib(w->pid);
 	w->v = NULL;
 	w->uses++;
