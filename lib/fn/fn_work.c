@@ -167,6 +167,9 @@ fn_work_read(struct fn_inv *v)
 		buf_add(&w->rb, tmp, got);
 		if (!v->replied)
 			take_line(v, w);
+		/* answered, and the pipe was emptied: no read just to hear EAGAIN */
+		if (v->replied && got < sizeof tmp)
+			break;
 	}
 	if (!v->replied)
 		take_line(v, w);
