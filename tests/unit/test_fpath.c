@@ -483,6 +483,11 @@ test_choice_timestamps(void)
 	CHECK_STR(choice(V("TimestampEquals", "\"2016-08-18T17:33:00Z\""), "{\"v\": \"2016-08-18t17:33:00Z\"}"), "F");
 	CHECK_STR(choice(V("TimestampEquals", "\"2016-08-18T17:33:00Z\""), "{\"v\": \"2016-08-18T17:33:00\"}"), "F");
 	CHECK_STR(choice(V("TimestampEquals", "\"2016-08-18T17:33:00Z\""), "{\"v\": 1471541580}"), "F");
+	/* Values AWS compares as false (localstack's recorded AWS runs). */
+	CHECK_STR(choice(V("TimestampEquals", "\"2012-10-09T19:00:55Z\""), "{\"v\": \"2023-02-24 12:15:56.832957\"}"), "F");
+	CHECK_STR(choice(V("TimestampEquals", "\"2012-10-09T19:00:55Z\""), "{\"v\": []}"), "F");
+	CHECK_STR(choice(V("TimestampEquals", "\"2012-10-09T19:00:55Z\""), "{\"v\": {\"A\": 0}}"), "F");
+	CHECK_STR(choice(V("TimestampEquals", "\"2012-10-09T19:00:55Z\""), "{\"v\": null}"), "F");
 	CHECK_STR(choice(V("IsTimestamp", "true"), in), "T");
 	CHECK_STR(choice(V("IsTimestamp", "true"), "{\"v\": \"2016-02-30T00:00:00Z\"}"), "F");
 	CHECK_STR(choice(V("IsTimestamp", "true"), "{\"v\": \"2016-08-18T17:33:00z\"}"), "F");
@@ -506,6 +511,10 @@ test_choice_is(void)
 	CHECK_STR(choice(V("IsString", "true"), "{\"v\": [\"x\"]}"), "F");
 	CHECK_STR(choice(V("IsBoolean", "true"), "{\"v\": false}"), "T");
 	CHECK_STR(choice(V("IsBoolean", "false"), "{\"v\": false}"), "F");
+	CHECK_STR(choice(V("IsBoolean", "true"), "{\"v\": 0}"), "F");
+	CHECK_STR(choice(V("IsNull", "true"), "{\"v\": []}"), "F");
+	CHECK_STR(choice(V("IsString", "true"), "{\"v\": \"\"}"), "T");
+	CHECK_STR(choice(V("IsNumeric", "false"), "{\"v\": {}}"), "T");
 	/* A Variable with no value: AWS's States.Runtime cause. */
 	CHECK_STR(choice(V("IsNull", "true"), "{}"),
 	    "States.Runtime: Invalid path '$.v': The choice state's condition path references an invalid value.");
