@@ -224,6 +224,8 @@ test_check(void)
 		CHECK(fpath_check(bad[k], FPATH_PATH) != NULL);
 	}
 	CHECK_STR(fpath_check("$.a(", FPATH_PATH), "a function call (not supported) at character 4");
+	CHECK_STR(fpath_check("$['a', 'b'].v", FPATH_PATH),
+	    "Multi properties can only be used as path leafs at character 1");
 	CHECK(fpath_check("$", FPATH_REFERENCE) == NULL);
 	CHECK(fpath_check("$.a.b", FPATH_REFERENCE) == NULL);
 	CHECK(fpath_check("$['a'][0].b", FPATH_REFERENCE) == NULL);
