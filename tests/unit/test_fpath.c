@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "core/jx.h"
-#include "flow/fintr.h"
 #include "flow/fpath.h"
 #include "unit.h"
 
