@@ -21,6 +21,10 @@ const struct fchoice_op *fchoice_op(const char *name);
 /* Whether s is an RFC 3339 timestamp as AWS takes it; its instant. */
 int fchoice_timestamp(const char *s, long long *sec, long *nsec);
 
+/* -1, 0 or 1 as a[0..la) against b[0..lb), both UTF-8, in Java's order
+ * (UTF-16 code units). */
+int fchoice_strcmp(const char *a, size_t la, const char *b, size_t lb);
+
 /* Whether s matches StringMatches' pattern pat. */
 int fchoice_match(const char *s, const char *pat);
 

@@ -406,6 +406,15 @@ test_choice_strings(void)
 	CHECK_STR(choice(V("StringGreaterThanEquals", "\"b\""), in), "T");
 	CHECK_STR(choice(V("StringGreaterThanEquals", "\"bb\""), in), "F");
 	CHECK_STR(choice(V("StringLessThan", "\"bb\""), in), "T");
+	/* Java's order (UTF-16 units): U+1F600 before U+FF5E, U+00E9 after "z". */
+	CHECK_STR(choice(V("StringLessThan", "\"\\uff5e\""), "{\"v\": \"\\ud83d\\ude00\"}"), "T");
+	CHECK_STR(choice(V("StringGreaterThan", "\"\\ud83d\\ude00\""), "{\"v\": \"\\uff5e\"}"), "T");
+	CHECK_STR(choice(V("StringGreaterThan", "\"z\""), "{\"v\": \"\\u00e9\"}"), "T");
+	CHECK_STR(choice(V("StringLessThan", "\"a\\u00e9\\u00e9\""), "{\"v\": \"a\\u00e9\\u00e8\"}"), "T");
+	CHECK_STR(choice(V("StringLessThan", "\"a\\u00e9\\u00e9\""), "{\"v\": \"a\\u00e9\\u00e8z\"}"), "T");
+	CHECK_STR(choice(V("StringLessThan", "\"a\\u00e9\\u00e9\""), "{\"v\": \"a\\u00e9\"}"), "T");
+	CHECK_STR(choice(V("StringEquals", "\"\\ud83d\\ude00\""), "{\"v\": \"\\ud83d\\ude00\"}"), "T");
+	CHECK_STR(choice(V("StringLessThan", "\"\\ud83d\\ude01\""), "{\"v\": \"\\ud83d\\ude00\"}"), "T");
 	CHECK_STR(choice(V("StringEqualsPath", "\"$.w\""), in), "F");
 	CHECK_STR(choice(V("StringLessThanPath", "\"$.w\""), in), "T");
 	CHECK_STR(choice(V("StringGreaterThanPath", "\"$.w\""), in), "F");
