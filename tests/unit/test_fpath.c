@@ -154,6 +154,8 @@ test_filters(void)
 	CHECK_STR(get("$.a[?(@ > 1)]", "{\"a\": [1, 2, 3, \"4\"]}"), "[2,3]");
 	CHECK_STR(get("$.a[?((@.x == 1 || @.x == 2) && !(@.y))].x",
 	    "{\"a\": [{\"x\": 1}, {\"x\": 2, \"y\": 0}, {\"x\": 3}]}"), "[1]");
+	CHECK_STR(get("$.a[?(@ < '\xef\xbd\x9e')]", "{\"a\": [\"\\ud83d\\ude00\", \"\\uffff\", \"b\\u0000c\"]}"),
+	    "[\"\xf0\x9f\x98\x80\",\"b\\u0000c\"]");
 	/* $..[?()] tests each object once. */
 	CHECK_STR(get("$..[?(@.price < 9)].price", BOOKS), "[8.95,8.99]");
 }
