@@ -125,34 +125,35 @@ fchoice_timestamp(const char *s, long long *sec, long *nsec)
 	return 1;
 }
 
-/* StringMatches: '*' any run of characters, "\*" a '*', "\\" a '\'. */
+/* StringMatches: * any run of characters, \* a star, \\ a backslash (a
+ * lone one at the end is itself); s[0..n) and pat[0..m) may hold NULs. */
 int
-fchoice_match(const char *s, const char *pat)
+fchoice_match(const char *s, size_t n, const char *pat, size_t m)
 {
-	const char *star = NULL, *mark = NULL;
+	size_t i = 0, j = 0, star = (size_t)-1, mark = 0;
 
-	while (*s != '\0') {
-		if (*pat == '*') {
-			star = ++pat;
-			mark = s;
+	while (i < n) {
+		if (j < m && pat[j] == '*') {
+			star = ++j;
+			mark = i;
 			continue;
 		}
-		const char *pc = pat;
-		if (*pc == '\\' && pc[1] != '\0')
+		size_t pc = j;
+		if (pc + 1 < m && pat[pc] == '\\')
 			pc++;
-		if (*pc != '\0' && *pc == *s) {
-			pat = pc + 1;
-			s++;
-		} else if (star != NULL) {
-			pat = star;
-			s = ++mark;
+		if (pc < m && pat[pc] == s[i]) {
+			j = pc + 1;
+			i++;
+		} else if (star != (size_t)-1) {
+			j = star;
+			i = ++mark;
 		} else {
 			return 0;
 		}
 	}
-	while (*pat == '*')
-		pat++;
-	return *pat == '\0';
+	while (j < m && pat[j] == '*')
+		j++;
+	return j == m;
 }
 
 /* Java's String.compareTo, which Step Functions' string comparisons

@@ -435,6 +435,10 @@ test_choice_strings(void)
 	CHECK_STR(choice(V("StringMatches", "\"a\\\\*\""), "{\"v\": \"ab\"}"), "F");
 	CHECK_STR(choice(V("StringMatches", "\"a\\\\\\\\b\""), "{\"v\": \"a\\\\b\"}"), "T");
 	CHECK_STR(choice(V("StringMatches", "\"*\""), "{\"v\": 5}"), "F");
+	CHECK_STR(choice(V("StringMatches", "\"a*\""), "{\"v\": \"a\\u0000b\"}"), "T");
+	CHECK_STR(choice(V("StringMatches", "\"a\""), "{\"v\": \"a\\u0000b\"}"), "F");
+	CHECK_STR(choice(V("StringMatches", "\"*.log\""), "{\"v\": \"x.log.log\"}"), "T");
+	CHECK_STR(choice(V("StringMatches", "\"a\\\\\""), "{\"v\": \"a\\\\\"}"), "T");
 }
 
 static void
