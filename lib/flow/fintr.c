@@ -20,7 +20,6 @@
 #include <string.h>
 
 #include "core/alloc.h"
-#include "core/buf.h"
 #include "fintr.h"
 #include "fintr_int.h"
 

@@ -19,7 +19,7 @@ int fintr_is(const char *s);
 
 /* Definition time: NULL, or why s is not a valid call (unknown function,
  * bad syntax, nesting deeper than 10), naming the character ("... (at
- * character N)").  As AWS, a wrong number of arguments or a literal of
+ * character N)"), in a buffer of the thread's that the next call reuses.  As AWS, a wrong number of arguments or a literal of
  * the wrong type is not refused here: the call fails when it runs. */
 const char *fintr_check(const char *s);
 

@@ -5,7 +5,6 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "core/alloc.h"
 #include "core/b64.h"
 #include "core/buf.h"
 #include "core/clock.h"
@@ -63,14 +62,15 @@ string_of(const struct buf *b)
 	return jv_string_sized(b->n ? b->p : "", (int)b->n);
 }
 
-/* How States.Format writes a value: strings as they are, arrays as
- * [a, b], objects as {k=v} (Java's toString), scalars as JSON. */
+/* How States.Format writes a value: as Java's toString writes it, which
+ * AWS was recorded to do ("{Id=arn:..., Name=m}"): strings as they are,
+ * also inside arrays ([a, b]) and objects ({k=v}); other scalars as JSON. */
 static void
-format_value(struct buf *b, jv v, int top)
+format_value(struct buf *b, jv v)
 {
 	jv_kind k = jv_get_kind(v);
 
-	if (k == JV_KIND_STRING && top) {
+	if (k == JV_KIND_STRING) {
 		buf_add(b, jv_string_value(v), (size_t)jv_string_length_bytes(jv_copy(v)));
 	} else if (k == JV_KIND_ARRAY) {
 		buf_addc(b, '[');
@@ -78,7 +78,7 @@ format_value(struct buf *b, jv v, int top)
 			jv e = jv_array_get(jv_copy(v), i);
 			if (i > 0)
 				buf_adds(b, ", ");
-			format_value(b, e, 0);
+			format_value(b, e);
 			jv_free(e);
 		}
 		buf_addc(b, ']');
@@ -91,7 +91,7 @@ format_value(struct buf *b, jv v, int top)
 			first = 0;
 			buf_add(b, jv_string_value(key), (size_t)jv_string_length_bytes(jv_copy(key)));
 			buf_addc(b, '=');
-			format_value(b, val, 0);
+			format_value(b, val);
 			jv_free(key);
 			jv_free(val);
 		}
@@ -120,7 +120,7 @@ format_walk(const char *t, size_t n, const jv *args, struct buf *b)
 			if (i + 1 >= n || t[i + 1] != '}')
 				return -1;
 			if (args != NULL)
-				format_value(b, args[count], 1);
+				format_value(b, args[count]);
 			count++;
 			i++;
 			continue;
@@ -157,17 +157,23 @@ fn_format(struct fctx *x, const struct fnode *n, const jv *a, int argc, jv *out)
 	return 0;
 }
 
+/* A blank string is null to AWS (recorded by LocalStack's test_string_to_json). */
 static int
 fn_string_to_json(struct fctx *x, const struct fnode *n, const jv *a, int argc, jv *out)
 {
 	struct ev_err e;
+	jv v;
 
 	(void)argc;
 	if (!is_kind(a[0], JV_KIND_STRING))
 		return fintr_invalid(x, n);
 	const char *s = jv_string_value(a[0]);
-	if (jx_parse(s, (size_t)jv_string_length_bytes(jv_copy(a[0])), out, &e) != 0)
+	size_t len = (size_t)jv_string_length_bytes(jv_copy(a[0]));
+	if (strspn(s, " \t\r\n") == len)
+		v = jv_null();
+	else if (jx_parse(s, len, &v, &e) != 0)
 		return fintr_invalid(x, n);
+	*out = v;
 	return 0;
 }
 
@@ -271,27 +277,30 @@ fn_array_length(struct fctx *x, const struct fnode *n, const jv *a, int argc, jv
 }
 
 /* First-seen order; AWS's own order is its hash set's (observed to put
- * false before true), which no order of the input predicts. */
+ * false before true), which no order of the input predicts.  Values are
+ * told apart by their JSON text with sorted keys, so that {"a":1,"b":2}
+ * and {"b":2,"a":1} are one, and 1.0 is 1, in linear time. */
 static int
 fn_array_unique(struct fctx *x, const struct fnode *n, const jv *a, int argc, jv *out)
 {
 	(void)argc;
 	if (!is_kind(a[0], JV_KIND_ARRAY))
 		return fintr_invalid(x, n);
-	int len = jv_array_length(jv_copy(a[0])), m = 0;
+	int len = jv_array_length(jv_copy(a[0]));
+	jv seen = jv_object();
 	*out = jv_array();
 	for (int i = 0; i < len; i++) {
 		jv e = jv_array_get(jv_copy(a[0]), i);
-		int seen = 0;
-		for (int k = 0; k < m && !seen; k++)
-			seen = jv_equal(jv_array_get(jv_copy(*out), k), jv_copy(e));
-		if (seen) {
+		jv key = jv_dump_string(jv_copy(e), JV_PRINT_SORTED);
+		if (jv_object_has(jv_copy(seen), jv_copy(key))) {
 			jv_free(e);
+			jv_free(key);
 		} else {
+			seen = jv_object_set(seen, key, jv_true());
 			*out = jv_array_append(*out, e);
-			m++;
 		}
 	}
+	jv_free(seen);
 	return 0;
 }
 
@@ -354,7 +363,8 @@ fn_base64_decode(struct fctx *x, const struct fnode *n, const jv *a, int argc, j
 	return 0;
 }
 
-/* AWS hashes a value that is not a string as its JSON text (observed). */
+/* AWS hashes a value that is not a string (observed); that it hashes its
+ * JSON text is assumed. */
 static int
 fn_hash(struct fctx *x, const struct fnode *n, const jv *a, int argc, jv *out)
 {
@@ -386,7 +396,8 @@ fn_json_merge(struct fctx *x, const struct fnode *n, const jv *a, int argc, jv *
 	return 0;
 }
 
-/* java.util.Random, which a seeded call is assumed to use. */
+/* java.util.Random, which a seeded call is assumed to use (AWS runs on
+ * Java; no seeded value of AWS's was found to check against). */
 struct jrand {
 	uint64_t seed;
 };

@@ -415,6 +415,16 @@ poll_set(struct fn_runner *r, int watch_fd, struct pollfd *pfd, struct fn_inv **
 	return n;
 }
 
+static int
+exits_pending(void)
+{
+#ifdef __linux__
+	return fn_keeper_pending();
+#else
+	return 0;
+#endif
+}
+
 /* One round of the loop: start what may start, wait up to wait_ms (-1:
  * until something happens, at most 100 ms so stop requests are seen)
  * for pipes, exits or watch_fd, then settle and write what is due.
@@ -425,7 +435,7 @@ pump(struct fn_runner *r, int watch_fd, int wait_ms)
 	struct pollfd *pfd = r->pfd;
 	struct fn_inv **owners = r->owners;
 	int64_t next = start_ready(r), dl = enforce_timeouts(r), now = clock_mono_ms();
-	int ready = 0, tick = 100;
+	int ready = 0, tick = 100, news = 0;
 
 	if (r->o.memory_mb > 0 && r->running > 0) {
 		fn_mem_enforce(r);
@@ -442,6 +452,7 @@ pump(struct fn_runner *r, int watch_fd, int wait_ms)
 	if ((r->url != NULL ? fn_url_wait(r, pfd, n, t) : poll(pfd, n, t)) > 0) {
 		if (pfd[0].revents)
 			fn_proc_drain_wake();
+		news = pfd[0].revents || pfd[1].revents;
 		/* the keeper's news: fn_proc_reap; a Runtime API's: fn_rt_run */
 		for (nfds_t i = r->nfixed; i < n; i++) {
 			if (pfd[i].revents == 0)
@@ -457,7 +468,9 @@ pump(struct fn_runner *r, int watch_fd, int wait_ms)
 	if (r->rt != NULL)
 		fn_rt_run(r);
 	struct fn_inv *v;
-	while ((v = fn_proc_reap(r)) != NULL)
+	/* An end is news only after a SIGCHLD or a keeper's word: no system
+	 * calls for it on the other turns. */
+	while ((news || exits_pending()) && (v = fn_proc_reap(r)) != NULL)
 		fn_proc_read(v);	/* the group is dead: the rest is there, or EOF */
 	fn_proc_orphans(r, 0);
 	for (size_t i = 0; i < r->ninv; i++)

@@ -134,6 +134,8 @@ int fn_keeper_spawn(const struct fn_runner *r, const char *entry, int fd0, int f
 int fn_keeper_fd(void);
 int fn_keeper_kill(pid_t pid);
 int fn_keeper_exit(pid_t *pid, int *status, struct rusage *ru);
+/* Whether ends told while a spawn was awaited are still to be taken. */
+int fn_keeper_pending(void);
 void fn_keeper_stop(void);
 
 /* fn_mem.c */

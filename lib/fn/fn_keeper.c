@@ -461,6 +461,12 @@ fn_keeper_exit(pid_t *pid, int *status, struct rusage *ru)
 	return 1;
 }
 
+int
+fn_keeper_pending(void)
+{
+	return npend > 0;
+}
+
 void
 fn_keeper_stop(void)
 {

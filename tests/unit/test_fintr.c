@@ -112,6 +112,9 @@ test_guide_examples(void)
 	CHECK_STR(ev("States.Format('Hello, my name is {}.', $.name)"),
 	    "OK \"Hello, my name is Arnav.\"");
 	CHECK_STR(ev("States.Format($.template, $.name)"), "OK \"Hello, my name is Arnav.\"");
+	set_input("{\"firstName\":\"John\",\"lastName\":\"Doe\"}");
+	CHECK_STR(ev("States.Format('Welcome to {} {}\\'s playlist.', $.firstName, $.lastName)"),
+	    "OK \"Welcome to John Doe's playlist.\"");
 	set_input("{\"escapedJsonString\":\"{\\\"foo\\\": \\\"bar\\\"}\"}");
 	CHECK_STR(ev("States.StringToJson($.escapedJsonString)"), "OK {\"foo\":\"bar\"}");
 	set_input("{\"unescapedJson\":{\"foo\":\"bar\"}}");
@@ -158,14 +161,16 @@ static void
 test_format(void)
 {
 	set_input("{\"a\":\"x\",\"b\":2,\"c\":true,\"n\":null,\"f\":3.5,\"arr\":[1,\"s\",[]],"
-	    "\"obj\":{\"Arg1\":1,\"Arg2\":[]},\"t\":\"This value is \\\\{{}\\\\}\"}");
+	    "\"obj\":{\"Arg1\":1,\"Arg2\":[]},\"sm\":{\"Id\":\"arn:x\",\"Name\":\"m\",\"N\":null},\"t\":\"This value is \\\\{{}\\\\}\"}");
 	CHECK_STR(ev("States.Format('{} {} {}', $.a, $.b, $.c)"), "OK \"x 2 true\"");
 	CHECK_STR(ev("States.Format('{}|{}', $.n, $.f)"), "OK \"null|3.5\"");
 	CHECK_STR(ev("States.Format('no placeholders')"), "OK \"no placeholders\"");
 	CHECK_STR(ev("States.Format('  {}  ', $.a)"), "OK \"  x  \"");
-	/* arrays and objects as Java writes them */
-	CHECK_STR(ev("States.Format('{} {}', $.arr, $.obj)"),
-	    "OK \"[1, \\\"s\\\", []] {Arg1=1, Arg2=[]}\"");
+	/* arrays and objects as Java writes them (AWS, recorded by LocalStack's
+	 * test_format_2 and test_context_json_path) */
+	CHECK_STR(ev("States.Format('{} {}', $.arr, $.obj)"), "OK \"[1, s, []] {Arg1=1, Arg2=[]}\"");
+	CHECK_STR(ev("States.Format('fst={} and snd={}.', $.sm.Id, $.sm)"),
+	    "OK \"fst=arn:x and snd={Id=arn:x, Name=m, N=null}.\"");
 	/* the reserved characters, escaped */
 	CHECK_STR(ev("States.Format('Name: \\'{}\\', \\{\\} \\\\', $.a)"),
 	    "OK \"Name: 'x', {} \\\\\"");
@@ -191,7 +196,9 @@ test_json(void)
 	CHECK_STR(ev("States.StringToJson('\"x\"')"), "OK \"x\"");
 	INVALID("States.StringToJson($.bad)", "States.StringToJson");
 	INVALID("States.StringToJson($.num)", "States.StringToJson");
-	INVALID("States.StringToJson('')", "States.StringToJson");
+	CHECK_STR(ev("States.StringToJson('')"), "OK null");	/* as AWS */
+	CHECK_STR(ev("States.StringToJson(' ')"), "OK null");
+	INVALID("States.StringToJson('1 2')", "States.StringToJson");
 	CHECK_STR(ev("States.JsonToString($.o)"), "OK \"{\\\"k\\\":[1,2.5,\\\"x\\\"]}\"");
 	CHECK_STR(ev("States.JsonToString($.num)"), "OK \"5\"");
 	CHECK_STR(ev("States.StringToJson(States.JsonToString($.o))"), "OK {\"k\":[1,2.5,\"x\"]}");
@@ -395,8 +402,13 @@ static void
 test_math(void)
 {
 	set_input("{\"start\":1,\"end\":999,\"big\":2147483647}");
-	CHECK_STR(ev("States.MathAdd(1.5, 1)"), "OK 3");	/* Java's Math.round */
-	CHECK_STR(ev("States.MathAdd(-1.5, 0)"), "OK -1");
+	/* each argument rounded as Java's Math.round: AWS's sums recorded by
+	 * LocalStack's test_math_add */
+	CHECK_STR(ev("States.MathAdd(1.49, 1.5)"), "OK 3");
+	CHECK_STR(ev("States.MathAdd(1.5, 1.51)"), "OK 4");
+	CHECK_STR(ev("States.MathAdd(-1.49, -1.5)"), "OK -2");
+	CHECK_STR(ev("States.MathAdd(-1.5, -1.51)"), "OK -3");
+	CHECK_STR(ev("States.MathAdd(-9, 3)"), "OK -6");
 	CHECK_STR(ev("States.MathAdd(-2147483648, 2147483647)"), "OK -1");
 	INVALID("States.MathAdd($.big, 1)", "States.MathAdd");
 	INVALID("States.MathAdd(2147483648, 0)", "States.MathAdd");
