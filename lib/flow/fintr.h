@@ -18,12 +18,17 @@ typedef int (*fintr_get_fn)(void *arg, const char *path, jv *out, struct ferr *f
 int fintr_is(const char *s);
 
 /* Definition time: NULL, or why s is not a valid call (unknown function,
- * bad syntax, a wrong number of arguments, a literal argument of the
- * wrong type), worded as ValidateStateMachineDefinition words it. */
+ * bad syntax, nesting deeper than 10), naming the character ("... (at
+ * character N)"), in a buffer of the thread's that the next call reuses.  As AWS, a wrong number of arguments or a literal of
+ * the wrong type is not refused here: the call fails when it runs. */
 const char *fintr_check(const char *s);
 
-/* Runs the call s.  0 and *out, or -1 with f: States.IntrinsicFailure
- * with AWS's cause, or what get failed with. */
+/* Runs the call s.  0 and *out, or -1 with f: States.Runtime (as AWS
+ * reports every failure of an intrinsic; States.IntrinsicFailure is only
+ * reserved) with the cause "There was an error while evaluating the
+ * intrinsic function: CALL. Invalid arguments in States.X", or what get
+ * failed with.  The caller adds the state's part ("An error occurred
+ * while executing the state ..."). */
 int fintr_eval(const char *s, fintr_get_fn get, void *arg, jv *out, struct ferr *f);
 
 #endif

@@ -138,6 +138,8 @@ int fn_keeper_spawn(const struct fn_runner *r, const char *entry, int fd0, int f
 int fn_keeper_fd(const struct fn_runner *r);
 int fn_keeper_kill(pid_t pid);
 int fn_keeper_exit(const struct fn_runner *r, pid_t *pid, int *status, struct rusage *ru);
+/* Whether ends told while a spawn was awaited are still to be taken. */
+int fn_keeper_pending(const struct fn_runner *r);
 void fn_keeper_stop(const struct fn_runner *r);
 void fn_keeper_forget(const struct fn_runner *r);
 /* Whether r ever started a keeper (spawned a handler). */
