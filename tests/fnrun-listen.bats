@@ -93,6 +93,20 @@ ECHO_JQ='{statusCode: 200, headers: {"content-type": "application/json"}, body: 
 	assert_output '{"message":"Internal Server Error"} 502'
 }
 
+@test "--listen: a process handler's stdout that is not JSON is its result as a string: 200, as is" {
+	# the runner takes such stdout as a JSON string (SPEC 5), and a
+	# string result is the body as it is
+	serve -- sh -c 'cat > /dev/null; printf "%s\n" "hello world"'
+	run curl -s -D h -w ' %{http_code}' "$URL/t"
+	assert_output 'hello world 200'
+	grep -qi '^content-type: application/json' h
+	kill "$SRV"; wait "$SRV" || true
+	# a statusCode object cut short is no response object, only text
+	serve -- sh -c 'cat > /dev/null; printf "%s" "{\"statusCode\":404,"'
+	run curl -s -w ' %{http_code}' "$URL/t"
+	assert_output '{"statusCode":404, 200'
+}
+
 @test "--listen: a handler error or timeout is a 502, and the server goes on" {
 	serve -q -t 0.5 -- sh -c 'read -r e; case $e in *"/fail"*) exit 3 ;; *"/slow"*) exec sleep 30 ;; esac; echo "{\"statusCode\":200,\"body\":\"fine\"}"'
 	run curl -s -w ' %{http_code}' "$URL/fail"

@@ -86,6 +86,18 @@ events_stop() {
 	assert_output '{"Source":"shop","DetailType":"OrderPlaced","Detail":"{\"id\":7}","EventBusName":"orders"}'
 }
 
+@test "events:putEvents: the state machine's ARN is appended to the entry's Resources" {
+	aws_test_env
+	unset AWS_ENDPOINT_URL
+	events_start
+	FRES_SM_ARN=arn:aws:states:us-east-1:000000000000:stateMachine:m run --separate-stderr "$FRES" run \
+	    arn:aws:states:::events:putEvents \
+	    '{"Entries":[{"Detail":{},"DetailType":"d","Source":"s","Resources":["arn:aws:s3:::b"],"EventBusName":"events://us-east-1/orders"}]}'
+	assert_success
+	run jq -c '.Entries[].Resources' "$EVENTS_REC"
+	assert_output '["arn:aws:s3:::b","arn:aws:states:us-east-1:000000000000:stateMachine:m"]'
+}
+
 @test "events:putEvents: routed through --rules to a matching rule's target" {
 	printf '%s\n' '{"rules":[{"name":"r","pattern":{"detail-type":["OrderPlaced"]},"targets":[{"id":"q","uri":"queue:orders"}]}]}' > rules.json
 	evq-ctl create orders

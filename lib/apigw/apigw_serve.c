@@ -51,7 +51,9 @@ struct server {
 	int inflight, max_inflight;	/* submitted to the runner, not done */
 	int wake;			/* eventfd: a connection was resumed */
 	int ep;				/* epoll of the server's epoll and wake */
+	int woken;			/* wake written, not yet read */
 	FILE *log;
+	struct buf logged;		/* access log lines, written once a turn */
 };
 
 /* MHD_OPTION_URI_LOG_CALLBACK: the first sight of a request, with its
@@ -112,8 +114,7 @@ log_access(const struct req *q, const char *method, const char *version, const c
 	json_add_string(&b, version, strlen(version));
 	buf_printf(&b, ",\"responseLength\":%zu,\"durationMs\":%lld}\n", q->resp.body.n,
 	    (long long)(clock_mono_ms() - q->t_mono));
-	fwrite(b.p, 1, b.n, q->s->log);
-	fflush(q->s->log);
+	buf_add(&q->s->logged, b.p, b.n);
 	buf_free(&b);
 }
 
@@ -305,9 +306,10 @@ on_done(void *ctx, void *tag, int failed, const char *res, size_t n)
 	/* libmicrohttpd without a thread takes a resumed connection up at
 	 * its next MHD_run, and says nothing: wake the loop for it. */
 	uint64_t one = 1;
-	if (write(s->wake, &one, sizeof one) < 0) {
+	if (!s->woken && write(s->wake, &one, sizeof one) < 0) {
 		/* EAGAIN: the counter is full, so the loop is woken anyway */
 	}
+	s->woken = 1;
 	return 0;	/* answered: not a failure of the run */
 }
 
@@ -412,6 +414,17 @@ pop(struct server *s)
 	return q;
 }
 
+/* The access log lines of a turn, in one write. */
+static void
+flush_log(struct server *s)
+{
+	if (s->logged.n == 0)
+		return;
+	fwrite(s->logged.p, 1, s->logged.n, s->log);
+	fflush(s->log);
+	buf_reset(&s->logged);
+}
+
 /* Lets the server do all it can now: a connection may hold a whole
  * request in its buffer, which no new readiness announces, and then
  * MHD_get_timeout says 0.  Returns 1 when it has more to do at once
@@ -422,15 +435,18 @@ serve_ready(struct server *s, struct MHD_Daemon *d)
 	MHD_UNSIGNED_LONG_LONG t;
 	uint64_t n;
 
-	if (read(s->wake, &n, sizeof n) < 0) {
+	if (s->woken && read(s->wake, &n, sizeof n) < 0) {
 		/* EAGAIN: nothing resumed */
 	}
-	for (int i = 0; i < 64; i++) {
+	s->woken = 0;
+	int more = 1;	/* more to do at once: a long upload */
+	for (int i = 0; i < 64 && more; i++) {
 		MHD_run(d);
 		if (MHD_get_timeout(d, &t) != MHD_YES || t > 0)
-			return 0;
+			more = 0;
 	}
-	return 1;	/* more to do at once: a long upload */
+	flush_log(s);
+	return more;
 }
 
 /* Serves until a stop request or a run error: the server reads and
@@ -485,6 +501,8 @@ stop(struct server *s, struct MHD_Daemon *d, struct fn_runner *r, struct ev_err 
 static void
 close_fds(struct server *s)
 {
+	flush_log(s);
+	buf_free(&s->logged);
 	if (s->wake >= 0)
 		close(s->wake);
 	if (s->ep >= 0)

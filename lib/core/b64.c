@@ -43,3 +43,15 @@ b64_decode(struct buf *out, const char *s, size_t n)
 	}
 	return 0;
 }
+
+int
+b64_decode_strict(struct buf *out, const char *s, size_t n)
+{
+	size_t pad = 0;
+
+	while (pad < n && pad < 3 && s[n - 1 - pad] == '=')
+		pad++;
+	if (n == 0 || n % 4 != 0 || pad > 2)
+		return -1;
+	return b64_decode(out, s, n);
+}

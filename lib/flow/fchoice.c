@@ -125,32 +125,83 @@ fchoice_timestamp(const char *s, long long *sec, long *nsec)
 	return 1;
 }
 
-/* StringMatches: '*' any run of characters, "\*" a '*', "\\" a '\'. */
+/* StringMatches: * any run of characters, \* a star, \\ a backslash (a
+ * lone one at the end is itself); s[0..n) and pat[0..m) may hold NULs. */
 int
-fchoice_match(const char *s, const char *pat)
+fchoice_match(const char *s, size_t n, const char *pat, size_t m)
 {
-	const char *star = NULL, *mark = NULL;
+	size_t i = 0, j = 0, star = (size_t)-1, mark = 0;
 
-	while (*s != '\0') {
-		if (*pat == '*') {
-			star = ++pat;
-			mark = s;
+	while (i < n) {
+		if (j < m && pat[j] == '*') {
+			star = ++j;
+			mark = i;
 			continue;
 		}
-		const char *pc = pat;
-		if (*pc == '\\' && pc[1] != '\0')
+		size_t pc = j;
+		if (pc + 1 < m && pat[pc] == '\\')
 			pc++;
-		if (*pc != '\0' && *pc == *s) {
-			pat = pc + 1;
-			s++;
-		} else if (star != NULL) {
-			pat = star;
-			s = ++mark;
+		if (pc < m && pat[pc] == s[i]) {
+			j = pc + 1;
+			i++;
+		} else if (star != (size_t)-1) {
+			j = star;
+			i = ++mark;
 		} else {
 			return 0;
 		}
 	}
-	while (*pat == '*')
-		pat++;
-	return *pat == '\0';
+	while (j < m && pat[j] == '*')
+		j++;
+	return j == m;
+}
+
+/* Java's String.compareTo, which Step Functions' string comparisons
+ * are: by UTF-16 code units, so that a character above U+FFFF sorts
+ * before U+E000..U+FFFF (UTF-8's byte order puts it after). */
+
+/* The UTF-16 code unit at s[*i] (a lead surrogate first, then *low). */
+static unsigned
+utf16_unit(const unsigned char *s, size_t n, size_t *i, unsigned *low)
+{
+	unsigned c = s[*i], cp;
+	size_t len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+
+	if (*low != 0) {
+		unsigned u = *low;
+		*low = 0;
+		return u;
+	}
+	cp = len == 1 ? c : c & (0xFF >> (len + 1));
+	for (size_t k = 1; k < len && *i + k < n; k++)
+		cp = cp << 6 | (s[*i + k] & 0x3F);
+	*i += len;
+	if (cp < 0x10000)
+		return cp;
+	cp -= 0x10000;
+	*low = 0xDC00 | (cp & 0x3FF);
+	return 0xD800 | (cp >> 10);
+}
+
+int
+fchoice_strcmp(const char *a, size_t la, const char *b, size_t lb)
+{
+	const unsigned char *x = (const unsigned char *)a, *y = (const unsigned char *)b;
+	size_t i = 0;
+
+	while (i < la && i < lb && x[i] == y[i])
+		i++;
+	/* Back to the start of the character that differs (the bytes
+	 * before i are the same in both). */
+	while (i > 0 && ((i < la && (x[i] & 0xC0) == 0x80) || (i < lb && (y[i] & 0xC0) == 0x80)))
+		i--;
+	size_t ia = i, ib = i;
+	unsigned lowa = 0, lowb = 0;
+	while ((ia < la || lowa != 0) && (ib < lb || lowb != 0)) {
+		unsigned ua = utf16_unit(x, la, &ia, &lowa), ub = utf16_unit(y, lb, &ib, &lowb);
+		if (ua != ub)
+			return ua < ub ? -1 : 1;
+	}
+	int ea = ia >= la && lowa == 0, eb = ib >= lb && lowb == 0;
+	return ea && eb ? 0 : ea ? -1 : 1;
 }

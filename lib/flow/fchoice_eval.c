@@ -66,8 +66,7 @@ order(const struct fchoice_op *o, jv a, jv b)
 		return jv_get_kind(a) == jv_get_kind(b) ? 0 : 1;
 	default: {
 		int la = jv_string_length_bytes(jv_copy(a)), lb = jv_string_length_bytes(jv_copy(b));
-		int c = memcmp(jv_string_value(a), jv_string_value(b), (size_t)(la < lb ? la : lb));
-		return c != 0 ? (c < 0 ? -1 : 1) : la < lb ? -1 : la > lb;
+		return fchoice_strcmp(jv_string_value(a), (size_t)la, jv_string_value(b), (size_t)lb);
 	}
 	}
 }
@@ -78,7 +77,8 @@ compare(const struct fchoice_op *o, jv a, jv b)
 	if (!is_type(o->type, a) || !is_type(o->type, b))
 		return 0;	/* the wrong type: simply false */
 	if (o->cmp == FC_MATCH)
-		return fchoice_match(jv_string_value(a), jv_string_value(b));
+		return fchoice_match(jv_string_value(a), (size_t)jv_string_length_bytes(jv_copy(a)),
+		    jv_string_value(b), (size_t)jv_string_length_bytes(jv_copy(b)));
 	int c = order(o, a, b);
 	switch (o->cmp) {
 	case FC_EQ: return c == 0;

@@ -89,6 +89,15 @@ render(const struct fpq *q, size_t upto, char *b, size_t n)
 	return at;
 }
 
+/* render() appended to b[at..n); returns the new end. */
+static size_t
+render_at(const struct fpq *q, size_t upto, char *b, size_t n, size_t at)
+{
+	if (at >= n)
+		return at;
+	return at + render(q, upto, b + at, n - at);
+}
+
 static const char *
 kind_name(jv v)
 {
@@ -117,7 +126,7 @@ fault(struct fev *e, size_t i, const char *prefix, const char *suffix, jv node)
 {
 	size_t at = app(e->why, e->nwhy, 0, "%s", prefix);
 
-	at += render(e->q, i, e->why + at, at < e->nwhy ? e->nwhy - at : 0);
+	at = render_at(e->q, i, e->why, e->nwhy, at);
 	if (suffix == NULL) {
 		jv t = fpath_text(node);
 		app(e->why, e->nwhy, at, "%s", jv_string_value(t));
@@ -147,7 +156,7 @@ not_object(struct fev *e, size_t i, jv node)
 	render_seg(&e->q->seg[i], frag, sizeof frag, 0);
 	snprintf(tail, sizeof tail, " but found '%s'", kind_name(node));
 	size_t at = app(e->why, e->nwhy, 0, "Expected to find an object with property %s in path ", frag);
-	at += render(e->q, i, e->why + at, at < e->nwhy ? e->nwhy - at : 0);
+	at = render_at(e->q, i, e->why, e->nwhy, at);
 	app(e->why, e->nwhy, at, "%s", tail);
 	e->failed = 1;
 }
@@ -391,7 +400,7 @@ fpq_eval_at(const struct fpq *q, jv root, const struct fscope *s, jv *out, char 
 	}
 	if (jv_array_length(jv_copy(e.out)) == 0) {
 		size_t at = app(why, n, 0, "No results for path: ");
-		render(q, q->n, why + at, at < n ? n - at : 0);
+		render_at(q, q->n, why, n, at);
 		jv_free(e.out);
 		return 1;
 	}

@@ -41,8 +41,11 @@ int fpath_get(const char *path, const struct fscope *s, const char *field, jv *o
     struct ferr *f);
 
 /* ResultPath: input with value put at the reference path refpath ("$":
- * value replaces it), objects made on the way.  0 and *out, or -1 with f
- * (States.Runtime: the path runs into a value that is not an object). */
+ * value replaces it), objects made on the way.  0 and *out, or -1 with f:
+ * States.ReferencePathConflict, "Unable to apply ReferencePath $.a to
+ * input ..." as AWS says, when the path runs into a value that is not an
+ * object (or an index past an array's end); States.Runtime for a path
+ * that is not a reference path under "$". */
 int fpath_set(jv input, const char *refpath, jv value, jv *out, struct ferr *f);
 
 /* A payload template: members whose name ends in ".$" take the value of

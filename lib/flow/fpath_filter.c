@@ -1,18 +1,19 @@
 /* fpath_filter — parsing and evaluating the filters of [?(...)] as Jayway
  * does: a missing operand makes a comparison false, values of different
  * types are never equal nor ordered, numbers compare as numbers and
- * strings by their bytes. */
+ * strings as Java's do (UTF-16 code units). */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/alloc.h"
+#include "fchoice_int.h"
 #include "fpath_filter.h"
 
 enum { MAX_DEPTH = 32 };
 
 enum fex_op { FEX_OR, FEX_AND, FEX_NOT, FEX_EXISTS, FEX_CMP };
-enum fcmp { FC_EQ, FC_NE, FC_LT, FC_LE, FC_GT, FC_GE };
+enum fcmp { FX_EQ, FX_NE, FX_LT, FX_LE, FX_GT, FX_GE };
 
 struct fopnd {
 	int is_path;
@@ -116,8 +117,8 @@ static int
 relop(struct pp *p, enum fcmp *c)
 {
 	static const struct { const char *t; enum fcmp c; } ops[] = {
-		{ "==", FC_EQ }, { "!=", FC_NE }, { "<=", FC_LE }, { ">=", FC_GE },
-		{ "<", FC_LT }, { ">", FC_GT },
+		{ "==", FX_EQ }, { "!=", FX_NE }, { "<=", FX_LE }, { ">=", FX_GE },
+		{ "<", FX_LT }, { ">", FX_GT },
 	};
 
 	for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++) {
@@ -229,23 +230,24 @@ compare(enum fcmp c, jv a, jv b)
 
 	if (ka != kb && !((ka == JV_KIND_TRUE || ka == JV_KIND_FALSE) &&
 	    (kb == JV_KIND_TRUE || kb == JV_KIND_FALSE)))
-		return c == FC_NE;
+		return c == FX_NE;
 	if (ka == JV_KIND_NUMBER) {
 		double x = jv_number_value(a), y = jv_number_value(b);
 		r = x < y ? -1 : x > y;
 	} else if (ka == JV_KIND_STRING) {
-		r = strcmp(jv_string_value(a), jv_string_value(b));
+		r = fchoice_strcmp(jv_string_value(a), (size_t)jv_string_length_bytes(jv_copy(a)),
+		    jv_string_value(b), (size_t)jv_string_length_bytes(jv_copy(b)));
 	} else {
 		int eq = jv_equal(jv_copy(a), jv_copy(b));
-		return c == FC_EQ ? eq : c == FC_NE ? !eq : 0;
+		return c == FX_EQ ? eq : c == FX_NE ? !eq : 0;
 	}
 	switch (c) {
-	case FC_EQ: return r == 0;
-	case FC_NE: return r != 0;
-	case FC_LT: return r < 0;
-	case FC_LE: return r <= 0;
-	case FC_GT: return r > 0;
-	case FC_GE: return r >= 0;
+	case FX_EQ: return r == 0;
+	case FX_NE: return r != 0;
+	case FX_LT: return r < 0;
+	case FX_LE: return r <= 0;
+	case FX_GT: return r > 0;
+	case FX_GE: return r >= 0;
 	}
 	return 0;
 }

@@ -331,7 +331,7 @@ fpp_path(struct pp *p, struct fpq *q, int infilter)
 	for (size_t k = 0; k + 1 < q->n; k++)
 		if (q->seg[k].kind == FSEG_NAMES) {
 			sub.i = 0;
-			fpp_fail(&sub, "several names ['a','b'] only as the path's last step");
+			fpp_fail(&sub, "Multi properties can only be used as path leafs");
 			goto bad;
 		}
 	classify(q);

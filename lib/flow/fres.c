@@ -10,6 +10,7 @@
 #include "core/alloc.h"
 #include "core/clock.h"
 #include "core/msg.h"
+#include "core/sig.h"
 #include "core/words.h"
 #include "fn/fn.h"
 #include "fres_int.h"
@@ -331,11 +332,15 @@ start_service(struct fres *rs, struct ftask *t, const char *resource, const char
 {
 	int rc;
 
-	if (strcmp(resource, "arn:aws:states:::sqs:sendMessage") == 0)
+	if (strcmp(resource, "arn:aws:states:::sqs:sendMessage") == 0) {
 		rc = fres_sqs_send(rs->svc, input, n, &t->res, f);
-	else if (strcmp(resource, "arn:aws:states:::events:putEvents") == 0)
-		rc = fres_events_put(rs->svc, input, n, &t->res, f);
-	else {
+	} else if (strcmp(resource, "arn:aws:states:::events:putEvents") == 0) {
+		const char *arns[2] = {
+			rs->o.execution_arn != NULL ? rs->o.execution_arn(rs->o.ctx, t->tag) : NULL,
+			rs->o.state_machine_arn,
+		};
+		rc = fres_events_put(rs->svc, input, n, arns, &t->res, f);
+	} else {
 		struct buf payload = { 0 };
 		char *name = NULL;
 		int async = 0;
@@ -506,8 +511,9 @@ fres_close(struct fres *rs)
 
 	if (rs == NULL)
 		return;
-	/* Every task still running ends (done is called), abandoned ones too. */
-	while (fn_busy_any(rs) || rs->tasks != NULL)
+	/* Every task still running ends (done is called), abandoned ones
+	 * too; on a stop request fn_finish drops what has not started. */
+	while (!sig_stop && (fn_busy_any(rs) || rs->tasks != NULL))
 		fres_pump(rs, 100);
 	/* The bus first: a runner's end kills every child of ours that is
 	 * not its own, and a bus exec target's must finish first. */
@@ -518,6 +524,15 @@ fres_close(struct fres *rs)
 		free(rs->b[i].name);
 		words_free(rs->b[i].argv);
 	}
+	struct ferr f;
+	ferr_set(&f, "States.Runtime", "the task was not run: the run was stopped");
+	for (struct ftask *t = rs->tasks; t != NULL; t = t->next) {
+		if (t->state == FT_ABANDONED)
+			t->silent = 1;	/* told of already */
+		if (t->state != FT_DONE)
+			fres_task_fail(t, &f);
+	}
+	tell(rs);
 	free(rs->b);
 	free(rs->runners);
 	free(rs);

@@ -41,12 +41,18 @@ struct fres_opts {
 	void (*done)(void *ctx, void *tag, int ok, const char *res, size_t n,
 	    const struct ferr *f);
 	void *ctx;
+	/* events:putEvents appends the execution's ARN (of the task's tag;
+	 * this may be NULL, or return NULL) and the state machine's (or NULL)
+	 * to each entry's Resources, as Step Functions does. */
+	const char *(*execution_arn)(void *ctx, void *tag);
+	const char *state_machine_arn;
 };
 
 struct fres;
 
 /* Checks and opens every binding (a bad URI, an unknown scheme, a jq
- * program that does not compile: 2 with e).  0 and *rp, or the status. */
+ * program that does not compile: 2 with e) and the --rules file (66
+ * unreadable, 2 invalid).  0 and *rp, or the status. */
 int fres_open(const struct fres_opts *o, struct fres **rp, struct ev_err *e);
 
 /* Definition time: NULL, or why a Task's Resource cannot be run here (an
@@ -66,7 +72,9 @@ int fres_start(struct fres *r, const char *resource, const char *input, size_t n
  * for each that ended.  Returns how many tasks are still running. */
 int fres_pump(struct fres *r, int wait_ms);
 
-/* Lets every running task end (done is called), then frees r. */
+/* Lets every running task end (done is called), then frees r.  On a
+ * stop request (sig_stop) tasks not yet started end at once, failed
+ * with States.Runtime ("the task was not run: the run was stopped"). */
 void fres_close(struct fres *r);
 
 #endif

@@ -45,11 +45,12 @@ void fres_task_fail(struct ftask *t, const struct ferr *f);
 int fres_svc_open(const struct fres_opts *o, struct fres_svc **sp, struct ev_err *e);
 void fres_svc_close(struct fres_svc *s);
 /* sqs:sendMessage and events:putEvents, done at once: 0 and the result
- * in out, or -1 with f. */
+ * in out, or -1 with f.  arns: the execution's and the state machine's
+ * ARN (or NULL), added to each entry's Resources. */
 int fres_sqs_send(struct fres_svc *s, const char *input, size_t n, struct buf *out,
     struct ferr *f);
-int fres_events_put(struct fres_svc *s, const char *input, size_t n, struct buf *out,
-    struct ferr *f);
+int fres_events_put(struct fres_svc *s, const char *input, size_t n, const char *const arns[2],
+    struct buf *out, struct ferr *f);
 /* lambda:invoke: the FunctionName's function name (a new string), the
  * payload to call it with, and whether InvocationType is Event; or -1
  * with f. */

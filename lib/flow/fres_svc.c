@@ -522,14 +522,75 @@ bus_of(struct fres_svc *s, const char *uri, struct aws_events **out, struct ev_e
 	return 0;
 }
 
-/* One entry: put on events:// or routed through the rules.  Returns
- * NULL with its EventId, or the ErrorMessage of a failed entry. */
+/* PutEvents of one entry (its Detail's text d) on the bus uri: NULL
+ * with its EventId, or why it failed. */
+static const char *
+put_remote(struct fres_svc *s, jv en, const char *uri, const struct buf *d, char id[128],
+    char why[512])
+{
+	struct buf src = { 0 }, dt = { 0 }, rs = { 0 };
+	struct aws_events *b;
+	struct ev_err e;
+	const char *err = NULL;
+	jv r = member(jv_copy(en), "Resources");
+
+	if (jv_get_kind(r) == JV_KIND_ARRAY && jv_array_length(jv_copy(r)) > 0) {
+		dump(jv_copy(r), &rs);
+		buf_addc(&rs, '\0');
+	}
+	jv_free(r);
+	struct aws_events_entry x = {
+		.source = opt_string(en, "Source", &src),
+		.detail_type = opt_string(en, "DetailType", &dt),
+		.detail = d->p, .detail_len = d->n - 1, .time_ms = -1,
+		.resources = rs.n > 0 ? rs.p : NULL,
+	};
+	int rc = bus_of(s, uri, &b, &e);
+	if (rc == 0)
+		rc = aws_events_put(b, &x, 1, &e);
+	if (rc != 0 || x.status != 0) {
+		snprintf(why, 512, "%.500s", rc != 0 ? e.msg : x.why);
+		err = why;
+	} else {
+		snprintf(id, 128, "%s", x.id);
+	}
+	buf_free(&src);
+	buf_free(&rs);
+	buf_free(&dt);
+	return err;
+}
+
+/* The event of one entry routed through the rules: NULL with its id, or
+ * why it failed. */
+static const char *
+put_local(struct fres_svc *s, jv en, const struct buf *d, char id[128], char why[512])
+{
+	struct buf ev = { 0 };
+	struct ev_err e;
+	char uid[37];
+
+	if (s->pipe == NULL)
+		return "no --rules file to route events to (or an events:// EventBusName)";
+	event_of(en, d->p, &ev, uid);
+	int rc = bus_pipe_line(s->pipe, ev.p, ev.n, &e);
+	if (rc == 0)
+		rc = bus_pipe_idle(s->pipe, &e);
+	buf_free(&ev);
+	if (rc != 0) {
+		snprintf(why, 512, "%.500s", e.msg);
+		return why;
+	}
+	snprintf(id, 128, "%s", uid);
+	return NULL;
+}
+
+/* One entry (consumed): put on events:// or routed through the rules.
+ * Returns NULL with its EventId, or the ErrorMessage of a failed entry. */
 static const char *
 put_entry(struct fres_svc *s, jv en, char id[128], char why[512])
 {
-	struct buf d = { 0 }, ev = { 0 }, bus = { 0 };
-	const char *err = NULL;
-	struct ev_err e;
+	struct buf d = { 0 }, bus = { 0 };
+	const char *err;
 
 	if (jv_get_kind(en) != JV_KIND_OBJECT)
 		err = "an entry is not an object";
@@ -540,46 +601,37 @@ put_entry(struct fres_svc *s, jv en, char id[128], char why[512])
 	else
 		err = detail_of(en, &d);
 	const char *name = err == NULL ? opt_string(en, "EventBusName", &bus) : NULL;
-	if (err == NULL && name != NULL && strncmp(name, "events://", 9) == 0) {
-		struct aws_events *b;
-		struct buf src = { 0 }, dt = { 0 };
-		struct aws_events_entry x = {
-			.source = opt_string(en, "Source", &src),
-			.detail_type = opt_string(en, "DetailType", &dt),
-			.detail = d.p, .detail_len = d.n - 1, .time_ms = -1,
-		};
-		if (bus_of(s, name, &b, &e) != 0 || aws_events_put(b, &x, 1, &e) != 0) {
-			snprintf(why, 512, "%.500s", e.msg);
-			err = why;
-		} else if (x.status != 0) {
-			snprintf(why, 512, "%s", x.why);
-			err = why;
-		} else {
-			snprintf(id, 128, "%s", x.id);
-		}
-		buf_free(&src);
-		buf_free(&dt);
-	} else if (err == NULL && s->pipe == NULL) {
-		err = "no --rules file to route events to (or an events:// EventBusName)";
-	} else if (err == NULL) {
-		char uid[37];
-		event_of(en, d.p, &ev, uid);
-		if (bus_pipe_line(s->pipe, ev.p, ev.n, &e) != 0 || bus_pipe_idle(s->pipe, &e) != 0) {
-			snprintf(why, 512, "%.500s", e.msg);
-			err = why;
-		} else {
-			snprintf(id, 128, "%s", uid);
-		}
-	}
+	if (err == NULL && name != NULL && strncmp(name, "events://", 9) == 0)
+		err = put_remote(s, en, name, &d, id, why);
+	else if (err == NULL)
+		err = put_local(s, en, &d, id, why);
 	jv_free(en);
 	buf_free(&d);
-	buf_free(&ev);
 	buf_free(&bus);
 	return err;
 }
 
+/* en with the ARNs (NULL ones left out) appended to its Resources, as
+ * Step Functions appends the execution's and the state machine's. */
+static jv
+with_arns(jv en, const char *const arns[2])
+{
+	if (jv_get_kind(en) != JV_KIND_OBJECT || (arns[0] == NULL && arns[1] == NULL))
+		return en;
+	jv r = member(jv_copy(en), "Resources");
+	if (jv_get_kind(r) != JV_KIND_ARRAY) {
+		jv_free(r);
+		r = jv_array();
+	}
+	for (int i = 0; i < 2; i++)
+		if (arns[i] != NULL)
+			r = jv_array_append(r, jv_string(arns[i]));
+	return jv_object_set(en, jv_string("Resources"), r);
+}
+
 int
-fres_events_put(struct fres_svc *s, const char *input, size_t n, struct buf *out, struct ferr *f)
+fres_events_put(struct fres_svc *s, const char *input, size_t n, const char *const arns[2],
+    struct buf *out, struct ferr *f)
 {
 	struct ev_err e;
 	jv in;
@@ -600,7 +652,7 @@ fres_events_put(struct fres_svc *s, const char *input, size_t n, struct buf *out
 	int failed = 0;
 	char why[512], id[128];
 	for (int i = 0; i < len; i++) {
-		const char *err = put_entry(s, jv_array_get(jv_copy(ens), i), id, why);
+		const char *err = put_entry(s, with_arns(jv_array_get(jv_copy(ens), i), arns), id, why);
 		buf_adds(&res, i > 0 ? ",{" : "{");
 		if (err != NULL) {
 			failed++;

@@ -417,6 +417,17 @@ poll_set(struct fn_runner *r, int watch_fd, struct pollfd *pfd, struct fn_inv **
 	return n;
 }
 
+static int
+exits_pending(const struct fn_runner *r)
+{
+#ifdef __linux__
+	return fn_keeper_pending(r);
+#else
+	(void)r;
+	return 0;
+#endif
+}
+
 /* The first half of a round: start what may start, kill what is past
  * its deadline, and build the poll set (watch_fd last, when >= 0) in
  * r->pfd; returns how many entries, with *t how long the round may wait
@@ -449,7 +460,7 @@ static int
 pump_post(struct fn_runner *r, nfds_t n)
 {
 	struct pollfd *pfd = r->pfd;
-	int ready = 0;
+	int ready = 0, news = pfd[0].revents || pfd[1].revents;
 
 	if (pfd[0].revents)
 		fn_proc_drain_wake();
@@ -467,7 +478,9 @@ pump_post(struct fn_runner *r, nfds_t n)
 	if (r->rt != NULL)
 		fn_rt_run(r);
 	struct fn_inv *v;
-	while ((v = fn_proc_reap(r)) != NULL)
+	/* An end is news only after a SIGCHLD or a keeper's word: no system
+	 * calls for it on the other turns. */
+	while ((news || exits_pending(r)) && (v = fn_proc_reap(r)) != NULL)
 		fn_proc_read(v);	/* the group is dead: the rest is there, or EOF */
 	fn_proc_orphans(r, 0);
 	for (size_t i = 0; i < r->ninv; i++)
@@ -652,7 +665,11 @@ fn_expire(struct fn_runner *r, void *tag)
 {
 	for (size_t i = 0; i < r->ninv; i++) {
 		struct fn_inv *v = &r->inv[i];
-		if (v->tag == tag && v->state == FN_RUNNING && v->deadline > clock_mono_ms())
+		if (v->tag != tag || v->state != FN_RUNNING)
+			continue;
+		if (r->url != NULL)
+			fn_url_cancel(r, v);	/* settled as a timeout next round */
+		else if (v->deadline > clock_mono_ms())
 			v->deadline = clock_mono_ms();	/* the next round kills it */
 	}
 }

@@ -77,7 +77,7 @@ void fn_pump_group(struct fn_runner *const *rs, int n, int wait_ms);
 /* Ends the running invocation fn_submit tagged with tag as its timeout
  * would (its handler killed, a Runtime.Timeout error to on_done), at the
  * next round: the caller's own deadline for it has passed (fnflow's
- * TimeoutSeconds).  An HTTP function's request runs on to its end. */
+ * TimeoutSeconds); an HTTP function's request is cancelled. */
 void fn_expire(struct fn_runner *r, void *tag);
 
 /* Whether anything is queued or running. */

@@ -138,6 +138,8 @@ int fn_keeper_spawn(const struct fn_runner *r, const char *entry, int fd0, int f
 int fn_keeper_fd(const struct fn_runner *r);
 int fn_keeper_kill(pid_t pid);
 int fn_keeper_exit(const struct fn_runner *r, pid_t *pid, int *status, struct rusage *ru);
+/* Whether ends told while a spawn was awaited are still to be taken. */
+int fn_keeper_pending(const struct fn_runner *r);
 void fn_keeper_stop(const struct fn_runner *r);
 void fn_keeper_forget(const struct fn_runner *r);
 /* Whether r ever started a keeper (spawned a handler). */
@@ -178,6 +180,7 @@ void fn_url_close(struct fn_runner *r);
 void fn_url_start(struct fn_runner *r, struct fn_inv *v);
 int fn_url_wait(struct fn_runner *r, struct pollfd *pfd, nfds_t n, int wait_ms);
 int fn_url_done(const struct fn_runner *r, const struct fn_inv *v);
+void fn_url_cancel(struct fn_runner *r, struct fn_inv *v);
 void fn_url_result(struct fn_runner *r, struct fn_inv *v);
 
 /* fn_res.c */

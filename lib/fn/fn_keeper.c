@@ -509,6 +509,14 @@ fn_keeper_exit(const struct fn_runner *r, pid_t *pid, int *status, struct rusage
 	return 1;
 }
 
+int
+fn_keeper_pending(const struct fn_runner *r)
+{
+	struct kp *k = kp_of(r, 0);
+
+	return k != NULL && k->npend > 0;
+}
+
 /* The entry stays (sock -1): what the keeper left comes back to us, and
  * is reaped here from now on (fn_proc_orphans). */
 void

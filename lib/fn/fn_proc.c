@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #ifdef __linux__
 #include <sys/prctl.h>
@@ -191,9 +192,13 @@ int
 fn_feed(int fd, struct fn_inv *v)
 {
 	while (v->in_off <= v->n) {
-		const char *p = v->in_off < v->n ? v->event + v->in_off : "\n";
-		size_t len = v->in_off < v->n ? v->n - v->in_off : 1;
-		ssize_t w = write(fd, p, len);
+		/* the event and its newline in one system call */
+		struct iovec iov[2];
+		int k = 0;
+		if (v->in_off < v->n)
+			iov[k++] = (struct iovec){ (char *)v->event + v->in_off, v->n - v->in_off };
+		iov[k++] = (struct iovec){ "\n", 1 };
+		ssize_t w = writev(fd, iov, k);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0 && errno == EAGAIN)

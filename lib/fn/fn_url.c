@@ -110,6 +110,12 @@ fn_url_wait(struct fn_runner *r, struct pollfd *pfd, nfds_t n, int wait_ms)
 	return http_wait(r->url->h, pfd, n, wait_ms);
 }
 
+void
+fn_url_cancel(struct fn_runner *r, struct fn_inv *v)
+{
+	http_cancel(r->url->h, &r->url->rq[v - r->inv]);
+}
+
 int
 fn_url_done(const struct fn_runner *r, const struct fn_inv *v)
 {

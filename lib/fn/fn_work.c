@@ -167,6 +167,9 @@ fn_work_read(struct fn_inv *v)
 		buf_add(&w->rb, tmp, got);
 		if (!v->replied)
 			take_line(v, w);
+		/* answered, and the pipe was emptied: no read just to hear EAGAIN */
+		if (v->replied && got < sizeof tmp)
+			break;
 	}
 	if (!v->replied)
 		take_line(v, w);
@@ -228,7 +231,8 @@ fn_work_done(struct fn_runner *r, struct fn_inv *v)
 		buf_add(&v->out, w->rb.p, w->rb.n < FN_MAX_RESULT ? w->rb.n : FN_MAX_RESULT);
 		v->out_total = w->rb.n;
 	}
-	if (!w->gone)
+	/* only the --report line tells it: /proc costs a read per event */
+	if (!w->gone && r->report != NULL)
 		v->ru.ru_maxrss = fn_work_peak_kib(w->pid);
 	w->v = NULL;
 	w->uses++;

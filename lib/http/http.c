@@ -366,6 +366,23 @@ http_start(struct http *h, struct http_req *rq)
 	return 1;
 }
 
+void
+http_cancel(struct http *h, struct http_req *rq)
+{
+	for (int i = 0; i < h->nslots; i++) {
+		struct slot *s = &h->slots[i];
+		if (!s->busy || s->rq != rq)
+			continue;
+		curl_multi_remove_handle(h->multi, s->easy);
+		h->inflight--;
+		s->busy = 0;
+		rq->outcome = HTTP_RETRY;
+		rq->code = "TIMEOUT";
+		snprintf(rq->why, sizeof rq->why, "cancelled: its caller's deadline passed");
+		rq->done = 1;
+	}
+}
+
 int
 http_wait(struct http *h, struct pollfd *fds, nfds_t n, int wait_ms)
 {

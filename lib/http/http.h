@@ -91,6 +91,9 @@ void http_send(struct http *h, struct http_req *rq, size_t n);
  * request that ended.  It returns how many of fds are ready. */
 int http_start(struct http *h, struct http_req *rq);
 int http_wait(struct http *h, struct pollfd *fds, nfds_t n, int wait_ms);
+/* Ends http_start's rq now, as a timeout (done, code "TIMEOUT"): its
+ * caller's own deadline passed.  Nothing when rq is not running. */
+void http_cancel(struct http *h, struct http_req *rq);
 /* url with the query parameters kv[0..2n) (name, value, name, ...;
  * escaped here) appended: a new string; or NULL and *why when url is not
  * an http:// or https:// URL with a host (and a port after any ':'). */

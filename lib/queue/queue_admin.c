@@ -100,22 +100,33 @@ qadm_redrive_parse(const char *value, char target[4096], long long *max)
 	return ok ? 0 : -2;
 }
 
-static int
-set_redrive(struct queue *q, struct q_attrs *a, const char *value, struct ev_err *e)
+int
+qadm_redrive_take(const char *value, struct q_attrs *a, char target[4096], long long *max,
+    struct ev_err *e)
 {
-	char target[4096] = "", rt[4096], rq[4096];
-	long long max;
-
+	target[0] = '\0';
 	if (*value == '\0') {
 		a->max_receives = 0;
 		a->dlq[0] = '\0';
 		return 0;
 	}
-	int rc = qadm_redrive_parse(value, target, &max);
+	int rc = qadm_redrive_parse(value, target, max);
 	if (rc == -1)
 		return err_set(e, EV_USAGE, "RedrivePolicy must be a JSON object");
 	if (rc != 0)
 		return err_set(e, EV_USAGE, "RedrivePolicy needs deadLetterTargetArn and maxReceiveCount (1-1000)");
+	return 0;
+}
+
+static int
+set_redrive(struct queue *q, struct q_attrs *a, const char *value, struct ev_err *e)
+{
+	char target[4096], rt[4096], rq[4096];
+	long long max;
+	int rc = qadm_redrive_take(value, a, target, &max, e);
+
+	if (rc != 0 || target[0] == '\0')
+		return rc;
 	if (strchr(target, '/') == NULL && target[0] != '.' && name_check(target, 1) != NULL)
 		return err_set(e, EV_USAGE, "invalid dead-letter queue name");
 	char *tpath;

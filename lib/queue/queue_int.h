@@ -141,6 +141,11 @@ int qdb_store_attrs(struct queue *q, const struct q_attrs *a);
 /* A RedrivePolicy's JSON: its target (an ARN's last part) and
  * maxReceiveCount; -1 not an object, -2 a member missing or bad. */
 int qadm_redrive_parse(const char *value, char target[4096], long long *max);
+/* A RedrivePolicy attribute's value: "" removes the policy from a
+ * (target comes back ""); else target and max as qadm_redrive_parse
+ * gives them.  0, or EV_USAGE with e. */
+int qadm_redrive_take(const char *value, struct q_attrs *a, char target[4096], long long *max,
+    struct ev_err *e);
 
 /* ---- queue_sqs.c, queue_sqs_recv.c: a remote queue (SQS) ---- */
 struct pend {

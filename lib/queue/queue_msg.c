@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/b64.h"
 #include "core/buf.h"
 #include "core/digest.h"
 #include "core/json.h"
@@ -17,46 +18,6 @@ struct mattr {
 	size_t rawlen;
 	int binary;
 };
-
-static int
-b64val(int c)
-{
-	if (c >= 'A' && c <= 'Z') return c - 'A';
-	if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-	if (c >= '0' && c <= '9') return c - '0' + 52;
-	if (c == '+') return 62;
-	if (c == '/') return 63;
-	return -1;
-}
-
-/* Decodes standard base64 (padding required); NULL if malformed. */
-static unsigned char *
-b64_decode(const char *s, size_t *outlen)
-{
-	size_t n = strlen(s), o = 0;
-
-	if (n == 0 || n % 4 != 0)
-		return NULL;
-	unsigned char *out = xmalloc(n / 4 * 3 + 1);
-	for (size_t i = 0; i < n; i += 4) {
-		int v[4];
-		for (int k = 0; k < 4; k++) {
-			v[k] = s[i + (size_t)k] == '=' && i + 4 == n && k >= 2 ? 0 : b64val(s[i + (size_t)k]);
-			if (v[k] < 0 || (s[i + (size_t)k] == '=' && k == 2 && s[i + 3] != '=')) {
-				free(out);
-				return NULL;
-			}
-		}
-		unsigned w = (unsigned)(v[0] << 18 | v[1] << 12 | v[2] << 6 | v[3]);
-		out[o++] = (unsigned char)(w >> 16);
-		if (s[i + 2] != '=')
-			out[o++] = (unsigned char)(w >> 8);
-		if (s[i + 3] != '=')
-			out[o++] = (unsigned char)w;
-	}
-	*outlen = o;
-	return out;
-}
 
 /* SQS attribute names: [A-Za-z0-9_.-], no AWS./Amazon. prefix, no
  * leading, trailing or doubled dot. */
@@ -120,8 +81,13 @@ parse_spec(const char *spec, struct mattr *a)
 			return "a Number attribute needs a number";
 	} else if (blen == 6 && strncmp(base, "Binary", 6) == 0) {
 		a->binary = 1;
-		if ((a->raw = b64_decode(a->value, &a->rawlen)) == NULL)
+		struct buf raw = { 0 };
+		if (b64_decode_strict(&raw, a->value, strlen(a->value)) != 0) {
+			buf_free(&raw);
 			return "a Binary attribute needs base64";
+		}
+		a->raw = (unsigned char *)raw.p;
+		a->rawlen = raw.n;
 		return NULL;
 	} else {
 		return "attribute type must be String, Number or Binary (with an optional .label)";

@@ -135,21 +135,13 @@ qnats_stat(struct queue *q, struct q_stat *st, struct ev_err *e)
 static int
 set_redrive(struct queue *q, struct q_attrs *a, const char *value, struct ev_err *e)
 {
-	char target[4096] = "";
+	char target[4096];
 	long long max;
 	struct queue *d = NULL;
+	int rc = qadm_redrive_take(value, a, target, &max, e);
 
-	if (*value == '\0') {
-		a->max_receives = 0;
-		a->dlq[0] = '\0';
-		return 0;
-	}
-	int rc = qadm_redrive_parse(value, target, &max);
-	if (rc == -1)
-		return err_set(e, EV_USAGE, "RedrivePolicy must be a JSON object");
-	if (rc != 0)
-		return err_set(e, EV_USAGE, "RedrivePolicy needs deadLetterTargetArn and "
-		    "maxReceiveCount (1-1000)");
+	if (rc != 0 || target[0] == '\0')
+		return rc;
 	rc = qnats_open_ref(q, target, &d, e);
 	if (rc == EV_NOINPUT)
 		return err_set(e, EV_USAGE, "the dead-letter queue does not exist");

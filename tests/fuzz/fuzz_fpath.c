@@ -2,7 +2,8 @@
  * and a JSON value.  A path is refused with a reason or accepted; an
  * accepted one reads any value (a result, or a failure with an error name
  * and a cause, never a crash), a reference path sets into any value, and
- * the value, read as a Choice rule, is refused with a reason or decided. */
+ * the value, read as a Choice rule or a payload template, is refused with
+ * a reason or applied to itself. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,22 @@ paths(const char *path, jv v)
 }
 
 static void
+template(jv v)
+{
+	struct fscope s = { v, v, jv_null() };
+	char where[128];
+	struct ferr f;
+	jv out;
+
+	if (ftmpl_check(v, "/t", where, sizeof where) != NULL)
+		return;
+	int rc = ftmpl_apply(v, &s, "Parameters", &out, &f);
+	must_say_why(rc, &f);
+	if (rc == 0)
+		jv_free(jv_dump_string(out, 0));
+}
+
+static void
 rule(jv v)
 {
 	struct fscope s = { v, jv_null(), jv_null() };
@@ -78,6 +95,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (json_validate(json, n, 0, &je) != 0 && jx_parse(json, n, &v, &e) == 0) {
 		paths(path, v);
 		rule(v);
+		template(v);
 		jv_free(v);
 	}
 	free(path);

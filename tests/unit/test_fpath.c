@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "core/jx.h"
-#include "flow/fintr.h"
 #include "flow/fpath.h"
 #include "unit.h"
 
@@ -155,6 +154,8 @@ test_filters(void)
 	CHECK_STR(get("$.a[?(@ > 1)]", "{\"a\": [1, 2, 3, \"4\"]}"), "[2,3]");
 	CHECK_STR(get("$.a[?((@.x == 1 || @.x == 2) && !(@.y))].x",
 	    "{\"a\": [{\"x\": 1}, {\"x\": 2, \"y\": 0}, {\"x\": 3}]}"), "[1]");
+	CHECK_STR(get("$.a[?(@ < '\xef\xbd\x9e')]", "{\"a\": [\"\\ud83d\\ude00\", \"\\uffff\", \"b\\u0000c\"]}"),
+	    "[\"\xf0\x9f\x98\x80\",\"b\\u0000c\"]");
 	/* $..[?()] tests each object once. */
 	CHECK_STR(get("$..[?(@.price < 9)].price", BOOKS), "[8.95,8.99]");
 }
@@ -224,6 +225,8 @@ test_check(void)
 		CHECK(fpath_check(bad[k], FPATH_PATH) != NULL);
 	}
 	CHECK_STR(fpath_check("$.a(", FPATH_PATH), "a function call (not supported) at character 4");
+	CHECK_STR(fpath_check("$['a', 'b'].v", FPATH_PATH),
+	    "Multi properties can only be used as path leafs at character 1");
 	CHECK(fpath_check("$", FPATH_REFERENCE) == NULL);
 	CHECK(fpath_check("$.a.b", FPATH_REFERENCE) == NULL);
 	CHECK(fpath_check("$['a'][0].b", FPATH_REFERENCE) == NULL);
@@ -405,6 +408,15 @@ test_choice_strings(void)
 	CHECK_STR(choice(V("StringGreaterThanEquals", "\"b\""), in), "T");
 	CHECK_STR(choice(V("StringGreaterThanEquals", "\"bb\""), in), "F");
 	CHECK_STR(choice(V("StringLessThan", "\"bb\""), in), "T");
+	/* Java's order (UTF-16 units): U+1F600 before U+FF5E, U+00E9 after "z". */
+	CHECK_STR(choice(V("StringLessThan", "\"\\uff5e\""), "{\"v\": \"\\ud83d\\ude00\"}"), "T");
+	CHECK_STR(choice(V("StringGreaterThan", "\"\\ud83d\\ude00\""), "{\"v\": \"\\uff5e\"}"), "T");
+	CHECK_STR(choice(V("StringGreaterThan", "\"z\""), "{\"v\": \"\\u00e9\"}"), "T");
+	CHECK_STR(choice(V("StringLessThan", "\"a\\u00e9\\u00e9\""), "{\"v\": \"a\\u00e9\\u00e8\"}"), "T");
+	CHECK_STR(choice(V("StringLessThan", "\"a\\u00e9\\u00e9\""), "{\"v\": \"a\\u00e9\\u00e8z\"}"), "T");
+	CHECK_STR(choice(V("StringLessThan", "\"a\\u00e9\\u00e9\""), "{\"v\": \"a\\u00e9\"}"), "T");
+	CHECK_STR(choice(V("StringEquals", "\"\\ud83d\\ude00\""), "{\"v\": \"\\ud83d\\ude00\"}"), "T");
+	CHECK_STR(choice(V("StringLessThan", "\"\\ud83d\\ude01\""), "{\"v\": \"\\ud83d\\ude00\"}"), "T");
 	CHECK_STR(choice(V("StringEqualsPath", "\"$.w\""), in), "F");
 	CHECK_STR(choice(V("StringLessThanPath", "\"$.w\""), in), "T");
 	CHECK_STR(choice(V("StringGreaterThanPath", "\"$.w\""), in), "F");
@@ -423,6 +435,10 @@ test_choice_strings(void)
 	CHECK_STR(choice(V("StringMatches", "\"a\\\\*\""), "{\"v\": \"ab\"}"), "F");
 	CHECK_STR(choice(V("StringMatches", "\"a\\\\\\\\b\""), "{\"v\": \"a\\\\b\"}"), "T");
 	CHECK_STR(choice(V("StringMatches", "\"*\""), "{\"v\": 5}"), "F");
+	CHECK_STR(choice(V("StringMatches", "\"a*\""), "{\"v\": \"a\\u0000b\"}"), "T");
+	CHECK_STR(choice(V("StringMatches", "\"a\""), "{\"v\": \"a\\u0000b\"}"), "F");
+	CHECK_STR(choice(V("StringMatches", "\"*.log\""), "{\"v\": \"x.log.log\"}"), "T");
+	CHECK_STR(choice(V("StringMatches", "\"a\\\\\""), "{\"v\": \"a\\\\\"}"), "T");
 }
 
 static void
@@ -483,6 +499,11 @@ test_choice_timestamps(void)
 	CHECK_STR(choice(V("TimestampEquals", "\"2016-08-18T17:33:00Z\""), "{\"v\": \"2016-08-18t17:33:00Z\"}"), "F");
 	CHECK_STR(choice(V("TimestampEquals", "\"2016-08-18T17:33:00Z\""), "{\"v\": \"2016-08-18T17:33:00\"}"), "F");
 	CHECK_STR(choice(V("TimestampEquals", "\"2016-08-18T17:33:00Z\""), "{\"v\": 1471541580}"), "F");
+	/* Values AWS compares as false (localstack's recorded AWS runs). */
+	CHECK_STR(choice(V("TimestampEquals", "\"2012-10-09T19:00:55Z\""), "{\"v\": \"2023-02-24 12:15:56.832957\"}"), "F");
+	CHECK_STR(choice(V("TimestampEquals", "\"2012-10-09T19:00:55Z\""), "{\"v\": []}"), "F");
+	CHECK_STR(choice(V("TimestampEquals", "\"2012-10-09T19:00:55Z\""), "{\"v\": {\"A\": 0}}"), "F");
+	CHECK_STR(choice(V("TimestampEquals", "\"2012-10-09T19:00:55Z\""), "{\"v\": null}"), "F");
 	CHECK_STR(choice(V("IsTimestamp", "true"), in), "T");
 	CHECK_STR(choice(V("IsTimestamp", "true"), "{\"v\": \"2016-02-30T00:00:00Z\"}"), "F");
 	CHECK_STR(choice(V("IsTimestamp", "true"), "{\"v\": \"2016-08-18T17:33:00z\"}"), "F");
@@ -506,6 +527,10 @@ test_choice_is(void)
 	CHECK_STR(choice(V("IsString", "true"), "{\"v\": [\"x\"]}"), "F");
 	CHECK_STR(choice(V("IsBoolean", "true"), "{\"v\": false}"), "T");
 	CHECK_STR(choice(V("IsBoolean", "false"), "{\"v\": false}"), "F");
+	CHECK_STR(choice(V("IsBoolean", "true"), "{\"v\": 0}"), "F");
+	CHECK_STR(choice(V("IsNull", "true"), "{\"v\": []}"), "F");
+	CHECK_STR(choice(V("IsString", "true"), "{\"v\": \"\"}"), "T");
+	CHECK_STR(choice(V("IsNumeric", "false"), "{\"v\": {}}"), "T");
 	/* A Variable with no value: AWS's States.Runtime cause. */
 	CHECK_STR(choice(V("IsNull", "true"), "{}"),
 	    "States.Runtime: Invalid path '$.v': The choice state's condition path references an invalid value.");

@@ -21,6 +21,7 @@
 #include "core/err.h"
 #include "core/json.h"
 #include "core/jx.h"
+#include "core/sig.h"
 #include "flow/fres.h"
 #include "queue/queue.h"
 #include "unit.h"
@@ -43,6 +44,14 @@ on_done(void *ctx, void *tag, int ok, const char *res, size_t n, const struct fe
 		snprintf(o->res, sizeof o->res, "%.*s", (int)n, res);
 	else
 		o->f = *f;
+}
+
+static const char *
+exec_arn(void *ctx, void *tag)
+{
+	(void)ctx;
+	(void)tag;
+	return "arn:aws:states:us-east-1:000000000000:execution:m:x1";
 }
 
 /* Starts one task and pumps until it ends (at most 60 s). */
@@ -85,7 +94,8 @@ write_file(const char *path, const char *text)
 	fclose(f);
 }
 
-/* A tiny HTTP function: answers every POST with {"echo":BODY}. */
+/* A tiny HTTP function: answers every POST with {"echo":BODY}, a
+ * process per connection; a body with "slow" in it waits 30 s first. */
 static pid_t
 http_server(int *port)
 {
@@ -102,8 +112,13 @@ http_server(int *port)
 		close(s);
 		return p;
 	}
+	signal(SIGCHLD, SIG_IGN);	/* its children reap themselves */
 	for (;;) {
 		int c = accept(s, NULL, NULL);
+		if (c < 0 || fork() != 0) {
+			close(c);
+			continue;
+		}
 		char req[65536], out[70000];
 		size_t n = 0;
 		ssize_t got;
@@ -117,12 +132,14 @@ http_server(int *port)
 				break;
 			}
 		}
+		if (body != NULL && strstr(body, "slow") != NULL)
+			sleep(30);
 		int bn = snprintf(out + 200, sizeof out - 200, "{\"echo\":%s}", body ? body : "null");
 		int hn = snprintf(out, 200, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
 		    "Content-Length: %d\r\nConnection: close\r\n\r\n", bn);
 		memmove(out + hn, out + 200, (size_t)bn);
 		(void)!write(c, out, (size_t)(hn + bn));
-		close(c);
+		_exit(0);
 	}
 }
 
@@ -194,6 +211,15 @@ test_errors(struct fres *r)
 	CHECK(clock_mono_ms() - t0 < 20000);
 	run1(r, "wk", "{\"sleep\":1}", 300, &o);
 	CHECK_STR(o.f.error, "States.Timeout");
+	/* An HTTP function's request is cancelled: no slot stays taken. */
+	run1(r, "web", "{\"slow\":1}", 300, &o);
+	CHECK_STR(o.f.error, "States.Timeout");
+	run1(r, "web", "{\"slow\":2}", 300, &o);
+	CHECK_STR(o.f.error, "States.Timeout");
+	t0 = clock_mono_ms();
+	run1(r, "web", "{\"h\":2}", 0, &o);
+	CHECK_STR(o.res, "{\"echo\":{\"h\":2}}");
+	CHECK(clock_mono_ms() - t0 < 15000);	/* not after the slow ones' 30 s */
 	/* The worker slot is usable again after its worker was killed. */
 	run1(r, "wk", "9", 0, &o);
 	CHECK_STR(o.res, "{\"w\":9}");
@@ -346,6 +372,9 @@ check_routed(void)
 	CHECK_STR(field(line, "source"), "\"shop\"");
 	CHECK_STR(field(line, "detail-type"), "\"placed\"");
 	CHECK_STR(field(line, "detail"), "{\"order\":5}");
+	/* Step Functions appends the execution's and the machine's ARNs. */
+	CHECK_STR(field(line, "resources"), "[\"arn:aws:states:us-east-1:000000000000:execution:m:x1\","
+	    "\"arn:aws:states:us-east-1:000000000000:stateMachine:m\"]");
 	CHECK(f != NULL && fgets(line, sizeof line, f) == NULL);	/* the other did not match */
 	if (f != NULL)
 		fclose(f);
@@ -353,13 +382,14 @@ check_routed(void)
 
 /* "test_fres run RESOURCE INPUT [NAME=URI...]" (tests/fres.bats): one
  * task, its result or {"Error","Cause"} on stdout; $FRES_RULES is
- * --rules.  Exit 0 when it succeeded, 1 when it failed, 2 when fres
+ * --rules, $FRES_SM_ARN the state machine's ARN.  Exit 0 when it succeeded, 1 when it failed, 2 when fres
  * could not open. */
 static int
 drive(int argc, char **argv)
 {
 	struct fres_opts o = { .functions = argv + 3, .nfunctions = argc - 3, .jobs = 1,
-		.rules = getenv("FRES_RULES"), .done = on_done };
+		.rules = getenv("FRES_RULES"), .done = on_done,
+		.state_machine_arn = getenv("FRES_SM_ARN") };
 	struct fres *r;
 	struct ev_err e;
 	struct outc *out = calloc(1, sizeof *out);
@@ -418,7 +448,8 @@ main(int argc, char **argv)
 	snprintf(fn[4], sizeof fn[4], "rt=runtime:sh %s/tests/lib/rt-bootstrap.sh", top);
 	char *fns[5] = { fn[0], fn[1], fn[2], fn[3], fn[4] };
 	struct fres_opts o = { .functions = fns, .nfunctions = 5, .rules = "rules.json", .jobs = 2,
-		.done = on_done };
+		.done = on_done, .execution_arn = exec_arn,
+		.state_machine_arn = "arn:aws:states:us-east-1:000000000000:stateMachine:m" };
 	struct fres *r = NULL;
 	struct ev_err e;
 	int rc = fres_open(&o, &r, &e);
@@ -436,7 +467,9 @@ main(int argc, char **argv)
 	test_no_spin(r);
 	test_sqs(r);
 	test_events(r);
+	int64_t t0 = clock_mono_ms();
 	fres_close(r);
+	CHECK(clock_mono_ms() - t0 < 15000);	/* no wait for what timed out */
 	check_routed();
 
 	/* The function's own timeout (no TimeoutSeconds): Lambda.Unknown, as
@@ -450,6 +483,22 @@ main(int argc, char **argv)
 	CHECK_STR(out.f.error, "Lambda.Unknown");
 	CHECK(strstr(out.f.cause, "Task timed out after 0.30 seconds") != NULL);
 	fres_close(r);
+
+	/* A stop request: fres_close lets the running task end, tells the
+	 * one that never started, each once, and returns. */
+	os.timeout_ms = 5000;
+	CHECK(fres_open(&os, &r, &e) == 0);
+	struct outc sa, sb;
+	memset(&sa, 0, sizeof sa);
+	memset(&sb, 0, sizeof sb);
+	CHECK(fres_start(r, "exe", "{\"nap\":1}", 10, 0, &sa, &sa.f) == 0);
+	CHECK(fres_start(r, "exe", "{\"nap\":2}", 10, 0, &sb, &sb.f) == 0);
+	sig_stop = SIGTERM;
+	fres_close(r);
+	sig_stop = 0;
+	CHECK(sa.got == 1 && sa.ok);
+	CHECK(sb.got == 1 && !sb.ok);
+	CHECK(strstr(sb.f.cause, "stopped") != NULL);
 
 	/* A bad binding is refused before anything runs. */
 	char *bad[1] = { (char *)"x=ftp:nope" };

@@ -123,6 +123,16 @@ test_b64(void)
 	struct buf d = { 0 };
 	CHECK(b64_decode(&d, "Zm9v YmFy", 9) == -1);
 	CHECK(b64_decode(&d, "Zm9\0", 4) == -1);
+	/* the strict form: whole quads, padding only at the end */
+	CHECK(b64_decode(&d, "Zm8", 3) == 0);
+	buf_reset(&d);
+	CHECK(b64_decode_strict(&d, "Zm8", 3) == -1);
+	CHECK(b64_decode_strict(&d, "", 0) == -1);
+	CHECK(b64_decode_strict(&d, "Zg=a", 4) == -1);
+	CHECK(b64_decode_strict(&d, "Z===", 4) == -1);
+	CHECK(b64_decode_strict(&d, "Zg==Zg==", 8) == -1);
+	buf_reset(&d);
+	CHECK(b64_decode_strict(&d, "Zm8=", 4) == 0 && d.n == 2 && memcmp(d.p, "fo", 2) == 0);
 	buf_free(&d);
 }
 
