@@ -10,15 +10,13 @@ static int eval_rule(jv r, const struct fscope *s, int *m, struct ferr *f);
 static int
 lookup(const char *path, const struct fscope *s, jv *v)
 {
-	struct fpq q;
 	const char *why;
 	char buf[8];
+	const struct fpq *q = fpq_cached(path, &why);
 
-	if (fpq_parse(path, &q, &why) != 0)
+	if (q == NULL)
 		return 1;
-	int rc = fpq_eval(&q, s, v, buf, sizeof buf, NULL);
-	fpq_free(&q);
-	return rc;
+	return fpq_eval(q, s, v, buf, sizeof buf, NULL);
 }
 
 static int

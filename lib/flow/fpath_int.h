@@ -55,6 +55,11 @@ struct fpq {
 int fpq_parse(const char *path, struct fpq *q, const char **why);
 void fpq_free(struct fpq *q);
 
+/* path parsed, from the thread's cache of parsed paths (fpath_cache.c):
+ * valid until the next call (which may start the cache afresh), or NULL
+ * with *why as fpq_parse's. */
+const struct fpq *fpq_cached(const char *path, const char **why);
+
 /* The value q selects in s.  0 and *out; 1 when it selects nothing (a
  * definite path with no match, a missing variable), with Jayway's words
  * in why[0..n); *root (when not NULL) is then the value the path read

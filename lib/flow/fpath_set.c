@@ -56,14 +56,12 @@ int
 fpath_get(const char *path, const struct fscope *s, const char *field, jv *out,
     struct ferr *f)
 {
-	struct fpq q;
 	const char *why;
+	const struct fpq *q = fpq_cached(path, &why);
 
-	if (fpq_parse(path, &q, &why) != 0)
+	if (q == NULL)
 		return ferr_set(f, "States.Runtime", "Invalid path '%s' : %s", path, why);
-	int rc = fpq_get(&q, path, s, field, out, f);
-	fpq_free(&q);
-	return rc;
+	return fpq_get(q, path, s, field, out, f);
 }
 
 /* Puts value (consumed) at segment i of q inside cur (consumed). */
@@ -110,18 +108,17 @@ put(jv cur, const struct fpq *q, size_t i, jv value, jv *out)
 int
 fpath_set(jv input, const char *refpath, jv value, jv *out, struct ferr *f)
 {
-	struct fpq q;
-	const char *why = fpath_check(refpath, FPATH_REFERENCE);
+	const char *why = NULL;
+	const struct fpq *q = fpq_cached(refpath, &why);
 
+	if (q != NULL && !q->reference)
+		why = "a reference path has only names and indexes after '$' ($.a, $['a'], $.a[0])";
 	char c = refpath[0] == '$' ? refpath[1] : '\0';
 	if (why == NULL && (c == '$' || c == '_' || isalpha((unsigned char)c)))
 		why = "a ResultPath puts the result into the input: it starts with '$.' or '$['";
 	if (why != NULL)
 		return ferr_set(f, "States.Runtime", "Invalid path '%s' : %s", refpath, why);
-	if (fpq_parse(refpath, &q, &why) != 0)
-		return ferr_set(f, "States.Runtime", "Invalid path '%s' : %s", refpath, why);
-	int rc = put(jv_copy(input), &q, 0, jv_copy(value), out);
-	fpq_free(&q);
+	int rc = put(jv_copy(input), q, 0, jv_copy(value), out);
 	if (rc == 0)
 		return 0;
 	jv t = fpath_text(input);
