@@ -2,6 +2,7 @@
 #ifndef EVKIT_FEXEC_INT_H
 #define EVKIT_FEXEC_INT_H
 
+#include "core/buf.h"
 #include "evlog/evlog.h"
 #include "flow.h"
 #include "flow_int.h"
@@ -84,6 +85,7 @@ struct flow {
 	char hist_err[256];
 	struct ev_err fatal;	/* the history could not be written */
 	int fatal_rc;
+	struct buf line;	/* an output line's text */
 };
 
 /* fexec.c */

@@ -9,6 +9,7 @@
 #include "core/alloc.h"
 #include "core/clock.h"
 #include "core/jx.h"
+#include "fdump.h"
 #include "fexec_int.h"
 #include "fintr.h"
 
@@ -374,7 +375,7 @@ act_task(struct frame *f, jv eff)
 	jv_free(eff);
 	if (rc != 0)
 		return fail(f);
-	jv text = jv_dump_string(in, 0);
+	jv text = fdump_string(in);
 	if (f->x->fl->hist != NULL) {
 		jv d = fx_res_details(s->resource);
 		d = jv_object_set(d, jv_string("region"), jv_string("us-east-1"));

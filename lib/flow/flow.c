@@ -11,6 +11,7 @@
 #include "core/jx.h"
 #include "core/msg.h"
 #include "core/sig.h"
+#include "fdump.h"
 #include "fexec_int.h"
 
 #define INPUT_LIMIT 262144	/* StartExecution's input limit */
@@ -217,7 +218,7 @@ envelope(const struct fexec *x, jv out)
 	    jv_string("status"), jv_string(status_names[x->status]));
 
 	if (x->status == X_SUCCEEDED) {
-		v = jv_object_set(v, jv_string("output"), jv_dump_string(out, 0));
+		v = jv_object_set(v, jv_string("output"), fdump_string(out));
 	} else {
 		jv_free(out);
 		v = jv_object_set(v, jv_string("error"), jv_string(x->err.error));
@@ -238,12 +239,12 @@ emit_one(struct flow *fl, struct fexec *x)
 
 	if (fl->o.envelope)
 		v = envelope(x, v);
-	jv s = jv_dump_string(v, 0);
+	buf_reset(&fl->line);
+	fdump(v, &fl->line);
+	jv_free(v);
 	if (!ok)
 		snprintf(why, sizeof why, "%s: %s", x->err.error, x->err.cause);
-	fl->o.emit(fl->o.ctx, jv_string_value(s), (size_t)jv_string_length_bytes(jv_copy(s)),
-	    !ok, ok ? NULL : why);
-	jv_free(s);
+	fl->o.emit(fl->o.ctx, fl->line.p, fl->line.n, !ok, ok ? NULL : why);
 	if (!ok)
 		fl->any_failed = 1;
 }
@@ -385,5 +386,6 @@ flow_close(struct flow *fl)
 	free(fl->exec_prefix);
 	free(fl->role_arn);
 	free(fl->held);
+	buf_free(&fl->line);
 	free(fl);
 }
