@@ -760,6 +760,7 @@ fdef_free(struct fdef *d)
 	free_machine(&d->top);
 	jv_free(d->json);
 	free(d);
+	fpath_cache_clear();	/* what its paths and templates left */
 }
 
 /* State names are unique in the whole definition, branches and item

@@ -170,7 +170,7 @@ ev_name(struct fev *e, size_t i, jv node)
 		not_object(e, i, node);
 		return;
 	}
-	jv v = jv_object_get(jv_copy(node), jv_string(g->names[0]));
+	jv v = jv_object_get(jv_copy(node), g->has_key ? jv_copy(g->key) : jv_string(g->names[0]));
 	if (!jv_is_valid(v)) {
 		jv_free(v);
 		if (i + 1 < e->q->n && upstream(e, i))
@@ -358,7 +358,7 @@ direct(const struct fpq *q, jv root, jv *out)
 	for (size_t k = 0; k < q->n; k++) {
 		const struct fseg *g = &q->seg[k];
 		if (g->kind == FSEG_NAME && jv_get_kind(cur) == JV_KIND_OBJECT) {
-			cur = jv_object_get(cur, jv_string(g->names[0]));
+			cur = jv_object_get(cur, g->has_key ? jv_copy(g->key) : jv_string(g->names[0]));
 		} else if (g->kind == FSEG_INDEX && jv_get_kind(cur) == JV_KIND_ARRAY) {
 			long len = jv_array_length(jv_copy(cur));
 			long x = g->idx[0] < 0 ? len + g->idx[0] : g->idx[0];

@@ -66,4 +66,9 @@ int ftmpl_apply(jv tmpl, const struct fscope *s, const char *field, jv *out,
 const char *fchoice_check(jv rule, const char *field, char *where, size_t n);
 int fchoice_eval(jv rule, const struct fscope *s, int *match, struct ferr *f);
 
+/* Paths and templates are parsed on first use and kept per thread, by
+ * text and by value: this drops what the thread keeps (a definition's
+ * end calls it). */
+void fpath_cache_clear(void);
+
 #endif

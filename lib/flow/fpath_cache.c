@@ -47,6 +47,17 @@ flush(struct cache *c)
 	c->used = 0;
 }
 
+void
+fpath_cache_clear(void)
+{
+	if (cache.s != NULL) {
+		flush(&cache);
+		free(cache.s);
+		cache.s = NULL;
+	}
+	ftmpl_cache_clear();
+}
+
 const struct fpq *
 fpq_cached(const char *path, const char **why)
 {

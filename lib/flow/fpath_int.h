@@ -32,6 +32,8 @@ struct fseg {
 	long from, to;
 	int has_from, has_to;
 	struct fexpr *filter;
+	jv key;		/* FSEG_NAME, when has_key: names[0] as a jv, made once */
+	int has_key;
 };
 
 enum froot {
@@ -59,6 +61,9 @@ void fpq_free(struct fpq *q);
  * valid until the next call (which may start the cache afresh), or NULL
  * with *why as fpq_parse's. */
 const struct fpq *fpq_cached(const char *path, const char **why);
+
+/* Drops the compiled templates ftmpl_apply keeps (fpath_cache_clear). */
+void ftmpl_cache_clear(void);
 
 /* The value q selects in s.  0 and *out; 1 when it selects nothing (a
  * definite path with no match, a missing variable), with Jayway's words

@@ -364,6 +364,13 @@ fpq_parse(const char *path, struct fpq *q, const char **why)
 		fpq_free(q);
 		return -1;
 	}
+	for (size_t k = 0; k < q->n; k++) {	/* keys looked up on every read */
+		struct fseg *g = &q->seg[k];
+		if (g->kind == FSEG_NAME) {
+			g->key = jv_string(g->names[0]);
+			g->has_key = 1;
+		}
+	}
 	return 0;
 }
 
@@ -377,6 +384,8 @@ fpq_free(struct fpq *q)
 		free(g->names);
 		free(g->idx);
 		fexpr_free(g->filter);
+		if (g->has_key)
+			jv_free(g->key);
 	}
 	free(q->seg);
 	free(q->var);

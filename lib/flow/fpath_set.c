@@ -76,7 +76,7 @@ put(jv cur, const struct fpq *q, size_t i, jv value, jv *out)
 	const struct fseg *g = &q->seg[i];
 	jv child, key = jv_invalid(), nv;
 	if (g->kind == FSEG_NAME && jv_get_kind(cur) == JV_KIND_OBJECT) {
-		key = jv_string(g->names[0]);
+		key = g->has_key ? jv_copy(g->key) : jv_string(g->names[0]);
 		child = jv_object_get(jv_copy(cur), jv_copy(key));
 		if (!jv_is_valid(child)) {
 			jv_free(child);
