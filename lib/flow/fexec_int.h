@@ -86,6 +86,7 @@ struct flow {
 	struct ev_err fatal;	/* the history could not be written */
 	int fatal_rc;
 	struct buf line;	/* an output line's text */
+	struct buf text;	/* a task's input text */
 };
 
 /* fexec.c */

@@ -375,19 +375,21 @@ act_task(struct frame *f, jv eff)
 	jv_free(eff);
 	if (rc != 0)
 		return fail(f);
-	jv text = fdump_string(in);
+	struct buf *text = &f->x->fl->text;
+	buf_reset(text);
+	fdump(in, text);
+	jv_free(in);
 	if (f->x->fl->hist != NULL) {
 		jv d = fx_res_details(s->resource);
 		d = jv_object_set(d, jv_string("region"), jv_string("us-east-1"));
-		d = jv_object_set(d, jv_string("parameters"), jv_copy(text));
+		d = jv_object_set(d, jv_string("parameters"), jv_string_sized(text->p, (int)text->n));
 		if (sec > 0)
 			d = jv_object_set(d, jv_string("timeoutInSeconds"), jv_number(sec));
 		FX_HIST(f->x, "TaskScheduled", d);
 	}
 	struct ticket *tk = fx_ticket(f, R_TASK_OK);
-	rc = fres_start(f->x->fl->res, s->resource, jv_string_value(text),
-	    (size_t)jv_string_length_bytes(jv_copy(text)), (int64_t)(sec * 1000), tk, &f->err);
-	jv_free(text);
+	rc = fres_start(f->x->fl->res, s->resource, text->p, text->n, (int64_t)(sec * 1000), tk,
+	    &f->err);
 	if (rc != 0) {
 		f->tk = NULL;
 		free(tk);

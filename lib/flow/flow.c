@@ -387,5 +387,6 @@ flow_close(struct flow *fl)
 	free(fl->role_arn);
 	free(fl->held);
 	buf_free(&fl->line);
+	buf_free(&fl->text);
 	free(fl);
 }
