@@ -55,8 +55,10 @@ const struct fchoice_op fchoice_ops[] = {
 const struct fchoice_op *
 fchoice_op(const char *name)
 {
+	/* the first letter first: a rule's other members (Variable, Next)
+	 * are looked up on every evaluation too */
 	for (const struct fchoice_op *o = fchoice_ops; o->name != NULL; o++)
-		if (strcmp(o->name, name) == 0)
+		if (o->name[0] == name[0] && strcmp(o->name, name) == 0)
 			return o;
 	return NULL;
 }
