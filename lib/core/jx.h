@@ -56,4 +56,13 @@ int jx_eval(struct jx *x, const char *json, size_t n, int which, jv *out, struct
  * nothing, null, an array or an object. */
 int jx_key(struct jx *x, const char *json, size_t n, struct buf *key, struct ev_err *e);
 
+/* Appends v's compact JSON text (v borrowed) to b: byte for byte what
+ * jv_dump_string(v, 0) writes, without its cost (libjq puts every
+ * character of a string through its own call, every number through
+ * dtoa, and grows a jv string piece by piece). */
+void jx_dump(jv v, struct buf *b);
+
+/* The same as a jv string (v consumed), as jv_dump_string(v, 0). */
+jv jx_dump_string(jv v);
+
 #endif

@@ -9,7 +9,6 @@
 #include "core/alloc.h"
 #include "core/clock.h"
 #include "core/jx.h"
-#include "fdump.h"
 #include "fexec_int.h"
 #include "fintr.h"
 
@@ -377,7 +376,7 @@ act_task(struct frame *f, jv eff)
 		return fail(f);
 	struct buf *text = &f->x->fl->text;
 	buf_reset(text);
-	fdump(in, text);
+	jx_dump(in, text);
 	jv_free(in);
 	if (f->x->fl->hist != NULL) {
 		jv d = fx_res_details(s->resource);

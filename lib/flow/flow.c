@@ -11,7 +11,6 @@
 #include "core/jx.h"
 #include "core/msg.h"
 #include "core/sig.h"
-#include "fdump.h"
 #include "fexec_int.h"
 
 #define INPUT_LIMIT 262144	/* StartExecution's input limit */
@@ -218,7 +217,7 @@ envelope(const struct fexec *x, jv out)
 	    jv_string("status"), jv_string(status_names[x->status]));
 
 	if (x->status == X_SUCCEEDED) {
-		v = jv_object_set(v, jv_string("output"), fdump_string(out));
+		v = jv_object_set(v, jv_string("output"), jx_dump_string(out));
 	} else {
 		jv_free(out);
 		v = jv_object_set(v, jv_string("error"), jv_string(x->err.error));
@@ -240,7 +239,7 @@ emit_one(struct flow *fl, struct fexec *x)
 	if (fl->o.envelope)
 		v = envelope(x, v);
 	buf_reset(&fl->line);
-	fdump(v, &fl->line);
+	jx_dump(v, &fl->line);
 	jv_free(v);
 	if (!ok)
 		snprintf(why, sizeof why, "%s: %s", x->err.error, x->err.cause);

@@ -44,11 +44,9 @@ fn_res_error(struct buf *b, const char *type, const char *fmt, ...)
 static void
 set_jv(struct buf *b, jv v)
 {
-	jv s = jv_dump_string(v, 0);
-
 	buf_reset(b);
-	buf_adds(b, jv_string_value(s));
-	jv_free(s);
+	jx_dump(v, b);
+	jv_free(v);
 }
 
 /* A handler's stdout as a result: JSON as is (made compact when it spans

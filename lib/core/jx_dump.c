@@ -1,4 +1,4 @@
-/* fdump — compact JSON as libjq 1.6's jv_dump_term writes it: strings
+/* jx_dump — compact JSON as libjq 1.6's jv_dump_term writes it: strings
  * escaped as jvp_dump_string does (\" \\ \b \f \n \r \t, \u00XX for the
  * other controls and DEL, UTF-8 as is), object members in iteration
  * order, numbers through libjq itself unless a small integer. */
@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "fdump.h"
+#include "jx.h"
 
 /* libjq prints "<skipped: too deep>" past 256 levels; such a value is
  * left to libjq whole. */
@@ -123,7 +123,7 @@ dump(jv v, struct buf *b, int depth)
 }
 
 void
-fdump(jv v, struct buf *b)
+jx_dump(jv v, struct buf *b)
 {
 	size_t at = b->n;
 
@@ -137,11 +137,11 @@ fdump(jv v, struct buf *b)
 }
 
 jv
-fdump_string(jv v)
+jx_dump_string(jv v)
 {
 	struct buf b = { 0 };
 
-	fdump(v, &b);
+	jx_dump(v, &b);
 	jv s = jv_string_sized(b.p, (int)b.n);
 	buf_free(&b);
 	jv_free(v);

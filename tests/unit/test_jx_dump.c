@@ -1,4 +1,4 @@
-/* Unit tests of lib/flow/fdump: its text is byte for byte libjq's
+/* Unit tests of jx_dump (lib/core/jx_dump.c): its text is byte for byte libjq's
  * jv_dump_string(v, 0), on values that take every path of the writer
  * (escapes, UTF-8, integers and not, nesting past the fallback depth). */
 #include <math.h>
@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "core/buf.h"
-#include "flow/fdump.h"
+#include "core/jx.h"
 #include "unit.h"
 
 static int
@@ -15,12 +15,12 @@ same_as_libjq(jv v)
 	struct buf b = { 0 };
 	jv want = jv_dump_string(jv_copy(v), 0);
 
-	fdump(v, &b);
+	jx_dump(v, &b);
 	int ok = b.p != NULL && (size_t)jv_string_length_bytes(jv_copy(want)) == b.n &&
 	    memcmp(b.p, jv_string_value(want), b.n) == 0;
 	if (!ok)
-		printf("# fdump: %s\n# libjq: %s\n", b.p ? b.p : "(null)", jv_string_value(want));
-	jv got = fdump_string(jv_copy(v));
+		printf("# jx_dump: %s\n# libjq: %s\n", b.p ? b.p : "(null)", jv_string_value(want));
+	jv got = jx_dump_string(jv_copy(v));
 	ok = ok && jv_equal(got, jv_copy(want));
 	jv_free(want);
 	jv_free(v);
@@ -76,7 +76,7 @@ test_nested(void)
 	CHECK(same_as_libjq(o));	/* members in libjq's own order */
 
 	jv deep = jv_number(1);
-	for (int i = 0; i < 300; i++)	/* past fdump's depth: libjq's text whole */
+	for (int i = 0; i < 300; i++)	/* past jx_dump's depth: libjq's text whole */
 		deep = i % 2 ? JV_ARRAY(deep) : JV_OBJECT(jv_string("d"), deep);
 	CHECK(same_as_libjq(deep));
 }
