@@ -59,9 +59,9 @@ listening(void *ctx, const char *url)
 int
 main(int argc, char **argv)
 {
-	static const struct serve_svc *const *svcs = NULL;
+	static const struct serve_svc *const svcs[] = { &serve_sqs };
 	struct serve_opts o = { .access_log = stderr, .on_listen = listening, .svcs = svcs,
-		.nsvcs = 0 };
+		.nsvcs = sizeof svcs / sizeof *svcs };
 	const char *report = NULL;
 	struct ev_err e;
 	int c;
