@@ -319,6 +319,13 @@ serve_run(const struct serve_opts *o, struct ev_err *e)
 
 	if (oo.listen == NULL)
 		oo.listen = SERVE_DEFAULT_LISTEN;
+	if (oo.check_signatures) {
+		s.akid = getenv("AWS_ACCESS_KEY_ID");
+		s.secret = getenv("AWS_SECRET_ACCESS_KEY");
+		if (s.akid == NULL || *s.akid == '\0' || s.secret == NULL || *s.secret == '\0')
+			return err_set(e, EV_NOPERM, "--check-signatures: AWS_ACCESS_KEY_ID and "
+			    "AWS_SECRET_ACCESS_KEY must be set");
+	}
 	if ((rc = apigw_listen(oo.listen, &fd, s.url, sizeof s.url, e)) != 0)
 		return rc;
 	if ((rc = start(&s, fd, e)) == 0 && (rc = init_svcs(&s, e)) == 0) {

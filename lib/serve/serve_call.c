@@ -125,6 +125,30 @@ hdr(struct MHD_Connection *conn, const char *name)
 	return v != NULL ? v : "";
 }
 
+/* --check-signatures: 1 when the request is answered 403, as AWS
+ * answers an unsigned, unknown or badly signed one. */
+static int
+refused(struct serve *s, struct serve_call *c, const char *method)
+{
+	switch (serve_sig_check(c, method, s->akid, s->secret)) {
+	case 0:
+		return 0;
+	case 1:
+		serve_error(c, 403, "com.amazon.coral.service#MissingAuthenticationTokenException",
+		    "MissingAuthenticationToken", "Request is missing Authentication Token");
+		return 1;
+	case 2:
+		serve_error(c, 403, "com.amazon.coral.service#UnrecognizedClientException",
+		    "InvalidClientTokenId", "The security token included in the request is invalid.");
+		return 1;
+	default:
+		serve_error(c, 403, "com.amazon.coral.service#InvalidSignatureException",
+		    "SignatureDoesNotMatch", "The request signature we calculated does not match "
+		    "the signature you provided.");
+		return 1;
+	}
+}
+
 /* The whole request: to its service, or refused. */
 static enum MHD_Result
 dispatch(struct serve *s, struct serve_call *c, const char *url, const char *method)
@@ -143,6 +167,8 @@ dispatch(struct serve *s, struct serve_call *c, const char *url, const char *met
 		serve_error(c, 503, "ServiceUnavailable", NULL, "the server is stopping");
 		return respond(c, method);
 	}
+	if (s->akid != NULL && refused(s, c, method))
+		return respond(c, method);
 	if (c->svc < 0) {
 		serve_error(c, 400, "UnknownOperationException", NULL,
 		    "no service here answers X-Amz-Target '%s' at %s %s", target, method, url);

@@ -58,6 +58,7 @@ struct serve {
 	char url[300];
 	struct buf logged;		/* access log lines of a turn */
 	struct buf reported;		/* --report lines of a turn */
+	const char *akid, *secret;	/* --check-signatures */
 };
 
 /* serve_call.c: libmicrohttpd's callbacks. */
@@ -70,5 +71,9 @@ enum MHD_Result serve_on_request(void *cls, struct MHD_Connection *c, const char
 /* serve.c: a call's answer is ready; resumes it when it waits. */
 void serve_ready_call(struct serve_call *c);
 void serve_log_call(struct serve_call *c, const char *method);
+/* serve_sig.c: 0 when the request's SigV4 signature verifies with these
+ * keys; 1 no signature, 2 another access key, 3 a wrong signature. */
+int serve_sig_check(struct serve_call *c, const char *method, const char *akid,
+    const char *secret);
 
 #endif
