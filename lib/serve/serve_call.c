@@ -325,7 +325,8 @@ serve_error(struct serve_call *c, int status, const char *type, const char *quer
 const char *
 serve_req_header(struct serve_call *c, const char *name)
 {
-	return MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, name);
+	return c->conn != NULL ? MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, name) :
+	    NULL;
 }
 
 int
@@ -345,4 +346,45 @@ serve_on_gone(struct serve_call *c, void (*fn)(void *ctx, struct serve_call *c),
 {
 	c->gone = fn;
 	c->gone_ctx = ctx;
+}
+
+/* ---- without HTTP (serve.h: serve_local_call) ---- */
+
+int
+serve_local_call(struct serve *s, const char *target, const char *body, size_t n,
+    struct buf *out)
+{
+	struct serve_call *c = serve_on_begin(s, "/", NULL);
+	const char *op = "";
+	int status;
+
+	buf_add(&c->body, body, n);
+	buf_addc(&c->body, '\0');
+	c->body.n--;
+	c->svc = match(s, target, "/", &op);
+	if (c->svc < 0) {
+		serve_error(c, 400, "UnknownOperationException", NULL, "no service");
+	} else {
+		struct serve_req rq = {
+			.method = "POST", .path = "/", .query = "", .target = target, .op = op,
+			.content_type = "", .body = c->body.p, .body_n = n,
+			.base_url = s->url, .request_id = c->id,
+		};
+		c->state = C_CALLING;
+		svc_of(c)->call(s->state[c->svc], c, &rq);
+		if (c->state != C_DONE) {
+			c->state = C_WAITING;
+			c->next = s->waiting;
+			if (c->next != NULL)
+				c->next->prev = c;
+			s->waiting = c;
+			serve_local_stop(s);
+		}
+	}
+	buf_reset(out);
+	buf_add(out, c->out.p, c->out.n);
+	status = c->status;
+	void *ctx = c;
+	serve_on_completed(s, NULL, &ctx, MHD_REQUEST_TERMINATED_COMPLETED_OK);
+	return status;
 }

@@ -68,6 +68,8 @@ void serve_on_completed(void *cls, struct MHD_Connection *c, void **ctx,
 enum MHD_Result serve_on_request(void *cls, struct MHD_Connection *c, const char *url,
     const char *method, const char *version, const char *data, size_t *n, void **ctx);
 
+/* serve.c: answers what waits, as at a stop (serve_local_call's end). */
+void serve_local_stop(struct serve *s);
 /* serve.c: a call's answer is ready; resumes it when it waits. */
 void serve_ready_call(struct serve_call *c);
 void serve_log_call(struct serve_call *c, const char *method);

@@ -79,7 +79,8 @@ check_ids(const struct sqs_call *k, size_t arr, size_t *at, char ids[][MAX_ID + 
 
 void
 sqs_batch(const struct sqs_call *k, void (*fn)(const struct sqs_call *k, size_t entry,
-    const char *id, struct sqs_batch *b, void *ctx), void *ctx)
+    const char *id, struct sqs_batch *b, void *ctx),
+    void (*done)(const struct sqs_call *k, struct sqs_batch *b, void *ctx), void *ctx)
 {
 	size_t arr = sqs_member(k, "Entries"), at[MAX_ENTRIES];
 	char ids[MAX_ENTRIES][MAX_ID + 1];
@@ -96,6 +97,8 @@ sqs_batch(const struct sqs_call *k, void (*fn)(const struct sqs_call *k, size_t 
 	int n = check_ids(k, arr, at, ids);
 	for (int i = 0; i < n; i++)
 		fn(k, at[i], ids[i], &b, ctx);
+	if (n > 0 && done != NULL)
+		done(k, &b, ctx);
 	if (n > 0 && !serve_answered(k->c)) {
 		struct buf out = { 0 };
 		buf_adds(&out, "{\"Successful\":[");
