@@ -226,18 +226,14 @@ struct sends {
 };
 
 static void
-send_entry(const struct sqs_call *k, size_t entry, const char *id, struct sqs_batch *b,
-    void *ctx)
+send_entry(const struct sqs_call *ek, const char *id, struct sqs_batch *b, void *ctx)
 {
 	struct sends *ss = ctx;
-	struct sqs_call ek = *k;
 	struct msg_in *m = &ss->m[ss->n];
 	struct why w;
 
-	ek.p = k->p + entry;
-	ek.n = k->n - entry;
 	memset(m, 0, sizeof *m);
-	if (read_msg(&ek, q_attrs(ss->c->q), m, &w) != 0) {
+	if (read_msg(ek, q_attrs(ss->c->q), m, &w) != 0) {
 		sqs_batch_fail(b, id, 1, w.code, w.msg);
 		msg_free(m);
 		return;

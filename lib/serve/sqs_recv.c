@@ -301,25 +301,21 @@ struct lease_ctx {
 };
 
 static void
-lease_entry(const struct sqs_call *k, size_t entry, const char *id, struct sqs_batch *b,
-    void *ctx)
+lease_entry(const struct sqs_call *ek, const char *id, struct sqs_batch *b, void *ctx)
 {
 	struct lease_ctx *lc = ctx;
-	struct sqs_call ek = *k;
 	struct ev_err e;
 	int rc;
 
-	ek.p = k->p + entry;
-	ek.n = k->n - entry;
 	if (!lc->change) {
 		const char *bad;
-		if (!handle_of(&ek, &lc->m[lc->n], &bad))
+		if (!handle_of(ek, &lc->m[lc->n], &bad))
 			sqs_batch_fail(b, id, 1, bad, why_msg(bad, ""));
 		else
 			snprintf(lc->ids[lc->n++], sizeof lc->ids[0], "%s", id);
 		return;
 	}
-	const char *why = lease_one(&ek, lc->c, lc->change, &e, &rc);
+	const char *why = lease_one(ek, lc->c, lc->change, &e, &rc);
 	if (rc != 0) {
 		sqs_batch_fail(b, id, 0, "InternalError", e.msg);
 	} else if (why != NULL) {
