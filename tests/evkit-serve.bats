@@ -112,9 +112,12 @@ body() {
 
 @test "evkit-serve: SIGTERM answers a waiting long poll at once, and exits 0" {
 	evq-ctl create stopq
-	sdk poll "$(qurl stopq)" 20 >poll.out &
+	sdk poll "$(qurl stopq)" 20 >poll.out 2>poll.err &
 	pid=$!
-	sleep 1	# the poll starts (stopping before it came would fail it: no 0 here)
+	# Stopping before the request came would refuse it: wait until the
+	# client sends it, and give it a moment to arrive.
+	wait_for "grep -q polling poll.err" 60
+	sleep 1
 	rc=0
 	evkit_serve_stop || rc=$?
 	assert_equal "$rc" 0
