@@ -145,11 +145,77 @@ cached(struct sqs *x, const char *name, size_t *at)
 	return NULL;
 }
 
+/* ---- the sends' shared transaction ---- */
+
+static void
+answer_pend(struct sqs_q *c, int rc, const struct ev_err *e)
+{
+	while (c->pend != NULL) {
+		struct sqs_pend *p = c->pend;
+		c->pend = p->next;
+		if (rc == 0)
+			serve_json(p->c, &p->out);
+		else
+			serve_error(p->c, 500, "com.amazonaws.sqs#InternalError", "InternalError",
+			    "%s", e->msg);
+		buf_free(&p->out);
+		free(p);
+	}
+	c->pend_tail = &c->pend;
+}
+
+void
+sqs_commit(struct sqs *x, struct sqs_q *c)
+{
+	struct ev_err e;
+	int rc = 0;
+
+	if (!c->tx)
+		return;
+	c->tx = 0;
+	if ((rc = q_send_commit(c->q, &e)) != 0 && q_send_active(c->q))
+		q_send_rollback(c->q);
+	answer_pend(c, rc, &e);
+	x->dirty = 1;
+}
+
+void
+sqs_abort(struct sqs_q *c, const struct ev_err *e)
+{
+	if (q_send_active(c->q))
+		q_send_rollback(c->q);
+	c->tx = 0;
+	answer_pend(c, EV_SOFTWARE, e);
+}
+
+void
+sqs_defer(struct sqs *x, struct sqs_q *c, struct serve_call *call, struct buf *out)
+{
+	struct sqs_pend *p = xcalloc(1, sizeof *p);
+
+	p->c = call;
+	p->out = *out;
+	*out = (struct buf){ 0 };
+	if (c->pend_tail == NULL)
+		c->pend_tail = &c->pend;
+	*c->pend_tail = p;
+	c->pend_tail = &p->next;
+	serve_kick(x->s, &serve_sqs);
+}
+
+static void
+commit_all(struct sqs *x)
+{
+	for (size_t i = 0; i < x->nq; i++)
+		sqs_commit(x, x->qs[i]);
+}
+
 static void
 drop(struct sqs *x, size_t i)
 {
 	struct sqs_q *c = x->qs[i];
 
+	sqs_commit(x, c);
 	q_close(c->q);
 	free(c->name);
 	for (size_t t = 0; t < c->ntags; t++)
@@ -180,6 +246,8 @@ sqs_open(struct sqs *x, const char *name, struct sqs_q **qp, struct ev_err *e)
 
 	if ((c = cached(x, name, &i)) != NULL) {
 		if (stat(q_path(c->q), &st) == 0 && st.st_dev == c->dev && st.st_ino == c->ino) {
+			if (!x->sending)
+				sqs_commit(x, c);	/* what comes next sees the sends */
 			*qp = c;
 			return 0;
 		}
@@ -197,6 +265,7 @@ sqs_open(struct sqs *x, const char *name, struct sqs_q **qp, struct ev_err *e)
 	c->q = q;
 	c->dev = st.st_dev;
 	c->ino = st.st_ino;
+	c->pend_tail = &c->pend;
 	XGROW(&x->qs, &x->capq, x->nq + 1);
 	x->qs[x->nq++] = c;
 	*qp = c;
@@ -289,6 +358,7 @@ tick(void *state, int64_t now)
 	struct sqs *x = state;
 	int64_t next = -1;
 
+	commit_all(x);
 	x->dirty = 0;
 	for (struct sqs_wait **p = &x->waits; *p != NULL;) {
 		struct sqs_wait *w = *p;
@@ -376,7 +446,8 @@ static const struct {
 static void
 call(void *state, struct serve_call *c, const struct serve_req *rq)
 {
-	struct sqs_call k = { state, c, rq->body, rq->body_n, rq->base_url };
+	struct sqs *x = state;
+	struct sqs_call k = { x, c, rq->body, rq->body_n, rq->base_url };
 	struct json_err je;
 
 	for (size_t i = 0; i < sizeof ops / sizeof *ops; i++) {
@@ -394,7 +465,9 @@ call(void *state, struct serve_call *c, const struct serve_req *rq)
 			k.p += at;
 			k.n -= at;
 		}
+		x->sending = ops[i].fn == sqs_send || ops[i].fn == sqs_send_batch;
 		ops[i].fn(&k);
+		x->sending = 0;
 		return;
 	}
 	sqs_fail(&k, "InvalidAction", "AWS.SimpleQueueService.InvalidAction",

@@ -11,8 +11,20 @@
 #include "queue/queue.h"
 #include "svc.h"
 
-/* An open queue, kept across requests while its file stays the same. */
+/* A send answered once its transaction commits. */
+struct sqs_pend {
+	struct serve_call *c;
+	struct buf out;
+	struct sqs_pend *next;
+};
+
+/* An open queue, kept across requests while its file stays the same.
+ * The sends of one loop turn share one transaction (one fsync), committed
+ * by the tick, or before any other call on the queue; their answers wait
+ * for it. */
 struct sqs_q {
+	int tx;			/* a send transaction is open */
+	struct sqs_pend *pend, **pend_tail;
 	char *name;
 	struct queue *q;
 	dev_t dev;
@@ -36,6 +48,7 @@ struct sqs {
 	size_t nq, capq;
 	struct sqs_wait *waits;
 	int dirty;		/* a send here: try the waiters now */
+	int sending;		/* in a send: its queue's transaction stays open */
 };
 
 /* One request: its call, body and the base URL of its QueueUrls. */
@@ -74,6 +87,12 @@ void sqs_url(const struct sqs_call *k, const char *name, struct buf *b);
 struct sqs_q *sqs_queue(const struct sqs_call *k);
 /* The queue named name, opened (or cached): 0, or the lib's status. */
 int sqs_open(struct sqs *x, const char *name, struct sqs_q **qp, struct ev_err *e);
+/* The queue's open send transaction committed and its sends answered. */
+void sqs_commit(struct sqs *x, struct sqs_q *c);
+/* The queue's open send transaction rolled back, its sends answered 500. */
+void sqs_abort(struct sqs_q *c, const struct ev_err *e);
+/* Answers call with out (taken) once c's transaction commits. */
+void sqs_defer(struct sqs *x, struct sqs_q *c, struct serve_call *call, struct buf *out);
 /* Forgets a queue (deleted). */
 void sqs_forget(struct sqs *x, const char *name);
 /* The queue name of a QueueUrl or an ARN, checked: NULL if none. */
@@ -108,6 +127,7 @@ void sqs_list_tags(const struct sqs_call *k);
 struct sqs_batch {
 	struct buf ok, failed;
 	size_t nok, nfailed;
+	struct sqs_q *defer_to;	/* answered once its transaction commits */
 };
 void sqs_batch(const struct sqs_call *k, void (*fn)(const struct sqs_call *ek, const char *id,
     struct sqs_batch *b, void *ctx),
