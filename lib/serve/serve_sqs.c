@@ -168,15 +168,28 @@ void
 sqs_commit(struct sqs *x, struct sqs_q *c)
 {
 	struct ev_err e;
+	size_t done;
 	int rc = 0;
 
-	if (!c->tx)
-		return;
-	c->tx = 0;
-	if ((rc = q_send_commit(c->q, &e)) != 0 && q_send_active(c->q))
-		q_send_rollback(c->q);
-	answer_pend(c, rc, &e);
-	x->dirty = 1;
+	if (c->tx) {
+		c->tx = 0;
+		if ((rc = q_send_commit(c->q, &e)) != 0 && q_send_active(c->q))
+			q_send_rollback(c->q);
+		x->dirty = 1;
+	}
+	/* A stale handle deletes nothing and succeeds, as on SQS. */
+	if (rc == 0 && c->ndel > 0)
+		rc = q_delete(c->q, c->dels, c->ndel, NULL, &done, &e);
+	c->ndel = 0;
+	if (c->pend != NULL)
+		answer_pend(c, rc, &e);
+}
+
+void
+sqs_defer_delete(struct sqs_q *c, const struct q_msg *m)
+{
+	XGROW(&c->dels, &c->capdel, c->ndel + 1);
+	c->dels[c->ndel++] = *m;
 }
 
 void
@@ -216,6 +229,7 @@ drop(struct sqs *x, size_t i)
 	struct sqs_q *c = x->qs[i];
 
 	sqs_commit(x, c);
+	free(c->dels);
 	q_close(c->q);
 	free(c->name);
 	for (size_t t = 0; t < c->ntags; t++)
@@ -465,7 +479,8 @@ call(void *state, struct serve_call *c, const struct serve_req *rq)
 			k.p += at;
 			k.n -= at;
 		}
-		x->sending = ops[i].fn == sqs_send || ops[i].fn == sqs_send_batch;
+		x->sending = ops[i].fn == sqs_send || ops[i].fn == sqs_send_batch ||
+		    ops[i].fn == sqs_delete || ops[i].fn == sqs_delete_batch;
 		ops[i].fn(&k);
 		x->sending = 0;
 		return;

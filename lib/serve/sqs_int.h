@@ -19,11 +19,13 @@ struct sqs_pend {
 };
 
 /* An open queue, kept across requests while its file stays the same.
- * The sends of one loop turn share one transaction (one fsync), committed
- * by the tick, or before any other call on the queue; their answers wait
- * for it. */
+ * The sends of one loop turn share one transaction (one fsync), and its
+ * deletes one q_delete, done by the tick, or before any other call on the
+ * queue; their answers wait for it. */
 struct sqs_q {
 	int tx;			/* a send transaction is open */
+	struct q_msg *dels;	/* deletes of the turn, done in one q_delete */
+	size_t ndel, capdel;
 	struct sqs_pend *pend, **pend_tail;
 	char *name;
 	struct queue *q;
@@ -48,7 +50,7 @@ struct sqs {
 	size_t nq, capq;
 	struct sqs_wait *waits;
 	int dirty;		/* a send here: try the waiters now */
-	int sending;		/* in a send: its queue's transaction stays open */
+	int sending;		/* in a send or delete: the queue's stay pending */
 };
 
 /* One request: its call, body and the base URL of its QueueUrls. */
@@ -87,11 +89,14 @@ void sqs_url(const struct sqs_call *k, const char *name, struct buf *b);
 struct sqs_q *sqs_queue(const struct sqs_call *k);
 /* The queue named name, opened (or cached): 0, or the lib's status. */
 int sqs_open(struct sqs *x, const char *name, struct sqs_q **qp, struct ev_err *e);
-/* The queue's open send transaction committed and its sends answered. */
+/* The queue's open send transaction committed, its deletes done, and
+ * their calls answered. */
 void sqs_commit(struct sqs *x, struct sqs_q *c);
 /* The queue's open send transaction rolled back, its sends answered 500. */
 void sqs_abort(struct sqs_q *c, const struct ev_err *e);
 /* Answers call with out (taken) once c's transaction commits. */
+/* Deletes m (a receipt handle's message) with the turn's others. */
+void sqs_defer_delete(struct sqs_q *c, const struct q_msg *m);
 void sqs_defer(struct sqs *x, struct sqs_q *c, struct serve_call *call, struct buf *out);
 /* Forgets a queue (deleted). */
 void sqs_forget(struct sqs *x, const char *name);
