@@ -11,6 +11,16 @@
 #include "queue/queue.h"
 #include "svc.h"
 
+/* A ReceiveMessage of the turn, done with the others on its queue. */
+struct sqs_recvp {
+	struct serve_call *c;
+	const char *p;		/* its request (the call's, alive until answered) */
+	size_t n;
+	char *base;
+	long long max, vis, wait;
+	struct sqs_recvp *next;
+};
+
 /* A send answered once its transaction commits. */
 struct sqs_pend {
 	struct serve_call *c;
@@ -27,6 +37,7 @@ struct sqs_q {
 	struct q_msg *dels;	/* deletes of the turn, done in one q_delete */
 	size_t ndel, capdel;
 	struct sqs_pend *pend, **pend_tail;
+	struct sqs_recvp *recvs, **recvs_tail;
 	char *name;
 	struct queue *q;
 	dev_t dev;
@@ -50,7 +61,8 @@ struct sqs {
 	size_t nq, capq;
 	struct sqs_wait *waits;
 	int dirty;		/* a send here: try the waiters now */
-	int sending;		/* in a send or delete: the queue's stay pending */
+	int sending;		/* in a send, delete or receive: the queue's
+				 * pending work waits for the tick */
 };
 
 /* One request: its call, body and the base URL of its QueueUrls. */
@@ -108,6 +120,12 @@ void sqs_send(const struct sqs_call *k);
 void sqs_send_batch(const struct sqs_call *k);
 /* 1 when answered, 0 nothing to receive yet (a long poll waits). */
 int sqs_receive(const struct sqs_call *k, int last_try);
+/* ReceiveMessage's parameters checked (0: answered), WaitTimeSeconds
+ * defaulted to the queue's. */
+int sqs_receive_params(const struct sqs_call *k, struct sqs_q *c, long long *max,
+    long long *vis, long long *wait);
+/* Answers k with the messages m[0..n). */
+void sqs_answer_msgs(const struct sqs_call *k, const struct q_msg *m, size_t n);
 void sqs_receive_call(const struct sqs_call *k);
 void sqs_delete(const struct sqs_call *k);
 void sqs_delete_batch(const struct sqs_call *k);

@@ -160,6 +160,33 @@ recv_params(const struct sqs_call *k, long long *max, long long *vis, long long 
 	return 1;
 }
 
+void
+sqs_answer_msgs(const struct sqs_call *k, const struct q_msg *m, size_t n)
+{
+	struct buf b = { 0 };
+
+	buf_adds(&b, n > 0 ? "{\"Messages\":[" : "{");
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			buf_addc(&b, ',');
+		add_msg(k, &m[i], &b);
+	}
+	buf_adds(&b, n > 0 ? "]}" : "}");
+	serve_json(k->c, &b);
+	buf_free(&b);
+}
+
+int
+sqs_receive_params(const struct sqs_call *k, struct sqs_q *c, long long *max, long long *vis,
+    long long *wait)
+{
+	if (!recv_params(k, max, vis, wait))
+		return 0;
+	if (*wait < 0)
+		*wait = q_attrs(c->q)->wait_ms / 1000;
+	return 1;
+}
+
 int
 sqs_receive(const struct sqs_call *k, int last_try)
 {
@@ -170,26 +197,15 @@ sqs_receive(const struct sqs_call *k, int last_try)
 	int rc;
 
 	struct sqs_q *c = sqs_queue(k);
-	if (c == NULL || !recv_params(k, &max, &vis, &wait))
+	if (c == NULL || !sqs_receive_params(k, c, &max, &vis, &wait))
 		return 1;
-	if (wait < 0)
-		wait = q_attrs(c->q)->wait_ms / 1000;
 	if ((rc = q_receive(c->q, 0, (size_t)max, vis >= 0 ? vis * 1000 : -1, m, &n, &e)) != 0) {
 		sqs_fail_err(k, rc, &e);
 		return 1;
 	}
 	if (n == 0 && wait > 0 && !last_try)
 		return 0;
-	struct buf b = { 0 };
-	buf_adds(&b, n > 0 ? "{\"Messages\":[" : "{");
-	for (size_t i = 0; i < n; i++) {
-		if (i > 0)
-			buf_addc(&b, ',');
-		add_msg(k, &m[i], &b);
-	}
-	buf_adds(&b, n > 0 ? "]}" : "}");
-	serve_json(k->c, &b);
-	buf_free(&b);
+	sqs_answer_msgs(k, m, n);
 	return 1;
 }
 
