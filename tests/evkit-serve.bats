@@ -260,3 +260,18 @@ PY
 	run env -u AWS_SECRET_ACCESS_KEY evkit-serve --listen 0 --check-signatures
 	assert_failure 77
 }
+
+@test "evkit-serve: four SDK receivers at once share the messages: each once, none lost (grouped receives and deletes)" {
+	evq-ctl create shared
+	seq 1 200 | sed 's/.*/{"n":&}/' >in
+	evq-send shared in
+	pids=
+	for i in 1 2 3 4; do
+		sdk recv "$(qurl shared)" 200 >"got$i" &
+		pids="$pids $!"
+	done
+	for p in $pids; do wait "$p"; done
+	cat got1 got2 got3 got4 | sort >got
+	diff <(sort in) got
+	assert_equal "$(evq-ctl stat shared | jq '.ApproximateNumberOfMessages + .ApproximateNumberOfMessagesNotVisible')" 0
+}
