@@ -275,3 +275,12 @@ PY
 	diff <(sort in) got
 	assert_equal "$(evq-ctl stat shared | jq '.ApproximateNumberOfMessages + .ApproximateNumberOfMessagesNotVisible')" 0
 }
+
+@test "evkit-serve: QueueUrls use the Host the client reached; a Host that is no host name is not copied into them" {
+	run curl -sS -X POST -H 'X-Amz-Target: AmazonSQS.CreateQueue' -H 'Host: localhost:9999' \
+	    -d '{"QueueName":"hosted"}' "$SERVE_URL/"
+	assert_equal "$(jq -r .QueueUrl <<<"$output")" 'http://localhost:9999/000000000000/hosted'
+	run curl -sS -X POST -H 'X-Amz-Target: AmazonSQS.GetQueueUrl' -H 'Host: a"b' \
+	    -d '{"QueueName":"hosted"}' "$SERVE_URL/"
+	assert_equal "$(jq -r .QueueUrl <<<"$output")" "$(qurl hosted)"
+}
