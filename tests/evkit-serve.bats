@@ -153,7 +153,7 @@ body() {
 	assert_output --partial 'NonExistentQueue'
 }
 
-@test "evkit-serve: botocore: batch send, receive, change visibility batch, tags, purge" {
+@test "evkit-serve: botocore: batch send, receive, change visibility batch, tags (and CreateQueue's), purge" {
 	export AWS_DATA_PATH="$BATS_TEST_TMPDIR/models"
 	/usr/bin/python3 "$TOP/tests/lib/sqs-json-model.py" "$AWS_DATA_PATH"
 	run /usr/bin/python3 - "$SERVE_URL" <<'PY'
@@ -173,11 +173,13 @@ c.untag_queue(QueueUrl=u, TagKeys=['env'])
 t = c.list_queue_tags(QueueUrl=u)['Tags']
 c.purge_queue(QueueUrl=u)
 n = c.get_queue_attributes(QueueUrl=u, AttributeNames=['ApproximateNumberOfMessages'])
+u2 = c.create_queue(QueueName='boto2', tags={'born': 'tagged'})['QueueUrl']
+t2 = c.list_queue_tags(QueueUrl=u2)['Tags']
 print(json.dumps([len(r['Successful']), len(got), [e['Id'] for e in v['Successful']],
-    [e['Code'] for e in v['Failed']], t, n['Attributes']]))
+    [e['Code'] for e in v['Failed']], t, n['Attributes'], t2]))
 PY
 	assert_success
-	assert_output '[10, 10, ["x"], ["ReceiptHandleIsInvalid"], {"team": "a"}, {"ApproximateNumberOfMessages": "0"}]'
+	assert_output '[10, 10, ["x"], ["ReceiptHandleIsInvalid"], {"team": "a"}, {"ApproximateNumberOfMessages": "0"}, {"born": "tagged"}]'
 }
 
 @test "evkit-serve: bad requests get SQS's error shapes, statuses and x-amzn-query-error" {

@@ -140,6 +140,9 @@ void sqs_purge(const struct sqs_call *k);
 void sqs_delete_queue(const struct sqs_call *k);
 void sqs_move(const struct sqs_call *k);
 void sqs_tag(const struct sqs_call *k);
+/* The map member key_name of the request added to c's tags: 0, or -1
+ * answered (too many). */
+int sqs_put_tags(const struct sqs_call *k, struct sqs_q *c, const char *key_name);
 void sqs_untag(const struct sqs_call *k);
 void sqs_list_tags(const struct sqs_call *k);
 
