@@ -49,6 +49,9 @@ sqs_int(const struct sqs_call *k, const char *key, long long *v)
 	return *end == '.' || *end == 'e' || *end == 'E' ? -1 : 1;
 }
 
+static void vfail(const struct sqs_call *k, const char *type, const char *qcode,
+    const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+
 static void
 vfail(const struct sqs_call *k, const char *type, const char *qcode, const char *fmt,
     va_list ap)
