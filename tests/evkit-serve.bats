@@ -286,3 +286,16 @@ PY
 	    -d '{"QueueName":"hosted"}' "$SERVE_URL/"
 	assert_equal "$(jq -r .QueueUrl <<<"$output")" "$(qurl hosted)"
 }
+
+@test "evkit-serve: every answered send is on disk: kill -9 of the server loses none" {
+	evq-ctl create durable
+	run sdk send "$(qurl durable)" $(seq 1 30)
+	assert_success
+	assert_equal "${#lines[@]}" 30
+	kill -9 "$SERVE_PID"
+	wait "$SERVE_PID" 2>/dev/null || true
+	unset SERVE_PID
+	run evq-recv durable
+	assert_success
+	assert_equal "$(sort -n <<<"$output" | tr '\n' ' ')" "$(seq 1 30 | tr '\n' ' ')"
+}
