@@ -10,7 +10,8 @@
 #include "serve/serve.h"
 
 static const char help[] =
-"usage: evkit-serve [--listen [ADDR:]PORT] [--report FILE] [--check-signatures]\n"
+"usage: evkit-serve [--listen [ADDR:]PORT] [--rules FILE] [--report FILE]\n"
+"                   [--check-signatures]\n"
 "\n"
 "Serves AWS's APIs on the local engines, so an AWS SDK or the AWS CLI\n"
 "pointed at it (AWS_ENDPOINT_URL=http://127.0.0.1:4566) works on the\n"
@@ -21,9 +22,17 @@ static const char help[] =
 "  ChangeMessageVisibility(Batch), PurgeQueue, DeleteQueue,\n"
 "  StartMessageMoveTask, TagQueue, UntagQueue, ListQueueTags.\n"
 "QueueUrls are http://HOST:PORT/000000000000/NAME.\n"
+"  EventBridge (AWS JSON 1.1, X-Amz-Target AWSEvents.*): PutEvents (routed\n"
+"  as evbus-route -r routes), PutRule, DescribeRule, ListRules, EnableRule,\n"
+"  DisableRule, DeleteRule, PutTargets, RemoveTargets, ListTargetsByRule,\n"
+"  TestEventPattern, CreateEventBus, ListEventBuses, DescribeEventBus,\n"
+"  DeleteEventBus.  A bus is a rules file, $EVKIT_HOME/buses/BUS.json,\n"
+"  that evbus-route -r reads.\n"
 "\n"
 "  -l, --listen [ADDR:]PORT  where to listen (default 127.0.0.1:4566; port 0:\n"
 "                           one chosen, printed on stderr)\n"
+"      --rules FILE         the default event bus's rules file (default\n"
+"                           $EVKIT_HOME/buses/default.json)\n"
 "      --report FILE        append one line per request: requestId, startMs,\n"
 "                           service, operation, status, us (microseconds)\n"
 "      --check-signatures   refuse requests whose SigV4 signature does not\n"
@@ -38,13 +47,14 @@ static const char help[] =
 "Exit status: 0 stopped, 2 usage, 69 cannot listen, 74 --report cannot be\n"
 "written, 77 --check-signatures without credentials.\n";
 
-enum { OPT_REPORT = CLI_FIRST_FREE, OPT_CHECK_SIG };
+enum { OPT_REPORT = CLI_FIRST_FREE, OPT_CHECK_SIG, OPT_RULES };
 
 static const struct option opts[] = {
 	CLI_BASIC_OPTS,
 	{ "listen", required_argument, NULL, 'l' },
 	{ "report", required_argument, NULL, OPT_REPORT },
 	{ "check-signatures", no_argument, NULL, OPT_CHECK_SIG },
+	{ "rules", required_argument, NULL, OPT_RULES },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -59,9 +69,10 @@ listening(void *ctx, const char *url)
 int
 main(int argc, char **argv)
 {
-	static const struct serve_svc *const *svcs = NULL;
+	static const struct serve_svc *const svcs[] = { &serve_events };
 	struct serve_opts o = { .access_log = stderr, .on_listen = listening, .svcs = svcs,
-		.nsvcs = 0 };
+		.nsvcs = sizeof svcs / sizeof svcs[0] };
+	const char *rules = NULL;
 	const char *report = NULL;
 	struct ev_err e;
 	int c;
@@ -73,6 +84,7 @@ main(int argc, char **argv)
 		case 'q': o.access_log = NULL; break;
 		case OPT_REPORT: report = optarg; break;
 		case OPT_CHECK_SIG: o.check_signatures = 1; break;
+		case OPT_RULES: rules = optarg; break;
 		default:
 			if (!cli_common_opt(c, optarg))
 				cli_usage_error("unknown option");
@@ -82,6 +94,7 @@ main(int argc, char **argv)
 		cli_usage_error("unexpected operand '%s'", argv[optind]);
 	if (report != NULL && (o.report = fopen(report, "ae")) == NULL)
 		msg_die_sys(EV_IOERR, "--report '%s'", report);
+	serve_events_setup(rules, stderr);
 	sig_catch_stop();
 	int rc = serve_run(&o, &e);
 	if (o.report != NULL && fclose(o.report) != 0 && rc == 0)

@@ -806,8 +806,10 @@ load_rule(const struct where *w, jv rule, struct rules *rs, struct pat_set *scra
 	jv ts = member(w, rule, "targets", JV_KIND_ARRAY, 1);
 	struct where tw = sub(w, "targets", 0);
 	int n = jv_array_length(jv_copy(ts));
-	if (n < 1 || n > RULES_MAX_TARGETS)
-		fail(&tw, "a rule has 1 to %d targets, not %d", RULES_MAX_TARGETS, n);
+	/* None is allowed, as EventBridge allows it (PutRule before
+	 * PutTargets): the rule matches and delivers nowhere. */
+	if (n > RULES_MAX_TARGETS)
+		fail(&tw, "a rule has at most %d targets, not %d", RULES_MAX_TARGETS, n);
 	r->ntargets = n;
 	for (int j = 0; j < n; j++) {
 		struct where t1 = sub(&tw, NULL, j);

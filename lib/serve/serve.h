@@ -41,5 +41,11 @@ int serve_run(const struct serve_opts *o, struct ev_err *e);
 
 /* The services evkit-serve mounts (each in its own file). */
 extern const struct serve_svc serve_sqs;
+extern const struct serve_svc serve_events;	/* svc_events*.c */
+
+/* --rules FILE: the default event bus's rules file (NULL: under
+ * $EVKIT_HOME, as every bus's); log: where deliveries that failed are
+ * told (a JSON line each), or NULL. */
+void serve_events_setup(const char *rules, FILE *log);
 
 #endif
