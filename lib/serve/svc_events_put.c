@@ -76,14 +76,14 @@ add_str(struct buf *b, const char *key, const char *s)
 	json_add_string(b, s, strlen(s));
 }
 
-/* The envelope of entry e into ev: NULL, or the entry's ErrorCode with
+/* The envelope of entry e into ev, its id in id: NULL, or the entry's ErrorCode with
  * *msg its ErrorMessage. */
 static const char *
-envelope(const struct evs *s, jv e, struct buf *ev, const char **msg)
+envelope(const struct evs *s, jv e, struct buf *ev, char id[37], const char **msg)
 {
 	const char *src = evs_str(e, "Source"), *dt = evs_str(e, "DetailType");
 	const char *detail = evs_str(e, "Detail");
-	char id[37], when[32];
+	char when[32];
 	struct buf res = { 0 };
 
 	*msg = NULL;
@@ -178,11 +178,12 @@ put_one(struct evs *s, struct serve_call *c, jv e, struct buf *ev, struct buf *o
 {
 	const char *msg, *code = NULL;
 	struct ebus *b = NULL;
+	char id[37];
 
 	if (jv_get_kind(e) != JV_KIND_OBJECT) {
 		code = "InvalidArgument";
 		msg = "An entry is an object.";
-	} else if ((code = envelope(s, e, ev, &msg)) == NULL) {
+	} else if ((code = envelope(s, e, ev, id, &msg)) == NULL) {
 		b = evs_bus(s, NULL, evs_str(e, "EventBusName"));
 		if (b == NULL) {
 			code = "InvalidArgument";
@@ -200,8 +201,7 @@ put_one(struct evs *s, struct serve_call *c, jv e, struct buf *ev, struct buf *o
 		buf_addc(out, '}');
 		return 1;
 	}
-	/* The envelope's id, at a known place: {"version":"0","id":"... */
-	buf_printf(out, "{\"EventId\":\"%.36s\"}", ev->p + 22);
+	buf_printf(out, "{\"EventId\":\"%s\"}", id);
 	return 0;
 }
 
