@@ -4,14 +4,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "core/alloc.h"
 #include "core/cli.h"
 #include "core/msg.h"
 #include "core/sig.h"
 #include "serve/serve.h"
 
 static const char help[] =
-"usage: evkit-serve [--listen [ADDR:]PORT] [--rules FILE] [--report FILE]\n"
-"                   [--check-signatures]\n"
+"usage: evkit-serve [--listen [ADDR:]PORT] [--rules FILE] [--function NAME=URI ...]\n"
+"                   [--report FILE] [--check-signatures]\n"
 "\n"
 "Serves AWS's APIs on the local engines, so an AWS SDK or the AWS CLI\n"
 "pointed at it (AWS_ENDPOINT_URL=http://127.0.0.1:4566) works on the\n"
@@ -28,11 +29,17 @@ static const char help[] =
 "  TestEventPattern, CreateEventBus, ListEventBuses, DescribeEventBus,\n"
 "  DeleteEventBus.  A bus is a rules file, $EVKIT_HOME/buses/BUS.json,\n"
 "  that evbus-route -r reads.\n"
+"  Lambda (REST-JSON, /2015-03-31/functions/): Invoke (RequestResponse,\n"
+"  Event, DryRun), ListFunctions, GetFunction, for the functions bound\n"
+"  with --function.\n"
 "\n"
 "  -l, --listen [ADDR:]PORT  where to listen (default 127.0.0.1:4566; port 0:\n"
 "                           one chosen, printed on stderr)\n"
 "      --rules FILE         the default event bus's rules file (default\n"
 "                           $EVKIT_HOME/buses/default.json)\n"
+"  -F, --function NAME=URI  bind Lambda function NAME (repeatable): URI is\n"
+"                           exec:COMMAND, worker:COMMAND, jq:PROGRAM, url:URL or\n"
+"                           runtime:BOOTSTRAP, as fnflow binds them\n"
 "      --report FILE        append one line per request: requestId, startMs,\n"
 "                           service, operation, status, us (microseconds)\n"
 "      --check-signatures   refuse requests whose SigV4 signature does not\n"
@@ -55,6 +62,7 @@ static const struct option opts[] = {
 	{ "report", required_argument, NULL, OPT_REPORT },
 	{ "check-signatures", no_argument, NULL, OPT_CHECK_SIG },
 	{ "rules", required_argument, NULL, OPT_RULES },
+	{ "function", required_argument, NULL, 'F' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -69,22 +77,25 @@ listening(void *ctx, const char *url)
 int
 main(int argc, char **argv)
 {
-	static const struct serve_svc *const svcs[] = { &serve_events };
+	static const struct serve_svc *const svcs[] = { &serve_events, &serve_lambda };
 	struct serve_opts o = { .access_log = stderr, .on_listen = listening, .svcs = svcs,
 		.nsvcs = sizeof svcs / sizeof svcs[0] };
 	const char *rules = NULL;
+	char **fns = xcalloc((size_t)argc + 1, sizeof *fns);
+	int nfns = 0;
 	const char *report = NULL;
 	struct ev_err e;
 	int c;
 
 	cli_init(argv, help);
-	while ((c = cli_getopt(argc, argv, "hl:q", opts)) != -1) {
+	while ((c = cli_getopt(argc, argv, "F:hl:q", opts)) != -1) {
 		switch (c) {
 		case 'l': o.listen = optarg; break;
 		case 'q': o.access_log = NULL; break;
 		case OPT_REPORT: report = optarg; break;
 		case OPT_CHECK_SIG: o.check_signatures = 1; break;
 		case OPT_RULES: rules = optarg; break;
+		case 'F': fns[nfns++] = optarg; break;
 		default:
 			if (!cli_common_opt(c, optarg))
 				cli_usage_error("unknown option");
@@ -95,10 +106,12 @@ main(int argc, char **argv)
 	if (report != NULL && (o.report = fopen(report, "ae")) == NULL)
 		msg_die_sys(EV_IOERR, "--report '%s'", report);
 	serve_events_setup(rules, stderr);
+	serve_lambda_setup(fns, nfns);
 	sig_catch_stop();
 	int rc = serve_run(&o, &e);
 	if (o.report != NULL && fclose(o.report) != 0 && rc == 0)
 		msg_die_sys(EV_IOERR, "--report '%s'", report);
+	free(fns);
 	if (rc != 0)
 		msg_die_err(&e);
 	return 0;

@@ -47,5 +47,9 @@ extern const struct serve_svc serve_events;	/* svc_events*.c */
  * $EVKIT_HOME, as every bus's); log: where deliveries that failed are
  * told (a JSON line each), or NULL. */
 void serve_events_setup(const char *rules, FILE *log);
+extern const struct serve_svc serve_lambda;	/* svc_lambda.c */
+/* --function NAME=URI ...: the functions Lambda's service binds (kept,
+ * not copied). */
+void serve_lambda_setup(char **functions, int n);
 
 #endif
