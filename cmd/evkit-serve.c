@@ -77,9 +77,9 @@ listening(void *ctx, const char *url)
 int
 main(int argc, char **argv)
 {
-	static const struct serve_svc *const svcs[] = { &serve_events, &serve_lambda };
+	static const struct serve_svc *const svcs[] = { &serve_sqs, &serve_events, &serve_lambda };
 	struct serve_opts o = { .access_log = stderr, .on_listen = listening, .svcs = svcs,
-		.nsvcs = sizeof svcs / sizeof svcs[0] };
+		.nsvcs = sizeof svcs / sizeof *svcs };
 	const char *rules = NULL;
 	char **fns = xcalloc((size_t)argc + 1, sizeof *fns);
 	int nfns = 0;
