@@ -355,7 +355,9 @@ static void
 call(void *state, struct serve_call *c, const struct serve_req *rq)
 {
 	struct lam *l = state;
-	const char *op = rq->op, *slash = strchr(op, '/');
+	/* "/2015-03-31/functions" alone is ListFunctions too (the JavaScript
+	 * SDK sends it so; botocore adds the slash). */
+	const char *op = rq->op[0] == '/' ? rq->op + 1 : rq->op, *slash = strchr(op, '/');
 	size_t k = slash != NULL ? (size_t)(slash - op) : strlen(op);
 	struct lfn *f = k > 0 ? find_fn(l, op, k) : NULL;
 	char note[96];
@@ -441,7 +443,7 @@ fini(void *state)
 
 const struct serve_svc serve_lambda = {
 	.name = "lambda",
-	.path_prefix = "/2015-03-31/functions/",
+	.path_prefix = "/2015-03-31/functions",
 	.json_type = "application/json",
 	.init = init,
 	.call = call,
