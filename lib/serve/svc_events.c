@@ -364,7 +364,8 @@ put_targets(struct evs *s, struct serve_call *c, jv req, const struct serve_req 
 		int m = jv_array_length(jv_copy(ts)), at = m;
 		for (int j = 0; j < m; j++) {
 			jv o = jv_array_get(jv_copy(ts), j);
-			if (strcmp(evs_str(o, "id"), evs_str(t, "id")) == 0)
+			const char *oid = evs_str(o, "id");
+			if (oid != NULL && strcmp(oid, evs_str(t, "id")) == 0)
 				at = j;
 			jv_free(o);
 		}
