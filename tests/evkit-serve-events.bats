@@ -99,6 +99,22 @@ EOF
 	assert_output --partial "Rule r does not exist on EventBus default."
 }
 
+@test "events: rules outlive the server; --rules FILE is the default bus's file" {
+	ev put-rule --name kept --event-pattern '{"source":["k"]}' >/dev/null
+	evkit_serve_stop
+	SERVE_ARGS="-F sink=exec:$BATS_TEST_TMPDIR/h.sh" evkit_serve_start "$EVKIT_HOME"
+	assert_equal "$(ev list-rules | jq -c '[.Rules[].Name]')" '["kept"]'
+	evkit_serve_stop
+	SERVE_ARGS="--rules $BATS_TEST_TMPDIR/mine.json" evkit_serve_start "$EVKIT_HOME"
+	assert_equal "$(ev list-rules | jq -c '[.Rules[].Name]')" '[]'
+	ev put-rule --name here --event-pattern '{"source":["h"]}' >/dev/null
+	ev put-targets --rule here --targets Id=q,Arn=arn:aws:sqs:us-east-1:000000000000:hq >/dev/null
+	assert_equal "$(jq -c '[.rules[].name]' mine.json)" '["here"]'
+	run evbus-route -r mine.json <<<'{"source":"h"}'
+	assert_success
+	assert_equal "$(evq-recv hq)" '{"source":"h"}'
+}
+
 @test "events: TestEventPattern answers as the pattern engine does; a bad pattern is InvalidEventPatternException" {
 	e='{"id":"1","source":"com.mycompany.myapp","detail-type":"myDetailType","account":"123456789012","region":"us-east-1","time":"2017-04-11T20:11:04Z","detail":{"n":5}}'
 	run ev test-event-pattern --event-pattern '{"source":["com.mycompany.myapp"]}' --event "$e"

@@ -578,6 +578,13 @@ call(void *state, struct serve_call *c, const struct serve_req *rq)
 
 	if (!jv_is_valid(req))
 		return;
+	/* Before the call: an error's own note (its type) replaces it. */
+	const char *name = evs_str(req, "Name") != NULL ? evs_str(req, "Name") : evs_str(req, "Rule");
+	if (name != NULL) {
+		char note[96];
+		snprintf(note, sizeof note, "Name=%.80s", name);
+		serve_log_note(c, note);
+	}
 	if (strcmp(rq->op, "PutTargets") == 0)
 		put_targets(s, c, req, rq);
 	else if (strcmp(rq->op, "EnableRule") == 0)
@@ -593,12 +600,6 @@ call(void *state, struct serve_call *c, const struct serve_req *rq)
 		else
 			serve_error(c, 400, "UnknownOperationException", NULL,
 			    "Unknown operation %.64s", rq->op);
-	}
-	const char *name = evs_str(req, "Name") != NULL ? evs_str(req, "Name") : evs_str(req, "Rule");
-	if (name != NULL) {
-		char note[96];
-		snprintf(note, sizeof note, "Name=%.80s", name);
-		serve_log_note(c, note);
 	}
 	jv_free(req);
 }
