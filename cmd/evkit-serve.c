@@ -46,6 +46,8 @@ static const char help[] =
 "                           verify against AWS_ACCESS_KEY_ID and\n"
 "                           AWS_SECRET_ACCESS_KEY (default: accepted unchecked)\n"
 "  -q, --quiet              no access log (one JSON line per request on stderr)\n"
+"      --line-buffered      accepted, as by every command (the access log is\n"
+"                           written each loop turn anyway)\n"
 "  -h, --help               this help\n"
 "      --version            print the version\n"
 "\n"
