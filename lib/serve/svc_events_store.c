@@ -540,8 +540,13 @@ struct closing {
 	struct rules *rs;
 };
 
-/* A replaced bus delivers what it holds in a thread of its own, so that
- * no request waits for its targets. */
+/* Replaced buses deliver what they hold in threads of their own (so that
+ * no request waits for their targets), detached; the server waits for
+ * them all before it ends. */
+static pthread_mutex_t closers_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t closers_cv = PTHREAD_COND_INITIALIZER;
+static int nclosers;
+
 static void *
 close_bus(void *arg)
 {
@@ -555,14 +560,22 @@ close_bus(void *arg)
 	return NULL;
 }
 
-static pthread_mutex_t closers_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_t *closers;
-static size_t nclosers, capclosers;
+static void *
+close_detached(void *arg)
+{
+	close_bus(arg);
+	pthread_mutex_lock(&closers_mu);
+	nclosers--;
+	pthread_cond_broadcast(&closers_cv);
+	pthread_mutex_unlock(&closers_mu);
+	return NULL;
+}
 
 static void
 retire(struct ebus *b, int wait)
 {
 	struct closing *cl = xmalloc(sizeof *cl);
+	pthread_attr_t at;
 	pthread_t th;
 
 	cl->bus = b->bus;
@@ -573,14 +586,14 @@ retire(struct ebus *b, int wait)
 		free(cl);
 		return;
 	}
-	if (wait || pthread_create(&th, NULL, close_bus, cl) != 0) {
-		close_bus(cl);
-		return;
-	}
 	pthread_mutex_lock(&closers_mu);
-	XGROW(&closers, &capclosers, nclosers + 1);
-	closers[nclosers++] = th;
+	nclosers++;
 	pthread_mutex_unlock(&closers_mu);
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	if (wait || pthread_create(&th, &at, close_detached, cl) != 0)
+		close_detached(cl);
+	pthread_attr_destroy(&at);
 }
 
 static int
@@ -630,12 +643,7 @@ evs_bus_free(struct ebus *b)
 	free(b);
 	/* Replaced buses finish their deliveries before the server ends. */
 	pthread_mutex_lock(&closers_mu);
-	size_t n = nclosers;
-	pthread_t *th = closers;
-	closers = NULL;
-	nclosers = capclosers = 0;
+	while (nclosers > 0)
+		pthread_cond_wait(&closers_cv, &closers_mu);
 	pthread_mutex_unlock(&closers_mu);
-	for (size_t i = 0; i < n; i++)
-		pthread_join(th[i], NULL);
-	free(th);
 }
