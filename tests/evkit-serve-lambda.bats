@@ -180,3 +180,53 @@ EOF
 	done > got
 	assert_equal "$(tr -d '\n"' < got)" ABAB
 }
+
+@test "lambda: an SQS event source mapping invokes the function with batches from a queue evq-send fills, as fnrun --queue" {
+	cat > esm.sh <<EOF2
+#!/bin/sh
+ev=\$(cat)
+printf '%s\n' "\$ev" >> $PWD/esm.out
+id=\$(printf '%s' "\$ev" | jq -r '[.Records[] | select(.body | test("poison")) | .messageId][0] // empty')
+if [ -n "\$id" ]; then printf '{"batchItemFailures":[{"itemIdentifier":"%s"}]}\n' "\$id"; else echo '{}'; fi
+EOF2
+	chmod +x esm.sh
+	evkit_serve_stop
+	SERVE_ARGS="-F esm=exec:$PWD/esm.sh" evkit_serve_start "$EVKIT_HOME"
+	evq-ctl create jobs --visibility 30
+	run aws_cli lambda create-event-source-mapping --function-name esm \
+	    --event-source-arn arn:aws:sqs:us-east-1:000000000000:jobs --batch-size 3
+	assert_success
+	uuid=$(jq -r .UUID <<<"$output")
+	assert_equal "$(jq -r .FunctionArn <<<"$output")" arn:aws:lambda:us-east-1:000000000000:function:esm
+	seq 1 7 | evq-send jobs
+	echo '"poison"' | evq-send jobs
+	wait_for '[ "$(evq-ctl stat jobs | jq "[.ApproximateNumberOfMessages, .ApproximateNumberOfMessagesNotVisible]" -c)" = "[0,1]" ]' 20
+	# Every message came in a batch of at most 3, in SQS records; the one the
+	# function named in batchItemFailures stays, leased.
+	assert_equal "$(jq -r '.Records[].body' esm.out | sort | tr '\n' ' ')" '"poison" 1 2 3 4 5 6 7 '
+	assert_equal "$(jq '.Records | length <= 3' esm.out | sort -u)" true
+	assert_equal "$(jq -r '.Records[0].eventSource' esm.out | sort -u)" aws:sqs
+	run aws_cli lambda get-event-source-mapping --uuid "$uuid"
+	assert_success
+	assert_equal "$(jq -c '[.State, .BatchSize, .EventSourceArn]' <<<"$output")" '["Enabled",3,"arn:aws:sqs:us-east-1:000000000000:jobs"]'
+	run aws_cli lambda update-event-source-mapping --uuid "$uuid" --no-enabled
+	assert_success
+	echo 8 | evq-send jobs
+	run aws_cli lambda list-event-source-mappings --function-name esm
+	assert_equal "$(jq -c '[.EventSourceMappings[] | [.UUID, .State]]' <<<"$output")" "[[\"$uuid\",\"Disabled\"]]"
+	assert_equal "$(evq-ctl stat jobs | jq .ApproximateNumberOfMessages)" 1
+	run aws_cli lambda delete-event-source-mapping --uuid "$uuid"
+	assert_success
+	assert_equal "$(jq -r .State <<<"$output")" Deleting
+	run aws_cli lambda get-event-source-mapping --uuid "$uuid"
+	assert_failure
+	assert_output --partial "(ResourceNotFoundException)"
+	run aws_cli lambda create-event-source-mapping --function-name esm \
+	    --event-source-arn arn:aws:sqs:us-east-1:000000000000:nosuch
+	assert_failure
+	assert_output --partial "(InvalidParameterValueException)"
+	run aws_cli lambda create-event-source-mapping --function-name nope \
+	    --event-source-arn arn:aws:sqs:us-east-1:000000000000:jobs
+	assert_failure
+	assert_output --partial "(ResourceNotFoundException)"
+}

@@ -22,6 +22,7 @@
 #include "fn/fn.h"
 #include "serve.h"
 #include "svc.h"
+#include "svc_lambda.h"
 
 /* How often busy runners are looked at, and Lambda's defaults. */
 enum { LAM_TICK_MS = 2, LAM_JOBS = 4, LAM_TIMEOUT_MS = 3000 };
@@ -37,32 +38,6 @@ serve_lambda_setup(char **functions, int n)
 	specs = functions;
 	nspecs = n;
 }
-
-struct linv {
-	struct lfn *f;
-	struct serve_call *c;	/* RequestResponse, until answered or gone */
-	int async;
-	char *event;		/* while queued here */
-	size_t n;
-	struct linv *next;
-};
-
-struct lfn {
-	char *name;
-	const char *uri;
-	char **argv;
-	struct fn_runner *r;
-	struct linv *head, *tail;	/* waiting for room in r */
-	int inflight;
-};
-
-struct lam {
-	struct serve *srv;
-	struct lfn *fns;
-	int nfns;
-	const char *region;
-	int finished;
-};
 
 static const struct serve_svc *self(void);
 
@@ -163,8 +138,8 @@ init(struct serve *srv, void **state, struct ev_err *e)
 }
 
 /* The function a path's NAME (a name, or a function ARN) names. */
-static struct lfn *
-find_fn(struct lam *l, const char *name, size_t k)
+struct lfn *
+lam_find_fn(struct lam *l, const char *name, size_t k)
 {
 	const char *f;
 
@@ -181,7 +156,7 @@ find_fn(struct lam *l, const char *name, size_t k)
 	return NULL;
 }
 
-static void
+void
 lam_error(struct serve_call *c, int status, const char *type, const char *msg)
 {
 	serve_header(c, "x-amzn-ErrorType", type);
@@ -271,9 +246,10 @@ on_done(void *ctx, void *tag, int failed, const char *res, size_t n)
 	struct lam *l = ctx;
 	struct linv *v = tag;
 
-	(void)l;
 	v->f->inflight--;
-	if (v->c != NULL) {
+	if (v->batch != NULL)
+		lam_esm_done(l, v->batch, failed, res, n);
+	else if (v->c != NULL) {
 		if (res == NULL) {
 			lam_error(v->c, 503, "ServiceException", "the server is stopping");
 		} else {
@@ -288,21 +264,32 @@ on_done(void *ctx, void *tag, int failed, const char *res, size_t n)
 	return 0;	/* told to its caller: not a failure of the server */
 }
 
+int
+lam_room(struct lfn *f)
+{
+	return f->r != NULL && fn_pump(f->r, 0) > 0;
+}
+
+void
+lam_submit(struct lfn *f, struct linv *v, const char *event, size_t n)
+{
+	f->inflight++;
+	fn_submit(f->r, event, n, v);
+}
+
 /* Hands the function's queued invocations to its runner while it has
  * room (fn_submit then never waits). */
 static void
 feed(struct lfn *f)
 {
-	while (f->head != NULL && fn_pump(f->r, 0) > 0) {
+	while (f->head != NULL && lam_room(f)) {
 		struct linv *v = f->head;
 		f->head = v->next;
 		if (f->head == NULL)
 			f->tail = NULL;
 		char *ev = v->event;
-		size_t n = v->n;
 		v->event = NULL;
-		f->inflight++;
-		fn_submit(f->r, ev, n, v);
+		lam_submit(f, v, ev, v->n);
 		free(ev);
 	}
 }
@@ -374,11 +361,26 @@ static void
 call(void *state, struct serve_call *c, const struct serve_req *rq)
 {
 	struct lam *l = state;
+	static const char fpre[] = "functions", epre[] = "event-source-mappings";
+	const char *op = rq->op;
+
+	if (strncmp(op, epre, sizeof epre - 1) == 0 && (op[sizeof epre - 1] == '\0' ||
+	    op[sizeof epre - 1] == '/')) {
+		lam_esm_call(l, c, rq, op + sizeof epre - 1);
+		return;
+	}
+	if (strncmp(op, fpre, sizeof fpre - 1) != 0 || (op[sizeof fpre - 1] != '\0' &&
+	    op[sizeof fpre - 1] != '/')) {
+		lam_error(c, 400, "UnknownOperationException", "Unknown operation");
+		return;
+	}
 	/* "/2015-03-31/functions" alone is ListFunctions too (the JavaScript
 	 * SDK sends it so; botocore adds the slash). */
-	const char *op = rq->op[0] == '/' ? rq->op + 1 : rq->op, *slash = strchr(op, '/');
+	op += sizeof fpre - 1;
+	op += op[0] == '/';
+	const char *slash = strchr(op, '/');
 	size_t k = slash != NULL ? (size_t)(slash - op) : strlen(op);
-	struct lfn *f = k > 0 ? find_fn(l, op, k) : NULL;
+	struct lfn *f = k > 0 ? lam_find_fn(l, op, k) : NULL;
 	char note[96];
 
 	if (k > 0) {
@@ -398,7 +400,8 @@ call(void *state, struct serve_call *c, const struct serve_req *rq)
 		lam_error(c, 400, "UnknownOperationException", "Unknown operation");
 }
 
-/* Pumps every runner without waiting and feeds it; while one has work,
+/* Pumps every runner without waiting and feeds it, then lets the event
+ * source mappings take what room is left; while a runner has work,
  * looks again in LAM_TICK_MS. */
 static int64_t
 tick(void *state, int64_t now_ms)
@@ -414,9 +417,13 @@ tick(void *state, int64_t now_ms)
 		if (f->inflight > 0)
 			fn_pump(f->r, 0);
 		feed(f);
-		busy |= f->inflight > 0 || f->head != NULL;
 	}
-	return busy ? now_ms + LAM_TICK_MS : -1;
+	int64_t next = lam_esm_tick(l, now_ms);
+	for (int i = 0; i < l->nfns; i++)
+		busy |= l->fns[i].inflight > 0 || l->fns[i].head != NULL;
+	if (busy && (next < 0 || next > now_ms + LAM_TICK_MS))
+		next = now_ms + LAM_TICK_MS;
+	return next;
 }
 
 /* A stop: what waits for room is answered 503; the runners let what
@@ -427,6 +434,8 @@ stop(void *state)
 	struct lam *l = state;
 	struct ev_err e;
 
+	if (l->finished)
+		return;
 	for (int i = 0; i < l->nfns; i++) {
 		struct lfn *f = &l->fns[i];
 		while (f->head != NULL) {
@@ -450,8 +459,8 @@ fini(void *state)
 {
 	struct lam *l = state;
 
-	if (!l->finished)
-		stop(l);
+	stop(l);
+	lam_esm_free(l);
 	for (int i = 0; i < l->nfns; i++) {
 		free(l->fns[i].name);
 		words_free(l->fns[i].argv);
@@ -462,7 +471,7 @@ fini(void *state)
 
 const struct serve_svc serve_lambda = {
 	.name = "lambda",
-	.path_prefix = "/2015-03-31/functions",
+	.path_prefix = "/2015-03-31/",
 	.json_type = "application/json",
 	.init = init,
 	.call = call,
