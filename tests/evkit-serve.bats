@@ -237,3 +237,23 @@ PY
 	run jq -sc '[.[] | [.service, .operation, .status, (.us >= 0)]]' report
 	assert_output '[["sqs","SendMessage",400,true],["sqs","SendMessage",200,true]]'
 }
+
+@test "evkit-serve: --check-signatures verifies SigV4 (the SDK's and the CLI's pass; a wrong secret, none: 403); without keys it is 77" {
+	evkit_serve_stop
+	SERVE_ARGS=--check-signatures evkit_serve_start "$EVKIT_HOME"
+	evq-ctl create signed
+	run sdk send "$(qurl signed)" ok
+	assert_success
+	run aws_cli sqs get-queue-url --queue-name signed
+	assert_success
+	assert_equal "$(jq -r .QueueUrl <<<"$output")" "$(qurl signed)"
+	AWS_SECRET_ACCESS_KEY=wrong run sdk error '{"command":"GetQueueUrlCommand","input":{"QueueName":"signed"}}'
+	assert_output '{"name":"SignatureDoesNotMatch","status":403,"code":"SignatureDoesNotMatch"}'
+	AWS_ACCESS_KEY_ID=AKIDOTHER run sdk error '{"command":"GetQueueUrlCommand","input":{"QueueName":"signed"}}'
+	assert_output --partial '"status":403'
+	run curl -sS -o /dev/null -w '%{http_code}' -X POST -H 'X-Amz-Target: AmazonSQS.ListQueues' -d '{}' "$SERVE_URL/"
+	assert_output 403
+	assert_equal "$(evq-ctl stat signed | jq .ApproximateNumberOfMessages)" 1
+	run env -u AWS_SECRET_ACCESS_KEY evkit-serve --listen 0 --check-signatures
+	assert_failure 77
+}

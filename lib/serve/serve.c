@@ -30,7 +30,7 @@ serve_log_call(struct serve_call *c, const char *method)
 	int64_t us = clock_mono_us() - c->t_us;
 	char ip[64], when[25];
 
-	if (s->o->access_log != NULL) {
+	if (s->o->access_log != NULL && c->conn != NULL) {
 		struct buf *b = &s->logged;
 		apigw_source_ip(c->conn, ip, sizeof ip);
 		clock_rfc3339(c->t_ms, when);
@@ -82,6 +82,8 @@ serve_ready_call(struct serve_call *c)
 	struct serve *s = c->s;
 	uint64_t one = 1;
 
+	if (c->conn == NULL)
+		return;		/* serve_local_call's */
 	MHD_resume_connection(c->conn);
 	if (!s->woken && write(s->wake, &one, sizeof one) < 0) {
 		/* EAGAIN: the counter is full, so the loop is woken anyway */
@@ -292,7 +294,7 @@ static void
 fini(struct serve *s)
 {
 	for (size_t i = 0; i < s->o->nsvcs; i++)
-		if (s->o->svcs[i]->fini != NULL && s->state != NULL)
+		if (s->o->svcs[i]->fini != NULL && s->state != NULL && s->state[i] != NULL)
 			s->o->svcs[i]->fini(s->state[i]);
 	if (s->d != NULL)
 		MHD_stop_daemon(s->d);
@@ -319,6 +321,13 @@ serve_run(const struct serve_opts *o, struct ev_err *e)
 
 	if (oo.listen == NULL)
 		oo.listen = SERVE_DEFAULT_LISTEN;
+	if (oo.check_signatures) {
+		s.akid = getenv("AWS_ACCESS_KEY_ID");
+		s.secret = getenv("AWS_SECRET_ACCESS_KEY");
+		if (s.akid == NULL || *s.akid == '\0' || s.secret == NULL || *s.secret == '\0')
+			return err_set(e, EV_NOPERM, "--check-signatures: AWS_ACCESS_KEY_ID and "
+			    "AWS_SECRET_ACCESS_KEY must be set");
+	}
 	if ((rc = apigw_listen(oo.listen, &fd, s.url, sizeof s.url, e)) != 0)
 		return rc;
 	if ((rc = start(&s, fd, e)) == 0 && (rc = init_svcs(&s, e)) == 0) {
@@ -330,4 +339,51 @@ serve_run(const struct serve_opts *o, struct ev_err *e)
 	}
 	fini(&s);
 	return rc;
+}
+
+/* ---- without HTTP ---- */
+
+struct local {
+	struct serve s;
+	struct serve_opts o;
+};
+
+int
+serve_local_new(const struct serve_opts *o, struct serve **sp, struct ev_err *e)
+{
+	struct local *l = xcalloc(1, sizeof *l);
+	int rc;
+
+	l->o = *o;
+	l->o.access_log = NULL;
+	l->o.report = NULL;
+	l->s.o = &l->o;
+	l->s.wake = l->s.ep = -1;
+	snprintf(l->s.url, sizeof l->s.url, "http://127.0.0.1:4566");
+	if ((rc = init_svcs(&l->s, e)) != 0) {
+		fini(&l->s);
+		free(l);
+		return rc;
+	}
+	*sp = &l->s;
+	return 0;
+}
+
+void
+serve_local_stop(struct serve *s)
+{
+	s->stopping = 1;
+	for (size_t i = 0; i < s->o->nsvcs; i++)
+		if (s->o->svcs[i]->stop != NULL)
+			s->o->svcs[i]->stop(s->state[i]);
+	while (s->waiting != NULL)
+		serve_error(s->waiting, 503, "ServiceUnavailable", NULL, "the server is stopping");
+	s->stopping = 0;
+}
+
+void
+serve_local_free(struct serve *s)
+{
+	fini(s);
+	free(s);	/* the struct local it begins */
 }

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "core/buf.h"
 #include "core/err.h"
 
 struct serve_svc;
@@ -38,6 +39,17 @@ struct serve_opts {
  * returns.  0; 2 (a bad address, a service's bad setting) or 69 (cannot
  * listen) with e; a service's init status with e. */
 int serve_run(const struct serve_opts *o, struct ev_err *e);
+
+/* Requests without HTTP, for the fuzz target and tests: a server whose
+ * services are initialised but which listens nowhere; serve_local_call
+ * runs one request (X-Amz-Target target, body) to its answer (a call
+ * that would wait is answered as at a stop) and returns its status, the
+ * body in *out (reset first). */
+struct serve;
+int serve_local_new(const struct serve_opts *o, struct serve **sp, struct ev_err *e);
+int serve_local_call(struct serve *s, const char *target, const char *body, size_t n,
+    struct buf *out);
+void serve_local_free(struct serve *s);
 
 /* The services evkit-serve mounts (each in its own file). */
 extern const struct serve_svc serve_sqs;

@@ -125,6 +125,30 @@ hdr(struct MHD_Connection *conn, const char *name)
 	return v != NULL ? v : "";
 }
 
+/* --check-signatures: 1 when the request is answered 403, as AWS
+ * answers an unsigned, unknown or badly signed one. */
+static int
+refused(struct serve *s, struct serve_call *c, const char *method)
+{
+	switch (serve_sig_check(c, method, s->akid, s->secret)) {
+	case 0:
+		return 0;
+	case 1:
+		serve_error(c, 403, "com.amazon.coral.service#MissingAuthenticationTokenException",
+		    "MissingAuthenticationToken", "Request is missing Authentication Token");
+		return 1;
+	case 2:
+		serve_error(c, 403, "com.amazon.coral.service#UnrecognizedClientException",
+		    "InvalidClientTokenId", "The security token included in the request is invalid.");
+		return 1;
+	default:
+		serve_error(c, 403, "com.amazon.coral.service#InvalidSignatureException",
+		    "SignatureDoesNotMatch", "The request signature we calculated does not match "
+		    "the signature you provided.");
+		return 1;
+	}
+}
+
 /* The whole request: to its service, or refused. */
 static enum MHD_Result
 dispatch(struct serve *s, struct serve_call *c, const char *url, const char *method)
@@ -143,6 +167,8 @@ dispatch(struct serve *s, struct serve_call *c, const char *url, const char *met
 		serve_error(c, 503, "ServiceUnavailable", NULL, "the server is stopping");
 		return respond(c, method);
 	}
+	if (s->akid != NULL && refused(s, c, method))
+		return respond(c, method);
 	if (c->svc < 0) {
 		serve_error(c, 400, "UnknownOperationException", NULL,
 		    "no service here answers X-Amz-Target '%s' at %s %s", target, method, url);
@@ -299,7 +325,8 @@ serve_error(struct serve_call *c, int status, const char *type, const char *quer
 const char *
 serve_req_header(struct serve_call *c, const char *name)
 {
-	return MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, name);
+	return c->conn != NULL ? MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, name) :
+	    NULL;
 }
 
 int
@@ -319,4 +346,45 @@ serve_on_gone(struct serve_call *c, void (*fn)(void *ctx, struct serve_call *c),
 {
 	c->gone = fn;
 	c->gone_ctx = ctx;
+}
+
+/* ---- without HTTP (serve.h: serve_local_call) ---- */
+
+int
+serve_local_call(struct serve *s, const char *target, const char *body, size_t n,
+    struct buf *out)
+{
+	struct serve_call *c = serve_on_begin(s, "/", NULL);
+	const char *op = "";
+	int status;
+
+	buf_add(&c->body, body, n);
+	buf_addc(&c->body, '\0');
+	c->body.n--;
+	c->svc = match(s, target, "/", &op);
+	if (c->svc < 0) {
+		serve_error(c, 400, "UnknownOperationException", NULL, "no service");
+	} else {
+		struct serve_req rq = {
+			.method = "POST", .path = "/", .query = "", .target = target, .op = op,
+			.content_type = "", .body = c->body.p, .body_n = n,
+			.base_url = s->url, .request_id = c->id,
+		};
+		c->state = C_CALLING;
+		svc_of(c)->call(s->state[c->svc], c, &rq);
+		if (c->state != C_DONE) {
+			c->state = C_WAITING;
+			c->next = s->waiting;
+			if (c->next != NULL)
+				c->next->prev = c;
+			s->waiting = c;
+			serve_local_stop(s);
+		}
+	}
+	buf_reset(out);
+	buf_add(out, c->out.p, c->out.n);
+	status = c->status;
+	void *ctx = c;
+	serve_on_completed(s, NULL, &ctx, MHD_REQUEST_TERMINATED_COMPLETED_OK);
+	return status;
 }

@@ -58,6 +58,7 @@ struct serve {
 	char url[300];
 	struct buf logged;		/* access log lines of a turn */
 	struct buf reported;		/* --report lines of a turn */
+	const char *akid, *secret;	/* --check-signatures */
 };
 
 /* serve_call.c: libmicrohttpd's callbacks. */
@@ -67,8 +68,14 @@ void serve_on_completed(void *cls, struct MHD_Connection *c, void **ctx,
 enum MHD_Result serve_on_request(void *cls, struct MHD_Connection *c, const char *url,
     const char *method, const char *version, const char *data, size_t *n, void **ctx);
 
+/* serve.c: answers what waits, as at a stop (serve_local_call's end). */
+void serve_local_stop(struct serve *s);
 /* serve.c: a call's answer is ready; resumes it when it waits. */
 void serve_ready_call(struct serve_call *c);
 void serve_log_call(struct serve_call *c, const char *method);
+/* serve_sig.c: 0 when the request's SigV4 signature verifies with these
+ * keys; 1 no signature, 2 another access key, 3 a wrong signature. */
+int serve_sig_check(struct serve_call *c, const char *method, const char *akid,
+    const char *secret);
 
 #endif

@@ -78,6 +78,19 @@ each_attr(const struct sqs_call *k, int (*fn)(const struct sqs_call *k, const ch
 
 /* ---- CreateQueue ---- */
 
+/* q_set, its refusal answered: 0, or -1 answered. */
+static int
+set_attr(const struct sqs_call *k, struct queue *q, const char *name, const char *value)
+{
+	struct ev_err e;
+
+	if (q_set(q, name, value, &e) == 0)
+		return 0;
+	sqs_fail(k, "InvalidAttributeValue", NULL, "Invalid value for the parameter %s. "
+	    "Reason: %s", name, e.msg);
+	return -1;
+}
+
 struct create {
 	struct sqs_q *c;
 	int fifo;
@@ -89,8 +102,6 @@ same_or_set(const struct sqs_call *k, const char *name, const char *value, void 
 {
 	struct create *cr = ctx;
 	const struct q_attr_def *d = q_attr_def(name);
-	struct ev_err e;
-	int rc;
 
 	if (strcmp(name, "FifoQueue") == 0) {
 		if ((strcmp(value, "true") == 0) != cr->fifo) {
@@ -115,12 +126,7 @@ same_or_set(const struct sqs_call *k, const char *name, const char *value, void 
 		}
 		return 0;
 	}
-	if ((rc = q_set(cr->c->q, name, value, &e)) != 0) {
-		sqs_fail(k, "InvalidAttributeValue", NULL, "Invalid value for the parameter %s. "
-		    "Reason: %s", name, e.msg);
-		return -1;
-	}
-	return 0;
+	return set_attr(k, cr->c->q, name, value);
 }
 
 void
@@ -352,18 +358,12 @@ static int
 set_one(const struct sqs_call *k, const char *name, const char *value, void *ctx)
 {
 	struct sqs_q *c = ctx;
-	struct ev_err e;
 
 	if (strcmp(name, "FifoQueue") == 0) {
 		sqs_fail(k, "InvalidAttributeName", NULL, "Unknown Attribute FifoQueue.");
 		return -1;
 	}
-	if (q_set(c->q, name, value, &e) != 0) {
-		sqs_fail(k, "InvalidAttributeValue", NULL, "Invalid value for the parameter %s. "
-		    "Reason: %s", name, e.msg);
-		return -1;
-	}
-	return 0;
+	return set_attr(k, c->q, name, value);
 }
 
 void

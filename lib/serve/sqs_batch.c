@@ -78,8 +78,9 @@ check_ids(const struct sqs_call *k, size_t arr, size_t *at, char ids[][MAX_ID + 
 }
 
 void
-sqs_batch(const struct sqs_call *k, void (*fn)(const struct sqs_call *k, size_t entry,
-    const char *id, struct sqs_batch *b, void *ctx), void *ctx)
+sqs_batch(const struct sqs_call *k, void (*fn)(const struct sqs_call *ek, const char *id,
+    struct sqs_batch *b, void *ctx),
+    void (*done)(const struct sqs_call *k, struct sqs_batch *b, void *ctx), void *ctx)
 {
 	size_t arr = sqs_member(k, "Entries"), at[MAX_ENTRIES];
 	char ids[MAX_ENTRIES][MAX_ID + 1];
@@ -94,8 +95,14 @@ sqs_batch(const struct sqs_call *k, void (*fn)(const struct sqs_call *k, size_t 
 		return;
 	}
 	int n = check_ids(k, arr, at, ids);
-	for (int i = 0; i < n; i++)
-		fn(k, at[i], ids[i], &b, ctx);
+	for (int i = 0; i < n; i++) {
+		struct sqs_call ek = *k;
+		ek.p = k->p + at[i];
+		ek.n = k->n - at[i];
+		fn(&ek, ids[i], &b, ctx);
+	}
+	if (n > 0 && done != NULL)
+		done(k, &b, ctx);
 	if (n > 0 && !serve_answered(k->c)) {
 		struct buf out = { 0 };
 		buf_adds(&out, "{\"Successful\":[");

@@ -102,14 +102,16 @@ void sqs_untag(const struct sqs_call *k);
 void sqs_list_tags(const struct sqs_call *k);
 
 /* Batch entries: checks Entries (empty, over 10, ids); calls fn for
- * each entry (its object's start) with the Successful / Failed arrays
- * to append to; answers.  fn returns 0 success, or fills why. */
+ * each entry (ek: the call with the entry's object as its request) with the Successful / Failed arrays
+ * to append to, then done (when not NULL: the entries' one transaction),
+ * then answers. */
 struct sqs_batch {
 	struct buf ok, failed;
 	size_t nok, nfailed;
 };
-void sqs_batch(const struct sqs_call *k, void (*fn)(const struct sqs_call *k, size_t entry,
-    const char *id, struct sqs_batch *b, void *ctx), void *ctx);
+void sqs_batch(const struct sqs_call *k, void (*fn)(const struct sqs_call *ek, const char *id,
+    struct sqs_batch *b, void *ctx),
+    void (*done)(const struct sqs_call *k, struct sqs_batch *b, void *ctx), void *ctx);
 /* Appends a failed entry. */
 void sqs_batch_fail(struct sqs_batch *b, const char *id, int sender, const char *code,
     const char *msg);

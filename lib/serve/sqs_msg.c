@@ -120,47 +120,51 @@ read_msg(const struct sqs_call *k, const struct q_attrs *a, struct msg_in *m, st
 	return read_attrs(k, m, w);
 }
 
-/* Sends the message of object k->p to c, its answer's members into out
- * (after "{" or a batch entry's "Id"). */
-static int
-send_one(const struct sqs_call *k, struct sqs_q *c, struct buf *out, struct why *w)
+static void
+out_of(const struct msg_in *m, struct q_out *dst)
 {
-	struct msg_in m = { 0 };
-	struct q_sent sent = { 0 };
-	struct ev_err e;
+	*dst = (struct q_out){
+		.body = m->body.p, .len = m->body.n,
+		.group = m->group.n ? m->group.p : NULL, .group_len = m->group.n,
+		.dedup = m->dedup.n ? m->dedup.p : NULL, .dedup_len = m->dedup.n,
+		.delay_ms = m->delay >= 0 ? m->delay * 1000 : -1,
+		.attrs = m->lattrs.n ? m->lattrs.p : NULL,
+		.attrs_md5 = m->lattrs.n ? m->attrs_md5 : NULL,
+	};
+}
+
+/* A sent message's answer members (after "{" or a batch entry's "Id"). */
+static void
+sent_json(const struct msg_in *m, const struct q_sent *sent, struct buf *out)
+{
+	buf_printf(out, "\"MD5OfMessageBody\":\"%s\",\"MessageId\":\"%s\"", m->md5, sent->id);
+	if (m->lattrs.n)
+		buf_printf(out, ",\"MD5OfMessageAttributes\":\"%s\"", m->attrs_md5);
+	if (sent->seq[0] != '\0')
+		buf_printf(out, ",\"SequenceNumber\":\"%s\"", sent->seq);
+}
+
+/* Adds the checked messages m[0..n) to c in one transaction: sent[i]
+ * says what became of each; 0, or the queue's failure (nothing sent). */
+static int
+send_all(struct sqs_q *c, struct msg_in *m, size_t n, struct q_sent *sent, struct ev_err *e)
+{
+	struct q_out o;
 	int rc;
 
-	if (read_msg(k, q_attrs(c->q), &m, w) != 0) {
-		msg_free(&m);
-		return -1;
+	if ((rc = q_send_begin(c->q, e)) != 0)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		out_of(&m[i], &o);
+		memset(&sent[i], 0, sizeof sent[i]);
+		if ((rc = q_send_add(c->q, &o, &sent[i], e)) != 0)
+			break;
 	}
-	struct q_out o = {
-		.body = m.body.p, .len = m.body.n,
-		.group = m.group.n ? m.group.p : NULL, .group_len = m.group.n,
-		.dedup = m.dedup.n ? m.dedup.p : NULL, .dedup_len = m.dedup.n,
-		.delay_ms = m.delay >= 0 ? m.delay * 1000 : -1,
-		.attrs = m.lattrs.n ? m.lattrs.p : NULL, .attrs_md5 = m.lattrs.n ? m.attrs_md5 : NULL,
-	};
-	if ((rc = q_send_begin(c->q, &e)) != 0 || (rc = q_send_add(c->q, &o, &sent, &e)) != 0 ||
-	    (rc = q_send_commit(c->q, &e)) != 0) {
-		if (q_send_active(c->q))
-			q_send_rollback(c->q);
-		msg_free(&m);
-		return refuse(w, rc == EV_NOINPUT ? "QueueDoesNotExist" : "InternalError", "%s",
-		    e.msg);
-	}
-	if (sent.refused != NULL) {
-		msg_free(&m);
-		return refuse(w, "InvalidParameterValue", "%s", sent.refused);
-	}
-	buf_printf(out, "\"MD5OfMessageBody\":\"%s\",\"MessageId\":\"%s\"", m.md5, sent.id);
-	if (m.lattrs.n)
-		buf_printf(out, ",\"MD5OfMessageAttributes\":\"%s\"", m.attrs_md5);
-	if (sent.seq[0] != '\0')
-		buf_printf(out, ",\"SequenceNumber\":\"%s\"", sent.seq);
-	msg_free(&m);
-	k->x->dirty = 1;
-	return 0;
+	if (rc == 0)
+		rc = q_send_commit(c->q, e);
+	if (rc != 0 && q_send_active(c->q))
+		q_send_rollback(c->q);
+	return rc;
 }
 
 static void
@@ -170,51 +174,98 @@ wake_waiters(const struct sqs_call *k)
 		serve_kick(k->x->s, &serve_sqs);
 }
 
+static void
+fail_why(const struct sqs_call *k, const struct why *w)
+{
+	if (strcmp(w->code, "QueueDoesNotExist") == 0)
+		sqs_fail(k, w->code, "AWS.SimpleQueueService.NonExistentQueue", "%s", w->msg);
+	else if (strcmp(w->code, "InternalError") == 0)
+		serve_error(k->c, 500, "com.amazonaws.sqs#InternalError", "InternalError", "%s",
+		    w->msg);
+	else
+		sqs_fail(k, w->code, w->code, "%s", w->msg);
+}
+
 void
 sqs_send(const struct sqs_call *k)
 {
 	struct sqs_q *c = sqs_queue(k);
+	struct msg_in m = { 0 };
+	struct q_sent sent;
 	struct buf out = { 0 };
+	struct ev_err e;
 	struct why w;
+	int rc;
 
 	if (c == NULL)
 		return;
-	buf_addc(&out, '{');
-	if (send_one(k, c, &out, &w) != 0) {
-		if (strcmp(w.code, "QueueDoesNotExist") == 0)
-			sqs_fail(k, w.code, "AWS.SimpleQueueService.NonExistentQueue", "%s", w.msg);
-		else if (strcmp(w.code, "InternalError") == 0)
-			serve_error(k->c, 500, "com.amazonaws.sqs#InternalError", "InternalError",
-			    "%s", w.msg);
-		else
-			sqs_fail(k, w.code, w.code, "%s", w.msg);
+	if (read_msg(k, q_attrs(c->q), &m, &w) != 0) {
+		fail_why(k, &w);
+	} else if ((rc = send_all(c, &m, 1, &sent, &e)) != 0) {
+		sqs_fail_err(k, rc, &e);
+	} else if (sent.refused != NULL) {
+		sqs_invalid(k, "%s", sent.refused);
 	} else {
+		buf_addc(&out, '{');
+		sent_json(&m, &sent, &out);
 		buf_addc(&out, '}');
 		serve_json(k->c, &out);
+		k->x->dirty = 1;
 	}
+	msg_free(&m);
 	buf_free(&out);
 	wake_waiters(k);
 }
 
+/* A batch's entries: those that pass the checks wait for one transaction. */
+struct sends {
+	struct sqs_q *c;
+	struct msg_in m[10];
+	char ids[10][81];
+	size_t n;
+};
+
 static void
-send_entry(const struct sqs_call *k, size_t entry, const char *id, struct sqs_batch *b,
-    void *ctx)
+send_entry(const struct sqs_call *ek, const char *id, struct sqs_batch *b, void *ctx)
 {
-	struct sqs_call ek = *k;
-	struct buf out = { 0 };
+	struct sends *ss = ctx;
+	struct msg_in *m = &ss->m[ss->n];
 	struct why w;
 
-	ek.p = k->p + entry;
-	ek.n = k->n - entry;
-	if (send_one(&ek, ctx, &out, &w) != 0) {
-		sqs_batch_fail(b, id, strcmp(w.code, "InternalError") != 0, w.code, w.msg);
-	} else {
-		sqs_batch_ok_begin(b, id);
+	memset(m, 0, sizeof *m);
+	if (read_msg(ek, q_attrs(ss->c->q), m, &w) != 0) {
+		sqs_batch_fail(b, id, 1, w.code, w.msg);
+		msg_free(m);
+		return;
+	}
+	snprintf(ss->ids[ss->n++], sizeof ss->ids[0], "%s", id);
+}
+
+static void
+send_entries(const struct sqs_call *k, struct sqs_batch *b, void *ctx)
+{
+	struct sends *ss = ctx;
+	struct q_sent sent[10];
+	struct ev_err e;
+
+	if (ss->n == 0)
+		return;
+	if (send_all(ss->c, ss->m, ss->n, sent, &e) != 0) {
+		for (size_t i = 0; i < ss->n; i++)
+			sqs_batch_fail(b, ss->ids[i], 0, "InternalError", e.msg);
+		return;
+	}
+	for (size_t i = 0; i < ss->n; i++) {
+		if (sent[i].refused != NULL) {
+			sqs_batch_fail(b, ss->ids[i], 1, "InvalidParameterValue", sent[i].refused);
+			continue;
+		}
+		sqs_batch_ok_begin(b, ss->ids[i]);
 		buf_addc(&b->ok, ',');
-		buf_add(&b->ok, out.p, out.n);
+		sent_json(&ss->m[i], &sent[i], &b->ok);
 		buf_addc(&b->ok, '}');
 	}
-	buf_free(&out);
+	k->x->dirty = 1;
 }
 
 /* The batch's bodies together, as SQS counts them against its limit. */
@@ -249,6 +300,9 @@ sqs_send_batch(const struct sqs_call *k)
 		    "%d bytes.", AWS_SQS_MAX_BYTES);
 		return;
 	}
-	sqs_batch(k, send_entry, c);
+	struct sends ss = { .c = c };
+	sqs_batch(k, send_entry, send_entries, &ss);
+	for (size_t i = 0; i < ss.n; i++)
+		msg_free(&ss.m[i]);
 	wake_waiters(k);
 }

@@ -295,20 +295,27 @@ sqs_visibility(const struct sqs_call *k)
 struct lease_ctx {
 	struct sqs_q *c;
 	int change;
+	struct q_msg m[10];	/* DeleteMessageBatch's, deleted at once */
+	char ids[10][81];
+	size_t n;
 };
 
 static void
-lease_entry(const struct sqs_call *k, size_t entry, const char *id, struct sqs_batch *b,
-    void *ctx)
+lease_entry(const struct sqs_call *ek, const char *id, struct sqs_batch *b, void *ctx)
 {
 	struct lease_ctx *lc = ctx;
-	struct sqs_call ek = *k;
 	struct ev_err e;
 	int rc;
 
-	ek.p = k->p + entry;
-	ek.n = k->n - entry;
-	const char *why = lease_one(&ek, lc->c, lc->change, &e, &rc);
+	if (!lc->change) {
+		const char *bad;
+		if (!handle_of(ek, &lc->m[lc->n], &bad))
+			sqs_batch_fail(b, id, 1, bad, why_msg(bad, ""));
+		else
+			snprintf(lc->ids[lc->n++], sizeof lc->ids[0], "%s", id);
+		return;
+	}
+	const char *why = lease_one(ek, lc->c, lc->change, &e, &rc);
 	if (rc != 0) {
 		sqs_batch_fail(b, id, 0, "InternalError", e.msg);
 	} else if (why != NULL) {
@@ -319,13 +326,34 @@ lease_entry(const struct sqs_call *k, size_t entry, const char *id, struct sqs_b
 	}
 }
 
+/* DeleteMessageBatch's handles in one transaction; a stale one deletes
+ * nothing and succeeds, as on SQS. */
+static void
+delete_all(const struct sqs_call *k, struct sqs_batch *b, void *ctx)
+{
+	struct lease_ctx *lc = ctx;
+	struct ev_err e;
+	size_t done;
+
+	(void)k;
+	if (lc->n > 0 && q_delete(lc->c->q, lc->m, lc->n, NULL, &done, &e) != 0) {
+		for (size_t i = 0; i < lc->n; i++)
+			sqs_batch_fail(b, lc->ids[i], 0, "InternalError", e.msg);
+		return;
+	}
+	for (size_t i = 0; i < lc->n; i++) {
+		sqs_batch_ok_begin(b, lc->ids[i]);
+		buf_addc(&b->ok, '}');
+	}
+}
+
 static void
 lease_batch(const struct sqs_call *k, int change)
 {
-	struct lease_ctx lc = { sqs_queue(k), change };
+	struct lease_ctx lc = { .c = sqs_queue(k), .change = change };
 
 	if (lc.c != NULL)
-		sqs_batch(k, lease_entry, &lc);
+		sqs_batch(k, lease_entry, change ? NULL : delete_all, &lc);
 }
 
 void
