@@ -731,6 +731,7 @@ load_target(const struct where *w, jv t, struct rule *r, int i)
 	load_http(w, t, tg);
 	load_stream(w, t, tg);
 	load_env(w, t, tg);
+	jv_free(t);	/* ours (a failure's jump leaves it: the load ends there) */
 }
 
 /* The pattern's own text in the file: jq would round numbers that have
@@ -816,6 +817,7 @@ load_rule(const struct where *w, jv rule, struct rules *rs, struct pat_set *scra
 		load_target(&t1, jv_array_get(jv_copy(ts), j), r, j);
 	}
 	jv_free(ts);
+	jv_free(rule);
 }
 
 /* The file's text in b and its JSON in *v: 0, or 66 or 2 with e. */
