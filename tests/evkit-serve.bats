@@ -112,9 +112,12 @@ body() {
 
 @test "evkit-serve: SIGTERM answers a waiting long poll at once, and exits 0" {
 	evq-ctl create stopq
-	sdk poll "$(qurl stopq)" 20 >poll.out &
+	sdk poll "$(qurl stopq)" 20 >poll.out 2>poll.err &
 	pid=$!
-	sleep 1	# the poll starts (stopping before it came would fail it: no 0 here)
+	# Stopping before the request came would refuse it: wait until the
+	# client sends it, and give it a moment to arrive.
+	wait_for "grep -q polling poll.err" 60
+	sleep 1
 	rc=0
 	evkit_serve_stop || rc=$?
 	assert_equal "$rc" 0
@@ -150,7 +153,7 @@ body() {
 	assert_output --partial 'NonExistentQueue'
 }
 
-@test "evkit-serve: botocore: batch send, receive, change visibility batch, tags, purge" {
+@test "evkit-serve: botocore: batch send, receive, change visibility batch, tags (and CreateQueue's), purge" {
 	export AWS_DATA_PATH="$BATS_TEST_TMPDIR/models"
 	/usr/bin/python3 "$TOP/tests/lib/sqs-json-model.py" "$AWS_DATA_PATH"
 	run /usr/bin/python3 - "$SERVE_URL" <<'PY'
@@ -170,11 +173,13 @@ c.untag_queue(QueueUrl=u, TagKeys=['env'])
 t = c.list_queue_tags(QueueUrl=u)['Tags']
 c.purge_queue(QueueUrl=u)
 n = c.get_queue_attributes(QueueUrl=u, AttributeNames=['ApproximateNumberOfMessages'])
+u2 = c.create_queue(QueueName='boto2', tags={'born': 'tagged'})['QueueUrl']
+t2 = c.list_queue_tags(QueueUrl=u2)['Tags']
 print(json.dumps([len(r['Successful']), len(got), [e['Id'] for e in v['Successful']],
-    [e['Code'] for e in v['Failed']], t, n['Attributes']]))
+    [e['Code'] for e in v['Failed']], t, n['Attributes'], t2]))
 PY
 	assert_success
-	assert_output '[10, 10, ["x"], ["ReceiptHandleIsInvalid"], {"team": "a"}, {"ApproximateNumberOfMessages": "0"}]'
+	assert_output '[10, 10, ["x"], ["ReceiptHandleIsInvalid"], {"team": "a"}, {"ApproximateNumberOfMessages": "0"}, {"born": "tagged"}]'
 }
 
 @test "evkit-serve: bad requests get SQS's error shapes, statuses and x-amzn-query-error" {
@@ -256,4 +261,41 @@ PY
 	assert_equal "$(evq-ctl stat signed | jq .ApproximateNumberOfMessages)" 1
 	run env -u AWS_SECRET_ACCESS_KEY evkit-serve --listen 0 --check-signatures
 	assert_failure 77
+}
+
+@test "evkit-serve: four SDK receivers at once share the messages: each once, none lost (grouped receives and deletes)" {
+	evq-ctl create shared
+	seq 1 200 | sed 's/.*/{"n":&}/' >in
+	evq-send shared in
+	pids=
+	for i in 1 2 3 4; do
+		sdk recv "$(qurl shared)" 200 >"got$i" &
+		pids="$pids $!"
+	done
+	for p in $pids; do wait "$p"; done
+	cat got1 got2 got3 got4 | sort >got
+	diff <(sort in) got
+	assert_equal "$(evq-ctl stat shared | jq '.ApproximateNumberOfMessages + .ApproximateNumberOfMessagesNotVisible')" 0
+}
+
+@test "evkit-serve: QueueUrls use the Host the client reached; a Host that is no host name is not copied into them" {
+	run curl -sS -X POST -H 'X-Amz-Target: AmazonSQS.CreateQueue' -H 'Host: localhost:9999' \
+	    -d '{"QueueName":"hosted"}' "$SERVE_URL/"
+	assert_equal "$(jq -r .QueueUrl <<<"$output")" 'http://localhost:9999/000000000000/hosted'
+	run curl -sS -X POST -H 'X-Amz-Target: AmazonSQS.GetQueueUrl' -H 'Host: a"b' \
+	    -d '{"QueueName":"hosted"}' "$SERVE_URL/"
+	assert_equal "$(jq -r .QueueUrl <<<"$output")" "$(qurl hosted)"
+}
+
+@test "evkit-serve: every answered send is on disk: kill -9 of the server loses none" {
+	evq-ctl create durable
+	run sdk send "$(qurl durable)" $(seq 1 30)
+	assert_success
+	assert_equal "${#lines[@]}" 30
+	kill -9 "$SERVE_PID"
+	wait "$SERVE_PID" 2>/dev/null || true
+	unset SERVE_PID
+	run evq-recv durable
+	assert_success
+	assert_equal "$(sort -n <<<"$output" | tr '\n' ' ')" "$(seq 1 30 | tr '\n' ' ')"
 }

@@ -155,12 +155,14 @@ dispatch(struct serve *s, struct serve_call *c, const char *url, const char *met
 {
 	const char *target = hdr(c->conn, "X-Amz-Target"), *op = "";
 	const char *host = hdr(c->conn, "Host"), *q = strchr(c->uri, '?');
-	char base[300];
 
-	if (*host != '\0' && strlen(host) < sizeof base - 8)
-		snprintf(base, sizeof base, "http://%s", host);
+	/* The Host goes into QueueUrls, in JSON: a host name's characters only. */
+	size_t hn = strlen(host);
+	if (hn > 0 && hn < sizeof c->base - 8 && strspn(host, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") == hn)
+		snprintf(c->base, sizeof c->base, "http://%s", host);
 	else
-		snprintf(base, sizeof base, "%s", s->url);
+		snprintf(c->base, sizeof c->base, "%s", s->url);
 	c->svc = match(s, target, url, &op);
 	snprintf(c->op, sizeof c->op, "%s", c->svc >= 0 ? op : target);
 	if (s->stopping) {
@@ -180,7 +182,7 @@ dispatch(struct serve *s, struct serve_call *c, const char *url, const char *met
 		.method = method, .path = url, .query = q != NULL ? q + 1 : "",
 		.target = target, .op = op, .content_type = hdr(c->conn, "Content-Type"),
 		.body = c->body.p != NULL ? c->body.p : "", .body_n = c->body.n,
-		.base_url = base, .request_id = c->id,
+		.base_url = c->base, .request_id = c->id,
 	};
 	c->state = C_CALLING;
 	svc_of(c)->call(s->state[c->svc], c, &rq);

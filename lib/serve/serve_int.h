@@ -31,6 +31,7 @@ struct serve_call {
 	struct buf out;
 	char note[160];
 	char op[64];
+	char base[300];		/* serve_req's base_url */
 	void (*gone)(void *ctx, struct serve_call *c);
 	void *gone_ctx;
 	struct serve_call *prev, *next;	/* among the waiting */

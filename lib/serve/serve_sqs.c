@@ -49,6 +49,9 @@ sqs_int(const struct sqs_call *k, const char *key, long long *v)
 	return *end == '.' || *end == 'e' || *end == 'E' ? -1 : 1;
 }
 
+static void vfail(const struct sqs_call *k, const char *type, const char *qcode,
+    const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+
 static void
 vfail(const struct sqs_call *k, const char *type, const char *qcode, const char *fmt,
     va_list ap)
@@ -145,11 +148,95 @@ cached(struct sqs *x, const char *name, size_t *at)
 	return NULL;
 }
 
+/* ---- the sends' shared transaction ---- */
+
+static void
+answer_pend(struct sqs_q *c, int rc, const struct ev_err *e)
+{
+	while (c->pend != NULL) {
+		struct sqs_pend *p = c->pend;
+		c->pend = p->next;
+		if (rc == 0)
+			serve_json(p->c, &p->out);
+		else
+			serve_error(p->c, 500, "com.amazonaws.sqs#InternalError", "InternalError",
+			    "%s", e->msg);
+		buf_free(&p->out);
+		free(p);
+	}
+	c->pend_tail = &c->pend;
+}
+
+static void run_receives(struct sqs *x, struct sqs_q *c);
+
+void
+sqs_commit(struct sqs *x, struct sqs_q *c)
+{
+	struct ev_err e;
+	size_t done;
+	int rc = 0;
+
+	if (c->tx) {
+		c->tx = 0;
+		if ((rc = q_send_commit(c->q, &e)) != 0 && q_send_active(c->q))
+			q_send_rollback(c->q);
+		x->dirty = 1;
+	}
+	/* A stale handle deletes nothing and succeeds, as on SQS. */
+	if (rc == 0 && c->ndel > 0)
+		rc = q_delete(c->q, c->dels, c->ndel, NULL, &done, &e);
+	c->ndel = 0;
+	if (c->pend != NULL)
+		answer_pend(c, rc, &e);
+	if (c->recvs != NULL)
+		run_receives(x, c);
+}
+
+void
+sqs_defer_delete(struct sqs_q *c, const struct q_msg *m)
+{
+	XGROW(&c->dels, &c->capdel, c->ndel + 1);
+	c->dels[c->ndel++] = *m;
+}
+
+void
+sqs_abort(struct sqs_q *c, const struct ev_err *e)
+{
+	if (q_send_active(c->q))
+		q_send_rollback(c->q);
+	c->tx = 0;
+	answer_pend(c, EV_SOFTWARE, e);
+}
+
+void
+sqs_defer(struct sqs *x, struct sqs_q *c, struct serve_call *call, struct buf *out)
+{
+	struct sqs_pend *p = xcalloc(1, sizeof *p);
+
+	p->c = call;
+	p->out = *out;
+	*out = (struct buf){ 0 };
+	if (c->pend_tail == NULL)
+		c->pend_tail = &c->pend;
+	*c->pend_tail = p;
+	c->pend_tail = &p->next;
+	serve_kick(x->s, &serve_sqs);
+}
+
+static void
+commit_all(struct sqs *x)
+{
+	for (size_t i = 0; i < x->nq; i++)
+		sqs_commit(x, x->qs[i]);
+}
+
 static void
 drop(struct sqs *x, size_t i)
 {
 	struct sqs_q *c = x->qs[i];
 
+	sqs_commit(x, c);
+	free(c->dels);
 	q_close(c->q);
 	free(c->name);
 	for (size_t t = 0; t < c->ntags; t++)
@@ -180,6 +267,8 @@ sqs_open(struct sqs *x, const char *name, struct sqs_q **qp, struct ev_err *e)
 
 	if ((c = cached(x, name, &i)) != NULL) {
 		if (stat(q_path(c->q), &st) == 0 && st.st_dev == c->dev && st.st_ino == c->ino) {
+			if (!x->sending)
+				sqs_commit(x, c);	/* what comes next sees the sends */
 			*qp = c;
 			return 0;
 		}
@@ -197,6 +286,8 @@ sqs_open(struct sqs *x, const char *name, struct sqs_q **qp, struct ev_err *e)
 	c->q = q;
 	c->dev = st.st_dev;
 	c->ino = st.st_ino;
+	c->pend_tail = &c->pend;
+	c->recvs_tail = &c->recvs;
 	XGROW(&x->qs, &x->capq, x->nq + 1);
 	x->qs[x->nq++] = c;
 	*qp = c;
@@ -252,33 +343,96 @@ wait_gone(void *ctx, struct serve_call *c)
 		}
 }
 
-/* A ReceiveMessage that found nothing and may wait: kept to try again. */
-void
-sqs_receive_call(const struct sqs_call *k)
+/* A long poll that found nothing: kept to try again. */
+static void
+add_waiter(struct sqs *x, const struct sqs_call *k, const char *name, long long wait_s)
 {
-	long long wait_s = -1;
-
-	if (sqs_receive(k, 0))
-		return;
 	struct sqs_wait *w = xcalloc(1, sizeof *w);
-	struct sqs_q *c = sqs_queue(k);
-	if (c == NULL) {	/* answered: deleted meanwhile */
-		free(w);
-		return;
-	}
-	if (sqs_int(k, "WaitTimeSeconds", &wait_s) <= 0)
-		wait_s = q_attrs(c->q)->wait_ms / 1000;
+
 	w->c = k->c;
-	w->name = xstrdup(c->name);
+	w->name = xstrdup(name);
 	w->base = xstrdup(k->base);
 	buf_add(&w->body, k->p, k->n);
 	buf_addc(&w->body, '\0');
 	w->body.n--;
 	w->deadline = clock_mono_ms() + wait_s * 1000;
-	w->next = k->x->waits;
-	k->x->waits = w;
-	serve_on_gone(k->c, wait_gone, k->x);
+	w->next = x->waits;
+	x->waits = w;
+	serve_on_gone(k->c, wait_gone, x);
+	serve_kick(x->s, &serve_sqs);
+}
+
+/* ReceiveMessage: checked now, done with the turn's others on the queue. */
+void
+sqs_receive_call(const struct sqs_call *k)
+{
+	struct sqs_q *c = sqs_queue(k);
+	struct sqs_recvp r = { .c = k->c, .p = k->p, .n = k->n };
+
+	if (c == NULL || !sqs_receive_params(k, c, &r.max, &r.vis, &r.wait))
+		return;
+	struct sqs_recvp *p = xmemdup(&r, sizeof r);
+	p->base = xstrdup(k->base);
+	if (c->recvs_tail == NULL)
+		c->recvs_tail = &c->recvs;
+	*c->recvs_tail = p;
+	c->recvs_tail = &p->next;
 	serve_kick(k->x->s, &serve_sqs);
+}
+
+enum { GROUP_MAX = 64 };	/* messages one grouped q_receive takes */
+
+/* Hands out n received messages m to the group g..end in order: each its
+ * MaxNumberOfMessages; one left with none waits if it may. */
+static void
+hand_out(struct sqs *x, struct sqs_q *c, struct sqs_recvp *g, struct sqs_recvp *end,
+    const struct q_msg *m, size_t n)
+{
+	size_t at = 0;
+
+	for (struct sqs_recvp *r = g; r != end; r = r->next) {
+		struct sqs_call k = { x, r->c, r->p, r->n, r->base };
+		size_t take = n - at < (size_t)r->max ? n - at : (size_t)r->max;
+		if (take == 0 && r->wait > 0 && !serve_stopping(x->s))
+			add_waiter(x, &k, c->name, r->wait);
+		else
+			sqs_answer_msgs(&k, m + at, take);
+		at += take;
+	}
+}
+
+/* The turn's receives on c: runs of the same VisibilityTimeout, up to
+ * GROUP_MAX messages, each one q_receive (one lease, one fsync). */
+static void
+run_receives(struct sqs *x, struct sqs_q *c)
+{
+	struct q_msg m[GROUP_MAX];
+	struct sqs_recvp *g = c->recvs;
+	struct ev_err e;
+
+	c->recvs = NULL;
+	c->recvs_tail = &c->recvs;
+	while (g != NULL) {
+		struct sqs_recvp *end = g;
+		size_t want = 0, n = 0;
+		while (end != NULL && end->vis == g->vis && want + (size_t)end->max <= GROUP_MAX) {
+			want += (size_t)end->max;
+			end = end->next;
+		}
+		int rc = q_receive(c->q, 0, want, g->vis >= 0 ? g->vis * 1000 : -1, m, &n, &e);
+		for (struct sqs_recvp *r = g; rc != 0 && r != end; r = r->next) {
+			struct sqs_call k = { x, r->c, r->p, r->n, r->base };
+			sqs_fail_err(&k, rc, &e);
+		}
+		if (rc == 0)
+			hand_out(x, c, g, end, m, n);
+		while (g != end) {
+			struct sqs_recvp *r = g;
+			g = g->next;
+			free(r->base);
+			free(r);
+		}
+	}
 }
 
 /* Tries each waiting long poll; answers those with messages, and those
@@ -289,6 +443,7 @@ tick(void *state, int64_t now)
 	struct sqs *x = state;
 	int64_t next = -1;
 
+	commit_all(x);
 	x->dirty = 0;
 	for (struct sqs_wait **p = &x->waits; *p != NULL;) {
 		struct sqs_wait *w = *p;
@@ -376,7 +531,8 @@ static const struct {
 static void
 call(void *state, struct serve_call *c, const struct serve_req *rq)
 {
-	struct sqs_call k = { state, c, rq->body, rq->body_n, rq->base_url };
+	struct sqs *x = state;
+	struct sqs_call k = { x, c, rq->body, rq->body_n, rq->base_url };
 	struct json_err je;
 
 	for (size_t i = 0; i < sizeof ops / sizeof *ops; i++) {
@@ -394,7 +550,11 @@ call(void *state, struct serve_call *c, const struct serve_req *rq)
 			k.p += at;
 			k.n -= at;
 		}
+		x->sending = ops[i].fn == sqs_send || ops[i].fn == sqs_send_batch ||
+		    ops[i].fn == sqs_delete || ops[i].fn == sqs_delete_batch ||
+		    ops[i].fn == sqs_receive_call;
 		ops[i].fn(&k);
+		x->sending = 0;
 		return;
 	}
 	sqs_fail(&k, "InvalidAction", "AWS.SimpleQueueService.InvalidAction",

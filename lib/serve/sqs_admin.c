@@ -170,6 +170,8 @@ sqs_create(const struct sqs_call *k)
 		}
 		goto out;
 	}
+	if (!cr.existed && sqs_put_tags(k, cr.c, "tags") != 0)
+		goto out;
 	buf_adds(&url, "{\"QueueUrl\":\"");
 	sqs_url(k, name.p, &url);
 	buf_adds(&url, "\"}");

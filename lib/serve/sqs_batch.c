@@ -110,7 +110,10 @@ sqs_batch(const struct sqs_call *k, void (*fn)(const struct sqs_call *ek, const 
 		buf_adds(&out, "],\"Failed\":[");
 		buf_add(&out, b.failed.p, b.failed.n);
 		buf_adds(&out, "]}");
-		serve_json(k->c, &out);
+		if (b.defer_to != NULL)
+			sqs_defer(k->x, b.defer_to, k->c, &out);
+		else
+			serve_json(k->c, &out);
 		buf_free(&out);
 	}
 	buf_free(&b.ok);

@@ -11,8 +11,33 @@
 #include "queue/queue.h"
 #include "svc.h"
 
-/* An open queue, kept across requests while its file stays the same. */
+/* A ReceiveMessage of the turn, done with the others on its queue. */
+struct sqs_recvp {
+	struct serve_call *c;
+	const char *p;		/* its request (the call's, alive until answered) */
+	size_t n;
+	char *base;
+	long long max, vis, wait;
+	struct sqs_recvp *next;
+};
+
+/* A send answered once its transaction commits. */
+struct sqs_pend {
+	struct serve_call *c;
+	struct buf out;
+	struct sqs_pend *next;
+};
+
+/* An open queue, kept across requests while its file stays the same.
+ * The sends of one loop turn share one transaction (one fsync), and its
+ * deletes one q_delete, done by the tick, or before any other call on the
+ * queue; their answers wait for it. */
 struct sqs_q {
+	int tx;			/* a send transaction is open */
+	struct q_msg *dels;	/* deletes of the turn, done in one q_delete */
+	size_t ndel, capdel;
+	struct sqs_pend *pend, **pend_tail;
+	struct sqs_recvp *recvs, **recvs_tail;
 	char *name;
 	struct queue *q;
 	dev_t dev;
@@ -36,6 +61,8 @@ struct sqs {
 	size_t nq, capq;
 	struct sqs_wait *waits;
 	int dirty;		/* a send here: try the waiters now */
+	int sending;		/* in a send, delete or receive: the queue's
+				 * pending work waits for the tick */
 };
 
 /* One request: its call, body and the base URL of its QueueUrls. */
@@ -74,6 +101,15 @@ void sqs_url(const struct sqs_call *k, const char *name, struct buf *b);
 struct sqs_q *sqs_queue(const struct sqs_call *k);
 /* The queue named name, opened (or cached): 0, or the lib's status. */
 int sqs_open(struct sqs *x, const char *name, struct sqs_q **qp, struct ev_err *e);
+/* The queue's open send transaction committed, its deletes done, and
+ * their calls answered. */
+void sqs_commit(struct sqs *x, struct sqs_q *c);
+/* The queue's open send transaction rolled back, its sends answered 500. */
+void sqs_abort(struct sqs_q *c, const struct ev_err *e);
+/* Answers call with out (taken) once c's transaction commits. */
+/* Deletes m (a receipt handle's message) with the turn's others. */
+void sqs_defer_delete(struct sqs_q *c, const struct q_msg *m);
+void sqs_defer(struct sqs *x, struct sqs_q *c, struct serve_call *call, struct buf *out);
 /* Forgets a queue (deleted). */
 void sqs_forget(struct sqs *x, const char *name);
 /* The queue name of a QueueUrl or an ARN, checked: NULL if none. */
@@ -84,6 +120,12 @@ void sqs_send(const struct sqs_call *k);
 void sqs_send_batch(const struct sqs_call *k);
 /* 1 when answered, 0 nothing to receive yet (a long poll waits). */
 int sqs_receive(const struct sqs_call *k, int last_try);
+/* ReceiveMessage's parameters checked (0: answered), WaitTimeSeconds
+ * defaulted to the queue's. */
+int sqs_receive_params(const struct sqs_call *k, struct sqs_q *c, long long *max,
+    long long *vis, long long *wait);
+/* Answers k with the messages m[0..n). */
+void sqs_answer_msgs(const struct sqs_call *k, const struct q_msg *m, size_t n);
 void sqs_receive_call(const struct sqs_call *k);
 void sqs_delete(const struct sqs_call *k);
 void sqs_delete_batch(const struct sqs_call *k);
@@ -98,6 +140,9 @@ void sqs_purge(const struct sqs_call *k);
 void sqs_delete_queue(const struct sqs_call *k);
 void sqs_move(const struct sqs_call *k);
 void sqs_tag(const struct sqs_call *k);
+/* The map member key_name of the request added to c's tags: 0, or -1
+ * answered (too many). */
+int sqs_put_tags(const struct sqs_call *k, struct sqs_q *c, const char *key_name);
 void sqs_untag(const struct sqs_call *k);
 void sqs_list_tags(const struct sqs_call *k);
 
@@ -108,6 +153,7 @@ void sqs_list_tags(const struct sqs_call *k);
 struct sqs_batch {
 	struct buf ok, failed;
 	size_t nok, nfailed;
+	struct sqs_q *defer_to;	/* answered once its transaction commits */
 };
 void sqs_batch(const struct sqs_call *k, void (*fn)(const struct sqs_call *ek, const char *id,
     struct sqs_batch *b, void *ctx),

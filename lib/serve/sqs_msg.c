@@ -144,35 +144,32 @@ sent_json(const struct msg_in *m, const struct q_sent *sent, struct buf *out)
 		buf_printf(out, ",\"SequenceNumber\":\"%s\"", sent->seq);
 }
 
-/* Adds the checked messages m[0..n) to c in one transaction: sent[i]
- * says what became of each; 0, or the queue's failure (nothing sent). */
+/* Adds the checked messages m[0..n) to c's open send transaction (begun
+ * if none is): sent[i] says what became of each; 0, or the queue's
+ * failure (the whole transaction rolled back, its earlier sends
+ * answered 500). */
 static int
 send_all(struct sqs_q *c, struct msg_in *m, size_t n, struct q_sent *sent, struct ev_err *e)
 {
 	struct q_out o;
 	int rc;
 
-	if ((rc = q_send_begin(c->q, e)) != 0)
-		return rc;
+	if (!c->tx) {
+		if ((rc = q_send_begin(c->q, e)) != 0)
+			return rc;
+		c->tx = 1;
+	}
 	for (size_t i = 0; i < n; i++) {
 		out_of(&m[i], &o);
 		memset(&sent[i], 0, sizeof sent[i]);
-		if ((rc = q_send_add(c->q, &o, &sent[i], e)) != 0)
-			break;
+		if ((rc = q_send_add(c->q, &o, &sent[i], e)) != 0) {
+			sqs_abort(c, e);
+			return rc;
+		}
 	}
-	if (rc == 0)
-		rc = q_send_commit(c->q, e);
-	if (rc != 0 && q_send_active(c->q))
-		q_send_rollback(c->q);
-	return rc;
+	return 0;
 }
 
-static void
-wake_waiters(const struct sqs_call *k)
-{
-	if (k->x->dirty && k->x->waits != NULL)
-		serve_kick(k->x->s, &serve_sqs);
-}
 
 static void
 fail_why(const struct sqs_call *k, const struct why *w)
@@ -209,12 +206,10 @@ sqs_send(const struct sqs_call *k)
 		buf_addc(&out, '{');
 		sent_json(&m, &sent, &out);
 		buf_addc(&out, '}');
-		serve_json(k->c, &out);
-		k->x->dirty = 1;
+		sqs_defer(k->x, c, k->c, &out);
 	}
 	msg_free(&m);
 	buf_free(&out);
-	wake_waiters(k);
 }
 
 /* A batch's entries: those that pass the checks wait for one transaction. */
@@ -248,6 +243,7 @@ send_entries(const struct sqs_call *k, struct sqs_batch *b, void *ctx)
 	struct q_sent sent[10];
 	struct ev_err e;
 
+	(void)k;
 	if (ss->n == 0)
 		return;
 	if (send_all(ss->c, ss->m, ss->n, sent, &e) != 0) {
@@ -265,7 +261,7 @@ send_entries(const struct sqs_call *k, struct sqs_batch *b, void *ctx)
 		sent_json(&ss->m[i], &sent[i], &b->ok);
 		buf_addc(&b->ok, '}');
 	}
-	k->x->dirty = 1;
+	b->defer_to = ss->c;
 }
 
 /* The batch's bodies together, as SQS counts them against its limit. */
@@ -304,5 +300,4 @@ sqs_send_batch(const struct sqs_call *k)
 	sqs_batch(k, send_entry, send_entries, &ss);
 	for (size_t i = 0; i < ss.n; i++)
 		msg_free(&ss.m[i]);
-	wake_waiters(k);
 }

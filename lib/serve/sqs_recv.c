@@ -160,6 +160,33 @@ recv_params(const struct sqs_call *k, long long *max, long long *vis, long long 
 	return 1;
 }
 
+void
+sqs_answer_msgs(const struct sqs_call *k, const struct q_msg *m, size_t n)
+{
+	struct buf b = { 0 };
+
+	buf_adds(&b, n > 0 ? "{\"Messages\":[" : "{");
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			buf_addc(&b, ',');
+		add_msg(k, &m[i], &b);
+	}
+	buf_adds(&b, n > 0 ? "]}" : "}");
+	serve_json(k->c, &b);
+	buf_free(&b);
+}
+
+int
+sqs_receive_params(const struct sqs_call *k, struct sqs_q *c, long long *max, long long *vis,
+    long long *wait)
+{
+	if (!recv_params(k, max, vis, wait))
+		return 0;
+	if (*wait < 0)
+		*wait = q_attrs(c->q)->wait_ms / 1000;
+	return 1;
+}
+
 int
 sqs_receive(const struct sqs_call *k, int last_try)
 {
@@ -170,26 +197,15 @@ sqs_receive(const struct sqs_call *k, int last_try)
 	int rc;
 
 	struct sqs_q *c = sqs_queue(k);
-	if (c == NULL || !recv_params(k, &max, &vis, &wait))
+	if (c == NULL || !sqs_receive_params(k, c, &max, &vis, &wait))
 		return 1;
-	if (wait < 0)
-		wait = q_attrs(c->q)->wait_ms / 1000;
 	if ((rc = q_receive(c->q, 0, (size_t)max, vis >= 0 ? vis * 1000 : -1, m, &n, &e)) != 0) {
 		sqs_fail_err(k, rc, &e);
 		return 1;
 	}
 	if (n == 0 && wait > 0 && !last_try)
 		return 0;
-	struct buf b = { 0 };
-	buf_adds(&b, n > 0 ? "{\"Messages\":[" : "{");
-	for (size_t i = 0; i < n; i++) {
-		if (i > 0)
-			buf_addc(&b, ',');
-		add_msg(k, &m[i], &b);
-	}
-	buf_adds(&b, n > 0 ? "]}" : "}");
-	serve_json(k->c, &b);
-	buf_free(&b);
+	sqs_answer_msgs(k, m, n);
 	return 1;
 }
 
@@ -245,8 +261,8 @@ lease_one(const struct sqs_call *k, struct sqs_q *c, int change, struct ev_err *
 	if (!handle_of(k, &m, &why))
 		return why;
 	if (!change) {
-		*rc = q_delete(c->q, &m, 1, &ok, &done, e);
-		return NULL;	/* a stale handle deletes nothing, and succeeds */
+		sqs_defer_delete(c, &m);
+		return NULL;
 	}
 	int r = sqs_int(k, "VisibilityTimeout", &vis);
 	if (r == 0)
@@ -268,16 +284,21 @@ lease(const struct sqs_call *k, int change)
 	if (c == NULL)
 		return;
 	const char *why = lease_one(k, c, change, &e, &rc);
-	if (rc != 0)
+	if (rc != 0) {
 		sqs_fail_err(k, rc, &e);
-	else if (why != NULL)
+	} else if (why == NULL && !change) {
+		struct buf none = { 0 };
+		buf_adds(&none, "{}");
+		sqs_defer(k->x, c, k->c, &none);
+	} else if (why != NULL) {
 		sqs_fail(k, strcmp(why, "ReceiptHandleIsInvalid") == 0 ? "ReceiptHandleIsInvalid" :
 		    why, strcmp(why, "MessageNotInflight") == 0 ?
 		    "AWS.SimpleQueueService.MessageNotInflight" : why, "%s",
 		    why_msg(why, change && strcmp(why, "MissingParameter") == 0 &&
 		    sqs_member(k, "ReceiptHandle") != (size_t)-1 ? "VisibilityTimeout" : ""));
-	else
+	} else {
 		serve_reply(k->c, 200, NULL, "{}", 2);
+	}
 }
 
 void
@@ -326,25 +347,20 @@ lease_entry(const struct sqs_call *ek, const char *id, struct sqs_batch *b, void
 	}
 }
 
-/* DeleteMessageBatch's handles in one transaction; a stale one deletes
- * nothing and succeeds, as on SQS. */
+/* DeleteMessageBatch's handles, deleted with the turn's other deletes. */
 static void
 delete_all(const struct sqs_call *k, struct sqs_batch *b, void *ctx)
 {
 	struct lease_ctx *lc = ctx;
-	struct ev_err e;
-	size_t done;
 
 	(void)k;
-	if (lc->n > 0 && q_delete(lc->c->q, lc->m, lc->n, NULL, &done, &e) != 0) {
-		for (size_t i = 0; i < lc->n; i++)
-			sqs_batch_fail(b, lc->ids[i], 0, "InternalError", e.msg);
-		return;
-	}
 	for (size_t i = 0; i < lc->n; i++) {
+		sqs_defer_delete(lc->c, &lc->m[i]);
 		sqs_batch_ok_begin(b, lc->ids[i]);
 		buf_addc(&b->ok, '}');
 	}
+	if (lc->n > 0)
+		b->defer_to = lc->c;
 }
 
 static void

@@ -34,19 +34,15 @@ put(struct sqs_q *c, const char *key, const char *value)
 	c->tags[c->ntags++] = xstrdup(value);
 }
 
-void
-sqs_tag(const struct sqs_call *k)
+int
+sqs_put_tags(const struct sqs_call *k, struct sqs_q *c, const char *key_name)
 {
-	struct sqs_q *c = sqs_queue(k);
-	size_t obj, at = 0, kk, kend, v, vend;
+	size_t obj = sqs_member(k, key_name), at = 0, kk, kend, v, vend;
 	struct buf key = { 0 }, value = { 0 };
+	int rc = 0;
 
-	if (c == NULL)
-		return;
-	if ((obj = sqs_member(k, "Tags")) == (size_t)-1 || k->p[obj] != '{') {
-		sqs_missing(k, "Tags");
-		return;
-	}
+	if (obj == (size_t)-1 || k->p[obj] != '{')
+		return 0;
 	const char *p = k->p + obj;
 	size_t n = k->n - obj;
 	while (json_member(p, n, &at, &kk, &kend, &v, &vend) == 1) {
@@ -57,14 +53,30 @@ sqs_tag(const struct sqs_call *k)
 			continue;
 		if (c->ntags / 2 >= MAX_TAGS && find(c, key.p) == (size_t)-1) {
 			sqs_invalid(k, "Too many tags added for queue %s.", c->name);
+			rc = -1;
 			break;
 		}
 		put(c, key.p, value.p);
 	}
-	if (!serve_answered(k->c))
-		serve_reply(k->c, 200, NULL, "{}", 2);
 	buf_free(&key);
 	buf_free(&value);
+	return rc;
+}
+
+void
+sqs_tag(const struct sqs_call *k)
+{
+	struct sqs_q *c = sqs_queue(k);
+	size_t obj;
+
+	if (c == NULL)
+		return;
+	if ((obj = sqs_member(k, "Tags")) == (size_t)-1 || k->p[obj] != '{') {
+		sqs_missing(k, "Tags");
+		return;
+	}
+	if (sqs_put_tags(k, c, "Tags") == 0)
+		serve_reply(k->c, 200, NULL, "{}", 2);
 }
 
 void

@@ -25,8 +25,8 @@
 struct serve;		/* the server */
 struct serve_call;	/* one request, until answered */
 
-/* A request as the server read it; strings NUL-terminated, alive until
- * the call is answered. */
+/* A request as the server read it (the struct lives for call() only;
+ * its strings, NUL-terminated, until the call is answered). */
 struct serve_req {
 	const char *method;		/* "POST" */
 	const char *path;		/* decoded, without the query */

@@ -9,6 +9,7 @@
 //   recv QUEUEURL N       receives and deletes up to N, 10 at a time;
 //                         prints each body
 //   poll QUEUEURL WAIT    one ReceiveMessage long poll: {"ms","bodies"}
+//                         ("polling" on stderr as it sends it)
 //   error JSON            a call that must fail: {"name","status","code"}
 import {
 	SQSClient, CreateQueueCommand, SendMessageCommand, SendMessageBatchCommand,
@@ -90,6 +91,7 @@ async function recv(QueueUrl, n) {
 
 async function poll(QueueUrl, wait) {
 	const t = Date.now();
+	process.stderr.write('polling\n');	// the test's sign that the request is on its way
 	const r = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10,
 	    WaitTimeSeconds: Number(wait) }));
 	out({ ms: Date.now() - t, bodies: (r.Messages ?? []).map((m) => m.Body) });
