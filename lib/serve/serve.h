@@ -53,5 +53,15 @@ void serve_local_free(struct serve *s);
 
 /* The services evkit-serve mounts (each in its own file). */
 extern const struct serve_svc serve_sqs;
+extern const struct serve_svc serve_events;	/* svc_events*.c */
+
+/* --rules FILE: the default event bus's rules file (NULL: under
+ * $EVKIT_HOME, as every bus's); log: where deliveries that failed are
+ * told (a JSON line each), or NULL. */
+void serve_events_setup(const char *rules, FILE *log);
+extern const struct serve_svc serve_lambda;	/* svc_lambda.c */
+/* --function NAME=URI ...: the functions Lambda's service binds (kept,
+ * not copied). */
+void serve_lambda_setup(char **functions, int n);
 
 #endif
