@@ -164,15 +164,11 @@ EOF
 	assert_output --partial "--function f"
 }
 
-@test "lambda: two process functions run each its own command (or are refused plainly while fn has one keeper)" {
+@test "lambda: two process functions run each its own command" {
 	evkit_serve_stop
 	printf '#!/bin/sh\ncat >/dev/null; echo \\"A\\"\n' > a.sh
 	printf '#!/bin/sh\ncat >/dev/null; echo \\"B\\"\n' > b.sh
 	chmod +x a.sh b.sh
-	run -2 --separate-stderr evkit-serve --listen 0 -F a=exec:./a.sh -F b=exec:./b.sh
-	if [[ $stderr == *"only one function that runs processes"* ]]; then
-		skip "fn runs one keeper per process: one process function per server"
-	fi
 	SERVE_ARGS="-F a=exec:$PWD/a.sh -F b=exec:$PWD/b.sh" evkit_serve_start "$EVKIT_HOME"
 	for f in a b a b; do
 		curl -s -X POST -d '{}' "$SERVE_URL/2015-03-31/functions/$f/invocations"

@@ -93,23 +93,6 @@ open_fn(struct lam *l, struct lfn *f, struct ev_err *e)
 	return rc;
 }
 
-/* fn's runners share one keeper process, which spawns the command of
- * the runner that started it: two process-running functions in one
- * server would both run the first one's command.  Refused until fn runs
- * a keeper per runner. */
-static int
-one_spawner(const struct lam *l, const struct lfn *f, struct ev_err *e)
-{
-	if (strncmp(f->uri, "jq:", 3) == 0 || strncmp(f->uri, "url:", 4) == 0)
-		return 0;
-	for (const struct lfn *g = l->fns; g < f; g++)
-		if (strncmp(g->uri, "jq:", 3) != 0 && strncmp(g->uri, "url:", 4) != 0)
-			return err_set(e, EV_USAGE, "--function %s: only one function that runs "
-			    "processes (exec:, worker:, runtime:) per server for now, and %s is one; "
-			    "jq: and url: functions are not limited", f->name, g->name);
-	return 0;
-}
-
 static int
 init(struct serve *srv, void **state, struct ev_err *e)
 {
@@ -128,8 +111,6 @@ init(struct serve *srv, void **state, struct ev_err *e)
 			if (strcmp(l->fns[j].name, f->name) == 0)
 				rc = err_set(e, EV_USAGE, "--function '%s': '%s' is bound twice",
 				    specs[i], f->name);
-		if (rc == 0)
-			rc = one_spawner(l, f, e);
 		if (rc == 0)
 			rc = open_fn(l, f, e);
 	}
