@@ -126,10 +126,79 @@ assign(struct frame *f, jv a, jv in)
 	return 0;
 }
 
+/* The frame ends with f->err. */
+static int
+end_failed(struct frame *f)
+{
+	fx_end(f, 0, jv_null(), &f->err);
+	return S_END;
+}
+
+static int on_error(struct frame *f);
+
+/* An upper bound on v's JSON text's length, exact but for numbers (their
+ * longest form), that stops counting past DATA_LIMIT: a state's output is
+ * measured without being written out. */
+static size_t
+text_bound(jv v, size_t sum)
+{
+	switch (jv_get_kind(v)) {
+	case JV_KIND_STRING: {
+		const unsigned char *p = (const unsigned char *)jv_string_value(v);
+		size_t n = (size_t)jv_string_length_bytes(jv_copy(v)), k = n + 2;
+		for (size_t i = 0; i < n; i++)
+			k += p[i] < 0x20 || p[i] == '"' || p[i] == '\\' || p[i] == 0x7f ? 5 : 0;
+		return sum + k;
+	}
+	case JV_KIND_NUMBER: return sum + 25;
+	case JV_KIND_ARRAY:
+		sum += 2;
+		jv_array_foreach(v, i, x) {
+			sum = sum > DATA_LIMIT ? sum : text_bound(x, sum + 1);
+			jv_free(x);
+		}
+		return sum;
+	case JV_KIND_OBJECT:
+		sum += 2;
+		jv_object_foreach(v, k, x) {
+			sum = sum > DATA_LIMIT ? sum : text_bound(x, text_bound(k, sum + 2));
+			jv_free(k);
+			jv_free(x);
+		}
+		return sum;
+	default: return sum + 5;
+	}
+}
+
+/* Whether v (borrowed) is over AWS's 256 KiB for a state's input, output
+ * or result (States.DataLimitExceeded, which nothing catches). */
+static int
+over_limit(jv v)
+{
+	if (text_bound(v, 0) <= DATA_LIMIT)
+		return 0;
+	jv s = jv_dump_string(jv_copy(v), 0);
+	int over = jv_string_length_bytes(jv_copy(s)) > DATA_LIMIT;
+	jv_free(s);
+	return over;
+}
+
+static void
+data_limit(struct frame *f, const char *what)
+{
+	ferr_set(&f->err, "States.DataLimitExceeded", "The state/task '%s' %s a size "
+	    "exceeding the maximum number of bytes service limit.", cur(f)->name, what);
+}
+
 /* To the next state with out, or the frame's end. */
 static int
 transition(struct frame *f, int next, jv out)
 {
+	if (over_limit(out)) {
+		jv_free(out);
+		data_limit(f, "returned a result with");
+		return end_failed(f);
+	}
 	if (f->x->fl->hist != NULL) {
 		jv more = JV_OBJECT(jv_string("output"), fx_text(out),
 		    jv_string("outputDetails"), JV_OBJECT(jv_string("truncated"), jv_false()));
@@ -152,15 +221,6 @@ transition(struct frame *f, int next, jv out)
 	return S_CONT;
 }
 
-/* The frame ends with f->err. */
-static int
-end_failed(struct frame *f)
-{
-	fx_end(f, 0, jv_null(), &f->err);
-	return S_END;
-}
-
-static int on_error(struct frame *f);
 
 /* A state's error: its Retry and Catch decide (States.Runtime always
  * ends the execution, as AWS has it). */
@@ -375,6 +435,11 @@ act_task(struct frame *f, jv eff)
 	if (rc != 0)
 		return fail(f);
 	jv text = jv_dump_string(in, 0);
+	if (jv_string_length_bytes(jv_copy(text)) > DATA_LIMIT) {
+		jv_free(text);
+		data_limit(f, "has an input with");
+		return end_failed(f);
+	}
 	if (f->x->fl->hist != NULL) {
 		jv d = fx_res_details(s->resource);
 		d = jv_object_set(d, jv_string("region"), jv_string("us-east-1"));
@@ -569,6 +634,10 @@ enter(struct frame *f)
 	f->retry_count = 0;
 	jv_free(f->assigned);
 	f->assigned = jv_invalid();
+	if (f->state == f->m->start && over_limit(f->input)) {
+		data_limit(f, "has an input with");
+		return end_failed(f);
+	}
 	if (f->x->fl->hist != NULL)
 		hist_state(f, "Entered", JV_OBJECT(jv_string("input"), fx_text(f->input),
 		    jv_string("inputDetails"), JV_OBJECT(jv_string("truncated"), jv_false())));
@@ -683,6 +752,10 @@ kids_done(struct frame *f)
 	f->eff = jv_invalid();
 	jv r = f->results;
 	f->results = jv_invalid();
+	if (!f->fail_set && over_limit(r)) {
+		f->fail_set = 1;
+		data_limit(f, "returned a result with");
+	}
 	char type[32];
 	snprintf(type, sizeof type, "%sState%s", type_names[cur(f)->type],
 	    f->fail_set ? "Failed" : "Succeeded");
