@@ -118,3 +118,92 @@ EOF
 	[ "$t1" -ge $(( entered + 2900 )) ]
 	[ $(( t1 - t0 )) -lt 2900 ]
 }
+
+# A Parallel of a Map of tasks (two at a time) and a task: each call is
+# logged as "t ID ITEM" or "u ID".
+setup_fanout() {
+	cat > t.sh <<EOF
+#!/bin/sh
+in=\$(cat)
+echo "t \$(printf '%s' "\$in" | jq -r '"\(.id) \(.item)"')" >> $PWD/calls
+sleep 0.3
+printf '%s' "\$in" | jq -c '. + {"done": 1}'
+EOF
+	cat > u.sh <<EOF
+#!/bin/sh
+in=\$(cat)
+echo "u \$(printf '%s' "\$in" | jq .id)" >> $PWD/calls
+sleep 0.5
+printf '%s' "\$in" | jq -c '{id, u: 1}'
+EOF
+	chmod +x t.sh u.sh
+	cat > f.json <<'EOF'
+{"StartAt": "Par", "States": {
+  "Par": {"Type": "Parallel", "End": true, "Branches": [
+    {"StartAt": "M", "States": {"M": {"Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 2,
+      "ItemSelector": {"id.$": "$.id", "item.$": "$$.Map.Item.Value"},
+      "ItemProcessor": {"StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": "t", "Next": "P"},
+        "P": {"Type": "Pass", "Parameters": {"id.$": "$.id", "item.$": "$.item", "done.$": "$.done"}, "End": true}}},
+      "End": true}}},
+    {"StartAt": "U", "States": {"U": {"Type": "Task", "Resource": "u", "End": true}}}]}}}
+EOF
+	fns=(-f "t=exec:$PWD/t.sh" -f "u=exec:$PWD/u.sh")
+	for i in 1 2 3; do echo "{\"id\":$i,\"items\":[1,2,3,4,5,6]}"; done > in
+	for i in 1 2 3; do
+		jq -nc --argjson i "$i" '[[range(1;7) | {id: $i, item: ., done: 1}], {id: $i, u: 1}]'
+	done > expected
+}
+
+# Lines "t ID ITEM" / "u ID" of the tasks whose success the log holds.
+recorded_tasks() {
+	evlog-read h | jq -r '.event | select(.type == "TaskSucceeded") |
+	    .taskSucceededEventDetails.output | fromjson |
+	    if has("u") then "u \(.id)" else "t \(.id) \(.item)" end' | sort
+}
+
+@test "kill -9 inside a Parallel's Map, twice: --resume keeps finished iterations and branches, runs no recorded task again" {
+	setup_fanout
+	fnflow -j 3 --history h "${fns[@]}" f.json in > out1 &
+	local pid=$!
+	wait_for "[ \$(evlog-read h 2>/dev/null | grep -c MapIterationSucceeded) -ge 3 ]" 60
+	kill -9 "$pid"
+	wait "$pid" || true
+	cp calls calls1
+	recorded_tasks > rec1
+	[ -s rec1 ]
+	# a second kill, in the middle of the first --resume
+	local before; before=$(wc -l < calls)
+	fnflow --history h --resume "${fns[@]}" f.json > out2 &
+	pid=$!
+	wait_for "[ \$(wc -l < calls) -ge $((before + 3)) ]" 60
+	kill -9 "$pid"
+	wait "$pid" || true
+	tail -n +$((before + 1)) calls > calls2
+	recorded_tasks > rec2
+	run fnflow --history h --resume "${fns[@]}" f.json
+	assert_success
+	{ cat out1 out2; printf '%s\n' "$output"; } | grep . > all
+	assert_equal "$(jq -c . all | sort)" "$(sort expected)"
+	# every task ran; one whose success was recorded before a kill ran
+	# exactly once; one running at a kill ran once more for each such kill
+	local call n max
+	for i in 1 2 3; do
+		for j in 1 2 3 4 5 6; do echo "t $i $j"; done
+		echo "u $i"
+	done > every
+	while read -r call; do
+		n=$(grep -c "^$call\$" calls)
+		max=1
+		grep -qx "$call" calls1 && ! grep -qx "$call" rec1 && max=$((max + 1))
+		grep -qx "$call" calls2 && ! grep -qx "$call" rec2 && max=$((max + 1))
+		grep -qx "$call" rec1 && max=1
+		[ "$n" -ge 1 ] && [ "$n" -le "$max" ] || fail "$call ran $n times (at most $max)"
+	done < every
+	# one ExecutionSucceeded each, with a clean run's output
+	run sh -c "evlog-read h | jq -c '.event | select(.type == \"ExecutionSucceeded\") | .executionSucceededEventDetails.output | fromjson' | sort"
+	assert_output "$(sort expected)"
+	run fnflow --history h --resume "${fns[@]}" f.json
+	assert_success
+	assert_output ''
+}

@@ -34,7 +34,7 @@ hist_state(struct frame *f, const char *what, jv more)
 		return;
 	}
 	snprintf(type, sizeof type, "%sState%s", type_names[cur(f)->type], what);
-	FX_HIST(f->x, type, jv_object_merge(JV_OBJECT(jv_string("name"),
+	FX_HIST_F(f, type, jv_object_merge(JV_OBJECT(jv_string("name"),
 	    jv_string(cur(f)->name)), more));
 }
 
@@ -446,7 +446,7 @@ act_task(struct frame *f, jv eff)
 		d = jv_object_set(d, jv_string("parameters"), jv_copy(text));
 		if (sec > 0)
 			d = jv_object_set(d, jv_string("timeoutInSeconds"), jv_number(sec));
-		FX_HIST(f->x, "TaskScheduled", d);
+		FX_HIST_F(f, "TaskScheduled", d);
 	}
 	struct ticket *tk = fx_ticket(f, R_TASK_OK);
 	rc = fres_start(f->x->fl->res, s->resource, jv_string_value(text),
@@ -458,27 +458,32 @@ act_task(struct frame *f, jv eff)
 		return on_error(f);
 	}
 	f->x->fl->ntasks++;
-	FX_HIST(f->x, "TaskStarted", fx_res_details(s->resource));
+	FX_HIST_F(f, "TaskStarted", fx_res_details(s->resource));
 	return S_SUSPEND;
+}
+
+/* Starts kid i (the next in order but on --resume). */
+void
+fx_kid_start(struct frame *f, int i)
+{
+	const struct fstate *s = cur(f);
+	const struct fmachine *m = s->type == FS_MAP ? s->iter : &s->branches[i];
+	jv in = s->type == FS_MAP ? jv_array_get(jv_copy(f->items), i) : jv_copy(f->eff);
+
+	f->kids[i] = fx_frame(f->x, m, f, i, in, jv_copy(f->vars));
+	f->running++;
+	if (s->type == FS_MAP)
+		FX_HIST_F(f, "MapIterationStarted", JV_OBJECT(jv_string("name"),
+		    jv_string(s->name), jv_string("index"), jv_number(i)));
+	fx_queue(f->kids[i]);
 }
 
 /* Starts the kids that MaxConcurrency allows. */
 static void
 start_kids(struct frame *f)
 {
-	const struct fstate *s = cur(f);
-
-	while (f->started < f->nkids && (f->max_conc <= 0 || f->running < f->max_conc)) {
-		int i = f->started++;
-		const struct fmachine *m = s->type == FS_MAP ? s->iter : &s->branches[i];
-		jv in = s->type == FS_MAP ? jv_array_get(jv_copy(f->items), i) : jv_copy(f->eff);
-		f->kids[i] = fx_frame(f->x, m, f, i, in, jv_copy(f->vars));
-		f->running++;
-		if (s->type == FS_MAP)
-			FX_HIST(f->x, "MapIterationStarted", JV_OBJECT(jv_string("name"),
-			    jv_string(s->name), jv_string("index"), jv_number(i)));
-		fx_queue(f->kids[i]);
-	}
+	while (f->started < f->nkids && (f->max_conc <= 0 || f->running < f->max_conc))
+		fx_kid_start(f, f->started++);
 }
 
 static int
@@ -490,11 +495,16 @@ start_all(struct frame *f, int n)
 	f->results = jv_array();
 	for (int i = 0; i < n; i++)
 		f->results = jv_array_set(f->results, i, jv_null());
-	if (cur(f)->type == FS_MAP)
-		FX_HIST(f->x, "MapStateStarted", JV_OBJECT(jv_string("length"), jv_number(n)));
-	else
-		FX_HIST(f->x, "ParallelStateStarted", jv_invalid());
-	if (n == 0) {
+	int had = f->plan != NULL ? fx_plan_kids(f) : -1;	/* --resume */
+	if (had == 0) {
+		start_kids(f);
+		return S_SUSPEND;
+	}
+	if (had < 0 && cur(f)->type == FS_MAP)
+		FX_HIST_F(f, "MapStateStarted", JV_OBJECT(jv_string("length"), jv_number(n)));
+	else if (had < 0)
+		FX_HIST_F(f, "ParallelStateStarted", jv_invalid());
+	if (n == 0 || had == 1) {
 		f->resume = R_KIDS_DONE;
 		return S_CONT;
 	}
@@ -638,12 +648,15 @@ enter(struct frame *f)
 		data_limit(f, "has an input with");
 		return end_failed(f);
 	}
-	if (f->x->fl->hist != NULL)
+	if (f->x->fl->hist != NULL && f->plan == NULL)	/* a resumed Map's was recorded */
 		hist_state(f, "Entered", JV_OBJECT(jv_string("input"), fx_text(f->input),
 		    jv_string("inputDetails"), JV_OBJECT(jv_string("truncated"), jv_false())));
 	free(f->attempts);
 	f->attempts = s->nretry > 0 ? xcalloc((size_t)s->nretry, sizeof *f->attempts) : NULL;
-	return act(f);
+	int rc = act(f);
+	fx_plan_free(f->plan);	/* used by now, or of no use */
+	f->plan = NULL;
+	return rc;
 }
 
 static int
@@ -759,7 +772,7 @@ kids_done(struct frame *f)
 	char type[32];
 	snprintf(type, sizeof type, "%sState%s", type_names[cur(f)->type],
 	    f->fail_set ? "Failed" : "Succeeded");
-	FX_HIST(f->x, type, jv_invalid());
+	FX_HIST_F(f, type, jv_invalid());
 	if (f->fail_set) {
 		jv_free(r);
 		return on_error(f);
@@ -808,10 +821,15 @@ fx_kid_done(struct frame *p, int idx, int ok, jv out, const struct ferr *e)
 	}
 	p->running--;
 	p->finished++;
-	if (cur(p)->type == FS_MAP)
-		FX_HIST(p->x, ok ? "MapIterationSucceeded" : "MapIterationFailed",
-		    JV_OBJECT(jv_string("name"), jv_string(cur(p)->name), jv_string("index"),
-		    jv_number(idx)));
+	if (cur(p)->type == FS_MAP && p->x->fl->hist != NULL) {
+		/* error and cause are evkit's, for --resume and a tolerated failure */
+		jv d = JV_OBJECT(jv_string("name"), jv_string(cur(p)->name), jv_string("index"),
+		    jv_number(idx));
+		if (!ok)
+			d = jv_object_merge(d, JV_OBJECT(jv_string("error"), jv_string(e->error),
+			    jv_string("cause"), jv_string(e->cause)));
+		fx_hist_f(p, ok ? "MapIterationSucceeded" : "MapIterationFailed", d);
+	}
 	if (ok) {
 		p->results = jv_array_set(p->results, idx, out);
 	} else {
