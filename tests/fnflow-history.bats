@@ -207,3 +207,42 @@ recorded_tasks() {
 	assert_success
 	assert_output ''
 }
+
+@test "kill -9 in a Map of Maps with tolerated failures: --resume keeps each failed iteration's error and each nested one's result" {
+	cat > v.sh <<EOF
+#!/bin/sh
+in=\$(cat)
+echo "v \$in" >> $PWD/calls
+sleep 0.2
+case \$in in *'"b":2'*) printf '{"errorType":"Odd","errorMessage":"b is 2"}'; exit 1 ;; esac
+printf '%s' "\$in"
+EOF
+	chmod +x v.sh
+	cat > n.json <<'EOF'
+{"StartAt": "Outer", "States": {
+  "Outer": {"Type": "Map", "MaxConcurrency": 2, "End": true,
+    "ItemSelector": {"a.$": "$$.Map.Item.Value", "bs": [1, 2, 3]},
+    "ItemProcessor": {"StartAt": "Inner", "States": {
+      "Inner": {"Type": "Map", "ItemsPath": "$.bs", "MaxConcurrency": 1, "ToleratedFailureCount": 5,
+        "ItemSelector": {"a.$": "$.a", "b.$": "$$.Map.Item.Value"}, "End": true,
+        "ItemProcessor": {"StartAt": "V", "States": {"V": {"Type": "Task", "Resource": "v", "End": true}}}}}}}}}
+EOF
+	echo '[1,2,3,4]' > in
+	fnflow --history h -f "v=exec:$PWD/v.sh" n.json in > out1 &
+	local pid=$!
+	wait_for "[ \$(evlog-read h 2>/dev/null | grep -c MapIterationFailed) -ge 1 ] && [ \$(wc -l < calls) -ge 4 ]" 60
+	kill -9 "$pid"
+	wait "$pid" || true
+	evlog-read h | jq -r '.event | select(.type == "TaskSucceeded") | "v " + .taskSucceededEventDetails.output' | sort > rec
+	run fnflow --history h --resume -f "v=exec:$PWD/v.sh" n.json
+	assert_success
+	local err='{"Error":"Odd","Cause":"{\"errorType\":\"Odd\",\"errorMessage\":\"b is 2\"}"}'
+	assert_equal "$(cat out1; printf '%s\n' "$output")" \
+	    "$(jq -nc --argjson e "$err" '[range(1;5) as $a | [{a: $a, b: 1}, $e, {a: $a, b: 3}]]')"
+	# a recorded success ran once; none ran more than twice
+	while read -r call; do
+		assert_equal "$call: $(grep -cxF "$call" calls)" "$call: 1"
+	done < rec
+	[ "$(sort calls | uniq -c | awk '$1 > 2' | wc -l)" -eq 0 ]
+	[ "$(sort -u calls | wc -l)" -eq 12 ]
+}
