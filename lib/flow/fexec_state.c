@@ -194,7 +194,8 @@ data_limit(struct frame *f, const char *what)
 static int
 transition(struct frame *f, int next, jv out)
 {
-	if (over_limit(out)) {
+	/* an output that is the input as it came was measured before */
+	if (!jv_identical(jv_copy(out), jv_copy(f->input)) && over_limit(out)) {
 		jv_free(out);
 		data_limit(f, "returned a result with");
 		return end_failed(f);
@@ -522,6 +523,11 @@ act_parallel(struct frame *f, jv eff)
 	jv_free(eff);
 	if (rc != 0)
 		return fail(f);
+	if (jv_is_valid(s->parameters) && over_limit(in)) {	/* each branch's input */
+		jv_free(in);
+		data_limit(f, "has an input with");
+		return end_failed(f);
+	}
 	f->eff = in;
 	f->max_conc = 0;
 	return start_all(f, s->nbranches);
@@ -644,10 +650,6 @@ enter(struct frame *f)
 	f->retry_count = 0;
 	jv_free(f->assigned);
 	f->assigned = jv_invalid();
-	if (f->state == f->m->start && over_limit(f->input)) {
-		data_limit(f, "has an input with");
-		return end_failed(f);
-	}
 	if (f->x->fl->hist != NULL && f->plan == NULL)	/* a resumed Map's was recorded */
 		hist_state(f, "Entered", JV_OBJECT(jv_string("input"), fx_text(f->input),
 		    jv_string("inputDetails"), JV_OBJECT(jv_string("truncated"), jv_false())));
