@@ -1,7 +1,9 @@
 /* fhist_resume — --resume: the executions of the history log that have
- * no end event, each started again at its last top-level state: with the
- * input and variables it had there, a Wait with what is left of it, a
- * Task whose success was recorded not run again. */
+ * no end event, each started again at its last state: with the input and
+ * variables it had there, a Wait with what is left of it, a Task whose
+ * success was recorded not run again; inside a running Map or Parallel,
+ * the same for each iteration or branch (told apart by evkitFrame), the
+ * ended ones keeping their results. */
 #include <stdlib.h>
 #include <string.h>
 
