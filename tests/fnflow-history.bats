@@ -245,4 +245,9 @@ EOF
 	done < rec
 	[ "$(sort calls | uniq -c | awk '$1 > 2' | wc -l)" -eq 0 ]
 	[ "$(sort -u calls | wc -l)" -eq 12 ]
+	# each task's events name its frame: outer iteration, inner iteration
+	run sh -c "evlog-read h | jq -c '.event | select(.type == \"TaskScheduled\") | [.evkitFrame, (.taskScheduledEventDetails.parameters | fromjson | [.a - 1, .b - 1])] | select(.[0] != .[1])'"
+	assert_output ''
+	run sh -c "evlog-read h | jq -c '.event | select(.type == \"TaskScheduled\") | .evkitFrame' | sort -u | wc -l"
+	assert_output 12
 }
