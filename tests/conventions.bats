@@ -221,3 +221,17 @@ lines() {	# lines N: N small JSON objects
 	refute_regex "$stderr" 'not JSON'
 	assert_regex "$stderr" 'deep\.ndjson:1: --group-from: jq cannot read this value'
 }
+
+@test "a queue or log given as a URI of an unknown scheme is a usage error (2) that makes nothing" {
+	for cmd in "evq-send htps://h/1/q" "evq-recv ftp://h/q" "evq-ctl create ftp://h/q" \
+	    "evlog-append redis://h/x" "evlog-read redis://h/x"; do
+		run --separate-stderr $cmd < /dev/null
+		assert_failure 2
+		assert_regex "$stderr" "unknown scheme '[a-z]+://' \(write \./"
+	done
+	[ ! -e htps: ] && [ ! -e ftp: ] && [ ! -e redis: ]
+	# a path of that shape is still a path when it says so
+	echo '{"a":1}' | evq-send ./ftp://h/q
+	run evq-recv ./ftp://h/q
+	assert_output '{"a":1}'
+}

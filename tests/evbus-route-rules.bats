@@ -372,10 +372,22 @@ EOF
 	bad_rules '{"rules":[{"name":"a","pattern":{"t":["x"]}}]}' '\.rules\[0\]: missing key "targets"'
 }
 
+@test "a rule with no targets (as PutRule makes before PutTargets) matches and delivers nowhere" {
+	cat > r.json <<'EOF'
+{"rules":[{"name":"none","pattern":{"t":["x"]},"targets":[]},
+ {"name":"out","pattern":{"t":["x"]},"targets":[{"id":"o","uri":"stdout:"}]}]}
+EOF
+	run sh -c 'printf "%s\n" "{\"t\":\"x\"}" | evbus-route -r r.json --explain'
+	[ "$status" -eq 0 ]
+	[ "$output" = '{"event":{"t":"x"},"rules":["none","out"]}' ]
+	run sh -c 'printf "%s\n" "{\"t\":\"x\"}" | evbus-route -r r.json'
+	[ "$status" -eq 0 ]
+	[ "$output" = '{"t":"x"}' ]
+}
+
 @test "bad rules: too many targets, bad URIs, bad retry values, bad dead letters" {
 	t='{"id":"1","uri":"stdout:"}'
-	bad_rules "{\"rules\":[{\"name\":\"a\",\"pattern\":{\"t\":[\"x\"]},\"targets\":[$t,$t,$t,$t,$t,$t]}]}" '\.rules\[0\]\.targets: .*1 to 5'
-	bad_rules '{"rules":[{"name":"a","pattern":{"t":["x"]},"targets":[]}]}' '\.rules\[0\]\.targets: .*1 to 5'
+	bad_rules "{\"rules\":[{\"name\":\"a\",\"pattern\":{\"t\":[\"x\"]},\"targets\":[$t,$t,$t,$t,$t,$t]}]}" '\.rules\[0\]\.targets: .*at most 5'
 	bad_rules '{"rules":[{"name":"a","pattern":{"t":["x"]},"targets":[{"id":"1","uri":"https://","cloudevents":"binary"}]}]}' \
 	    '\.rules\[0\]\.targets\[0\]\.uri: .*not a valid http:// or https:// URL'
 	bad_rules '{"rules":[{"name":"a","pattern":{"t":["x"]},"targets":[{"id":"1","uri":"gopher:x"}]}]}' '\.targets\[0\]\.uri: .*unknown target'

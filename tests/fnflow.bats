@@ -383,6 +383,29 @@ invalid() {
 	assert_output --partial '{"Error":"States.DataLimitExceeded","Cause":"The state/task '"'"'big'"'"' returned a result with a size exceeding the maximum number of bytes service limit."}'
 }
 
+@test "States.DataLimitExceeded on every state's output, a Parallel's results past States.ALL" {
+	jq -nc '{s: ("x" * 100000)}' > in
+	# a Pass whose output is three times its 100 KB input
+	machine m '{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"a.$":"$.s","b.$":"$.s","c.$":"$.s"},"End":true}}}'
+	run fnflow -q -e m.json in
+	assert_failure 1
+	assert_output --partial '"error":"States.DataLimitExceeded","cause":"The state/task '"'"'P'"'"' returned a result with a size exceeding the maximum number of bytes service limit."'
+	# three branches of 100 KB each: the Parallel's result is over
+	machine m '{"StartAt":"Par","States":{"Par":{"Type":"Parallel","Branches":[
+	  {"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}},
+	  {"StartAt":"B","States":{"B":{"Type":"Pass","End":true}}},
+	  {"StartAt":"D","States":{"D":{"Type":"Pass","End":true}}}],
+	  "ResultPath":null,"Catch":[{"ErrorEquals":["States.ALL"],"Next":"C"}],"End":true},"C":{"Type":"Pass","End":true}}}'
+	run fnflow -q -e m.json in
+	assert_failure 1
+	assert_output --partial '"error":"States.DataLimitExceeded","cause":"The state/task '"'"'Par'"'"' returned a result with a size exceeding the maximum number of bytes service limit."'
+	# just under the limit passes
+	machine m '{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}'
+	jq -nc '{s: ("x" * 262000)}' > edge
+	fnflow m.json edge > out
+	cmp out edge
+}
+
 @test "Retry and Catch on a Parallel state: a failing branch is retried as the whole state" {
 	failer Flaky
 	machine m '{"StartAt":"P","States":{"P":{"Type":"Parallel","Branches":[

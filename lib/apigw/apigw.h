@@ -68,6 +68,14 @@ struct apigw_opts {
 
 /* Checks [ADDR:]PORT: NULL, or why it is refused (a usage error). */
 const char *apigw_addr_check(const char *spec);
+/* Binds and listens on spec ([ADDR:]PORT, ADDR 127.0.0.1 when left out):
+ * 0 with the socket in *fd and "http://IP:PORT" in url (the port chosen
+ * for 0), or 2 (a bad address) or 69 (cannot listen) with e.  Shared by
+ * every libmicrohttpd server of evkit (fnrun --listen, evkit-serve). */
+int apigw_listen(const char *spec, int *fd, char *url, size_t urln, struct ev_err *e);
+/* The client's address of a libmicrohttpd connection, "-" if unknown. */
+struct MHD_Connection;
+void apigw_source_ip(struct MHD_Connection *c, char *ip, size_t n);
 
 /* Serves HTTP on o->listen, invoking the runner made from fo (its
  * on_done and output are taken over) for each request, until a stop

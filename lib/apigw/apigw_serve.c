@@ -118,8 +118,8 @@ log_access(const struct req *q, const char *method, const char *version, const c
 	buf_free(&b);
 }
 
-static void
-source_ip(struct MHD_Connection *c, char *ip, size_t n)
+void
+apigw_source_ip(struct MHD_Connection *c, char *ip, size_t n)
 {
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c,
 	    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -155,7 +155,7 @@ respond(struct req *q, const char *method, const char *version)
 	enum MHD_Result ok = MHD_queue_response(q->c, (unsigned)r->status, rs);
 	q->state = R_ANSWERED;
 	MHD_destroy_response(rs);
-	source_ip(q->c, ip, sizeof ip);
+	apigw_source_ip(q->c, ip, sizeof ip);
 	log_access(q, method, version, ip);
 	return ok;
 }
@@ -191,7 +191,7 @@ make_event(struct req *q, const char *method, const char *version)
 	if (query != NULL)
 		*query++ = '\0';
 	MHD_get_connection_values(q->c, MHD_HEADER_KIND, each_header, &h);
-	source_ip(q->c, ip, sizeof ip);
+	apigw_source_ip(q->c, ip, sizeof ip);
 	struct apigw_req rq = {
 		.method = method, .protocol = version, .path = path, .query = query ? query : "",
 		.headers = h.v, .nheaders = h.n / 2, .source_ip = ip, .request_id = q->id,
@@ -332,9 +332,8 @@ apigw_addr_check(const char *spec)
 	return NULL;
 }
 
-/* Binds and listens on spec; 0 with *fd and url, or 2 or 69 with e. */
-static int
-listen_on(const char *spec, int *fd, char *url, size_t urln, struct ev_err *e)
+int
+apigw_listen(const char *spec, int *fd, char *url, size_t urln, struct ev_err *e)
 {
 	const char *why = apigw_addr_check(spec), *colon = strrchr(spec, ':');
 	char host[256] = "127.0.0.1";
@@ -517,7 +516,7 @@ apigw_serve(const struct apigw_opts *o, struct fn_opts *fo, struct ev_err *e)
 	char url[300];
 	int fd = -1, rc;
 
-	if ((rc = listen_on(o->listen, &fd, url, sizeof url, e)) != 0)
+	if ((rc = apigw_listen(o->listen, &fd, url, sizeof url, e)) != 0)
 		return rc;
 	fo->on_done = on_done;
 	fo->done_ctx = &s;

@@ -731,6 +731,7 @@ load_target(const struct where *w, jv t, struct rule *r, int i)
 	load_http(w, t, tg);
 	load_stream(w, t, tg);
 	load_env(w, t, tg);
+	jv_free(t);	/* ours (a failure's jump leaves it: the load ends there) */
 }
 
 /* The pattern's own text in the file: jq would round numbers that have
@@ -806,14 +807,17 @@ load_rule(const struct where *w, jv rule, struct rules *rs, struct pat_set *scra
 	jv ts = member(w, rule, "targets", JV_KIND_ARRAY, 1);
 	struct where tw = sub(w, "targets", 0);
 	int n = jv_array_length(jv_copy(ts));
-	if (n < 1 || n > RULES_MAX_TARGETS)
-		fail(&tw, "a rule has 1 to %d targets, not %d", RULES_MAX_TARGETS, n);
+	/* None is allowed, as EventBridge allows it (PutRule before
+	 * PutTargets): the rule matches and delivers nowhere. */
+	if (n > RULES_MAX_TARGETS)
+		fail(&tw, "a rule has at most %d targets, not %d", RULES_MAX_TARGETS, n);
 	r->ntargets = n;
 	for (int j = 0; j < n; j++) {
 		struct where t1 = sub(&tw, NULL, j);
 		load_target(&t1, jv_array_get(jv_copy(ts), j), r, j);
 	}
 	jv_free(ts);
+	jv_free(rule);
 }
 
 /* The file's text in b and its JSON in *v: 0, or 66 or 2 with e. */

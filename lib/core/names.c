@@ -63,6 +63,12 @@ name_resolve(const char *arg, const char *kind, const char *suffix, int allow_fi
 {
 	char *home;
 
+	size_t scheme = strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
+	/* A URI of a scheme no backend took: a typo, not a directory
+	 * named "htps:" to be made. */
+	if (scheme > 0 && arg[0] != '.' && strncmp(arg + scheme, "://", 3) == 0)
+		return err_set(e, EV_USAGE, "'%s': unknown scheme '%.*s://' (write ./%s for a path)",
+		    arg, (int)scheme, arg, arg);
 	if (name_is_path(arg)) {
 		*path = xstrdup(arg);
 		return 0;

@@ -129,6 +129,7 @@ fx_free_frame(struct frame *f)
 			fx_free_frame(f->kids[i]);
 	free(f->kids);
 	free(f->attempts);
+	fx_plan_free(f->plan);
 	jv_free(f->input);
 	jv_free(f->eff);
 	jv_free(f->vars);
@@ -237,10 +238,10 @@ task_history(struct frame *f, const char *resource, const char *res, size_t n)
 	jv d = fx_res_details(resource);
 
 	if (f->resume == R_TASK_OK)
-		fx_hist(f->x, "TaskSucceeded", jv_object_set(d, jv_string("output"),
+		fx_hist_f(f, "TaskSucceeded", jv_object_set(d, jv_string("output"),
 		    jv_string_sized(res, (int)n)));
 	else
-		fx_hist(f->x, strcmp(f->err.error, "States.Timeout") == 0 ? "TaskTimedOut" :
+		fx_hist_f(f, strcmp(f->err.error, "States.Timeout") == 0 ? "TaskTimedOut" :
 		    "TaskFailed", jv_object_set(jv_object_set(d, jv_string("error"),
 		    jv_string(f->err.error)), jv_string("cause"), jv_string(f->err.cause)));
 }

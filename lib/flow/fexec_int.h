@@ -36,6 +36,7 @@ struct frame {
 	int64_t entered_ms;
 	int *attempts;		/* per retrier of the state */
 	struct ticket *tk;
+	struct rframe *plan;	/* --resume: what the log says of its Map or Parallel */
 	/* Parallel and Map */
 	struct frame **kids;
 	int nkids, started, finished, failed, running, fail_set, kids_ended;
@@ -115,13 +116,28 @@ void fx_hist(struct fexec *x, const char *type, jv details);
 	if ((x)->fl->hist != NULL) \
 		fx_hist((x), (type), (details)); \
 } while (0)
+/* An event of frame f (its evkitFrame says which, for --resume). */
+void fx_hist_f(const struct frame *f, const char *type, jv details);
+#define FX_HIST_F(f, type, details) do { \
+	if ((f)->x->fl->hist != NULL) \
+		fx_hist_f((f), (type), (details)); \
+} while (0)
 jv fx_text(jv v);
 void fx_details_key(const char *type, char *out, size_t n);
 jv fx_res_details(const char *resource);
 int fx_hist_flush(struct flow *fl, struct ev_err *e);
 void fx_hist_close(struct flow *fl);
 
+/* --resume: a frame's recorded Map or Parallel.  fx_plan_kids puts
+ * back the kids of f (its items or branches just made again): finished
+ * ones' results, running ones from their last state; 1 when all had
+ * finished, 0 when some run, -1 when the plan does not fit (f starts
+ * afresh). */
+int fx_plan_kids(struct frame *f);
+void fx_plan_free(struct rframe *rf);
+
 /* fexec_state.c */
+void fx_kid_start(struct frame *f, int i);
 int fx_step_one(struct frame *f);
 jv fx_error_value(const struct ferr *e);
 void fx_kid_done(struct frame *p, int idx, int ok, jv out, const struct ferr *e);

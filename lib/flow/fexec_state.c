@@ -34,7 +34,7 @@ hist_state(struct frame *f, const char *what, jv more)
 		return;
 	}
 	snprintf(type, sizeof type, "%sState%s", type_names[cur(f)->type], what);
-	FX_HIST(f->x, type, jv_object_merge(JV_OBJECT(jv_string("name"),
+	FX_HIST_F(f, type, jv_object_merge(JV_OBJECT(jv_string("name"),
 	    jv_string(cur(f)->name)), more));
 }
 
@@ -126,10 +126,80 @@ assign(struct frame *f, jv a, jv in)
 	return 0;
 }
 
+/* The frame ends with f->err. */
+static int
+end_failed(struct frame *f)
+{
+	fx_end(f, 0, jv_null(), &f->err);
+	return S_END;
+}
+
+static int on_error(struct frame *f);
+
+/* An upper bound on v's JSON text's length, exact but for numbers (their
+ * longest form), that stops counting past DATA_LIMIT: a state's output is
+ * measured without being written out. */
+static size_t
+text_bound(jv v, size_t sum)
+{
+	switch (jv_get_kind(v)) {
+	case JV_KIND_STRING: {
+		const unsigned char *p = (const unsigned char *)jv_string_value(v);
+		size_t n = (size_t)jv_string_length_bytes(jv_copy(v)), k = n + 2;
+		for (size_t i = 0; i < n; i++)
+			k += p[i] < 0x20 || p[i] == '"' || p[i] == '\\' || p[i] == 0x7f ? 5 : 0;
+		return sum + k;
+	}
+	case JV_KIND_NUMBER: return sum + 25;
+	case JV_KIND_ARRAY:
+		sum += 2;
+		jv_array_foreach(v, i, x) {
+			sum = sum > DATA_LIMIT ? sum : text_bound(x, sum + 1);
+			jv_free(x);
+		}
+		return sum;
+	case JV_KIND_OBJECT:
+		sum += 2;
+		jv_object_foreach(v, k, x) {
+			sum = sum > DATA_LIMIT ? sum : text_bound(x, text_bound(k, sum + 2));
+			jv_free(k);
+			jv_free(x);
+		}
+		return sum;
+	default: return sum + 5;
+	}
+}
+
+/* Whether v (borrowed) is over AWS's 256 KiB for a state's input, output
+ * or result (States.DataLimitExceeded, which nothing catches). */
+static int
+over_limit(jv v)
+{
+	if (text_bound(v, 0) <= DATA_LIMIT)
+		return 0;
+	jv s = jv_dump_string(jv_copy(v), 0);
+	int over = jv_string_length_bytes(jv_copy(s)) > DATA_LIMIT;
+	jv_free(s);
+	return over;
+}
+
+static void
+data_limit(struct frame *f, const char *what)
+{
+	ferr_set(&f->err, "States.DataLimitExceeded", "The state/task '%s' %s a size "
+	    "exceeding the maximum number of bytes service limit.", cur(f)->name, what);
+}
+
 /* To the next state with out, or the frame's end. */
 static int
 transition(struct frame *f, int next, jv out)
 {
+	/* an output that is the input as it came was measured before */
+	if (!jv_identical(jv_copy(out), jv_copy(f->input)) && over_limit(out)) {
+		jv_free(out);
+		data_limit(f, "returned a result with");
+		return end_failed(f);
+	}
 	if (f->x->fl->hist != NULL) {
 		jv more = JV_OBJECT(jv_string("output"), fx_text(out),
 		    jv_string("outputDetails"), JV_OBJECT(jv_string("truncated"), jv_false()));
@@ -152,15 +222,6 @@ transition(struct frame *f, int next, jv out)
 	return S_CONT;
 }
 
-/* The frame ends with f->err. */
-static int
-end_failed(struct frame *f)
-{
-	fx_end(f, 0, jv_null(), &f->err);
-	return S_END;
-}
-
-static int on_error(struct frame *f);
 
 /* A state's error: its Retry and Catch decide (States.Runtime always
  * ends the execution, as AWS has it). */
@@ -378,13 +439,17 @@ act_task(struct frame *f, jv eff)
 	buf_reset(text);
 	jx_dump(in, text);
 	jv_free(in);
+	if (text->n > DATA_LIMIT) {
+		data_limit(f, "has an input with");
+		return end_failed(f);
+	}
 	if (f->x->fl->hist != NULL) {
 		jv d = fx_res_details(s->resource);
 		d = jv_object_set(d, jv_string("region"), jv_string("us-east-1"));
 		d = jv_object_set(d, jv_string("parameters"), jv_string_sized(text->p, (int)text->n));
 		if (sec > 0)
 			d = jv_object_set(d, jv_string("timeoutInSeconds"), jv_number(sec));
-		FX_HIST(f->x, "TaskScheduled", d);
+		FX_HIST_F(f, "TaskScheduled", d);
 	}
 	struct ticket *tk = fx_ticket(f, R_TASK_OK);
 	rc = fres_start(f->x->fl->res, s->resource, text->p, text->n, (int64_t)(sec * 1000), tk,
@@ -395,27 +460,32 @@ act_task(struct frame *f, jv eff)
 		return on_error(f);
 	}
 	f->x->fl->ntasks++;
-	FX_HIST(f->x, "TaskStarted", fx_res_details(s->resource));
+	FX_HIST_F(f, "TaskStarted", fx_res_details(s->resource));
 	return S_SUSPEND;
+}
+
+/* Starts kid i (the next in order but on --resume). */
+void
+fx_kid_start(struct frame *f, int i)
+{
+	const struct fstate *s = cur(f);
+	const struct fmachine *m = s->type == FS_MAP ? s->iter : &s->branches[i];
+	jv in = s->type == FS_MAP ? jv_array_get(jv_copy(f->items), i) : jv_copy(f->eff);
+
+	f->kids[i] = fx_frame(f->x, m, f, i, in, jv_copy(f->vars));
+	f->running++;
+	if (s->type == FS_MAP)
+		FX_HIST_F(f, "MapIterationStarted", JV_OBJECT(jv_string("name"),
+		    jv_string(s->name), jv_string("index"), jv_number(i)));
+	fx_queue(f->kids[i]);
 }
 
 /* Starts the kids that MaxConcurrency allows. */
 static void
 start_kids(struct frame *f)
 {
-	const struct fstate *s = cur(f);
-
-	while (f->started < f->nkids && (f->max_conc <= 0 || f->running < f->max_conc)) {
-		int i = f->started++;
-		const struct fmachine *m = s->type == FS_MAP ? s->iter : &s->branches[i];
-		jv in = s->type == FS_MAP ? jv_array_get(jv_copy(f->items), i) : jv_copy(f->eff);
-		f->kids[i] = fx_frame(f->x, m, f, i, in, jv_copy(f->vars));
-		f->running++;
-		if (s->type == FS_MAP)
-			FX_HIST(f->x, "MapIterationStarted", JV_OBJECT(jv_string("name"),
-			    jv_string(s->name), jv_string("index"), jv_number(i)));
-		fx_queue(f->kids[i]);
-	}
+	while (f->started < f->nkids && (f->max_conc <= 0 || f->running < f->max_conc))
+		fx_kid_start(f, f->started++);
 }
 
 static int
@@ -427,11 +497,16 @@ start_all(struct frame *f, int n)
 	f->results = jv_array();
 	for (int i = 0; i < n; i++)
 		f->results = jv_array_set(f->results, i, jv_null());
-	if (cur(f)->type == FS_MAP)
-		FX_HIST(f->x, "MapStateStarted", JV_OBJECT(jv_string("length"), jv_number(n)));
-	else
-		FX_HIST(f->x, "ParallelStateStarted", jv_invalid());
-	if (n == 0) {
+	int had = f->plan != NULL ? fx_plan_kids(f) : -1;	/* --resume */
+	if (had == 0) {
+		start_kids(f);
+		return S_SUSPEND;
+	}
+	if (had < 0 && cur(f)->type == FS_MAP)
+		FX_HIST_F(f, "MapStateStarted", JV_OBJECT(jv_string("length"), jv_number(n)));
+	else if (had < 0)
+		FX_HIST_F(f, "ParallelStateStarted", jv_invalid());
+	if (n == 0 || had == 1) {
 		f->resume = R_KIDS_DONE;
 		return S_CONT;
 	}
@@ -449,6 +524,11 @@ act_parallel(struct frame *f, jv eff)
 	jv_free(eff);
 	if (rc != 0)
 		return fail(f);
+	if (jv_is_valid(s->parameters) && over_limit(in)) {	/* each branch's input */
+		jv_free(in);
+		data_limit(f, "has an input with");
+		return end_failed(f);
+	}
 	f->eff = in;
 	f->max_conc = 0;
 	return start_all(f, s->nbranches);
@@ -571,12 +651,15 @@ enter(struct frame *f)
 	f->retry_count = 0;
 	jv_free(f->assigned);
 	f->assigned = jv_invalid();
-	if (f->x->fl->hist != NULL)
+	if (f->x->fl->hist != NULL && f->plan == NULL)	/* a resumed Map's was recorded */
 		hist_state(f, "Entered", JV_OBJECT(jv_string("input"), fx_text(f->input),
 		    jv_string("inputDetails"), JV_OBJECT(jv_string("truncated"), jv_false())));
 	free(f->attempts);
 	f->attempts = s->nretry > 0 ? xcalloc((size_t)s->nretry, sizeof *f->attempts) : NULL;
-	return act(f);
+	int rc = act(f);
+	fx_plan_free(f->plan);	/* used by now, or of no use */
+	f->plan = NULL;
+	return rc;
 }
 
 static int
@@ -685,10 +768,14 @@ kids_done(struct frame *f)
 	f->eff = jv_invalid();
 	jv r = f->results;
 	f->results = jv_invalid();
+	if (!f->fail_set && over_limit(r)) {
+		f->fail_set = 1;
+		data_limit(f, "returned a result with");
+	}
 	char type[32];
 	snprintf(type, sizeof type, "%sState%s", type_names[cur(f)->type],
 	    f->fail_set ? "Failed" : "Succeeded");
-	FX_HIST(f->x, type, jv_invalid());
+	FX_HIST_F(f, type, jv_invalid());
 	if (f->fail_set) {
 		jv_free(r);
 		return on_error(f);
@@ -737,10 +824,15 @@ fx_kid_done(struct frame *p, int idx, int ok, jv out, const struct ferr *e)
 	}
 	p->running--;
 	p->finished++;
-	if (cur(p)->type == FS_MAP)
-		FX_HIST(p->x, ok ? "MapIterationSucceeded" : "MapIterationFailed",
-		    JV_OBJECT(jv_string("name"), jv_string(cur(p)->name), jv_string("index"),
-		    jv_number(idx)));
+	if (cur(p)->type == FS_MAP && p->x->fl->hist != NULL) {
+		/* error and cause are evkit's, for --resume and a tolerated failure */
+		jv d = JV_OBJECT(jv_string("name"), jv_string(cur(p)->name), jv_string("index"),
+		    jv_number(idx));
+		if (!ok)
+			d = jv_object_merge(d, JV_OBJECT(jv_string("error"), jv_string(e->error),
+			    jv_string("cause"), jv_string(e->cause)));
+		fx_hist_f(p, ok ? "MapIterationSucceeded" : "MapIterationFailed", d);
+	}
 	if (ok) {
 		p->results = jv_array_set(p->results, idx, out);
 	} else {

@@ -42,9 +42,26 @@ fx_details_key(const char *type, char *out, size_t n)
 		snprintf(out, n, "%c%sEventDetails", type[0] + ('a' - 'A'), type + 1);
 }
 
-/* Adds the event type with details (consumed) to the execution's stream. */
-void
-fx_hist(struct fexec *x, const char *type, jv details)
+/* Where a frame is: its index in each Map or Parallel above it, from the
+ * top.  GetExecutionHistory has no such field, but --resume needs it to
+ * tell one iteration's or branch's events from another's. */
+static jv
+frame_path(const struct frame *f)
+{
+	int idx[64], n = 0;
+
+	for (; f->parent != NULL && n < 64; f = f->parent)
+		idx[n++] = f->index;
+	jv a = jv_array();
+	while (n-- > 0)
+		a = jv_array_append(a, jv_number(idx[n]));
+	return a;
+}
+
+/* Adds the event type with details (consumed) to the execution's stream;
+ * f (may be NULL) is the frame it happened in. */
+static void
+hist(struct fexec *x, const struct frame *f, const char *type, jv details)
 {
 	struct flow *fl = x->fl;
 	char at[25], key[96];
@@ -59,6 +76,8 @@ fx_hist(struct fexec *x, const char *type, jv details)
 	jv ev = JV_OBJECT(jv_string("timestamp"), jv_string(at), jv_string("type"),
 	    jv_string(type), jv_string("id"), jv_number(x->evid),
 	    jv_string("previousEventId"), jv_number(x->evid - 1));
+	if (f != NULL && f->parent != NULL)
+		ev = jv_object_set(ev, jv_string("evkitFrame"), frame_path(f));
 	if (jv_is_valid(details)) {
 		fx_details_key(type, key, sizeof key);
 		ev = jv_object_set(ev, jv_string(key), details);
@@ -68,6 +87,18 @@ fx_hist(struct fexec *x, const char *type, jv details)
 	    (size_t)jv_string_length_bytes(jv_copy(s)), &why) != 0 && fl->hist_err[0] == '\0')
 		snprintf(fl->hist_err, sizeof fl->hist_err, "--history: %s", why);
 	jv_free(s);
+}
+
+void
+fx_hist(struct fexec *x, const char *type, jv details)
+{
+	hist(x, NULL, type, details);
+}
+
+void
+fx_hist_f(const struct frame *f, const char *type, jv details)
+{
+	hist(f->x, f, type, details);
 }
 
 /* JSON text of v (borrowed), as history details carry values. */

@@ -4,6 +4,7 @@
 #   tests/evq-suite-sqs-checked.bats BACKEND=sqs    through the SigV4 proxy
 #                                    (botocore checks every signature, with
 #                                    a session token)
+#   tests/evq-suite-serve.bats       BACKEND=serve  (evkit-serve, sqs:// URIs)
 #   tests/evq-suite-nats.bats        BACKEND=nats   (nats-server -js,
 #                                    nats:// URIs)
 # Each thin .bats file names one @test per qs_* body below.  A body uses
@@ -40,12 +41,14 @@ qs_setup_file() {
 		fi
 		;;
 	nats) nats_start ;;
-	*) echo "BACKEND must be local, sqs or nats" >&2; return 1 ;;
+	serve) evkit_serve_start ;;
+	*) echo "BACKEND must be local, sqs, serve or nats" >&2; return 1 ;;
 	esac
 }
 
 qs_teardown_file() {
 	[ "$BACKEND" = nats ] && { nats_stop; return 0; }
+	[ "$BACKEND" = serve ] && { evkit_serve_stop; return; }
 	[ "$BACKEND" = sqs ] || return 0
 	if [ "${QS_CHECKED:-0}" = 1 ]; then
 		# Every request the suite made was signed right.

@@ -410,3 +410,41 @@ nats_monitor() {
 	[ -n "${2:-}" ] && m=NATS_NODE${2}_MONITOR_URL
 	curl -sf --max-time 5 "${!m:?nats_monitor: no server}$1"
 }
+
+# evkit_serve_start [HOME]: evkit-serve on 127.0.0.1, a port of its own
+# choosing, its queues under HOME (default $BATS_FILE_TMPDIR/serve-home);
+# sets SERVE_URL, SERVE_PID, SERVE_HOME, SERVE_LOG (its stderr: the access
+# log) and the client environment (aws_test_env, AWS_ENDPOINT_URL).  A
+# watcher stops it when this shell is gone (a run killed with -9).
+evkit_serve_start() {
+	local parent=$BASHPID i=0
+	SERVE_HOME=${1:-${BATS_FILE_TMPDIR:-${TMPDIR:-/tmp}}/serve-home}
+	SERVE_LOG=$(mktemp "${BATS_FILE_TMPDIR:-${TMPDIR:-/tmp}}/serve.XXXXXX") || return 1
+	mkdir -p "$SERVE_HOME"
+	EVKIT_HOME=$SERVE_HOME evkit-serve --listen 0 ${SERVE_ARGS:-} 2>"$SERVE_LOG" 3>&- &
+	SERVE_PID=$!
+	( while kill -0 "$parent" 2>/dev/null && kill -0 "$SERVE_PID" 2>/dev/null; do sleep 1; done
+	  kill -TERM "$SERVE_PID" 2>/dev/null ) 3>&- >/dev/null 2>&1 &
+	while ! grep -q 'listening on http' "$SERVE_LOG"; do
+		if ! kill -0 "$SERVE_PID" 2>/dev/null || [ "$i" -ge $((SERVERS_WAIT * 20)) ]; then
+			echo "evkit-serve did not start: $(cat "$SERVE_LOG")" >&2
+			return 1
+		fi
+		i=$((i + 1))
+		sleep 0.05
+	done
+	SERVE_URL=$(sed -n 's/^evkit-serve: listening on //p' "$SERVE_LOG")
+	export SERVE_URL SERVE_PID SERVE_HOME SERVE_LOG
+	aws_test_env
+	export AWS_ENDPOINT_URL=$SERVE_URL
+}
+
+# evkit_serve_stop: SIGTERM, and its exit status (0: stopped cleanly).
+evkit_serve_stop() {
+	[ -n "${SERVE_PID:-}" ] || return 0
+	local pid=$SERVE_PID rc=0
+	unset SERVE_PID
+	kill -TERM "$pid" 2>/dev/null || return 0
+	wait "$pid" 2>/dev/null || rc=$?
+	return $rc
+}

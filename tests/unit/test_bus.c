@@ -108,9 +108,10 @@ test_rules_load(void)
 	    == EV_USAGE);
 	CHECK(strstr(e.msg, ".rules[0].targets[1].id: 't': duplicate target id") != NULL);
 	CHECK(e.code == EV_USAGE);
+	/* No targets is a rule still (as PutRule leaves it): the fault is the next one's. */
 	CHECK(load("{\"rules\":[{\"name\":\"r\",\"pattern\":{\"a\":[1]},\"targets\":[]},"
-	    "{\"name\":\"r\"}]}", &e) == EV_USAGE);
-	CHECK(strstr(e.msg, ".rules[0].targets: a rule has 1 to 5 targets, not 0") != NULL);
+	    "{\"name\":\"s\"}]}", &e) == EV_USAGE);
+	CHECK(strstr(e.msg, ".rules[1]: missing key \"pattern\"") != NULL);
 	CHECK(load("{\"rules\":[{\"name\":\"r\",\"pattern\":{\"a\":[1]},\"targets\":"
 	    "[{\"id\":\"t\",\"uri\":\"stdout:\"}]},{\"name\":\"r\",\"pattern\":{},"
 	    "\"targets\":[{\"id\":\"t\",\"uri\":\"stdout:\"}]}]}", &e) == EV_USAGE);
