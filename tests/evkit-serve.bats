@@ -182,6 +182,94 @@ PY
 	assert_output '[10, 10, ["x"], ["ReceiptHandleIsInvalid"], {"team": "a"}, {"ApproximateNumberOfMessages": "0"}, {"born": "tagged"}]'
 }
 
+@test "evkit-serve: tags are kept in the queue's file: the AWS CLI's TagQueue, UntagQueue and CreateQueue --tags survive a restart" {
+	run aws_cli sqs create-queue --queue-name keep --tags team=a,env=ci
+	assert_success
+	run aws_cli sqs tag-queue --queue-url "$(qurl keep)" --tags owner=me,team=b
+	assert_success
+	run aws_cli sqs untag-queue --queue-url "$(qurl keep)" --tag-keys env nosuch
+	assert_success
+	evkit_serve_stop
+	evkit_serve_start "$EVKIT_HOME"
+	run aws_cli sqs list-queue-tags --queue-url "$(qurl keep)"
+	assert_success
+	assert_equal "$(jq -c .Tags <<<"$output")" '{"owner":"me","team":"b"}'
+	# A queue with none answers no Tags, as SQS does.
+	evq-ctl create bare
+	run aws_cli sqs list-queue-tags --queue-url "$(qurl bare)"
+	assert_success
+	assert_equal "$(jq -c .Tags <<<"${output:-{\}}")" null
+}
+
+@test "evkit-serve: botocore: tag limits (50, key 1-128, value 0-256 characters) and errors change nothing" {
+	export AWS_DATA_PATH="$BATS_TEST_TMPDIR/models"
+	/usr/bin/python3 "$TOP/tests/lib/sqs-json-model.py" "$AWS_DATA_PATH"
+	run /usr/bin/python3 - "$SERVE_URL" <<'PY'
+import json, sys, botocore.session
+from botocore.exceptions import ClientError
+s = botocore.session.get_session()
+c = s.create_client('sqs', endpoint_url=sys.argv[1], region_name='us-east-1')
+def err(f, **kw):
+    try:
+        f(**kw)
+        return 'ok'
+    except ClientError as e:
+        return [e.response['Error']['Code'], e.response['Error']['Message']]
+u = c.create_queue(QueueName='lim', tags={'t%d' % i: 'v' for i in range(49)})['QueueUrl']
+out = [err(c.tag_queue, QueueUrl=u, Tags={'x': 'y', 'z': 'w'}),
+    err(c.tag_queue, QueueUrl=u, Tags={'k' * 129: 'v'}),
+    err(c.tag_queue, QueueUrl=u, Tags={'big': 'v' * 257}),
+    err(c.tag_queue, QueueUrl=u, Tags={}),
+    err(c.untag_queue, QueueUrl=u, TagKeys=[]),
+    len(c.list_queue_tags(QueueUrl=u)['Tags']),
+    err(c.tag_queue, QueueUrl=u, Tags={'\u00e9' * 128: 'v' * 256}),
+    err(c.tag_queue, QueueUrl=u, Tags={'t0': 'replaced'}),
+    c.list_queue_tags(QueueUrl=u)['Tags']['t0'],
+    err(c.create_queue, QueueName='badtags', tags={'': 'v'}),
+    err(c.get_queue_url, QueueName='badtags')[0],
+    err(c.tag_queue, QueueUrl=u.replace('lim', 'nope'), Tags={'a': 'b'})[0]]
+print(json.dumps(out))
+PY
+	assert_success
+	assert_output '[["InvalidParameterValue", "Too many tags added for queue lim."], ["InvalidParameterValue", "Tag keys must be between 1 and 128 characters in length."], ["InvalidParameterValue", "Tag values must be between 0 and 256 characters in length."], ["MissingParameter", "The request must contain the parameter Tags."], ["InvalidParameterValue", "Tag keys must be between 1 and 128 characters in length."], 49, "ok", "ok", "replaced", ["InvalidParameterValue", "Tag keys must be between 1 and 128 characters in length."], "AWS.SimpleQueueService.NonExistentQueue", "AWS.SimpleQueueService.NonExistentQueue"]'
+}
+
+@test "evkit-serve: ListQueues pages by MaxResults and NextToken (botocore, 3 pages; the AWS CLI follows them), within QueueNamePrefix" {
+	for n in pg1 pg2 pg3 pg4 pg5 pg6 pg7 other; do evq-ctl create "$n"; done
+	export AWS_DATA_PATH="$BATS_TEST_TMPDIR/models"
+	/usr/bin/python3 "$TOP/tests/lib/sqs-json-model.py" "$AWS_DATA_PATH"
+	run /usr/bin/python3 - "$SERVE_URL" <<'PY'
+import json, sys, botocore.session
+from botocore.exceptions import ClientError
+s = botocore.session.get_session()
+c = s.create_client('sqs', endpoint_url=sys.argv[1], region_name='us-east-1')
+pages, kw = [], {'QueueNamePrefix': 'pg', 'MaxResults': 3}
+while True:
+    r = c.list_queues(**kw)
+    pages.append([u.rsplit('/', 1)[1] for u in r.get('QueueUrls', [])])
+    if 'NextToken' not in r:
+        break
+    kw['NextToken'] = r['NextToken']
+whole = c.list_queues()
+def err(**kw):
+    try:
+        c.list_queues(**kw)
+        return 'ok'
+    except ClientError as e:
+        return e.response['Error']['Code']
+print(json.dumps([pages, len(whole['QueueUrls']), 'NextToken' in whole,
+    err(MaxResults=1001), err(NextToken='zz'), err(NextToken='2e2e2f78')]))
+PY
+	assert_success
+	assert_output '[[["pg1", "pg2", "pg3"], ["pg4", "pg5", "pg6"], ["pg7"]], 8, false, "InvalidParameterValue", "InvalidParameterValue", "InvalidParameterValue"]'
+	before=$(grep -c '"operation":"ListQueues"' "$SERVE_LOG")
+	run aws_cli sqs list-queues --queue-name-prefix pg --page-size 3
+	assert_success
+	assert_equal "$(jq -c '[.QueueUrls[] | sub(".*/"; "")]' <<<"$output")" '["pg1","pg2","pg3","pg4","pg5","pg6","pg7"]'
+	# in three requests
+	assert_equal "$(grep -c '"operation":"ListQueues"' "$SERVE_LOG")" "$((before + 3))"
+}
+
 @test "evkit-serve: bad requests get SQS's error shapes, statuses and x-amzn-query-error" {
 	evq-ctl create bad
 	call Nope '{}'

@@ -225,6 +225,21 @@ int q_list(void (*fn)(const char *name, const char *path, void *ctx), void *ctx,
 int q_list_remote(const char *uri, const struct q_open_opts *o,
     void (*fn)(const char *name, const char *url, void *ctx), void *ctx, struct ev_err *e);
 
+/* Tags (SQS's TagQueue), kept in a local queue's database; a remote
+ * queue keeps none here (2).  q_tag adds or replaces t[0..n) all at once:
+ * a key of 0 or over Q_TAG_KEY_MAX characters, a value over
+ * Q_TAG_VALUE_MAX, or over Q_TAGS_MAX tags in all is 2 and changes
+ * nothing (e->msg is SQS's text).  q_untag removes the tags of keys[0..n)
+ * (a key with none is no error); q_tags calls fn for each, in key order. */
+enum { Q_TAGS_MAX = 50, Q_TAG_KEY_MAX = 128, Q_TAG_VALUE_MAX = 256 };
+struct q_tag {
+	const char *key, *value;
+};
+int q_tag(struct queue *q, const struct q_tag *t, size_t n, struct ev_err *e);
+int q_untag(struct queue *q, const char *const *keys, size_t n, struct ev_err *e);
+int q_tags(struct queue *q, void (*fn)(const char *key, const char *value, void *ctx), void *ctx,
+    struct ev_err *e);
+
 /* Validates and renders --attr NAME[:TYPE]=VALUE options into the Lambda
  * messageAttributes JSON and its MD5 (SQS's algorithm); *size is what
  * SQS counts toward MaximumMessageSize.  A bad spec: 2. */

@@ -33,6 +33,8 @@ static const char schema[] =
 	 * makes a move that crashed half-way safe to repeat. */
 	"CREATE TABLE moved(uuid TEXT PRIMARY KEY, expires_at INTEGER NOT NULL) WITHOUT ROWID;"
 	"CREATE TABLE attr(name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+	/* Tags (queue_tag.c, which adds the table to older files). */
+	"CREATE TABLE tag(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
 	/* Consume mode leases runs of consecutive messages, one row a run. */
 	"CREATE TABLE claim(lo INTEGER PRIMARY KEY, hi INTEGER NOT NULL, until INTEGER NOT NULL,"
 	" token INTEGER NOT NULL, at INTEGER NOT NULL);";

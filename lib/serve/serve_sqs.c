@@ -239,9 +239,6 @@ drop(struct sqs *x, size_t i)
 	free(c->dels);
 	q_close(c->q);
 	free(c->name);
-	for (size_t t = 0; t < c->ntags; t++)
-		free(c->tags[t]);
-	free(c->tags);
 	free(c);
 	x->qs[i] = x->qs[--x->nq];
 }

@@ -1,8 +1,9 @@
 /* sqs_admin — the queue calls: CreateQueue (idempotent for the same
  * attributes, QueueNameExists for others), GetQueueUrl, ListQueues,
  * Get/SetQueueAttributes in SQS's names and string values, PurgeQueue,
- * DeleteQueue, StartMessageMoveTask (done at once) and tags (kept by
- * this server while it runs). */
+ * DeleteQueue, StartMessageMoveTask (done at once); tags are
+ * sqs_tags.c's. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,8 +171,11 @@ sqs_create(const struct sqs_call *k)
 		}
 		goto out;
 	}
-	if (!cr.existed && sqs_put_tags(k, cr.c, "tags") != 0)
+	if (!cr.existed && sqs_put_tags(k, cr.c, "tags") != 0) {
+		sqs_forget(k->x, name.p);
+		q_remove(name.p, &e);
 		goto out;
+	}
 	buf_adds(&url, "{\"QueueUrl\":\"");
 	sqs_url(k, name.p, &url);
 	buf_adds(&url, "\"}");
@@ -205,11 +209,16 @@ sqs_get_url(const struct sqs_call *k)
 	buf_free(&url);
 }
 
+/* ListQueues: names in order, from past the NextToken's name, at most
+ * max; more is set when one was left for the next page. */
 struct listing {
 	const struct sqs_call *k;
 	const char *prefix;
+	char after[96];		/* the last name of the page before, or "" */
 	struct buf out;
+	char last[96];
 	long n, max;
+	int more;
 };
 
 static void
@@ -218,17 +227,56 @@ list_one(const char *name, const char *path, void *ctx)
 	struct listing *l = ctx;
 
 	(void)path;
-	if (strncmp(name, l->prefix, strlen(l->prefix)) != 0 || l->n >= l->max)
+	if (strncmp(name, l->prefix, strlen(l->prefix)) != 0 || strcmp(name, l->after) <= 0)
 		return;
+	if (l->n >= l->max) {
+		l->more = 1;
+		return;
+	}
 	buf_adds(&l->out, l->n++ ? ",\"" : "\"");
 	sqs_url(l->k, name, &l->out);
 	buf_addc(&l->out, '"');
+	snprintf(l->last, sizeof l->last, "%s", name);
+}
+
+/* A NextToken is the page's last queue name in hex: opaque to clients,
+ * and a name only when it decodes to one. */
+static int
+token_name(const char *tok, char *name, size_t n)
+{
+	size_t len = strlen(tok);
+	unsigned x;
+
+	if (len == 0 || len % 2 != 0 || len / 2 >= n)
+		return -1;
+	for (size_t i = 0; i < len / 2; i++) {
+		if (sscanf(tok + 2 * i, "%2x", &x) != 1 || !isxdigit((unsigned char)tok[2 * i]) ||
+		    !isxdigit((unsigned char)tok[2 * i + 1]))
+			return -1;
+		name[i] = (char)x;
+	}
+	name[len / 2] = '\0';
+	return name_check(name, 1) == NULL ? 0 : -1;
+}
+
+static void
+list_answer(struct listing *l, int paged)
+{
+	buf_adds(&l->out, "]");
+	if (paged && l->more) {
+		buf_adds(&l->out, ",\"NextToken\":\"");
+		for (const char *c = l->last; *c != '\0'; c++)
+			buf_printf(&l->out, "%02x", (unsigned char)*c);
+		buf_addc(&l->out, '"');
+	}
+	buf_adds(&l->out, "}");
+	serve_json(l->k->c, &l->out);
 }
 
 void
 sqs_list(const struct sqs_call *k)
 {
-	struct buf prefix = { 0 };
+	struct buf prefix = { 0 }, tok = { 0 };
 	struct listing l = { .k = k, .max = 1000 };
 	struct ev_err e;
 	long long max;
@@ -241,16 +289,20 @@ sqs_list(const struct sqs_call *k)
 	}
 	if (r > 0)
 		l.max = max;
+	if (sqs_str(k, "NextToken", &tok) > 0 && token_name(tok.p, l.after, sizeof l.after) != 0) {
+		sqs_invalid(k, "Invalid NextToken value.");
+		buf_free(&tok);
+		return;
+	}
 	sqs_str(k, "QueueNamePrefix", &prefix);
 	l.prefix = prefix.p != NULL ? prefix.p : "";
 	buf_adds(&l.out, "{\"QueueUrls\":[");
-	if ((rc = q_list(list_one, &l, &e)) != 0) {
+	if ((rc = q_list(list_one, &l, &e)) != 0)
 		sqs_fail_err(k, rc, &e);
-	} else {
-		buf_adds(&l.out, "]}");
-		serve_json(k->c, &l.out);
-	}
+	else
+		list_answer(&l, r > 0);
 	buf_free(&prefix);
+	buf_free(&tok);
 	buf_free(&l.out);
 }
 

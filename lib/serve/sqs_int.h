@@ -42,8 +42,6 @@ struct sqs_q {
 	struct queue *q;
 	dev_t dev;
 	ino_t ino;
-	char **tags;		/* key, value, key, value ... */
-	size_t ntags, captags;
 };
 
 /* A ReceiveMessage long poll, re-tried on a timer and on a send here. */
@@ -141,7 +139,7 @@ void sqs_delete_queue(const struct sqs_call *k);
 void sqs_move(const struct sqs_call *k);
 void sqs_tag(const struct sqs_call *k);
 /* The map member key_name of the request added to c's tags: 0, or -1
- * answered (too many). */
+ * answered (an invalid tag, too many, a failure). */
 int sqs_put_tags(const struct sqs_call *k, struct sqs_q *c, const char *key_name);
 void sqs_untag(const struct sqs_call *k);
 void sqs_list_tags(const struct sqs_call *k);

@@ -1,9 +1,11 @@
 /* Unit tests of the queue library: its error contract (a status and a
- * reason, never an exit), the attribute table, and FIFO ids kept as their
- * exact bytes. */
+ * reason, never an exit), the attribute table, FIFO ids kept as their
+ * exact bytes, and tags kept in the queue's file (SQS's limits). */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <sqlite3.h>
 
 #include "core/buf.h"
 #include "core/err.h"
@@ -91,6 +93,105 @@ test_exact_ids(void)
 	q_close(q);
 }
 
+static void
+tag_add(const char *key, const char *value, void *ctx)
+{
+	struct buf *b = ctx;
+
+	buf_printf(b, "%s=%s;", key, value);
+}
+
+/* The queue's tags as "k=v;k=v;", reopened from its file. */
+static const char *
+tags_of(const char *name, struct buf *b)
+{
+	struct queue *q;
+	struct ev_err e;
+
+	buf_reset(b);
+	if (q_open(name, Q_OPEN, NULL, &q, &e) != 0)
+		return "(open failed)";
+	if (q_tags(q, tag_add, b, &e) != 0)
+		buf_adds(b, "(failed)");
+	buf_addc(b, '\0');
+	q_close(q);
+	return b->p;
+}
+
+static void
+test_tags(void)
+{
+	struct queue *q;
+	struct ev_err e;
+	struct buf b = { 0 };
+	char key[130], value[258], many[52][8];
+	struct q_tag t[52];
+
+	CHECK(q_open("tagged", Q_CREATE, NULL, &q, &e) == 0);
+	CHECK_STR(tags_of("tagged", &b), "");
+	CHECK(q_tag(q, (struct q_tag[]){ { "team", "a" }, { "env", "ci" }, { "empty", "" } }, 3,
+	    &e) == 0);
+	CHECK(q_tag(q, (struct q_tag[]){ { "team", "b" } }, 1, &e) == 0);
+	CHECK_STR(tags_of("tagged", &b), "empty=;env=ci;team=b;");
+	CHECK(q_untag(q, (const char *[]){ "env", "nosuch" }, 2, &e) == 0);
+	CHECK_STR(tags_of("tagged", &b), "empty=;team=b;");
+	/* The limits, in characters: a 128-character key of 2-byte letters
+	 * is a good one, 129 is not; nothing of a refused call is kept. */
+	memset(key, 'k', 129);
+	key[129] = '\0';
+	CHECK(q_tag(q, (struct q_tag[]){ { "ok", "1" }, { key, "v" } }, 2, &e) == EV_USAGE);
+	CHECK_STR(e.msg, "Tag keys must be between 1 and 128 characters in length.");
+	CHECK(q_tag(q, (struct q_tag[]){ { "", "v" } }, 1, &e) == EV_USAGE);
+	CHECK(q_untag(q, (const char *[]){ "" }, 1, &e) == EV_USAGE);
+	memset(value, 'v', 257);
+	value[257] = '\0';
+	CHECK(q_tag(q, (struct q_tag[]){ { "big", value } }, 1, &e) == EV_USAGE);
+	CHECK_STR(e.msg, "Tag values must be between 0 and 256 characters in length.");
+	value[256] = '\0';
+	for (size_t i = 0; i < 64; i++)
+		memcpy(key + 2 * i, "\xc3\xa9", 2);
+	key[128] = '\0';
+	CHECK(q_tag(q, (struct q_tag[]){ { key, value } }, 1, &e) == 0);
+	tags_of("tagged", &b);
+	CHECK(strlen(b.p) > 3 && strcmp(b.p + strlen(b.p) - 3, "vv;") == 0);
+	/* 50 in all: 3 there, 47 more fit, one more does not. */
+	for (size_t i = 0; i < 48; i++) {
+		snprintf(many[i], sizeof many[i], "m%zu", i);
+		t[i] = (struct q_tag){ many[i], "x" };
+	}
+	CHECK(q_tag(q, t, 48, &e) == EV_USAGE);
+	CHECK_STR(e.msg, "Too many tags added for queue tagged.");
+	CHECK(q_tag(q, t, 47, &e) == 0);
+	CHECK(q_tag(q, (struct q_tag[]){ { "m0", "replaced" } }, 1, &e) == 0);
+	CHECK(q_tag(q, (struct q_tag[]){ { "one-more", "x" } }, 1, &e) == EV_USAGE);
+	q_close(q);
+	buf_free(&b);
+}
+
+/* A queue file made before tags (no table tag) opens, lists no tags, and
+ * takes them. */
+static void
+test_tags_old_file(void)
+{
+	struct queue *q;
+	struct ev_err e;
+	struct buf b = { 0 };
+	sqlite3 *db;
+
+	CHECK(q_open("old", Q_CREATE, NULL, &q, &e) == 0);
+	CHECK(sqlite3_open(q_path(q), &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db, "DROP TABLE tag", NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	q_close(q);
+	CHECK_STR(tags_of("old", &b), "");
+	CHECK(q_open("old", Q_OPEN, NULL, &q, &e) == 0);
+	CHECK(q_untag(q, (const char *[]){ "a" }, 1, &e) == 0);
+	CHECK(q_tag(q, (struct q_tag[]){ { "a", "1" } }, 1, &e) == 0);
+	q_close(q);
+	CHECK_STR(tags_of("old", &b), "a=1;");
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -102,6 +203,8 @@ main(void)
 	test_errors();
 	test_table();
 	test_exact_ids();
+	test_tags();
+	test_tags_old_file();
 	char cmd[128];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
