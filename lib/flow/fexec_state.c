@@ -140,12 +140,14 @@ static int on_error(struct frame *f);
  * longest form), that stops counting past DATA_LIMIT: a state's output is
  * measured without being written out. */
 static size_t
-text_bound(jv v, size_t sum)
+text_bound(jv v, size_t sum, int exact)
 {
 	switch (jv_get_kind(v)) {
 	case JV_KIND_STRING: {
-		const unsigned char *p = (const unsigned char *)jv_string_value(v);
 		size_t n = (size_t)jv_string_length_bytes(jv_copy(v)), k = n + 2;
+		if (!exact)	/* every byte escaped at worst: no scan */
+			return sum + 6 * n + 2;
+		const unsigned char *p = (const unsigned char *)jv_string_value(v);
 		for (size_t i = 0; i < n; i++)
 			k += p[i] < 0x20 || p[i] == '"' || p[i] == '\\' || p[i] == 0x7f ? 5 : 0;
 		return sum + k;
@@ -154,14 +156,14 @@ text_bound(jv v, size_t sum)
 	case JV_KIND_ARRAY:
 		sum += 2;
 		jv_array_foreach(v, i, x) {
-			sum = sum > DATA_LIMIT ? sum : text_bound(x, sum + 1);
+			sum = sum > DATA_LIMIT ? sum : text_bound(x, sum + 1, exact);
 			jv_free(x);
 		}
 		return sum;
 	case JV_KIND_OBJECT:
 		sum += 2;
 		jv_object_foreach(v, k, x) {
-			sum = sum > DATA_LIMIT ? sum : text_bound(x, text_bound(k, sum + 2));
+			sum = sum > DATA_LIMIT ? sum : text_bound(x, text_bound(k, sum + 2, exact), exact);
 			jv_free(k);
 			jv_free(x);
 		}
@@ -175,7 +177,9 @@ text_bound(jv v, size_t sum)
 static int
 over_limit(jv v)
 {
-	if (text_bound(v, 0) <= DATA_LIMIT)
+	/* a loose bound first, which small data (most) passes without a
+	 * look at each byte; then a tight one; then the text itself */
+	if (text_bound(v, 0, 0) <= DATA_LIMIT || text_bound(v, 0, 1) <= DATA_LIMIT)
 		return 0;
 	jv s = jv_dump_string(jv_copy(v), 0);
 	int over = jv_string_length_bytes(jv_copy(s)) > DATA_LIMIT;
