@@ -57,6 +57,18 @@ name_home(char **home, struct ev_err *e)
 	return 0;
 }
 
+/* The schemes of the remote backends (SQS, NATS, EventBridge). */
+static int
+known_scheme(const char *s, size_t n)
+{
+	static const char *const known[] = { "sqs", "http", "https", "nats", "events" };
+
+	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+		if (strlen(known[i]) == n && strncmp(s, known[i], n) == 0)
+			return 1;
+	return 0;
+}
+
 int
 name_resolve(const char *arg, const char *kind, const char *suffix, int allow_fifo,
     char **path, struct ev_err *e)
@@ -64,9 +76,10 @@ name_resolve(const char *arg, const char *kind, const char *suffix, int allow_fi
 	char *home;
 
 	size_t scheme = strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
-	/* A URI of a scheme no backend took: a typo, not a directory
-	 * named "htps:" to be made. */
-	if (scheme > 0 && arg[0] != '.' && strncmp(arg + scheme, "://", 3) == 0)
+	/* A URI of a scheme no backend takes: a typo, not a directory
+	 * named "htps:" to be made.  The backends' own are passed on. */
+	if (scheme > 0 && arg[0] != '.' && strncmp(arg + scheme, "://", 3) == 0 &&
+	    !known_scheme(arg, scheme))
 		return err_set(e, EV_USAGE, "'%s': unknown scheme '%.*s://' (write ./%s for a path)",
 		    arg, (int)scheme, arg, arg);
 	if (name_is_path(arg)) {
