@@ -29,7 +29,7 @@ hist_state(struct frame *f, const char *what, jv more)
 {
 	char type[64];
 
-	if (f->x->fl->hist == NULL) {
+	if (!FX_HISTORY(f->x->fl)) {
 		jv_free(more);
 		return;
 	}
@@ -117,7 +117,7 @@ assign(struct frame *f, jv a, jv in)
 		return 0;
 	if (tmpl(f, a, in, "Assign", &vals) != 0)
 		return -1;
-	if (f->x->fl->hist != NULL)
+	if (FX_HISTORY(f->x->fl))
 		f->assigned = jv_object_merge(jv_is_valid(f->assigned) ? f->assigned : jv_object(),
 		    jv_copy(vals));
 	f->vars = jv_object_merge(f->vars, vals);
@@ -130,7 +130,7 @@ assign(struct frame *f, jv a, jv in)
 static int
 transition(struct frame *f, int next, jv out)
 {
-	if (f->x->fl->hist != NULL) {
+	if (FX_HISTORY(f->x->fl)) {
 		jv more = JV_OBJECT(jv_string("output"), fx_text(out),
 		    jv_string("outputDetails"), JV_OBJECT(jv_string("truncated"), jv_false()));
 		if (jv_is_valid(f->assigned)) {
@@ -375,7 +375,7 @@ act_task(struct frame *f, jv eff)
 	if (rc != 0)
 		return fail(f);
 	jv text = jv_dump_string(in, 0);
-	if (f->x->fl->hist != NULL) {
+	if (FX_HISTORY(f->x->fl)) {
 		jv d = fx_res_details(s->resource);
 		d = jv_object_set(d, jv_string("region"), jv_string("us-east-1"));
 		d = jv_object_set(d, jv_string("parameters"), jv_copy(text));
@@ -569,7 +569,7 @@ enter(struct frame *f)
 	f->retry_count = 0;
 	jv_free(f->assigned);
 	f->assigned = jv_invalid();
-	if (f->x->fl->hist != NULL)
+	if (FX_HISTORY(f->x->fl))
 		hist_state(f, "Entered", JV_OBJECT(jv_string("input"), fx_text(f->input),
 		    jv_string("inputDetails"), JV_OBJECT(jv_string("truncated"), jv_false())));
 	free(f->attempts);
