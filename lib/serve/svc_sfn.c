@@ -683,10 +683,11 @@ load_saved(struct sfn *s, const char *path, struct ev_err *e)
 		m->created_ms = (int64_t)jv_number_value(at);
 	jv_free(at);
 	jv_free(v);
-	if ((rc = sm_open(s, m, e)) != 0) {
-		err_wrap(e, "%s", path);
+	/* One whose Task names a function not bound this time stays on disk,
+	 * unserved until a start binds it again. */
+	if (sm_open(s, m, e) != 0) {
 		sm_free(m);
-		return rc;
+		return 0;
 	}
 	sm_add(s, m);
 	return 0;
