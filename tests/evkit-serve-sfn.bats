@@ -112,6 +112,21 @@ EOF
 	assert_equal "$(jq -c '[.executions[].name] | sort' <<<"$output")" '["quick","waits"]'
 }
 
+@test "sfn: a Task's sqs:sendMessage sends to a local queue that the SDK and evq-recv see" {
+	run aws_cli sqs create-queue --queue-name jobs
+	assert_success
+	run sfn create-state-machine --name q --type EXPRESS --role-arn arn:aws:iam::000000000000:role/r \
+	    --definition '{"StartAt":"S","States":{"S":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage","Parameters":{"QueueUrl":"jobs","MessageBody.$":"$.order"},"ResultSelector":{"id.$":"$.MessageId"},"End":true}}}'
+	assert_success
+	run sync_start "$SM:q" '{"order":{"n":1}}'
+	assert_equal "$(jq -r .status <<<"$output")" SUCCEEDED
+	id=$(jq -r '.output | fromjson | .id' <<<"$output")
+	run evq-recv -e -n 1 jobs
+	assert_success
+	assert_equal "$(jq -r .messageId <<<"$output")" "$id"
+	assert_equal "$(jq -c .body <<<"$output")" '"{\"n\":1}"'
+}
+
 @test "sfn: StartSyncExecution answers when an EXPRESS execution ends, output or error" {
 	run sfn create-state-machine --name ex --type EXPRESS --role-arn arn:aws:iam::000000000000:role/r \
 	    --definition '{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"double","Next":"F"},"F":{"Type":"Choice","Choices":[{"Variable":"$.n","NumericGreaterThan":100,"Next":"Bad"}],"Default":"Ok"},"Ok":{"Type":"Succeed"},"Bad":{"Type":"Fail","Error":"TooBig","Cause":"over 100"}}}'
