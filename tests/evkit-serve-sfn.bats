@@ -116,15 +116,19 @@ EOF
 	run aws_cli sqs create-queue --queue-name jobs
 	assert_success
 	run sfn create-state-machine --name q --type EXPRESS --role-arn arn:aws:iam::000000000000:role/r \
-	    --definition '{"StartAt":"S","States":{"S":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage","Parameters":{"QueueUrl":"jobs","MessageBody.$":"$.order"},"ResultSelector":{"id.$":"$.MessageId"},"End":true}}}'
+	    --definition '{"StartAt":"S","States":{"S":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage","Parameters":{"QueueUrl.$":"$.q","MessageBody.$":"$.order"},"ResultSelector":{"id.$":"$.MessageId"},"End":true}}}'
 	assert_success
-	run sync_start "$SM:q" '{"order":{"n":1}}'
-	assert_equal "$(jq -r .status <<<"$output")" SUCCEEDED
-	id=$(jq -r '.output | fromjson | .id' <<<"$output")
-	run evq-recv -e -n 1 jobs
-	assert_success
-	assert_equal "$(jq -r .messageId <<<"$output")" "$id"
-	assert_equal "$(jq -c .body <<<"$output")" '"{\"n\":1}"'
+	# By name, and by the QueueUrl this server gives (the local queue, not
+	# a request to itself).
+	for url in jobs "$(aws_cli sqs get-queue-url --queue-name jobs | jq -r .QueueUrl)"; do
+		run sync_start "$SM:q" "{\"order\":{\"n\":1},\"q\":\"$url\"}"
+		assert_equal "$(jq -r .status <<<"$output")" SUCCEEDED
+		id=$(jq -r '.output | fromjson | .id' <<<"$output")
+		run evq-recv -e -n 1 jobs
+		assert_success
+		assert_equal "$(jq -r .messageId <<<"$output")" "$id"
+		assert_equal "$(jq -c .body <<<"$output")" '"{\"n\":1}"'
+	done
 }
 
 @test "sfn: StartSyncExecution answers when an EXPRESS execution ends, output or error" {

@@ -166,7 +166,7 @@ sm_open(struct sfn *s, struct sm *m, struct ev_err *e)
 		.jobs = 1, .envelope = 1, .any_order = 1, .emit = on_emit, .on_event = on_event,
 		.ctx = m,
 		.res = { .functions = fn_specs, .nfunctions = nfn_specs, .rules = s->rules,
-		    .jobs = 4 },
+		    .jobs = 4, .local_url = serve_url(s->srv) },
 	};
 	int rc = flow_open(&o, m->def, strlen(m->def), &m->fl, e);
 
