@@ -131,6 +131,22 @@ EOF
 	done
 }
 
+@test "sfn: a Task's events:putEvents is routed by the server's rules (a rule put by the CLI)" {
+	aws_cli sqs create-queue --queue-name got > /dev/null
+	run aws_cli events put-rule --name r --event-pattern '{"source":["shop"]}'
+	assert_success
+	run aws_cli events put-targets --rule r --targets Id=q,Arn=arn:aws:sqs:us-east-1:000000000000:got
+	assert_success
+	run sfn create-state-machine --name ev --type EXPRESS --role-arn arn:aws:iam::000000000000:role/r \
+	    --definition '{"StartAt":"P","States":{"P":{"Type":"Task","Resource":"arn:aws:states:::events:putEvents","Parameters":{"Entries":[{"Source":"shop","DetailType":"Order","Detail.$":"$"}]},"End":true}}}'
+	assert_success
+	run sync_start "$SM:ev" '{"id":7}'
+	assert_equal "$(jq -r .status <<<"$output")" SUCCEEDED
+	run evq-recv -n 1 got
+	assert_success
+	assert_equal "$(jq -c '[.source, .detail]' <<<"$output")" '["shop",{"id":7}]'
+}
+
 @test "sfn: StartSyncExecution answers when an EXPRESS execution ends, output or error" {
 	run sfn create-state-machine --name ex --type EXPRESS --role-arn arn:aws:iam::000000000000:role/r \
 	    --definition '{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"double","Next":"F"},"F":{"Type":"Choice","Choices":[{"Variable":"$.n","NumericGreaterThan":100,"Next":"Bad"}],"Default":"Ok"},"Ok":{"Type":"Succeed"},"Bad":{"Type":"Fail","Error":"TooBig","Cause":"over 100"}}}'

@@ -165,7 +165,9 @@ sm_open(struct sfn *s, struct sm *m, struct ev_err *e)
 		.machine = m->name, .arn = m->arn, .express = strcmp(m->type, "EXPRESS") == 0,
 		.jobs = 1, .envelope = 1, .any_order = 1, .emit = on_emit, .on_event = on_event,
 		.ctx = m,
-		.res = { .functions = fn_specs, .nfunctions = nfn_specs, .rules = s->rules,
+		.res = { .functions = fn_specs, .nfunctions = nfn_specs,
+		    /* The default bus's rules as they are now (none yet: none). */
+		    .rules = rules_file != NULL || access(s->rules, R_OK) == 0 ? s->rules : NULL,
 		    .jobs = 4, .local_url = serve_url(s->srv) },
 	};
 	int rc = flow_open(&o, m->def, strlen(m->def), &m->fl, e);
@@ -775,10 +777,7 @@ init(struct serve *srv, void **state, struct ev_err *e)
 	} else {
 		struct buf b = { 0 };
 		buf_printf(&b, "%s/buses/default.json", s->home);
-		if (access(b.p, R_OK) == 0)
-			s->rules = buf_detach(&b);
-		else
-			buf_free(&b);
+		s->rules = buf_detach(&b);
 	}
 	if ((rc = load_dir(s, e)) != 0)
 		return rc;
