@@ -12,7 +12,7 @@
 
 static const char help[] =
 "usage: evkit-serve [--listen [ADDR:]PORT] [--rules FILE] [--function NAME=URI ...]\n"
-"                   [--report FILE] [--check-signatures]\n"
+"                   [--machine NAME=FILE ...] [--report FILE] [--check-signatures]\n"
 "\n"
 "Serves AWS's APIs on the local engines, so an AWS SDK or the AWS CLI\n"
 "pointed at it (AWS_ENDPOINT_URL=http://127.0.0.1:4566) works on the\n"
@@ -33,6 +33,13 @@ static const char help[] =
 "  Event, DryRun), ListFunctions, GetFunction, for the functions bound\n"
 "  with --function; SQS event source mappings (Create/Get/List/Update/\n"
 "  DeleteEventSourceMapping), run as fnrun --queue runs one.\n"
+"  Step Functions (AWS JSON 1.0, X-Amz-Target AWSStepFunctions.*):\n"
+"  CreateStateMachine (checked as fnflow checks it), DescribeStateMachine,\n"
+"  ListStateMachines, DeleteStateMachine, StartExecution,\n"
+"  StartSyncExecution (EXPRESS), DescribeExecution, GetExecutionHistory,\n"
+"  StopExecution, ListExecutions, run by fnflow's engine; Task resources:\n"
+"  the --function bindings, sqs:sendMessage, events:putEvents (--rules).\n"
+"  Machines are kept in $EVKIT_HOME/statemachines; executions in memory.\n"
 "\n"
 "  -l, --listen [ADDR:]PORT  where to listen (default 127.0.0.1:4566; port 0:\n"
 "                           one chosen, printed on stderr)\n"
@@ -41,6 +48,8 @@ static const char help[] =
 "  -F, --function NAME=URI  bind Lambda function NAME (repeatable): URI is\n"
 "                           exec:COMMAND, worker:COMMAND, jq:PROGRAM, url:URL or\n"
 "                           runtime:BOOTSTRAP, as fnflow binds them\n"
+"  -m, --machine NAME=FILE  create (or replace) STANDARD state machine NAME\n"
+"                           from the definition in FILE (repeatable)\n"
 "      --report FILE        append one line per request: requestId, startMs,\n"
 "                           service, operation, status, us (microseconds)\n"
 "      --check-signatures   refuse requests whose SigV4 signature does not\n"
@@ -54,7 +63,8 @@ static const char help[] =
 "\n"
 "SIGTERM or SIGINT stops it: no new request is taken, waiting long polls\n"
 "are answered, and it exits 0.\n"
-"Exit status: 0 stopped, 2 usage, 69 cannot listen, 74 --report cannot be\n"
+"Exit status: 0 stopped, 2 usage (an invalid --machine definition too), 66 a\n"
+"--machine FILE unreadable, 69 cannot listen, 74 --report cannot be\n"
 "written, 77 --check-signatures without credentials.\n";
 
 enum { OPT_REPORT = CLI_FIRST_FREE, OPT_CHECK_SIG, OPT_RULES };
@@ -66,6 +76,7 @@ static const struct option opts[] = {
 	{ "check-signatures", no_argument, NULL, OPT_CHECK_SIG },
 	{ "rules", required_argument, NULL, OPT_RULES },
 	{ "function", required_argument, NULL, 'F' },
+	{ "machine", required_argument, NULL, 'm' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -80,18 +91,20 @@ listening(void *ctx, const char *url)
 int
 main(int argc, char **argv)
 {
-	static const struct serve_svc *const svcs[] = { &serve_sqs, &serve_events, &serve_lambda };
+	static const struct serve_svc *const svcs[] = { &serve_sqs, &serve_events, &serve_lambda,
+		&serve_sfn };
 	struct serve_opts o = { .access_log = stderr, .on_listen = listening, .svcs = svcs,
 		.nsvcs = sizeof svcs / sizeof *svcs };
 	const char *rules = NULL;
 	char **fns = xcalloc((size_t)argc + 1, sizeof *fns);
-	int nfns = 0;
+	char **machines = xcalloc((size_t)argc + 1, sizeof *machines);
+	int nfns = 0, nmachines = 0;
 	const char *report = NULL;
 	struct ev_err e;
 	int c;
 
 	cli_init(argv, help);
-	while ((c = cli_getopt(argc, argv, "F:hl:q", opts)) != -1) {
+	while ((c = cli_getopt(argc, argv, "F:hl:m:q", opts)) != -1) {
 		switch (c) {
 		case 'l': o.listen = optarg; break;
 		case 'q': o.access_log = NULL; break;
@@ -99,6 +112,7 @@ main(int argc, char **argv)
 		case OPT_CHECK_SIG: o.check_signatures = 1; break;
 		case OPT_RULES: rules = optarg; break;
 		case 'F': fns[nfns++] = optarg; break;
+		case 'm': machines[nmachines++] = optarg; break;
 		default:
 			if (!cli_common_opt(c, optarg))
 				cli_usage_error("unknown option");
@@ -110,11 +124,13 @@ main(int argc, char **argv)
 		msg_die_sys(EV_IOERR, "--report '%s'", report);
 	serve_events_setup(rules, stderr);
 	serve_lambda_setup(fns, nfns);
+	serve_sfn_setup(fns, nfns, machines, nmachines, rules);
 	sig_catch_stop();
 	int rc = serve_run(&o, &e);
 	if (o.report != NULL && fclose(o.report) != 0 && rc == 0)
 		msg_die_sys(EV_IOERR, "--report '%s'", report);
 	free(fns);
+	free(machines);
 	if (rc != 0)
 		msg_die_err(&e);
 	return 0;

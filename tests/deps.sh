@@ -46,7 +46,7 @@ fi
 # (--no-ric: not now; make demo needs none).
 stamp=node_modules/.package-lock.json
 if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || [ package.json -nt "$stamp" ]; then
-	echo "evkit: npm ci in tests/ (fauxqs, @aws-sdk/client-sqs, client-eventbridge, client-lambda, cloudevents, aws-lambda-ric, nats)" >&2
+	echo "evkit: npm ci in tests/ (fauxqs, @aws-sdk/client-sqs, client-eventbridge, client-lambda, client-sfn, cloudevents, aws-lambda-ric, nats)" >&2
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null ||
 	    { echo "evkit: npm ci failed in tests/" >&2; exit 1; }
 fi

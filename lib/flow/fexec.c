@@ -156,7 +156,8 @@ exec_end(struct fexec *x, int status, jv out, const struct ferr *e)
 		FX_HIST(x, "ExecutionSucceeded", JV_OBJECT(jv_string("output"), fx_text(x->output),
 		    jv_string("outputDetails"), JV_OBJECT(jv_string("truncated"), jv_false())));
 	else
-		FX_HIST(x, status == X_TIMED_OUT ? "ExecutionTimedOut" : "ExecutionFailed",
+		FX_HIST(x, status == X_TIMED_OUT ? "ExecutionTimedOut" :
+		    status == X_ABORTED ? "ExecutionAborted" : "ExecutionFailed",
 		    JV_OBJECT(jv_string("error"), jv_string(x->err.error),
 		    jv_string("cause"), jv_string(x->err.cause)));
 	if (x->timeout != NULL)
@@ -212,6 +213,17 @@ exec_timeout(struct fexec *x)
 		x->root = NULL;
 	}
 	exec_end(x, X_TIMED_OUT, jv_null(), &e);
+}
+
+/* StopExecution: its frames forget their tasks and timers. */
+void
+fx_abort(struct fexec *x, const struct ferr *e)
+{
+	if (x->root != NULL && !x->root->ended) {
+		fx_free_frame(x->root);
+		x->root = NULL;
+	}
+	exec_end(x, X_ABORTED, jv_null(), e);
 }
 
 static void
@@ -272,7 +284,7 @@ fx_task_done(void *ctx, void *tag, int ok, const char *res, size_t n, const stru
 		ferr_set(&f->err, "States.TaskFailed", "The task's result is not JSON: %s", e.msg);
 	else
 		f->resume = R_TASK_OK;
-	if (fl->hist != NULL)
+	if (FX_HISTORY(fl))
 		task_history(f, resource, res, n);
 	fx_queue(f);
 }

@@ -47,7 +47,7 @@ struct frame {
 	struct ferr err;	/* last: a frame is cleared up to it (4 KiB) */
 };
 
-enum { X_RUNNING, X_SUCCEEDED, X_FAILED, X_TIMED_OUT };
+enum { X_RUNNING, X_SUCCEEDED, X_FAILED, X_TIMED_OUT, X_ABORTED };
 
 struct fexec {
 	struct flow *fl;
@@ -99,6 +99,7 @@ struct frame *fx_frame(struct fexec *x, const struct fmachine *m, struct frame *
 void fx_free_frame(struct frame *f);
 void fx_end(struct frame *f, int ok, jv out, const struct ferr *e);
 void fx_run_once(struct flow *fl, int block);
+void fx_abort(struct fexec *x, const struct ferr *e);
 void fx_task_done(void *ctx, void *tag, int ok, const char *res, size_t n,
     const struct ferr *fe);
 
@@ -112,8 +113,9 @@ int fx_hist_open(struct flow *fl, const char *path, struct ev_err *e);
 void fx_hist(struct fexec *x, const char *type, jv details);
 /* Records an event only with --history: its details are not even built
  * without. */
+#define FX_HISTORY(fl) ((fl)->hist != NULL || (fl)->o.on_event != NULL)
 #define FX_HIST(x, type, details) do { \
-	if ((x)->fl->hist != NULL) \
+	if (FX_HISTORY((x)->fl)) \
 		fx_hist((x), (type), (details)); \
 } while (0)
 /* An event of frame f (its evkitFrame says which, for --resume). */

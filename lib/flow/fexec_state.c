@@ -29,7 +29,7 @@ hist_state(struct frame *f, const char *what, jv more)
 {
 	char type[64];
 
-	if (f->x->fl->hist == NULL) {
+	if (!FX_HISTORY(f->x->fl)) {
 		jv_free(more);
 		return;
 	}
@@ -117,7 +117,7 @@ assign(struct frame *f, jv a, jv in)
 		return 0;
 	if (tmpl(f, a, in, "Assign", &vals) != 0)
 		return -1;
-	if (f->x->fl->hist != NULL)
+	if (FX_HISTORY(f->x->fl))
 		f->assigned = jv_object_merge(jv_is_valid(f->assigned) ? f->assigned : jv_object(),
 		    jv_copy(vals));
 	f->vars = jv_object_merge(f->vars, vals);
@@ -204,7 +204,7 @@ transition(struct frame *f, int next, jv out)
 		data_limit(f, "returned a result with");
 		return end_failed(f);
 	}
-	if (f->x->fl->hist != NULL) {
+	if (FX_HISTORY(f->x->fl)) {
 		jv more = JV_OBJECT(jv_string("output"), fx_text(out),
 		    jv_string("outputDetails"), JV_OBJECT(jv_string("truncated"), jv_false()));
 		if (jv_is_valid(f->assigned)) {
@@ -447,7 +447,7 @@ act_task(struct frame *f, jv eff)
 		data_limit(f, "has an input with");
 		return end_failed(f);
 	}
-	if (f->x->fl->hist != NULL) {
+	if (FX_HISTORY(f->x->fl)) {
 		jv d = fx_res_details(s->resource);
 		d = jv_object_set(d, jv_string("region"), jv_string("us-east-1"));
 		d = jv_object_set(d, jv_string("parameters"), jv_string_sized(text->p, (int)text->n));
@@ -655,7 +655,7 @@ enter(struct frame *f)
 	f->retry_count = 0;
 	jv_free(f->assigned);
 	f->assigned = jv_invalid();
-	if (f->x->fl->hist != NULL && f->plan == NULL)	/* a resumed Map's was recorded */
+	if (FX_HISTORY(f->x->fl) && f->plan == NULL)	/* a resumed Map's was recorded */
 		hist_state(f, "Entered", JV_OBJECT(jv_string("input"), fx_text(f->input),
 		    jv_string("inputDetails"), JV_OBJECT(jv_string("truncated"), jv_false())));
 	free(f->attempts);
@@ -828,7 +828,7 @@ fx_kid_done(struct frame *p, int idx, int ok, jv out, const struct ferr *e)
 	}
 	p->running--;
 	p->finished++;
-	if (cur(p)->type == FS_MAP && p->x->fl->hist != NULL) {
+	if (cur(p)->type == FS_MAP && FX_HISTORY(p->x->fl)) {
 		/* error and cause are evkit's, for --resume and a tolerated failure */
 		jv d = JV_OBJECT(jv_string("name"), jv_string(cur(p)->name), jv_string("index"),
 		    jv_number(idx));

@@ -67,7 +67,7 @@ hist(struct fexec *x, const struct frame *f, const char *type, jv details)
 	char at[25], key[96];
 	const char *why;
 
-	if (fl->hist == NULL) {
+	if (!FX_HISTORY(fl)) {
 		jv_free(details);
 		return;
 	}
@@ -83,7 +83,10 @@ hist(struct fexec *x, const struct frame *f, const char *type, jv details)
 		ev = jv_object_set(ev, jv_string(key), details);
 	}
 	jv s = jv_dump_string(ev, 0);
-	if (elog_batch_add(fl->hbatch, x->arn, strlen(x->arn), jv_string_value(s),
+	if (fl->o.on_event != NULL)
+		fl->o.on_event(fl->o.ctx, x->arn, jv_string_value(s),
+		    (size_t)jv_string_length_bytes(jv_copy(s)));
+	if (fl->hist != NULL && elog_batch_add(fl->hbatch, x->arn, strlen(x->arn), jv_string_value(s),
 	    (size_t)jv_string_length_bytes(jv_copy(s)), &why) != 0 && fl->hist_err[0] == '\0')
 		snprintf(fl->hist_err, sizeof fl->hist_err, "--history: %s", why);
 	jv_free(s);

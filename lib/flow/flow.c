@@ -206,7 +206,8 @@ start(struct flow *fl, jv input, const char *name)
 	fx_exec_go(x, fl->def->top.start, jv_copy(input), jv_object());
 }
 
-static const char *const status_names[] = { "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT" };
+static const char *const status_names[] = { "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT",
+	"ABORTED" };
 
 static jv
 envelope(const struct fexec *x, jv out)
@@ -250,6 +251,18 @@ emit_one(struct flow *fl, struct fexec *x)
 }
 
 static void
+exec_free(struct fexec *x)
+{
+	if (x->root != NULL)
+		fx_free_frame(x->root);
+	jv_free(x->input);
+	jv_free(x->output);
+	jv_free(x->ctx_exec);
+	free(x->arn);
+	free(x);
+}
+
+static void
 emit_done(struct flow *fl)
 {
 	struct fexec *x;
@@ -262,18 +275,19 @@ emit_done(struct flow *fl)
 	}
 	if (fl->fatal_rc != 0)
 		return;		/* nothing is printed that the history lacks */
-	while ((x = fl->head) != NULL && x->status != X_RUNNING) {
+	for (struct fexec **pp = &fl->head, *prev = NULL; (x = *pp) != NULL;) {
+		if (x->status == X_RUNNING) {
+			if (!fl->o.any_order)
+				break;
+			prev = x;
+			pp = &x->next;
+			continue;
+		}
 		emit_one(fl, x);
-		fl->head = x->next;
-		if (fl->head == NULL)
-			fl->tail = NULL;
-		if (x->root != NULL)
-			fx_free_frame(x->root);
-		jv_free(x->input);
-		jv_free(x->output);
-		jv_free(x->ctx_exec);
-		free(x->arn);
-		free(x);
+		*pp = x->next;
+		if (fl->tail == x)
+			fl->tail = prev;
+		exec_free(x);
 	}
 }
 
@@ -359,6 +373,60 @@ flow_finish(struct flow *fl, struct ev_err *e)
 	return fl->any_failed;
 }
 
+int
+flow_start(struct flow *fl, const char *input, size_t n, const char *name, struct ev_err *e)
+{
+	jv v;
+
+	if (n > INPUT_LIMIT)
+		return err_set(e, EV_DATAERR, "execution input longer than %d bytes", INPUT_LIMIT);
+	if (jx_parse(input, n, &v, e) != 0)
+		return EV_DATAERR;
+	start(fl, v, name);
+	return 0;
+}
+
+int64_t
+flow_step(struct flow *fl)
+{
+	fx_run_once(fl, 0);
+	if (fl->ntasks > 0) {
+		fres_pump(fl->res, 0);
+		fx_run_once(fl, 0);
+	}
+	emit_done(fl);
+	if (fl->ready != NULL)
+		return clock_mono_ms();
+	/* fres has no descriptor to watch: a running task is polled. */
+	int64_t next = fl->ntasks > 0 ? clock_mono_ms() + 5 : -1;
+	if (fl->nheap > 0 && (next < 0 || fl->heap[0].at < next))
+		next = fl->heap[0].at;
+	return next;
+}
+
+int
+flow_abort(struct flow *fl, const char *arn, const char *error, const char *cause)
+{
+	struct ferr fe;
+
+	for (struct fexec *x = fl->head; x != NULL; x = x->next) {
+		if (x->status != X_RUNNING || strcmp(x->arn, arn) != 0)
+			continue;
+		snprintf(fe.error, sizeof fe.error, "%s", error);
+		snprintf(fe.cause, sizeof fe.cause, "%s", cause);
+		fx_abort(x, &fe);
+		emit_done(fl);
+		return 0;
+	}
+	return -1;
+}
+
+const char *
+flow_exec_prefix(const struct flow *fl)
+{
+	return fl->exec_prefix;
+}
+
 void
 flow_close(struct flow *fl)
 {
@@ -366,16 +434,10 @@ flow_close(struct flow *fl)
 		return;
 	fres_close(fl->res);
 	fx_hist_close(fl);
-	while (fl->head != NULL) {	/* left by a failed history */
+	while (fl->head != NULL) {	/* left by a failed history or a stop */
 		struct fexec *x = fl->head;
 		fl->head = x->next;
-		if (x->root != NULL)
-			fx_free_frame(x->root);
-		jv_free(x->input);
-		jv_free(x->output);
-		jv_free(x->ctx_exec);
-		free(x->arn);
-		free(x);
+		exec_free(x);
 	}
 	for (int i = 0; i < fl->nheap; i++)
 		free(fl->heap[i].tk);

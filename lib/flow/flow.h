@@ -27,6 +27,11 @@ struct flow_opts {
 	 * succeed (then why is "Error: Cause"). */
 	void (*emit)(void *ctx, const char *line, size_t n, int failed, const char *why);
 	void *ctx;
+	/* A server's (evkit-serve): each execution's line as it ends, not in
+	 * input order; and every history event given to on_event (the
+	 * execution's ARN, the event's JSON) besides or instead of --history. */
+	int any_order;
+	void (*on_event)(void *ctx, const char *arn, const char *ev, size_t n);
 };
 
 struct flow;
@@ -56,6 +61,20 @@ int flow_resume(struct flow *fl, struct ev_err *e);
 int flow_finish(struct flow *fl, struct ev_err *e);
 
 void flow_close(struct flow *fl);
+
+/* A server's seam: executions run a step at a time from its own loop.
+ * flow_start starts one now, named name (whatever jobs says): 0, or
+ * EV_DATAERR with e for an input that cannot be an execution's.
+ * flow_step runs what is ready and what is due, tasks' ends included,
+ * without waiting, emits what ended, and returns when to step again
+ * (monotonic ms), or -1 when nothing runs.  flow_abort ends the running
+ * execution arn ABORTED (StopExecution): 0, or -1 when none runs. */
+int flow_start(struct flow *fl, const char *input, size_t n, const char *name,
+    struct ev_err *e);
+int64_t flow_step(struct flow *fl);
+int flow_abort(struct flow *fl, const char *arn, const char *error, const char *cause);
+/* The ARN of its executions up to the name ("arn:...:execution:SM:"). */
+const char *flow_exec_prefix(const struct flow *fl);
 
 /* Definition checks alone (for the fuzz target): 0, or 2 with e. */
 int flow_check(const char *def, size_t n, struct ev_err *e);

@@ -33,6 +33,10 @@ struct fres_opts {
 	int nfunctions;
 	const char *rules;	/* --rules FILE for events:putEvents, or NULL */
 	const char *endpoint_url;	/* --endpoint-url for remote queues/buses, or NULL */
+	/* A server's own base URL ("http://127.0.0.1:4566"), or NULL: a
+	 * QueueUrl under it (BASE/ACCOUNT/NAME) is the local queue NAME, never
+	 * a request to itself. */
+	const char *local_url;
 	int jobs;		/* invocations at once per function */
 	int64_t timeout_ms;	/* a function's own timeout; 0: 900 s, Lambda's largest */
 	/* A task's end: ok with its result (compact JSON), or failed with

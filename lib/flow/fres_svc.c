@@ -33,7 +33,7 @@ struct fbus {
 };
 
 struct fres_svc {
-	const char *endpoint_url;
+	const char *endpoint_url, *local_url;
 	struct rules *rules;	/* --rules, or NULL */
 	struct bus_pipe *pipe;
 	struct fq *q;
@@ -66,6 +66,7 @@ fres_svc_open(const struct fres_opts *o, struct fres_svc **sp, struct ev_err *e)
 	int rc = 0;
 
 	s->endpoint_url = o->endpoint_url;
+	s->local_url = o->local_url;
 	*sp = s;
 	if (o->rules == NULL)
 		return 0;
@@ -260,7 +261,11 @@ static int
 queue_of(struct fres_svc *s, const char *url, struct fq **out, struct ev_err *e)
 {
 	struct q_open_opts oo = { .endpoint_url = s->endpoint_url };
+	size_t k = s->local_url != NULL ? strlen(s->local_url) : 0;
 
+	if (k > 0 && strncmp(url, s->local_url, k) == 0 && url[k] == '/' &&
+	    strrchr(url, '/')[1] != '\0')
+		url = strrchr(url, '/') + 1;
 	for (size_t i = 0; i < s->nq; i++)
 		if (strcmp(s->q[i].url, url) == 0) {
 			*out = &s->q[i];

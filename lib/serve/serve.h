@@ -63,5 +63,10 @@ extern const struct serve_svc serve_lambda;	/* svc_lambda.c */
 /* --function NAME=URI ...: the functions Lambda's service binds (kept,
  * not copied). */
 void serve_lambda_setup(char **functions, int n);
+extern const struct serve_svc serve_sfn;	/* svc_sfn.c */
+/* Step Functions: the same --function bindings, --machine NAME=FILE ...
+ * (kept, not copied) and --rules FILE (NULL: the default bus's). */
+void serve_sfn_setup(char **functions, int nfunctions, char **machines, int nmachines,
+    const char *rules);
 
 #endif
