@@ -121,7 +121,7 @@ void fx_hist(struct fexec *x, const char *type, jv details);
 /* An event of frame f (its evkitFrame says which, for --resume). */
 void fx_hist_f(const struct frame *f, const char *type, jv details);
 #define FX_HIST_F(f, type, details) do { \
-	if ((f)->x->fl->hist != NULL) \
+	if (FX_HISTORY((f)->x->fl)) \
 		fx_hist_f((f), (type), (details)); \
 } while (0)
 jv fx_text(jv v);
