@@ -156,3 +156,15 @@ tries() {
 	assert_equal "$(jq -c '[.source, ."detail-type", .detail.requestPayload, .detail.responsePayload]' <<<"$output")" \
 	    '["lambda","Lambda Function Invocation Result - Success",{"n":5},{"got":{"n":5}}]'
 }
+
+@test "async: a retry still waiting when the server stops is dropped, and the server exits 0" {
+	evkit_serve_stop
+	EVKIT_SERVE_ASYNC_DELAY_MS=600000 SERVE_ARGS="-F f=exec:$BATS_TEST_TMPDIR/h.sh" \
+	    evkit_serve_start "$EVKIT_HOME"
+	lam put-function-event-invoke-config --function-name f \
+	    --destination-config "OnFailure={Destination=$ARN:f}" >/dev/null
+	event '{"fail":6}' >/dev/null
+	wait_for '[ "$(tries)" -ge 1 ]' 20
+	evkit_serve_stop	# fails the test unless it exits 0 (a leak under SANITIZE=1 too)
+	assert_equal "$(tries)" 1
+}

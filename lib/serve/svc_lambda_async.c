@@ -352,10 +352,12 @@ to_bus(struct lam *l, const struct linv *v, const char *arn, int ok, const struc
 	buf_free(&ev);
 }
 
-/* An Event of f with payload p, as Invoke queues one. */
+/* An Event of f with the record as payload, as Invoke queues one. */
 static void
 to_function(struct lam *l, struct lfn *f, const struct buf *rec)
 {
+	if (serve_stopping(l->srv))
+		return;	/* the runners are finishing: it would never run */
 	struct linv *v = xcalloc(1, sizeof *v);
 
 	v->f = f;
