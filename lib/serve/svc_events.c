@@ -617,6 +617,7 @@ init(struct serve *srv, void **state, struct ev_err *e)
 	s->srv = srv;
 	s->region = arn_region();
 	*state = s;
+	evs_current = s;
 	return 0;
 }
 
@@ -625,6 +626,7 @@ fini(void *state)
 {
 	struct evs *s = state;
 
+	evs_current = NULL;
 	while (s->buses != NULL) {
 		struct ebus *b = s->buses;
 		s->buses = b->next;

@@ -75,5 +75,11 @@ void evs_bus_free(struct ebus *b);
 /* svc_events_put.c */
 void evs_put_events(struct evs *s, struct serve_call *c, jv req);
 void evs_test_pattern(struct evs *s, struct serve_call *c, jv req);
+/* For Lambda's destinations: the server's EventBridge state (set by its
+ * init, NULL after fini), and a whole envelope ev routed through the bus
+ * named (a name or an event-bus ARN); ev NULL only checks the bus exists.
+ * 0, or -1 with why (static). */
+extern struct evs *evs_current;
+int evs_deliver(const char *bus, const char *ev, size_t n, const char **why);
 
 #endif

@@ -147,6 +147,23 @@ route(struct evs *s, struct ebus *b, const struct buf *ev)
 	return NULL;
 }
 
+struct evs *evs_current;
+
+int
+evs_deliver(const char *bus, const char *ev, size_t n, const char **why)
+{
+	struct ebus *b = evs_current != NULL ? evs_bus(evs_current, NULL, bus) : NULL;
+
+	*why = "no such event bus";
+	if (b == NULL)
+		return -1;
+	*why = NULL;
+	if (ev == NULL)
+		return 0;
+	struct buf e = { .p = (char *)ev, .n = n };
+	return (*why = route(evs_current, b, &e)) != NULL ? -1 : 0;
+}
+
 /* The size EventBridge counts for an entry (freed). */
 static size_t
 entry_size(jv e)

@@ -1,6 +1,7 @@
 /* svc_lambda — evkit-serve's Lambda service (REST-JSON under
  * /2015-03-31/functions/): Invoke (RequestResponse, Event, DryRun),
- * ListFunctions and GetFunction, for the functions bound with
+ * ListFunctions and GetFunction (and, under /2019-09-25/, the event
+ * invoke configs of svc_lambda_async.c), for the functions bound with
  * --function NAME=URI (exec:, worker:, jq:, url:, runtime:, as fnflow
  * binds them), each run by an fn runner of its own.
  *
@@ -101,6 +102,18 @@ init(struct serve *srv, void **state, struct ev_err *e)
 
 	l->srv = srv;
 	l->region = arn_region();
+	*state = l;
+	/* Lambda retries an Event after 1 then 2 minutes; tests scale it. */
+	const char *d = getenv("EVKIT_SERVE_ASYNC_DELAY_MS");
+	char *end;
+	l->delay_ms = 60000;
+	if (d != NULL && *d != '\0') {
+		long long v = strtoll(d, &end, 10);
+		if (*end != '\0' || v < 0 || v > 3600000)
+			return err_set(e, EV_USAGE, "EVKIT_SERVE_ASYNC_DELAY_MS '%s': expected "
+			    "milliseconds, 0 to 3600000", d);
+		l->delay_ms = v;
+	}
 	l->fns = xcalloc((size_t)nspecs + 1, sizeof *l->fns);
 	for (int i = 0; rc == 0 && i < nspecs; i++) {
 		struct lfn *f = &l->fns[i];
@@ -114,7 +127,6 @@ init(struct serve *srv, void **state, struct ev_err *e)
 		if (rc == 0)
 			rc = open_fn(l, f, e);
 	}
-	*state = l;
 	return rc;
 }
 
@@ -228,9 +240,14 @@ on_done(void *ctx, void *tag, int failed, const char *res, size_t n)
 	struct linv *v = tag;
 
 	v->f->inflight--;
+	free(v->event);
+	v->event = NULL;
 	if (v->batch != NULL)
 		lam_esm_done(l, v->batch, failed, res, n);
-	else if (v->c != NULL) {
+	else if (v->async && res != NULL) {
+		lam_async_done(l, v, failed, res, n);
+		return 0;
+	} else if (v->c != NULL) {
 		if (res == NULL) {
 			lam_error(v->c, 503, "ServiceException", "the server is stopping");
 		} else {
@@ -240,8 +257,7 @@ on_done(void *ctx, void *tag, int failed, const char *res, size_t n)
 			serve_reply(v->c, 200, "application/json", res, n);
 		}
 	}
-	free(v->event);
-	free(v);
+	lam_inv_free(v);
 	return 0;	/* told to its caller: not a failure of the server */
 }
 
@@ -275,29 +291,60 @@ feed(struct lfn *f)
 	}
 }
 
+void
+lam_inv_free(struct linv *v)
+{
+	if (v != NULL) {
+		free(v->event);
+		free(v->payload);
+		free(v);
+	}
+}
+
+void
+lam_enqueue(struct lam *l, struct lfn *f, struct linv *v)
+{
+	v->next = NULL;
+	if (f->tail != NULL)
+		f->tail->next = v;
+	else
+		f->head = v;
+	f->tail = v;
+	serve_kick(l->srv, self());
+}
+
+static char *
+dup_n(const char *p, size_t n)
+{
+	char *d = xmalloc(n + 1);
+
+	memcpy(d, p, n);
+	d[n] = '\0';
+	return d;
+}
+
 static void
-queue_inv(struct lam *l, struct lfn *f, struct serve_call *c, const char *body, size_t n,
-    int async)
+queue_inv(struct lam *l, struct lfn *f, struct serve_call *c, const struct serve_req *rq,
+    const char *body, size_t n, int async)
 {
 	struct linv *v = xcalloc(1, sizeof *v);
 
 	v->f = f;
 	v->async = async;
 	v->c = async ? NULL : c;
-	v->event = xmalloc(n + 1);
-	memcpy(v->event, body, n);
-	v->event[n] = '\0';
+	v->event = dup_n(body, n);
 	v->n = n;
-	if (f->tail != NULL)
-		f->tail->next = v;
-	else
-		f->head = v;
-	f->tail = v;
-	if (!async)
-		serve_on_gone(c, on_gone, v);
-	else
+	if (async) {
+		/* Kept for the retries and the destination record. */
+		v->payload = dup_n(body, n);
+		v->pn = n;
+		v->born_ms = clock_mono_ms();
+		snprintf(v->rid, sizeof v->rid, "%s", rq->request_id);
 		serve_reply(c, 202, "application/json", "", 0);
-	serve_kick(l->srv, self());
+	} else {
+		serve_on_gone(c, on_gone, v);
+	}
+	lam_enqueue(l, f, v);
 }
 
 static void
@@ -335,7 +382,30 @@ invoke(struct lam *l, struct serve_call *c, const struct serve_req *rq, struct l
 		lam_error(c, 400, "InvalidRequestContentException", m);
 		return;
 	}
-	queue_inv(l, f, c, body, n, async);
+	queue_inv(l, f, c, rq, body, n, async);
+}
+
+/* functions/NAME/event-invoke-config[/list] */
+static void
+config_call(struct lam *l, struct serve_call *c, const struct serve_req *rq, const char *op)
+{
+	static const char fpre[] = "functions/";
+	const char *slash;
+	size_t k;
+
+	if (strncmp(op, fpre, sizeof fpre - 1) != 0 ||
+	    (slash = strchr(op + sizeof fpre - 1, '/')) == NULL ||
+	    strncmp(slash, "/event-invoke-config", 20) != 0) {
+		lam_error(c, 400, "UnknownOperationException", "Unknown operation");
+		return;
+	}
+	op += sizeof fpre - 1;
+	k = (size_t)(slash - op);
+	struct lfn *f = k > 0 ? lam_find_fn(l, op, k) : NULL;
+	if (f == NULL)
+		not_found(l, c, op, k);
+	else
+		lam_async_call(l, c, rq, f, slash + 20);
 }
 
 static void
@@ -345,6 +415,17 @@ call(void *state, struct serve_call *c, const struct serve_req *rq)
 	static const char fpre[] = "functions", epre[] = "event-source-mappings";
 	const char *op = rq->op;
 
+	/* The path prefix is "/20": Lambda's APIs of 2015-03-31, and those
+	 * of 2019-09-25 (event invoke configs). */
+	if (strncmp(op, "19-09-25/", 9) == 0) {
+		config_call(l, c, rq, op + 9);
+		return;
+	}
+	if (strncmp(op, "15-03-31/", 9) != 0) {
+		lam_error(c, 400, "UnknownOperationException", "Unknown operation");
+		return;
+	}
+	op += 9;
 	if (strncmp(op, epre, sizeof epre - 1) == 0 && (op[sizeof epre - 1] == '\0' ||
 	    op[sizeof epre - 1] == '/')) {
 		lam_esm_call(l, c, rq, op + sizeof epre - 1);
@@ -399,7 +480,9 @@ tick(void *state, int64_t now_ms)
 			fn_pump(f->r, 0);
 		feed(f);
 	}
-	int64_t next = lam_esm_tick(l, now_ms);
+	int64_t next = lam_esm_tick(l, now_ms), due = lam_async_tick(l, now_ms);
+	if (due >= 0 && (next < 0 || due < next))
+		next = due;
 	for (int i = 0; i < l->nfns; i++)
 		busy |= l->fns[i].inflight > 0 || l->fns[i].head != NULL;
 	if (busy && (next < 0 || next > now_ms + LAM_TICK_MS))
@@ -424,8 +507,7 @@ stop(void *state)
 			f->head = v->next;
 			if (v->c != NULL)
 				lam_error(v->c, 503, "ServiceException", "the server is stopping");
-			free(v->event);
-			free(v);
+			lam_inv_free(v);
 		}
 		f->tail = NULL;
 		if (f->r != NULL)
@@ -442,6 +524,7 @@ fini(void *state)
 
 	stop(l);
 	lam_esm_free(l);
+	lam_async_free(l);	/* retries still to come are dropped, as configs are */
 	for (int i = 0; i < l->nfns; i++) {
 		free(l->fns[i].name);
 		words_free(l->fns[i].argv);
@@ -452,7 +535,7 @@ fini(void *state)
 
 const struct serve_svc serve_lambda = {
 	.name = "lambda",
-	.path_prefix = "/2015-03-31/",
+	.path_prefix = "/20",
 	.json_type = "application/json",
 	.init = init,
 	.call = call,
